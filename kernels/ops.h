@@ -1,0 +1,25 @@
+// The per-weight-type op table (like ggml's type traits): how activations are quantized for a
+// weight type and the dot product between one weight row and one quantized activation row.
+// kernels() returns the SIMD table in simd128 builds and the reference table otherwise.
+#pragma once
+#include <cstdint>
+
+#include "core/quant/types.h"
+
+namespace chord::kernels {
+
+using FromFloatFn = void (*)(const float* x, void* y, int64_t n);
+// Dot product of n elements: w is a row of the weight type, a a row of act_type.
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+
+struct TypeOps {
+  GgmlType act_type;     // what activations are converted to (Q8_0, Q8_1, Q8_K, F16, F32)
+  FromFloatFn from_float;  // f32 -> act_type
+  VecDotFn vec_dot;        // weight row . activation row
+};
+
+// nullptr for types we cannot compute with.
+const TypeOps* ref_ops(GgmlType wtype) noexcept;
+const TypeOps* ops(GgmlType wtype) noexcept;  // best available implementation
+
+}  // namespace chord::kernels

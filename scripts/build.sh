@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the C++: native Debug with ASan/UBSan (tests, CLI) and Emscripten wasm (tests under Node).
+# Usage: scripts/build.sh [native] [wasm]   (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NODE_PATH=/usr/share/nodejs  # Debian's em++ runs Node helpers that need acorn from here
+jobs=$(nproc)
+targets=("$@")
+((${#targets[@]})) || targets=(native wasm)
+
+for t in "${targets[@]}"; do
+  case "$t" in
+    native)
+      cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Debug -DCHORD_SANITIZE=ON >/dev/null
+      cmake --build build/native -j"$jobs"
+      ;;
+    native-release)
+      cmake -S . -B build/native-release -DCMAKE_BUILD_TYPE=Release -DCHORD_TESTS=OFF >/dev/null
+      cmake --build build/native-release -j"$jobs"
+      ;;
+    wasm)
+      emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
+      cmake --build build/wasm -j"$jobs"
+      ;;
+    *) echo "build.sh: unknown target $t" >&2; exit 2 ;;
+  esac
+done
