@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/common/status.h"
@@ -52,6 +53,9 @@ class Tokenizer {
   std::vector<Token> eog_;
   Token bos_ = -1, eos_ = -1;
   bool add_bos_ = false, add_eos_ = false;
+  // Filled by TokenizerBase::load_common (tokenizer_internal.h).
+  std::unordered_map<std::string, Token> ids_;  // token text -> id (lowest id wins), for find()
+  bool add_space_prefix_ = false;  // SPM: encode prepends a space, so decode strips one
 };
 
 // Turns a token stream into text without ever emitting a broken UTF-8 character: bytes of an
