@@ -1,0 +1,36 @@
+// Quantize activations once, then split weight rows across threads; each row is dotted with every
+// token of the batch while it is hot in cache.
+#include "kernels/matmul.h"
+
+#include <algorithm>
+
+#include "core/quant/quant.h"
+#include "kernels/ops.h"
+
+namespace chord::kernels {
+
+void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_stride,
+            std::vector<uint8_t>& act, ThreadPool& pool) {
+  const TypeOps* op = ops(w.type);
+  const uint64_t act_row = row_size(op->act_type, w.cols);
+  if (act.size() < act_row * static_cast<uint64_t>(n_tok)) act.resize(act_row * static_cast<uint64_t>(n_tok));
+  uint8_t* a = act.data();
+  for (int64_t t = 0; t < n_tok; ++t) op->from_float(x + t * w.cols, a + t * act_row, w.cols);
+
+  // Rows in chunks: big enough to amortise scheduling, small enough to balance two threads.
+  const int64_t grain = std::max<int64_t>(16, w.rows / (8 * pool.size()));
+  pool.parallel_for(w.rows, grain, [&](int64_t r0, int64_t r1, int) {
+    constexpr int64_t kTokTile = 4;  // tokens per pass: a row stays in L1 while it serves them
+    for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
+      const int64_t t1 = std::min(n_tok, t0 + kTokTile);
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* wr = w.row(r);
+        for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = op->vec_dot(w.cols, wr, a + t * act_row);
+      }
+    }
+  });
+}
+
+void get_row(const Matrix& w, int64_t r, float* out) { quant::dequantize_row(w.type, w.row(r), out, w.cols); }
+
+}  // namespace chord::kernels

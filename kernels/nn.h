@@ -1,0 +1,37 @@
+// Element-wise and row operations of the transformer, on f32 rows: RMSNorm, RoPE, softmax,
+// SiLU·mul, and attention of one query head over an f16 KV cache. Scalar reference versions;
+// kernels/simd128 may override the hot ones.
+#pragma once
+#include <cstdint>
+
+namespace chord::kernels {
+
+// out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]  (w may be null: no scaling). out may alias x.
+void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
+
+// Rotates pairs of x (one head of head_dim values) by the angles in cos/sin (n_rot/2 each).
+// neox: pairs (i, i + n_rot/2); normal: pairs (2i, 2i+1). Dims past n_rot are left alone.
+void rope(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox);
+// Angles for one position: theta_i = pos * freq_scale * base^(-2i/n_rot) / freq_factors[i].
+void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const float* freq_factors,
+                 float* cos, float* sin);
+
+// In place: x = exp(x - max) / sum.
+void softmax(float* x, int64_t n);
+
+// gate[i] = silu(gate[i]) * up[i]
+void silu_mul(float* gate, const float* up, int64_t n);
+
+// y[i] += x[i]
+void add(float* y, const float* x, int64_t n);
+
+// f32 <-> f16 rows
+void f32_to_f16(const float* x, uint16_t* y, int64_t n);
+
+// One query head attending over n_kv cached positions:
+// out = softmax(scale * q.K^T) V, with K and V rows of head_dim f16 at the given strides (elements).
+// scores: scratch of n_kv floats.
+void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
+                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out);
+
+}  // namespace chord::kernels

@@ -1,0 +1,45 @@
+// A small fork-join thread pool: parallel_for splits [0, n) across the workers and the caller.
+// Without CHORD_THREADS (single-thread wasm) or with one thread everything runs inline.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace chord::kernels {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);  // total threads including the caller; clamped to >= 1
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+  // Calls fn(begin, end, thread_index) on contiguous chunks covering [0, n); returns when all are done.
+  // Chunks are handed out dynamically in units of `grain` so uneven threads balance.
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn);
+
+  static int hardware_threads();
+
+ private:
+  void worker(int index);
+  void run_chunks(int thread_index);
+
+  int n_threads_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+  // current job
+  const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
+  int64_t n_ = 0, grain_ = 1;
+  std::atomic<int64_t> next_{0};
+};
+
+}  // namespace chord::kernels

@@ -1,0 +1,69 @@
+// An inference context over a Model: the KV cache (f16, sized by the requested context length),
+// scratch buffers, and the batched forward pass. Positions continue across eval() calls.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/common/status.h"
+#include "kernels/thread_pool.h"
+#include "runtime/model.h"
+
+namespace chord {
+
+struct ContextOptions {
+  int32_t n_ctx = 0;     // KV cache length; 0 = min(training context, 4096)
+  int32_t n_batch = 64;  // prompt tokens per forward chunk (bounds scratch memory)
+  int32_t threads = 1;   // total threads for kernels (1 = caller only)
+};
+
+class Context {
+ public:
+  static Result<std::unique_ptr<Context>> create(std::shared_ptr<const Model> model, ContextOptions opts);
+
+  // Runs the transformer over `tokens` at positions n_past() .. n_past()+n-1, processed as batches
+  // of up to n_batch tokens. logits receives n_vocab floats per token if all_logits, else only the
+  // last token's. On abort or error the tokens of completed batches stay in the cache.
+  Status eval(std::span<const Token> tokens, bool all_logits, std::vector<float>& logits);
+
+  // Forget positions >= n (keeps a shared prefix for the next turn of a chat).
+  void truncate(int32_t n);
+  // Length of the common prefix of `tokens` and what the cache holds.
+  int32_t common_prefix(std::span<const Token> tokens) const;
+
+  int32_t n_past() const { return static_cast<int32_t>(history_.size()); }
+  int32_t n_ctx() const { return n_ctx_; }
+  const std::vector<Token>& history() const { return history_; }
+  const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& model_ptr() const { return model_; }
+  uint64_t memory_bytes() const;  // KV cache + scratch
+
+  // Checked between layers; when it becomes true eval() returns Code::aborted.
+  std::atomic<bool>& abort_flag() { return abort_; }
+
+ private:
+  Status forward_batch(std::span<const Token> tokens, bool all_logits, float* logits);
+
+  std::shared_ptr<const Model> model_;
+  ContextOptions opts_;
+  int32_t n_ctx_ = 0;
+  std::unique_ptr<kernels::ThreadPool> pool_;
+  std::vector<Token> history_;
+  std::atomic<bool> abort_{false};
+
+  // KV cache: per layer (n_ctx, kv_dim) f16 rows for K and for V.
+  std::vector<std::vector<uint16_t>> k_cache_, v_cache_;
+  // Scratch, sized for n_batch tokens.
+  std::vector<float> x_;      // (n_batch, n_embd) residual stream
+  std::vector<float> h_;      // (n_batch, max(n_embd, q_dim)) normed input / attention output
+  std::vector<float> q_;      // (n_batch, max(q_dim, n_embd)): queries, then output projections
+  std::vector<float> k_, v_;  // (n_batch, kv_dim)
+  std::vector<float> g_, u_;  // (n_batch, n_ff)
+  std::vector<float> rope_cos_, rope_sin_;  // (n_batch, n_rot/2)
+  std::vector<float> scores_;  // (threads, n_ctx)
+  std::vector<uint8_t> act_;   // quantized activations
+};
+
+}  // namespace chord

@@ -1,0 +1,104 @@
+// Prompt batches, then sample/emit one token per step; stop on EOG, stop strings, max_tokens or a
+// full context.
+#include "runtime/generator.h"
+
+#include <algorithm>
+
+namespace chord {
+
+Generator::Generator(Context& ctx, std::vector<Token> prompt, GenerateOptions opts)
+    : ctx_(ctx), prompt_(std::move(prompt)), opts_(std::move(opts)), sampler_(opts_.sampling),
+      decoder_(ctx.model().tokenizer()) {}
+
+Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<Token> prompt, GenerateOptions opts) {
+  if (prompt.empty()) return Status(Code::invalid_argument, "the prompt has no tokens");
+  if (opts.max_tokens < 0) return Status(Code::invalid_argument, "max_tokens must be >= 0");
+  CHORD_TRY(validate(opts.sampling));
+  const int32_t n_vocab = ctx.model().desc().n_vocab;
+  for (Token t : prompt)
+    if (t < 0 || t >= n_vocab) return Status(Code::invalid_argument, "prompt token " + std::to_string(t) + " is outside the vocabulary");
+  if (static_cast<int64_t>(prompt.size()) > ctx.n_ctx())
+    return Status(Code::context_full, "the prompt has " + std::to_string(prompt.size()) +
+                                          " tokens but the context holds " + std::to_string(ctx.n_ctx()));
+  for (const auto& s : opts.stop)
+    if (s.empty()) return Status(Code::invalid_argument, "stop strings must not be empty");
+  auto g = std::unique_ptr<Generator>(new Generator(ctx, std::move(prompt), std::move(opts)));
+  // Keep the shared prefix; at least the last prompt token is evaluated again to get its logits.
+  int32_t keep = std::min(ctx.common_prefix(g->prompt_), g->prompt_tokens() - 1);
+  ctx.truncate(keep);
+  g->reused_ = keep;
+  g->prompt_pos_ = static_cast<size_t>(keep);
+  return g;
+}
+
+Step Generator::finish(const char* reason, Step s) {
+  done_ = true;
+  s.done = true;
+  s.finish_reason = reason;
+  s.text += take_ready_text(true);
+  return s;
+}
+
+// Returns decoded text that cannot be the start of a stop string; holds the rest back.
+std::string Generator::take_ready_text(bool final) {
+  if (final) pending_ += decoder_.flush();
+  size_t hold = 0;
+  if (!final) {
+    for (const auto& s : opts_.stop)
+      for (size_t k = std::min(s.size() - 1, pending_.size()); k > hold; --k)
+        if (pending_.compare(pending_.size() - k, k, s, 0, k) == 0) {
+          hold = k;
+          break;
+        }
+  }
+  std::string out = pending_.substr(0, pending_.size() - hold);
+  pending_.erase(0, pending_.size() - hold);
+  return out;
+}
+
+Result<Step> Generator::step() {
+  if (done_) return Status(Code::invalid_argument, "generation already finished");
+  Step s;
+  if (prompt_pos_ < prompt_.size()) {  // one prompt batch per step
+    const size_t n = std::min(prompt_.size() - prompt_pos_, static_cast<size_t>(64));
+    Status st = ctx_.eval(std::span<const Token>(prompt_).subspan(prompt_pos_, n), false, logits_);
+    if (!st.ok()) {
+      done_ = true;
+      return st;
+    }
+    prompt_pos_ += n;
+    if (prompt_pos_ < prompt_.size() || opts_.max_tokens > 0) return s;
+  }
+  if (generated_ >= opts_.max_tokens) return finish("length", std::move(s));
+
+  const Token tok = sampler_.sample(logits_, ctx_.history());
+  s.token = tok;
+  ++generated_;
+  const Tokenizer& tk = *ctx_.model().tokenizer();
+  if (!opts_.ignore_eos && tk.is_eog(tok)) return finish("stop", std::move(s));
+
+  pending_ += decoder_.push(tok);
+  for (const auto& stop : opts_.stop) {
+    size_t at = pending_.find(stop);
+    if (at != std::string::npos) {
+      pending_.resize(at);
+      s.text = pending_;
+      pending_.clear();
+      done_ = true;
+      s.done = true;
+      s.finish_reason = "stop";
+      return s;
+    }
+  }
+  if (generated_ >= opts_.max_tokens) return finish("length", std::move(s));
+  if (ctx_.n_past() >= ctx_.n_ctx()) return finish("length", std::move(s));
+  Status st = ctx_.eval(std::span<const Token>(&tok, 1), false, logits_);
+  if (!st.ok()) {
+    done_ = true;
+    return st;
+  }
+  s.text = take_ready_text(false);
+  return s;
+}
+
+}  // namespace chord

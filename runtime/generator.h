@@ -1,0 +1,58 @@
+// A generation over a Context, advanced one step at a time so callers can stream tokens and
+// abort between steps: a step is one batch of the prompt or one sampled token.
+// The KV cache prefix shared with the previous request is reused (chat turns are not recomputed).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/common/status.h"
+#include "core/tokenizer/tokenizer.h"
+#include "runtime/context.h"
+#include "runtime/sampler.h"
+
+namespace chord {
+
+struct GenerateOptions {
+  int32_t max_tokens = 256;  // 0 generates nothing (finish "length"); negative is invalid
+  SamplerParams sampling;
+  std::vector<std::string> stop;  // stop strings; matched text is not returned
+  bool ignore_eos = false;
+};
+
+struct Step {
+  Token token = -1;           // the sampled token, -1 for a prompt step
+  std::string text;           // text ready to show (complete UTF-8, never part of a stop string)
+  bool done = false;
+  const char* finish_reason = "";  // when done: "stop" (EOG or stop string) or "length"
+};
+
+class Generator {
+ public:
+  static Result<std::unique_ptr<Generator>> start(Context& ctx, std::vector<Token> prompt, GenerateOptions opts);
+  Result<Step> step();
+
+  int32_t prompt_tokens() const { return static_cast<int32_t>(prompt_.size()); }
+  int32_t cached_tokens() const { return reused_; }  // prompt tokens served from the KV cache
+  int32_t completion_tokens() const { return generated_; }
+  bool done() const { return done_; }
+
+ private:
+  Generator(Context& ctx, std::vector<Token> prompt, GenerateOptions opts);
+  Step finish(const char* reason, Step s);
+  std::string take_ready_text(bool final);
+
+  Context& ctx_;
+  std::vector<Token> prompt_;
+  GenerateOptions opts_;
+  Sampler sampler_;
+  StreamDecoder decoder_;
+  size_t prompt_pos_ = 0;  // next prompt token to evaluate
+  int32_t reused_ = 0;
+  int32_t generated_ = 0;
+  bool done_ = false;
+  std::vector<float> logits_;
+  std::string pending_;  // decoded text held back because it may begin a stop string
+};
+
+}  // namespace chord

@@ -1,0 +1,202 @@
+// Model loading: description from GGUF metadata, weights checked by name, type and shape.
+#include "runtime/model.h"
+
+#include <cstdio>
+#include <regex>
+
+#include "core/gguf/keys.h"
+#include "core/quant/quant.h"
+#include "kernels/ops.h"
+
+namespace chord {
+namespace {
+
+struct ArchTraits {
+  const char* name;
+  bool rope_neox;
+  bool qkv_bias;
+  bool qk_norm;
+};
+
+// The llama family this runtime implements; differences are data, not separate forward passes.
+constexpr ArchTraits kArchs[] = {
+    {"llama", false, false, false},
+    {"mistral", false, false, false},
+    {"qwen2", true, true, false},
+    {"qwen3", true, false, true},
+};
+
+Status bad(const std::string& msg) { return Status(Code::bad_gguf, msg); }
+
+}  // namespace
+
+Result<ModelDesc> describe(const gguf::File& f) {
+  ModelDesc d;
+  auto arch = f.get_string(keys::kArchitecture);
+  if (!arch) return bad("missing general.architecture");
+  d.arch = *arch;
+  const ArchTraits* traits = nullptr;
+  for (const auto& a : kArchs)
+    if (d.arch == a.name) traits = &a;
+  if (!traits)
+    return Status(Code::unsupported, "architecture '" + d.arch +
+                                         "' is not supported (supported: llama, mistral, qwen2, qwen3)");
+  d.name = f.get_string(keys::kName).value_or("");
+  auto geti = [&](std::string_view suffix) { return f.get_int(keys::arch_key(d.arch, suffix)); };
+  auto getf = [&](std::string_view suffix) { return f.get_float(keys::arch_key(d.arch, suffix)); };
+
+  auto need = [&](std::string_view suffix, int32_t& out) -> Status {
+    auto v = geti(suffix);
+    if (!v) return bad("missing " + keys::arch_key(d.arch, suffix));
+    if (*v <= 0 || *v > (1 << 24)) return bad(keys::arch_key(d.arch, suffix) + " out of range: " + std::to_string(*v));
+    out = static_cast<int32_t>(*v);
+    return Status::Ok();
+  };
+  CHORD_TRY(need(keys::kEmbeddingLength, d.n_embd));
+  CHORD_TRY(need(keys::kBlockCount, d.n_layer));
+  CHORD_TRY(need(keys::kFeedForwardLength, d.n_ff));
+  CHORD_TRY(need(keys::kHeadCount, d.n_head));
+  d.n_head_kv = d.n_head;
+  if (geti(keys::kHeadCountKv)) CHORD_TRY(need(keys::kHeadCountKv, d.n_head_kv));
+  d.n_ctx_train = static_cast<int32_t>(geti(keys::kContextLength).value_or(2048));
+  if (d.n_head % d.n_head_kv != 0)
+    return bad("head_count " + std::to_string(d.n_head) + " is not a multiple of head_count_kv " +
+               std::to_string(d.n_head_kv));
+  d.head_dim = d.n_embd / d.n_head;
+  if (geti(keys::kKeyLength)) CHORD_TRY(need(keys::kKeyLength, d.head_dim));
+  if (auto vl = geti(keys::kValueLength); vl && *vl != d.head_dim)
+    return Status(Code::unsupported, "attention.value_length != key_length is not supported");
+  if (d.head_dim % 2 != 0) return bad("head dimension must be even, got " + std::to_string(d.head_dim));
+  d.n_rot = d.head_dim;
+  if (geti(keys::kRopeDimCount)) CHORD_TRY(need(keys::kRopeDimCount, d.n_rot));
+  if (d.n_rot > d.head_dim || d.n_rot % 2 != 0) return bad("rope.dimension_count out of range");
+  d.rms_eps = static_cast<float>(getf(keys::kRmsEps).value_or(1e-5));
+  d.rope_base = static_cast<float>(getf(keys::kRopeFreqBase).value_or(10000.0));
+  if (!(d.rms_eps > 0) || !(d.rope_base > 0)) return bad("rms epsilon and rope base must be positive");
+
+  std::string scaling = f.get_string(keys::arch_key(d.arch, keys::kRopeScalingType)).value_or("none");
+  double factor = getf(keys::kRopeScalingFactor).value_or(getf(keys::kRopeScaleLinear).value_or(0.0));
+  if (scaling == "linear" || (scaling == "none" && factor > 0 && getf(keys::kRopeScaleLinear))) {
+    if (factor > 0) d.rope_freq_scale = static_cast<float>(1.0 / factor);
+  } else if (scaling != "none") {
+    return Status(Code::unsupported, "rope scaling type '" + scaling + "' is not supported");
+  }
+  d.rope_neox = traits->rope_neox;
+  d.qkv_bias = traits->qkv_bias;
+  d.qk_norm = traits->qk_norm;
+  return d;
+}
+
+namespace {
+
+// Finds and checks one tensor: type allowed for its role and shape (cols, rows).
+Status bind_weight(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows, bool matmul,
+            Weight& out, bool optional = false) {
+  const gguf::TensorInfo* t = f.tensor(name);
+  if (!t) {
+    if (optional) return Status::Ok();
+    return Status(Code::bad_gguf, "missing tensor " + name);
+  }
+  int64_t t_rows = t->ne[1] * t->ne[2] * t->ne[3];
+  if (t->ne[0] != cols || t_rows != rows)
+    return Status(Code::bad_gguf, "tensor " + name + " has shape [" + std::to_string(t->ne[0]) + ", " +
+                                      std::to_string(t_rows) + "], expected [" + std::to_string(cols) +
+                                      ", " + std::to_string(rows) + "]");
+  if (matmul) {
+    if (!kernels::ops(t->type))
+      return Status(Code::unsupported, "tensor " + name + " has type " + type_info(t->type)->name +
+                                           ", which this runtime cannot compute with");
+  } else if (t->type != GgmlType::F32) {
+    return Status(Code::unsupported, "tensor " + name + " must be f32, got " + type_info(t->type)->name);
+  }
+  out.data = t->data;
+  out.type = t->type;
+  out.cols = cols;
+  out.rows = rows;
+  out.row_bytes = row_size(t->type, cols);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
+  auto m = std::make_shared<Model>();
+  m->bytes_ = std::move(bytes);
+  CHORD_ASSIGN_OR_RETURN(m->file_, gguf::File::parse_split(m->bytes_.parts));
+  CHORD_ASSIGN_OR_RETURN(m->desc_, describe(m->file_));
+  CHORD_ASSIGN_OR_RETURN(m->tok_, Tokenizer::from_gguf(m->file_));
+  ModelDesc& d = m->desc_;
+  const gguf::File& f = m->file_;
+  d.n_vocab = m->tok_->vocab_size();
+  if (auto vs = f.get_int(keys::arch_key(d.arch, keys::kVocabSize)); vs && *vs != d.n_vocab)
+    return Status(Code::bad_gguf, "vocab_size " + std::to_string(*vs) + " differs from the tokenizer's " +
+                                      std::to_string(d.n_vocab) + " tokens");
+
+  ModelWeights& w = m->w_;
+  CHORD_TRY(bind_weight(f, "token_embd.weight", d.n_embd, d.n_vocab, true, w.token_embd));
+  if (!quant::has_reference(w.token_embd.type))
+    return Status(Code::unsupported, "token_embd.weight type cannot be dequantized");
+  CHORD_TRY(bind_weight(f, "output_norm.weight", d.n_embd, 1, false, w.output_norm));
+  CHORD_TRY(bind_weight(f, "output.weight", d.n_embd, d.n_vocab, true, w.output, /*optional=*/true));
+  d.tied_embeddings = w.output.data == nullptr;
+  if (d.tied_embeddings) w.output = w.token_embd;
+  CHORD_TRY(bind_weight(f, "rope_freqs.weight", d.n_rot / 2, 1, false, w.rope_freqs, true));
+
+  w.layers.resize(static_cast<size_t>(d.n_layer));
+  for (int32_t i = 0; i < d.n_layer; ++i) {
+    LayerWeights& l = w.layers[static_cast<size_t>(i)];
+    std::string p = "blk." + std::to_string(i) + ".";
+    CHORD_TRY(bind_weight(f, p + "attn_norm.weight", d.n_embd, 1, false, l.attn_norm));
+    CHORD_TRY(bind_weight(f, p + "attn_q.weight", d.n_embd, d.q_dim(), true, l.wq));
+    CHORD_TRY(bind_weight(f, p + "attn_k.weight", d.n_embd, d.kv_dim(), true, l.wk));
+    CHORD_TRY(bind_weight(f, p + "attn_v.weight", d.n_embd, d.kv_dim(), true, l.wv));
+    CHORD_TRY(bind_weight(f, p + "attn_output.weight", d.q_dim(), d.n_embd, true, l.wo));
+    // Biases are required by qwen2 and allowed anywhere (some llama/mistral finetunes carry them).
+    CHORD_TRY(bind_weight(f, p + "attn_q.bias", d.q_dim(), 1, false, l.bq, !d.qkv_bias));
+    CHORD_TRY(bind_weight(f, p + "attn_k.bias", d.kv_dim(), 1, false, l.bk, !d.qkv_bias));
+    CHORD_TRY(bind_weight(f, p + "attn_v.bias", d.kv_dim(), 1, false, l.bv, !d.qkv_bias));
+    CHORD_TRY(bind_weight(f, p + "attn_q_norm.weight", d.head_dim, 1, false, l.q_norm, !d.qk_norm));
+    CHORD_TRY(bind_weight(f, p + "attn_k_norm.weight", d.head_dim, 1, false, l.k_norm, !d.qk_norm));
+    CHORD_TRY(bind_weight(f, p + "ffn_norm.weight", d.n_embd, 1, false, l.ffn_norm));
+    CHORD_TRY(bind_weight(f, p + "ffn_gate.weight", d.n_embd, d.n_ff, true, l.ffn_gate));
+    CHORD_TRY(bind_weight(f, p + "ffn_up.weight", d.n_embd, d.n_ff, true, l.ffn_up));
+    CHORD_TRY(bind_weight(f, p + "ffn_down.weight", d.n_ff, d.n_embd, true, l.ffn_down));
+  }
+  return std::shared_ptr<const Model>(std::move(m));
+}
+
+std::vector<std::string> split_part_paths(const std::string& path) {
+  static const std::regex kSplit(R"((.*)-(\d{5})-of-(\d{5})\.gguf$)");
+  std::smatch mt;
+  if (!std::regex_match(path, mt, kSplit) || std::stoi(mt[2].str()) != 1) return {path};
+  int n = std::stoi(mt[3].str());
+  std::vector<std::string> parts;
+  for (int i = 1; i <= n; ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "-%05d-of-%05d.gguf", i, n);
+    parts.push_back(mt[1].str() + buf);
+  }
+  return parts;
+}
+
+Result<std::shared_ptr<const Model>> Model::load_file(const std::string& path) {
+  auto storage = std::make_shared<std::vector<std::vector<uint8_t>>>();
+  ModelBytes bytes;
+  for (const auto& p : split_part_paths(path)) {
+    CHORD_ASSIGN_OR_RETURN(auto data, gguf::read_file(p));
+    storage->push_back(std::move(data));
+  }
+  for (const auto& s : *storage) bytes.parts.emplace_back(s.data(), s.size());
+  bytes.owner = storage;
+  return load(std::move(bytes));
+}
+
+std::string Model::chat_template() const { return file_.get_string(keys::kChatTemplate).value_or(""); }
+
+uint64_t Model::file_bytes() const {
+  uint64_t n = 0;
+  for (const auto& p : bytes_.parts) n += p.size();
+  return n;
+}
+
+}  // namespace chord

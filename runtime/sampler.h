@@ -1,0 +1,55 @@
+// Token sampling: logit bias, repetition/frequency/presence penalties over a window, top-k,
+// top-p, min-p, temperature, and a seeded RNG (same seed -> same tokens on every platform).
+#pragma once
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "core/common/status.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace chord {
+
+struct SamplerParams {
+  float temperature = 0.8f;     // <= 0: greedy
+  int32_t top_k = 40;           // <= 0: off
+  float top_p = 0.95f;          // >= 1: off
+  float min_p = 0.05f;          // <= 0: off
+  float repeat_penalty = 1.0f;  // 1: off (llama.cpp's penalty_repeat)
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
+  int32_t penalty_last_n = 64;  // window of recent tokens the penalties look at; -1 = whole context
+  uint64_t seed = 0xC0FFEE;
+  std::vector<std::pair<Token, float>> logit_bias;  // added to the logit; -inf bans a token
+};
+
+// Rejects NaN/negative values that have no meaning (clear error rather than silent clamping).
+Status validate(const SamplerParams& p);
+
+// Our own generator (xoshiro256**, seeded with splitmix64): std:: distributions differ between
+// standard libraries, and native and wasm must sample identically.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed);
+  uint64_t next();
+  double uniform();  // [0, 1) with 53 random bits
+
+ private:
+  uint64_t s_[4];
+};
+
+class Sampler {
+ public:
+  explicit Sampler(SamplerParams p) : p_(std::move(p)), rng_(p_.seed) {}
+  // Picks the next token from logits (n_vocab). `recent` is the token history (prompt + output).
+  Token sample(std::span<const float> logits, std::span<const Token> recent);
+  const SamplerParams& params() const { return p_; }
+
+ private:
+  SamplerParams p_;
+  Rng rng_;
+  std::vector<std::pair<float, Token>> cand_;  // scratch
+};
+
+}  // namespace chord
