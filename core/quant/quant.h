@@ -3,16 +3,16 @@
 #pragma once
 #include <cstdint>
 
+#include "core/quant/blocks.h"
+#include "core/quant/fp16.h"
 #include "core/quant/types.h"
 
 namespace chord::quant {
 
-// IEEE half <-> float, round-to-nearest-even (as ggml's GGML_FP32_TO_FP16 reference).
-float fp16_to_fp32(uint16_t h) noexcept;
-uint16_t fp32_to_fp16(float f) noexcept;
-// bfloat16 <-> float (round-to-nearest-even, NaN kept quiet, as ggml_compute_fp32_to_bf16).
-float bf16_to_fp32(uint16_t h) noexcept;
-uint16_t fp32_to_bf16(float f) noexcept;
+// IEEE half <-> float, round-to-nearest-even (as ggml's GGML_FP32_TO_FP16 reference), and
+// bfloat16 <-> float (round-to-nearest-even, NaN kept quiet, as ggml_compute_fp32_to_bf16):
+// fp16_to_fp32, fp32_to_fp16, bf16_to_fp32, fp32_to_bf16 are defined inline in fp16.h.
+// Per-type row functions (quantize_row_q4_0(const float*, BlockQ4_0*, n), ...) are in rows.h.
 
 // True when dequantize_row/quantize_row handle the type
 // (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K).

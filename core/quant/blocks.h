@@ -1,0 +1,125 @@
+// Block structs of the ggml quantized formats, byte for byte as llama.cpp ggml/src/ggml-common.h
+// lays them out (QK_K = 256, K_SCALE_SIZE = 12). Halves (ggml_half) are raw uint16_t bits.
+// Blocks inside a GGUF tensor are packed back to back: pointers must be aligned to alignof(block)
+// (2 bytes; 4 for BlockQ8_K, which only exists in scratch memory).
+#pragma once
+#include <cstdint>
+
+namespace chord::quant {
+
+constexpr int kQK4_0 = 32;
+constexpr int kQK4_1 = 32;
+constexpr int kQK5_0 = 32;
+constexpr int kQK5_1 = 32;
+constexpr int kQK8_0 = 32;
+constexpr int kQK8_1 = 32;
+constexpr int kQK_K = 256;       // super-block size of the K-quants
+constexpr int kKScaleSize = 12;  // packed 6-bit scales + mins of Q4_K / Q5_K
+
+// x = d * (q - 8), q in 0..15. qs[j] holds element j (low nibble) and j + 16 (high nibble).
+struct BlockQ4_0 {
+  uint16_t d;              // f16 delta
+  uint8_t qs[kQK4_0 / 2];  // (16) nibbles
+};
+
+// x = d * q + m, q in 0..15; nibble order as Q4_0.
+struct BlockQ4_1 {
+  uint16_t d;              // f16 delta
+  uint16_t m;              // f16 min
+  uint8_t qs[kQK4_1 / 2];  // (16) nibbles
+};
+
+// x = d * (q - 16), q in 0..31: low 4 bits in qs (as Q4_0), bit 4 of element j in bit j of qh.
+struct BlockQ5_0 {
+  uint16_t d;              // f16 delta
+  uint8_t qh[4];           // little-endian uint32: 5th bit of each of the 32 quants
+  uint8_t qs[kQK5_0 / 2];  // (16) low nibbles
+};
+
+// x = d * q + m, q in 0..31; bits as Q5_0.
+struct BlockQ5_1 {
+  uint16_t d;              // f16 delta
+  uint16_t m;              // f16 min
+  uint8_t qh[4];           // 5th bits
+  uint8_t qs[kQK5_1 / 2];  // (16) low nibbles
+};
+
+// x = d * q.
+struct BlockQ8_0 {
+  uint16_t d;          // f16 delta
+  int8_t qs[kQK8_0];   // (32) quants
+};
+
+// x = d * q; s = d * sum(q) (the Q4_1/Q5_1 dot products use it for the min term).
+struct BlockQ8_1 {
+  uint16_t d;          // f16 delta
+  uint16_t s;          // f16 d * sum(qs[i])
+  int8_t qs[kQK8_1];   // (32) quants
+};
+
+// 16 sub-blocks of 16: x = d * (scales[j] & 15) * q - dmin * (scales[j] >> 4), q in 0..3.
+// qs: for each half (128 elements) 32 bytes; bits 2k..2k+1 of byte l hold element 32k + l.
+struct BlockQ2_K {
+  uint8_t scales[kQK_K / 16];  // (16) low nibble scale, high nibble min
+  uint8_t qs[kQK_K / 4];       // (64) 2-bit quants
+  uint16_t d;                  // f16 super-block scale for the scales
+  uint16_t dmin;               // f16 super-block scale for the mins
+};
+
+// 16 sub-blocks of 16: x = d * (s6[j] - 32) * (q - 4 * !hbit), q2 layout as Q2_K;
+// hmask bit k of byte l is the high bit of element 32k + l; scales are 16 6-bit values packed.
+struct BlockQ3_K {
+  uint8_t hmask[kQK_K / 8];  // (32) high bits
+  uint8_t qs[kQK_K / 4];     // (64) low 2 bits
+  uint8_t scales[12];        // 16 6-bit scales: low 4 bits in bytes 0..7, high 2 bits in 8..11
+  uint16_t d;                // f16 super-block scale
+};
+
+// 8 sub-blocks of 32: x = d * sc[j] * q - dmin * m[j], q in 0..15, 6-bit sc/m packed in scales
+// (get_scale_min_k4 layout). qs: per 64 elements 32 bytes, low nibble first 32, high the next.
+struct BlockQ4_K {
+  uint16_t d;                     // f16 super-block scale for the scales
+  uint16_t dmin;                  // f16 super-block scale for the mins
+  uint8_t scales[kKScaleSize];    // 8 scales + 8 mins, 6 bits each
+  uint8_t qs[kQK_K / 2];          // (128) 4-bit quants
+};
+
+// As Q4_K with a 5th bit: qh bit (2i) / (2i+1) of byte l is for element 64i + l / 64i + 32 + l.
+struct BlockQ5_K {
+  uint16_t d;                     // f16 super-block scale for the scales
+  uint16_t dmin;                  // f16 super-block scale for the mins
+  uint8_t scales[kKScaleSize];    // 8 scales + 8 mins, 6 bits each
+  uint8_t qh[kQK_K / 8];          // (32) high bits
+  uint8_t qs[kQK_K / 2];          // (128) low 4 bits
+};
+
+// 16 sub-blocks of 16: x = d * scales[j] * (q - 32), q in 0..63 (low 4 bits in ql, high 2 in qh).
+struct BlockQ6_K {
+  uint8_t ql[kQK_K / 2];       // (128) low 4 bits
+  uint8_t qh[kQK_K / 4];       // (64) high 2 bits
+  int8_t scales[kQK_K / 16];   // (16) 8-bit scales
+  uint16_t d;                  // f16 super-block scale
+};
+
+// Activation format of the K-quant dot products (never stored in files).
+struct BlockQ8_K {
+  float d;                      // delta (f32)
+  int8_t qs[kQK_K];             // (256) quants
+  int16_t bsums[kQK_K / 16];    // (16) sum of qs in each group of 16
+};
+
+// Sizes as ggml-common.h asserts them (and as core/quant/types.cpp lists them).
+static_assert(sizeof(BlockQ4_0) == 18, "block_q4_0 size");
+static_assert(sizeof(BlockQ4_1) == 20, "block_q4_1 size");
+static_assert(sizeof(BlockQ5_0) == 22, "block_q5_0 size");
+static_assert(sizeof(BlockQ5_1) == 24, "block_q5_1 size");
+static_assert(sizeof(BlockQ8_0) == 34, "block_q8_0 size");
+static_assert(sizeof(BlockQ8_1) == 36, "block_q8_1 size");
+static_assert(sizeof(BlockQ2_K) == 84, "block_q2_K size");
+static_assert(sizeof(BlockQ3_K) == 110, "block_q3_K size");
+static_assert(sizeof(BlockQ4_K) == 144, "block_q4_K size");
+static_assert(sizeof(BlockQ5_K) == 176, "block_q5_K size");
+static_assert(sizeof(BlockQ6_K) == 210, "block_q6_K size");
+static_assert(sizeof(BlockQ8_K) == 292, "block_q8_K size");
+
+}  // namespace chord::quant
