@@ -45,6 +45,7 @@ class Tokenizer {
   Token find(std::string_view text) const;
   std::string_view model() const { return model_; }  // "llama" or "gpt2"
   std::string_view pre() const { return pre_; }
+  bool add_space_prefix() const { return add_space_prefix_; }  // SPM: decode strips one space
 
  protected:
   std::string model_, pre_;
@@ -54,8 +55,9 @@ class Tokenizer {
   Token bos_ = -1, eos_ = -1;
   bool add_bos_ = false, add_eos_ = false;
   // Filled by TokenizerBase::load_common (tokenizer_internal.h).
-  std::unordered_map<std::string, Token> ids_;  // token text -> id (lowest id wins), for find()
+  std::unordered_map<std::string, Token> ids_;  // token text -> id (highest id wins), for find()
   bool add_space_prefix_ = false;  // SPM: encode prepends a space, so decode strips one
+  bool clean_spaces_ = false;      // BPE/WPM: decode drops spaces before ?!., and 's 'm 're 've
 };
 
 // Turns a token stream into text without ever emitting a broken UTF-8 character: bytes of an
