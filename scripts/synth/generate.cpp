@@ -1,0 +1,178 @@
+// chord-synth model generation: metadata, tokenizer copied from a vocab GGUF, and random weights
+// generated and quantized row by row (one f32 row per worker; quantized tensors go to the Writer).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "core/gguf/gguf.h"
+#include "core/gguf/keys.h"
+#include "core/quant/quant.h"
+#include "scripts/synth/rng.h"
+#include "scripts/synth/synth.h"
+
+namespace chord::synth {
+namespace {
+
+// How one tensor's values are drawn: std * N(0,1) + mean.
+struct Dist {
+  double mean;
+  double std;
+};
+
+// Fills rows [r0, r1) of a (rows x cols) tensor of type t.
+void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64_t cols, int64_t r0,
+               int64_t r1, uint8_t* out, uint64_t row_bytes) {
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = r0; r < r1; ++r) {
+    Rng rng(stream_key(seed, name, static_cast<uint64_t>(r)));
+    for (float& v : row) v = static_cast<float>(d.mean + d.std * rng.normal());
+    quant::quantize_row(t, row.data(), out + static_cast<uint64_t>(r) * row_bytes, cols);
+  }
+}
+
+class Builder {
+ public:
+  Builder(const Options& o, gguf::Writer& w) : o_(o), w_(w) {}
+
+  // Generates a (rows x cols) tensor (cols contiguous) and hands it to the Writer.
+  Status add(const std::string& name, GgmlType t, int64_t cols, int64_t rows, Dist d) {
+    const uint64_t row_bytes = row_size(t, cols);
+    if (row_bytes == 0) return {Code::invalid_argument, name + ": row length does not fit the type's blocks"};
+    std::vector<uint8_t> data(row_bytes * static_cast<uint64_t>(rows));
+    const int nt = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(o_.threads, rows), 1, 64));
+    if (nt == 1) {
+      fill_rows(name, o_.seed, d, t, cols, 0, rows, data.data(), row_bytes);
+    } else {
+      std::vector<std::thread> th;
+      for (int i = 0; i < nt; ++i) {
+        const int64_t r0 = rows * i / nt, r1 = rows * (i + 1) / nt;
+        th.emplace_back(fill_rows, std::cref(name), o_.seed, d, t, cols, r0, r1, data.data(), row_bytes);
+      }
+      for (std::thread& x : th) x.join();
+    }
+    std::vector<int64_t> ne = {cols};
+    if (rows > 1) ne.push_back(rows);
+    CHORD_TRY(w_.add_tensor(name, t, ne, data));
+    bytes_ += data.size();
+    if (o_.verbose)
+      std::fprintf(stderr, "  %-28s %-5s [%lld, %lld]\n", name.c_str(), type_info(t)->name,
+                   static_cast<long long>(cols), static_cast<long long>(rows));
+    return Status::Ok();
+  }
+
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  const Options& o_;
+  gguf::Writer& w_;
+  uint64_t bytes_ = 0;
+};
+
+// Copies every tokenizer.* key of the vocab file.
+Status copy_vocab(const std::string& path, gguf::Writer& w, int64_t& n_vocab) {
+  CHORD_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, gguf::read_file(path));
+  CHORD_ASSIGN_OR_RETURN(gguf::File f, gguf::File::parse(bytes));
+  const gguf::Value* toks = f.find(keys::kTokTokens);
+  if (!toks || toks->array_size() == 0) return {Code::bad_gguf, path + ": no tokenizer.ggml.tokens"};
+  n_vocab = static_cast<int64_t>(toks->array_size());
+  for (const auto& [k, v] : f.metadata())
+    if (k.rfind("tokenizer.", 0) == 0) w.set_value(k, v);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status generate(const Options& o) {
+  const Preset& p = *o.preset;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int32_t n_layer = o.layers > 0 ? o.layers : p.n_layer;
+  const int32_t head_dim = p.head_dim > 0 ? p.head_dim : p.n_embd / p.n_head;
+  const int64_t q_dim = int64_t{p.n_head} * head_dim, kv_dim = int64_t{p.n_head_kv} * head_dim;
+  const int64_t d = p.n_embd, ff = p.n_ff;
+  const std::string arch = p.arch;
+  auto ak = [&](std::string_view s) { return keys::arch_key(arch, s); };
+
+  gguf::Writer w;
+  w.set_string(keys::kArchitecture, arch);
+  w.set_string(keys::kName, std::string("synth ") + p.name + " " + o.type.name + " seed " + std::to_string(o.seed));
+  w.set_u32(keys::kFileType, o.type.file_type);
+  const bool quantized = o.type.base != GgmlType::F32 && o.type.base != GgmlType::F16 &&
+                         o.type.base != GgmlType::BF16;
+  if (quantized) w.set_u32(keys::kQuantVersion, 2);
+  w.set_u32(ak(keys::kContextLength), static_cast<uint32_t>(p.n_ctx));
+  w.set_u32(ak(keys::kEmbeddingLength), static_cast<uint32_t>(p.n_embd));
+  w.set_u32(ak(keys::kBlockCount), static_cast<uint32_t>(n_layer));
+  w.set_u32(ak(keys::kFeedForwardLength), static_cast<uint32_t>(p.n_ff));
+  w.set_u32(ak(keys::kHeadCount), static_cast<uint32_t>(p.n_head));
+  w.set_u32(ak(keys::kHeadCountKv), static_cast<uint32_t>(p.n_head_kv));
+  if (head_dim != p.n_embd / p.n_head || p.qk_norm) {
+    w.set_u32(ak(keys::kKeyLength), static_cast<uint32_t>(head_dim));
+    w.set_u32(ak(keys::kValueLength), static_cast<uint32_t>(head_dim));
+  }
+  w.set_f32(ak(keys::kRmsEps), p.rms_eps);
+  w.set_f32(ak(keys::kRopeFreqBase), p.rope_base);
+  w.set_u32(ak(keys::kRopeDimCount), static_cast<uint32_t>(head_dim));
+
+  const std::string vocab_path = o.vocab_path.empty() ? models_dir() + "/" + p.vocab : o.vocab_path;
+  int64_t n_vocab = 0;
+  CHORD_TRY(copy_vocab(vocab_path, w, n_vocab));
+  w.set_u32(ak(keys::kVocabSize), static_cast<uint32_t>(n_vocab));
+  if (p.pre) w.set_string(keys::kTokPre, p.pre);
+  if (p.add_bos >= 0) w.set_bool(keys::kTokAddBos, p.add_bos != 0);
+
+  // Scales (see Scales in synth.h): with unit-RMS normed inputs, q/k entries have variance
+  // `attn`, v entries 1, logits std `logit`. silu(g)*u has E[x^2] ~ 0.355 for unit g, u, hence
+  // the 1/sqrt(0.355) on ffn_down so each residual update has RMS ~ `resid`.
+  Scales s = o.scales;
+  if (s.resid <= 0) s.resid = p.tied ? std::max(1.0, 10.0 / std::sqrt(2.0 * n_layer)) : 1.0;
+  const double rd = 1.0 / std::sqrt(static_cast<double>(d));
+  const Dist norm{1.0, s.norm_noise};
+  const Dist bias{0.0, s.bias};
+  const Dist out_w{0.0, s.logit * rd};
+  const Dist qk{0.0, std::sqrt(s.attn) * rd};
+  const Dist v{0.0, rd};
+  const Dist wo{0.0, s.resid / std::sqrt(static_cast<double>(q_dim))};
+  const Dist up{0.0, rd};
+  const Dist down{0.0, s.resid / std::sqrt(0.355 * static_cast<double>(ff))};
+
+  auto wt = [&](Role r, int32_t layer, int64_t cols) { return weight_type(o.type, r, layer, n_layer, cols, p.tied); };
+  Builder b(o, w);
+  CHORD_TRY(b.add("token_embd.weight", wt(Role::token_embd, 0, d), d, n_vocab, p.tied ? out_w : Dist{0.0, s.embd}));
+  for (int32_t i = 0; i < n_layer; ++i) {
+    const std::string pre = "blk." + std::to_string(i) + ".";
+    CHORD_TRY(b.add(pre + "attn_norm.weight", GgmlType::F32, d, 1, norm));
+    CHORD_TRY(b.add(pre + "attn_q.weight", wt(Role::attn_q, i, d), d, q_dim, qk));
+    CHORD_TRY(b.add(pre + "attn_k.weight", wt(Role::attn_k, i, d), d, kv_dim, qk));
+    CHORD_TRY(b.add(pre + "attn_v.weight", wt(Role::attn_v, i, d), d, kv_dim, v));
+    if (p.qkv_bias) {
+      CHORD_TRY(b.add(pre + "attn_q.bias", GgmlType::F32, q_dim, 1, bias));
+      CHORD_TRY(b.add(pre + "attn_k.bias", GgmlType::F32, kv_dim, 1, bias));
+      CHORD_TRY(b.add(pre + "attn_v.bias", GgmlType::F32, kv_dim, 1, bias));
+    }
+    if (p.qk_norm) {
+      CHORD_TRY(b.add(pre + "attn_q_norm.weight", GgmlType::F32, head_dim, 1, norm));
+      CHORD_TRY(b.add(pre + "attn_k_norm.weight", GgmlType::F32, head_dim, 1, norm));
+    }
+    CHORD_TRY(b.add(pre + "attn_output.weight", wt(Role::attn_output, i, q_dim), q_dim, d, wo));
+    CHORD_TRY(b.add(pre + "ffn_norm.weight", GgmlType::F32, d, 1, norm));
+    CHORD_TRY(b.add(pre + "ffn_gate.weight", wt(Role::ffn_gate, i, d), d, ff, up));
+    CHORD_TRY(b.add(pre + "ffn_up.weight", wt(Role::ffn_up, i, d), d, ff, up));
+    CHORD_TRY(b.add(pre + "ffn_down.weight", wt(Role::ffn_down, i, ff), ff, d, down));
+  }
+  CHORD_TRY(b.add("output_norm.weight", GgmlType::F32, d, 1, norm));
+  if (!p.tied) CHORD_TRY(b.add("output.weight", wt(Role::output, 0, d), d, n_vocab, out_w));
+
+  const auto t1 = std::chrono::steady_clock::now();
+  CHORD_TRY(w.write_file(o.out_path));
+  const auto t2 = std::chrono::steady_clock::now();
+  std::fprintf(stderr, "chord-synth: %s %s seed %llu: %d layers, vocab %lld, %.1f MB of tensors -> %s "
+               "(generate+quantize %.2f s, write %.2f s)\n",
+               p.name, o.type.name.c_str(), static_cast<unsigned long long>(o.seed), n_layer,
+               static_cast<long long>(n_vocab), static_cast<double>(b.bytes()) / 1e6, o.out_path.c_str(),
+               std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
+  return Status::Ok();
+}
+
+}  // namespace chord::synth
