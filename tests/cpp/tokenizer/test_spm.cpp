@@ -248,3 +248,32 @@ TEST_CASE("spm: synthetic vocab, merge order, unk fallback, factory errors", "[s
   REQUIRE(f4.ok());
   CHECK_FALSE(Tokenizer::from_gguf(*f4).ok());
 }
+
+TEST_CASE("spm: ids verified with llama.cpp (parse_special, no BOS)", "[spm]") {
+  // Expected ids come from llama.cpp 1.7.x (@fugood/llama.node tokenize: parse_special, no BOS).
+  struct Case {
+    const char* model;
+    std::string text;
+    std::vector<Token> ids;
+  };
+  const std::string mixed = "\xC3\xA9 \xC3\xB6 \xF0\x9F\xA6\x99 \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E";  // é ö 🦙 日本語
+  const std::vector<Case> cases = {
+      {"gguf/stories260K.gguf", "hello</s> world", {281, 306, 414, 2, 410, 263, 304, 341}},
+      {"gguf/stories260K.gguf", "</s> x", {2, 410, 410, 444}},
+      {"gguf/stories260K.gguf", "<unk>x", {0, 410, 444}},
+      {"gguf/stories260K.gguf", "\n\nx", {410, 13, 13, 444}},
+      {"gguf/stories260K.gguf", mixed,
+       {410, 485, 410, 198, 185, 410, 243, 162, 169, 156, 410, 233, 154, 168, 233, 159, 175, 235, 173, 161}},
+      {"gguf/llama-2-tiny-random.gguf", "</s> x", {2, 29871, 921}},
+      {"gguf/llama-2-tiny-random.gguf", "a  b   c", {263, 29871, 289, 259, 274}},
+      {"gguf/llama-2-tiny-random.gguf", mixed, {904, 3963, 29871, 243, 162, 169, 156, 29871, 30325, 30346, 30968}},
+      {"vocab/ggml-vocab-phi-3.gguf", "<|user|>\nhi<|end|>\n<|assistant|>", {32010, 7251, 32007, 32001}},
+      {"vocab/ggml-vocab-phi-3.gguf", "</s> x", {2, 921}},
+      {"vocab/ggml-vocab-phi-3.gguf", "hello</s> world", {22172, 2, 3186}},
+  };
+  for (const auto& c : cases) {
+    auto tok = must_load(c.model);
+    INFO(c.model << " text: '" << c.text << "'");
+    CHECK(tok->encode(c.text, false, true) == c.ids);
+  }
+}
