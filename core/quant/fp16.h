@@ -1,10 +1,19 @@
 // IEEE half and bfloat16 <-> float conversions, inline so that kernels can use them per block.
 // Results equal ggml's reference conversions (ggml-impl.h) for every input, including NaN handling.
 #pragma once
-#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace chord::quant {
+
+// bit_cast stand-in: Emscripten 3.1.6's libc++ has no <bit> bit_cast.
+template <class To, class From>
+inline To bit_cast(const From& v) noexcept {
+  static_assert(sizeof(To) == sizeof(From), "bit_cast between types of different sizes");
+  To t;
+  std::memcpy(&t, &v, sizeof(To));
+  return t;
+}
 
 // Exact widening of an IEEE binary16. NaN payloads are kept (shifted into the float mantissa).
 inline float fp16_to_fp32(uint16_t h) noexcept {
@@ -26,12 +35,12 @@ inline float fp16_to_fp32(uint16_t h) noexcept {
     }
     bits = sign | (e << 23) | ((mant & 0x3FFu) << 13);
   }
-  return std::bit_cast<float>(bits);
+  return bit_cast<float>(bits);
 }
 
 // Round to nearest, ties to even; overflow -> inf; NaN -> sign | 0x7E00 (ggml's quiet NaN).
 inline uint16_t fp32_to_fp16(float f) noexcept {
-  const uint32_t bits = std::bit_cast<uint32_t>(f);
+  const uint32_t bits = bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   const uint32_t abs = bits & 0x7FFFFFFFu;
   if (abs > 0x7F800000u) return sign | 0x7E00u;
@@ -56,13 +65,13 @@ inline uint16_t fp32_to_fp16(float f) noexcept {
 }
 
 inline float bf16_to_fp32(uint16_t h) noexcept {
-  return std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
+  return bit_cast<float>(static_cast<uint32_t>(h) << 16);
 }
 
 // Round to nearest even on the upper 16 bits; NaN kept NaN by setting the quiet bit (0x40).
 // Subnormals are rounded like any other value (current ggml does not flush them).
 inline uint16_t fp32_to_bf16(float f) noexcept {
-  const uint32_t bits = std::bit_cast<uint32_t>(f);
+  const uint32_t bits = bit_cast<uint32_t>(f);
   if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
   return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
 }

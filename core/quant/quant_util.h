@@ -2,9 +2,10 @@
 // They reproduce the exact integer results of llama.cpp's C code on x86-64, including its
 // out-of-range cases, without undefined behaviour.
 #pragma once
-#include <bit>
 #include <cmath>
 #include <cstdint>
+
+#include "core/quant/fp16.h"
 
 namespace chord::quant::detail {
 
@@ -13,7 +14,7 @@ namespace chord::quant::detail {
 // non-finite x it returns the same bit-pattern garbage as the C code (callers clamp).
 inline int nearest_int(float x) noexcept {
   const float v = x + 12582912.f;
-  const int32_t i = std::bit_cast<int32_t>(v);
+  const int32_t i = bit_cast<int32_t>(v);
   return (i & 0x007FFFFF) - 0x00400000;
 }
 

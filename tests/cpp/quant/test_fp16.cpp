@@ -1,6 +1,5 @@
 // fp16 / bf16 conversions: exhaustive over all 65536 bit patterns, every rounding boundary,
 // known values, and random floats checked against a nearest-value oracle computed in double.
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -29,7 +28,7 @@ bool half_is_nan(uint16_t h) { return (h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0
 // fp32_to_fp16(f) must be a nearest half (ties to even mantissa) or inf beyond 65520.
 void check_nearest_half(float f) {
   const uint16_t h = fp32_to_fp16(f);
-  INFO("f = " << f << " bits " << std::bit_cast<uint32_t>(f) << " -> h " << h);
+  INFO("f = " << f << " bits " << bit_cast<uint32_t>(f) << " -> h " << h);
   if (std::isnan(f)) {
     CHECK(half_is_nan(h));
     return;
@@ -53,12 +52,12 @@ void check_nearest_half(float f) {
 }
 
 uint16_t bf16_oracle(float f) {  // RNE on the upper 16 bits, via double distances
-  const uint32_t b = std::bit_cast<uint32_t>(f);
+  const uint32_t b = bit_cast<uint32_t>(f);
   const uint32_t lo = b & 0xFFFF0000u, hi = lo + 0x10000u;
-  const double dl = std::fabs(static_cast<double>(f) - std::bit_cast<float>(lo));
+  const double dl = std::fabs(static_cast<double>(f) - bit_cast<float>(lo));
   const double vhi = (hi & 0x7F800000u) == 0x7F800000u
                          ? std::ldexp(1.0, 128) * (std::signbit(f) ? -1 : 1)  // inf step: 2^128
-                         : static_cast<double>(std::bit_cast<float>(hi));
+                         : static_cast<double>(bit_cast<float>(hi));
   const double dh = std::fabs(static_cast<double>(f) - vhi);
   if (dl < dh) return static_cast<uint16_t>(lo >> 16);
   if (dh < dl) return static_cast<uint16_t>(hi >> 16);
@@ -75,7 +74,7 @@ TEST_CASE("fp16 -> fp32 is exact for all 65536 halves and round-trips") {
       REQUIRE(std::isnan(f));
       REQUIRE(half_is_nan(fp32_to_fp16(f)));  // NaN stays NaN
       // Payload is kept in the widening (shifted by 13 bits).
-      REQUIRE(((std::bit_cast<uint32_t>(f) >> 13) & 0x3FF) == (h & 0x3FFu));
+      REQUIRE(((bit_cast<uint32_t>(f) >> 13) & 0x3FF) == (h & 0x3FFu));
       continue;
     }
     REQUIRE(static_cast<double>(f) == half_value(h));
@@ -142,16 +141,16 @@ TEST_CASE("fp16 random floats against the nearest-half oracle") {
     // Half of the samples concentrated in the half range (exponents 100..145).
     uint32_t b = bits(rng);
     if (i & 1) b = (b & 0x807FFFFFu) | ((100u + (b >> 23) % 46u) << 23);
-    check_nearest_half(std::bit_cast<float>(b));
+    check_nearest_half(bit_cast<float>(b));
   }
 #if defined(__FLT16_MAX__) && !defined(__EMSCRIPTEN__)
   // Native only: the compiler's own _Float16 conversion as a second, independent oracle.
   for (int i = 0; i < 200000; ++i) {
     uint32_t b = bits(rng);
     b = (b & 0x807FFFFFu) | ((96u + (b >> 23) % 52u) << 23);
-    const float f = std::bit_cast<float>(b);
+    const float f = bit_cast<float>(b);
     const _Float16 c = static_cast<_Float16>(f);
-    REQUIRE(fp32_to_fp16(f) == std::bit_cast<uint16_t>(c));
+    REQUIRE(fp32_to_fp16(f) == bit_cast<uint16_t>(c));
   }
 #endif
 }
@@ -160,7 +159,7 @@ TEST_CASE("bf16 conversions") {
   for (uint32_t u = 0; u < 65536; ++u) {
     const auto h = static_cast<uint16_t>(u);
     const float f = bf16_to_fp32(h);
-    REQUIRE(std::bit_cast<uint32_t>(f) == (u << 16));
+    REQUIRE(bit_cast<uint32_t>(f) == (u << 16));
     if (std::isnan(f)) {
       REQUIRE(std::isnan(bf16_to_fp32(fp32_to_bf16(f))));
     } else {
@@ -176,14 +175,14 @@ TEST_CASE("bf16 conversions") {
   CHECK(fp32_to_bf16(INFINITY) == 0x7F80);
   CHECK(fp32_to_bf16(std::numeric_limits<float>::quiet_NaN()) == 0x7FC0);
   // A signalling NaN whose payload sits only in the dropped bits must not become inf.
-  CHECK(fp32_to_bf16(std::bit_cast<float>(0x7F800001u)) == 0x7FC0);
-  CHECK(fp32_to_bf16(std::bit_cast<float>(0xFF800001u)) == 0xFFC0);
+  CHECK(fp32_to_bf16(bit_cast<float>(0x7F800001u)) == 0x7FC0);
+  CHECK(fp32_to_bf16(bit_cast<float>(0xFF800001u)) == 0xFFC0);
   CHECK(fp32_to_bf16(1e-40f) == bf16_oracle(1e-40f));  // subnormals rounded, not flushed
   CHECK(fp32_to_bf16(1e-40f) != 0);
   std::mt19937 rng(99);
   std::uniform_int_distribution<uint32_t> bits;
   for (int i = 0; i < 200000; ++i) {
-    const float f = std::bit_cast<float>(bits(rng));
+    const float f = bit_cast<float>(bits(rng));
     if (std::isnan(f)) continue;
     REQUIRE(fp32_to_bf16(f) == bf16_oracle(f));
   }
