@@ -1,6 +1,7 @@
 // The per-weight-type op table (like ggml's type traits): how activations are quantized for a
 // weight type and the dot product between one weight row and one quantized activation row.
-// kernels() returns the SIMD table in simd128 builds and the reference table otherwise.
+// ops() returns the SIMD table in simd128 builds (per type, where one exists) and the reference
+// table otherwise.
 #pragma once
 #include <cstdint>
 
@@ -21,5 +22,11 @@ struct TypeOps {
 // nullptr for types we cannot compute with.
 const TypeOps* ref_ops(GgmlType wtype) noexcept;
 const TypeOps* ops(GgmlType wtype) noexcept;  // best available implementation
+
+// The wasm SIMD128 table (kernels/simd128/), consulted by ops() in CHORD_SIMD128 builds: nullptr
+// for a type without a SIMD kernel, so ops() falls back to the reference table for it. Its
+// act_type must equal ref_ops(wtype)'s, and a SIMD from_float must write the same bytes as the
+// reference one (tests compare them).
+const TypeOps* simd128_ops(GgmlType wtype) noexcept;
 
 }  // namespace chord::kernels

@@ -1,0 +1,42 @@
+// Scalar reference dot products, one per (weight type, activation type) pair that llama.cpp's CPU
+// backend uses (its vec_dot_type). n elements; w is a weight row, a an activation row already
+// converted by TypeOps::from_float. Integer block sums are exact int32, float scaling in
+// llama.cpp's order (ggml-cpu/quants.c *_generic, vec.cpp), so results are within float
+// rounding of llama.cpp's. They cannot fail and do not allocate.
+#pragma once
+#include <cstdint>
+
+namespace chord::kernels::ref {
+
+float vec_dot_f32_f32(int64_t n, const void* w, const void* a) noexcept;    // sum in double
+float vec_dot_f16_f16(int64_t n, const void* w, const void* a) noexcept;    // sum in double
+float vec_dot_bf16_bf16(int64_t n, const void* w, const void* a) noexcept;  // sum in double
+
+float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a) noexcept;
+
+float vec_dot_q2_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_q3_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
+
+// Per-block integer parts (exposed so SIMD kernels can be tested against them bit for bit).
+// Legacy: sum over the block of q_w * q_a (Q4_0/Q5_0 with the -8/-16 offset applied; Q4_1/Q5_1
+// unsigned). K-quants: the scale-weighted sum sum_j scale_j * sum_{i in j} q_w * q_a, and for the
+// asymmetric types the min term sum_j min_j * bsum_j.
+int32_t block_dot_q4_0_q8_0(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_q4_1_q8_1(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_q5_0_q8_0(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_q5_1_q8_1(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_q8_0_q8_0(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_q2_K_q8_K(const void* w_block, const void* a_block, int32_t* min_sum) noexcept;
+int32_t block_dot_q3_K_q8_K(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_q4_K_q8_K(const void* w_block, const void* a_block, int32_t* min_sum) noexcept;
+int32_t block_dot_q5_K_q8_K(const void* w_block, const void* a_block, int32_t* min_sum) noexcept;
+int32_t block_dot_q6_K_q8_K(const void* w_block, const void* a_block) noexcept;
+
+}  // namespace chord::kernels::ref
