@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cfloat>
+#include <cmath>
 #include <string>
 
 #include "core/gguf/keys.h"
@@ -97,7 +99,11 @@ Status TokenizerBase::load_common(const gguf::File& file, const VocabDefaults& d
   for (size_t i = 0; i < n; ++i) {
     if (tokens_[i].empty()) tokens_[i] = "[EMPTY_" + std::to_string(i) + "]";
     ids_[tokens_[i]] = static_cast<Token>(i);  // a later duplicate wins, as in llama.cpp's map
-    if (sv) scores_[i] = static_cast<float>(sv->numbers[i]);
+    if (sv) {
+      // Widened from the file: keep it a float without an out-of-range cast; NaN sorts last.
+      const double v = sv->numbers[i];
+      scores_[i] = std::isnan(v) ? -FLT_MAX : static_cast<float>(std::clamp(v, -double(FLT_MAX), double(FLT_MAX)));
+    }
     if (yv) attrs_[i] = attr_from_type(yv->numbers[i]);
   }
 

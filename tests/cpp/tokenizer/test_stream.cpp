@@ -121,3 +121,31 @@ TEST_CASE("stream: incomplete and invalid bytes", "[stream]") {
     CHECK(d.flush().empty());
   }
 }
+
+TEST_CASE("stream: random byte streams never yield invalid UTF-8", "[stream]") {
+  auto tok = must_load("gguf/stories260K.gguf");
+  const std::vector<std::string> pieces = {"a", " b", "\xC3\xB6", "\xE6\x97\xA5", "\xF0\x9F\xA6\x99", "\n", "\xE2\x82\xAC"};
+  uint32_t state = 777;
+  auto next = [&state]() {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  for (int round = 0; round < 100; ++round) {
+    std::vector<Token> ids;
+    std::string text;
+    const uint32_t len = 1 + next() % 30;
+    for (uint32_t i = 0; i < len; ++i) {
+      if (round % 2) {
+        static const char* hex = "0123456789ABCDEF";
+        const uint32_t b = next() & 0xFF;
+        ids.push_back(tok->find(std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">"));
+      } else {
+        text += pieces[next() % pieces.size()];
+      }
+    }
+    if (round % 2 == 0) ids = tok->encode(text, true, false);
+    INFO("round " << round);
+    const auto chunks = stream(tok, ids);  // checks every chunk is valid UTF-8
+    if (round % 2 == 0) CHECK(join(chunks) == tok->decode(ids, false));
+  }
+}
