@@ -28,7 +28,7 @@ class BpeTokenizer final : public TokenizerBase {
     int32_t merged;  // symbol id of left + right
   };
   struct Symbol {
-    int32_t sym;        // symbol id of this piece, -1 if it takes part in no merge
+    int32_t sym;        // symbol id of this piece (see symbol_of)
     uint32_t start, n;  // bytes of the word; n == 0 once merged into the left neighbour
     int32_t prev, next; // neighbours in the word, -1 at the ends
   };
@@ -49,25 +49,26 @@ class BpeTokenizer final : public TokenizerBase {
     std::string encoded, piece;
   };
 
-  int32_t intern(const std::string& s);
+  int32_t symbol_of(const std::string& s);
   void add_bigram(Scratch& s, int32_t left, int32_t right) const;
   void encode_word(std::string_view word, Scratch& s, std::vector<Token>& out) const;
   void emit_unknown_piece(std::string_view bytes, std::string& buf, std::vector<Token>& out) const;
 
   pretok::PreTokenizer pre_info_;
-  std::unordered_map<std::string, int32_t> sym_ids_;   // piece text (byte alphabet) -> symbol id
-  std::vector<Token> sym_token_;                       // (n_symbols) token of that text, or -1
+  // Symbol ids: a piece that is a token has its token id; the few merge pieces that are not get
+  // ids from n_vocab on.
+  std::unordered_map<std::string, int32_t> extra_syms_;
   std::unordered_map<uint64_t, Merge> merges_;         // (left sym << 32 | right sym) -> merge
-  int32_t byte_sym_[256];                              // symbol of each single byte, or -1
+  int32_t byte_sym_[256];                              // symbol of each single byte
 };
 
 uint64_t pair_key(int32_t l, int32_t r) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(l)) << 32) | static_cast<uint32_t>(r);
 }
 
-int32_t BpeTokenizer::intern(const std::string& s) {
-  auto [it, inserted] = sym_ids_.emplace(s, static_cast<int32_t>(sym_token_.size()));
-  if (inserted) sym_token_.push_back(id_of(s));
+int32_t BpeTokenizer::symbol_of(const std::string& s) {
+  if (Token id = id_of(s); id >= 0) return id;
+  auto it = extra_syms_.emplace(s, vocab_size() + static_cast<int32_t>(extra_syms_.size())).first;
   return it->second;
 }
 
@@ -87,24 +88,25 @@ Status BpeTokenizer::load(const gguf::File& file) {
     return {Code::bad_gguf, "tokenizer: " + std::string(keys::kTokMerges) + " missing or not a string array"};
   }
   const std::vector<std::string>& lines = mv->strings;
-  if (lines.size() > static_cast<size_t>(INT32_MAX / 4)) return {Code::bad_gguf, "tokenizer: too many merges"};
-  sym_ids_.reserve(lines.size() + 512);
+  // Symbol ids (tokens, then up to three new pieces per merge, then bytes) must fit an int32.
+  if (lines.size() > (static_cast<size_t>(INT32_MAX) - static_cast<size_t>(vocab_size()) - 256) / 3) {
+    return {Code::bad_gguf, "tokenizer: too many merges"};
+  }
   merges_.reserve(lines.size());
+  std::string left, right, both;
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string& line = lines[i];
     // llama.cpp splits at the first space after the first byte; a line without one can never
     // match a pair of non-empty pieces, so it is skipped.
     const size_t sp = line.size() > 1 ? line.find(' ', 1) : std::string::npos;
     if (sp == std::string::npos) continue;
-    const std::string left = line.substr(0, sp), right = line.substr(sp + 1);
-    const int32_t l = intern(left), r = intern(right);
-    const int32_t m = intern(left + right);
+    left.assign(line, 0, sp);
+    right.assign(line, sp + 1);
+    both.assign(left).append(right);
+    const int32_t l = symbol_of(left), r = symbol_of(right), m = symbol_of(both);
     merges_.emplace(pair_key(l, r), Merge{static_cast<int32_t>(i), m});  // first rank wins
   }
-  for (int b = 0; b < 256; ++b) {
-    auto it = sym_ids_.find(std::string(unicode::byte_to_utf8(static_cast<uint8_t>(b))));
-    byte_sym_[b] = it == sym_ids_.end() ? -1 : it->second;
-  }
+  for (int b = 0; b < 256; ++b) byte_sym_[b] = symbol_of(std::string(unicode::byte_to_utf8(static_cast<uint8_t>(b))));
   return Status::Ok();
 }
 
@@ -172,9 +174,8 @@ void BpeTokenizer::encode_word(std::string_view word, Scratch& s, std::vector<To
   }
   for (int32_t i = 0; i >= 0; i = s.symbols[static_cast<size_t>(i)].next) {
     const Symbol& sym = s.symbols[static_cast<size_t>(i)];
-    const Token id = sym.sym >= 0 ? sym_token_[static_cast<size_t>(sym.sym)] : -1;
-    if (id >= 0) {
-      out.push_back(id);
+    if (sym.sym >= 0 && sym.sym < vocab_size()) {
+      out.push_back(sym.sym);
     } else {
       emit_unknown_piece(word.substr(sym.start, sym.n), s.piece, out);
     }
