@@ -1,0 +1,193 @@
+// Embind-facing model objects: heap buffers for the model bytes, the model (info and GGUF
+// metadata as plain JS values) and its tokenizer.
+#include <emscripten/heap.h>
+
+#include <cmath>
+
+#include "bindings/handles.h"
+#include "bindings/result.h"
+
+namespace chord::bind {
+
+// ---- HeapParts ----
+
+val HeapParts::add(double size) {
+  if (!(size >= 0) || size != std::floor(size))
+    return error_val(Code::invalid_argument, "part size must be a whole number of bytes");
+  const double max = static_cast<double>(emscripten_get_heap_max());
+  if (size > max)
+    return error_val(Code::out_of_memory, "a model part of " + std::to_string(static_cast<uint64_t>(size)) +
+                                              " bytes cannot fit in a wasm32 heap of at most " +
+                                              std::to_string(static_cast<uint64_t>(max)) + " bytes");
+  const size_t n = static_cast<size_t>(size);
+  auto* p = static_cast<uint8_t*>(std::malloc(n == 0 ? 1 : n));
+  if (!p)
+    return error_val(Code::out_of_memory, "could not allocate " + std::to_string(n) + " bytes for a model part (heap now " +
+                                              std::to_string(emscripten_get_heap_size()) + " of at most " +
+                                              std::to_string(emscripten_get_heap_max()) + " bytes)");
+  bufs_.push_back({std::unique_ptr<uint8_t, Free>(p), n});
+  return ok_val(val(count() - 1));
+}
+
+val HeapParts::view(int index, double offset, double length) {
+  if (index < 0 || index >= count()) return error_val(Code::invalid_argument, "no such part");
+  const Buffer& b = bufs_[static_cast<size_t>(index)];
+  if (!(offset >= 0) || !(length >= 0) || offset + length > static_cast<double>(b.size))
+    return error_val(Code::invalid_argument, "range [" + std::to_string(offset) + ", +" + std::to_string(length) +
+                                                 ") is outside part " + std::to_string(index) + " of " +
+                                                 std::to_string(b.size) + " bytes");
+  return ok_val(val(emscripten::typed_memory_view(static_cast<size_t>(length), b.data.get() + static_cast<size_t>(offset))));
+}
+
+double HeapParts::total_bytes() const {
+  double t = 0;
+  for (const auto& b : bufs_) t += static_cast<double>(b.size);
+  return t;
+}
+
+// ---- TokenizerHandle ----
+
+val TokenizerHandle::encode(const std::string& text, bool add_special, bool parse_special) const {
+  return copy_i32(tok_->encode(text, add_special, parse_special));
+}
+
+val TokenizerHandle::decode(const val& ids, bool special) const {
+  std::vector<Token> v = ints_from_js(ids);
+  for (Token t : v)
+    if (!in_vocab(t)) return error_val(Code::invalid_argument, "token id " + std::to_string(t) + " is outside the vocabulary");
+  return ok_val(val(tok_->decode(v, special)));
+}
+
+val TokenizerHandle::token_piece(int id, bool special) const {
+  if (!in_vocab(id)) return error_val(Code::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary");
+  const std::string s = tok_->token_to_piece(id, special);
+  return ok_val(copy_u8(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+}
+
+val TokenizerHandle::token_text(int id) const {
+  if (!in_vocab(id)) return error_val(Code::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary");
+  return ok_val(val(tok_->token_text(id)));
+}
+
+// ---- ModelHandle ----
+
+val ModelHandle::load(HeapParts& parts) {
+  auto bufs = std::make_shared<std::vector<HeapParts::Buffer>>(parts.take());
+  ModelBytes bytes;
+  for (const auto& b : *bufs) bytes.parts.emplace_back(b.data.get(), b.size);
+  bytes.owner = bufs;
+  if (bytes.parts.empty()) return error_val(Code::invalid_argument, "no model bytes were given");
+  auto m = Model::load(std::move(bytes));
+  if (!m.ok()) return status_val(m.status());
+  return ok_val(val(ModelHandle(std::move(m).value())));
+}
+
+val ModelHandle::info() const {
+  const ModelDesc& d = model_->desc();
+  val o = val::object();
+  o.set("arch", d.arch);
+  o.set("name", d.name);
+  o.set("nVocab", d.n_vocab);
+  o.set("nEmbd", d.n_embd);
+  o.set("nLayer", d.n_layer);
+  o.set("nHead", d.n_head);
+  o.set("nHeadKv", d.n_head_kv);
+  o.set("headDim", d.head_dim);
+  o.set("nFf", d.n_ff);
+  o.set("nCtxTrain", d.n_ctx_train);
+  o.set("ropeBase", d.rope_base);
+  o.set("tiedEmbeddings", d.tied_embeddings);
+  o.set("fileBytes", static_cast<double>(model_->file_bytes()));
+  o.set("ggufVersion", model_->gguf().version());
+  o.set("tensorCount", static_cast<double>(model_->gguf().tensors().size()));
+  double params = 0;
+  for (const auto& t : model_->gguf().tensors()) params += static_cast<double>(t.nelements());
+  o.set("parameterCount", params);
+  return o;
+}
+
+namespace {
+
+const char* type_name(gguf::ValueType t) {
+  using gguf::ValueType;
+  switch (t) {
+    case ValueType::u8: return "u8";
+    case ValueType::i8: return "i8";
+    case ValueType::u16: return "u16";
+    case ValueType::i16: return "i16";
+    case ValueType::u32: return "u32";
+    case ValueType::i32: return "i32";
+    case ValueType::f32: return "f32";
+    case ValueType::boolean: return "bool";
+    case ValueType::string: return "string";
+    case ValueType::array: return "array";
+    case ValueType::u64: return "u64";
+    case ValueType::i64: return "i64";
+    case ValueType::f64: return "f64";
+  }
+  return "unknown";
+}
+
+// 64-bit integers beyond 2^53 become BigInt so no digit is lost.
+val int_val(const gguf::Value& v) {
+  constexpr uint64_t kSafe = (uint64_t{1} << 53) - 1;
+  if (v.type == gguf::ValueType::u64) {
+    if (v.u <= kSafe) return val(static_cast<double>(v.u));
+    return val::global("BigInt")(std::to_string(v.u));
+  }
+  if (v.type == gguf::ValueType::i64) {
+    if (v.i <= static_cast<int64_t>(kSafe) && v.i >= -static_cast<int64_t>(kSafe)) return val(static_cast<double>(v.i));
+    return val::global("BigInt")(std::to_string(v.i));
+  }
+  if (v.type == gguf::ValueType::boolean) return val(v.u != 0);
+  if (auto i = v.as_int()) return val(static_cast<double>(*i));
+  return val::undefined();
+}
+
+// max_array < 0: no summaries.
+val value_to_js(const gguf::Value& v, int max_array) {
+  using gguf::ValueType;
+  switch (v.type) {
+    case ValueType::string: return val(v.s);
+    case ValueType::f32:
+    case ValueType::f64: return val(v.f);
+    case ValueType::array: break;
+    default: return int_val(v);
+  }
+  const size_t n = v.array_size();
+  if (max_array >= 0 && n > static_cast<size_t>(max_array)) {
+    val s = val::object();
+    s.set("type", std::string("array"));
+    s.set("elementType", std::string(type_name(v.elem_type)));
+    s.set("length", static_cast<double>(n));
+    return s;
+  }
+  val a = val::array();
+  if (v.elem_type == ValueType::string) {
+    for (size_t i = 0; i < v.strings.size(); ++i) a.set(i, val(v.strings[i]));
+  } else if (v.elem_type == ValueType::array) {
+    for (size_t i = 0; i < v.items.size(); ++i) a.set(i, value_to_js(v.items[i], max_array));
+  } else if (v.elem_type == ValueType::boolean) {
+    for (size_t i = 0; i < v.numbers.size(); ++i) a.set(i, val(v.numbers[i] != 0));
+  } else {
+    // numbers are widened to double by the reader; a typed array copy is fastest for big ones
+    a = val::global("Array")["from"](val(emscripten::typed_memory_view(v.numbers.size(), v.numbers.data())));
+  }
+  return a;
+}
+
+}  // namespace
+
+val ModelHandle::metadata(int max_array) const {
+  val o = val::object();
+  for (const auto& [key, value] : model_->gguf().metadata()) o.set(key, value_to_js(value, max_array));
+  return o;
+}
+
+val ModelHandle::metadata_value(const std::string& key) const {
+  const gguf::Value* v = model_->gguf().find(key);
+  if (!v) return error_val(Code::not_found, "no metadata key '" + key + "'");
+  return ok_val(value_to_js(*v, -1));
+}
+
+}  // namespace chord::bind

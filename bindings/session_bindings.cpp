@@ -1,0 +1,113 @@
+// Embind-facing inference objects: the context (KV cache) and the step-wise generator, plus the
+// chat-template renderer and build/machine facts the loader uses to pick threads.
+#include <emscripten/heap.h>
+
+#include <cmath>
+#include <thread>
+
+#include "bindings/handles.h"
+#include "bindings/result.h"
+#include "core/template/chat_template.h"
+
+namespace chord::bind {
+
+// ---- ContextHandle ----
+
+val ContextHandle::create(const ModelHandle& model, int n_ctx, int n_batch, int threads) {
+  auto c = Context::create(model.model(), ContextOptions{n_ctx, n_batch, threads});
+  if (!c.ok()) return status_val(c.status());
+  return ok_val(val(ContextHandle(std::shared_ptr<Context>(std::move(c).value()))));
+}
+
+int ContextHandle::common_prefix(const val& tokens) const {
+  std::vector<Token> v = ints_from_js(tokens);
+  return ctx_->common_prefix(v);
+}
+
+val ContextHandle::history() const { return copy_i32(ctx_->history()); }
+
+// ---- GeneratorHandle ----
+
+namespace {
+
+float num(const val& o, const char* key) { return static_cast<float>(o[key].as<double>()); }
+int32_t int_field(const val& o, const char* key) { return static_cast<int32_t>(o[key].as<double>()); }
+
+}  // namespace
+
+val GeneratorHandle::start(const ContextHandle& ctx, const val& tokens, const val& o) {
+  GenerateOptions go;
+  go.max_tokens = int_field(o, "max_tokens");
+  SamplerParams& sp = go.sampling;
+  sp.temperature = num(o, "temperature");
+  sp.top_k = int_field(o, "top_k");
+  sp.top_p = num(o, "top_p");
+  sp.min_p = num(o, "min_p");
+  sp.repeat_penalty = num(o, "repeat_penalty");
+  sp.frequency_penalty = num(o, "frequency_penalty");
+  sp.presence_penalty = num(o, "presence_penalty");
+  sp.penalty_last_n = int_field(o, "penalty_last_n");
+  sp.seed = (static_cast<uint64_t>(o["seed_hi"].as<double>()) << 32) | static_cast<uint64_t>(o["seed_lo"].as<double>());
+  const val bias = o["logit_bias"];
+  const int n_bias = bias["length"].as<int>();
+  for (int i = 0; i < n_bias; ++i) {
+    const val pair = bias[i];
+    sp.logit_bias.emplace_back(static_cast<Token>(pair[0].as<double>()), static_cast<float>(pair[1].as<double>()));
+  }
+  const val stop = o["stop"];
+  const int n_stop = stop["length"].as<int>();
+  for (int i = 0; i < n_stop; ++i) go.stop.push_back(stop[i].as<std::string>());
+  go.ignore_eos = o["ignore_eos"].as<bool>();
+
+  auto g = Generator::start(*ctx.context(), ints_from_js(tokens), std::move(go));
+  if (!g.ok()) return status_val(g.status());
+  return ok_val(val(GeneratorHandle(ctx.context(), std::move(g).value())));
+}
+
+val GeneratorHandle::step() {
+  auto s = gen_->step();
+  if (!s.ok()) return status_val(s.status());
+  val o = val::object();
+  o.set("token", s->token);
+  o.set("text", s->text);
+  o.set("done", s->done);
+  o.set("finishReason", std::string(s->finish_reason));
+  return ok_val(o);
+}
+
+// ---- free functions ----
+
+val render_chat_template(const std::string& tmpl, const std::string& messages_json, bool add_generation_prompt,
+                         const std::string& bos, const std::string& eos, const std::string& extra_json) {
+  auto messages = tmpl::parse_json(messages_json);
+  if (!messages.ok()) return error_val(Code::invalid_argument, "messages: " + messages.status().message());
+  tmpl::Value extra;
+  if (!extra_json.empty()) {
+    auto e = tmpl::parse_json(extra_json);
+    if (!e.ok()) return error_val(Code::invalid_argument, "template context: " + e.status().message());
+    extra = std::move(e).value();
+  }
+  auto out = tmpl::apply_chat_template(tmpl, messages.value(), add_generation_prompt, bos, eos, extra);
+  if (!out.ok()) return status_val(out.status());
+  return ok_val(val(out.value()));
+}
+
+val runtime_info() {
+  val o = val::object();
+#ifdef CHORD_SIMD128
+  o.set("simd", true);
+#else
+  o.set("simd", false);
+#endif
+#ifdef CHORD_THREADS
+  o.set("threads", true);
+#else
+  o.set("threads", false);
+#endif
+  o.set("heapMax", static_cast<double>(emscripten_get_heap_max()));
+  o.set("heapSize", static_cast<double>(emscripten_get_heap_size()));
+  o.set("hardwareThreads", static_cast<int>(std::thread::hardware_concurrency()));
+  return o;
+}
+
+}  // namespace chord::bind

@@ -1,0 +1,49 @@
+// Browser entry: loadModel runs the model in a dedicated module Worker by default (the page's
+// main thread never blocks on inference); { worker: false } runs it in the calling thread.
+import { browserEnv, browserReaders } from './browser-env.js';
+import { Engine } from './engine.js';
+import { WasmChordError } from './errors.js';
+import { LocalBackend } from './local-backend.js';
+import { Model } from './model.js';
+import { capabilities, resolveConfig } from './probe.js';
+import type { WireSource } from './rpc.js';
+import type { LoadOptions, ModelSource } from './types.js';
+import { WorkerBackend } from './worker-backend.js';
+
+export * from './common.js';
+
+function absolute(s: string | URL): string {
+  return new URL(String(s), typeof location !== 'undefined' ? location.href : undefined).href;
+}
+
+/** Loads a GGUF model from a URL (streamed, with progress), a File/Blob, or bytes. */
+export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
+  const useWorker = options.worker !== false && typeof Worker !== 'undefined';
+  if (!useWorker) {
+    const cfg = resolveConfig(options, capabilities());
+    const readers = browserReaders(source, options.fetchInit, options.cache);
+    const engine = await Engine.load(readers, { ...cfg, cache: options.cache, signal: options.signal, onProgress: options.onProgress },
+      browserEnv(options.wasmBaseUrl));
+    return new Model(new LocalBackend(engine));
+  }
+  resolveConfig(options, capabilities());  // fail early (bad options, no SIMD) before a Worker starts
+  const list = (Array.isArray(source) ? source : [source]) as Array<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
+  const sources: WireSource[] = list.map((s, i) => {
+    if (typeof s === 'string' || s instanceof URL) return absolute(s);
+    if (s instanceof Blob || s instanceof ArrayBuffer || ArrayBuffer.isView(s)) return s;
+    throw new WasmChordError('invalid_argument', `model source #${i} is not a URL, Blob, ArrayBuffer or typed array`);
+  });
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'wasm-chord' });
+  const cache = options.cache;
+  const { signal: _signal, onProgress: _onProgress, cache: _cache, ...rest } = options;
+  void _signal; void _onProgress; void _cache;
+  const backend = await WorkerBackend.load(worker, sources, {
+    threads: rest.threads,
+    contextLength: rest.contextLength,
+    batchSize: rest.batchSize,
+    wasmBaseUrl: rest.wasmBaseUrl === undefined ? undefined : absolute(rest.wasmBaseUrl),
+    fetchInit: rest.fetchInit,
+    cache: { get: !!cache, put: !!(cache && cache.put) },
+  }, cache, options.onProgress, options.signal);
+  return new Model(backend);
+}

@@ -1,0 +1,95 @@
+// OpenAI-shaped chat completion types (field names as OpenAI spells them), plus the llama.cpp
+// server extensions we accept (top_k, min_p, repeat_penalty, chat_template_kwargs).
+
+export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+
+export interface ChatContentPart {
+  type: 'text';
+  text: string;
+}
+
+export interface ChatMessage {
+  role: ChatRole | (string & {});
+  content: string | ChatContentPart[] | null;
+  name?: string;
+  [extra: string]: unknown;
+}
+
+interface ChatCompletionParamsBase {
+  messages: ChatMessage[];
+  /** Echoed back in the response; the loaded model is used whatever it says. */
+  model?: string;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  top_k?: number | null;
+  min_p?: number | null;
+  repeat_penalty?: number | null;
+  frequency_penalty?: number | null;
+  presence_penalty?: number | null;
+  stop?: string | string[] | null;
+  seed?: number | null;
+  /** Token id (as a string key) -> bias added to its logit; -100 effectively bans it. */
+  logit_bias?: Record<string, number> | null;
+  /** Must be 1 if given. */
+  n?: number | null;
+  /** Jinja chat template to use instead of the model's (extension). */
+  chat_template?: string;
+  /** Extra template variables, e.g. { enable_thinking: false } (llama.cpp server extension). */
+  chat_template_kwargs?: Record<string, unknown>;
+  stream_options?: { include_usage?: boolean } | null;
+  signal?: AbortSignal;
+}
+
+export interface ChatCompletionCreateParamsNonStreaming extends ChatCompletionParamsBase {
+  stream?: false | null;
+}
+
+export interface ChatCompletionCreateParamsStreaming extends ChatCompletionParamsBase {
+  stream: true;
+}
+
+export type ChatCompletionCreateParams = ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming;
+
+export type ChatFinishReason = 'stop' | 'length';
+
+export interface CompletionUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    message: { role: 'assistant'; content: string; refusal: null };
+    finish_reason: ChatFinishReason;
+    logprobs: null;
+  }>;
+  usage: CompletionUsage;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    delta: { role?: 'assistant'; content?: string };
+    finish_reason: ChatFinishReason | null;
+    logprobs: null;
+  }>;
+  /** Set on the final chunk (the one with finish_reason), null before. */
+  usage: CompletionUsage | null;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}

@@ -1,0 +1,302 @@
+// The in-process engine: one wasm instance holding one model and its context. Loads parts into
+// the heap, tokenizes, renders chat templates and runs generation one step at a time, yielding
+// to the event loop between steps. Used directly in Node and inside the browser Worker.
+import {
+  AbortError, WasmChordError, abortErrorFrom, errorFromRaw, unwrap, wrapWasmFailure,
+} from './errors.js';
+import type { OpenedPart, PartReader } from './sources.js';
+import type {
+  DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason,
+} from './types.js';
+import type { Flavor, RawContext, RawGenerateOptions, RawModel, RawModule, RawTokenizer } from './wasm.js';
+
+export interface EngineLoadOptions {
+  flavor: Flavor;
+  threads: number;
+  contextLength: number;
+  batchSize: number;
+  onProgress?: (e: ProgressEvent) => void;
+  signal?: AbortSignal;
+  cache?: ModelCache | false;
+}
+
+export interface EngineEnv {
+  instantiate(flavor: Flavor, poolSize: number): Promise<RawModule>;
+  yieldToEventLoop(): Promise<void>;
+}
+
+/** A prompt as text (tokenized with the model's tokenizer) or as token ids. */
+export type PromptInput =
+  | { kind: 'text'; text: string; addSpecial: boolean; parseSpecial: boolean }
+  | { kind: 'tokens'; tokens: number[] };
+
+export type EngineEvent =
+  | { type: 'chunk'; text: string; token: number }
+  | { type: 'done'; finishReason: FinishReason; usage: Usage; timings: { promptMs: number; totalMs: number } };
+
+export interface ChatRenderRequest {
+  messages: unknown[];
+  /** Jinja source; undefined -> the model's template, or the ChatML default if it has none. */
+  template?: string;
+  addGenerationPrompt: boolean;
+  /** Extra template variables (chat_template_kwargs), JSON-serializable. */
+  extra?: Record<string, unknown>;
+}
+
+export interface ChatRenderResult {
+  prompt: string;
+  /** True when the model has no template and the ChatML default was used. */
+  usedDefaultTemplate: boolean;
+}
+
+/** ChatML, used when a model has no tokenizer.chat_template (documented in the README). */
+export const DEFAULT_CHAT_TEMPLATE =
+  "{%- for message in messages -%}" +
+  "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' -}}" +
+  "{%- endfor -%}" +
+  "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}";
+
+const METADATA_MAX_ARRAY = 64;
+// Room left for the KV cache, scratch and the allocator when checking a model against the heap.
+const HEAP_RESERVE = 64 << 20;
+
+function fmtBytes(n: number): string {
+  const gib = n / 2 ** 30;
+  return gib >= 1 ? `${gib.toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+export class Engine {
+  readonly info: ModelInfo;
+  readonly metadata: Record<string, GgufValue>;
+  private disposed = false;
+  private active: { abort(): void; finished: Promise<void> } | undefined;
+
+  private constructor(
+    private readonly mod: RawModule,
+    private readonly model: RawModel,
+    private readonly tok: RawTokenizer,
+    private readonly ctx: RawContext,
+    private readonly env: EngineEnv,
+    config: EngineLoadOptions,
+  ) {
+    const raw = model.info();
+    const tmpl = model.chatTemplate();
+    this.info = {
+      ...raw,
+      contextLength: ctx.nCtx(),
+      threads: config.threads,
+      wasm: config.flavor,
+      contextBytes: ctx.memoryBytes(),
+      chatTemplate: tmpl === '' ? null : tmpl,
+      bosToken: tok.bos(),
+      eosToken: tok.eos(),
+      tokenizer: tok.model(),
+    };
+    this.metadata = model.metadata(METADATA_MAX_ARRAY) as Record<string, GgufValue>;
+  }
+
+  static async load(readers: PartReader[], opts: EngineLoadOptions, env: EngineEnv): Promise<Engine> {
+    const { signal, onProgress } = opts;
+    if (readers.length === 0) throw new WasmChordError('invalid_argument', 'no model source was given');
+    if (signal?.aborted) throw abortErrorFrom(signal);
+    // Start the wasm instance and every part's download (headers) together.
+    const modP = env.instantiate(opts.flavor, opts.threads - 1);
+    const openedP = Promise.all(readers.map((r) => r.open(signal)));
+    let mod: RawModule | undefined;
+    let heapParts: InstanceType<RawModule['HeapParts']> | undefined;
+    try {
+      const [m, opened] = await Promise.all([modP, openedP]);
+      mod = m;
+      const total = opened.reduce((s, o) => s + o.size, 0);
+      const rt = mod.runtimeInfo();
+      const room = rt.heapMax - rt.heapSize - HEAP_RESERVE;
+      if (total > room)
+        throw new WasmChordError('out_of_memory',
+          `the model is ${total} bytes (${fmtBytes(total)}) but a wasm32 heap holds at most ${rt.heapMax} bytes ` +
+          `(${fmtBytes(rt.heapMax)}), of which ${Math.max(0, room)} bytes are free for model weights; ` +
+          'use a smaller or more strongly quantized model');
+      heapParts = new mod.HeapParts();
+      for (const o of opened) unwrap(heapParts.add(o.size));
+      const pumpPhase = await pumpAll(heapParts, opened, readers, onProgress, signal);
+      offerToCache(opts.cache, heapParts, opened);
+      const phaseTotal = total;
+      // Local bytes were reported as 'load' already; after a download, parsing starts a 'load' phase.
+      if (pumpPhase !== 'load') onProgress?.({ phase: 'load', loaded: 0, total: phaseTotal });
+      if (signal?.aborted) throw abortErrorFrom(signal);
+      const model = unwrap(mod.Model.load(heapParts));  // takes the buffers, frees them on failure
+      heapParts.delete();
+      heapParts = undefined;
+      let tok: RawTokenizer | undefined;
+      try {
+        tok = model.tokenizer();
+        const ctx = unwrap(mod.Context.create(model, opts.contextLength, opts.batchSize, opts.threads));
+        const engine = new Engine(mod, model, tok, ctx, env, opts);
+        mod.chordUnrefWorkers();
+        onProgress?.({ phase: 'load', loaded: phaseTotal, total: phaseTotal });
+        return engine;
+      } catch (e) {
+        tok?.delete();
+        model.delete();
+        throw e;
+      }
+    } catch (e) {
+      openedP.catch(() => {});
+      heapParts?.delete();
+      if (mod) mod.chordTerminateWorkers();
+      else modP.then((m) => m.chordTerminateWorkers(), () => {});
+      if (signal?.aborted && !(e instanceof WasmChordError && e.code !== 'aborted')) throw abortErrorFrom(signal);
+      throw wrapWasmFailure(e);
+    }
+  }
+
+  private check(): void {
+    if (this.disposed) throw new WasmChordError('invalid_argument', 'the model has been disposed');
+  }
+
+  tokenize(text: string, opts: TokenizeOptions = {}): number[] {
+    this.check();
+    return Array.from(this.tok.encode(text, opts.addSpecial ?? true, opts.parseSpecial ?? false));
+  }
+
+  detokenize(ids: readonly number[], opts: DetokenizeOptions = {}): string {
+    this.check();
+    return unwrap(this.tok.decode(Int32Array.from(ids), opts.special ?? false));
+  }
+
+  /** The raw bytes of one token (may be part of a UTF-8 character). */
+  tokenBytes(id: number, special = true): Uint8Array {
+    this.check();
+    return unwrap(this.tok.tokenPiece(id, special));
+  }
+
+  metadataValue(key: string): GgufValue {
+    this.check();
+    return unwrap(this.model.metadataValue(key)) as GgufValue;
+  }
+
+  renderChat(req: ChatRenderRequest): ChatRenderResult {
+    this.check();
+    const usedDefaultTemplate = req.template === undefined && this.info.chatTemplate === null;
+    const tmpl = req.template ?? this.info.chatTemplate ?? DEFAULT_CHAT_TEMPLATE;
+    const bos = this.info.bosToken >= 0 ? unwrap(this.tok.tokenText(this.info.bosToken)) : '';
+    const eos = this.info.eosToken >= 0 ? unwrap(this.tok.tokenText(this.info.eosToken)) : '';
+    let messagesJson: string;
+    let extraJson = '';
+    try {
+      messagesJson = JSON.stringify(req.messages);
+      if (req.extra && Object.keys(req.extra).length > 0) extraJson = JSON.stringify(req.extra);
+    } catch (e) {
+      throw new WasmChordError('invalid_argument', `messages must be JSON-serializable: ${(e as Error).message}`);
+    }
+    let prompt = unwrap(this.mod.renderChatTemplate(tmpl, messagesJson, req.addGenerationPrompt, bos, eos, extraJson));
+    // Templates usually write the BOS text themselves; the tokenizer adds BOS too (as llama.cpp does,
+    // drop the template's copy so it is not doubled).
+    if (bos !== '' && this.tok.addBos() && prompt.startsWith(bos)) prompt = prompt.slice(bos.length);
+    return { prompt, usedDefaultTemplate };
+  }
+
+  /** Runs one generation; events stream as tokens are sampled. The caller serializes calls. */
+  async *generate(prompt: PromptInput, options: RawGenerateOptions, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    this.check();
+    if (this.active) throw new WasmChordError('invalid_argument', 'a generation is already running on this model');
+    const tokens = prompt.kind === 'text'
+      ? this.tok.encode(prompt.text, prompt.addSpecial, prompt.parseSpecial)
+      : Int32Array.from(prompt.tokens);
+    let stopRequested = false;
+    let finish: () => void = () => {};
+    this.active = { abort: () => { stopRequested = true; }, finished: new Promise<void>((r) => { finish = r; }) };
+    const gen = (() => {
+      try {
+        return unwrap(this.mod.Generator.start(this.ctx, tokens, options));
+      } catch (e) {
+        this.active = undefined;
+        finish();
+        throw wrapWasmFailure(e);
+      }
+    })();
+    const t0 = performance.now();
+    let tFirst: number | undefined;
+    try {
+      for (;;) {
+        if (signal?.aborted) throw abortErrorFrom(signal);
+        if (stopRequested) throw new AbortError('the model was disposed during generation');
+        const r = gen.step();
+        if (r.code !== 'ok') throw errorFromRaw(r);
+        const s = r.value!;
+        if (s.token >= 0 && tFirst === undefined) tFirst = performance.now();
+        if (s.text !== '' || (s.token >= 0 && !(s.done && this.tok.isEog(s.token) && s.finishReason === 'stop'))) {
+          yield { type: 'chunk', text: s.text, token: s.token };
+        }
+        if (s.done) {
+          const now = performance.now();
+          yield {
+            type: 'done',
+            finishReason: s.finishReason === 'length' ? 'length' : 'stop',
+            usage: { promptTokens: gen.promptTokens(), completionTokens: gen.completionTokens(), cachedTokens: gen.cachedTokens() },
+            timings: { promptMs: (tFirst ?? now) - t0, totalMs: now - t0 },
+          };
+          return;
+        }
+        await this.env.yieldToEventLoop();
+      }
+    } catch (e) {
+      throw wrapWasmFailure(e);
+    } finally {
+      gen.delete();
+      this.active = undefined;
+      finish();
+    }
+  }
+
+  /** Stops a running generation (it ends with AbortError), waits for it, frees everything. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    const active = this.active;
+    if (active) {
+      active.abort();
+      await active.finished;
+    }
+    this.disposed = true;
+    this.ctx.delete();
+    this.tok.delete();
+    this.model.delete();
+    this.mod.chordTerminateWorkers();
+  }
+}
+
+async function pumpAll(
+  heap: InstanceType<RawModule['HeapParts']>, opened: OpenedPart[], readers: PartReader[],
+  onProgress: ((e: ProgressEvent) => void) | undefined, signal: AbortSignal | undefined,
+): Promise<ProgressEvent['phase']> {
+  const total = opened.reduce((s, o) => s + o.size, 0);
+  const phase = opened.some((o) => o.phase === 'download') ? 'download' : opened.some((o) => o.phase === 'cache') ? 'cache' : 'load';
+  let loaded = 0;
+  onProgress?.({ phase, loaded: 0, total });
+  const onBytes = (n: number) => {
+    loaded += n;
+    onProgress?.({ phase, loaded, total });
+  };
+  await Promise.all(opened.map((o, i) => o.pump({ view: (off, len) => unwrap(heap.view(i, off, len)) }, onBytes, signal)
+    .catch((e: unknown) => {
+      if (e instanceof WasmChordError || e instanceof AbortError) throw e;
+      throw new WasmChordError('io_error', `${readers[i]!.name}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    })));
+  return phase;
+}
+
+/** Hands downloaded parts to the cache as Blobs (best effort, not awaited). The Blob is built
+ *  from copies of heap slices, so caching costs one transient copy of each downloaded part. */
+function offerToCache(cache: ModelCache | false | undefined, heap: InstanceType<RawModule['HeapParts']>, opened: OpenedPart[]): void {
+  if (!cache || !cache.put || typeof Blob === 'undefined') return;
+  opened.forEach((o, i) => {
+    if (!o.cacheKey) return;
+    const pieces: Uint8Array<ArrayBuffer>[] = [];
+    for (let off = 0; off < o.size; off += 16 << 20) {
+      const view = unwrap(heap.view(i, off, Math.min(16 << 20, o.size - off)));
+      const copy = new Uint8Array(view.byteLength);  // not shared: Blob refuses shared views
+      copy.set(view);
+      pieces.push(copy);
+    }
+    cache.put!(o.cacheKey, new Blob(pieces)).catch(() => {});
+  });
+}

@@ -1,0 +1,308 @@
+// The public Model: streaming generation, OpenAI-shaped chat completions, tokenizer access and
+// disposal, over a Backend (the in-process Engine, or a proxy to it in a Worker). Generations on
+// one model run one at a time (they share its KV cache); later calls wait their turn.
+import type { ChatRenderRequest, ChatRenderResult, EngineEvent, PromptInput } from './engine.js';
+import { AbortError, WasmChordError, abortErrorFrom, isAbortError } from './errors.js';
+import { toRawOptions } from './options.js';
+import type {
+  DetokenizeOptions, FinishReason, GenerateChunk, GenerateOptions, GenerateResult, GgufValue, ModelInfo,
+  TokenizeOptions, Usage,
+} from './types.js';
+import type { RawGenerateOptions } from './wasm.js';
+import type {
+  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming, ChatMessage, CompletionUsage, RequestOptions,
+} from './chat-types.js';
+
+/** What a Model needs from where the wasm runs. */
+export interface Backend {
+  readonly info: ModelInfo;
+  readonly metadata: Record<string, GgufValue>;
+  tokenize(text: string, opts: TokenizeOptions): Promise<number[]>;
+  detokenize(ids: readonly number[], opts: DetokenizeOptions): Promise<string>;
+  tokenBytes(id: number): Promise<Uint8Array>;
+  metadataValue(key: string): Promise<GgufValue>;
+  renderChat(req: ChatRenderRequest): Promise<ChatRenderResult>;
+  generate(prompt: PromptInput, options: RawGenerateOptions, signal?: AbortSignal): AsyncIterable<EngineEvent>;
+  dispose(): Promise<void>;
+}
+
+/** model.generate()'s result: iterate it for chunks; `result` settles when generation ends. */
+export interface GenerationStream extends AsyncIterable<GenerateChunk> {
+  /** The whole generation (text, tokens, finish reason, usage). Reading it does not start or
+   *  consume the stream; it settles after the iteration ends (rejects if it failed). */
+  readonly result: Promise<GenerateResult>;
+}
+
+/** A promise settled from outside; a rejection nobody reads is not reported as unhandled. */
+function deferred<T>(): { promise: Promise<T>; settle(s: { ok: true; value: T } | { ok: false; error: unknown }): void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => {});
+  return { promise, settle: (s) => (s.ok ? resolve(s.value) : reject(s.error)) };
+}
+
+function randomId(): string {
+  let s = '';
+  for (let i = 0; i < 24; ++i) s += 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)];
+  return s;
+}
+
+function openAiUsage(u: Usage): CompletionUsage {
+  return {
+    prompt_tokens: u.promptTokens,
+    completion_tokens: u.completionTokens,
+    total_tokens: u.promptTokens + u.completionTokens,
+    prompt_tokens_details: { cached_tokens: u.cachedTokens },
+  };
+}
+
+/** Message content as the template expects it: text parts joined into one string. */
+function normalizeMessages(messages: ChatMessage[]): unknown[] {
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw new WasmChordError('invalid_argument', 'messages must be a non-empty array');
+  return messages.map((m, i) => {
+    if (typeof m !== 'object' || m === null || typeof m.role !== 'string')
+      throw new WasmChordError('invalid_argument', `messages[${i}] needs a string role`);
+    let content: unknown = m.content;
+    if (Array.isArray(content)) {
+      content = content.map((p, j) => {
+        if (p && p.type === 'text' && typeof p.text === 'string') return p.text;
+        throw new WasmChordError('unsupported', `messages[${i}].content[${j}]: only text parts are supported`);
+      }).join('');
+    } else if (content === undefined) content = null;
+    else if (content !== null && typeof content !== 'string')
+      throw new WasmChordError('invalid_argument', `messages[${i}].content must be a string, an array of text parts, or null`);
+    return { ...m, content: content ?? '' };
+  });
+}
+
+export class Model implements AsyncDisposable {
+  readonly info: ModelInfo;
+  /** GGUF key/values as plain values; arrays longer than 64 are summarized
+   *  ({type: 'array', elementType, length}): fetch them whole with metadataValue(key). */
+  readonly metadata: Readonly<Record<string, GgufValue>>;
+  readonly chat: {
+    completions: {
+      create(params: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<AsyncIterable<ChatCompletionChunk>>;
+      create(params: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
+      create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
+    };
+  };
+  private tail: Promise<void> = Promise.resolve();
+  private disposing: Promise<void> | undefined;
+  private readonly running = new Set<AbortController>();
+
+  constructor(private readonly backend: Backend) {
+    this.info = backend.info;
+    this.metadata = backend.metadata;
+    const create = (params: ChatCompletionCreateParams, options?: RequestOptions) => this.createChatCompletion(params, options);
+    this.chat = { completions: { create: create as Model['chat']['completions']['create'] } };
+  }
+
+  private checkOpen(): void {
+    if (this.disposing) throw new WasmChordError('invalid_argument', 'the model has been disposed');
+  }
+
+  async tokenize(text: string, opts: TokenizeOptions = {}): Promise<number[]> {
+    this.checkOpen();
+    return this.backend.tokenize(String(text), opts);
+  }
+
+  async detokenize(ids: readonly number[], opts: DetokenizeOptions = {}): Promise<string> {
+    this.checkOpen();
+    return this.backend.detokenize(ids, opts);
+  }
+
+  /** The raw bytes of one token (a piece may be part of a multi-byte character). */
+  async tokenBytes(id: number): Promise<Uint8Array> {
+    this.checkOpen();
+    return this.backend.tokenBytes(id);
+  }
+
+  /** One metadata value in full (e.g. 'tokenizer.ggml.tokens'). */
+  async metadataValue(key: string): Promise<GgufValue> {
+    this.checkOpen();
+    return this.backend.metadataValue(key);
+  }
+
+  /** Renders messages with the model's chat template (or `template`) to the prompt text. */
+  async applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean; template?: string; extra?: Record<string, unknown> } = {}): Promise<string> {
+    this.checkOpen();
+    const r = await this.backend.renderChat({
+      messages: normalizeMessages(messages), template: opts.template,
+      addGenerationPrompt: opts.addGenerationPrompt ?? true, extra: opts.extra,
+    });
+    return r.prompt;
+  }
+
+  /** Streams a completion of `prompt` (text, or token ids used as they are) token by token. */
+  generate(prompt: string | readonly number[], opts: GenerateOptions = {}): GenerationStream {
+    this.checkOpen();
+    const input: PromptInput = typeof prompt === 'string'
+      ? { kind: 'text', text: prompt, addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? false }
+      : { kind: 'tokens', tokens: Array.from(prompt) };
+    const raw = toRawOptions(opts, this.info.nVocab);
+    return this.stream(async () => ({ input, raw }), opts.signal);
+  }
+
+  /** generate() collected: resolves with the whole result. */
+  async complete(prompt: string | readonly number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
+    const s = this.generate(prompt, opts);
+    for await (const _ of s) { /* drain */ }
+    return s.result;
+  }
+
+  private stream(prepare: () => Promise<{ input: PromptInput; raw: RawGenerateOptions }>, signal?: AbortSignal): GenerationStream {
+    const outcome = deferred<GenerateResult>();
+    const self = this;
+    let started = false;
+    async function* run(): AsyncGenerator<GenerateChunk> {
+      const ctl = new AbortController();
+      const onAbort = () => ctl.abort(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let release: (() => void) | undefined;
+      const text: string[] = [];
+      const tokens: number[] = [];
+      try {
+        release = await self.acquire(signal);
+        self.running.add(ctl);
+        if (signal?.aborted) throw abortErrorFrom(signal);
+        if (self.disposing) throw new WasmChordError('invalid_argument', 'the model has been disposed');
+        const { input, raw } = await prepare();
+        let done: Extract<EngineEvent, { type: 'done' }> | undefined;
+        for await (const ev of self.backend.generate(input, raw, ctl.signal)) {
+          if (ev.type === 'chunk') {
+            text.push(ev.text);
+            tokens.push(ev.token);
+            yield { text: ev.text, token: ev.token };
+          } else done = ev;
+        }
+        if (!done) throw new WasmChordError('internal', 'generation ended without a result');
+        outcome.settle({ ok: true, value: { text: text.join(''), tokens, finishReason: done.finishReason, usage: done.usage, timings: done.timings } });
+      } catch (e) {
+        const err = isAbortError(e) && signal?.aborted ? abortErrorFrom(signal) : e;
+        outcome.settle({ ok: false, error: err });
+        throw err;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        self.running.delete(ctl);
+        outcome.settle({ ok: false, error: new AbortError('the stream was closed before generation finished') });
+        release?.();
+      }
+    }
+    return {
+      [Symbol.asyncIterator]() {
+        if (started) throw new WasmChordError('invalid_argument', 'a generation stream can be iterated only once');
+        started = true;
+        return run();
+      },
+      get result() {
+        return outcome.promise;
+      },
+    };
+  }
+
+  /** Waits for the model's turn; an abort while waiting rejects without ever running. */
+  private acquire(signal?: AbortSignal): Promise<() => void> {
+    let release!: () => void;
+    const mine = new Promise<void>((r) => { release = r; });
+    const prev = this.tail;
+    this.tail = prev.then(() => mine);
+    if (!signal) return prev.then(() => release);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(abortErrorFrom(signal));
+        prev.then(release);  // hand the turn on once it arrives
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      prev.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return;  // onAbort already ran
+        resolve(release);
+      });
+    });
+  }
+
+  private async createChatCompletion(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
+    this.checkOpen();
+    if (typeof params !== 'object' || params === null) throw new WasmChordError('invalid_argument', 'params must be an object');
+    if (params.n !== undefined && params.n !== null && params.n !== 1) throw new WasmChordError('unsupported', 'only n = 1 is supported');
+    const signal = options?.signal ?? params.signal;
+    const messages = normalizeMessages(params.messages);
+    const maxTokens = params.max_completion_tokens ?? params.max_tokens ?? this.info.contextLength;
+    const genOpts: GenerateOptions = {
+      maxTokens,
+      temperature: params.temperature ?? undefined,
+      topP: params.top_p ?? undefined,
+      topK: params.top_k ?? undefined,
+      minP: params.min_p ?? undefined,
+      repeatPenalty: params.repeat_penalty ?? undefined,
+      frequencyPenalty: params.frequency_penalty ?? undefined,
+      presencePenalty: params.presence_penalty ?? undefined,
+      stop: params.stop ?? undefined,
+      seed: params.seed ?? undefined,
+      logitBias: params.logit_bias ?? undefined,
+    };
+    toRawOptions(genOpts, this.info.nVocab);  // validate now, before anything is queued
+    const stream = this.stream(async () => {
+      const r = await this.backend.renderChat({
+        messages, template: params.chat_template, addGenerationPrompt: true, extra: params.chat_template_kwargs,
+      });
+      // The ChatML fallback's end marker is plain text for models without it as a token.
+      const extraStop = r.usedDefaultTemplate ? ['<|im_end|>'] : [];
+      return {
+        input: { kind: 'text', text: r.prompt, addSpecial: true, parseSpecial: true },
+        raw: toRawOptions(genOpts, this.info.nVocab, extraStop),
+      };
+    }, signal);
+    const id = `chatcmpl-${randomId()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = params.model ?? (this.info.name || this.info.arch);
+
+    if (!params.stream) {
+      const chunks: string[] = [];
+      for await (const c of stream) chunks.push(c.text);
+      const r = await stream.result;
+      return {
+        id, object: 'chat.completion', created, model,
+        choices: [{ index: 0, message: { role: 'assistant', content: chunks.join(''), refusal: null }, finish_reason: r.finishReason, logprobs: null }],
+        usage: openAiUsage(r.usage),
+      };
+    }
+    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null, usage: Usage | null): ChatCompletionChunk => ({
+      id, object: 'chat.completion.chunk', created, model,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      usage: usage ? openAiUsage(usage) : null,
+    });
+    async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
+      let first = true;
+      for await (const c of stream) {
+        if (first) {
+          first = false;
+          yield chunk({ role: 'assistant', content: '' }, null, null);
+        }
+        if (c.text !== '') yield chunk({ content: c.text }, null, null);
+      }
+      const r = await stream.result;
+      if (first) yield chunk({ role: 'assistant', content: '' }, null, null);
+      yield chunk({}, r.finishReason, r.usage);
+    }
+    return chunks();
+  }
+
+  /** Aborts any running generation (it throws AbortError), then frees the model's memory. */
+  dispose(): Promise<void> {
+    if (!this.disposing) {
+      for (const c of this.running) c.abort(new AbortError('the model was disposed'));
+      this.disposing = this.tail.then(() => this.backend.dispose());
+    }
+    return this.disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}

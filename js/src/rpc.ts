@@ -1,0 +1,39 @@
+// Messages between the main thread (WorkerBackend) and the inference Worker (worker.ts).
+// Everything here must survive structured cloning.
+import type { ChatRenderRequest, EngineEvent, PromptInput } from './engine.js';
+import type { SerializedError } from './errors.js';
+import type { GgufValue, ModelInfo, ProgressEvent } from './types.js';
+import type { RawGenerateOptions } from './wasm.js';
+
+export type WireSource = string | Blob | ArrayBuffer | ArrayBufferView;
+
+export interface WireLoadOptions {
+  threads: 'auto' | number | undefined;
+  contextLength: number | undefined;
+  batchSize: number | undefined;
+  wasmBaseUrl: string | undefined;
+  fetchInit: RequestInit | undefined;
+  /** The main thread holds a ModelCache: ask it (cache-get / cache-put). */
+  cache: { get: boolean; put: boolean };
+}
+
+export type CallMethod = 'tokenize' | 'detokenize' | 'tokenBytes' | 'metadataValue' | 'renderChat';
+
+export type ToWorker =
+  | { op: 'load'; id: number; sources: WireSource[]; options: WireLoadOptions }
+  | { op: 'call'; id: number; method: CallMethod; args: unknown[] }
+  | { op: 'generate'; id: number; prompt: PromptInput; options: RawGenerateOptions }
+  | { op: 'abort'; id: number }
+  | { op: 'cache-reply'; id: number; blob: Blob | undefined }
+  | { op: 'dispose'; id: number };
+
+export type FromWorker =
+  | { type: 'progress'; id: number; event: ProgressEvent }
+  | { type: 'loaded'; id: number; info: ModelInfo; metadata: Record<string, GgufValue> }
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'event'; id: number; event: EngineEvent }
+  | { type: 'cache-get'; id: number; key: string }
+  | { type: 'cache-put'; key: string; blob: Blob };
+
+export type { ChatRenderRequest };

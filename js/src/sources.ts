@@ -1,0 +1,213 @@
+// Model byte sources: each GGUF part is opened (size known up front when possible), then pumped
+// chunk by chunk straight into its own buffer on the wasm heap: no second full copy in JS.
+import { AbortError, WasmChordError, abortErrorFrom, throwIfAborted } from './errors.js';
+import type { ModelCache, ProgressEvent } from './types.js';
+
+/** Where a part's bytes go: a fresh view of [offset, offset + length) of its heap buffer. */
+export interface PartSink {
+  view(offset: number, length: number): Uint8Array;
+}
+
+export interface OpenedPart {
+  size: number;
+  phase: ProgressEvent['phase'];
+  /** Writes all `size` bytes into the sink; onBytes(n) after each chunk. */
+  pump(sink: PartSink, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void>;
+  /** Where a completed download may be cached (URL parts fetched from the network). */
+  cacheKey?: string;
+}
+
+export interface PartReader {
+  name: string;
+  open(signal?: AbortSignal): Promise<OpenedPart>;
+}
+
+const CHUNK = 16 << 20;  // bytes per read for sources we slice ourselves
+
+/** name-00001-of-00003.gguf -> the names of all parts; anything else -> undefined. */
+export function splitPartNames(name: string): string[] | undefined {
+  const m = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/.exec(name);
+  if (!m || Number(m[2]) !== 1) return undefined;
+  const n = Number(m[3]);
+  if (n < 1) return undefined;
+  const out: string[] = [];
+  for (let i = 1; i <= n; ++i) out.push(`${m[1]}-${String(i).padStart(5, '0')}-of-${m[3]}.gguf`);
+  return out;
+}
+
+/** URL of part 1 of a split model -> URLs of all parts (query string kept); else [url]. */
+export function splitUrls(url: URL): URL[] {
+  const names = splitPartNames(url.pathname);
+  if (!names) return [url];
+  return names.map((p) => {
+    const u = new URL(url.href);
+    u.pathname = p;
+    return u;
+  });
+}
+
+function sizeError(name: string, got: number, want: number): WasmChordError {
+  return new WasmChordError('io_error', `${name}: expected ${want} bytes but got ${got}` + (got < want ? ' (truncated)' : ''));
+}
+
+/** Copies chunks from a stream reader into the sink, checking the declared size. */
+async function pumpStream(
+  name: string, reader: ReadableStreamDefaultReader<Uint8Array>, size: number, sink: PartSink,
+  onBytes: (n: number) => void, signal?: AbortSignal,
+): Promise<void> {
+  let off = 0;
+  try {
+    for (;;) {
+      throwIfAborted(signal);
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (off + value.byteLength > size) throw sizeError(name, off + value.byteLength, size);
+      sink.view(off, value.byteLength).set(value);
+      off += value.byteLength;
+      onBytes(value.byteLength);
+    }
+  } catch (e) {
+    reader.cancel().catch(() => {});
+    if (signal?.aborted) throw abortErrorFrom(signal);
+    if (e instanceof WasmChordError) throw e;
+    throw new WasmChordError('io_error', `${name}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
+  if (off !== size) throw sizeError(name, off, size);
+}
+
+export function bytesReader(name: string, bytes: Uint8Array): PartReader {
+  return {
+    name,
+    async open() {
+      return {
+        size: bytes.byteLength,
+        phase: 'load',
+        async pump(sink, onBytes, signal) {
+          for (let off = 0; off < bytes.byteLength; off += CHUNK) {
+            throwIfAborted(signal);
+            const n = Math.min(CHUNK, bytes.byteLength - off);
+            sink.view(off, n).set(bytes.subarray(off, off + n));
+            onBytes(n);
+          }
+        },
+      };
+    },
+  };
+}
+
+export function blobReader(name: string, blob: Blob, phase: ProgressEvent['phase'] = 'load'): PartReader {
+  return {
+    name,
+    async open() {
+      return {
+        size: blob.size,
+        phase,
+        async pump(sink, onBytes, signal) {
+          for (let off = 0; off < blob.size; off += CHUNK) {
+            throwIfAborted(signal);
+            const n = Math.min(CHUNK, blob.size - off);
+            const chunk = new Uint8Array(await blob.slice(off, off + n).arrayBuffer());
+            if (chunk.byteLength !== n) throw sizeError(name, off + chunk.byteLength, blob.size);
+            sink.view(off, n).set(chunk);
+            onBytes(n);
+          }
+        },
+      };
+    },
+  };
+}
+
+/** A URL part: fetch with streamed progress; served from `cache` when it has the URL. */
+export function urlReader(url: URL, fetchInit: RequestInit | undefined, cache: ModelCache | false | undefined): PartReader {
+  const name = url.href;
+  return {
+    name,
+    async open(signal) {
+      if (cache) {
+        const hit = await cache.get(name).catch(() => undefined);
+        if (hit) return blobReader(name, hit, 'cache').open(signal);
+      }
+      let res: Response;
+      try {
+        res = await fetch(url, { ...fetchInit, signal: signal ?? fetchInit?.signal ?? null });
+      } catch (e) {
+        if (signal?.aborted) throw abortErrorFrom(signal);
+        throw new WasmChordError('io_error', `fetch ${name} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      }
+      if (!res.ok) {
+        res.body?.cancel().catch(() => {});
+        throw new WasmChordError(res.status === 404 ? 'not_found' : 'io_error', `fetch ${name}: HTTP ${res.status} ${res.statusText}`.trim());
+      }
+      if (!res.body) throw new WasmChordError('io_error', `fetch ${name}: the response has no body`);
+      const encoding = res.headers.get('content-encoding');
+      const lengthHeader = res.headers.get('content-length');
+      const declared = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+      const reader = res.body.getReader();
+      const cacheKey = cache && cache.put ? name : undefined;
+      if (declared !== undefined && (!encoding || encoding === 'identity')) {
+        return {
+          size: declared,
+          phase: 'download',
+          cacheKey,
+          pump: (sink, onBytes, sig) => pumpStream(name, reader, declared, sink, onBytes, sig),
+        };
+      }
+      // Size unknown (no Content-Length, or compressed in transit): the bytes must be held in JS
+      // until the end (one extra transient copy; serve models uncompressed with a length to avoid it).
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      try {
+        for (;;) {
+          throwIfAborted(signal);
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          total += value.byteLength;
+        }
+      } catch (e) {
+        reader.cancel().catch(() => {});
+        if (signal?.aborted || e instanceof AbortError) throw abortErrorFrom(signal);
+        throw new WasmChordError('io_error', `fetch ${name}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      }
+      return {
+        size: total,
+        phase: 'download',
+        cacheKey,
+        async pump(sink, onBytes) {
+          let off = 0;
+          for (const c of chunks) {
+            sink.view(off, c.byteLength).set(c);
+            off += c.byteLength;
+            onBytes(c.byteLength);
+          }
+          chunks.length = 0;
+        },
+      };
+    },
+  };
+}
+
+/** Readers for sources any environment understands (URL strings need a base in workers). */
+export function universalReaders(
+  source: string | URL | Blob | ArrayBuffer | ArrayBufferView, index: number,
+  fetchInit: RequestInit | undefined, cache: ModelCache | false | undefined,
+): PartReader[] | undefined {
+  if (source instanceof URL) return splitUrls(source).map((u) => urlReader(u, fetchInit, cache));
+  if (typeof source === 'string') {
+    let url: URL;
+    try {
+      url = new URL(source, typeof location !== 'undefined' ? location.href : undefined);
+    } catch {
+      return undefined;
+    }
+    return splitUrls(url).map((u) => urlReader(u, fetchInit, cache));
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    const name = typeof File !== 'undefined' && source instanceof File ? source.name : `blob #${index}`;
+    return [blobReader(name, source)];
+  }
+  if (source instanceof ArrayBuffer) return [bytesReader(`buffer #${index}`, new Uint8Array(source))];
+  if (ArrayBuffer.isView(source))
+    return [bytesReader(`buffer #${index}`, new Uint8Array(source.buffer, source.byteOffset, source.byteLength))];
+  return undefined;
+}

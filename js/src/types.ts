@@ -1,0 +1,162 @@
+// Public option and result types shared by the Node and browser entries.
+
+/** A model to load: URL, File/Blob, bytes, or (Node only) a filesystem path. An array is the
+ *  parts of a split GGUF (name-00001-of-0000N.gguf …), in order. A URL or path naming part 1 of a
+ *  split model loads every part automatically. */
+export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadonlyArray<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
+
+export interface ProgressEvent {
+  phase: 'download' | 'cache' | 'load';
+  /** Bytes so far (download/cache), or steps done (load). */
+  loaded: number;
+  /** Total bytes, or undefined while the size is unknown. */
+  total: number | undefined;
+}
+
+/** A byte cache for downloaded models (the browser's IndexedDB cache plugs in here). */
+export interface ModelCache {
+  /** The cached bytes for `key` (a URL), or undefined. */
+  get(key: string): Promise<Blob | undefined>;
+  /** Stores a complete download. Called after the bytes were loaded; failures are ignored. */
+  put?(key: string, data: Blob): Promise<void>;
+}
+
+export interface LoadOptions {
+  onProgress?: (e: ProgressEvent) => void;
+  signal?: AbortSignal;
+  /** Kernel threads. 'auto' uses the machine's cores (capped at 8) when threads are available
+   *  (Node, or a cross-origin isolated page); a number > 1 needs the pthreads build. */
+  threads?: 'auto' | number;
+  /** KV cache length in tokens; default min(training context, 4096). */
+  contextLength?: number;
+  /** Prompt tokens evaluated per forward batch (default 64). */
+  batchSize?: number;
+  /** Where the wasm files are (default: the package's own dist/wasm/). */
+  wasmBaseUrl?: string | URL;
+  /** Cache policy for URL sources: a ModelCache, or false (default) for none. */
+  cache?: ModelCache | false;
+  /** fetch() init for URL sources (headers, credentials…). */
+  fetchInit?: RequestInit;
+  /** Browser: run inference in a dedicated Worker (default true). Node: ignored (in-process). */
+  worker?: boolean;
+}
+
+export interface ModelInfo {
+  arch: string;
+  name: string;
+  nVocab: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  nFf: number;
+  nCtxTrain: number;
+  ropeBase: number;
+  tiedEmbeddings: boolean;
+  fileBytes: number;
+  ggufVersion: number;
+  tensorCount: number;
+  parameterCount: number;
+  /** KV cache length of this model's context. */
+  contextLength: number;
+  /** Threads the kernels use (1 = single-thread build). */
+  threads: number;
+  /** Which wasm build runs the model. */
+  wasm: 'st' | 'mt';
+  /** Bytes of KV cache and scratch. */
+  contextBytes: number;
+  chatTemplate: string | null;
+  bosToken: number;
+  eosToken: number;
+  tokenizer: string;
+}
+
+/** A GGUF array too long to copy eagerly; get it with model.metadataValue(key). */
+export interface GgufArraySummary {
+  type: 'array';
+  elementType: string;
+  length: number;
+}
+
+export type GgufValue = number | bigint | boolean | string | GgufValue[] | GgufArraySummary;
+
+export interface SamplingOptions {
+  /** 0 picks the most likely token (greedy). Default 0.8. */
+  temperature?: number;
+  /** 0 disables. Default 40. */
+  topK?: number;
+  /** 1 disables. Default 0.95. */
+  topP?: number;
+  /** 0 disables. Default 0.05. */
+  minP?: number;
+  /** 1 disables (llama.cpp's repeat penalty). Default 1. */
+  repeatPenalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** Tokens the penalties look back over; -1 = whole context. Default 64. */
+  penaltyLastN?: number;
+  /** Same seed, same prompt, same options -> same tokens (on every platform). Default: random. */
+  seed?: number | bigint;
+  /** Added to token logits; -Infinity bans a token. */
+  logitBias?: Record<number, number> | ReadonlyArray<readonly [number, number]>;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Default 256. */
+  maxTokens?: number;
+  /** Generation ends before any of these strings; they are not returned. */
+  stop?: string | readonly string[];
+  /** Keep going past end-of-generation tokens. */
+  ignoreEos?: boolean;
+  /** Add BOS/EOS as the model's metadata says (text prompts only). Default true. */
+  addSpecial?: boolean;
+  /** Turn special-token text (e.g. "<|im_start|>") into those tokens. Default false. */
+  parseSpecial?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface GenerateChunk {
+  /** Text released by this step: complete UTF-8, never part of a stop string. May be ''. */
+  text: string;
+  /** The sampled token (for a final flush, the token that ended generation). */
+  token: number;
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens whose KV cache entries were reused from the previous request. */
+  cachedTokens: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number[];
+  finishReason: FinishReason;
+  usage: Usage;
+  /** Milliseconds spent on the prompt (until the first sampled token) and in total. */
+  timings: { promptMs: number; totalMs: number };
+}
+
+export interface TokenizeOptions {
+  /** Add BOS/EOS as the model says. Default true. */
+  addSpecial?: boolean;
+  /** Parse special-token text into special tokens. Default false. */
+  parseSpecial?: boolean;
+}
+
+export interface DetokenizeOptions {
+  /** Render control tokens (e.g. "<s>") as text. Default false. */
+  special?: boolean;
+}
+
+export interface Capabilities {
+  simd: boolean;
+  threads: boolean;
+  crossOriginIsolated: boolean;
+  sharedArrayBuffer: boolean;
+  hardwareConcurrency: number;
+}

@@ -1,0 +1,158 @@
+// The raw Embind surface of dist/wasm/chord*.js (bindings/register.cpp) and how an instance is
+// made from an Emscripten MODULARIZE factory and a compiled WebAssembly.Module.
+import type { RawResult } from './errors.js';
+
+/** Which wasm build: single-thread SIMD or pthreads SIMD (needs SharedArrayBuffer). */
+export type Flavor = 'st' | 'mt';
+
+interface Deletable {
+  delete(): void;
+}
+
+export interface RawHeapParts extends Deletable {
+  add(size: number): RawResult<number>;
+  view(index: number, offset: number, length: number): RawResult<Uint8Array>;
+  count(): number;
+  totalBytes(): number;
+  clear(): void;
+}
+
+export interface RawTokenizer extends Deletable {
+  encode(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  decode(ids: Int32Array | readonly number[], special: boolean): RawResult<string>;
+  tokenPiece(id: number, special: boolean): RawResult<Uint8Array>;
+  tokenText(id: number): RawResult<string>;
+  find(text: string): number;
+  vocabSize(): number;
+  bos(): number;
+  eos(): number;
+  addBos(): boolean;
+  addEos(): boolean;
+  isEog(id: number): boolean;
+  isControl(id: number): boolean;
+  model(): string;
+  pre(): string;
+}
+
+export interface RawModelInfo {
+  arch: string;
+  name: string;
+  nVocab: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  nFf: number;
+  nCtxTrain: number;
+  ropeBase: number;
+  tiedEmbeddings: boolean;
+  fileBytes: number;
+  ggufVersion: number;
+  tensorCount: number;
+  parameterCount: number;
+}
+
+export interface RawModel extends Deletable {
+  info(): RawModelInfo;
+  metadata(maxArray: number): Record<string, unknown>;
+  metadataValue(key: string): RawResult<unknown>;
+  chatTemplate(): string;
+  tokenizer(): RawTokenizer;
+}
+
+export interface RawContext extends Deletable {
+  nCtx(): number;
+  nPast(): number;
+  commonPrefix(tokens: Int32Array | readonly number[]): number;
+  truncate(n: number): void;
+  history(): Int32Array;
+  memoryBytes(): number;
+}
+
+/** Every field must be present (see bindings/handles.h). */
+export interface RawGenerateOptions {
+  max_tokens: number;
+  temperature: number;
+  top_k: number;
+  top_p: number;
+  min_p: number;
+  repeat_penalty: number;
+  frequency_penalty: number;
+  presence_penalty: number;
+  penalty_last_n: number;
+  seed_hi: number;
+  seed_lo: number;
+  logit_bias: Array<[number, number]>;
+  stop: string[];
+  ignore_eos: boolean;
+}
+
+export interface RawStep {
+  token: number;
+  text: string;
+  done: boolean;
+  finishReason: '' | 'stop' | 'length';
+}
+
+export interface RawGenerator extends Deletable {
+  step(): RawResult<RawStep>;
+  promptTokens(): number;
+  cachedTokens(): number;
+  completionTokens(): number;
+  done(): boolean;
+}
+
+export interface RawRuntimeInfo {
+  simd: boolean;
+  threads: boolean;
+  heapMax: number;
+  heapSize: number;
+  hardwareThreads: number;
+}
+
+export interface RawModule {
+  HeapParts: new () => RawHeapParts;
+  Model: { load(parts: RawHeapParts): RawResult<RawModel> };
+  Context: { create(model: RawModel, nCtx: number, nBatch: number, threads: number): RawResult<RawContext> };
+  Generator: { start(ctx: RawContext, tokens: Int32Array | readonly number[], opts: RawGenerateOptions): RawResult<RawGenerator> };
+  renderChatTemplate(tmpl: string, messagesJson: string, addGenerationPrompt: boolean, bos: string, eos: string, extraJson: string): RawResult<string>;
+  runtimeInfo(): RawRuntimeInfo;
+  chordTerminateWorkers(): void;
+  chordUnrefWorkers(): void;
+}
+
+/** An Emscripten MODULARIZE factory (ChordModule / ChordMtModule). */
+export type ModuleFactory = (overrides: Record<string, unknown>) => Promise<RawModule>;
+
+export interface InstantiateParams {
+  factory: ModuleFactory;
+  compiled: WebAssembly.Module;
+  /** Workers to pre-spawn (pthreads build): threads - 1. */
+  poolSize: number;
+  /** Maps 'chord-mt.worker.js' etc. to a URL or path. */
+  locateFile?: (path: string) => string;
+  /** The classic (non-module) script pthread workers import (browser, pthreads build). */
+  mainScriptUrlOrBlob?: string;
+}
+
+/** One independent wasm instance (its own heap): each model gets its own. */
+export async function instantiate(p: InstantiateParams): Promise<RawModule> {
+  let fail: (e: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => { fail = reject; });
+  const overrides: Record<string, unknown> = {
+    instantiateWasm(imports: WebAssembly.Imports, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
+      WebAssembly.instantiate(p.compiled, imports).then(
+        (instance) => receive(instance, p.compiled),
+        (e: unknown) => fail(e),
+      );
+      return {};
+    },
+    pthreadPoolSize: p.poolSize,
+    print: () => {},
+    printErr: (s: string) => { if (typeof console !== 'undefined') console.warn(`[wasm-chord] ${s}`); },
+  };
+  if (p.locateFile) overrides['locateFile'] = p.locateFile;
+  if (p.mainScriptUrlOrBlob) overrides['mainScriptUrlOrBlob'] = p.mainScriptUrlOrBlob;
+  return Promise.race([p.factory(overrides), failed]);
+}
