@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/tokenizer/pretokenize.h"
+#include "core/tokenizer/unicode.h"
 #include "tests/cpp/tokenizer/vocab_vectors.h"
 
 namespace pt = chord::pretok;
@@ -102,4 +103,32 @@ TEST_CASE("pretokenize: invalid UTF-8 and long runs", "[pretok]") {
   REQUIRE(g.size() == 2);
   CHECK(g[1] == " x");
   CHECK(split("deepseek-llm", spaces).size() == 1);
+}
+
+TEST_CASE("pretokenize: words always cover the text", "[pretok]") {
+  const char* names[] = {"default", "gpt-2", "llama-bpe", "qwen2", "seed-coder", "deepseek-llm",
+                         "deepseek-coder", "deepseek-v3", "falcon", "starcoder", "poro-chat", "viking"};
+  // Byte soup biased to ASCII, with valid multi-byte characters and stray bytes mixed in.
+  const char* pieces[] = {"a", "Z", "7", " ", "  ", "\n", "\r\n", "\t", "'s", "'LL", ".", "~", "$",
+                          "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\xA6\x99", "\xE3\x80\x80", "\xC2\xA0",
+                          "\xD9\xA3", "\xCC\x81", "\xFF", "\xC3", "\xE2\x82", "\x80", "\xED\xA0\x80"};
+  uint32_t state = 7;
+  for (int round = 0; round < 300; ++round) {
+    std::string text;
+    const int n = round % 40;
+    for (int i = 0; i < n; ++i) {
+      state = state * 1664525u + 1013904223u;
+      text += pieces[(state >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+    }
+    std::string normal;  // what llama.cpp tokenizes: the text re-encoded from decoded code points
+    for (uint32_t c : chord::unicode::to_cpts(text)) chord::unicode::append_utf8(normal, c);
+    for (const char* name : names) {
+      std::string joined;
+      for (const auto& w : split(name, text)) {
+        CHECK_FALSE(w.empty());
+        joined += w;
+      }
+      CHECK(joined == normal);
+    }
+  }
 }
