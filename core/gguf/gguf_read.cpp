@@ -45,23 +45,37 @@ uint32_t bswap32(uint32_t x) {
   return (x >> 24) | ((x >> 8) & 0xff00u) | ((x << 8) & 0xff0000u) | (x << 24);
 }
 
-Status truncated(const Cursor& c, std::string_view what, uint64_t need) {
-  return {Code::bad_gguf, cat("truncated file: ", what, " needs ", need, " bytes at offset ", c.pos(),
-                              " but only ", c.remaining(), " remain")};
+// What is being read, for error messages; rendered only when an error is reported (building a
+// string per token of a 100k vocabulary would dominate the parse time).
+struct What {
+  const char* pre;
+  std::string_view name = {};
+  const char* post = "";
+  int64_t index = -1;
+  std::string str() const {
+    std::string s = cat(pre, name, post);
+    if (index >= 0) s += cat(" ", index);
+    return s;
+  }
+};
+
+Status truncated(const Cursor& c, const What& what, uint64_t need) {
+  return {Code::bad_gguf, cat("truncated file: ", what.str(), " needs ", need, " bytes at offset ",
+                              c.pos(), " but only ", c.remaining(), " remain")};
 }
 
 template <class T>
-Status read_pod(Cursor& c, T* out, std::string_view what) {
+Status read_pod(Cursor& c, T* out, const What& what) {
   if (!c.read(out)) return truncated(c, what, sizeof(T));
   return Status::Ok();
 }
 
 // A GGUF string: u64 length then bytes (not NUL-terminated). Returns a view into the file.
-Status read_str(Cursor& c, std::string_view* out, std::string_view what) {
+Status read_str(Cursor& c, std::string_view* out, const What& what) {
   uint64_t len = 0;
   CHORD_TRY(read_pod(c, &len, what));
   if (len > c.remaining()) {
-    return {Code::bad_gguf, cat(what, ": string length ", len, " at offset ", c.pos() - 8,
+    return {Code::bad_gguf, cat(what.str(), ": string length ", len, " at offset ", c.pos() - 8,
                                 " exceeds the ", c.remaining(), " bytes left in the file")};
   }
   *out = std::string_view(reinterpret_cast<const char*>(c.here()), static_cast<size_t>(len));
@@ -69,21 +83,13 @@ Status read_str(Cursor& c, std::string_view* out, std::string_view what) {
   return Status::Ok();
 }
 
-// Reads one numeric/bool element of type t (already validated) as a double.
-double read_number_unchecked(Cursor& c, ValueType t) {
-  switch (t) {
-    case ValueType::u8: { uint8_t v = 0; c.read(&v); return v; }
-    case ValueType::i8: { int8_t v = 0; c.read(&v); return v; }
-    case ValueType::u16: { uint16_t v = 0; c.read(&v); return v; }
-    case ValueType::i16: { int16_t v = 0; c.read(&v); return v; }
-    case ValueType::u32: { uint32_t v = 0; c.read(&v); return v; }
-    case ValueType::i32: { int32_t v = 0; c.read(&v); return v; }
-    case ValueType::f32: { float v = 0; c.read(&v); return v; }
-    case ValueType::boolean: { uint8_t v = 0; c.read(&v); return v != 0 ? 1.0 : 0.0; }
-    case ValueType::u64: { uint64_t v = 0; c.read(&v); return static_cast<double>(v); }
-    case ValueType::i64: { int64_t v = 0; c.read(&v); return static_cast<double>(v); }
-    case ValueType::f64: { double v = 0; c.read(&v); return v; }
-    default: return 0;
+// n little-endian elements of T at p (bounds already checked) widened to double.
+template <class T>
+void widen(const uint8_t* p, size_t n, double* out) {
+  for (size_t k = 0; k < n; ++k) {
+    T x;
+    std::memcpy(&x, p + k * sizeof(T), sizeof(T));
+    out[k] = static_cast<double>(x);
   }
 }
 
@@ -96,13 +102,13 @@ Status read_array(Cursor& c, Value* v, std::string_view key, int depth) {
   }
   uint32_t elem = 0;
   uint64_t count = 0;
-  CHORD_TRY(read_pod(c, &elem, cat("key '", key, "' array element type")));
+  CHORD_TRY(read_pod(c, &elem, What{"key '", key, "' array element type"}));
   const uint64_t min_size = detail::min_encoded_size(elem);
   if (min_size == 0) {
     return {Code::bad_gguf, cat("key '", key, "': unknown array element type ", elem, " at offset ",
                                 c.pos() - 4)};
   }
-  CHORD_TRY(read_pod(c, &count, cat("key '", key, "' array length")));
+  CHORD_TRY(read_pod(c, &count, What{"key '", key, "' array length"}));
   if (count > c.remaining() / min_size) {
     return {Code::bad_gguf, cat("key '", key, "': array of ", count, " ",
                                 detail::value_type_name(static_cast<ValueType>(elem)),
@@ -114,11 +120,23 @@ Status read_array(Cursor& c, Value* v, std::string_view key, int depth) {
   const size_t n = static_cast<size_t>(count);
   if (v->elem_type == ValueType::string) {
     v->strings.reserve(n);  // n <= remaining / 8, so this is bounded by the file size
+    // Fast path over raw bytes (a 100k-token vocabulary is the bulk of a header); on any problem
+    // the element is re-read through read_str, which reports it.
+    const uint8_t* p = c.here();
+    uint64_t left = c.remaining();
     for (size_t k = 0; k < n; ++k) {
-      std::string_view s;
-      CHORD_TRY(read_str(c, &s, cat("key '", key, "' element ", k)));
-      v->strings.emplace_back(s);
+      uint64_t len = 0;
+      if (left >= 8) std::memcpy(&len, p, 8);
+      if (left < 8 || len > left - 8) {
+        c.skip(static_cast<uint64_t>(p - c.here()));
+        std::string_view s;
+        return read_str(c, &s, What{"key '", key, "' element", static_cast<int64_t>(k)});
+      }
+      v->strings.emplace_back(reinterpret_cast<const char*>(p + 8), static_cast<size_t>(len));
+      p += 8 + len;
+      left -= 8 + len;
     }
+    c.skip(static_cast<uint64_t>(p - c.here()));
   } else if (v->elem_type == ValueType::array) {
     // No reserve: each nested array is at least 12 bytes, memory grows only with what is parsed.
     for (size_t k = 0; k < n; ++k) {
@@ -129,7 +147,25 @@ Status read_array(Cursor& c, Value* v, std::string_view key, int depth) {
   } else {
     // Fixed-size elements: the length check above already covers all of them.
     v->numbers.resize(n);
-    for (size_t k = 0; k < n; ++k) v->numbers[k] = read_number_unchecked(c, v->elem_type);
+    double* out = v->numbers.data();
+    const uint8_t* p = c.here();
+    switch (v->elem_type) {
+      case ValueType::u8: widen<uint8_t>(p, n, out); break;
+      case ValueType::i8: widen<int8_t>(p, n, out); break;
+      case ValueType::u16: widen<uint16_t>(p, n, out); break;
+      case ValueType::i16: widen<int16_t>(p, n, out); break;
+      case ValueType::u32: widen<uint32_t>(p, n, out); break;
+      case ValueType::i32: widen<int32_t>(p, n, out); break;
+      case ValueType::f32: widen<float>(p, n, out); break;
+      case ValueType::u64: widen<uint64_t>(p, n, out); break;
+      case ValueType::i64: widen<int64_t>(p, n, out); break;
+      case ValueType::f64: widen<double>(p, n, out); break;
+      case ValueType::boolean:
+        for (size_t k = 0; k < n; ++k) out[k] = p[k] != 0 ? 1.0 : 0.0;
+        break;
+      default: break;
+    }
+    c.skip(n * min_size);
   }
   return Status::Ok();
 }
@@ -137,27 +173,27 @@ Status read_array(Cursor& c, Value* v, std::string_view key, int depth) {
 Status read_value(Cursor& c, uint32_t raw_type, Value* v, std::string_view key, int depth) {
   const auto t = static_cast<ValueType>(raw_type);
   v->type = t;
-  auto what = [&] { return cat("value of key '", key, "'"); };
+  const What what{"value of key '", key, "'"};
   switch (t) {
-    case ValueType::u8: { uint8_t x = 0; CHORD_TRY(read_pod(c, &x, what())); v->u = x; break; }
-    case ValueType::i8: { int8_t x = 0; CHORD_TRY(read_pod(c, &x, what())); v->i = x; break; }
-    case ValueType::u16: { uint16_t x = 0; CHORD_TRY(read_pod(c, &x, what())); v->u = x; break; }
-    case ValueType::i16: { int16_t x = 0; CHORD_TRY(read_pod(c, &x, what())); v->i = x; break; }
-    case ValueType::u32: { uint32_t x = 0; CHORD_TRY(read_pod(c, &x, what())); v->u = x; break; }
-    case ValueType::i32: { int32_t x = 0; CHORD_TRY(read_pod(c, &x, what())); v->i = x; break; }
-    case ValueType::u64: { uint64_t x = 0; CHORD_TRY(read_pod(c, &x, what())); v->u = x; break; }
-    case ValueType::i64: { int64_t x = 0; CHORD_TRY(read_pod(c, &x, what())); v->i = x; break; }
-    case ValueType::f32: { float x = 0; CHORD_TRY(read_pod(c, &x, what())); v->f = x; break; }
-    case ValueType::f64: { double x = 0; CHORD_TRY(read_pod(c, &x, what())); v->f = x; break; }
+    case ValueType::u8: { uint8_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->u = x; break; }
+    case ValueType::i8: { int8_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->i = x; break; }
+    case ValueType::u16: { uint16_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->u = x; break; }
+    case ValueType::i16: { int16_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->i = x; break; }
+    case ValueType::u32: { uint32_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->u = x; break; }
+    case ValueType::i32: { int32_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->i = x; break; }
+    case ValueType::u64: { uint64_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->u = x; break; }
+    case ValueType::i64: { int64_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->i = x; break; }
+    case ValueType::f32: { float x = 0; CHORD_TRY(read_pod(c, &x, what)); v->f = x; break; }
+    case ValueType::f64: { double x = 0; CHORD_TRY(read_pod(c, &x, what)); v->f = x; break; }
     case ValueType::boolean: {
       uint8_t x = 0;
-      CHORD_TRY(read_pod(c, &x, what()));
+      CHORD_TRY(read_pod(c, &x, what));
       v->u = x != 0 ? 1 : 0;
       break;
     }
     case ValueType::string: {
       std::string_view s;
-      CHORD_TRY(read_str(c, &s, what()));
+      CHORD_TRY(read_str(c, &s, what));
       v->s.assign(s);
       break;
     }
@@ -184,7 +220,7 @@ Status check_magic_and_version(Cursor& c, uint32_t* version) {
     std::snprintf(hex, sizeof hex, "%08x", bswap32(magic));
     return {Code::bad_gguf, cat("not a GGUF file: first bytes are 0x", hex, ", expected \"GGUF\"")};
   }
-  CHORD_TRY(read_pod(c, version, "GGUF version"));
+  CHORD_TRY(read_pod(c, version, What{"GGUF version"}));
   if (*version == 1) {
     return {Code::unsupported,
             "GGUF v1 is not supported (this file is version 1); re-convert it with a current llama.cpp"};
@@ -220,16 +256,16 @@ Status alignment_of(const std::vector<std::pair<std::string, Value>>& kv, size_t
 // Reads one tensor info record and validates everything that does not depend on the data start.
 Status read_tensor_info(Cursor& c, uint64_t index, TensorInfo* t, std::string_view* name) {
   const uint64_t at = c.pos();
-  CHORD_TRY(read_str(c, name, cat("name of tensor ", index)));
+  CHORD_TRY(read_str(c, name, What{"name of tensor", {}, "", static_cast<int64_t>(index)}));
   t->name.assign(*name);
-  CHORD_TRY(read_pod(c, &t->n_dims, cat("n_dims of tensor '", *name, "'")));
+  CHORD_TRY(read_pod(c, &t->n_dims, What{"n_dims of tensor '", *name, "'"}));
   if (t->n_dims > detail::kMaxDims) {
     return {Code::bad_gguf, cat("tensor '", *name, "' (info at offset ", at, ") has n_dims ", t->n_dims,
                                 ", at most ", detail::kMaxDims, " allowed")};
   }
   for (uint32_t d = 0; d < t->n_dims; ++d) {
     uint64_t raw = 0;
-    CHORD_TRY(read_pod(c, &raw, cat("dimension ", d, " of tensor '", *name, "'")));
+    CHORD_TRY(read_pod(c, &raw, What{"tensor '", *name, "' dimension", d}));
     if (raw == 0 || raw > static_cast<uint64_t>(INT64_MAX)) {
       return {Code::bad_gguf, cat("tensor '", *name, "' dimension ", d, " is ", raw,
                                   " (must be between 1 and 2^63-1)")};
@@ -237,8 +273,8 @@ Status read_tensor_info(Cursor& c, uint64_t index, TensorInfo* t, std::string_vi
     t->ne[d] = static_cast<int64_t>(raw);
   }
   uint32_t type = 0;
-  CHORD_TRY(read_pod(c, &type, cat("type of tensor '", *name, "'")));
-  CHORD_TRY(read_pod(c, &t->offset, cat("offset of tensor '", *name, "'")));
+  CHORD_TRY(read_pod(c, &type, What{"type of tensor '", *name, "'"}));
+  CHORD_TRY(read_pod(c, &t->offset, What{"offset of tensor '", *name, "'"}));
   const TypeInfo* ti = type_info(type);
   if (!ti) {
     return {Code::unsupported, cat("tensor '", *name, "' has unknown ggml type id ", type)};
@@ -271,8 +307,8 @@ Result<File> File::parse(std::span<const uint8_t> bytes) {
   CHORD_TRY(check_magic_and_version(c, &f.version_));
 
   uint64_t n_tensors = 0, n_kv = 0;
-  CHORD_TRY(read_pod(c, &n_tensors, "tensor count"));
-  CHORD_TRY(read_pod(c, &n_kv, "metadata count"));
+  CHORD_TRY(read_pod(c, &n_tensors, What{"tensor count"}));
+  CHORD_TRY(read_pod(c, &n_kv, What{"metadata count"}));
   // Smallest encodings: a kv is key length (8) + type (4) + 1 byte of value; a tensor info is name
   // length (8) + n_dims (4) + type (4) + offset (8).
   constexpr uint64_t kMinKv = 13, kMinTensor = 24;
@@ -292,12 +328,12 @@ Result<File> File::parse(std::span<const uint8_t> bytes) {
   for (uint64_t k = 0; k < n_kv; ++k) {
     std::string_view key;
     const uint64_t at = c.pos();
-    CHORD_TRY(read_str(c, &key, cat("key of metadata entry ", k)));
+    CHORD_TRY(read_str(c, &key, What{"key of metadata entry", {}, "", static_cast<int64_t>(k)}));
     if (!seen.insert(key).second) {
       return Status(Code::bad_gguf, cat("duplicate metadata key '", key, "' at offset ", at));
     }
     uint32_t type = 0;
-    CHORD_TRY(read_pod(c, &type, cat("type of key '", key, "'")));
+    CHORD_TRY(read_pod(c, &type, What{"type of key '", key, "'"}));
     Value v;
     CHORD_TRY(read_value(c, type, &v, key, 0));
     f.kv_.emplace_back(std::string(key), std::move(v));

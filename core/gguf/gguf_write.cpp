@@ -215,8 +215,8 @@ Status Writer::add_tensor(std::string_view name, GgmlType type, std::vector<int6
   if (row == 0 || __builtin_mul_overflow(row, static_cast<uint64_t>(rows), &want) ||
       want != data.size()) {
     return {Code::invalid_argument,
-            cat("add_tensor '", name, "': data has ", data.size(), " bytes, expected row_size(",
-                ti->name, ", ", ne[0], ") = ", row, " x ", rows, " rows",
+            cat("add_tensor '", name, "': data has ", data.size(), " bytes, expected ", want,
+                " (row_size(", ti->name, ", ", ne[0], ") = ", row, " bytes x ", rows, " rows)",
                 row == 0 ? " (row length is not a multiple of the block size)" : "")};
   }
   impl_->tensors.push_back({std::string(name), type, std::move(ne),
@@ -253,7 +253,8 @@ std::vector<uint8_t> Writer::finish() const {
     out.put(offset);
     offset += (t.data.size() + alignment - 1) / alignment * alignment;
   }
-  out.pad_to(alignment);
+  // The data section starts aligned; with no tensors there is none (and gguf-py writes no padding).
+  if (!impl_->tensors.empty()) out.pad_to(alignment);
   for (const Impl::Tensor& t : impl_->tensors) {
     buf.insert(buf.end(), t.data.begin(), t.data.end());
     out.pad_to(alignment);
