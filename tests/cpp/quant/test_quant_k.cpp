@@ -376,3 +376,27 @@ TEST_CASE("every type meets llama.cpp test-quantize-fns' quantization error thre
     CHECK(err < limit);
   }
 }
+
+TEST_CASE("every type survives non-finite and extreme inputs (no trap, no sanitizer report)") {
+  // llama.cpp gives no meaning to these; we only require defined behaviour: in wasm a float->int
+  // conversion of NaN or an out-of-range value would trap, natively it would be UB.
+  std::vector<float> x = test::gaussian(2 * kQK_K, 11);
+  x[3] = NAN;
+  x[40] = INFINITY;
+  x[77] = -INFINITY;
+  x[300] = 3.4e38f;
+  x[301] = -3.4e38f;
+  x[400] = 1e-45f;  // denormal
+  for (size_t i = 256; i < 288; ++i) x[i] = NAN;  // a whole block of NaN
+  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,
+                     GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K,
+                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K}) {
+    INFO(type_info(t)->name);
+    const auto y = test::round_trip(t, x);
+    CHECK(y.size() == x.size());
+    // For the 32-element formats the damage stays inside the bad blocks: [160, 192) is clean.
+    if (type_info(t)->block_size == 32) {
+      for (size_t i = 160; i < 192; ++i) CHECK(std::fabs(y[i] - x[i]) < 0.5f);
+    }
+  }
+}
