@@ -69,21 +69,36 @@ void f32_to_f16(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = quant::fp32_to_fp16(x[i]);
 }
 
-void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) {
+namespace {
+// Scores, softmax, weighted sum; `load` widens one cached element to f32.
+template <class T, class Load>
+void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
+            int32_t head_dim, float scale, float* scores, float* out, Load load) {
   for (int64_t j = 0; j < n_kv; ++j) {
-    const uint16_t* kj = k + j * k_stride;
+    const T* kj = k + j * k_stride;
     float s = 0;
-    for (int32_t d = 0; d < head_dim; ++d) s += q[d] * quant::fp16_to_fp32(kj[d]);
+    for (int32_t d = 0; d < head_dim; ++d) s += q[d] * load(kj[d]);
     scores[j] = s * scale;
   }
   softmax(scores, n_kv);
   for (int32_t d = 0; d < head_dim; ++d) out[d] = 0;
   for (int64_t j = 0; j < n_kv; ++j) {
-    const uint16_t* vj = v + j * v_stride;
+    const T* vj = v + j * v_stride;
     const float p = scores[j];
-    for (int32_t d = 0; d < head_dim; ++d) out[d] += p * quant::fp16_to_fp32(vj[d]);
+    for (int32_t d = 0; d < head_dim; ++d) out[d] += p * load(vj[d]);
   }
+}
+}  // namespace
+
+void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
+                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) {
+  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out,
+         [](uint16_t h) { return quant::fp16_to_fp32(h); });
+}
+
+void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride,
+                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) {
+  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, [](float x) { return x; });
 }
 
 }  // namespace chord::kernels

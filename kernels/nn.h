@@ -34,4 +34,8 @@ void f32_to_f16(const float* x, uint16_t* y, int64_t n);
 void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
                 int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out);
 
+// The same over an f32 KV cache.
+void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride,
+                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out);
+
 }  // namespace chord::kernels

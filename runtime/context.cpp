@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "kernels/matmul.h"
 #include "kernels/nn.h"
@@ -21,7 +22,8 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   opts.n_batch = std::min(opts.n_batch, opts.n_ctx);
   if (opts.threads == 0) opts.threads = kn::ThreadPool::hardware_threads();
   const uint64_t kv_elems = static_cast<uint64_t>(opts.n_ctx) * static_cast<uint64_t>(d.kv_dim());
-  const uint64_t kv_bytes = kv_elems * 2 * 2 * static_cast<uint64_t>(d.n_layer);
+  const uint64_t kv_elem_bytes = opts.kv_f32 ? 4 : 2;
+  const uint64_t kv_bytes = kv_elems * kv_elem_bytes * 2 * static_cast<uint64_t>(d.n_layer);
   constexpr uint64_t kMaxKv = 3ull << 30;  // beyond this a wasm32 heap cannot hold it
   if (opts.n_ctx > (1 << 20) || kv_bytes > kMaxKv)
     return Status(Code::out_of_memory, "a context of " + std::to_string(opts.n_ctx) + " tokens needs " +
@@ -32,8 +34,8 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   c->opts_ = opts;
   c->n_ctx_ = opts.n_ctx;
   c->pool_ = std::make_unique<kn::ThreadPool>(opts.threads);
-  c->k_cache_.assign(static_cast<size_t>(d.n_layer), std::vector<uint16_t>(kv_elems));
-  c->v_cache_.assign(static_cast<size_t>(d.n_layer), std::vector<uint16_t>(kv_elems));
+  c->k_cache_.assign(static_cast<size_t>(d.n_layer), std::vector<uint8_t>(kv_elems * kv_elem_bytes));
+  c->v_cache_.assign(static_cast<size_t>(d.n_layer), std::vector<uint8_t>(kv_elems * kv_elem_bytes));
   const size_t nb = static_cast<size_t>(opts.n_batch);
   c->x_.resize(nb * d.n_embd);
   c->h_.resize(nb * std::max(d.n_embd, d.q_dim()));
@@ -50,8 +52,8 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
 
 uint64_t Context::memory_bytes() const {
   uint64_t n = 0;
-  for (const auto& k : k_cache_) n += k.size() * 2;
-  for (const auto& v : v_cache_) n += v.size() * 2;
+  for (const auto& k : k_cache_) n += k.size();
+  for (const auto& v : v_cache_) n += v.size();
   for (const auto* s : {&x_, &h_, &q_, &k_, &v_, &g_, &u_, &rope_cos_, &rope_sin_, &scores_}) n += s->size() * 4;
   return n + act_.capacity();
 }
@@ -113,8 +115,10 @@ Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, fl
     kn::matmul(L.wq, h_.data(), n, q_.data(), Q, act_, pool);
     kn::matmul(L.wk, h_.data(), n, k_.data(), KV, act_, pool);
     kn::matmul(L.wv, h_.data(), n, v_.data(), KV, act_, pool);
-    uint16_t* kc = k_cache_[static_cast<size_t>(il)].data();
-    uint16_t* vc = v_cache_[static_cast<size_t>(il)].data();
+    uint8_t* kc = k_cache_[static_cast<size_t>(il)].data();
+    uint8_t* vc = v_cache_[static_cast<size_t>(il)].data();
+    const bool f32 = opts_.kv_f32;
+    const int64_t row_bytes = KV * (f32 ? 4 : 2);
     for (int64_t t = 0; t < n; ++t) {
       float* q = q_.data() + t * Q;
       float* k = k_.data() + t * KV;
@@ -132,16 +136,31 @@ Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, fl
         if (L.k_norm.data) kn::rms_norm(k + h * HD, L.k_norm.f32(), k + h * HD, HD, d.rms_eps);
         kn::rope(k + h * HD, cs, sn, d.n_rot, d.rope_neox);
       }
-      kn::f32_to_f16(k, kc + (pos0 + t) * KV, KV);
-      kn::f32_to_f16(v, vc + (pos0 + t) * KV, KV);
+      const int64_t at = (pos0 + t) * row_bytes;
+      if (f32) {
+        std::memcpy(kc + at, k, static_cast<size_t>(KV) * 4);
+        std::memcpy(vc + at, v, static_cast<size_t>(KV) * 4);
+      } else {
+        kn::f32_to_f16(k, reinterpret_cast<uint16_t*>(kc + at), KV);
+        kn::f32_to_f16(v, reinterpret_cast<uint16_t*>(vc + at), KV);
+      }
     }
     // Each (token, head) pair attends over positions 0..pos (causal).
     pool.parallel_for(n * d.n_head, 1, [&](int64_t b, int64_t e, int thread) {
       float* scores = scores_.data() + static_cast<size_t>(thread) * n_ctx_;
       for (int64_t i = b; i < e; ++i) {
         const int64_t t = i / d.n_head, h = i % d.n_head, kvh = h / group;
-        kn::attend_f16(q_.data() + t * Q + h * HD, kc + kvh * HD, KV, vc + kvh * HD, KV, pos0 + t + 1,
-                       static_cast<int32_t>(HD), kq_scale, scores, h_.data() + t * Q + h * HD);
+        const float* q = q_.data() + t * Q + h * HD;
+        float* out = h_.data() + t * Q + h * HD;
+        if (f32) {
+          const float* k = reinterpret_cast<const float*>(kc) + kvh * HD;
+          const float* v = reinterpret_cast<const float*>(vc) + kvh * HD;
+          kn::attend_f32(q, k, KV, v, KV, pos0 + t + 1, static_cast<int32_t>(HD), kq_scale, scores, out);
+        } else {
+          const uint16_t* k = reinterpret_cast<const uint16_t*>(kc) + kvh * HD;
+          const uint16_t* v = reinterpret_cast<const uint16_t*>(vc) + kvh * HD;
+          kn::attend_f16(q, k, KV, v, KV, pos0 + t + 1, static_cast<int32_t>(HD), kq_scale, scores, out);
+        }
       }
     });
     kn::matmul(L.wo, h_.data(), n, q_.data(), E, act_, pool);  // q_ reused as (n, E) output

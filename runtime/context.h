@@ -17,6 +17,7 @@ struct ContextOptions {
   int32_t n_ctx = 0;     // KV cache length; 0 = min(training context, 4096)
   int32_t n_batch = 64;  // prompt tokens per forward chunk (bounds scratch memory)
   int32_t threads = 1;   // total threads for kernels (1 = caller only)
+  bool kv_f32 = false;   // KV cache in f32 instead of f16 (llama.cpp's default is f16; f32 is exact)
 };
 
 class Context {
@@ -53,8 +54,8 @@ class Context {
   std::vector<Token> history_;
   std::atomic<bool> abort_{false};
 
-  // KV cache: per layer (n_ctx, kv_dim) f16 rows for K and for V.
-  std::vector<std::vector<uint16_t>> k_cache_, v_cache_;
+  // KV cache: per layer (n_ctx, kv_dim) rows of f16 (or f32 with kv_f32) for K and for V.
+  std::vector<std::vector<uint8_t>> k_cache_, v_cache_;
   // Scratch, sized for n_batch tokens.
   std::vector<float> x_;      // (n_batch, n_embd) residual stream
   std::vector<float> h_;      // (n_batch, max(n_embd, q_dim)) normed input / attention output
