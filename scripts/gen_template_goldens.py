@@ -190,7 +190,25 @@ def main():
             json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
             f.write("\n")
         summary.append(f"{name}: {n_ok}/{len(convs)} rendered")
+    # Small templates covering the expression language, filters, tests and tojson.
+    sys.path.insert(0, here)
+    from template_snippets import CONTEXT, SNIPPETS
+    snippets = []
+    for src in SNIPPETS:
+        try:
+            text = env.from_string(src).render(**CONTEXT)
+            if " at 0x" in text:  # object addresses are not reproducible
+                print(f"skipping non-deterministic snippet: {src!r}")
+                continue
+            snippets.append({"template": src, "expected": text})
+        except Exception as e:
+            snippets.append({"template": src, "error": describe_error(e)})
+    with open(os.path.join(args.out, "_snippets.json"), "w", encoding="utf-8") as f:
+        json.dump({"now_unix": FIXED_NOW_UNIX, "context": CONTEXT, "snippets": snippets}, f,
+                  ensure_ascii=False, indent=0)
+        f.write("\n")
     print("\n".join(summary))
+    print(f"{len(snippets)} snippets")
     print(f"jinja2 {jinja2.__version__}: {len(names)} templates x {len(convs)} conversations")
 
 

@@ -24,14 +24,14 @@ Result<Value> f_abs(Renderer&, const Value& in, CallArgs&) {
 }
 
 Result<Value> f_attr(Renderer& r, const Value& in, CallArgs& a) {
+  // jinja2 do_attr: Python getattr only (a dict's keys are not attributes), sandbox-checked.
   std::vector<const Value*> p;
   CHORD_TRY(bind_args(a, {"name"}, p, "attr"));
   if (!p[0]) return err("attr() missing required argument 'name'");
   CHORD_ASSIGN_OR_RETURN(std::string name, to_str(*p[0], r.max_string()));
-  if (in.is_object()) {  // sandbox getattr on a dict: methods, else the key
+  if (in.is_object()) {
     bool unsafe = false;
     if (has_method(in, name, unsafe)) return r.get_attr(in, name);
-    if (const Value* v = in.find(name)) return *v;
     return Value::undefined("'dict object' has no attribute '" + name + "'");
   }
   return r.get_attr(in, name);

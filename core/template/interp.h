@@ -152,6 +152,9 @@ Value tuple_of(Array items);
 Result<std::string> dict_key(const Value& k);
 Value key_value(const std::string& k);
 std::string key_json(const std::string& k);  // json.dumps's text for a key
+// Lookup/insert by a Python key: True/1 and False/0 are the same key, as in Python.
+Result<const Value*> find_key(const Object& o, const Value& key);
+Status set_key(Object& o, const Value& key, Value v);
 
 // ---- registries ----
 Result<Value> call_builtin(Renderer& r, int id, CallArgs& args);

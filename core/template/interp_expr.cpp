@@ -52,6 +52,30 @@ Status slice_indices(const Value& start, const Value& stop, const Value& step, s
   for (std::int64_t i = b; st > 0 ? i < e : i > e; i += st) idx.push_back(i);
   return Status::Ok();
 }
+// Names the construct an error came from, for messages like "line 3 (filter 'length'): ...".
+std::string describe(const Expr& e) {
+  static const char* const kBin[] = {"+", "-", "*", "/", "//", "%", "**"};
+  switch (e.kind) {
+    case ExprKind::name: return "variable '" + e.name + "'";
+    case ExprKind::getattr: return "attribute '." + e.name + "'";
+    case ExprKind::getitem: return "subscript []";
+    case ExprKind::call: {
+      const Expr& f = *e.args[0];
+      if (f.kind == ExprKind::name) return "call to '" + f.name + "'";
+      if (f.kind == ExprKind::getattr) return "call to '." + f.name + "()'";
+      return "call";
+    }
+    case ExprKind::filter: return "filter '" + e.name + "'";
+    case ExprKind::test: return "test '" + e.name + "'";
+    case ExprKind::binop: return std::string("operator '") + kBin[static_cast<int>(e.op)] + "'";
+    case ExprKind::concat: return "operator '~'";
+    case ExprKind::compare: return "comparison";
+    case ExprKind::neg:
+    case ExprKind::pos: return "unary operator";
+    case ExprKind::dict: return "dict literal";
+    default: return "expression";
+  }
+}
 }  // namespace
 
 Result<Value> Renderer::lookup(std::string_view name) {
@@ -95,9 +119,8 @@ Result<Value> Renderer::get_item(const Value& obj, const Value& key) {
       if (const Value* v = obj.find(key.as_string())) return *v;
       return get_attr(obj, key.as_string());
     }
-    Result<std::string> k = dict_key(key);
-    if (k.ok())
-      if (const Value* v = obj.as_object().find(k.value())) return *v;
+    Result<const Value*> found = find_key(obj.as_object(), key);
+    if (found.ok() && found.value()) return *found.value();
     return undefined_item(obj, key);
   }
   if ((obj.is_array() && !obj.is_generator()) || obj.is_string()) {
@@ -242,8 +265,7 @@ Result<Value> Renderer::eval(const Expr& e) {
         for (std::size_t i = 0; i + 1 < e.args.size(); i += 2) {
           CHORD_ASSIGN_OR_RETURN(Value k, eval(*e.args[i]));
           CHORD_ASSIGN_OR_RETURN(Value v, eval(*e.args[i + 1]));
-          CHORD_ASSIGN_OR_RETURN(std::string key, dict_key(k));
-          obj.set(key, std::move(v));
+          CHORD_TRY(set_key(obj, k, std::move(v)));
         }
         return Value::object(std::move(obj));
       }
@@ -392,7 +414,8 @@ Result<Value> Renderer::eval(const Expr& e) {
   if (!r.ok()) {
     if (located_) return r;
     located_ = true;
-    return Status(Code::template_error, "line " + std::to_string(e.line) + ": " + r.status().message());
+    return Status(Code::template_error,
+                  "line " + std::to_string(e.line) + " (" + describe(e) + "): " + r.status().message());
   }
   if (r.value().depth() > kMaxValueDepth) {
     located_ = true;

@@ -169,7 +169,7 @@ Status exec_for(Renderer& r, const Stmt& s) {
 
 Status Renderer::exec(const Stmt& s) {
   DepthScope guard(*this);
-  if (!guard.ok) return error("line " + std::to_string(s.line) + ": template too deeply nested or recursive");
+  if (!guard.ok) return error("template too deeply nested or recursive");
   CHORD_TRY(step());
   Status st = [&]() -> Status {
     switch (s.kind) {
@@ -273,8 +273,11 @@ Status Renderer::exec(const Stmt& s) {
     return Status::Ok();
   }();
   if (!st.ok() && !located_) {
+    static const char* const kNames[] = {"text", "output", "if", "for loop", "set", "set block", "macro",
+                                         "call block", "filter block", "with", "break", "continue", "generation"};
     located_ = true;
-    return Status(Code::template_error, "line " + std::to_string(s.line) + ": " + st.message());
+    return Status(Code::template_error, "line " + std::to_string(s.line) + " (" +
+                                            kNames[static_cast<int>(s.kind)] + "): " + st.message());
   }
   return st;
 }

@@ -343,9 +343,7 @@ Result<Value> call_method(Renderer& r, const Value& self, std::string_view m, Ca
     if (m == "get") {
       CHORD_TRY(bind_args(a, {"key", "default"}, p, "get"));
       if (!p[0]) return err("get expected at least 1 argument, got 0");
-      Result<std::string> key = dict_key(*p[0]);
-      if (!key.ok()) return key.status();
-      const Value* v = o.find(key.value());
+      CHORD_ASSIGN_OR_RETURN(const Value* v, find_key(o, *p[0]));
       if (v) return *v;
       return p[1] ? *p[1] : Value();
     }

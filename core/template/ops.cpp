@@ -90,6 +90,28 @@ Value key_value(const std::string& k) {
   }
 }
 
+// The other spelling of the same Python key (bool <-> int 0/1), or empty.
+static std::string alias_key(const std::string& k) {
+  if (k.size() == 3 && k[0] == '\0' && k[1] == 'b') return std::string("\0i", 2) + k[2];
+  if (k.size() == 3 && k[0] == '\0' && k[1] == 'i' && (k[2] == '0' || k[2] == '1')) return std::string("\0b", 2) + k[2];
+  return {};
+}
+
+Result<const Value*> find_key(const Object& o, const Value& key) {
+  CHORD_ASSIGN_OR_RETURN(std::string k, dict_key(key));
+  if (const Value* v = o.find(k)) return v;
+  std::string alt = alias_key(k);
+  return alt.empty() ? nullptr : o.find(alt);
+}
+
+Status set_key(Object& o, const Value& key, Value v) {
+  CHORD_ASSIGN_OR_RETURN(std::string k, dict_key(key));
+  std::string alt = alias_key(k);
+  if (!alt.empty() && !o.find(k) && o.find(alt)) k = alt;  // Python keeps the first spelling
+  o.set(k, std::move(v));
+  return Status::Ok();
+}
+
 std::string key_json(const std::string& k) {
   if (k.size() < 2 || k[0] != '\0') return k;
   Value v = key_value(k);
@@ -348,8 +370,8 @@ Result<bool> py_contains(const Value& c, const Value& item) {
     case Kind::object:
       if (item.is_undefined()) return false;
       {
-        CHORD_ASSIGN_OR_RETURN(std::string key, dict_key(item));
-        return c.as_object().find(key) != nullptr;
+        CHORD_ASSIGN_OR_RETURN(const Value* found, find_key(c.as_object(), item));
+        return found != nullptr;
       }
     case Kind::undefined: return false;
     default: return type_error(std::string("argument of type '") + type_name(c) + "' is not iterable");
