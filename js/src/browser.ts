@@ -6,9 +6,9 @@ import { WasmChordError } from './errors.js';
 import { LocalBackend } from './local-backend.js';
 import { Model } from './model.js';
 import { capabilities, resolveConfig } from './probe.js';
-import type { WireSource } from './rpc.js';
+import { wireFetchInit, type WireSource } from './rpc.js';
 import type { LoadOptions, ModelSource } from './types.js';
-import { WorkerBackend } from './worker-backend.js';
+import { WorkerBackend, browserWorkerPort } from './worker-backend.js';
 
 export * from './common.js';
 
@@ -35,14 +35,12 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   });
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'wasm-chord' });
   const cache = options.cache;
-  const { signal: _signal, onProgress: _onProgress, cache: _cache, ...rest } = options;
-  void _signal; void _onProgress; void _cache;
-  const backend = await WorkerBackend.load(worker, sources, {
-    threads: rest.threads,
-    contextLength: rest.contextLength,
-    batchSize: rest.batchSize,
-    wasmBaseUrl: rest.wasmBaseUrl === undefined ? undefined : absolute(rest.wasmBaseUrl),
-    fetchInit: rest.fetchInit,
+  const backend = await WorkerBackend.load(browserWorkerPort(worker), sources, {
+    threads: options.threads,
+    contextLength: options.contextLength,
+    batchSize: options.batchSize,
+    wasmBaseUrl: options.wasmBaseUrl === undefined ? undefined : absolute(options.wasmBaseUrl),
+    fetchInit: wireFetchInit(options.fetchInit),
     cache: { get: !!cache, put: !!(cache && cache.put) },
   }, cache, options.onProgress, options.signal);
   return new Model(backend);

@@ -173,6 +173,8 @@ export class Model implements AsyncDisposable {
         const { input, raw } = await prepare();
         let done: Extract<EngineEvent, { type: 'done' }> | undefined;
         for await (const ev of self.backend.generate(input, raw, ctl.signal)) {
+          // A worker may have run ahead of the consumer: nothing is delivered after an abort.
+          if (ctl.signal.aborted) throw abortErrorFrom(ctl.signal);
           if (ev.type === 'chunk') {
             text.push(ev.text);
             tokens.push(ev.token);

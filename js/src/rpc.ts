@@ -37,3 +37,11 @@ export type FromWorker =
   | { type: 'cache-put'; key: string; blob: Blob };
 
 export type { ChatRenderRequest };
+
+/** fetch() options that survive postMessage: headers as a plain record, no signal. */
+export function wireFetchInit(init: RequestInit | undefined): RequestInit | undefined {
+  if (!init) return undefined;
+  const { signal: _signal, headers, ...rest } = init;
+  void _signal;
+  return headers === undefined ? rest : { ...rest, headers: Object.fromEntries(new Headers(headers).entries()) };
+}

@@ -37,7 +37,8 @@ export interface LoadOptions {
   cache?: ModelCache | false;
   /** fetch() init for URL sources (headers, credentials…). */
   fetchInit?: RequestInit;
-  /** Browser: run inference in a dedicated Worker (default true). Node: ignored (in-process). */
+  /** Run inference in a worker: browser default true (a module Worker); Node default false
+   *  (in-process), true runs it in a worker_threads thread. */
   worker?: boolean;
 }
 

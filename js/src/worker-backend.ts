@@ -1,5 +1,5 @@
-// Main-thread side of the browser Worker: a Backend whose calls are messages. Errors come back
-// serialized and are rebuilt with their type (WasmChordError code, AbortError name).
+// Main-thread side of an inference worker (browser Worker or Node worker_threads): a Backend whose
+// calls are messages. Errors come back serialized and are rebuilt with their type.
 import type { ChatRenderRequest, ChatRenderResult, EngineEvent, PromptInput } from './engine.js';
 import { AbortError, WasmChordError, abortErrorFrom, deserializeError } from './errors.js';
 import type { Backend } from './model.js';
@@ -13,6 +13,27 @@ interface Pending {
   onEvent?(e: EngineEvent): void;
   onProgress?(e: ProgressEvent): void;
   onLoaded?(info: ModelInfo, metadata: Record<string, GgufValue>): void;
+}
+
+/** A Map that reports its size after every change. */
+class TrackedMap<K, V> extends Map<K, V> {
+  constructor(private readonly onSize: (n: number) => void) {
+    super();
+  }
+  override set(k: K, v: V): this {
+    super.set(k, v);
+    this.onSize?.(this.size);
+    return this;
+  }
+  override delete(k: K): boolean {
+    const r = super.delete(k);
+    this.onSize?.(this.size);
+    return r;
+  }
+  override clear(): void {
+    super.clear();
+    this.onSize?.(this.size);
+  }
 }
 
 /** An async iterable fed by pushes; return() runs `onReturn` (stop the producer). */
@@ -63,19 +84,39 @@ class PushQueue<T> implements AsyncIterableIterator<T> {
   }
 }
 
+/** The channel to the worker, whatever kind it is. */
+export interface ClientPort {
+  post(m: ToWorker): void;
+  onMessage(fn: (m: FromWorker) => void): void;
+  onError(fn: (e: Error) => void): void;
+  terminate(): void;
+  /** Called when calls start/stop being in flight (Node: ref/unref the thread). */
+  setBusy?(busy: boolean): void;
+}
+
+/** A browser Worker as a ClientPort. */
+export function browserWorkerPort(worker: Worker): ClientPort {
+  return {
+    post: (m) => worker.postMessage(m),
+    onMessage: (fn) => worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => fn(ev.data)),
+    onError: (fn) => worker.addEventListener('error', (ev: ErrorEvent) => fn(new Error(ev.message))),
+    terminate: () => worker.terminate(),
+  };
+}
+
 export class WorkerBackend implements Backend {
   info!: ModelInfo;
   metadata!: Record<string, GgufValue>;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new TrackedMap<number, Pending>((n) => this.port.setBusy?.(n > 0));
   private terminated = false;
 
-  private constructor(private readonly worker: Worker, private readonly cache: ModelCache | false | undefined) {
-    worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => this.onMessage(ev.data));
-    worker.addEventListener('error', (ev: ErrorEvent) => this.failAll(new WasmChordError('internal', `the inference worker failed: ${ev.message}`)));
+  private constructor(private readonly port: ClientPort, private readonly cache: ModelCache | false | undefined) {
+    port.onMessage((m) => this.onMessage(m));
+    port.onError((e) => this.failAll(new WasmChordError('internal', `the inference worker failed: ${e.message}`, { cause: e })));
   }
 
-  static async load(worker: Worker, sources: WireSource[], options: WireLoadOptions, cache: ModelCache | false | undefined,
+  static async load(worker: ClientPort, sources: WireSource[], options: WireLoadOptions, cache: ModelCache | false | undefined,
     onProgress: ((e: ProgressEvent) => void) | undefined, signal: AbortSignal | undefined): Promise<WorkerBackend> {
     const b = new WorkerBackend(worker, cache);
     const id = b.nextId++;
@@ -103,7 +144,7 @@ export class WorkerBackend implements Backend {
   }
 
   private post(m: ToWorker): void {
-    if (!this.terminated) this.worker.postMessage(m);
+    if (!this.terminated) this.port.post(m);
   }
 
   private onMessage(m: FromWorker): void {
@@ -199,7 +240,7 @@ export class WorkerBackend implements Backend {
 
   private terminate(): void {
     this.terminated = true;
-    this.worker.terminate();
+    this.port.terminate();
     this.failAll(new WasmChordError('invalid_argument', 'the model has been disposed'));
   }
 }

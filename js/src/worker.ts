@@ -1,131 +1,16 @@
-// The browser inference Worker: owns one Engine and answers the main thread's WorkerBackend.
-// Generations run one after another; each streams its events as they are produced.
+// The browser inference Worker (a module Worker started by browser.ts): serves one model.
 import { browserEnv, browserReaders } from './browser-env.js';
-import { Engine, type ChatRenderRequest, type PromptInput } from './engine.js';
-import { WasmChordError, serializeError } from './errors.js';
-import { capabilities, resolveConfig } from './probe.js';
-import type { CallMethod, FromWorker, ToWorker, WireLoadOptions, WireSource } from './rpc.js';
-import type { ModelCache } from './types.js';
-import type { RawGenerateOptions } from './wasm.js';
+import { capabilities } from './probe.js';
+import type { ToWorker } from './rpc.js';
+import { serveWorker } from './worker-serve.js';
 
 interface WorkerScope {
-  postMessage(msg: unknown, transfer?: Transferable[]): void;
+  postMessage(msg: unknown): void;
   addEventListener(type: 'message', fn: (ev: MessageEvent<ToWorker>) => void): void;
-  close(): void;
 }
 const scope = globalThis as unknown as WorkerScope;
 
-let engine: Engine | undefined;
-let genTail: Promise<void> = Promise.resolve();
-const aborts = new Map<number, AbortController>();
-const cacheWaiters = new Map<number, (b: Blob | undefined) => void>();
-let nextCacheId = -1;  // negative ids: requests that start in the worker
-
-function post(msg: FromWorker): void {
-  scope.postMessage(msg);
-}
-
-function fail(id: number, e: unknown): void {
-  post({ type: 'error', id, error: serializeError(e) });
-}
-
-/** A ModelCache whose storage lives on the main thread. */
-function cacheProxy(o: WireLoadOptions['cache']): ModelCache | false {
-  if (!o.get && !o.put) return false;
-  return {
-    get: (key) => {
-      if (!o.get) return Promise.resolve(undefined);
-      const id = nextCacheId--;
-      return new Promise((resolve) => {
-        cacheWaiters.set(id, resolve);
-        post({ type: 'cache-get', id, key });
-      });
-    },
-    put: o.put ? async (key, blob) => post({ type: 'cache-put', key, blob }) : undefined,
-  };
-}
-
-async function load(id: number, sources: WireSource[], o: WireLoadOptions): Promise<void> {
-  const ctl = new AbortController();
-  aborts.set(id, ctl);
-  try {
-    if (engine) throw new WasmChordError('invalid_argument', 'this worker already holds a model');
-    const cfg = resolveConfig({ threads: o.threads, contextLength: o.contextLength, batchSize: o.batchSize }, capabilities());
-    const cache = cacheProxy(o.cache);
-    const readers = browserReaders(sources.length === 1 ? sources[0]! : sources, o.fetchInit, cache);
-    engine = await Engine.load(readers, {
-      ...cfg, cache, signal: ctl.signal,
-      onProgress: (event) => post({ type: 'progress', id, event }),
-    }, browserEnv(o.wasmBaseUrl));
-    post({ type: 'loaded', id, info: engine.info, metadata: engine.metadata });
-  } catch (e) {
-    fail(id, e);
-  } finally {
-    aborts.delete(id);
-  }
-}
-
-function call(id: number, method: CallMethod, args: unknown[]): void {
-  try {
-    if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
-    const e = engine;
-    let value: unknown;
-    switch (method) {
-      case 'tokenize': value = e.tokenize(args[0] as string, args[1] as object); break;
-      case 'detokenize': value = e.detokenize(args[0] as number[], args[1] as object); break;
-      case 'tokenBytes': value = e.tokenBytes(args[0] as number); break;
-      case 'metadataValue': value = e.metadataValue(args[0] as string); break;
-      case 'renderChat': value = e.renderChat(args[0] as ChatRenderRequest); break;
-      default: throw new WasmChordError('invalid_argument', `unknown method ${String(method)}`);
-    }
-    post({ type: 'result', id, value });
-  } catch (e) {
-    fail(id, e);
-  }
-}
-
-function generate(id: number, prompt: PromptInput, options: RawGenerateOptions): void {
-  const ctl = new AbortController();
-  aborts.set(id, ctl);
-  const run = async () => {
-    try {
-      if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
-      for await (const event of engine.generate(prompt, options, ctl.signal)) post({ type: 'event', id, event });
-      post({ type: 'result', id, value: null });
-    } catch (e) {
-      fail(id, e);
-    } finally {
-      aborts.delete(id);
-    }
-  };
-  genTail = genTail.then(run);
-}
-
-scope.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
-  const m = ev.data;
-  switch (m.op) {
-    case 'load': void load(m.id, m.sources, m.options); break;
-    case 'call': call(m.id, m.method, m.args); break;
-    case 'generate': generate(m.id, m.prompt, m.options); break;
-    case 'abort': aborts.get(m.id)?.abort(); break;
-    case 'cache-reply': {
-      const w = cacheWaiters.get(m.id);
-      cacheWaiters.delete(m.id);
-      w?.(m.blob);
-      break;
-    }
-    case 'dispose': {
-      const id = m.id;
-      genTail = genTail.then(async () => {
-        try {
-          await engine?.dispose();
-          engine = undefined;
-          post({ type: 'result', id, value: null });
-        } catch (e) {
-          fail(id, e);
-        }
-      });
-      break;
-    }
-  }
-});
+serveWorker(
+  { post: (m) => scope.postMessage(m), onMessage: (fn) => scope.addEventListener('message', (ev) => fn(ev.data)) },
+  { env: browserEnv, readers: browserReaders, capabilities: () => capabilities() },
+);

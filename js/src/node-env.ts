@@ -1,0 +1,133 @@
+// Node environment: wasm files read from dist/wasm/ (CommonJS factories via createRequire),
+// filesystem paths and file: URLs as sources (read straight into the heap), core count.
+import { open, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EngineEnv } from './engine.js';
+import { WasmChordError, throwIfAborted } from './errors.js';
+import { capabilities as probe } from './probe.js';
+import { splitPartNames, universalReaders, type PartReader } from './sources.js';
+import type { Capabilities, LoadOptions, ModelSource } from './types.js';
+import { instantiate, type Flavor, type ModuleFactory } from './wasm.js';
+
+const FILES: Record<Flavor, { js: string; wasm: string }> = {
+  st: { js: 'chord.js', wasm: 'chord.wasm' },
+  mt: { js: 'chord-mt.js', wasm: 'chord-mt.wasm' },
+};
+
+function hardwareConcurrency(): number {
+  try {
+    return availableParallelism();
+  } catch {
+    return cpus().length || 1;
+  }
+}
+
+/** capabilities() with Node's core count. */
+export function nodeCapabilities(): Capabilities {
+  return probe(hardwareConcurrency());
+}
+
+function wasmDir(base: string | URL | undefined): string {
+  if (base === undefined) return fileURLToPath(new URL('./wasm/', import.meta.url));
+  const s = String(base);
+  return s.startsWith('file:') ? fileURLToPath(s) : s;
+}
+
+const compiled = new Map<string, Promise<{ factory: ModuleFactory; module: WebAssembly.Module }>>();
+
+export function nodeEnv(base: string | URL | undefined): EngineEnv {
+  const dir = wasmDir(base);
+  return {
+    async instantiate(flavor, poolSize) {
+      const key = `${flavor} ${dir}`;
+      let c = compiled.get(key);
+      if (!c) {
+        c = (async () => {
+          let bytes: Buffer;
+          try {
+            bytes = await readFile(join(dir, FILES[flavor].wasm));
+          } catch (e) {
+            throw new WasmChordError('io_error', `cannot read the wasm build in ${dir}: ${(e as Error).message}`, { cause: e });
+          }
+          // The Emscripten factory is CommonJS (dist/wasm/package.json says so).
+          const factory = createRequire(import.meta.url)(join(dir, FILES[flavor].js)) as ModuleFactory;
+          return { factory, module: await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>) };
+        })();
+        compiled.set(key, c);
+        c.catch(() => compiled.delete(key));
+      }
+      const { factory, module } = await c;
+      return instantiate({ factory, compiled: module, poolSize });
+    },
+    yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  };
+}
+
+const CHUNK = 16 << 20;
+
+function pathReader(path: string): PartReader {
+  return {
+    name: path,
+    async open() {
+      let fh;
+      try {
+        fh = await open(path, 'r');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new WasmChordError(code === 'ENOENT' ? 'not_found' : 'io_error', `cannot open ${path}: ${(e as Error).message}`, { cause: e });
+      }
+      const file = fh;
+      let size: number;
+      try {
+        size = (await file.stat()).size;
+      } catch (e) {
+        await file.close();
+        throw new WasmChordError('io_error', `cannot stat ${path}: ${(e as Error).message}`, { cause: e });
+      }
+      return {
+        size,
+        phase: 'load',
+        async pump(sink, onBytes, signal) {
+          try {
+            for (let off = 0; off < size;) {
+              throwIfAborted(signal);
+              const n = Math.min(CHUNK, size - off);
+              // Read straight into the heap buffer: no intermediate copy.
+              const { bytesRead } = await file.read(sink.view(off, n), 0, n, off);
+              if (bytesRead === 0) throw new WasmChordError('io_error', `${path}: the file shrank while reading (${off} of ${size} bytes)`);
+              off += bytesRead;
+              onBytes(bytesRead);
+            }
+          } finally {
+            await file.close();
+          }
+        },
+      };
+    },
+  };
+}
+
+function pathReaders(path: string): PartReader[] {
+  const names = splitPartNames(basename(path));
+  return names ? names.map((n) => pathReader(join(dirname(path), n))) : [pathReader(path)];
+}
+
+/** Paths (no scheme) and file: URLs read from disk; everything else as in the browser. */
+export function nodeReaders(source: ModelSource, fetchInit: RequestInit | undefined, cache: LoadOptions['cache']): PartReader[] {
+  const list = (Array.isArray(source) ? source : [source]) as Array<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
+  const out: PartReader[] = [];
+  list.forEach((s, i) => {
+    if (s instanceof URL && s.protocol === 'file:') out.push(...pathReaders(fileURLToPath(s)));
+    else if (typeof s === 'string' && s.startsWith('file:')) out.push(...pathReaders(fileURLToPath(s)));
+    else if (typeof s === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) out.push(...pathReaders(s));
+    else {
+      const r = universalReaders(s, i, fetchInit, cache);
+      if (!r) throw new WasmChordError('invalid_argument', `model source #${i} is not a path, URL, Blob, ArrayBuffer or typed array`);
+      out.push(...r);
+    }
+  });
+  return out;
+}
