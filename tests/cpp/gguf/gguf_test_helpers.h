@@ -65,6 +65,11 @@ inline size_t after_gguf_string(const std::vector<uint8_t>& bytes, std::string_v
   return at == std::string::npos ? at : at + enc.size();
 }
 
+// A tensor's bytes as a span (nbytes is u64; size_t is 32-bit in wasm32).
+inline std::span<const uint8_t> data_of(const gguf::TensorInfo& t) {
+  return {t.data, static_cast<size_t>(t.nbytes)};
+}
+
 template <class T>
 void poke(std::vector<uint8_t>& b, size_t at, T v) {
   std::memcpy(b.data() + at, &v, sizeof(T));

@@ -30,7 +30,7 @@ std::vector<std::vector<uint8_t>> split_model(const File& f, int n) {
     for (int i = p * total / n; i < (p + 1) * total / n; ++i) {
       const TensorInfo& t = f.tensors()[i];
       std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-      CHORD_CHECK(w.add_tensor(t.name, t.type, ne, {t.data, t.nbytes}).ok());
+      CHORD_CHECK(w.add_tensor(t.name, t.type, ne, test::data_of(t)).ok());
     }
     parts.push_back(w.finish());
   }
@@ -113,7 +113,7 @@ TEST_CASE("parse_split: wrong order, missing or extra parts, bad counts") {
     set_split_keys(w, 1, 3, 47);
     for (const TensorInfo& t : p1->tensors()) {
       std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-      REQUIRE(w.add_tensor(t.name, t.type, ne, {t.data, t.nbytes}).ok());
+      REQUIRE(w.add_tensor(t.name, t.type, ne, test::data_of(t)).ok());
     }
     const auto liar = w.finish();
     expect_bad(File::parse_split({parts[0], liar, parts[2]}), "split.tensors.count = 47");
@@ -126,7 +126,7 @@ TEST_CASE("parse_split: wrong order, missing or extra parts, bad counts") {
     set_split_keys(w, 1, 2, static_cast<int>(p0->tensors().size()) * 2);
     for (const TensorInfo& t : p0->tensors()) {
       std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-      REQUIRE(w.add_tensor(t.name, t.type, ne, {t.data, t.nbytes}).ok());
+      REQUIRE(w.add_tensor(t.name, t.type, ne, test::data_of(t)).ok());
     }
     const auto dup = w.finish();
     Writer w0;
@@ -134,7 +134,7 @@ TEST_CASE("parse_split: wrong order, missing or extra parts, bad counts") {
     set_split_keys(w0, 0, 2, static_cast<int>(p0->tensors().size()) * 2);
     for (const TensorInfo& t : p0->tensors()) {
       std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-      REQUIRE(w0.add_tensor(t.name, t.type, ne, {t.data, t.nbytes}).ok());
+      REQUIRE(w0.add_tensor(t.name, t.type, ne, test::data_of(t)).ok());
     }
     const auto first = w0.finish();
     expect_bad(File::parse_split({first, dup}), "more than one split part");

@@ -44,7 +44,7 @@ void copy_into(const File& f, Writer& w) {
   for (const auto& [k, v] : f.metadata()) w.set_value(k, v);
   for (const TensorInfo& t : f.tensors()) {
     std::vector<int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
-    REQUIRE(w.add_tensor(t.name, t.type, ne, {t.data, t.nbytes}).ok());
+    REQUIRE(w.add_tensor(t.name, t.type, ne, test::data_of(t)).ok());
   }
 }
 
