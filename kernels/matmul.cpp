@@ -23,6 +23,15 @@ void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_
     constexpr int64_t kTokTile = 4;  // tokens per pass: a row stays in L1 while it serves them
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
       const int64_t t1 = std::min(n_tok, t0 + kTokTile);
+      if (op->vec_dot_multi) {  // the row is unpacked once for the whole tile
+        float out[kTokTile];
+        const uint8_t* at = a + t0 * act_row;
+        for (int64_t r = r0; r < r1; ++r) {
+          op->vec_dot_multi(w.cols, w.row(r), at, act_row, static_cast<int>(t1 - t0), out);
+          for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = out[t - t0];
+        }
+        continue;
+      }
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* wr = w.row(r);
         for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = op->vec_dot(w.cols, wr, a + t * act_row);

@@ -68,13 +68,7 @@ const TypeOps* ref_ops(GgmlType wtype) noexcept {
   }
 }
 
-// TEMPORARY stand-in until kernels/simd128/ defines simd128_ops(): no SIMD kernels yet, so ops()
-// keeps returning the reference table. Takeover: define simd128_ops() in kernels/simd128/ and
-// delete this #if block (or compile with CHORD_HAVE_SIMD128_OPS defined while both exist).
-#if defined(CHORD_SIMD128) && !defined(CHORD_HAVE_SIMD128_OPS)
-const TypeOps* simd128_ops(GgmlType) noexcept { return nullptr; }
-#endif
-
+// simd128_ops() is defined in kernels/simd128/ops_simd.cpp (compiled only in SIMD wasm builds).
 const TypeOps* ops(GgmlType wtype) noexcept {
 #ifdef CHORD_SIMD128
   if (const TypeOps* s = simd128_ops(wtype)) return s;

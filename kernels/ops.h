@@ -12,11 +12,15 @@ namespace chord::kernels {
 using FromFloatFn = void (*)(const float* x, void* y, int64_t n);
 // Dot product of n elements: w is a row of the weight type, a a row of act_type.
 using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+// One weight row with n_act activation rows a + t * a_stride (bytes): out[t] = vec_dot(n, w, row t),
+// bit for bit; the weight row is unpacked once for all of them (prefill).
+using VecDotMultiFn = void (*)(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out);
 
 struct TypeOps {
   GgmlType act_type;     // what activations are converted to (Q8_0, Q8_1, Q8_K, F16, F32)
   FromFloatFn from_float;  // f32 -> act_type
   VecDotFn vec_dot;        // weight row . activation row
+  VecDotMultiFn vec_dot_multi = nullptr;  // optional (SIMD tables): several activation rows at once
 };
 
 // nullptr for types we cannot compute with.

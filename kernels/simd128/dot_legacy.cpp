@@ -1,0 +1,178 @@
+// SIMD128 dot products of the 32-element formats (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0) with Q8_0/Q8_1
+// activations, for 1..4 activation rows at once: four weight blocks are unpacked once to int16
+// and reused for every activation row; int16 x int16 pairs go through i32x4.dot_i16x8 (exact),
+// four block sums are transposed into one i32x4 and scaled by four (d_w * d_a) at once.
+#include "core/quant/blocks.h"
+#include "kernels/ref/vec_dot.h"
+#include "kernels/simd128/simd128.h"
+#include "kernels/simd128/simd_util.h"
+
+namespace chord::kernels::simd128 {
+
+namespace {
+
+using quant::BlockQ4_0;
+using quant::BlockQ4_1;
+using quant::BlockQ5_0;
+using quant::BlockQ5_1;
+using quant::BlockQ8_0;
+using quant::BlockQ8_1;
+
+// Stores the 32 int8 weights of a block, elements 0..15 in lo and 16..31 in hi, as 32 int16.
+inline void store_i16(v128_t lo, v128_t hi, int16_t* w) {
+  wasm_v128_store(w, wasm_i16x8_extend_low_i8x16(lo));
+  wasm_v128_store(w + 8, wasm_i16x8_extend_high_i8x16(lo));
+  wasm_v128_store(w + 16, wasm_i16x8_extend_low_i8x16(hi));
+  wasm_v128_store(w + 24, wasm_i16x8_extend_high_i8x16(hi));
+}
+
+// 0x10 in byte j where bit j (lanes 0..15, half = 0) or bit j + 16 (half = 1) of qh is set.
+inline v128_t qh_bits(uint32_t qh, int half) {
+  const v128_t v = wasm_i32x4_splat(static_cast<int32_t>(qh));
+  // Byte j of the result reads byte (2 half + j / 8) of qh; then test bit j % 8.
+  const v128_t bytes = half == 0 ? wasm_i8x16_shuffle(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)
+                                 : wasm_i8x16_shuffle(v, v, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const v128_t bit = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+  const v128_t set = wasm_i8x16_eq(wasm_v128_and(bytes, bit), bit);
+  return wasm_v128_and(set, wasm_i8x16_splat(0x10));
+}
+
+// Per format: weight block layout, its unpacking to int16, the activation block layout.
+struct Q4_0 {
+  static constexpr int kW = sizeof(BlockQ4_0), kA = sizeof(BlockQ8_0), kAq = 2;
+  static constexpr bool kMin = false;
+  static void unpack(const uint8_t* b, int16_t* w) {
+    const v128_t v = wasm_v128_load(b + 2);
+    const v128_t off = wasm_i8x16_splat(8);
+    store_i16(wasm_i8x16_sub(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), off), wasm_i8x16_sub(wasm_u8x16_shr(v, 4), off),
+              w);
+  }
+  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q4_0_q8_0(n, w, a); }
+};
+
+struct Q4_1 {
+  static constexpr int kW = sizeof(BlockQ4_1), kA = sizeof(BlockQ8_1), kAq = 4;
+  static constexpr bool kMin = true;
+  static void unpack(const uint8_t* b, int16_t* w) {
+    const v128_t v = wasm_v128_load(b + 4);
+    store_i16(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), wasm_u8x16_shr(v, 4), w);
+  }
+  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q4_1_q8_1(n, w, a); }
+};
+
+struct Q5_0 {
+  static constexpr int kW = sizeof(BlockQ5_0), kA = sizeof(BlockQ8_0), kAq = 2;
+  static constexpr bool kMin = false;
+  static void unpack(const uint8_t* b, int16_t* w) {
+    const uint32_t qh = load_u32(b + 2);
+    const v128_t v = wasm_v128_load(b + 6);
+    const v128_t off = wasm_i8x16_splat(16);
+    const v128_t lo = wasm_v128_or(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), qh_bits(qh, 0));
+    const v128_t hi = wasm_v128_or(wasm_u8x16_shr(v, 4), qh_bits(qh, 1));
+    store_i16(wasm_i8x16_sub(lo, off), wasm_i8x16_sub(hi, off), w);
+  }
+  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q5_0_q8_0(n, w, a); }
+};
+
+struct Q5_1 {
+  static constexpr int kW = sizeof(BlockQ5_1), kA = sizeof(BlockQ8_1), kAq = 4;
+  static constexpr bool kMin = true;
+  static void unpack(const uint8_t* b, int16_t* w) {
+    const uint32_t qh = load_u32(b + 4);
+    const v128_t v = wasm_v128_load(b + 8);
+    store_i16(wasm_v128_or(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), qh_bits(qh, 0)),
+              wasm_v128_or(wasm_u8x16_shr(v, 4), qh_bits(qh, 1)), w);
+  }
+  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q5_1_q8_1(n, w, a); }
+};
+
+struct Q8_0 {
+  static constexpr int kW = sizeof(BlockQ8_0), kA = sizeof(BlockQ8_0), kAq = 2;
+  static constexpr bool kMin = false;
+  static void unpack(const uint8_t* b, int16_t* w) { store_i16(wasm_v128_load(b + 2), wasm_v128_load(b + 18), w); }
+  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q8_0_q8_0(n, w, a); }
+};
+
+// i32x4 partial sums of the 32 products of int16 weights w and the int8 activations at q.
+inline v128_t dot32(const int16_t* w, const uint8_t* q) {
+  const v128_t a0 = wasm_v128_load(q), a1 = wasm_v128_load(q + 16);
+  v128_t s = wasm_i32x4_dot_i16x8(wasm_v128_load(w), wasm_i16x8_extend_low_i8x16(a0));
+  s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 8), wasm_i16x8_extend_high_i8x16(a0)));
+  s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 16), wasm_i16x8_extend_low_i8x16(a1)));
+  return wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 24), wasm_i16x8_extend_high_i8x16(a1)));
+}
+
+template <class F>
+int32_t block_dot(const void* w_block, const void* a_block) {
+  alignas(16) int16_t w[32];
+  F::unpack(static_cast<const uint8_t*>(w_block), w);
+  return hsum_i32(dot32(w, static_cast<const uint8_t*>(a_block) + F::kAq));
+}
+
+// NT activation rows. Blocks past the last multiple of four go through the reference.
+template <class F, int NT>
+void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
+  const int64_t nb = n / 32, nb4 = nb & ~int64_t{3};
+  v128_t acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
+  alignas(16) int16_t wq[4][32];
+  for (int64_t b = 0; b < nb4; b += 4) {
+    const uint8_t* wb = w + b * F::kW;
+    for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wq[k]);
+    const v128_t dw = f16x4_to_f32(gather_u16x4(wb, F::kW));
+    v128_t mw = dw;
+    if constexpr (F::kMin) mw = f16x4_to_f32(gather_u16x4(wb + 2, F::kW));
+    for (int t = 0; t < NT; ++t) {
+      const uint8_t* ab = a + t * a_stride + b * F::kA;
+      const v128_t tot = hsum4_i32(dot32(wq[0], ab + F::kAq), dot32(wq[1], ab + F::kA + F::kAq),
+                                   dot32(wq[2], ab + 2 * F::kA + F::kAq), dot32(wq[3], ab + 3 * F::kA + F::kAq));
+      const v128_t da = f16x4_to_f32(gather_u16x4(ab, F::kA));
+      v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, da));
+      if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, f16x4_to_f32(gather_u16x4(ab + 2, F::kA))));
+      acc[t] = wasm_f32x4_add(acc[t], term);
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    float s = hsum_f32(acc[t]);
+    if (nb4 < nb) s += F::ref((nb - nb4) * 32, w + nb4 * F::kW, a + t * a_stride + nb4 * F::kA);
+    out[t] = s;
+  }
+}
+
+template <class F>
+void dot_multi(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) {
+  const auto* wp = static_cast<const uint8_t*>(w);
+  const auto* ap = static_cast<const uint8_t*>(a);
+  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4) dot_nt<F, 4>(n, wp, ap, a_stride, out);
+  switch (n_act) {
+    case 3: dot_nt<F, 3>(n, wp, ap, a_stride, out); break;
+    case 2: dot_nt<F, 2>(n, wp, ap, a_stride, out); break;
+    case 1: dot_nt<F, 1>(n, wp, ap, a_stride, out); break;
+    default: break;
+  }
+}
+
+template <class F>
+float dot_one(int64_t n, const void* w, const void* a) {
+  float r;
+  dot_nt<F, 1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), 0, &r);
+  return r;
+}
+
+}  // namespace
+
+#define CHORD_LEGACY(name, F)                                                                                   \
+  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept { return dot_one<F>(n, w, a); }       \
+  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,              \
+                            float* out) noexcept {                                                              \
+    dot_multi<F>(n, w, a, a_stride, n_act, out);                                                                \
+  }                                                                                                             \
+  int32_t block_dot_##name(const void* w_block, const void* a_block) noexcept { return block_dot<F>(w_block, a_block); }
+CHORD_LEGACY(q4_0_q8_0, Q4_0)
+CHORD_LEGACY(q4_1_q8_1, Q4_1)
+CHORD_LEGACY(q5_0_q8_0, Q5_0)
+CHORD_LEGACY(q5_1_q8_1, Q5_1)
+CHORD_LEGACY(q8_0_q8_0, Q8_0)
+#undef CHORD_LEGACY
+
+}  // namespace chord::kernels::simd128

@@ -1,0 +1,101 @@
+// Small inline wasm SIMD128 helpers shared by the simd128 kernels: f16/bf16 widening, horizontal
+// sums, unaligned typed loads. Only included from kernels/simd128/*.cpp (CHORD_SIMD128 builds).
+#pragma once
+#include <wasm_simd128.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace chord::kernels::simd128 {
+
+// Widens the four IEEE halves in u16 lanes 0..3 of h to f32, exactly as quant::fp16_to_fp32 does
+// (NaN payloads kept). Normal and subnormal halves: the 15 magnitude bits moved to the float's
+// exponent/mantissa position give a float 2^-112 times too small (the exponent biases differ by
+// 112), so one exact multiply by 2^112 fixes both. Inf/NaN (exponent 31) get exponent 255.
+inline v128_t f16x4_to_f32(v128_t h) {
+  const v128_t u = wasm_u32x4_extend_low_u16x8(h);
+  const v128_t sign = wasm_i32x4_shl(wasm_v128_and(u, wasm_i32x4_splat(0x8000)), 16);
+  const v128_t em = wasm_i32x4_shl(wasm_v128_and(u, wasm_i32x4_splat(0x7FFF)), 13);
+  const v128_t scaled = wasm_f32x4_mul(em, wasm_f32x4_splat(0x1p112f));
+  const v128_t infnan = wasm_i32x4_ge(em, wasm_i32x4_splat(0x0F800000));  // exponent field 31
+  const v128_t special = wasm_v128_or(em, wasm_i32x4_splat(0x70000000));
+  return wasm_v128_or(wasm_v128_bitselect(special, scaled, infnan), sign);
+}
+
+// f16x4_to_f32 of the low and high four halves of 8 u16 lanes.
+inline v128_t f16x8_lo(v128_t h) { return f16x4_to_f32(h); }
+inline v128_t f16x8_hi(v128_t h) { return f16x4_to_f32(wasm_i64x2_shuffle(h, h, 1, 1)); }
+
+// Rounds four floats to halves exactly as quant::fp32_to_fp16 (nearest even, overflow -> inf,
+// NaN -> sign | 0x7E00); results in the low 16 bits of each i32 lane. The float adder does the
+// rounding: |x| is scaled so that adding 2^(e+13-24)-ish bias (bias exponent = max(e, -14) + 15 + 13
+// positions above the half's last mantissa bit) leaves exactly the half's bits in the float's low bits.
+inline v128_t f32x4_to_f16(v128_t x) {
+  const v128_t w = x;
+  const v128_t shl1 = wasm_i32x4_add(w, w);  // sign dropped, exponent in the top byte
+  const v128_t sign = wasm_u32x4_shr(wasm_v128_and(w, wasm_i32x4_splat(static_cast<int32_t>(0x80000000u))), 16);
+  // Overflowing values become inf through the first multiply; tiny ones become subnormal-exact.
+  v128_t base = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_abs(x), wasm_f32x4_splat(0x1p112f)),
+                               wasm_f32x4_splat(0x1p-110f));
+  v128_t bias = wasm_v128_and(shl1, wasm_i32x4_splat(static_cast<int32_t>(0xFF000000u)));
+  bias = wasm_u32x4_max(bias, wasm_i32x4_splat(0x71000000));  // exponents below -14 round as -14
+  base = wasm_f32x4_add(wasm_i32x4_add(wasm_u32x4_shr(bias, 1), wasm_i32x4_splat(0x07800000)), base);
+  const v128_t exp_bits = wasm_v128_and(wasm_u32x4_shr(base, 13), wasm_i32x4_splat(0x7C00));
+  const v128_t mant_bits = wasm_v128_and(base, wasm_i32x4_splat(0x0FFF));
+  const v128_t nonsign = wasm_i32x4_add(exp_bits, mant_bits);
+  const v128_t is_nan = wasm_u32x4_gt(shl1, wasm_i32x4_splat(static_cast<int32_t>(0xFF000000u)));
+  return wasm_v128_or(sign, wasm_v128_bitselect(wasm_i32x4_splat(0x7E00), nonsign, is_nan));
+}
+
+// Packs the low halves of two i32x4 (values 0..0xFFFF) into 8 u16 lanes: a's four, then b's.
+inline v128_t pack_u16(v128_t a, v128_t b) { return wasm_i16x8_shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
+
+// bf16 in u16 lanes 0..3 (lo) / 4..7 (hi) to f32: the half is the float's top 16 bits.
+inline v128_t bf16x8_lo(v128_t h) { return wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(h), 16); }
+inline v128_t bf16x8_hi(v128_t h) { return wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(h), 16); }
+
+// [sum(s0), sum(s1), sum(s2), sum(s3)]: a 4x4 transpose folded into the adds.
+inline v128_t hsum4_i32(v128_t s0, v128_t s1, v128_t s2, v128_t s3) {
+  // a = [s0.0+s0.2, s1.0+s1.2, s0.1+s0.3, s1.1+s1.3]
+  const v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(s0, s1, 0, 4, 1, 5), wasm_i32x4_shuffle(s0, s1, 2, 6, 3, 7));
+  const v128_t b = wasm_i32x4_add(wasm_i32x4_shuffle(s2, s3, 0, 4, 1, 5), wasm_i32x4_shuffle(s2, s3, 2, 6, 3, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
+}
+
+inline int32_t hsum_i32(v128_t v) {
+  const v128_t s = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  return wasm_i32x4_extract_lane(s, 0) + wasm_i32x4_extract_lane(s, 1);
+}
+
+// (v0 + v1) + (v2 + v3): a fixed pairwise order.
+inline float hsum_f32(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+inline double hsum_f64(v128_t v) { return wasm_f64x2_extract_lane(v, 0) + wasm_f64x2_extract_lane(v, 1); }
+
+// acc (f64x2) += the four floats of v, widened exactly.
+inline v128_t add_f32x4_to_f64(v128_t acc, v128_t v) {
+  acc = wasm_f64x2_add(acc, wasm_f64x2_promote_low_f32x4(v));
+  return wasm_f64x2_add(acc, wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(v, v, 1, 1)));
+}
+
+inline uint16_t load_u16(const void* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+inline uint32_t load_u32(const void* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Four halves read from p, p + stride, p + 2 stride, p + 3 stride (bytes) into u16 lanes 0..3.
+inline v128_t gather_u16x4(const uint8_t* p, size_t stride) {
+  return wasm_u16x8_make(load_u16(p), load_u16(p + stride), load_u16(p + 2 * stride), load_u16(p + 3 * stride), 0,
+                         0, 0, 0);
+}
+
+}  // namespace chord::kernels::simd128
