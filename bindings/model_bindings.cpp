@@ -3,6 +3,8 @@
 #include <emscripten/heap.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "bindings/handles.h"
 #include "bindings/result.h"
@@ -144,12 +146,25 @@ val int_val(const gguf::Value& v) {
   return val::undefined();
 }
 
+// f32 values were widened to double; give JS the shortest decimal that reads back as the same
+// float (1e-05, not 9.999999747378752e-06), as llama.cpp prints them.
+double shortest_f32(double d) {
+  const float f = static_cast<float>(d);
+  if (!std::isfinite(f)) return d;
+  char buf[32];
+  for (int prec = 1; prec <= 9; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, static_cast<double>(f));
+    if (std::strtof(buf, nullptr) == f) return std::strtod(buf, nullptr);
+  }
+  return d;
+}
+
 // max_array < 0: no summaries.
 val value_to_js(const gguf::Value& v, int max_array) {
   using gguf::ValueType;
   switch (v.type) {
     case ValueType::string: return val(v.s);
-    case ValueType::f32:
+    case ValueType::f32: return val(shortest_f32(v.f));
     case ValueType::f64: return val(v.f);
     case ValueType::array: break;
     default: return int_val(v);

@@ -103,5 +103,7 @@ export function wrapWasmFailure(e: unknown): Error {
   if (e instanceof WasmChordError) return e;
   if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)
     return new WasmChordError('internal', `the wasm runtime trapped: ${e.message}`, { cause: e });
-  return e instanceof Error ? e : new Error(String(e));
+  if (e instanceof Error) return e;
+  // Without exception support a C++ throw reaches JS as a bare pointer: a bug, not bad input.
+  return new WasmChordError('internal', `the wasm runtime threw a C++ exception (${String(e)})`);
 }
