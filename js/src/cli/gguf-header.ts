@@ -1,0 +1,313 @@
+// A small GGUF header reader (v1-v3) for `wasm-chord inspect`: metadata and the tensor table, read
+// from the first bytes of a file or URL only (no tensor data). Every count and length is checked
+// against what can remain before it is used. Type ids and block sizes: llama.cpp ggml.h/ggml-common.h.
+import { open } from 'node:fs/promises';
+import { WasmChordError } from '../errors.js';
+
+/** ggml type id -> [name as llama.cpp prints it, elements per block, bytes per block]. */
+const GGML_TYPES: Record<number, readonly [string, number, number]> = {
+  0: ['f32', 1, 4], 1: ['f16', 1, 2], 2: ['q4_0', 32, 18], 3: ['q4_1', 32, 20], 6: ['q5_0', 32, 22],
+  7: ['q5_1', 32, 24], 8: ['q8_0', 32, 34], 9: ['q8_1', 32, 36], 10: ['q2_K', 256, 84], 11: ['q3_K', 256, 110],
+  12: ['q4_K', 256, 144], 13: ['q5_K', 256, 176], 14: ['q6_K', 256, 210], 15: ['q8_K', 256, 292],
+  16: ['iq2_xxs', 256, 66], 17: ['iq2_xs', 256, 74], 18: ['iq3_xxs', 256, 98], 19: ['iq1_s', 256, 50],
+  20: ['iq4_nl', 32, 18], 21: ['iq3_s', 256, 110], 22: ['iq2_s', 256, 82], 23: ['iq4_xs', 256, 136],
+  24: ['i8', 1, 1], 25: ['i16', 1, 2], 26: ['i32', 1, 4], 27: ['i64', 1, 8], 28: ['f64', 1, 8],
+  29: ['iq1_m', 256, 56], 30: ['bf16', 1, 2], 34: ['tq1_0', 256, 54], 35: ['tq2_0', 256, 66], 39: ['mxfp4', 32, 17],
+};
+
+const VALUE_TYPES = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'str', 'arr', 'u64', 'i64', 'f64'] as const;
+const SCALAR_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+const MAX_DIMS = 4;  // GGML_MAX_DIMS
+
+export type HeaderScalar = number | string | boolean | bigint;
+
+export interface HeaderValue {
+  /** 'u32', 'str', … or 'arr[str]' for arrays. */
+  type: string;
+  /** The value; for arrays the first `shown` elements. */
+  value: HeaderScalar | HeaderScalar[];
+  /** Arrays: the element count. */
+  length?: number;
+}
+
+export interface TensorEntry {
+  name: string;
+  /** ggml type name, or 'type<N>' for an id ggml does not define. */
+  type: string;
+  typeId: number;
+  /** ne[0] (the contiguous dimension) first, as llama.cpp prints shapes. */
+  shape: number[];
+  elements: number;
+  /** Bytes of the tensor's data; null when the type is unknown and its size cannot be derived. */
+  bytes: number | null;
+  /** Offset from the start of the data section. */
+  offset: number;
+}
+
+export interface GgufHeader {
+  version: number;
+  alignment: number;
+  /** File offset where tensor data starts. */
+  dataOffset: number;
+  /** Whole file size when known (a URL without Content-Length has none). */
+  fileBytes: number | undefined;
+  metadata: Record<string, HeaderValue>;
+  tensors: TensorEntry[];
+  /** Problems that do not stop the listing (e.g. tensor data past the end of the file). */
+  warnings: string[];
+}
+
+class NeedMore {
+  constructor(readonly bytes: number) {}
+}
+
+function bad(msg: string): WasmChordError {
+  return new WasmChordError('bad_gguf', msg);
+}
+
+/** Parses from a prefix of the file; throws NeedMore when the prefix is too short. */
+type Parsed = Omit<GgufHeader, 'fileBytes' | 'warnings'> & { rowWarnings: string[] };
+
+function parse(buf: Uint8Array, complete: boolean, maxArray: number): Parsed {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = 0;
+  const need = (n: number): void => {
+    if (pos + n <= buf.byteLength) return;
+    if (complete) throw bad(`the header runs past the end of the file (needs byte ${pos + n}, the file has ${buf.byteLength})`);
+    throw new NeedMore(pos + n);
+  };
+  const u32 = (): number => { need(4); const v = dv.getUint32(pos, true); pos += 4; return v; };
+  const u64 = (): bigint => { need(8); const v = dv.getBigUint64(pos, true); pos += 8; return v; };
+  const magic = u32();
+  if (magic !== 0x46554747) {
+    const legacy: Record<number, string> = { 0x67676d6c: 'GGML', 0x67676d66: 'GGMF', 0x67676a74: 'GGJT' };
+    if (legacy[magic]) throw bad(`this is a legacy ${legacy[magic]} file, not GGUF (convert it with llama.cpp's convert_llama_ggml_to_gguf.py)`);
+    const head = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw bad(`not a GGUF file (first bytes ${head}, expected 47 47 55 46 "GGUF")`);
+  }
+  const version = u32();
+  if (version === 0 || version > 3) {
+    if (version > 0xffff) throw bad('big-endian GGUF files are not supported');
+    throw bad(`unsupported GGUF version ${version} (1-3 are known)`);
+  }
+  const count = (what: string, limit: number): number => {
+    const v = version === 1 ? BigInt(u32()) : u64();
+    if (v > BigInt(limit)) throw bad(`${what} ${v} is implausible (limit ${limit})`);
+    return Number(v);
+  };
+  const str = (what: string): string => {
+    const n = count(`${what} length`, 1 << 30);
+    need(n);
+    const s = new TextDecoder().decode(buf.subarray(pos, pos + n));
+    pos += n;
+    return s;
+  };
+  const scalar = (t: number): HeaderScalar => {
+    need(SCALAR_BYTES[t]!);
+    let v: HeaderScalar;
+    switch (t) {
+      case 0: v = dv.getUint8(pos); break;
+      case 1: v = dv.getInt8(pos); break;
+      case 2: v = dv.getUint16(pos, true); break;
+      case 3: v = dv.getInt16(pos, true); break;
+      case 4: v = dv.getUint32(pos, true); break;
+      case 5: v = dv.getInt32(pos, true); break;
+      case 6: v = dv.getFloat32(pos, true); break;
+      case 7: v = dv.getUint8(pos) !== 0; break;
+      case 10: { const b = dv.getBigUint64(pos, true); v = b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b; break; }
+      case 11: { const b = dv.getBigInt64(pos, true); v = b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(b) : b; break; }
+      default: v = dv.getFloat64(pos, true); break;
+    }
+    pos += SCALAR_BYTES[t]!;
+    return v;
+  };
+  const typeName = (t: number, key: string): string => {
+    const name = VALUE_TYPES[t];
+    if (name === undefined) throw bad(`metadata '${key}' has unknown value type ${t}`);
+    return name;
+  };
+
+  const nTensors = count('tensor count', 1 << 24);
+  const nKv = count('metadata count', 1 << 20);
+  const metadata: Record<string, HeaderValue> = {};
+  let alignment = 32;
+  for (let i = 0; i < nKv; ++i) {
+    const key = str(`metadata #${i} key`);
+    const t = u32();
+    const tn = typeName(t, key);
+    if (t === 8) {
+      metadata[key] = { type: 'str', value: str(`'${key}'`) };
+    } else if (t === 9) {
+      const et = u32();
+      const en = typeName(et, key);
+      if (et === 9) throw bad(`metadata '${key}': nested arrays are not supported`);
+      const n = count(`'${key}' array length`, 1 << 30);
+      // Each element takes at least one byte: a length beyond the bytes left is a lie.
+      if (complete && n > buf.byteLength - pos) throw bad(`metadata '${key}': ${n} elements cannot fit in the file`);
+      const shown: HeaderScalar[] = [];
+      if (et === 8) {
+        for (let j = 0; j < n; ++j) {
+          const s = str(`'${key}'[${j}]`);
+          if (j < maxArray) shown.push(s);
+        }
+      } else {
+        const size = SCALAR_BYTES[et]!;
+        need(n * size);
+        const keep = Math.min(n, maxArray);
+        for (let j = 0; j < keep; ++j) shown.push(scalar(et));
+        pos += (n - keep) * size;
+      }
+      metadata[key] = { type: `arr[${en}]`, value: shown, length: n };
+    } else {
+      const v = scalar(t);
+      metadata[key] = { type: tn, value: v };
+      if (key === 'general.alignment') {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || (v & (v - 1)) !== 0 || v > 1 << 20)
+          throw bad(`general.alignment must be a power of two, got ${String(v)}`);
+        alignment = v;
+      }
+    }
+  }
+  const tensors: TensorEntry[] = [];
+  const rowWarnings: string[] = [];
+  for (let i = 0; i < nTensors; ++i) {
+    const name = str(`tensor #${i} name`);
+    const nDims = u32();
+    if (nDims < 1 || nDims > MAX_DIMS) throw bad(`tensor '${name}' has ${nDims} dimensions (1-${MAX_DIMS} allowed)`);
+    const shape: number[] = [];
+    let elements = 1;
+    for (let d = 0; d < nDims; ++d) {
+      const ne = count(`tensor '${name}' dimension`, Number.MAX_SAFE_INTEGER);
+      shape.push(ne);
+      elements *= ne;
+    }
+    if (!Number.isSafeInteger(elements)) throw bad(`tensor '${name}' has too many elements`);
+    const typeId = u32();
+    const off = u64();
+    if (off > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`tensor '${name}' has an implausible offset ${off}`);
+    const info = GGML_TYPES[typeId];
+    let bytes: number | null = null;
+    if (info) {
+      // Some old files quantized a whole tensor flat (blocks across rows): size it the same way.
+      if (shape[0]! % info[1] !== 0) rowWarnings.push(`tensor '${name}': row length ${shape[0]} is not a multiple of the ${info[0]} block size ${info[1]} (llama.cpp rejects this)`);
+      if (elements % info[1] === 0) bytes = (elements / info[1]) * info[2];
+    }
+    tensors.push({ name, type: info ? info[0] : `type${typeId}`, typeId, shape, elements, bytes, offset: Number(off) });
+  }
+  const dataOffset = Math.ceil(pos / alignment) * alignment;
+  return { version, alignment, dataOffset, metadata, tensors, rowWarnings };
+}
+
+/** Something that can hand out a growing prefix of a file. */
+export interface PrefixSource {
+  /** At least `n` bytes from the start, or the whole file if it is shorter (then `complete`). */
+  prefix(n: number): Promise<{ bytes: Uint8Array; complete: boolean }>;
+  size: number | undefined;
+  close(): Promise<void>;
+}
+
+export async function fileSource(path: string): Promise<PrefixSource> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new WasmChordError(code === 'ENOENT' ? 'not_found' : 'io_error',
+      `cannot open '${path}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const file = fh;
+  const size = (await file.stat()).size;
+  return {
+    size,
+    async prefix(n) {
+      const len = Math.min(n, size);
+      const bytes = new Uint8Array(len);
+      let got = 0;
+      while (got < len) {
+        const { bytesRead } = await file.read(bytes, got, len - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return { bytes: bytes.subarray(0, got), complete: got === size };
+    },
+    close: () => file.close(),
+  };
+}
+
+/** Streams the URL's body and stops reading once the header is complete (any server works,
+ *  Range support or not). */
+export async function urlSource(url: string, signal?: AbortSignal): Promise<PrefixSource> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (e) {
+    throw new WasmChordError('io_error', `cannot fetch ${url}: ${(e as Error).message}`);
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => {});
+    throw new WasmChordError(res.status === 404 ? 'not_found' : 'io_error', `cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`);
+  }
+  const len = Number(res.headers.get('content-length'));
+  const size = res.headers.get('content-encoding') || !Number.isFinite(len) || len <= 0 ? undefined : len;
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  let ended = false;
+  return {
+    size,
+    async prefix(n) {
+      while (have < n && !ended) {
+        const r = await reader.read();
+        if (r.done) ended = true;
+        else {
+          chunks.push(r.value);
+          have += r.value.byteLength;
+        }
+      }
+      const bytes = new Uint8Array(have);
+      let o = 0;
+      for (const c of chunks) { bytes.set(c, o); o += c.byteLength; }
+      chunks.length = 0;
+      chunks.push(bytes);
+      return { bytes, complete: ended };
+    },
+    async close() {
+      if (!ended) await reader.cancel().catch(() => {});
+    },
+  };
+}
+
+/** Reads the header through `src`, fetching more bytes only as the parser needs them. */
+export async function readGgufHeader(src: PrefixSource, maxArray = 16): Promise<GgufHeader> {
+  let want = 1 << 16;
+  for (;;) {
+    const { bytes, complete } = await src.prefix(want);
+    try {
+      const { rowWarnings, ...h } = parse(bytes, complete, maxArray);
+      const fileBytes = src.size ?? (complete ? bytes.byteLength : undefined);
+      return { ...h, fileBytes, warnings: [...rowWarnings, ...checkData(h, fileBytes)] };
+    } catch (e) {
+      if (!(e instanceof NeedMore)) throw e;
+      want = Math.max(e.bytes, want * 2);
+    }
+  }
+}
+
+/** Fills unknown-type sizes from offset gaps and checks tensor data against the file size. */
+function checkData(h: Omit<GgufHeader, 'fileBytes' | 'warnings'>, fileBytes: number | undefined): string[] {
+  const warnings: string[] = [];
+  const dataBytes = fileBytes === undefined ? undefined : fileBytes - h.dataOffset;
+  const sorted = [...h.tensors].sort((a, b) => a.offset - b.offset);
+  sorted.forEach((t, i) => {
+    const next = i + 1 < sorted.length ? sorted[i + 1]!.offset : dataBytes;
+    if (t.bytes === null && next !== undefined) t.bytes = next - t.offset;
+    if (t.offset % h.alignment !== 0) warnings.push(`tensor '${t.name}' offset ${t.offset} is not ${h.alignment}-byte aligned`);
+    if (t.bytes !== null && next !== undefined && t.offset + t.bytes > next)
+      warnings.push(next === dataBytes
+        ? `tensor '${t.name}' data (${t.offset}+${t.bytes}) runs past the end of the file`
+        : `tensor '${t.name}' data overlaps the next tensor`);
+  });
+  if (h.tensors.some((t) => GGML_TYPES[t.typeId] === undefined))
+    warnings.push('some tensors have a type ggml does not define; their sizes come from offset gaps');
+  return warnings;
+}

@@ -1,0 +1,142 @@
+// Shared pieces of the CLI commands: the model source check, loading with a progress bar and
+// Ctrl-C, and turning parsed sampling options into the package's GenerateOptions.
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WasmChordError } from '../errors.js';
+import type { Model } from '../model.js';
+import { loadModel } from '../node.js';
+import type { GenerateOptions, LoadOptions } from '../types.js';
+import { UsageError, type Values } from './args.js';
+import { ProgressBar } from './progress.js';
+
+export function isUrl(s: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+}
+
+/** The -m value, or a single positional argument (wasm-chord run model.gguf …). */
+export function modelArg(values: Values, positionals: string[]): string {
+  const m = values.model as string | undefined;
+  if (m !== undefined && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (the model is given with -m)`);
+  const src = m ?? positionals[0];
+  if (src === undefined || src === '') throw new UsageError('a model is required: -m PATH|URL');
+  return src;
+}
+
+/** A short name for messages and the server's model id: the file name without .gguf. */
+export function modelName(src: string): string {
+  let name = src;
+  try {
+    name = isUrl(src) ? decodeURIComponent(new URL(src).pathname) : src;
+  } catch { /* keep src */ }
+  return basename(name).replace(/\.gguf$/i, '') || 'model';
+}
+
+/** Fails early, with a one-line message, on a path that is not a readable file. */
+export async function checkModelPath(src: string): Promise<void> {
+  if (isUrl(src) && !src.startsWith('file:')) {
+    if (!/^https?:/i.test(src)) throw new UsageError(`unsupported URL scheme in '${src}' (use a path, file:, http: or https:)`);
+    return;
+  }
+  const path = src.startsWith('file:') ? fileURLToPath(src) : src;
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new WasmChordError(code === 'ENOENT' ? 'not_found' : 'io_error', `cannot open model '${path}': ${why}`);
+  }
+  if (st.isDirectory()) throw new WasmChordError('io_error', `cannot open model '${path}': it is a directory`);
+}
+
+export function threadsArg(values: Values): LoadOptions['threads'] {
+  const t = values.threads as string | undefined;
+  if (t === undefined || t === 'auto') return 'auto';
+  const n = Number(t);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--threads must be 'auto' or an integer from 1 to 64, got '${t}'`);
+  return n;
+}
+
+/** Aborts on the first Ctrl-C / SIGTERM; a second Ctrl-C exits at once. */
+export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const ctl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ctl.signal.aborted) process.exit(130);
+    ctl.abort(new WasmChordError('aborted', `interrupted (${sig})`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: ctl.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export interface LoadArgs {
+  values: Values;
+  src: string;
+  signal?: AbortSignal;
+  /** Context length to use when -c is not given. */
+  contextLength?: number;
+}
+
+/** Loads the model named on the command line, drawing a progress bar on a terminal. */
+export async function loadFromArgs({ values, src, signal, contextLength }: LoadArgs): Promise<Model> {
+  const threads = threadsArg(values);
+  await checkModelPath(src);
+  const showBar = values['no-progress'] !== true && (values.progress === true || process.stderr.isTTY === true);
+  const bar = showBar ? new ProgressBar(process.stderr, modelName(src)) : undefined;
+  try {
+    return await loadModel(src, {
+      threads,
+      contextLength: (values['ctx-size'] as number | undefined) ?? contextLength,
+      batchSize: values['batch-size'] as number | undefined,
+      signal,
+      onProgress: bar ? (e) => bar.update(e) : undefined,
+    });
+  } finally {
+    bar?.finish();
+  }
+}
+
+export function samplingFromArgs(values: Values): GenerateOptions {
+  const opts: GenerateOptions = {
+    temperature: values.temp as number | undefined,
+    topK: values['top-k'] as number | undefined,
+    topP: values['top-p'] as number | undefined,
+    minP: values['min-p'] as number | undefined,
+    repeatPenalty: values['repeat-penalty'] as number | undefined,
+    penaltyLastN: values['repeat-last-n'] as number | undefined,
+    frequencyPenalty: values['frequency-penalty'] as number | undefined,
+    presencePenalty: values['presence-penalty'] as number | undefined,
+    seed: values.seed as number | undefined,
+  };
+  const stop = values.stop as string[] | undefined;
+  if (stop) {
+    if (stop.some((s) => s === '')) throw new UsageError('--stop needs a non-empty text');
+    opts.stop = stop;
+  }
+  return opts;
+}
+
+/** Exits quietly when the reader of stdout goes away (`wasm-chord run … | head`). */
+export function exitOnBrokenPipe(onBroken?: () => void): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    onBroken?.();
+    process.exit(0);
+  });
+}
+
+/** An error as one line of text (messages from deep layers may span lines). */
+export function oneLine(e: unknown): string {
+  let msg = e instanceof Error ? e.message : String(e);
+  // fetch() says only "fetch failed"; the reason (e.g. ECONNREFUSED) is in the cause chain.
+  for (let c = e instanceof Error ? e.cause : undefined, depth = 0; c instanceof Error && depth < 3; c = c.cause, ++depth)
+    if (!msg.includes(c.message)) msg += `: ${c.message}`;
+  return msg.replace(/\s*\n\s*/g, ' ').trim();
+}
