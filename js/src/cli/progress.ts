@@ -29,7 +29,7 @@ export class ProgressBar {
     if (!complete && e.phase === this.lastPhase && now - this.last < 80) return;
     this.last = now;
     this.lastPhase = e.phase;
-    const cols = Math.max(40, Math.min(this.out.columns ?? 80, 120));
+    const cols = Math.max(40, Math.min(this.out.columns || 80, 120));
     const phase = e.phase === 'download' ? 'downloading' : e.phase === 'cache' ? 'reading cache' : 'loading';
     let line: string;
     if (e.total !== undefined && e.total > 0) {

@@ -264,6 +264,8 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const h = corsHeaders(req, cors);
+    // While shutting down, a connection that just finished its response is closed right away.
+    res.on('finish', () => { if (closing) setImmediate(() => http.closeIdleConnections()); });
     if (options.log) res.on('close', () => options.log!(`${method} ${path} ${res.headersSent ? res.statusCode : '-'} ${(performance.now() - t0).toFixed(0)} ms${res.writableFinished ? '' : ' (client disconnected)'}`));
     if (method === 'OPTIONS') {
       res.writeHead(204, h);
