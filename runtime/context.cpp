@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "kernels/matmul.h"
@@ -21,13 +22,29 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   if (opts.n_batch == 0) opts.n_batch = 64;
   opts.n_batch = std::min(opts.n_batch, opts.n_ctx);
   if (opts.threads == 0) opts.threads = kn::ThreadPool::hardware_threads();
+  if (opts.threads > 256) return Status(Code::invalid_argument, "threads must be <= 256, got " + std::to_string(opts.threads));
   const uint64_t kv_elems = static_cast<uint64_t>(opts.n_ctx) * static_cast<uint64_t>(d.kv_dim());
   const uint64_t kv_elem_bytes = opts.kv_f32 ? 4 : 2;
   const uint64_t kv_bytes = kv_elems * kv_elem_bytes * 2 * static_cast<uint64_t>(d.n_layer);
-  constexpr uint64_t kMaxKv = 3ull << 30;  // beyond this a wasm32 heap cannot hold it
-  if (opts.n_ctx > (1 << 20) || kv_bytes > kMaxKv)
-    return Status(Code::out_of_memory, "a context of " + std::to_string(opts.n_ctx) + " tokens needs " +
-                                           std::to_string(kv_bytes >> 20) + " MiB of KV cache; ask for fewer");
+  // Everything create() allocates is sized before allocating: bad_alloc cannot be caught (wasm
+  // builds have no exceptions). On 32-bit targets the model's bytes share the same address space.
+  const uint64_t nbatch = static_cast<uint64_t>(opts.n_batch);
+  const uint64_t wide = static_cast<uint64_t>(std::max(d.n_embd, d.q_dim()));
+  const uint64_t scratch =
+      4 * (nbatch * (static_cast<uint64_t>(d.n_embd) + 2 * wide + 2 * static_cast<uint64_t>(d.kv_dim()) +
+                 2 * static_cast<uint64_t>(d.n_ff) + static_cast<uint64_t>(d.n_rot)) +
+           static_cast<uint64_t>(opts.threads) * static_cast<uint64_t>(opts.n_ctx));
+  const uint64_t resident = sizeof(void*) == 4 ? model->file_bytes() : 0;
+  constexpr uint64_t kMaxBytes = 3ull << 30;  // beyond this a wasm32 heap (4 GiB at most) cannot hold it
+  auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
+  const std::string need = "a context of " + std::to_string(opts.n_ctx) + " tokens needs " + mib(kv_bytes) +
+                           " of KV cache + " + mib(scratch) + " of scratch";
+  if (opts.n_ctx > (1 << 20) || kv_bytes + scratch + resident > kMaxBytes)
+    return Status(Code::out_of_memory, need + (resident ? " beside the model's " + mib(resident) : std::string()) +
+                                           ", over the " + mib(kMaxBytes) + " limit; ask for fewer tokens");
+  // Probe once with malloc, which returns null instead of throwing when the heap cannot grow.
+  if (void* probe = std::malloc(static_cast<size_t>(kv_bytes + scratch))) std::free(probe);
+  else return Status(Code::out_of_memory, need + ", which could not be allocated; ask for fewer tokens");
 
   auto c = std::unique_ptr<Context>(new Context());
   c->model_ = std::move(model);

@@ -1,6 +1,7 @@
 // Model loading: description from GGUF metadata, weights checked by name, type and shape.
 #include "runtime/model.h"
 
+#include <cmath>
 #include <cstdio>
 #include <regex>
 
@@ -58,24 +59,40 @@ Result<ModelDesc> describe(const gguf::File& f) {
   CHORD_TRY(need(keys::kHeadCount, d.n_head));
   d.n_head_kv = d.n_head;
   if (geti(keys::kHeadCountKv)) CHORD_TRY(need(keys::kHeadCountKv, d.n_head_kv));
-  d.n_ctx_train = static_cast<int32_t>(geti(keys::kContextLength).value_or(2048));
+  d.n_ctx_train = 2048;
+  if (geti(keys::kContextLength)) CHORD_TRY(need(keys::kContextLength, d.n_ctx_train));
   if (d.n_head % d.n_head_kv != 0)
     return bad("head_count " + std::to_string(d.n_head) + " is not a multiple of head_count_kv " +
                std::to_string(d.n_head_kv));
   d.head_dim = d.n_embd / d.n_head;
-  if (geti(keys::kKeyLength)) CHORD_TRY(need(keys::kKeyLength, d.head_dim));
+  if (geti(keys::kKeyLength)) {
+    CHORD_TRY(need(keys::kKeyLength, d.head_dim));
+  } else if (d.n_embd % d.n_head != 0) {
+    return bad("embedding_length " + std::to_string(d.n_embd) + " is not a multiple of head_count " +
+               std::to_string(d.n_head) + " (and no attention.key_length)");
+  }
+  // q_dim() and kv_dim() are int32 products: keep them (and the scratch they size) bounded.
+  if (static_cast<int64_t>(d.n_head) * d.head_dim > (1 << 24))
+    return bad("head_count " + std::to_string(d.n_head) + " x key_length " + std::to_string(d.head_dim) +
+               " is too large");
   if (auto vl = geti(keys::kValueLength); vl && *vl != d.head_dim)
     return Status(Code::unsupported, "attention.value_length != key_length is not supported");
   if (d.head_dim % 2 != 0) return bad("head dimension must be even, got " + std::to_string(d.head_dim));
   d.n_rot = d.head_dim;
   if (geti(keys::kRopeDimCount)) CHORD_TRY(need(keys::kRopeDimCount, d.n_rot));
   if (d.n_rot > d.head_dim || d.n_rot % 2 != 0) return bad("rope.dimension_count out of range");
-  d.rms_eps = static_cast<float>(getf(keys::kRmsEps).value_or(1e-5));
-  d.rope_base = static_cast<float>(getf(keys::kRopeFreqBase).value_or(10000.0));
-  if (!(d.rms_eps > 0) || !(d.rope_base > 0)) return bad("rms epsilon and rope base must be positive");
+  // Checked as doubles: NaN, inf, <= 0 or beyond float range (an out-of-range cast is UB) are refused.
+  const double eps = getf(keys::kRmsEps).value_or(1e-5), base = getf(keys::kRopeFreqBase).value_or(10000.0);
+  if (!(eps > 0 && eps < 1e30) || !(base > 0 && base < 1e30))
+    return bad("rms epsilon (" + std::to_string(eps) + ") and rope base (" + std::to_string(base) +
+               ") must be finite and positive");
+  d.rms_eps = static_cast<float>(eps);
+  d.rope_base = static_cast<float>(base);
 
   std::string scaling = f.get_string(keys::arch_key(d.arch, keys::kRopeScalingType)).value_or("none");
   double factor = getf(keys::kRopeScalingFactor).value_or(getf(keys::kRopeScaleLinear).value_or(0.0));
+  if (!std::isfinite(factor) || factor < 0)  // 0 means no scaling, as in llama.cpp
+    return bad("rope scaling factor must be finite and >= 0, got " + std::to_string(factor));
   if (scaling == "linear" || (scaling == "none" && factor > 0 && getf(keys::kRopeScaleLinear))) {
     if (factor > 0) d.rope_freq_scale = static_cast<float>(1.0 / factor);
   } else if (scaling != "none") {

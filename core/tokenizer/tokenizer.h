@@ -28,7 +28,8 @@ class Tokenizer {
   // add_special: add BOS/EOS as the metadata says (add_bos_token / add_eos_token and model
   // defaults). parse_special: control and user-defined tokens written in the text become tokens.
   virtual std::vector<Token> encode(std::string_view text, bool add_special, bool parse_special) const = 0;
-  // Bytes of one token. Control tokens give "" unless special is true.
+  // Bytes of one token. Control tokens give "" unless special is true; an id outside the
+  // vocabulary gives "" (callers that need an error check the id against vocab_size()).
   virtual std::string token_to_piece(Token id, bool special) const = 0;
   // Whole-sequence decode (handles SPM's leading-space removal after BOS).
   std::string decode(const std::vector<Token>& ids, bool special) const;
@@ -40,7 +41,11 @@ class Tokenizer {
   bool add_eos() const { return add_eos_; }
   bool is_eog(Token id) const;         // end of generation: eos, eot, eom and other EOG tokens
   bool is_control(Token id) const;
-  const std::string& token_text(Token id) const { return tokens_.at(static_cast<size_t>(id)); }
+  // Vocabulary text of a token; "" for an id outside the vocabulary (no exception: wasm has none).
+  const std::string& token_text(Token id) const {
+    static const std::string kNone;
+    return id >= 0 && static_cast<size_t>(id) < tokens_.size() ? tokens_[static_cast<size_t>(id)] : kNone;
+  }
   // Finds a token by its exact vocabulary text, -1 if absent.
   Token find(std::string_view text) const;
   std::string_view model() const { return model_; }  // "llama" or "gpt2"
