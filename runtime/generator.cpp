@@ -8,7 +8,9 @@ namespace chord {
 
 Generator::Generator(Context& ctx, std::vector<Token> prompt, GenerateOptions opts)
     : ctx_(ctx), prompt_(std::move(prompt)), opts_(std::move(opts)), sampler_(opts_.sampling),
-      decoder_(ctx.model().tokenizer()) {}
+      decoder_(ctx.model().tokenizer()) {
+  if (!prompt_.empty()) decoder_.continue_after(prompt_.back());
+}
 
 Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<Token> prompt, GenerateOptions opts) {
   if (prompt.empty()) return Status(Code::invalid_argument, "the prompt has no tokens");

@@ -73,6 +73,9 @@ class StreamDecoder {
       : tok_(std::move(tok)), special_(special) {}
   std::string push(Token id);  // complete UTF-8 text ready now (may be empty)
   std::string flush();         // whatever is held back (invalid bytes become U+FFFD)
+  // The stream continues after `prev` (e.g. the last prompt token): SPM's prefix space is only
+  // removed from text that starts right after BOS, never from a continuation.
+  void continue_after(Token prev) { first_ = prev == tok_->bos() && prev >= 0; }
 
  private:
   std::shared_ptr<const Tokenizer> tok_;

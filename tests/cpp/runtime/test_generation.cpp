@@ -129,6 +129,26 @@ TEST_CASE("stop strings, max_tokens and EOS end a generation") {
   CHECK(finish == "length");
 }
 
+TEST_CASE("a continuation keeps the space of its first token; text after BOS does not start with one") {
+  auto m = stories();
+  GenerateOptions go;
+  go.sampling.temperature = 0;
+  go.max_tokens = 3;
+  auto ctx = Context::create(m, {128, 64, 1});
+  REQUIRE(ctx.ok());
+  CHECK(generate(**ctx, "Once upon", go) == " a time,");  // "Once upon" + " a time," as the golden text
+  auto g = Generator::start(**ctx, {m->tokenizer()->bos()}, go);
+  REQUIRE(g.ok());
+  std::string text;
+  for (;;) {
+    auto s = (*g)->step();
+    REQUIRE(s.ok());
+    text += s->text;
+    if (s->done) break;
+  }
+  CHECK(text == "Once upon a");
+}
+
 TEST_CASE("bad requests get typed errors") {
   auto m = stories();
   auto ctx = Context::create(m, {16, 8, 1});
