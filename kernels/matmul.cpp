@@ -12,10 +12,17 @@ namespace chord::kernels {
 void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_stride,
             std::vector<uint8_t>& act, ThreadPool& pool) {
   const TypeOps* op = ops(w.type);
-  const uint64_t act_row = row_size(op->act_type, w.cols);
-  if (act.size() < act_row * static_cast<uint64_t>(n_tok)) act.resize(act_row * static_cast<uint64_t>(n_tok));
-  uint8_t* a = act.data();
-  for (int64_t t = 0; t < n_tok; ++t) op->from_float(x + t * w.cols, a + t * act_row, w.cols);
+  // Activation rows: from_float bytes, extended in place by the packed path when the table has one.
+  const bool packed = op->dot_packed != nullptr;
+  const uint64_t raw_row = row_size(op->act_type, w.cols);
+  const uint64_t act_row = packed ? (op->packed_bytes(w.cols) + 15) & ~uint64_t{15} : raw_row;
+  if (act.size() < act_row * static_cast<uint64_t>(n_tok) + 16) act.resize(act_row * static_cast<uint64_t>(n_tok) + 16);
+  uint8_t* a = act.data() + (16 - reinterpret_cast<uintptr_t>(act.data()) % 16) % 16;
+  for (int64_t t = 0; t < n_tok; ++t) {
+    op->from_float(x + t * w.cols, a + t * act_row, w.cols);
+    if (packed) op->pack(a + t * act_row, w.cols);
+  }
+  const VecDotMultiFn multi = packed ? op->dot_packed : op->vec_dot_multi;
 
   // Rows in chunks: big enough to amortise scheduling, small enough to balance two threads.
   const int64_t grain = std::max<int64_t>(16, w.rows / (8 * pool.size()));
@@ -23,11 +30,11 @@ void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_
     constexpr int64_t kTokTile = 4;  // tokens per pass: a row stays in L1 while it serves them
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
       const int64_t t1 = std::min(n_tok, t0 + kTokTile);
-      if (op->vec_dot_multi) {  // the row is unpacked once for the whole tile
+      if (multi) {  // the row is unpacked once for the whole tile
         float out[kTokTile];
         const uint8_t* at = a + t0 * act_row;
         for (int64_t r = r0; r < r1; ++r) {
-          op->vec_dot_multi(w.cols, w.row(r), at, act_row, static_cast<int>(t1 - t0), out);
+          multi(w.cols, w.row(r), at, act_row, static_cast<int>(t1 - t0), out);
           for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = out[t - t0];
         }
         continue;

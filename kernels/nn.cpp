@@ -1,104 +1,56 @@
-// Scalar reference implementations of the transformer's row operations (see nn.h).
-// Sums are accumulated in double where ggml does (rms_norm, softmax) to stay close to llama.cpp.
+// Dispatch of the transformer's row operations (see nn.h): the SIMD128 kernels in wasm SIMD
+// builds, the scalar references (kernels/ref/nn_ref.cpp) otherwise.
 #include "kernels/nn.h"
 
-#include <cmath>
-
-#include "core/quant/quant.h"
+#include "kernels/ref/nn_ref.h"
+#ifdef CHORD_SIMD128
+#include "kernels/simd128/nn_simd.h"
+namespace impl = chord::kernels::simd128;
+#else
+namespace impl = chord::kernels::ref;
+#endif
 
 namespace chord::kernels {
 
-void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) {
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
-  const float scale = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(n)) + eps);
-  if (w) {
-    for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
-  } else {
-    for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale;
-  }
-}
-
-void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const float* freq_factors,
-                 float* cos, float* sin) {
-  const float theta_scale = std::pow(base, -2.0f / static_cast<float>(n_rot));
-  float theta = static_cast<float>(pos) * freq_scale;
-  for (int32_t i = 0; i < n_rot / 2; ++i) {
-    const float t = freq_factors ? theta / freq_factors[i] : theta;
-    cos[i] = std::cos(t);
-    sin[i] = std::sin(t);
-    theta *= theta_scale;  // as ggml: repeated multiplication, not pow per dimension
-  }
-}
+void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) { impl::rms_norm(x, w, out, n, eps); }
 
 void rope(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox) {
-  const int32_t half = n_rot / 2;
-  for (int32_t i = 0; i < half; ++i) {
-    const int32_t a = neox ? i : 2 * i;
-    const int32_t b = neox ? i + half : 2 * i + 1;
-    const float x0 = x[a], x1 = x[b];
-    x[a] = x0 * cos[i] - x1 * sin[i];
-    x[b] = x0 * sin[i] + x1 * cos[i];
-  }
+  impl::rope(x, cos, sin, n_rot, neox);
 }
 
-void softmax(float* x, int64_t n) {
-  float mx = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const float* freq_factors, float* cos,
+                 float* sin) {
+  ref::rope_angles(pos, n_rot, base, freq_scale, freq_factors, cos, sin);  // once per token: not hot
 }
 
-void silu_mul(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void softmax(float* x, int64_t n) { impl::softmax(x, n); }
 
-void add(float* y, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
-}
+void silu_mul(float* gate, const float* up, int64_t n) { impl::silu_mul(gate, up, n); }
 
-void f32_to_f16(const float* x, uint16_t* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = quant::fp32_to_fp16(x[i]);
-}
+void add(float* y, const float* x, int64_t n) { impl::add(y, x, n); }
 
-namespace {
-// Scores, softmax, weighted sum; `load` widens one cached element to f32.
-template <class T, class Load>
-void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
-            int32_t head_dim, float scale, float* scores, float* out, Load load) {
-  for (int64_t j = 0; j < n_kv; ++j) {
-    const T* kj = k + j * k_stride;
-    float s = 0;
-    for (int32_t d = 0; d < head_dim; ++d) s += q[d] * load(kj[d]);
-    scores[j] = s * scale;
-  }
-  softmax(scores, n_kv);
-  for (int32_t d = 0; d < head_dim; ++d) out[d] = 0;
-  for (int64_t j = 0; j < n_kv; ++j) {
-    const T* vj = v + j * v_stride;
-    const float p = scores[j];
-    for (int32_t d = 0; d < head_dim; ++d) out[d] += p * load(vj[d]);
-  }
-}
-}  // namespace
+void f32_to_f16(const float* x, uint16_t* y, int64_t n) { impl::f32_to_f16(x, y, n); }
 
 void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
                 int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) {
-  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out,
-         [](uint16_t h) { return quant::fp16_to_fp32(h); });
+  impl::attend_f16(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
 }
 
-void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) {
-  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, [](float x) { return x; });
+void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out) {
+  impl::attend_f32(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+}
+
+void attend_group_f16(const float* q, int64_t q_stride, int32_t n_q, const uint16_t* k, int64_t k_stride,
+                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores,
+                      float* out, int64_t out_stride) {
+  impl::attend_group_f16(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, out_stride);
+}
+
+void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float* k, int64_t k_stride, const float* v,
+                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out,
+                      int64_t out_stride) {
+  impl::attend_group_f32(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, out_stride);
 }
 
 }  // namespace chord::kernels

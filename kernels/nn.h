@@ -1,6 +1,6 @@
 // Element-wise and row operations of the transformer, on f32 rows: RMSNorm, RoPE, softmax,
-// SiLU·mul, and attention of one query head over an f16 KV cache. Scalar reference versions;
-// kernels/simd128 may override the hot ones.
+// SiLU·mul, and attention of one query head over an f16 or f32 KV cache. Dispatches to the SIMD128
+// kernels in wasm SIMD builds and to the scalar references (kernels/ref/nn_ref.h) otherwise.
 #pragma once
 #include <cstdint>
 
@@ -37,5 +37,15 @@ void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint1
 // The same over an f32 KV cache.
 void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride,
                 int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out);
+
+// GQA: n_q query heads (rows q + h * q_stride) that share one KV head, each as attend_f16/_f32
+// (outputs out + h * out_stride); the cache rows are read and widened once for all of them.
+// scores: scratch of n_q * n_kv floats.
+void attend_group_f16(const float* q, int64_t q_stride, int32_t n_q, const uint16_t* k, int64_t k_stride,
+                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores,
+                      float* out, int64_t out_stride);
+void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float* k, int64_t k_stride, const float* v,
+                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out,
+                      int64_t out_stride);
 
 }  // namespace chord::kernels

@@ -16,11 +16,21 @@ using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
 // bit for bit; the weight row is unpacked once for all of them (prefill).
 using VecDotMultiFn = void (*)(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out);
 
+// Optional packed-activation path (SIMD tables): an activation row written by from_float is
+// extended in place by pack() into a kernel-friendly layout occupying packed_bytes(n) bytes in all
+// (the from_float bytes stay at its start); dot_packed reads such rows (a_stride apart) and gives
+// exactly vec_dot's results, faster because the per-row unpacking of activations is done once.
+using PackedBytesFn = uint64_t (*)(int64_t n);
+using PackFn = void (*)(void* row, int64_t n);
+
 struct TypeOps {
   GgmlType act_type;     // what activations are converted to (Q8_0, Q8_1, Q8_K, F16, F32)
   FromFloatFn from_float;  // f32 -> act_type
   VecDotFn vec_dot;        // weight row . activation row
   VecDotMultiFn vec_dot_multi = nullptr;  // optional (SIMD tables): several activation rows at once
+  PackedBytesFn packed_bytes = nullptr;   // optional packed path (all three set, or none)
+  PackFn pack = nullptr;
+  VecDotMultiFn dot_packed = nullptr;
 };
 
 // nullptr for types we cannot compute with.

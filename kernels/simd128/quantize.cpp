@@ -1,7 +1,8 @@
 // SIMD128 activation quantizers and f16/bf16 row conversions. Each writes exactly the bytes of the
 // reference (core/quant quantize_row_q8_0/_q8_1/_q8_K, fp32_to_fp16/bf16): same float operations
 // per element, std::round emulated as round-half-away-from-zero, llama.cpp's nearest_int as
-// f32x4.nearest (ties to even). Blocks holding a NaN or an infinity go through the reference.
+// f32x4.nearest (ties to even). Blocks holding a NaN or an infinity, or so tiny that the inverse
+// scale overflows, go through the reference.
 #include <cmath>
 #include <cstring>
 
@@ -50,6 +51,7 @@ inline bool q8_block(const float* x, uint16_t* d_out, int8_t* qs, float* d_val) 
   if (!(m < INFINITY)) return false;
   const float d = m / ((1 << 7) - 1);
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  if (!(id < INFINITY)) return false;  // d subnormal: x * inf, the reference's int conversion of inf
   *d_out = quant::fp32_to_fp16(d);
   *d_val = d;
   const v128_t idv = wasm_f32x4_splat(id);
@@ -106,6 +108,10 @@ void from_float_q8_K(const float* x, void* y, int64_t n) noexcept {
       }
     }
     const float iscale = -127.f / max;
+    if (!(std::fabs(iscale) < INFINITY)) {  // tiny max: the reference's int conversion of inf
+      quant::quantize_row_q8_K(x, &b[i], 256);
+      continue;
+    }
     const v128_t is = wasm_f32x4_splat(iscale), lim = wasm_i32x4_splat(127);
     for (int j = 0; j < 16; ++j) {  // 16 quants (one bsum group) per step
       v128_t r[4];

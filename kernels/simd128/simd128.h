@@ -27,6 +27,18 @@ CHORD_SIMD_DOT(q5_K_q8_K)
 CHORD_SIMD_DOT(q6_K_q8_K)
 #undef CHORD_SIMD_DOT
 
+// Packed-activation path of the 32-element formats (TypeOps::pack / dot_packed, dot_packed.cpp):
+// results identical to vec_dot_*.
+uint64_t packed_bytes_q8_0(int64_t n) noexcept;
+uint64_t packed_bytes_q8_1(int64_t n) noexcept;
+void pack_q8_0(void* row, int64_t n) noexcept;
+void pack_q8_1(void* row, int64_t n) noexcept;
+void dot_packed_q4_0_q8_0(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
+void dot_packed_q4_1_q8_1(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
+void dot_packed_q5_0_q8_0(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
+void dot_packed_q5_1_q8_1(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
+void dot_packed_q8_0_q8_0(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
+
 // Integer parts of one block through the SIMD unpacking (same meaning as ref::block_dot_*).
 int32_t block_dot_q4_0_q8_0(const void* w_block, const void* a_block) noexcept;
 int32_t block_dot_q4_1_q8_1(const void* w_block, const void* a_block) noexcept;

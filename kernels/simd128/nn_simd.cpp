@@ -1,0 +1,261 @@
+// SIMD128 row operations of the transformer (see nn_simd.h). Shapes that are not a multiple of the
+// vector width go to the reference (whole row for reductions, the tail for element-wise ops).
+#include "kernels/simd128/nn_simd.h"
+
+#include <cmath>
+
+#include "kernels/ref/nn_ref.h"
+#include "kernels/simd128/simd128.h"
+#include "kernels/simd128/simd_util.h"
+
+namespace chord::kernels::simd128 {
+
+// Range reduction x = n ln2 + r (|r| <= ln2/2, ln2 split so n * kLn2Hi is exact), Taylor series
+// to r^7 (truncation < 6e-9 relative), then 2^n applied as two exact power-of-two multiplies so
+// that n from -150 to 128 (subnormal results, overflow to inf) needs no special case.
+v128_t exp_f32x4(v128_t x) noexcept {
+  constexpr float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-104.0f)), wasm_f32x4_splat(89.0f));
+  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(kLog2e)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(kLn2Hi)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(kLn2Lo)));
+  v128_t p = wasm_f32x4_splat(1.0f / 5040);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  const v128_t ni = wasm_i32x4_trunc_sat_f32x4(n);
+  const v128_t n1 = wasm_i32x4_shr(ni, 1), n2 = wasm_i32x4_sub(ni, n1);  // each in -75..64
+  const v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
+  const v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(wasm_f32x4_mul(p, s1), s2);
+}
+
+void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) noexcept {
+  if (n % 4 != 0) return ref::rms_norm(x, w, out, n, eps);
+  // Squares in double as the reference (exact), summed in two f64x2 lanes pairs.
+  v128_t a0 = wasm_f64x2_splat(0.0), a1 = a0;
+  for (int64_t i = 0; i < n; i += 4) {
+    const v128_t v = wasm_v128_load(x + i);
+    const v128_t lo = wasm_f64x2_promote_low_f32x4(v), hi = wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(v, v, 1, 1));
+    a0 = wasm_f64x2_add(a0, wasm_f64x2_mul(lo, lo));
+    a1 = wasm_f64x2_add(a1, wasm_f64x2_mul(hi, hi));
+  }
+  const double sum = hsum_f64(wasm_f64x2_add(a0, a1));
+  const float scale = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(n)) + eps);
+  const v128_t s = wasm_f32x4_splat(scale);
+  for (int64_t i = 0; i < n; i += 4) {
+    v128_t v = wasm_f32x4_mul(wasm_v128_load(x + i), s);
+    if (w) v = wasm_f32x4_mul(v, wasm_v128_load(w + i));
+    wasm_v128_store(out + i, v);
+  }
+}
+
+void rope(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox) noexcept {
+  const int32_t half = n_rot / 2;
+  int32_t i = 0;
+  for (; i + 4 <= half; i += 4) {
+    const v128_t c = wasm_v128_load(cos + i), s = wasm_v128_load(sin + i);
+    if (neox) {  // pairs (i, i + half): two contiguous runs
+      const v128_t x0 = wasm_v128_load(x + i), x1 = wasm_v128_load(x + i + half);
+      wasm_v128_store(x + i, wasm_f32x4_sub(wasm_f32x4_mul(x0, c), wasm_f32x4_mul(x1, s)));
+      wasm_v128_store(x + i + half, wasm_f32x4_add(wasm_f32x4_mul(x0, s), wasm_f32x4_mul(x1, c)));
+    } else {  // pairs (2i, 2i + 1): de-interleave 8 floats into evens / odds, rotate, re-interleave
+      const v128_t v0 = wasm_v128_load(x + 2 * i), v1 = wasm_v128_load(x + 2 * i + 4);
+      const v128_t ev = wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6), od = wasm_i32x4_shuffle(v0, v1, 1, 3, 5, 7);
+      const v128_t ne = wasm_f32x4_sub(wasm_f32x4_mul(ev, c), wasm_f32x4_mul(od, s));
+      const v128_t no = wasm_f32x4_add(wasm_f32x4_mul(ev, s), wasm_f32x4_mul(od, c));
+      wasm_v128_store(x + 2 * i, wasm_i32x4_shuffle(ne, no, 0, 4, 1, 5));
+      wasm_v128_store(x + 2 * i + 4, wasm_i32x4_shuffle(ne, no, 2, 6, 3, 7));
+    }
+  }
+  if (i < half) ref::rope_pairs(x, cos, sin, n_rot, neox, i, half);
+}
+
+void softmax(float* x, int64_t n) noexcept {
+  if (n % 4 != 0) return ref::softmax(x, n);
+  v128_t mx = wasm_f32x4_splat(-INFINITY);
+  for (int64_t i = 0; i < n; i += 4) mx = wasm_f32x4_pmax(mx, wasm_v128_load(x + i));
+  mx = wasm_f32x4_pmax(mx, wasm_i32x4_shuffle(mx, mx, 2, 3, 0, 1));
+  mx = wasm_f32x4_pmax(mx, wasm_i32x4_shuffle(mx, mx, 1, 0, 3, 2));
+  v128_t sum = wasm_f64x2_splat(0.0);
+  for (int64_t i = 0; i < n; i += 4) {
+    const v128_t e = exp_f32x4(wasm_f32x4_sub(wasm_v128_load(x + i), mx));
+    wasm_v128_store(x + i, e);
+    sum = add_f32x4_to_f64(sum, e);
+  }
+  const v128_t inv = wasm_f32x4_splat(static_cast<float>(1.0 / hsum_f64(sum)));
+  for (int64_t i = 0; i < n; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), inv));
+}
+
+void silu_mul(float* gate, const float* up, int64_t n) noexcept {
+  int64_t i = 0;
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  for (; i + 4 <= n; i += 4) {
+    const v128_t g = wasm_v128_load(gate + i);
+    const v128_t sg = wasm_f32x4_div(g, wasm_f32x4_add(one, exp_f32x4(wasm_f32x4_neg(g))));
+    wasm_v128_store(gate + i, wasm_f32x4_mul(sg, wasm_v128_load(up + i)));
+  }
+  if (i < n) ref::silu_mul(gate + i, up + i, n - i);
+}
+
+void add(float* y, const float* x, int64_t n) noexcept {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_v128_load(x + i)));
+  if (i < n) ref::add(y + i, x + i, n - i);
+}
+
+void f32_to_f16(const float* x, uint16_t* y, int64_t n) noexcept { from_float_f16(x, y, n); }
+
+namespace {
+
+// Eight cached elements at p as two f32x4.
+inline void load8(const float* p, v128_t* lo, v128_t* hi) {
+  *lo = wasm_v128_load(p);
+  *hi = wasm_v128_load(p + 4);
+}
+inline void load8(const uint16_t* p, v128_t* lo, v128_t* hi) {
+  const v128_t h = wasm_v128_load(p);
+  *lo = f16x8_lo(h);
+  *hi = f16x8_hi(h);
+}
+
+// head_dim is a multiple of 8. The weighted sum over V runs in chunks of up to 32 dimensions kept in
+// registers; each output element is the reference's sequential sum over positions.
+template <class T>
+void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
+            int32_t head_dim, float scale, float* scores, float* out) {
+  for (int64_t j = 0; j < n_kv; ++j) {
+    const T* kj = k + j * k_stride;
+    v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
+    for (int32_t d = 0; d < head_dim; d += 8) {
+      v128_t lo, hi;
+      load8(kj + d, &lo, &hi);
+      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(q + d), lo));
+      s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(q + d + 4), hi));
+    }
+    scores[j] = hsum_f32(wasm_f32x4_add(s0, s1)) * scale;
+  }
+  softmax(scores, n_kv);
+  for (int32_t d0 = 0; d0 < head_dim; d0 += 32) {
+    const int32_t nv = (head_dim - d0 >= 32 ? 32 : head_dim - d0) / 8;  // 8-element groups in this chunk
+    v128_t acc[8];
+    for (int g = 0; g < 8; ++g) acc[g] = wasm_f32x4_splat(0.0f);
+    for (int64_t j = 0; j < n_kv; ++j) {
+      const v128_t p = wasm_f32x4_splat(scores[j]);
+      const T* vj = v + j * v_stride + d0;
+      for (int g = 0; g < nv; ++g) {
+        v128_t lo, hi;
+        load8(vj + 8 * g, &lo, &hi);
+        acc[2 * g] = wasm_f32x4_add(acc[2 * g], wasm_f32x4_mul(p, lo));
+        acc[2 * g + 1] = wasm_f32x4_add(acc[2 * g + 1], wasm_f32x4_mul(p, hi));
+      }
+    }
+    for (int g = 0; g < 2 * nv; ++g) wasm_v128_store(out + d0 + 4 * g, acc[g]);
+  }
+}
+
+// A cache row as f32: f32 rows are used in place, f16 rows widened into buf.
+inline const float* widen(const float* src, float*, int32_t) { return src; }
+inline const float* widen(const uint16_t* src, float* buf, int32_t hd) {
+  for (int32_t d = 0; d < hd; d += 8) {
+    const v128_t h = wasm_v128_load(src + d);
+    wasm_v128_store(buf + d, f16x8_lo(h));
+    wasm_v128_store(buf + d + 4, f16x8_hi(h));
+  }
+  return buf;
+}
+
+constexpr int32_t kMaxGroupDim = 256;
+
+// head_dim a multiple of 8, at most kMaxGroupDim. Cache rows are widened once per position for
+// all n_q heads; scores four positions at a time (one transposed sum), the weighted sum four
+// positions per pass over each output row, adding them one after the other (the reference's order).
+template <class T>
+void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int64_t k_stride, const T* v,
+                  int64_t v_stride, int64_t n_kv, int32_t hd, float scale, float* scores, float* out,
+                  int64_t out_stride) {
+  alignas(16) float buf[4][kMaxGroupDim];
+  const v128_t sc = wasm_f32x4_splat(scale);
+  int64_t j = 0;
+  for (; j + 4 <= n_kv; j += 4) {
+    const float* r[4];
+    for (int i = 0; i < 4; ++i) r[i] = widen(k + (j + i) * k_stride, buf[i], hd);
+    for (int32_t h = 0; h < n_q; ++h) {
+      const float* qh = q + h * q_stride;
+      v128_t a[4];
+      for (int i = 0; i < 4; ++i) a[i] = wasm_f32x4_splat(0.0f);
+      for (int32_t d = 0; d < hd; d += 4) {
+        const v128_t qv = wasm_v128_load(qh + d);
+        for (int i = 0; i < 4; ++i) a[i] = wasm_f32x4_add(a[i], wasm_f32x4_mul(qv, wasm_v128_load(r[i] + d)));
+      }
+      wasm_v128_store(scores + h * n_kv + j, wasm_f32x4_mul(hsum4_f32(a[0], a[1], a[2], a[3]), sc));
+    }
+  }
+  for (; j < n_kv; ++j) {
+    const float* r = widen(k + j * k_stride, buf[0], hd);
+    for (int32_t h = 0; h < n_q; ++h) {
+      v128_t a = wasm_f32x4_splat(0.0f);
+      for (int32_t d = 0; d < hd; d += 4)
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(q + h * q_stride + d), wasm_v128_load(r + d)));
+      scores[h * n_kv + j] = hsum_f32(a) * scale;
+    }
+  }
+  for (int32_t h = 0; h < n_q; ++h) {
+    softmax(scores + h * n_kv, n_kv);
+    for (int32_t d = 0; d < hd; d += 4) wasm_v128_store(out + h * out_stride + d, wasm_f32x4_splat(0.0f));
+  }
+  for (j = 0; j < n_kv;) {
+    const int m = n_kv - j >= 4 ? 4 : 1;
+    const float* r[4];
+    for (int i = 0; i < m; ++i) r[i] = widen(v + (j + i) * v_stride, buf[i], hd);
+    for (int32_t h = 0; h < n_q; ++h) {
+      float* oh = out + h * out_stride;
+      v128_t p[4];
+      for (int i = 0; i < m; ++i) p[i] = wasm_f32x4_splat(scores[h * n_kv + j + i]);
+      for (int32_t d = 0; d < hd; d += 4) {
+        v128_t o = wasm_v128_load(oh + d);
+        for (int i = 0; i < m; ++i) o = wasm_f32x4_add(o, wasm_f32x4_mul(p[i], wasm_v128_load(r[i] + d)));
+        wasm_v128_store(oh + d, o);
+      }
+    }
+    j += m;
+  }
+}
+
+}  // namespace
+
+void attend_group_f16(const float* q, int64_t q_stride, int32_t n_q, const uint16_t* k, int64_t k_stride,
+                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores,
+                      float* out, int64_t out_stride) noexcept {
+  if (head_dim % 8 != 0 || head_dim > kMaxGroupDim)
+    return ref::attend_group_f16(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out,
+                                 out_stride);
+  attend_group(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, out_stride);
+}
+
+void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float* k, int64_t k_stride, const float* v,
+                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out,
+                      int64_t out_stride) noexcept {
+  if (head_dim % 8 != 0 || head_dim > kMaxGroupDim)
+    return ref::attend_group_f32(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out,
+                                 out_stride);
+  attend_group(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, out_stride);
+}
+
+void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
+                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept {
+  if (head_dim % 8 != 0) return ref::attend_f16(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+}
+
+void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out) noexcept {
+  if (head_dim % 8 != 0) return ref::attend_f32(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+}
+
+}  // namespace chord::kernels::simd128
