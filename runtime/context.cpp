@@ -63,7 +63,8 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   c->u_.resize(nb * d.n_ff);
   c->rope_cos_.resize(nb * d.n_rot / 2);
   c->rope_sin_.resize(nb * d.n_rot / 2);
-  c->scores_.resize(static_cast<size_t>(c->pool_->size()) * opts.n_ctx);
+  // Per thread: the scores of one GQA group (n_head / n_head_kv query heads) over the context.
+  c->scores_.resize(static_cast<size_t>(c->pool_->size()) * static_cast<size_t>(d.n_head / d.n_head_kv) * opts.n_ctx);
   return c;
 }
 
@@ -162,21 +163,24 @@ Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, fl
         kn::f32_to_f16(v, reinterpret_cast<uint16_t*>(vc + at), KV);
       }
     }
-    // Each (token, head) pair attends over positions 0..pos (causal).
-    pool.parallel_for(n * d.n_head, 1, [&](int64_t b, int64_t e, int thread) {
-      float* scores = scores_.data() + static_cast<size_t>(thread) * n_ctx_;
+    // Each (token, KV head) pair attends over positions 0..pos (causal) for the group of query
+    // heads sharing that KV head, so each cached row is read and widened once per group.
+    pool.parallel_for(n * d.n_head_kv, 1, [&](int64_t b, int64_t e, int thread) {
+      float* scores = scores_.data() + static_cast<size_t>(thread) * group * n_ctx_;
       for (int64_t i = b; i < e; ++i) {
-        const int64_t t = i / d.n_head, h = i % d.n_head, kvh = h / group;
-        const float* q = q_.data() + t * Q + h * HD;
-        float* out = h_.data() + t * Q + h * HD;
+        const int64_t t = i / d.n_head_kv, kvh = i % d.n_head_kv;
+        const float* q = q_.data() + t * Q + kvh * group * HD;
+        float* out = h_.data() + t * Q + kvh * group * HD;
         if (f32) {
           const float* k = reinterpret_cast<const float*>(kc) + kvh * HD;
           const float* v = reinterpret_cast<const float*>(vc) + kvh * HD;
-          kn::attend_f32(q, k, KV, v, KV, pos0 + t + 1, static_cast<int32_t>(HD), kq_scale, scores, out);
+          kn::attend_group_f32(q, HD, group, k, KV, v, KV, pos0 + t + 1, static_cast<int32_t>(HD), kq_scale, scores,
+                               out, HD);
         } else {
           const uint16_t* k = reinterpret_cast<const uint16_t*>(kc) + kvh * HD;
           const uint16_t* v = reinterpret_cast<const uint16_t*>(vc) + kvh * HD;
-          kn::attend_f16(q, k, KV, v, KV, pos0 + t + 1, static_cast<int32_t>(HD), kq_scale, scores, out);
+          kn::attend_group_f16(q, HD, group, k, KV, v, KV, pos0 + t + 1, static_cast<int32_t>(HD), kq_scale, scores,
+                               out, HD);
         }
       }
     });
