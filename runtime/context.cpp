@@ -33,7 +33,8 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   const uint64_t scratch =
       4 * (nbatch * (static_cast<uint64_t>(d.n_embd) + 2 * wide + 2 * static_cast<uint64_t>(d.kv_dim()) +
                  2 * static_cast<uint64_t>(d.n_ff) + static_cast<uint64_t>(d.n_rot)) +
-           static_cast<uint64_t>(opts.threads) * static_cast<uint64_t>(opts.n_ctx));
+           static_cast<uint64_t>(opts.threads) * static_cast<uint64_t>(d.n_head / d.n_head_kv) *
+               static_cast<uint64_t>(opts.n_ctx));
   const uint64_t resident = sizeof(void*) == 4 ? model->file_bytes() : 0;
   constexpr uint64_t kMaxBytes = 3ull << 30;  // beyond this a wasm32 heap (4 GiB at most) cannot hold it
   auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
