@@ -3,7 +3,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <regex>
+#include <cstdlib>
+#include <string_view>
 
 #include "core/gguf/keys.h"
 #include "core/quant/quant.h"
@@ -183,15 +184,25 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
 }
 
 std::vector<std::string> split_part_paths(const std::string& path) {
-  static const std::regex kSplit(R"((.*)-(\d{5})-of-(\d{5})\.gguf$)");
-  std::smatch mt;
-  if (!std::regex_match(path, mt, kSplit) || std::stoi(mt[2].str()) != 1) return {path};
-  int n = std::stoi(mt[3].str());
+  // gguf-split names parts "<prefix>-00001-of-00003.gguf": 5 digits, "-of-", 5 digits.
+  constexpr std::string_view kTail = "-00001-of-NNNNN.gguf";
+  if (path.size() <= kTail.size()) return {path};
+  const std::string tail = path.substr(path.size() - kTail.size());
+  auto digits = [&](size_t at) {
+    for (size_t i = at; i < at + 5; ++i)
+      if (tail[i] < '0' || tail[i] > '9') return false;
+    return true;
+  };
+  if (tail.compare(0, 6, "-00001") != 0 || tail.compare(6, 4, "-of-") != 0 || !digits(10) ||
+      tail.compare(15, 5, ".gguf") != 0)
+    return {path};
+  const int n = std::atoi(tail.substr(10, 5).c_str());
+  const std::string prefix = path.substr(0, path.size() - kTail.size());
   std::vector<std::string> parts;
   for (int i = 1; i <= n; ++i) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "-%05d-of-%05d.gguf", i, n);
-    parts.push_back(mt[1].str() + buf);
+    parts.push_back(prefix + buf);
   }
   return parts;
 }
