@@ -6,5 +6,7 @@ export type { GenerationStream } from './model.js';
 export { DEFAULT_CHAT_TEMPLATE } from './engine.js';
 export { DEFAULT_SAMPLING } from './options.js';
 export { capabilities } from './probe.js';
+export { cache, DEFAULT_CACHE_CHUNK_BYTES } from './cache/index.js';
+export type { CacheEntry, CacheUsage } from './cache/index.js';
 export type * from './types.js';
 export type * from './chat-types.js';

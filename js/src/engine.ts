@@ -272,9 +272,9 @@ async function pumpAll(
   const phase = opened.some((o) => o.phase === 'download') ? 'download' : opened.some((o) => o.phase === 'cache') ? 'cache' : 'load';
   let loaded = 0;
   onProgress?.({ phase, loaded: 0, total });
-  const onBytes = (n: number) => {
+  const onBytes = (n: number, p: ProgressEvent['phase'] = phase) => {
     loaded += n;
-    onProgress?.({ phase, loaded, total });
+    onProgress?.({ phase: p, loaded, total });
   };
   await Promise.all(opened.map((o, i) => o.pump({ view: (off, len) => unwrap(heap.view(i, off, len)) }, onBytes, signal)
     .catch((e: unknown) => {

@@ -2,7 +2,8 @@
 // names a chord::Code; cancellation is an AbortError (name === 'AbortError'). Both survive the
 // worker boundary through serializeError/deserializeError.
 
-/** chord::Code names (core/common/status.h), plus 'internal' for a trapped wasm instance (a bug). */
+/** chord::Code names (core/common/status.h), plus 'internal' for a trapped wasm instance (a bug) and
+ *  'quota_exceeded' for the browser's storage quota (model cache). */
 export type ChordErrorCode =
   | 'bad_gguf'
   | 'unsupported'
@@ -13,11 +14,12 @@ export type ChordErrorCode =
   | 'io_error'
   | 'not_found'
   | 'template_error'
+  | 'quota_exceeded'
   | 'internal';
 
 const CODES: ReadonlySet<string> = new Set<ChordErrorCode>([
   'bad_gguf', 'unsupported', 'out_of_memory', 'context_full', 'aborted', 'invalid_argument',
-  'io_error', 'not_found', 'template_error', 'internal',
+  'io_error', 'not_found', 'template_error', 'quota_exceeded', 'internal',
 ]);
 
 export class WasmChordError extends Error {

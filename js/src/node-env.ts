@@ -9,7 +9,7 @@ import type { EngineEnv } from './engine.js';
 import { WasmChordError, throwIfAborted } from './errors.js';
 import { capabilities as probe } from './probe.js';
 import { splitPartNames, universalReaders, type PartReader } from './sources.js';
-import type { Capabilities, LoadOptions, ModelSource } from './types.js';
+import type { Capabilities, ModelCache, ModelSource } from './types.js';
 import { instantiate, type Flavor, type ModuleFactory } from './wasm.js';
 
 const FILES: Record<Flavor, { js: string; wasm: string }> = {
@@ -116,7 +116,7 @@ function pathReaders(path: string): PartReader[] {
 }
 
 /** Paths (no scheme) and file: URLs read from disk; everything else as in the browser. */
-export function nodeReaders(source: ModelSource, fetchInit: RequestInit | undefined, cache: LoadOptions['cache']): PartReader[] {
+export function nodeReaders(source: ModelSource, fetchInit: RequestInit | undefined, cache: ModelCache | false | undefined): PartReader[] {
   const list = (Array.isArray(source) ? source : [source]) as Array<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
   const out: PartReader[] = [];
   list.forEach((s, i) => {

@@ -3,6 +3,7 @@
 // also be filesystem paths or file: URLs.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { checkCacheOptions, resolveCache } from './cache/index.js';
 import { Engine } from './engine.js';
 import { WasmChordError } from './errors.js';
 import { LocalBackend } from './local-backend.js';
@@ -34,9 +35,12 @@ function threadPort(worker: Worker): ClientPort {
 /** Loads a GGUF model from a path, file:/http(s): URL, Blob or bytes. */
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
   const cfg = resolveConfig(options, capabilities());
+  checkCacheOptions(options.cache, options.cacheChunkBytes);
   if (!options.worker) {
-    const readers = nodeReaders(source, options.fetchInit, options.cache);
-    const engine = await Engine.load(readers, { ...cfg, cache: options.cache, signal: options.signal, onProgress: options.onProgress },
+    // 'auto'/'only' use IndexedDB where a polyfill provides it; Node's default is no cache.
+    const cache = resolveCache(options.cache, 'none', { chunkBytes: options.cacheChunkBytes, onError: options.onCacheError });
+    const readers = nodeReaders(source, options.fetchInit, cache);
+    const engine = await Engine.load(readers, { ...cfg, cache, signal: options.signal, onProgress: options.onProgress },
       nodeEnv(options.wasmBaseUrl));
     return new Model(new LocalBackend(engine));
   }
@@ -47,14 +51,18 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     throw new WasmChordError('invalid_argument', `model source #${i} is not a path, URL, Blob, ArrayBuffer or typed array`);
   });
   const worker = new Worker(new URL('./node-worker.js', import.meta.url), { name: 'wasm-chord' });
-  const cache = options.cache;
+  const policy = options.cache ?? 'none';
+  const cache = typeof policy === 'object' ? policy : undefined;
   const backend = await WorkerBackend.load(threadPort(worker), sources, {
     threads: options.threads,
     contextLength: options.contextLength,
     batchSize: options.batchSize,
     wasmBaseUrl: options.wasmBaseUrl === undefined ? undefined : String(options.wasmBaseUrl),
     fetchInit: wireFetchInit(options.fetchInit),
-    cache: { get: !!cache, put: !!(cache && cache.put) },
-  }, cache, options.onProgress, options.signal);
+    cache: {
+      get: !!cache, put: !!(cache && cache.put),
+      policy: policy === 'auto' || policy === 'only' ? policy : undefined, chunkBytes: options.cacheChunkBytes,
+    },
+  }, cache, options.onProgress, options.signal, options.onCacheError);
   return new Model(backend);
 }

@@ -13,8 +13,9 @@ export interface WireLoadOptions {
   batchSize: number | undefined;
   wasmBaseUrl: string | undefined;
   fetchInit: RequestInit | undefined;
-  /** The main thread holds a ModelCache: ask it (cache-get / cache-put). */
-  cache: { get: boolean; put: boolean };
+  /** The main thread holds a ModelCache: ask it (cache-get / cache-put). `policy`: use the
+   *  IndexedDB cache from inside the worker instead (cache/), with `chunkBytes` per record. */
+  cache: { get: boolean; put: boolean; policy?: 'auto' | 'only'; chunkBytes?: number };
 }
 
 export type CallMethod = 'tokenize' | 'detokenize' | 'tokenBytes' | 'metadataValue' | 'renderChat';
@@ -34,7 +35,8 @@ export type FromWorker =
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'event'; id: number; event: EngineEvent }
   | { type: 'cache-get'; id: number; key: string }
-  | { type: 'cache-put'; key: string; blob: Blob };
+  | { type: 'cache-put'; key: string; blob: Blob }
+  | { type: 'cache-error'; id: number; error: SerializedError };
 
 export type { ChatRenderRequest };
 

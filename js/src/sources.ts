@@ -2,6 +2,7 @@
 // chunk by chunk straight into its own buffer on the wasm heap: no second full copy in JS.
 import { AbortError, WasmChordError, abortErrorFrom, throwIfAborted } from './errors.js';
 import type { ModelCache, ProgressEvent } from './types.js';
+import { isStreamingCache } from './cache/streaming.js';
 
 /** Where a part's bytes go: a fresh view of [offset, offset + length) of its heap buffer. */
 export interface PartSink {
@@ -11,8 +12,9 @@ export interface PartSink {
 export interface OpenedPart {
   size: number;
   phase: ProgressEvent['phase'];
-  /** Writes all `size` bytes into the sink; onBytes(n) after each chunk. */
-  pump(sink: PartSink, onBytes: (n: number) => void, signal?: AbortSignal): Promise<void>;
+  /** Writes all `size` bytes into the sink; onBytes(n) after each chunk (with the phase when a part
+   *  mixes phases, e.g. a resumed download: 'cache' then 'download'). */
+  pump(sink: PartSink, onBytes: (n: number, phase?: ProgressEvent['phase']) => void, signal?: AbortSignal): Promise<void>;
   /** Where a completed download may be cached (URL parts fetched from the network). */
   cacheKey?: string;
 }
@@ -123,6 +125,7 @@ export function urlReader(url: URL, fetchInit: RequestInit | undefined, cache: M
   return {
     name,
     async open(signal) {
+      if (isStreamingCache(cache)) return cache.openUrl(url, fetchInit, signal);
       if (cache) {
         const hit = await cache.get(name).catch(() => undefined);
         if (hit) return blobReader(name, hit, 'cache').open(signal);

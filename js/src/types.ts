@@ -21,6 +21,11 @@ export interface ModelCache {
   put?(key: string, data: Blob): Promise<void>;
 }
 
+/** How loadModel uses the browser's IndexedDB model cache for URL sources: 'auto' reads a cached
+ *  copy and caches downloads as they stream; 'none' bypasses it; 'only' loads from it or fails
+ *  (offline). */
+export type CachePolicy = 'auto' | 'none' | 'only';
+
 export interface LoadOptions {
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
@@ -33,8 +38,14 @@ export interface LoadOptions {
   batchSize?: number;
   /** Where the wasm files are (default: the package's own dist/wasm/). */
   wasmBaseUrl?: string | URL;
-  /** Cache policy for URL sources: a ModelCache, or false (default) for none. */
-  cache?: ModelCache | false;
+  /** Cache for URL sources: a CachePolicy (browser default 'auto': the IndexedDB cache), a
+   *  ModelCache of your own, or false / 'none' (Node default). */
+  cache?: ModelCache | CachePolicy | false;
+  /** Bytes per IndexedDB chunk record (default 32 MiB). */
+  cacheChunkBytes?: number;
+  /** A cache failure that did not stop the load (e.g. code 'quota_exceeded': the model loaded but
+   *  was not cached; nothing partial is left reported as cached). Default: console.warn. */
+  onCacheError?: (error: Error) => void;
   /** fetch() init for URL sources (headers, credentials…). */
   fetchInit?: RequestInit;
   /** Run inference in a worker: browser default true (a module Worker); Node default false

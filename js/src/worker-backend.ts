@@ -13,6 +13,7 @@ interface Pending {
   onEvent?(e: EngineEvent): void;
   onProgress?(e: ProgressEvent): void;
   onLoaded?(info: ModelInfo, metadata: Record<string, GgufValue>): void;
+  onCacheError?(e: Error): void;
 }
 
 /** A Map that reports its size after every change. */
@@ -117,7 +118,8 @@ export class WorkerBackend implements Backend {
   }
 
   static async load(worker: ClientPort, sources: WireSource[], options: WireLoadOptions, cache: ModelCache | false | undefined,
-    onProgress: ((e: ProgressEvent) => void) | undefined, signal: AbortSignal | undefined): Promise<WorkerBackend> {
+    onProgress: ((e: ProgressEvent) => void) | undefined, signal: AbortSignal | undefined,
+    onCacheError?: (e: Error) => void): Promise<WorkerBackend> {
     const b = new WorkerBackend(worker, cache);
     const id = b.nextId++;
     const onAbort = () => b.post({ op: 'abort', id });
@@ -125,7 +127,7 @@ export class WorkerBackend implements Backend {
     try {
       await new Promise<unknown>((resolve, reject) => {
         b.pending.set(id, {
-          resolve, reject, onProgress,
+          resolve, reject, onProgress, onCacheError,
           onLoaded: (info, metadata) => {
             b.info = info;
             b.metadata = metadata;
@@ -163,6 +165,7 @@ export class WorkerBackend implements Backend {
     if (!p) return;
     switch (m.type) {
       case 'progress': p.onProgress?.(m.event); break;
+      case 'cache-error': p.onCacheError?.(deserializeError(m.error)); break;
       case 'event': p.onEvent?.(m.event); break;
       case 'loaded':
         this.pending.delete(m.id);

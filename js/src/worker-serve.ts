@@ -1,6 +1,7 @@
 // The inference side of a worker (browser Worker or Node worker_threads): owns one Engine and
 // answers WorkerBackend's messages. Generations run one after another; each streams its events.
 import { Engine, type ChatRenderRequest, type EngineEnv, type PromptInput } from './engine.js';
+import { resolveCache } from './cache/index.js';
 import { WasmChordError, serializeError } from './errors.js';
 import { resolveConfig } from './probe.js';
 import type { CallMethod, FromWorker, ToWorker, WireLoadOptions, WireSource } from './rpc.js';
@@ -29,7 +30,13 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
   const fail = (id: number, e: unknown) => port.post({ type: 'error', id, error: serializeError(e) });
 
   /** A ModelCache whose storage lives on the other side. */
-  function cacheProxy(o: WireLoadOptions['cache']): ModelCache | false {
+  function cacheProxy(id: number, o: WireLoadOptions['cache']): ModelCache | false {
+    if (o.policy) {
+      return resolveCache(o.policy, 'none', {
+        chunkBytes: o.chunkBytes,
+        onError: (e) => port.post({ type: 'cache-error', id, error: serializeError(e) }),
+      });
+    }
     if (!o.get && !o.put) return false;
     return {
       get: (key) => {
@@ -50,7 +57,7 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
     try {
       if (engine) throw new WasmChordError('invalid_argument', 'this worker already holds a model');
       const cfg = resolveConfig({ threads: o.threads, contextLength: o.contextLength, batchSize: o.batchSize }, platform.capabilities());
-      const cache = cacheProxy(o.cache);
+      const cache = cacheProxy(id, o.cache);
       const readers = platform.readers(sources.length === 1 ? sources[0]! : sources, o.fetchInit, cache);
       engine = await Engine.load(readers, {
         ...cfg, cache, signal: ctl.signal,
