@@ -1,8 +1,12 @@
-// Fork-join pool: workers sleep on a condition variable between jobs and pull chunks from an
-// atomic counter during a job, so a job costs one wake-up and one join.
+// Fork-join pool: a job is published by bumping an atomic generation; workers spin on it for a
+// while (cheap hand-off between the many short matmuls of a decode step) before sleeping on a
+// condition variable, pull chunks from an atomic counter, and the last one to finish wakes the
+// caller if it went to sleep. Sleep/wake decisions use seq_cst flags checked on both sides, so a
+// wake-up cannot be lost.
 #include "kernels/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace chord::kernels {
 
@@ -12,6 +16,24 @@ constexpr bool kHaveThreads = true;
 constexpr bool kHaveThreads = false;
 #endif
 
+namespace {
+
+// How long a waiting thread spins before sleeping: longer than the gap between two jobs of a
+// decode step (row ops between matmuls), short enough not to burn a core when idle.
+constexpr std::chrono::microseconds kSpin{300};
+
+// Spins until done() or the spin budget runs out; true if done() became true.
+template <class Done>
+bool spin_until(Done done) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 1;; ++i) {
+    if (done()) return true;
+    if (i % 64 == 0 && std::chrono::steady_clock::now() - t0 > kSpin) return done();
+  }
+}
+
+}  // namespace
+
 ThreadPool::ThreadPool(int n_threads) : n_threads_(kHaveThreads ? std::max(1, n_threads) : 1) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
@@ -19,7 +41,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(kHaveThreads ? std::max(1, n_
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -41,16 +63,19 @@ void ThreadPool::run_chunks(int thread_index) {
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {
-    {
+    auto changed = [&] { return stop_.load() || generation_.load() != seen; };
+    if (!spin_until(changed)) {
       std::unique_lock<std::mutex> lk(mu_);
-      wake_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+      sleepers_.fetch_add(1);
+      wake_.wait(lk, changed);
+      sleepers_.fetch_sub(1);
     }
+    if (stop_.load()) return;
+    seen = generation_.load();
     run_chunks(index);
-    {
+    if (pending_.fetch_sub(1) == 1 && caller_asleep_.load()) {
       std::lock_guard<std::mutex> lk(mu_);
-      if (--pending_ == 0) done_.notify_one();
+      done_.notify_one();
     }
   }
 }
@@ -62,19 +87,24 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     fn(0, n, 0);
     return;
   }
-  {
+  fn_ = &fn;
+  n_ = n;
+  grain_ = grain;
+  next_.store(0, std::memory_order_relaxed);
+  pending_.store(n_threads_ - 1);
+  generation_.fetch_add(1);  // publishes the job (seq_cst: ordered before the sleepers_ check)
+  if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lk(mu_);
-    fn_ = &fn;
-    n_ = n;
-    grain_ = grain;
-    next_.store(0, std::memory_order_relaxed);
-    pending_ = n_threads_ - 1;
-    ++generation_;
+    wake_.notify_all();
   }
-  wake_.notify_all();
   run_chunks(0);
-  std::unique_lock<std::mutex> lk(mu_);
-  done_.wait(lk, [&] { return pending_ == 0; });
+  auto finished = [&] { return pending_.load() == 0; };
+  if (!spin_until(finished)) {
+    std::unique_lock<std::mutex> lk(mu_);
+    caller_asleep_.store(true);
+    done_.wait(lk, finished);
+    caller_asleep_.store(false);
+  }
   fn_ = nullptr;
 }
 
