@@ -15,10 +15,11 @@
 namespace chord::synth {
 namespace {
 
-// How one tensor's values are drawn: std * N(0,1) + mean.
+// How one tensor's values are drawn: (mean + std * N(0,1)), times a random sign if signed.
 struct Dist {
   double mean;
   double std;
+  bool random_sign = false;
 };
 
 // Fills rows [r0, r1) of a (rows x cols) tensor of type t.
@@ -27,7 +28,10 @@ void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64
   std::vector<float> row(static_cast<size_t>(cols));
   for (int64_t r = r0; r < r1; ++r) {
     Rng rng(stream_key(seed, name, static_cast<uint64_t>(r)));
-    for (float& v : row) v = static_cast<float>(d.mean + d.std * rng.normal());
+    for (float& v : row) {
+      v = static_cast<float>(d.mean + d.std * rng.normal());
+      if (d.random_sign && (rng.next() >> 63)) v = -v;
+    }
     quant::quantize_row(t, row.data(), out + static_cast<uint64_t>(r) * row_bytes, cols);
   }
 }
@@ -124,28 +128,47 @@ Status generate(const Options& o) {
 
   // Scales (see Scales in synth.h): with unit-RMS normed inputs, q/k entries have variance
   // `attn`, v entries 1, logits std `logit`. silu(g)*u has E[x^2] ~ 0.355 for unit g, u, hence
-  // the 1/sqrt(0.355) on ffn_down so each residual update has RMS ~ `resid`.
-  Scales s = o.scales;
-  if (s.resid <= 0) s.resid = p.tied ? std::max(1.0, 10.0 / std::sqrt(2.0 * n_layer)) : 1.0;
+  // the 1/sqrt(0.355) on ffn_down so each residual update has RMS ~ resid * embedding RMS.
+  const Scales& s = o.scales;
   const double rd = 1.0 / std::sqrt(static_cast<double>(d));
+  const double embd_rms = p.tied ? s.logit * rd : s.embd;
+  const double upd = s.resid * embd_rms;
   const Dist norm{1.0, s.norm_noise};
+  // Tied embeddings: the output projection is E . norm(x) and x is mostly E[current token], so
+  // the current token would always predict itself (|E_t|^2 beats E_i . E_t). Random signs on the
+  // output norm weights make E_t . (E_t * g) ~ 0, like any other token.
+  const Dist out_norm{1.0, s.norm_noise, p.tied};
   const Dist bias{0.0, s.bias};
   const Dist out_w{0.0, s.logit * rd};
   const Dist qk{0.0, std::sqrt(s.attn) * rd};
   const Dist v{0.0, rd};
-  const Dist wo{0.0, s.resid / std::sqrt(static_cast<double>(q_dim))};
+  const Dist wo{0.0, upd / std::sqrt(static_cast<double>(q_dim))};
   const Dist up{0.0, rd};
-  const Dist down{0.0, s.resid / std::sqrt(0.355 * static_cast<double>(ff))};
+  const Dist down{0.0, upd / std::sqrt(0.355 * static_cast<double>(ff))};
 
-  auto wt = [&](Role r, int32_t layer, int64_t cols) { return weight_type(o.type, r, layer, n_layer, cols, p.tied); };
   Builder b(o, w);
-  CHORD_TRY(b.add("token_embd.weight", wt(Role::token_embd, 0, d), d, n_vocab, p.tied ? out_w : Dist{0.0, s.embd}));
+  // The type of a 2-D weight: an override naming it, else the type rules.
+  auto wt = [&](Role r, int32_t layer, int64_t cols) {
+    if (o.output_type && (r == Role::output || (p.tied && r == Role::token_embd))) return *o.output_type;
+    return weight_type(o.type, r, layer, n_layer, cols, p.tied);
+  };
+  auto add2d = [&](const std::string& name, Role r, int32_t layer, int64_t cols, int64_t rows, Dist dist) {
+    GgmlType t = wt(r, layer, cols);
+    for (const TypeOverride& ov : o.overrides) {
+      if (name.find(ov.name_part) != std::string::npos) {
+        t = ov.type;
+        break;
+      }
+    }
+    return b.add(name, t, cols, rows, dist);
+  };
+  CHORD_TRY(add2d("token_embd.weight", Role::token_embd, 0, d, n_vocab, p.tied ? out_w : Dist{0.0, s.embd}));
   for (int32_t i = 0; i < n_layer; ++i) {
     const std::string pre = "blk." + std::to_string(i) + ".";
     CHORD_TRY(b.add(pre + "attn_norm.weight", GgmlType::F32, d, 1, norm));
-    CHORD_TRY(b.add(pre + "attn_q.weight", wt(Role::attn_q, i, d), d, q_dim, qk));
-    CHORD_TRY(b.add(pre + "attn_k.weight", wt(Role::attn_k, i, d), d, kv_dim, qk));
-    CHORD_TRY(b.add(pre + "attn_v.weight", wt(Role::attn_v, i, d), d, kv_dim, v));
+    CHORD_TRY(add2d(pre + "attn_q.weight", Role::attn_q, i, d, q_dim, qk));
+    CHORD_TRY(add2d(pre + "attn_k.weight", Role::attn_k, i, d, kv_dim, qk));
+    CHORD_TRY(add2d(pre + "attn_v.weight", Role::attn_v, i, d, kv_dim, v));
     if (p.qkv_bias) {
       CHORD_TRY(b.add(pre + "attn_q.bias", GgmlType::F32, q_dim, 1, bias));
       CHORD_TRY(b.add(pre + "attn_k.bias", GgmlType::F32, kv_dim, 1, bias));
@@ -155,14 +178,14 @@ Status generate(const Options& o) {
       CHORD_TRY(b.add(pre + "attn_q_norm.weight", GgmlType::F32, head_dim, 1, norm));
       CHORD_TRY(b.add(pre + "attn_k_norm.weight", GgmlType::F32, head_dim, 1, norm));
     }
-    CHORD_TRY(b.add(pre + "attn_output.weight", wt(Role::attn_output, i, q_dim), q_dim, d, wo));
+    CHORD_TRY(add2d(pre + "attn_output.weight", Role::attn_output, i, q_dim, d, wo));
     CHORD_TRY(b.add(pre + "ffn_norm.weight", GgmlType::F32, d, 1, norm));
-    CHORD_TRY(b.add(pre + "ffn_gate.weight", wt(Role::ffn_gate, i, d), d, ff, up));
-    CHORD_TRY(b.add(pre + "ffn_up.weight", wt(Role::ffn_up, i, d), d, ff, up));
-    CHORD_TRY(b.add(pre + "ffn_down.weight", wt(Role::ffn_down, i, ff), ff, d, down));
+    CHORD_TRY(add2d(pre + "ffn_gate.weight", Role::ffn_gate, i, d, ff, up));
+    CHORD_TRY(add2d(pre + "ffn_up.weight", Role::ffn_up, i, d, ff, up));
+    CHORD_TRY(add2d(pre + "ffn_down.weight", Role::ffn_down, i, ff, d, down));
   }
-  CHORD_TRY(b.add("output_norm.weight", GgmlType::F32, d, 1, norm));
-  if (!p.tied) CHORD_TRY(b.add("output.weight", wt(Role::output, 0, d), d, n_vocab, out_w));
+  CHORD_TRY(b.add("output_norm.weight", GgmlType::F32, d, 1, out_norm));
+  if (!p.tied) CHORD_TRY(add2d("output.weight", Role::output, 0, d, n_vocab, out_w));
 
   const auto t1 = std::chrono::steady_clock::now();
   CHORD_TRY(w.write_file(o.out_path));

@@ -56,28 +56,40 @@ enum class Role { token_embd, output, attn_q, attn_k, attn_v, attn_output, ffn_g
 GgmlType weight_type(const TypeChoice& tc, Role role, int32_t layer, int32_t n_layer, int64_t row_len,
                      bool tied);
 
-// Scales of the random weights (standard deviations are these over sqrt(fan-in)).
+// Scales of the random weights (standard deviations are these over sqrt(fan-in)). The defaults
+// keep the model well-conditioned for equivalence tests: the residual stream is dominated by the
+// token embedding (exact in every implementation) and each layer adds a small update, so float
+// rounding differences between implementations are not amplified into different activation
+// quantizations layer after layer (random deep nets with 8-bit activations are otherwise
+// chaotic: llama.cpp with flash attention on vs off then disagrees by ~0.1 in logits).
 struct Scales {
   double logit = 10.0;  // std of the output logits for a unit-RMS final hidden state
   double attn = 1.0;    // q/k projections: attention scores ~ N(0, attn^2) before softmax
-  // attn_output / ffn_down: RMS of each residual update. 0 = auto: 1, or for tied embeddings
-  // enough that the residual stream (RMS ~10) drowns the input embedding, which otherwise makes
-  // every token predict itself (its own row dominates E . norm(x)).
-  double resid = 0.0;
-  double embd = 1.0;    // token_embd when untied
+  double resid = 0.1;   // RMS of each residual update (attn_output, ffn_down) / RMS of token_embd rows
+                        // (0.1: dropping all layers changes ~97% of greedy tokens; 10% changes ~3%)
+  double embd = 1.0;    // RMS of token_embd rows when untied (tied: logit / sqrt(n_embd))
   double norm_noise = 0.05;  // norm weights are 1 + norm_noise * N(0, 1)
   double bias = 0.1;    // std of q/k/v biases (larger ones make the v bias a constant that every position predicts from)
+};
+
+// --tensor-type NAME_PART=TYPE: every 2-D weight whose name contains NAME_PART gets TYPE
+// (first match wins; like llama-quantize --tensor-type), for narrowing down differences.
+struct TypeOverride {
+  std::string name_part;
+  GgmlType type;
 };
 
 struct Options {
   const Preset* preset = nullptr;
   TypeChoice type;
+  std::optional<GgmlType> output_type;  // output.weight (and token_embd when tied), else the rules
   uint64_t seed = 1;
   int32_t layers = 0;          // 0: the preset's
   std::string vocab_path;      // "": models dir + preset vocab
   std::string out_path;
   int threads = 2;
   Scales scales;
+  std::vector<TypeOverride> overrides;
   bool verbose = false;
 };
 

@@ -23,6 +23,9 @@ void usage(std::FILE* f) {
                "  --layers N          override the number of layers\n"
                "  --vocab PATH        vocabulary GGUF to copy tokenizer.* from (default: the preset's)\n"
                "  --threads N         generation threads (default 2)\n"
+               "  --output-type TYPE  type of output.weight (token_embd when tied), e.g. F16\n"
+               "  --tensor-type NAME_PART=TYPE  type for 2-D weights whose name contains NAME_PART\n"
+               "                      (repeatable, first match wins), e.g. output.weight=Q8_0\n"
                "  --logit-scale X --attn-scale X --resid-scale X --embd-scale X --norm-noise X\n"
                "  --bias-scale X      weight scales (defaults tuned for sharp next-token distributions)\n"
                "  --list              list presets   -v  print every tensor\n",
@@ -69,6 +72,23 @@ int main(int argc, char** argv) {
     else if (a == "--layers") o.layers = std::atoi(v);
     else if (a == "--vocab") o.vocab_path = v;
     else if (a == "--threads") o.threads = std::max(1, std::atoi(v));
+    else if (a == "--output-type") {
+      auto tc = parse_type(v);
+      if (!tc || tc->q4_k_m) {
+        std::fprintf(stderr, "chord-synth: --output-type: unknown type %s\n", v);
+        return 2;
+      }
+      o.output_type = tc->base;
+    } else if (a == "--tensor-type") {
+      const std::string spec = v;
+      const size_t eq = spec.rfind('=');
+      auto tc = eq == std::string::npos ? std::nullopt : parse_type(spec.substr(eq + 1));
+      if (!tc || tc->q4_k_m || eq == 0) {
+        std::fprintf(stderr, "chord-synth: --tensor-type wants NAME_PART=TYPE, got %s\n", v);
+        return 2;
+      }
+      o.overrides.push_back({spec.substr(0, eq), tc->base});
+    }
     else if (a == "--logit-scale") scale = &o.scales.logit;
     else if (a == "--attn-scale") scale = &o.scales.attn;
     else if (a == "--resid-scale") scale = &o.scales.resid;

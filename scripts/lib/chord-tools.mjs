@@ -1,0 +1,71 @@
+// Runs the native tools (chord-cli, chord-synth) for scripts and parses their output.
+import { execFile } from 'node:child_process';
+import { existsSync, statSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const MAX_BUFFER = 256 << 20;
+
+export class ChordTools {
+  constructor(binDir, { threads = 2 } = {}) {
+    this.cli = join(binDir, 'chord-cli');
+    this.synth = join(binDir, 'chord-synth');
+    this.threads = threads;
+    for (const b of [this.cli, this.synth]) {
+      if (!existsSync(b)) {
+        throw new Error(`${b} not found: build the native tools first (bash scripts/build.sh native-release), ` +
+          'or pass --bin DIR');
+      }
+    }
+  }
+
+  async #cli(args) {
+    try {
+      const { stdout } = await run(this.cli, args, { maxBuffer: MAX_BUFFER });
+      return stdout;
+    } catch (e) {
+      throw new Error(`chord-cli ${args.slice(0, 2).join(' ')} failed: ${(e.stderr || e.message).trim()}`);
+    }
+  }
+
+  // Generates (or reuses) a synthetic model; regenerated when older than the chord-synth binary.
+  // extra: more chord-synth arguments, with a tag for the file name.
+  async model(cacheDir, preset, type, seed, { extra = [], tag = '' } = {}) {
+    const out = join(cacheDir, `${preset}-${type}-s${seed}${tag}.gguf`);
+    if (existsSync(out) && statSync(out).mtimeMs >= statSync(this.synth).mtimeMs) return out;
+    mkdirSync(dirname(out), { recursive: true });
+    const tmp = `${out}.tmp${process.pid}`;
+    try {
+      await run(this.synth, ['--preset', preset, '--type', type, '--seed', String(seed), '-o', tmp,
+        '--threads', String(this.threads), ...extra], { maxBuffer: MAX_BUFFER });
+    } catch (e) {
+      throw new Error(`chord-synth ${preset} ${type} failed: ${(e.stderr || e.message).trim()}`);
+    }
+    renameSync(tmp, out);
+    return out;
+  }
+
+  // Ids of text with special tokens parsed, as llama.cpp's completion (BOS per the model) or,
+  // with bos false, as llama.node's tokenize() (no BOS/EOS).
+  async tokenize(model, text, { bos = true } = {}) {
+    const out = await this.#cli(['tokenize', model, '-p', text, '--special', ...(bos ? [] : ['--no-bos'])]);
+    return out.trim().split(/\s+/).filter(Boolean).map(Number);
+  }
+
+  // Teacher-forced next-token distributions: for each position, [{id, p}] best first.
+  async score(model, ids, top) {
+    const out = await this.#cli(['score', model, '--ids', ids.join(','), '--top', String(top),
+      '-t', String(this.threads), '-c', String(Math.max(64, ids.length + 8))]);
+    const rows = out.trim().split('\n').map((l) => JSON.parse(l));
+    if (rows.length !== ids.length) throw new Error(`chord-cli score: ${rows.length} rows for ${ids.length} ids`);
+    return rows.map((r) => r.top.map(([id, p]) => ({ id, p })));
+  }
+
+  // Greedy continuation of n tokens from prompt ids (EOS ignored).
+  async greedy(model, ids, n) {
+    const out = await this.#cli(['run', model, '--ids', ids.join(','), '-n', String(n), '--print-ids',
+      '--ignore-eos', '--temp', '0', '-t', String(this.threads), '-c', String(Math.max(64, ids.length + n + 8))]);
+    return out.trim().split(/\s+/).filter(Boolean).map(Number);
+  }
+}

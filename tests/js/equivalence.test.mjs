@@ -1,0 +1,26 @@
+// Equivalence with llama.cpp (node:test): runs scripts/equivalence.mjs --quick on synthetic tiny
+// models of every architecture and requires every row to pass its bars. Needs the native tools in
+// build/native-release (bash scripts/build.sh native-release).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.CHORD_NATIVE_BIN ?? join(ROOT, 'build/native-release');
+
+test('chord-cli matches llama.cpp on synthetic models (quick)', { timeout: 15 * 60 * 1000 }, () => {
+  for (const tool of ['chord-cli', 'chord-synth']) {
+    assert.ok(existsSync(join(BIN, tool)),
+      `${join(BIN, tool)} is missing: build it first with "bash scripts/build.sh native-release"`);
+  }
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/equivalence.mjs'), '--quick', '--bin', BIN], {
+    cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20,
+  });
+  const out = `${r.stdout}\n${r.stderr}`;
+  process.stdout.write(r.stdout);
+  assert.equal(r.status, 0, `equivalence.mjs --quick failed (exit ${r.status ?? r.signal}):\n${out}`);
+  assert.match(r.stdout, /(\d+)\/\1 rows pass/, 'not every row passed');
+});
