@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
-# The test command (npm test): set up, build, then run every suite and print the runners' summaries.
-# Exits non-zero if any suite fails.
+# The test command (npm test): set up, build, then run every suite and print the runners' summaries:
+# Catch2 natively (ASan+UBSan) and as wasm under Node, the TypeScript package tests, equivalence
+# with llama.cpp, CLI/server tests, time-boxed fuzzers, Playwright e2e and the npm pack test.
+# Exits non-zero if any suite fails. FUZZ_SECONDS (default 60) bounds each fuzzer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+start=$(date +%s)
 bash scripts/setup.sh || exit 1
-bash scripts/build.sh native wasm || exit 1
+bash scripts/build.sh native wasm native-release || exit 1
+bash scripts/build-wasm-package.sh || exit 1
 
 failed=()
+summary=()
 run() {  # run <label> <command...>
-  local label=$1; shift
+  local label=$1 t0=$(date +%s); shift
+  echo
   echo "=== $label"
-  "$@" || failed+=("$label")
+  if "$@"; then summary+=("PASS  $label ($(( $(date +%s) - t0 )) s)")
+  else failed+=("$label"); summary+=("FAIL  $label ($(( $(date +%s) - t0 )) s)"); fi
 }
 run "Catch2 native (ASan+UBSan)" bash scripts/run-catch.sh native
 run "Catch2 wasm (Node)" bash scripts/run-catch.sh wasm
-[ -x scripts/test-extra.sh ] && run "extra suites" bash scripts/test-extra.sh
+run "TypeScript package (node:test)" npm run --silent test:js
+run "CLI and server (node:test)" npm run --silent test:apps
+run "llama.cpp equivalence (node:test)" node --test tests/js/equivalence.test.mjs
+run "fuzzers (${FUZZ_SECONDS:-60} s each)" bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+run "Playwright e2e (headless Chromium)" npm run --silent test:e2e
+run "npm pack install test" npm run --silent test:pack
 
 echo
+echo "=== summary ($(( $(date +%s) - start )) s total)"
+printf '%s\n' "${summary[@]}"
 if ((${#failed[@]})); then
   echo "FAILED: ${failed[*]}"
   exit 1
