@@ -125,6 +125,7 @@ struct JsonOptions {
   std::string item_sep = ", ";      // json.dumps default (", " or "," when indent is set)
   std::string key_sep = ": ";
   bool sort_keys = false;
+  std::size_t max_bytes = SIZE_MAX;  // fail (template_error) instead of producing more
 };
 // Fails (template_error) on values JSON cannot hold (undefined, namespaces, callables...).
 Result<std::string> dump_json(const Value& v, const JsonOptions& opts);

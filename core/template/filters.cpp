@@ -40,12 +40,14 @@ Result<Value> f_attr(Renderer& r, const Value& in, CallArgs& a) {
 Result<Value> f_batch(Renderer& r, const Value& in, CallArgs& a) {
   std::vector<const Value*> p;
   CHORD_TRY(bind_args(a, {"linecount", "fill_with"}, p, "batch"));
+  if (!p[0]) return err("do_batch() missing 1 required positional argument: 'linecount'");
   CHORD_ASSIGN_OR_RETURN(std::int64_t n, arg_int(p[0], 1, "batch"));
+  if (n > 1000000) return err("batch(): batch size too large");
   CHORD_ASSIGN_OR_RETURN(Value items, py_iterable(in));
   CHORD_TRY(r.step(items.size()));
   Array out, cur;
   for (const auto& v : items.as_array()) {
-    if (n > 0 && static_cast<std::int64_t>(cur.size()) == n) {
+    if (static_cast<std::int64_t>(cur.size()) == n) {
       out.push_back(Value::array(std::move(cur)));
       cur.clear();
     }
@@ -410,6 +412,7 @@ Result<Value> f_tojson(Renderer& r, const Value& in, CallArgs& a) {
   std::vector<const Value*> p;
   CHORD_TRY(bind_args(a, {"ensure_ascii", "indent", "separators", "sort_keys"}, p, "tojson"));
   JsonOptions o;
+  o.max_bytes = r.max_string();
   o.ensure_ascii = p[0] && truthy(*p[0]);
   o.sort_keys = p[3] && truthy(*p[3]);
   if (p[1] && !p[1]->is_null()) {

@@ -1,6 +1,7 @@
 // Sequence filters (map, select/reject[attr], sort, unique, min/max, sum) and helpers shared by
 // the filter, test and method implementations.
 #include <algorithm>
+#include <cmath>
 
 #include "core/template/filters_util.h"
 #include "core/template/text.h"
@@ -11,7 +12,7 @@ Result<std::int64_t> arg_int(const Value* v, std::int64_t dflt, const char* fn) 
   if (!v) return dflt;
   if (v->is_int()) return v->as_int();
   if (v->is_bool()) return static_cast<std::int64_t>(v->as_bool());
-  if (v->is_real() && v->as_real() == static_cast<double>(static_cast<std::int64_t>(v->as_real())))
+  if (v->is_real() && std::fabs(v->as_real()) < 9e18 && v->as_real() == std::floor(v->as_real()))
     return static_cast<std::int64_t>(v->as_real());
   return err(std::string(fn) + "(): expected an integer argument, got '" + type_name(*v) + "'");
 }
@@ -202,6 +203,8 @@ Result<Value> f_rejectattr(Renderer& r, const Value& in, CallArgs& a) { return s
 Result<Value> f_sort(Renderer& r, const Value& in, CallArgs& a) {
   std::vector<const Value*> p;
   CHORD_TRY(bind_args(a, {"reverse", "case_sensitive", "attribute"}, p, "sort"));
+  if (p[0] && !p[0]->is_bool() && !p[0]->is_int())  // Python's sorted(reverse=...) wants an int
+    return err(std::string("'") + type_name(*p[0]) + "' object cannot be interpreted as an integer");
   bool rev = p[0] && truthy(*p[0]);
   bool cs = p[1] && truthy(*p[1]);
   std::vector<Value> paths;

@@ -147,8 +147,10 @@ Result<std::string> to_str(const Value& v, std::size_t max_bytes);
 Value make_str(std::string s, bool safe);  // a str or Markup value
 Value concat_str(const Value& a, const Value& b, std::string joined);  // Markup-aware str + str
 Value tuple_of(Array items);
+Result<Value> percent_format(const Value& fmt, const Value& args, std::size_t max_bytes);  // str % args
+Result<Value> str_format(Renderer& r, const Value& self, CallArgs& args);                // str.format()
 // Python dict keys other than str (jinja2 dict literals may use ints) are stored in Object as
-// "\0" + tag + text: 'i' int, 'f' float, 'b' bool, 'n' None. Plain strings are stored as is.
+// "\0" + tag + text: 'i' int, 'f' float, 'b' bool, 'n' None, 'u' Undefined. Strings are stored as is.
 Result<std::string> dict_key(const Value& k);
 Value key_value(const std::string& k);
 std::string key_json(const std::string& k);  // json.dumps's text for a key

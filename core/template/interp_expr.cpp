@@ -33,12 +33,12 @@ Value bound(const Value& self, std::string_view name, bool unsafe) {
 Status slice_indices(const Value& start, const Value& stop, const Value& step, std::int64_t len,
                      std::vector<std::int64_t>& idx) {
   for (const Value* v : {&start, &stop, &step})
-    if (!v->is_null() && !v->is_undefined() && !int_like(*v)) return error("slice indices must be integers or None");
-  std::int64_t st = (step.is_null() || step.is_undefined()) ? 1 : int_of(step);
+    if (!v->is_null() && !int_like(*v)) return error("slice indices must be integers or None or have an __index__ method");
+  std::int64_t st = step.is_null() ? 1 : int_of(step);
   if (st == 0) return error("slice step cannot be zero");
   std::int64_t lower = st > 0 ? 0 : -1, upper = st > 0 ? len : len - 1;
   auto norm = [&](const Value& v, std::int64_t dflt) {
-    if (v.is_null() || v.is_undefined()) return dflt;
+    if (v.is_null()) return dflt;
     std::int64_t x = int_of(v);
     if (x < 0) {
       x += len;
@@ -49,7 +49,7 @@ Status slice_indices(const Value& start, const Value& stop, const Value& step, s
     return x;
   };
   std::int64_t b = norm(start, st > 0 ? lower : upper), e = norm(stop, st > 0 ? upper : lower);
-  for (std::int64_t i = b; st > 0 ? i < e : i > e; i += st) idx.push_back(i);
+  for (__int128 i = b; st > 0 ? i < e : i > e; i += st) idx.push_back(static_cast<std::int64_t>(i));
   return Status::Ok();
 }
 // Names the construct an error came from, for messages like "line 3 (filter 'length'): ...".

@@ -52,27 +52,15 @@ Result<bool> t_in(Renderer&, const Value& v, CallArgs& a) {
   return py_contains(a.pos[0], v);
 }
 
-Result<bool> int_value(const Value& v, std::int64_t& out) {
-  if (v.is_int() || v.is_bool()) {
-    out = v.is_bool() ? v.as_bool() : v.as_int();
-    return true;
-  }
-  if (v.is_undefined()) return undefined_error(v);
-  return err(std::string("unsupported operand type(s) for %: '") + type_name(v) + "' and 'int'");
+// value % 2 == 1 / == 0, with Python's modulo (floats included).
+Result<bool> t_odd(Renderer& r, const Value& v, CallArgs&) {
+  CHORD_ASSIGN_OR_RETURN(Value m, binary_op(BinOp::mod, v, Value(std::int64_t{2}), r.max_string()));
+  return py_equal(m, Value(std::int64_t{1}));
 }
 
-Result<bool> t_odd(Renderer&, const Value& v, CallArgs&) {
-  if (v.is_real()) return std::int64_t(v.as_real()) % 2 != 0 && v.as_real() == double(std::int64_t(v.as_real()));
-  std::int64_t i;
-  CHORD_TRY(int_value(v, i).status());
-  return i % 2 != 0;
-}
-
-Result<bool> t_even(Renderer&, const Value& v, CallArgs&) {
-  if (v.is_real()) return std::int64_t(v.as_real()) % 2 == 0 && v.as_real() == double(std::int64_t(v.as_real()));
-  std::int64_t i;
-  CHORD_TRY(int_value(v, i).status());
-  return i % 2 == 0;
+Result<bool> t_even(Renderer& r, const Value& v, CallArgs&) {
+  CHORD_ASSIGN_OR_RETURN(Value m, binary_op(BinOp::mod, v, Value(std::int64_t{2}), r.max_string()));
+  return py_equal(m, Value(std::int64_t{0}));
 }
 
 Result<bool> t_divisibleby(Renderer& r, const Value& v, CallArgs& a) {
@@ -117,17 +105,18 @@ Result<bool> t_test(Renderer&, const Value& v, CallArgs&) { return v.is_string()
 struct TestDef {
   const char* name;
   TestFn fn;
+  int nargs;  // arguments after the value (jinja2 raises TypeError on any other count)
 };
 
 const TestDef kTests[] = {
-    {"boolean", t_boolean}, {"callable", t_callable}, {"defined", t_defined}, {"divisibleby", t_divisibleby},
-    {"eq", t_eq}, {"equalto", t_eq}, {"==", t_eq}, {"escaped", t_escaped}, {"even", t_even},
-    {"false", t_false}, {"filter", t_filter}, {"float", t_float}, {"ge", t_ge}, {">=", t_ge},
-    {"gt", t_gt}, {"greaterthan", t_gt}, {">", t_gt}, {"in", t_in}, {"integer", t_integer},
-    {"iterable", t_iterable}, {"le", t_le}, {"<=", t_le}, {"lower", t_lower}, {"lt", t_lt},
-    {"lessthan", t_lt}, {"<", t_lt}, {"mapping", t_mapping}, {"ne", t_ne}, {"!=", t_ne}, {"none", t_none},
-    {"number", t_number}, {"odd", t_odd}, {"sameas", t_sameas}, {"sequence", t_sequence},
-    {"string", t_string}, {"test", t_test}, {"true", t_true}, {"undefined", t_undefined}, {"upper", t_upper},
+    {"boolean", t_boolean, 0}, {"callable", t_callable, 0}, {"defined", t_defined, 0}, {"divisibleby", t_divisibleby, 1},
+    {"eq", t_eq, 1}, {"equalto", t_eq, 1}, {"==", t_eq, 1}, {"escaped", t_escaped, 0}, {"even", t_even, 0},
+    {"false", t_false, 0}, {"filter", t_filter, 0}, {"float", t_float, 0}, {"ge", t_ge, 1}, {">=", t_ge, 1},
+    {"gt", t_gt, 1}, {"greaterthan", t_gt, 1}, {">", t_gt, 1}, {"in", t_in, 1}, {"integer", t_integer, 0},
+    {"iterable", t_iterable, 0}, {"le", t_le, 1}, {"<=", t_le, 1}, {"lower", t_lower, 0}, {"lt", t_lt, 1},
+    {"lessthan", t_lt, 1}, {"<", t_lt, 1}, {"mapping", t_mapping, 0}, {"ne", t_ne, 1}, {"!=", t_ne, 1}, {"none", t_none, 0},
+    {"number", t_number, 0}, {"odd", t_odd, 0}, {"sameas", t_sameas, 1}, {"sequence", t_sequence, 0},
+    {"string", t_string, 0}, {"test", t_test, 0}, {"true", t_true, 0}, {"undefined", t_undefined, 0}, {"upper", t_upper, 0},
 };
 
 }  // namespace
@@ -142,6 +131,10 @@ Result<bool> Renderer::apply_test(int id, const std::string& name, const Value& 
   if (id < 0 || static_cast<std::size_t>(id) >= sizeof(kTests) / sizeof(kTests[0]))
     return err("No test named '" + name + "' found.");
   CHORD_TRY(step());
+  int given = static_cast<int>(args.pos.size() + args.kw.size());
+  if (given != kTests[id].nargs)
+    return err("test '" + name + "' expects " + std::to_string(kTests[id].nargs) + " argument(s), got " +
+               std::to_string(given));
   return kTests[id].fn(*this, input, args);
 }
 

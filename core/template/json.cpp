@@ -274,6 +274,7 @@ class JsonWriter {
 
   Status write(const Value& v, int level) {
     if (level > kMaxJsonDepth) return Status(Code::template_error, "tojson: value nested too deeply");
+    if (out_.size() > o_.max_bytes) return Status(Code::template_error, "tojson: output exceeds the size limit");
     switch (v.kind()) {
       case Kind::null: out_ += "null"; return Status::Ok();
       case Kind::boolean: out_ += v.as_bool() ? "true" : "false"; return Status::Ok();
@@ -311,6 +312,8 @@ class JsonWriter {
         for (std::size_t i = 0; i < order.size(); ++i) {
           if (i) out_ += o_.item_sep;
           newline(level + 1);
+          if (order[i]->first == std::string_view("\0u", 2))
+            return Status(Code::template_error, "keys must be str, int, float, bool or None, not Undefined");
           write_json_string(out_, key_json(order[i]->first), o_.ensure_ascii);
           out_ += o_.key_sep;
           CHORD_TRY(write(order[i]->second, level + 1));
@@ -332,6 +335,7 @@ class JsonWriter {
     return Status(Code::template_error, std::string("Object of type ") + type + " is not JSON serializable");
   }
   void newline(int level) {
+    if (out_.size() > o_.max_bytes) return;  // reported by write()
     if (!pretty_) return;
     out_.push_back('\n');
     for (int i = 0; i < level; ++i) out_ += unit_;
@@ -350,6 +354,7 @@ Result<Value> parse_json(std::string_view text) { return JsonParser(text).parse_
 Result<std::string> dump_json(const Value& v, const JsonOptions& opts) {
   std::string out;
   CHORD_TRY(JsonWriter(opts, out).write(v, 0));
+  if (out.size() > opts.max_bytes) return Status(Code::template_error, "tojson: output exceeds the size limit");
   return out;
 }
 

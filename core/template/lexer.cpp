@@ -145,6 +145,10 @@ class Lexer {
   }
 
   Status lex_raw(std::string_view s, std::size_t start, std::size_t& pos, bool& line_starting) {
+    if (start >= s.size()) {
+      pos = start;
+      return Status::Ok();
+    }
     std::size_t q = start;
     while (true) {
       q = s.find("{%", q);
@@ -174,6 +178,10 @@ class Lexer {
   }
 
   Status lex_comment(std::string_view s, std::size_t p, std::size_t& pos, bool& line_starting) {
+    if (p >= s.size()) {  // jinja2's tokenizer simply stops at the end of input
+      pos = p;
+      return Status::Ok();
+    }
     for (std::size_t q = p; q + 1 < s.size(); ++q) {
       std::size_t end = 0;
       if (s[q] == '+' && s.substr(q, 3) == "+#}") end = q + 3;

@@ -101,61 +101,6 @@ Value split_impl(const std::string& s, const Value* sep, std::int64_t maxsplit, 
   return Value::array(std::move(parts));
 }
 
-// str.format with positional/keyword fields, !r/!s conversions and an empty format spec.
-Result<Value> str_format(Renderer& r, const Value& self, CallArgs& a) {
-  const std::string& f = self.as_string();
-  std::string out;
-  std::size_t auto_idx = 0;
-  for (std::size_t i = 0; i < f.size(); ++i) {
-    char c = f[i];
-    if (c == '}') {
-      if (i + 1 < f.size() && f[i + 1] == '}') ++i;
-      else return err("Single '}' encountered in format string");
-      out.push_back('}');
-      continue;
-    }
-    if (c != '{') {
-      out.push_back(c);
-      continue;
-    }
-    if (i + 1 < f.size() && f[i + 1] == '{') {
-      out.push_back('{');
-      ++i;
-      continue;
-    }
-    std::size_t close = f.find('}', i);
-    if (close == std::string::npos) return err("Single '{' encountered in format string");
-    std::string field = f.substr(i + 1, close - i - 1);
-    i = close;
-    char conv = 0;
-    std::size_t bang = field.find('!');
-    if (bang != std::string::npos) {
-      conv = bang + 1 < field.size() ? field[bang + 1] : 0;
-      field = field.substr(0, bang);
-    }
-    if (field.find(':') != std::string::npos) return err("str.format(): format specs are not supported");
-    const Value* v = nullptr;
-    if (field.empty()) {
-      if (auto_idx >= a.pos.size()) return err("Replacement index " + std::to_string(auto_idx) + " out of range");
-      v = &a.pos[auto_idx++];
-    } else if (std::all_of(field.begin(), field.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
-      std::size_t k = field.size() < 10 ? std::stoul(field) : a.pos.size();
-      if (k >= a.pos.size()) return err("Replacement index " + field + " out of range");
-      v = &a.pos[k];
-    } else {
-      for (const auto& kw : a.kw)
-        if (kw.first == field) v = &kw.second;
-      if (!v) return err("'" + field + "'");
-    }
-    std::string piece;
-    if (conv == 'r') CHORD_TRY(py_repr(*v, piece, r.max_string()));
-    else CHORD_TRY(py_str(*v, piece, r.max_string()));
-    out += self.is_safe() && !v->is_safe() ? text::html_escape(piece) : piece;
-    CHORD_TRY(r.check_size(out.size()));
-  }
-  return make_str(std::move(out), self.is_safe());
-}
-
 Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, CallArgs& a) {
   const std::string& s = self.as_string();
   bool safe = self.is_safe();
@@ -217,6 +162,10 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     CHORD_ASSIGN_OR_RETURN(std::string out, py_replace(r, s, from, to, count));
     return make_str(std::move(out), safe);
   }
+  static const char* const kNoArgs[] = {"upper", "lower", "casefold", "title", "capitalize", "swapcase", "isalnum",
+                                        "isalpha", "isdigit", "isnumeric", "isspace", "islower", "isupper"};
+  if (in_list(kNoArgs, m) && (!a.pos.empty() || !a.kw.empty()))
+    return err("str." + std::string(m) + "() takes no arguments (" + std::to_string(a.pos.size() + a.kw.size()) + " given)");
   if (m == "upper") return make_str(text::upper(s), safe);
   if (m == "lower" || m == "casefold") return make_str(text::lower(s), safe);
   if (m == "title") return make_str(text::py_title(s), safe);
@@ -229,19 +178,31 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
   if (m == "find" || m == "rfind" || m == "index" || m == "rindex" || m == "count") {
     CHORD_TRY(bind({"sub", "start", "end"}));
     CHORD_ASSIGN_OR_RETURN(std::string sub, str_arg(r, p[0], "find"));
-    if (p[1] || p[2]) return err(std::string("str.") + std::string(m) + "(): start/end arguments are not supported");
+    // Python's ADJUST_INDICES on code points, then a byte search inside the window.
+    auto cps = text::decode(s);
+    std::int64_t n = static_cast<std::int64_t>(cps.size());
+    const Value* pb = p[1] && !p[1]->is_null() ? p[1] : nullptr;
+    const Value* pe = p[2] && !p[2]->is_null() ? p[2] : nullptr;
+    CHORD_ASSIGN_OR_RETURN(std::int64_t b, arg_int(pb, 0, "find"));
+    CHORD_ASSIGN_OR_RETURN(std::int64_t e, arg_int(pe, n, "find"));
+    if (e > n) e = n;
+    else if (e < 0) e = std::max<std::int64_t>(0, e + n);
+    if (b < 0) b = std::max<std::int64_t>(0, b + n);
+    bool none = b > n || e < b;
+    std::string window = none ? std::string() : text::encode(cps, static_cast<std::size_t>(b), static_cast<std::size_t>(e));
     if (m == "count") {
-      if (sub.empty()) return Value(static_cast<std::int64_t>(text::length(s) + 1));
-      std::int64_t n = 0;
-      for (std::size_t pos = s.find(sub); pos != std::string::npos; pos = s.find(sub, pos + sub.size())) ++n;
-      return Value(n);
+      if (none) return Value(std::int64_t{0});
+      if (sub.empty()) return Value(e - b + 1);
+      std::int64_t k = 0;
+      for (std::size_t pos = window.find(sub); pos != std::string::npos; pos = window.find(sub, pos + sub.size())) ++k;
+      return Value(k);
     }
-    std::size_t pos = (m == "find" || m == "index") ? s.find(sub) : s.rfind(sub);
+    std::size_t pos = none ? std::string::npos : (m == "find" || m == "index") ? window.find(sub) : window.rfind(sub);
     if (pos == std::string::npos) {
       if (m == "index" || m == "rindex") return err("substring not found");
       return Value(std::int64_t{-1});
     }
-    return Value(cp_index(s, pos));
+    return Value(b + cp_index(window, pos));
   }
   if (m == "join") {
     if (a.pos.size() != 1 || !a.kw.empty()) return err("join() takes exactly one argument");
@@ -267,7 +228,8 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     if (m == "zfill") fill = "0";
     std::int64_t len = static_cast<std::int64_t>(text::length(s));
     if (w <= len) return make_str(s, safe);
-    CHORD_TRY(r.check_size(static_cast<std::size_t>(w) * fill.size()));
+    if (static_cast<std::uint64_t>(w) > r.max_string() / std::max<std::size_t>(1, fill.size()))
+      return err("string too long (output size limit)");
     std::int64_t total = w - len;
     std::int64_t left = m == "ljust" ? 0 : (m == "rjust" || m == "zfill") ? total : total / 2 + (total & w & 1);
     std::string out;

@@ -69,6 +69,7 @@ Result<std::string> dict_key(const Value& k) {
     case Kind::integer: return std::string("\0i", 2) + std::to_string(k.as_int());
     case Kind::boolean: return std::string(k.as_bool() ? "\0b1" : "\0b0", 3);
     case Kind::null: return std::string("\0n", 2);
+    case Kind::undefined: return std::string("\0u", 2);  // jinja2's Undefined is hashable
     case Kind::real: {
       double d = k.as_real();
       if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15)
@@ -85,6 +86,7 @@ Value key_value(const std::string& k) {
     case 'i': return Value(static_cast<std::int64_t>(std::strtoll(k.c_str() + 2, nullptr, 10)));
     case 'b': return Value(k.size() > 2 && k[2] == '1');
     case 'n': return Value();
+    case 'u': return Value::undefined();
     case 'f': return Value(std::strtod(k.c_str() + 2, nullptr));
     default: return Value(k);
   }
@@ -162,40 +164,6 @@ static Result<Value> repeat(const Value& seq, std::int64_t n, std::size_t max_by
   return Value::array(std::move(out)).with_flags(false, seq.is_tuple(), false);
 }
 
-static Result<Value> format_percent(const Value& fmt, const Value& arg, std::size_t max_bytes) {
-  // printf-style str % args with the conversions templates use: %s %r %d %i %%.
-  Array args = arg.is_array() && arg.is_tuple() ? arg.as_array() : Array{arg};
-  const std::string& f = fmt.as_string();
-  std::string out;
-  std::size_t ai = 0;
-  for (std::size_t i = 0; i < f.size(); ++i) {
-    if (f[i] != '%') {
-      out.push_back(f[i]);
-      continue;
-    }
-    if (++i >= f.size()) return type_error("incomplete format");
-    char c = f[i];
-    if (c == '%') {
-      out.push_back('%');
-      continue;
-    }
-    if (ai >= args.size()) return type_error("not enough arguments for format string");
-    const Value& v = args[ai++];
-    if (c == 's') {
-      CHORD_TRY(py_str(v, out, max_bytes));
-    } else if (c == 'r') {
-      CHORD_TRY(py_repr(v, out, max_bytes));
-    } else if ((c == 'd' || c == 'i') && v.is_number()) {
-      out += std::to_string(v.is_real() ? static_cast<std::int64_t>(v.as_real()) : int_of(v));
-    } else {
-      return type_error(std::string("unsupported format character '") + c + "'");
-    }
-    if (out.size() > max_bytes) return type_error("string too long (output size limit)");
-  }
-  if (ai < args.size()) return type_error("not all arguments converted during string formatting");
-  return make_str(std::move(out), fmt.is_safe());
-}
-
 Result<Value> binary_op(BinOp op, const Value& a, const Value& b, std::size_t max_bytes) {
   if (a.is_undefined()) return undefined_error(a);
   if (b.is_undefined()) return undefined_error(b);
@@ -264,7 +232,7 @@ Result<Value> binary_op(BinOp op, const Value& a, const Value& b, std::size_t ma
       return Value(std::floor(a.as_double() / b.as_double()));
     }
     case BinOp::mod: {
-      if (a.is_string()) return format_percent(a, b, max_bytes);
+      if (a.is_string()) return percent_format(a, b, max_bytes);
       if (!(na && nb)) return unsupported("%", a, b);
       if (ints) {
         std::int64_t x = int_of(a), y = int_of(b);
@@ -393,7 +361,7 @@ Result<Value> py_iterable(const Value& v) {
       for (char32_t c : cps) {
         std::string s;
         text::append_utf8(s, c);
-        chars.push_back(make_str(std::move(s), v.is_safe()));
+        chars.emplace_back(std::move(s));  // iterating a Markup yields plain str characters
       }
       return Value::array(std::move(chars));
     }

@@ -325,6 +325,8 @@ void civil_from_days(std::int64_t z, std::int64_t& y, int& m, int& d) {
 }  // namespace
 
 std::string strftime_utc(std::string_view fmt, std::int64_t t) {
+  if (t < -62135596800LL || t > 253402300799LL) t = 0;  // outside years 1..9999: epoch
+  fmt = fmt.substr(0, fmt.find('\0'));  // C strftime stops at a NUL
   std::int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
   std::int64_t secs = t - days * 86400;
   std::int64_t year;
@@ -359,6 +361,8 @@ std::string strftime_utc(std::string_view fmt, std::int64_t t) {
       case 'm': num(mon, 2); break;
       case 'd': num(mday, 2); break;
       case 'e': std::snprintf(buf, sizeof buf, "%2d", mday); out += buf; break;
+      case 'k': std::snprintf(buf, sizeof buf, "%2d", hour); out += buf; break;
+      case 'l': std::snprintf(buf, sizeof buf, "%2d", hour % 12 == 0 ? 12 : hour % 12); out += buf; break;
       case 'H': num(hour, 2); break;
       case 'I': num(hour % 12 == 0 ? 12 : hour % 12, 2); break;
       case 'M': num(min, 2); break;
