@@ -107,6 +107,9 @@ function threadsOption() {
 
 function setChatEnabled(on) {
   $('prompt').disabled = !on;
+  $('prompt').placeholder = on
+    ? 'Type a message (Enter sends, Shift+Enter for a new line)'
+    : 'Load a model, then type a message (Enter sends, Shift+Enter for a new line)';
   $('send').disabled = !on;
 }
 
@@ -378,10 +381,9 @@ async function renderCache() {
     const actions = document.createElement('td');
     const loadBtn = document.createElement('button');
     loadBtn.type = 'button';
-    loadBtn.textContent = 'Load';
+    loadBtn.textContent = e.complete ? 'Load' : 'Resume';
     loadBtn.dataset.testid = 'cache-load';
-    loadBtn.setAttribute('aria-label', `Load ${name.textContent} from the cache`);
-    loadBtn.disabled = !e.complete;
+    loadBtn.setAttribute('aria-label', e.complete ? `Load ${name.textContent} from the cache` : `Resume downloading ${name.textContent}`);
     loadBtn.addEventListener('click', () => {
       $('model-url').value = e.url;
       load(e.url, name.textContent);

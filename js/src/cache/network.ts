@@ -80,7 +80,8 @@ export async function pumpHttp(
     reader.cancel().catch(() => {});
     if (signal?.aborted) throw abortErrorFrom(signal);
     if (e instanceof WasmChordError) throw e;
-    throw new WasmChordError('io_error', `${name}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    throw new WasmChordError('io_error', `${name}: the download stopped after ${off} of ${o.size} bytes ` +
+      `(${(e as Error)?.message ?? String(e)})`, { cause: e });
   }
   if (off !== o.size) throw new WasmChordError('io_error', `${name}: expected ${o.size} bytes but got ${off} (truncated)`);
 }
