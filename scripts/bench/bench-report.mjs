@@ -1,0 +1,81 @@
+// Benchmark summaries and Markdown tables: medians over reps, paired ours/wllama ratios (the rep
+// pairs ran back to back, so their ratio cancels most machine noise), decode ceilings, memory bar.
+
+export const prefillRate = (r) => (r.promptN / r.promptMs) * 1e3;
+// The first sampled token comes from the prompt pass; genMs covers the genN - 1 decode steps.
+export const decodeRate = (r) => ((r.genN - 1) / r.genMs) * 1e3;
+
+export function median(xs) {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+const ok = (r) => r && !r.error && Number.isFinite(r.promptMs) && Number.isFinite(r.genMs);
+
+/** Medians of one runtime's reps. */
+export function summarize(runs) {
+  const good = (runs ?? []).filter(ok);
+  return { n: good.length, prefill: median(good.map(prefillRate)), decode: median(good.map(decodeRate)) };
+}
+
+/** Median of per-rep ratios a_i / b_i over reps where both ran. */
+export function pairedRatio(a, b, rate) {
+  const xs = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (ok(a[i]) && ok(b[i])) xs.push(rate(a[i]) / rate(b[i]));
+  return median(xs);
+}
+
+const MB = 1024 * 1024;
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const mb = (b) => (Number.isFinite(b) && b > 0 ? `${Math.round(b / MB)}` : '–');
+const sec = (ms) => (Number.isFinite(ms) ? (ms / 1e3).toFixed(2) : '–');
+
+function table(head, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Memory bar from the issue: peak <= GGUF bytes + KV cache bytes + 64 MiB. */
+export function memoryBar(fileBytes, kvBytes) {
+  return fileBytes + kvBytes + 64 * MB;
+}
+
+export function browserTable(rows) {
+  const head = ['model', 'thr', 'prefill ours', 'prefill wllama', 'ratio', 'decode ours', 'decode wllama', 'ratio',
+    'ceiling', 'ours % ceil', 'load ours s', 'load wllama s', 'RSS Δ ours MB', 'RSS Δ wllama MB', 'same prefix (chars)'];
+  return table(head, rows.map((r) => {
+    const o = summarize(r.ours.runs);
+    const w = summarize(r.wllama.runs);
+    return [r.model, r.threads, f(o.prefill), f(w.prefill), f(pairedRatio(r.ours.runs, r.wllama.runs, prefillRate), 2),
+      f(o.decode), f(w.decode), f(pairedRatio(r.ours.runs, r.wllama.runs, decodeRate), 2),
+      f(r.ceiling), `${f((o.decode / r.ceiling) * 100, 0)}%`,
+      sec(r.ours.loadMs), sec(r.wllama.loadMs), mb(r.ours.memBytes), mb(r.wllama.memBytes),
+      (r.agree ?? []).join(', ') || '–'];
+  }));
+}
+
+export function nodeTable(rows) {
+  const head = ['model', 'thr', 'prefill tok/s', 'decode tok/s', 'ceiling', '% ceil', 'load s', 'wasm heap MB',
+    'peak RSS Δ MB', 'bar MB', 'heap ≤ bar'];
+  return table(head, rows.map((r) => {
+    const s = summarize(r.runs);
+    return [r.model, r.threads, f(s.prefill), f(s.decode), f(r.ceiling), `${f((s.decode / r.ceiling) * 100, 0)}%`,
+      sec(r.loadMs), mb(r.heapBytes), mb(r.maxRss - r.rssBefore), mb(r.bar),
+      r.heapBytes > 0 ? (r.heapBytes <= r.bar ? 'yes' : `no (+${mb(r.heapBytes - r.bar)})`) : '–'];
+  }));
+}
+
+export function ceilingTable(models, bandwidth) {
+  const head = ['model', 'GGUF MB', 'weights read / token MB', 'KV read / token MB', ...bandwidth.map((b) => `ceiling ${b.threads}T tok/s`)];
+  return table(head, models.map((m) => [m.name, mb(m.fileBytes), f(m.perToken.weights / MB), f(m.perToken.kv / MB, 2),
+    ...bandwidth.map((b) => f(b.bytesPerSec / m.perToken.total))]));
+}
+
+export function memoryTable(rows) {
+  const head = ['model', 'thr', 'GGUF MB', 'KV MB', 'bar MB', 'ours browser RSS Δ MB', 'ours ≤ bar', 'wllama browser RSS Δ MB'];
+  return table(head, rows.map((r) => [r.model, r.threads, mb(r.fileBytes), mb(r.kvBytes), mb(r.bar), mb(r.ours.memBytes),
+    r.ours.memBytes > 0 ? (r.ours.memBytes <= r.bar ? 'yes' : `no (+${mb(r.ours.memBytes - r.bar)})`) : '–',
+    mb(r.wllama.memBytes)]));
+}
