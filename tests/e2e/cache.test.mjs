@@ -174,3 +174,27 @@ test('errors and local files: a non-GGUF URL is a clear error; a local file load
   await waitGenerationEnd(page);
   assert.equal(await page.getAttribute('#gen-state', 'data-state'), 'done');
 });
+
+test('cache: Cancel loading mid-download keeps a resumable partial entry, never a cached one', async (t) => {
+  const { page, server } = await session(t);
+  await openDemo(page, server, '?chunk=65536');
+  const url = `${server.url}/test/slow/stories260K.gguf`;
+  await page.fill('#model-url', url);
+  await page.click('#load-url');
+  await page.waitForFunction(() => {
+    const p = document.querySelector('#progress-download');
+    return p.value > 0.25 * p.max;
+  });
+  await page.click('#cancel-load');
+  assert.equal(await waitLoaded(page), 'cancelled');
+  assert.equal(await page.isHidden('#error'), true, 'a cancel is not an error');
+  await page.click('#cache-refresh');
+  const [row] = await rows(page, 1);
+  assert.equal(row.complete, false);
+  assert.equal(await page.evaluate(async (u) => (await import('wasm-chord')).cache.has(u), url), false);
+  await page.click('[data-testid=cache-load]');
+  assert.equal(await waitLoaded(page), 'ready', await page.textContent('#error'));
+  assert.ok(modelRequests(server, '/test/slow/').some((r) => r.range), 'resumed with a Range request');
+  await page.waitForSelector('#cache-list tr[data-complete=true]');
+  assert.equal((await rows(page, 1))[0].complete, true);
+});

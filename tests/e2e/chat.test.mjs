@@ -37,20 +37,30 @@ for (const mode of [{ name: 'isolated', query: '', wasm: 'mt' }, { name: 'not-is
     assert.equal(await events(page, 'cache'), 0);
     assert.equal(await page.getAttribute('#model-info', 'data-wasm'), mode.wasm);
     assert.match(await page.textContent('#model-status'), mode.wasm === 'mt' ? /threads/ : /single thread/);
+    assert.ok(page.workers().some((w) => w.url().endsWith('/js/dist/worker.js')), 'the model runs in the package Worker');
 
     // A long answer: text grows over several observations while frames keep being painted.
     await setSettings(page, { 'max-tokens': 1500, temperature: 0.8 });
-    await startFrameCounter(page);
-    const f0 = await frames(page);
-    const t0 = Date.now();
-    await say(page, 'Once upon a time');
-    const growth = await watchGrowth(page, 5);
-    assert.ok(growth.length >= 5, `the answer grew in steps: ${growth.join(',')}`);
+    // (A TinyStories model may end its story early with EOS: then try again, at most 4 times.)
+    let growth = [];
+    let f0;
+    let t0;
+    for (let attempt = 0; attempt < 4; ++attempt) {
+      if (attempt > 0) await page.click('#new-chat');
+      await startFrameCounter(page);
+      f0 = await frames(page);
+      t0 = Date.now();
+      await say(page, 'Once upon a time');
+      growth = await watchGrowth(page, 4, 30);
+      if ((await page.getAttribute('#gen-state', 'data-state')) === 'generating') break;
+      t.diagnostic(`attempt ${attempt}: the story ended by itself after ${growth.at(-1)} characters`);
+    }
+    assert.ok(growth.length >= 4, `the answer grew in steps: ${growth.join(',')}`);
     assert.equal(await page.getAttribute('#gen-state', 'data-state'), 'generating', 'still generating before Stop');
     // Inference on the main thread would stall painting for the whole answer (seconds).
     const f1 = await frames(page);
     const fps = (f1.n - f0.n) / ((Date.now() - t0) / 1000);
-    assert.ok(fps >= 10 && f1.maxGap < 500,
+    assert.ok(fps >= 5 && f1.maxGap < 1000,
       `requestAnimationFrame kept ticking during generation: ${fps.toFixed(1)} frames/s, longest gap ${f1.maxGap.toFixed(0)} ms`);
     t.diagnostic(`frames during generation: ${fps.toFixed(1)}/s, longest gap ${f1.maxGap.toFixed(0)} ms`);
     await shot(page, `chat-${mode.name}-streaming`);
@@ -72,7 +82,8 @@ for (const mode of [{ name: 'isolated', query: '', wasm: 'mt' }, { name: 'not-is
     await waitGenerationEnd(page);
     assert.equal(await page.getAttribute('#gen-state', 'data-state'), 'done');
     assert.equal(await page.locator('.msg[data-role=user]').count(), 2);
-    assert.equal(await page.getAttribute('.msg[data-role=assistant] >> nth=1', 'data-finish'), 'length');
+    assert.match(await page.getAttribute('.msg[data-role=assistant] >> nth=1', 'data-finish'), /^(length|stop)$/);
+    assert.ok(Number(await page.getAttribute('#gen-tokens', 'data-count')) <= 24, 'max tokens is honoured');
     await shot(page, `chat-${mode.name}-second-turn`);
     await page.click('#new-chat');
     assert.equal(await page.locator('.msg').count(), 0);

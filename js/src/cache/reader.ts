@@ -1,7 +1,7 @@
 // The cached URL loader: serves a complete entry chunk by chunk from IndexedDB straight into the
 // heap (no network), resumes a partial one with an HTTP Range request when the server's validators
 // still match, and otherwise downloads while writing checksummed chunks through to IndexedDB.
-import { WasmChordError } from '../errors.js';
+import { WasmChordError, throwIfAborted } from '../errors.js';
 import { urlReader, type OpenedPart, type PartSink } from '../sources.js';
 import {
   defaultDigest, digestOf, openDb, storageError, storedBytes, type EntryRecord,
@@ -115,14 +115,20 @@ class ChunkWriter {
 }
 
 /** Reads chunks [0, count) of a stored entry into the sink, checking size and checksum. Returns the
- *  number of bytes read; stops early (returning the offset) at a missing or corrupt chunk. */
+ *  number of bytes read; stops early (returning the offset) at a missing or corrupt chunk. Throws
+ *  AbortError if the signal fires. */
 async function readChunks(db: IDBDatabase, e: EntryRecord, count: number, sink: PartSink, onBytes: OnBytes, signal?: AbortSignal): Promise<number> {
   let off = 0;
-  let pending = count > 0 ? getChunk(db, e.url, 0) : undefined;
+  const get = (i: number) => {
+    const p = getChunk(db, e.url, i);
+    p.catch(() => {});  // a read-ahead nobody awaits (abort, damage) must not be an unhandled rejection
+    return p;
+  };
+  let pending = count > 0 ? get(0) : undefined;
   for (let i = 0; i < count; ++i) {
-    if (signal?.aborted) return off;
     const rec = await pending!.catch(() => undefined);
-    pending = i + 1 < count ? getChunk(db, e.url, i + 1) : undefined;  // read ahead while this one is checked
+    throwIfAborted(signal);
+    pending = i + 1 < count ? get(i + 1) : undefined;  // read ahead while this one is checked
     const info = e.chunks[i]!;
     if (!rec || !(rec.data instanceof ArrayBuffer) || rec.data.byteLength !== info.size) return off;
     if ((await digestOf(e.digest, rec.data)) !== info.hash) return off;
@@ -130,7 +136,6 @@ async function readChunks(db: IDBDatabase, e: EntryRecord, count: number, sink: 
     off += info.size;
     onBytes(info.size, 'cache');
   }
-  pending?.catch(() => {});
   return off;
 }
 
@@ -160,7 +165,7 @@ export async function openCachedUrl(url: URL, fetchInit: RequestInit | undefined
       phase: 'cache',
       async pump(sink, onBytes: OnBytes, sig) {
         const got = await readChunks(db, e, e.chunks.length, sink, onBytes, sig);
-        if (sig?.aborted || got === e.size) return;
+        if (got === e.size) return;
         // A chunk is missing or corrupt: drop the entry; fetch the rest unless offline-only.
         await deleteEntry(db, key).catch(() => {});
         if (o.policy === 'only') throw new WasmChordError('io_error', `${key}: the cached copy is damaged (at byte ${got}) and was deleted`);
