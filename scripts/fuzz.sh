@@ -2,7 +2,7 @@
 # Builds every libFuzzer target (tests/fuzz/*.cpp) with clang + ASan/UBSan and runs each for N
 # seconds, seeded from tests/fuzz/corpus/<target>/ and small pieces of the shared model fixtures.
 # Usage: scripts/fuzz.sh [seconds] [target...]    (seconds: default $FUZZ_SECONDS or 60)
-# Env: FUZZ_BUILD_DIR (default build/fuzz), CHORD_MODELS_DIR (default ../shared/models).
+# Env: FUZZ_BUILD_DIR (default build/fuzz), CHORD_MODELS_DIR (default: found like the other suites).
 # Prints each target's executions and result; exits non-zero if any target crashed, leaked, timed
 # out or ran out of memory. Crashing inputs are saved under $FUZZ_BUILD_DIR/crashes/.
 set -uo pipefail
@@ -12,7 +12,13 @@ root=$(pwd)
 secs=${FUZZ_SECONDS:-60}
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then secs=$1; shift; fi
 build=${FUZZ_BUILD_DIR:-build/fuzz}
-models=${CHORD_MODELS_DIR:-$root/../shared/models}
+# Fixtures as the other suites find them: WASM_CHORD_MODELS, shared/models beside the checkout, /work/shared/models.
+models=${CHORD_MODELS_DIR:-}
+if [ -z "$models" ]; then
+  for c in "${WASM_CHORD_MODELS:-}" "$root/../shared/models" /work/shared/models; do
+    if [ -n "$c" ] && [ -f "$c/MODELS.md" ]; then models=$c; break; fi
+  done
+fi
 export CHORD_MODELS_DIR=$models
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (run scripts/setup.sh)" >&2; exit 2; }

@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { findModelsDir } from '../../scripts/serve.mjs';
 
-export const MODELS = process.env.CHORD_MODELS ?? '/work/shared/models';
+// WASM_CHORD_MODELS, else shared/models beside the checkout, else /work/shared/models.
+export const MODELS = findModelsDir() ?? '/work/shared/models';
 export const STORIES = join(MODELS, 'gguf/stories260K.gguf');
 export const TINY_RANDOM = join(MODELS, 'gguf/llama-2-tiny-random.gguf');
 export const LEGACY_V1 = join(MODELS, 'legacy/tinyllamas-stories-260k-f32.gguf');
