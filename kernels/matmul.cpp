@@ -1,5 +1,6 @@
-// Quantize activations once, then split weight rows across threads; each row is dotted with every
-// token of the batch while it is hot in cache.
+// Quantize activations once (and pack them when the op table has a packed path), then split weight
+// rows across threads; each small block of rows is dotted with every token of the batch while it is
+// hot in cache, four tokens per kernel call.
 #include "kernels/matmul.h"
 
 #include <algorithm>
@@ -27,21 +28,27 @@ void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_
   // Rows in chunks: big enough to amortise scheduling, small enough to balance two threads.
   const int64_t grain = std::max<int64_t>(16, w.rows / (8 * pool.size()));
   pool.parallel_for(w.rows, grain, [&](int64_t r0, int64_t r1, int) {
-    constexpr int64_t kTokTile = 4;  // tokens per pass: a row stays in L1 while it serves them
-    for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
-      const int64_t t1 = std::min(n_tok, t0 + kTokTile);
-      if (multi) {  // the row is unpacked once for the whole tile
-        float out[kTokTile];
-        const uint8_t* at = a + t0 * act_row;
-        for (int64_t r = r0; r < r1; ++r) {
-          multi(w.cols, w.row(r), at, act_row, static_cast<int>(t1 - t0), out);
-          for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = out[t - t0];
+    // Blocks of rows (<= 64 KB of weights, kept in L1/L2) meet every token tile before the next
+    // block is read, so weights stream from memory once per batch.
+    constexpr int64_t kTokTile = 4;
+    const int64_t row_block = std::clamp<int64_t>(static_cast<int64_t>((64u << 10) / w.row_bytes), 4, 64);
+    for (int64_t rb = r0; rb < r1; rb += row_block) {
+      const int64_t re = std::min(r1, rb + row_block);
+      for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
+        const int64_t t1 = std::min(n_tok, t0 + kTokTile);
+        if (multi) {  // the row is unpacked once for the whole tile
+          float out[kTokTile];
+          const uint8_t* at = a + t0 * act_row;
+          for (int64_t r = rb; r < re; ++r) {
+            multi(w.cols, w.row(r), at, act_row, static_cast<int>(t1 - t0), out);
+            for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = out[t - t0];
+          }
+          continue;
         }
-        continue;
-      }
-      for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* wr = w.row(r);
-        for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = op->vec_dot(w.cols, wr, a + t * act_row);
+        for (int64_t r = rb; r < re; ++r) {
+          const uint8_t* wr = w.row(r);
+          for (int64_t t = t0; t < t1; ++t) y[t * y_stride + r] = op->vec_dot(w.cols, wr, a + t * act_row);
+        }
       }
     }
   });

@@ -19,7 +19,6 @@ using quant::BlockQ4_K;
 using quant::BlockQ5_K;
 using quant::BlockQ6_K;
 using quant::BlockQ8_K;
-using quant::fp16_to_fp32;
 
 // One super-block, unpacked.
 struct Unpacked {
@@ -62,8 +61,8 @@ void unpack_q2_k(const uint8_t* p, Unpacked* u) {
   const v128_t m = wasm_u8x16_shr(sc, 4);
   wasm_v128_store(u->mins, wasm_u16x8_extend_low_u8x16(m));
   wasm_v128_store(u->mins + 8, wasm_u16x8_extend_high_u8x16(m));
-  u->d = fp16_to_fp32(x.d);
-  u->dmin = fp16_to_fp32(x.dmin);
+  u->d = f16_table()[x.d];
+  u->dmin = f16_table()[x.dmin];
 }
 
 // Element 128h + 32k + l: bits 2k of qs[32h + l], minus 4 unless bit 4h + k of hmask[l] is set.
@@ -85,7 +84,7 @@ void unpack_q3_k(const uint8_t* p, Unpacked* u) {
       store_scaled_s(v1, sc[g + 1], u->w + 16 * g + 16);
     }
   }
-  u->d = fp16_to_fp32(x.d);
+  u->d = f16_table()[x.d];
 }
 
 // Q4_K / Q5_K: element 64c + l (l < 32) is the low nibble of qs[32c + l], 64c + 32 + l the high
@@ -113,8 +112,8 @@ void unpack_k4(const uint8_t* scales, const uint8_t* qs, const uint8_t* qh, uint
     store_scaled_u(u1, sc[2 * c + 1], w + 48);
   }
   for (int g = 0; g < 16; ++g) u->mins[g] = m[g / 2];
-  u->d = fp16_to_fp32(d);
-  u->dmin = fp16_to_fp32(dmin);
+  u->d = f16_table()[d];
+  u->dmin = f16_table()[dmin];
 }
 
 void unpack_q4_k(const uint8_t* p, Unpacked* u) {
@@ -153,7 +152,7 @@ void unpack_q6_k(const uint8_t* p, Unpacked* u) {
       store_scaled_s(v1, x.scales[g + 1], u->w + 16 * g + 16);
     }
   }
-  u->d = fp16_to_fp32(x.d);
+  u->d = f16_table()[x.d];
 }
 
 // i32x4 partial sums of the 256 products of the unpacked weights with activation quants q.

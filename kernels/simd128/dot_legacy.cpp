@@ -116,19 +116,20 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
   v128_t acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
   alignas(16) int16_t wq[4][32];
+  const float* lut = f16_table();
   for (int64_t b = 0; b < nb4; b += 4) {
     const uint8_t* wb = w + b * F::kW;
     for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wq[k]);
-    const v128_t dw = f16x4_to_f32(gather_u16x4(wb, F::kW));
+    const v128_t dw = gather_f16x4(lut, wb, F::kW);
     v128_t mw = dw;
-    if constexpr (F::kMin) mw = f16x4_to_f32(gather_u16x4(wb + 2, F::kW));
+    if constexpr (F::kMin) mw = gather_f16x4(lut, wb + 2, F::kW);
     for (int t = 0; t < NT; ++t) {
       const uint8_t* ab = a + t * a_stride + b * F::kA;
       const v128_t tot = hsum4_i32(dot32(wq[0], ab + F::kAq), dot32(wq[1], ab + F::kA + F::kAq),
                                    dot32(wq[2], ab + 2 * F::kA + F::kAq), dot32(wq[3], ab + 3 * F::kA + F::kAq));
-      const v128_t da = f16x4_to_f32(gather_u16x4(ab, F::kA));
+      const v128_t da = gather_f16x4(lut, ab, F::kA);
       v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, da));
-      if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, f16x4_to_f32(gather_u16x4(ab + 2, F::kA))));
+      if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, gather_f16x4(lut, ab + 2, F::kA)));
       acc[t] = wasm_f32x4_add(acc[t], term);
     }
   }

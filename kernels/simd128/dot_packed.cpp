@@ -109,15 +109,16 @@ template <class F, int NT>
 void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
   const int64_t nb = n / 32, nb4 = nb & ~int64_t{3};
   const uint64_t p0 = align16(static_cast<uint64_t>(nb) * F::kA);
+  const float* lut = f16_table();
   v128_t acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < nb4; b += 4) {
     const uint8_t* wb = w + b * F::kW;
     v128_t wv[4][4];
     for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wv[k]);
-    const v128_t dw = f16x4_to_f32(gather_u16x4(wb, F::kW));
+    const v128_t dw = gather_f16x4(lut, wb, F::kW);
     v128_t mw = dw;
-    if constexpr (F::kMin) mw = f16x4_to_f32(gather_u16x4(wb + 2, F::kW));
+    if constexpr (F::kMin) mw = gather_f16x4(lut, wb + 2, F::kW);
     for (int t = 0; t < NT; ++t) {
       const uint8_t* row = a + t * a_stride;
       const auto* q = reinterpret_cast<const int16_t*>(row + p0) + b * 32;

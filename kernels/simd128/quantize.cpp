@@ -64,6 +64,15 @@ inline bool q8_block(const float* x, uint16_t* d_out, int8_t* qs, float* d_val) 
 
 }  // namespace
 
+const float* f16_table() noexcept {
+  static const float* const table = [] {
+    static float t[65536];
+    for (uint32_t h = 0; h < 65536; ++h) t[h] = quant::fp16_to_fp32(static_cast<uint16_t>(h));
+    return t;
+  }();
+  return table;
+}
+
 void from_float_q8_0(const float* x, void* y, int64_t n) noexcept {
   auto* b = static_cast<BlockQ8_0*>(y);
   for (int64_t i = 0; i < n / 32; ++i, x += 32) {

@@ -8,6 +8,13 @@
 
 namespace chord::kernels::simd128 {
 
+// Exact half -> float table (65536 entries, 256 KB, filled on first use from quant::fp16_to_fp32):
+// four table loads beat the SIMD widening below when the halves are scattered (block scales).
+const float* f16_table() noexcept;
+
+// The four block scales at p, p + stride, p + 2 stride, p + 3 stride (bytes) as f32x4.
+inline v128_t gather_f16x4(const float* table, const uint8_t* p, size_t stride);
+
 // Widens the four IEEE halves in u16 lanes 0..3 of h to f32, exactly as quant::fp16_to_fp32 does
 // (NaN payloads kept). Normal and subnormal halves: the 15 magnitude bits moved to the float's
 // exponent/mantissa position give a float 2^-112 times too small (the exponent biases differ by
@@ -99,10 +106,9 @@ inline uint32_t load_u32(const void* p) {
   return v;
 }
 
-// Four halves read from p, p + stride, p + 2 stride, p + 3 stride (bytes) into u16 lanes 0..3.
-inline v128_t gather_u16x4(const uint8_t* p, size_t stride) {
-  return wasm_u16x8_make(load_u16(p), load_u16(p + stride), load_u16(p + 2 * stride), load_u16(p + 3 * stride), 0,
-                         0, 0, 0);
+inline v128_t gather_f16x4(const float* table, const uint8_t* p, size_t stride) {
+  return wasm_f32x4_make(table[load_u16(p)], table[load_u16(p + stride)], table[load_u16(p + 2 * stride)],
+                         table[load_u16(p + 3 * stride)]);
 }
 
 }  // namespace chord::kernels::simd128
