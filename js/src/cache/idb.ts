@@ -56,7 +56,7 @@ export function storageError(what: string, e: unknown): WasmChordError {
   if (e instanceof WasmChordError) return e;
   const msg = (e as Error | null)?.message ?? String(e);
   if (isQuotaError(e))
-    return new WasmChordError('quota_exceeded', `${what}: the browser's storage quota is exhausted (${msg})`, { cause: e });
+    return new WasmChordError('quota_exceeded', `${what}: the browser's storage quota is exhausted${msg ? ` (${msg})` : ''}`, { cause: e });
   return new WasmChordError('io_error', `${what}: ${msg}`, { cause: e });
 }
 
