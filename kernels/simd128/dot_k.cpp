@@ -2,7 +2,8 @@
 // rows at once. Each 256-element super-block is unpacked once into int16 weights already
 // multiplied by their sub-block scale (|q * scale| <= 32 * 127 fits int16), then every activation
 // row takes 32 i32x4.dot_i16x8 against it; the min term (Q2_K/Q4_K/Q5_K) is the int16 dot of the
-// per-16 mins with the activation's bsums.
+// per-16 mins with the activation's bsums. Weights are stored per 16-element group as even- then
+// odd-indexed elements, the order in which packed activations (pack_q8_K) hold their quants.
 #include "core/quant/blocks.h"
 #include "core/quant/fp16.h"
 #include "core/quant/rows.h"
@@ -27,16 +28,17 @@ struct Unpacked {
   float d = 0, dmin = 0;
 };
 
-// Writes the 16 int8 values of v times scale as 16 int16 at w.
+// Writes the 16 int8 values of v (elements 16g .. 16g + 15) times scale as 16 int16 at w, in the
+// lane order of the packed activations: the 8 even-indexed elements, then the 8 odd-indexed ones.
 inline void store_scaled_s(v128_t v, int scale, int16_t* w) {
   const v128_t s = wasm_i16x8_splat(static_cast<int16_t>(scale));
-  wasm_v128_store(w, wasm_i16x8_mul(wasm_i16x8_extend_low_i8x16(v), s));
-  wasm_v128_store(w + 8, wasm_i16x8_mul(wasm_i16x8_extend_high_i8x16(v), s));
+  wasm_v128_store(w, wasm_i16x8_mul(wasm_i16x8_shr(wasm_i16x8_shl(v, 8), 8), s));
+  wasm_v128_store(w + 8, wasm_i16x8_mul(wasm_i16x8_shr(v, 8), s));
 }
 inline void store_scaled_u(v128_t v, int scale, int16_t* w) {
   const v128_t s = wasm_i16x8_splat(static_cast<int16_t>(scale));
-  wasm_v128_store(w, wasm_i16x8_mul(wasm_u16x8_extend_low_u8x16(v), s));
-  wasm_v128_store(w + 8, wasm_i16x8_mul(wasm_u16x8_extend_high_u8x16(v), s));
+  wasm_v128_store(w, wasm_i16x8_mul(wasm_v128_and(v, wasm_i16x8_splat(0x00FF)), s));
+  wasm_v128_store(w + 8, wasm_i16x8_mul(wasm_u16x8_shr(v, 8), s));
 }
 
 // 0xFF in byte l where (v[l] & bit) != 0.
@@ -155,13 +157,24 @@ void unpack_q6_k(const uint8_t* p, Unpacked* u) {
   u->d = f16_table()[x.d];
 }
 
-// i32x4 partial sums of the 256 products of the unpacked weights with activation quants q.
+// i32x4 partial sums of the 256 products of the unpacked weights with activation quants q (raw
+// Q8_K bytes, split into even / odd elements like the weights).
 inline v128_t dot256(const int16_t* w, const int8_t* q) {
   v128_t s0 = wasm_i32x4_splat(0), s1 = s0;
   for (int i = 0; i < 16; ++i) {
     const v128_t a = wasm_v128_load(q + 16 * i);
-    s0 = wasm_i32x4_add(s0, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 16 * i), wasm_i16x8_extend_low_i8x16(a)));
-    s1 = wasm_i32x4_add(s1, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 16 * i + 8), wasm_i16x8_extend_high_i8x16(a)));
+    s0 = wasm_i32x4_add(s0, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 16 * i), wasm_i16x8_shr(wasm_i16x8_shl(a, 8), 8)));
+    s1 = wasm_i32x4_add(s1, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 16 * i + 8), wasm_i16x8_shr(a, 8)));
+  }
+  return wasm_i32x4_add(s0, s1);
+}
+
+// The same with activations already packed to int16 in that order (pack_q8_K).
+inline v128_t dot256_packed(const int16_t* w, const int16_t* q) {
+  v128_t s0 = wasm_i32x4_splat(0), s1 = s0;
+  for (int i = 0; i < 32; i += 2) {
+    s0 = wasm_i32x4_add(s0, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 8 * i), wasm_v128_load(q + 8 * i)));
+    s1 = wasm_i32x4_add(s1, wasm_i32x4_dot_i16x8(wasm_v128_load(w + 8 * i + 8), wasm_v128_load(q + 8 * i + 8)));
   }
   return wasm_i32x4_add(s0, s1);
 }
@@ -172,36 +185,42 @@ inline v128_t dot_mins(const int16_t* mins, const int16_t* bsums) {
                         wasm_i32x4_dot_i16x8(wasm_v128_load(mins + 8), wasm_v128_load(bsums + 8)));
 }
 
-template <void (*Unpack)(const uint8_t*, Unpacked*), int WBytes, bool Min, int NT>
+inline uint64_t align16(uint64_t v) { return (v + 15) & ~uint64_t{15}; }
+
+// NT activation rows (a_stride bytes apart), raw Q8_K or packed (Packed). Per super-block the
+// integer sums are reduced to one int32 (exact) and scaled in f32, identically in both forms.
+template <void (*Unpack)(const uint8_t*, Unpacked*), int WBytes, bool Min, bool Packed, int NT>
 void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
-  v128_t acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
+  const int64_t nb = n / 256;
+  const uint64_t p0 = align16(static_cast<uint64_t>(nb) * sizeof(BlockQ8_K));
+  float acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
   Unpacked u;
-  for (int64_t b = 0; b < n / 256; ++b) {
+  for (int64_t b = 0; b < nb; ++b) {
     Unpack(w + b * WBytes, &u);
     for (int t = 0; t < NT; ++t) {
-      const auto* y = reinterpret_cast<const BlockQ8_K*>(a + t * a_stride) + b;
-      const v128_t isum = dot256(u.w, y->qs);
-      v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(u.d * y->d));
-      if constexpr (Min) {
-        const v128_t ms = dot_mins(u.mins, y->bsums);
-        term = wasm_f32x4_sub(term, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(ms), wasm_f32x4_splat(u.dmin * y->d)));
-      }
-      acc[t] = wasm_f32x4_add(acc[t], term);
+      const uint8_t* row = a + t * a_stride;
+      const auto* y = reinterpret_cast<const BlockQ8_K*>(row) + b;
+      const v128_t iv = Packed ? dot256_packed(u.w, reinterpret_cast<const int16_t*>(row + p0) + b * 256)
+                               : dot256(u.w, y->qs);
+      float term = static_cast<float>(hsum_i32(iv)) * (u.d * y->d);
+      if constexpr (Min) term -= static_cast<float>(hsum_i32(dot_mins(u.mins, y->bsums))) * (u.dmin * y->d);
+      acc[t] += term;
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum_f32(acc[t]);
+  for (int t = 0; t < NT; ++t) out[t] = acc[t];
 }
 
-template <void (*Unpack)(const uint8_t*, Unpacked*), int WBytes, bool Min>
+template <void (*Unpack)(const uint8_t*, Unpacked*), int WBytes, bool Min, bool Packed>
 void dot_multi(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) {
   const auto* wp = static_cast<const uint8_t*>(w);
   const auto* ap = static_cast<const uint8_t*>(a);
-  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4) dot_nt<Unpack, WBytes, Min, 4>(n, wp, ap, a_stride, out);
+  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4)
+    dot_nt<Unpack, WBytes, Min, Packed, 4>(n, wp, ap, a_stride, out);
   switch (n_act) {
-    case 3: dot_nt<Unpack, WBytes, Min, 3>(n, wp, ap, a_stride, out); break;
-    case 2: dot_nt<Unpack, WBytes, Min, 2>(n, wp, ap, a_stride, out); break;
-    case 1: dot_nt<Unpack, WBytes, Min, 1>(n, wp, ap, a_stride, out); break;
+    case 3: dot_nt<Unpack, WBytes, Min, Packed, 3>(n, wp, ap, a_stride, out); break;
+    case 2: dot_nt<Unpack, WBytes, Min, Packed, 2>(n, wp, ap, a_stride, out); break;
+    case 1: dot_nt<Unpack, WBytes, Min, Packed, 1>(n, wp, ap, a_stride, out); break;
     default: break;
   }
 }
@@ -215,18 +234,96 @@ int32_t block_int(const void* w_block, const void* a_block, int32_t* min_sum) {
   return hsum_i32(dot256(u.w, y->qs));
 }
 
+// Q4_K / Q5_K with packed activations, unpacking fused into the dot: the nibbles of 16 qs bytes
+// read as u16 lanes are already in the packed lane order (lane k: bytes 2k, 2k + 1), so no widening
+// is needed; the sub-block scale multiplies the i32 sums (exact) instead of every weight.
+//   lanes & 0xF = elements 64c + 2k      (>> 8) & 0xF = 64c + 2k + 1
+//   (>> 4) & 0xF = 64c + 32 + 2k          >> 12       = 64c + 32 + 2k + 1   (bytes l = 0..15; +16 for l >= 16)
+template <bool Five, int NT>
+void dot_k4_packed_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
+  constexpr int kW = Five ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  const int64_t nb = n / 256;
+  const uint64_t p0 = align16(static_cast<uint64_t>(nb) * sizeof(BlockQ8_K));
+  const float* lut = f16_table();
+  float acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
+  const v128_t m4 = wasm_i16x8_splat(0x0F), b4 = wasm_i16x8_splat(0x10);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = w + b * kW;
+    uint8_t sc[8], m[8];
+    for (int j = 0; j < 8; ++j) quant::scale_min_k4(j, blk + 4, &sc[j], &m[j]);
+    const v128_t mins_lo = wasm_i16x8_make(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3]);
+    const v128_t mins_hi = wasm_i16x8_make(m[4], m[4], m[5], m[5], m[6], m[6], m[7], m[7]);
+    const uint8_t* qs = blk + (Five ? 48 : 16);
+    v128_t isum[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = wasm_i32x4_splat(0);
+    for (int c = 0; c < 4; ++c) {
+      v128_t wv[8];
+      for (int h = 0; h < 2; ++h) {  // h: bytes l = 16h .. 16h + 15
+        const v128_t l = wasm_v128_load(qs + 32 * c + 16 * h);
+        wv[4 * h + 0] = wasm_v128_and(l, m4);
+        wv[4 * h + 1] = wasm_v128_and(wasm_u16x8_shr(l, 8), m4);
+        wv[4 * h + 2] = wasm_v128_and(wasm_u16x8_shr(l, 4), m4);
+        wv[4 * h + 3] = wasm_u16x8_shr(l, 12);
+        if constexpr (Five) {  // bit 2c (low nibble elements) / 2c + 1 (high) of qh[l], moved to bit 4
+          const v128_t hb = wasm_u16x8_shr(wasm_v128_load(blk + 16 + 16 * h), 2 * c);
+          wv[4 * h + 0] = wasm_v128_or(wv[4 * h + 0], wasm_v128_and(wasm_i16x8_shl(hb, 4), b4));
+          wv[4 * h + 1] = wasm_v128_or(wv[4 * h + 1], wasm_v128_and(wasm_u16x8_shr(hb, 4), b4));
+          wv[4 * h + 2] = wasm_v128_or(wv[4 * h + 2], wasm_v128_and(wasm_i16x8_shl(hb, 3), b4));
+          wv[4 * h + 3] = wasm_v128_or(wv[4 * h + 3], wasm_v128_and(wasm_u16x8_shr(hb, 5), b4));
+        }
+      }
+      const v128_t s_lo = wasm_i32x4_splat(sc[2 * c]), s_hi = wasm_i32x4_splat(sc[2 * c + 1]);
+      for (int t = 0; t < NT; ++t) {
+        // Packed groups 4c .. 4c + 3 (elements 64c .. 64c + 63), each as 8 evens then 8 odds.
+        const int16_t* q = reinterpret_cast<const int16_t*>(a + t * a_stride + p0) + b * 256 + 64 * c;
+        v128_t lo = wasm_i32x4_dot_i16x8(wv[0], wasm_v128_load(q));
+        lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wv[1], wasm_v128_load(q + 8)));
+        lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wv[4], wasm_v128_load(q + 16)));
+        lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wv[5], wasm_v128_load(q + 24)));
+        v128_t hi = wasm_i32x4_dot_i16x8(wv[2], wasm_v128_load(q + 32));
+        hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wv[3], wasm_v128_load(q + 40)));
+        hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wv[6], wasm_v128_load(q + 48)));
+        hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wv[7], wasm_v128_load(q + 56)));
+        isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_add(wasm_i32x4_mul(lo, s_lo), wasm_i32x4_mul(hi, s_hi)));
+      }
+    }
+    const float d = lut[load_u16(blk)], dmin = lut[load_u16(blk + 2)];
+    for (int t = 0; t < NT; ++t) {
+      const auto* y = reinterpret_cast<const BlockQ8_K*>(a + t * a_stride) + b;
+      const v128_t ms = wasm_i32x4_add(wasm_i32x4_dot_i16x8(mins_lo, wasm_v128_load(y->bsums)),
+                                       wasm_i32x4_dot_i16x8(mins_hi, wasm_v128_load(y->bsums + 8)));
+      acc[t] += static_cast<float>(hsum_i32(isum[t])) * (d * y->d) - static_cast<float>(hsum_i32(ms)) * (dmin * y->d);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = acc[t];
+}
+
+template <bool Five>
+void dot_k4_packed(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) {
+  const auto* wp = static_cast<const uint8_t*>(w);
+  const auto* ap = static_cast<const uint8_t*>(a);
+  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4) dot_k4_packed_nt<Five, 4>(n, wp, ap, a_stride, out);
+  switch (n_act) {
+    case 3: dot_k4_packed_nt<Five, 3>(n, wp, ap, a_stride, out); break;
+    case 2: dot_k4_packed_nt<Five, 2>(n, wp, ap, a_stride, out); break;
+    case 1: dot_k4_packed_nt<Five, 1>(n, wp, ap, a_stride, out); break;
+    default: break;
+  }
+}
+
 }  // namespace
 
 #define CHORD_KQ(name, unpack, Block, Min)                                                                   \
   float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept {                                  \
     float r;                                                                                                 \
-    dot_nt<unpack, sizeof(Block), Min, 1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), \
-                                          0, &r);                                                           \
+    dot_nt<unpack, sizeof(Block), Min, false, 1>(n, static_cast<const uint8_t*>(w),                          \
+                                                 static_cast<const uint8_t*>(a), 0, &r);                     \
     return r;                                                                                                \
   }                                                                                                          \
   void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,           \
                             float* out) noexcept {                                                           \
-    dot_multi<unpack, sizeof(Block), Min>(n, w, a, a_stride, n_act, out);                                    \
+    dot_multi<unpack, sizeof(Block), Min, false>(n, w, a, a_stride, n_act, out);                             \
   }
 CHORD_KQ(q2_K_q8_K, unpack_q2_k, BlockQ2_K, true)
 CHORD_KQ(q3_K_q8_K, unpack_q3_k, BlockQ3_K, false)
@@ -234,6 +331,33 @@ CHORD_KQ(q4_K_q8_K, unpack_q4_k, BlockQ4_K, true)
 CHORD_KQ(q5_K_q8_K, unpack_q5_k, BlockQ5_K, true)
 CHORD_KQ(q6_K_q8_K, unpack_q6_k, BlockQ6_K, false)
 #undef CHORD_KQ
+
+void dot_packed_q4_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept {
+  dot_k4_packed<false>(n, w, a, a_stride, n_act, out);
+}
+void dot_packed_q5_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept {
+  dot_k4_packed<true>(n, w, a, a_stride, n_act, out);
+}
+
+// Packed Q8_K rows: the raw blocks, then at align16 their quants as int16, per 16-element group
+// the 8 even-indexed elements then the 8 odd-indexed ones (the weights' unpacked order).
+uint64_t packed_bytes_q8_K(int64_t n) noexcept {
+  return align16(static_cast<uint64_t>(n / 256) * sizeof(BlockQ8_K)) + static_cast<uint64_t>(n / 256) * 512;
+}
+
+void pack_q8_K(void* row, int64_t n) noexcept {
+  auto* r = static_cast<uint8_t*>(row);
+  const int64_t nb = n / 256;
+  auto* q = reinterpret_cast<int16_t*>(r + align16(static_cast<uint64_t>(nb) * sizeof(BlockQ8_K)));
+  for (int64_t b = 0; b < nb; ++b) {
+    const int8_t* qs = reinterpret_cast<const BlockQ8_K*>(r)[b].qs;
+    for (int g = 0; g < 16; ++g) {
+      const v128_t v = wasm_v128_load(qs + 16 * g);
+      wasm_v128_store(q + 256 * b + 16 * g, wasm_i16x8_shr(wasm_i16x8_shl(v, 8), 8));
+      wasm_v128_store(q + 256 * b + 16 * g + 8, wasm_i16x8_shr(v, 8));
+    }
+  }
+}
 
 int32_t block_dot_q2_K_q8_K(const void* w, const void* a, int32_t* min_sum) noexcept {
   return block_int<unpack_q2_k>(w, a, min_sum);

@@ -26,8 +26,10 @@ constexpr TypeOps kQ8_0{GgmlType::Q8_0, s::from_float_q8_0, s::vec_dot_q8_0_q8_0
                           s::packed_bytes_q8_0, s::pack_q8_0, s::dot_packed_q8_0_q8_0};
 constexpr TypeOps kQ2_K{GgmlType::Q8_K, s::from_float_q8_K, s::vec_dot_q2_K_q8_K, s::vec_dot_multi_q2_K_q8_K};
 constexpr TypeOps kQ3_K{GgmlType::Q8_K, s::from_float_q8_K, s::vec_dot_q3_K_q8_K, s::vec_dot_multi_q3_K_q8_K};
-constexpr TypeOps kQ4_K{GgmlType::Q8_K, s::from_float_q8_K, s::vec_dot_q4_K_q8_K, s::vec_dot_multi_q4_K_q8_K};
-constexpr TypeOps kQ5_K{GgmlType::Q8_K, s::from_float_q8_K, s::vec_dot_q5_K_q8_K, s::vec_dot_multi_q5_K_q8_K};
+constexpr TypeOps kQ4_K{GgmlType::Q8_K, s::from_float_q8_K, s::vec_dot_q4_K_q8_K, s::vec_dot_multi_q4_K_q8_K,
+                          s::packed_bytes_q8_K, s::pack_q8_K, s::dot_packed_q4_K_q8_K};
+constexpr TypeOps kQ5_K{GgmlType::Q8_K, s::from_float_q8_K, s::vec_dot_q5_K_q8_K, s::vec_dot_multi_q5_K_q8_K,
+                          s::packed_bytes_q8_K, s::pack_q8_K, s::dot_packed_q5_K_q8_K};
 constexpr TypeOps kQ6_K{GgmlType::Q8_K, s::from_float_q8_K, s::vec_dot_q6_K_q8_K, s::vec_dot_multi_q6_K_q8_K};
 
 }  // namespace

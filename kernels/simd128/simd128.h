@@ -38,6 +38,11 @@ void dot_packed_q4_1_q8_1(int64_t n, const void* w, const void* a, uint64_t a_st
 void dot_packed_q5_0_q8_0(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 void dot_packed_q5_1_q8_1(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 void dot_packed_q8_0_q8_0(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
+// Q4_K / Q5_K (dot_k.cpp): Q8_K rows packed to int16 (per 16 elements: evens, then odds).
+uint64_t packed_bytes_q8_K(int64_t n) noexcept;
+void pack_q8_K(void* row, int64_t n) noexcept;
+void dot_packed_q4_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
+void dot_packed_q5_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 
 // Integer parts of one block through the SIMD unpacking (same meaning as ref::block_dot_*).
 int32_t block_dot_q4_0_q8_0(const void* w_block, const void* a_block) noexcept;
