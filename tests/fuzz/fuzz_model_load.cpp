@@ -67,6 +67,11 @@ void exercise(const std::shared_ptr<const chord::Model>& m) {
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  (void)bases();
+  return 0;
+}
+
 // Byte 0 >= 0x80: the rest is a GGUF file. Otherwise byte 0 picks a base model, byte 1 bit 0 asks
 // for truncation at the next u16, and each following 4 bytes are a patch: u16 offset (mod size),
 // a mode byte (< 0xC0: store the value byte; else store an interesting u32/u64 there) and a value.

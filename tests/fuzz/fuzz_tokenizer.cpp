@@ -26,7 +26,7 @@ struct Vocabs {
 
 const Vocabs& vocabs() {
   static const Vocabs v = [] {
-    if (const char* e = std::getenv("CHORD_MODELS_DIR")) setenv("WASM_CHORD_MODELS", e, 1);
+    setenv("WASM_CHORD_MODELS", chord::fuzz::models_dir().c_str(), 1);  // for llama3_vocab.h
     Vocabs out;
     out.tok[0] = chord::fuzz::load_tokenizer_file("gguf/stories260K.gguf");
     out.tok[1] = chord::fuzz::load_tokenizer_file("vocab/ggml-vocab-llama-spm.gguf");
@@ -120,6 +120,12 @@ void fuzz_decode(const std::shared_ptr<const Tokenizer>& tp, const uint8_t* p, s
 }
 
 }  // namespace
+
+// Vocabularies load here, outside the per-input timeout (llama-bpe takes seconds under ASan).
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  (void)vocabs();
+  return 0;
+}
 
 // Byte 0: bits 0-1 vocabulary, bit 2 decode mode, bit 3 parse_special (decode: special),
 // bit 4 add_special. The rest is text (encode) or 3-byte ids (decode).

@@ -1,6 +1,6 @@
-// Helpers shared by libFuzzer targets: where the shared model fixtures are (env CHORD_MODELS_DIR,
-// else ../shared/models beside the checkout, found from this file's path), loading a tokenizer
-// once, and a UTF-8 validity check. Failures to find fixtures abort at start-up, not mid-run.
+// Helpers shared by libFuzzer targets: where the shared model fixtures are (env CHORD_MODELS_DIR or
+// WASM_CHORD_MODELS, else ../shared/models beside the checkout, else /work/shared/models), loading
+// a tokenizer once, and a UTF-8 validity check. Missing fixtures abort at start-up, not mid-run.
 #pragma once
 #include <cstdio>
 #include <cstdlib>
@@ -28,9 +28,14 @@ inline const char* source_dir() {
 }
 
 inline std::string models_dir() {
-  if (const char* e = std::getenv("CHORD_MODELS_DIR")) return e;
-  if (const char* e = std::getenv("WASM_CHORD_MODELS")) return e;
-  return std::string(source_dir()) + "/../shared/models";
+  for (const char* var : {"CHORD_MODELS_DIR", "WASM_CHORD_MODELS"})
+    if (const char* e = std::getenv(var); e && *e) return e;
+  const std::string beside = std::string(source_dir()) + "/../shared/models";
+  if (FILE* f = std::fopen((beside + "/MODELS.md").c_str(), "rb")) {
+    std::fclose(f);
+    return beside;
+  }
+  return "/work/shared/models";
 }
 
 [[noreturn]] inline void die(const std::string& why) {
