@@ -1,5 +1,6 @@
-// SIMD128 row operations of the transformer (see nn_simd.h). Shapes that are not a multiple of the
-// vector width go to the reference (whole row for reductions, the tail for element-wise ops).
+// SIMD128 row operations of the transformer (see nn_simd.h). Rows whose length is not a multiple of
+// the vector width: element-wise ops send the tail to the reference, softmax pads its last vector,
+// rms_norm and attention with odd head sizes use the reference for the whole row.
 #include "kernels/simd128/nn_simd.h"
 
 #include <cmath>
@@ -76,19 +77,35 @@ void rope(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox
 }
 
 void softmax(float* x, int64_t n) noexcept {
-  if (n % 4 != 0) return ref::softmax(x, n);
+  // The last n % 4 elements go through the same vector code in a padded vector whose extra lanes
+  // are -inf for the max and masked to 0 for the sum and the store.
+  const int64_t n4 = n & ~int64_t{3};
+  const int rem = static_cast<int>(n - n4);
+  alignas(16) float tail[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+  for (int i = 0; i < rem; ++i) tail[i] = x[n4 + i];
+  const v128_t live = wasm_i32x4_gt(wasm_i32x4_splat(rem), wasm_i32x4_make(0, 1, 2, 3));
   v128_t mx = wasm_f32x4_splat(-INFINITY);
-  for (int64_t i = 0; i < n; i += 4) mx = wasm_f32x4_pmax(mx, wasm_v128_load(x + i));
+  for (int64_t i = 0; i < n4; i += 4) mx = wasm_f32x4_pmax(mx, wasm_v128_load(x + i));
+  if (rem) mx = wasm_f32x4_pmax(mx, wasm_v128_load(tail));
   mx = wasm_f32x4_pmax(mx, wasm_i32x4_shuffle(mx, mx, 2, 3, 0, 1));
   mx = wasm_f32x4_pmax(mx, wasm_i32x4_shuffle(mx, mx, 1, 0, 3, 2));
   v128_t sum = wasm_f64x2_splat(0.0);
-  for (int64_t i = 0; i < n; i += 4) {
+  for (int64_t i = 0; i < n4; i += 4) {
     const v128_t e = exp_f32x4(wasm_f32x4_sub(wasm_v128_load(x + i), mx));
     wasm_v128_store(x + i, e);
     sum = add_f32x4_to_f64(sum, e);
   }
+  v128_t te = wasm_f32x4_splat(0.0f);
+  if (rem) {
+    te = wasm_v128_and(exp_f32x4(wasm_f32x4_sub(wasm_v128_load(tail), mx)), live);
+    sum = add_f32x4_to_f64(sum, te);
+  }
   const v128_t inv = wasm_f32x4_splat(static_cast<float>(1.0 / hsum_f64(sum)));
-  for (int64_t i = 0; i < n; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), inv));
+  for (int64_t i = 0; i < n4; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), inv));
+  if (rem) {
+    wasm_v128_store(tail, wasm_f32x4_mul(te, inv));
+    for (int i = 0; i < rem; ++i) x[n4 + i] = tail[i];
+  }
 }
 
 void silu_mul(float* gate, const float* up, int64_t n) noexcept {
