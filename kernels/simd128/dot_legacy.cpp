@@ -109,15 +109,23 @@ int32_t block_dot(const void* w_block, const void* a_block) {
   return hsum_i32(dot32(w, static_cast<const uint8_t*>(a_block) + F::kAq));
 }
 
-// NT activation rows. Blocks past the last multiple of four go through the reference.
+// NT activation rows, four blocks per step. When the block count is not a multiple of four the
+// last step covers the last four blocks and masks the lanes of those already summed; rows of fewer
+// than four blocks go through the reference.
 template <class F, int NT>
 void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
-  const int64_t nb = n / 32, nb4 = nb & ~int64_t{3};
+  const int64_t nb = n / 32;
+  if (nb < 4) {
+    for (int t = 0; t < NT; ++t) out[t] = F::ref(n, w, a + t * a_stride);
+    return;
+  }
   v128_t acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
   alignas(16) int16_t wq[4][32];
   const float* lut = f16_table();
-  for (int64_t b = 0; b < nb4; b += 4) {
+  for (int64_t b0 = 0; b0 < nb; b0 += 4) {
+    const int64_t b = b0 + 4 <= nb ? b0 : nb - 4;
+    const v128_t keep = wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(b0 - b)));
     const uint8_t* wb = w + b * F::kW;
     for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wq[k]);
     const v128_t dw = gather_f16x4(lut, wb, F::kW);
@@ -130,14 +138,10 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
       const v128_t da = gather_f16x4(lut, ab, F::kA);
       v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, da));
       if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, gather_f16x4(lut, ab + 2, F::kA)));
-      acc[t] = wasm_f32x4_add(acc[t], term);
+      acc[t] = wasm_f32x4_add(acc[t], wasm_v128_and(term, keep));
     }
   }
-  for (int t = 0; t < NT; ++t) {
-    float s = hsum_f32(acc[t]);
-    if (nb4 < nb) s += F::ref((nb - nb4) * 32, w + nb4 * F::kW, a + t * a_stride + nb4 * F::kA);
-    out[t] = s;
-  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum_f32(acc[t]);
 }
 
 template <class F>

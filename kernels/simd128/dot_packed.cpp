@@ -105,14 +105,23 @@ inline v128_t dot_block(const v128_t* w, const int16_t* q) {
   return wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(w[3], wasm_v128_load(q + 24)));
 }
 
+// Four blocks per step; the last step of a block count that is not a multiple of four overlaps
+// the previous one and masks the lanes already summed (exactly as dot_legacy.cpp, whose results
+// these are); rows of fewer than four blocks go through the reference.
 template <class F, int NT>
 void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
-  const int64_t nb = n / 32, nb4 = nb & ~int64_t{3};
+  const int64_t nb = n / 32;
+  if (nb < 4) {
+    for (int t = 0; t < NT; ++t) out[t] = F::ref(n, w, a + t * a_stride);
+    return;
+  }
   const uint64_t p0 = align16(static_cast<uint64_t>(nb) * F::kA);
   const float* lut = f16_table();
   v128_t acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < nb4; b += 4) {
+  for (int64_t b0 = 0; b0 < nb; b0 += 4) {
+    const int64_t b = b0 + 4 <= nb ? b0 : nb - 4;
+    const v128_t keep = wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(b0 - b)));
     const uint8_t* wb = w + b * F::kW;
     v128_t wv[4][4];
     for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wv[k]);
@@ -129,14 +138,10 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
       if constexpr (F::kShift >= 0) tot = wasm_i32x4_sub(tot, wasm_i32x4_shl(wasm_v128_load(e), F::kShift));
       v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, wasm_v128_load(d)));
       if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, wasm_v128_load(e)));
-      acc[t] = wasm_f32x4_add(acc[t], term);
+      acc[t] = wasm_f32x4_add(acc[t], wasm_v128_and(term, keep));
     }
   }
-  for (int t = 0; t < NT; ++t) {
-    float s = hsum_f32(acc[t]);
-    if (nb4 < nb) s += F::ref((nb - nb4) * 32, w + nb4 * F::kW, a + t * a_stride + nb4 * F::kA);
-    out[t] = s;
-  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum_f32(acc[t]);
 }
 
 template <class F>
