@@ -8,6 +8,7 @@
 //        (--quick: one row per architecture, four weight families; the full grid is 4 x 11)
 //        [--arch tiny-llama,...] [--type Q4_0,...] [--seed 1] [--json out.json] [--threads 2]
 //        [--model FILE.gguf ...]   (check given files instead of the generated grid)
+//        [--synth-args "--resid-scale 0.05"] [--llama-opts '{"flash_attn_type":"on"}']
 //
 // How llama.cpp is driven (llama.node exposes no token-level API): one completion samples the
 // continuation at temperature 1 with every truncating sampler off, reporting the top-10
@@ -42,8 +43,9 @@ const TEXTS = [
 // scripts/synth/synth.h) with the output projection in F16: its 8-bit activation quantization
 // would otherwise turn last-bit differences of the final hidden state into ~0.05 logit noise.
 const SYNTH = { extra: ['--output-type', 'F16'], tag: '-o16' };
-// llama.cpp's non-flash attention: f32 scores and softmax. Flash attention (its CPU default)
-// accumulates V in f16, a different computation (see the report in README / --llama-opts).
+// llama.cpp's non-flash attention (f16 q.k products summed in double, f32 softmax, f16
+// probabilities times f16 V summed in double). Its CPU default, flash attention, accumulates V in
+// f16: a different computation (try it with --llama-opts '{"flash_attn_type":"on"}').
 const LLAMA_OPTS = { flash_attn_type: 'off' };
 const BARS = { top1: 0.99, meanDp: 0.01, counted: 0.8, margin: 0.01 };
 
@@ -69,6 +71,7 @@ function parseArgs(argv) {
     else if (o === '--seq') a.seq = Number(v());
     else if (o === '--greedy') a.greedy = Number(v());
     else if (o === '--model') a.models.push(resolve(v()));
+    else if (o === '--synth-args') a.synthArgs = v().split(/\s+/).filter(Boolean);  // more chord-synth options
     else if (o === '--llama-opts') a.llamaOpts = { ...LLAMA_OPTS, ...JSON.parse(v()) };  // loadModel options
     else if (o === '-h' || o === '--help') {
       console.log('usage: node scripts/equivalence.mjs [--quick] [--bin DIR] [--cache DIR] [--arch A,B] ' +
@@ -147,7 +150,10 @@ function comparePosition(pieces, llama, ours, acc) {
 async function checkRow(tools, args, arch, type, modelPath = null) {
   const row = { arch, type, fails: [] };
   const t0 = Date.now();
-  const model = modelPath ?? await tools.model(args.cache, arch, type, args.seed, SYNTH);
+  const synth = args.synthArgs
+    ? { extra: [...SYNTH.extra, ...args.synthArgs], tag: `${SYNTH.tag}-${args.synthArgs.join('').replace(/[^\w.]+/g, '')}` }
+    : SYNTH;
+  const model = modelPath ?? await tools.model(args.cache, arch, type, args.seed, synth);
   const pieces = Pieces.fromFile(model);
   const [ll, ourPrompt, ourTexts] = await Promise.all([
     oracle({ model, prompt: PROMPT, texts: TEXTS, nGreedy: args.greedy, nSeq: args.seq, nProbs: args.top,
