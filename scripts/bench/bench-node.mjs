@@ -57,10 +57,12 @@ for (let id = 0; id < info.nVocab; id++) {
 const logitBias = ban.map((id) => [id, -1000]);
 
 async function run(prompt, nGen) {
+  const c0 = process.cpuUsage();
   const r = await model.complete(prompt, { maxTokens: nGen, temperature: 0, topK: 1, ignoreEos: true, seed: 1, logitBias });
   return {
     promptN: r.usage.promptTokens - r.usage.cachedTokens, cached: r.usage.cachedTokens, genN: r.usage.completionTokens,
     promptMs: r.timings.promptMs, genMs: r.timings.totalMs - r.timings.promptMs,
+    cpuMs: ((c) => (c.user + c.system) / 1e3)(process.cpuUsage(c0)),  // all threads of the process
   };
 }
 

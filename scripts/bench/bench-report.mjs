@@ -4,6 +4,8 @@
 export const prefillRate = (r) => (r.promptN / r.promptMs) * 1e3;
 // The first sampled token comes from the prompt pass; genMs covers the genN - 1 decode steps.
 export const decodeRate = (r) => ((r.genN - 1) / r.genMs) * 1e3;
+// CPU-time ratio: wllama's CPU seconds for a whole generation / ours (as pairedRatio(ours, wllama,
+// 1 / cpuMs)); less sensitive than wall time to other load on a shared machine.
 
 export function median(xs) {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -44,26 +46,27 @@ export function memoryBar(fileBytes, kvBytes) {
 
 export function browserTable(rows) {
   const head = ['model', 'thr', 'prefill ours', 'prefill wllama', 'ratio', 'decode ours', 'decode wllama', 'ratio',
-    'ceiling', 'ours % ceil', 'load ours s', 'load wllama s', 'RSS Δ ours MB', 'RSS Δ wllama MB', 'same prefix (chars)'];
+    'CPU-time ratio', 'ceiling', 'ours % ceil', 'load ours s', 'load wllama s', 'RSS Δ ours MB', 'RSS Δ wllama MB', 'same prefix (chars)'];
   return table(head, rows.map((r) => {
     const o = summarize(r.ours.runs);
     const w = summarize(r.wllama.runs);
     return [r.model, r.threads, f(o.prefill), f(w.prefill), f(pairedRatio(r.ours.runs, r.wllama.runs, prefillRate), 2),
       f(o.decode), f(w.decode), f(pairedRatio(r.ours.runs, r.wllama.runs, decodeRate), 2),
-      f(r.ceiling), `${f((o.decode / r.ceiling) * 100, 0)}%`,
+      f(pairedRatio(r.ours.runs, r.wllama.runs, (x) => 1 / x.cpuMs), 2), f(r.ceiling), `${f((o.decode / r.ceiling) * 100, 0)}%`,
       sec(r.ours.loadMs), sec(r.wllama.loadMs), mb(r.ours.memBytes), mb(r.wllama.memBytes),
       (r.agree ?? []).join(', ') || '–'];
   }));
 }
 
 export function nodeTable(rows) {
-  const head = ['model', 'thr', 'prefill tok/s', 'decode tok/s', 'ceiling', '% ceil', 'load s', 'wasm heap MB',
-    'peak RSS Δ MB', 'bar MB', 'heap ≤ bar'];
+  const head = ['model', 'thr', 'prefill tok/s', 'decode tok/s', 'CPU s / run', 'ceiling', '% ceil', 'load s', 'wasm heap MB',
+    'peak RSS Δ MB', 'bar MB', 'heap ≤ bar', 'RSS Δ ≤ bar'];
+  const cmp = (v, bar) => (v > 0 ? (v <= bar ? 'yes' : `no (+${mb(v - bar)})`) : '–');
   return table(head, rows.map((r) => {
     const s = summarize(r.runs);
-    return [r.model, r.threads, f(s.prefill), f(s.decode), f(r.ceiling), `${f((s.decode / r.ceiling) * 100, 0)}%`,
-      sec(r.loadMs), mb(r.heapBytes), mb(r.maxRss - r.rssBefore), mb(r.bar),
-      r.heapBytes > 0 ? (r.heapBytes <= r.bar ? 'yes' : `no (+${mb(r.heapBytes - r.bar)})`) : '–'];
+    return [r.model, r.threads, f(s.prefill), f(s.decode), f(median((r.runs ?? []).map((x) => x.cpuMs / 1e3)), 2), f(r.ceiling),
+      `${f((s.decode / r.ceiling) * 100, 0)}%`, sec(r.loadMs), mb(r.heapBytes), mb(r.maxRss - r.rssBefore), mb(r.bar),
+      cmp(r.heapBytes, r.bar), cmp(r.maxRss - r.rssBefore, r.bar)];
   }));
 }
 
@@ -74,8 +77,10 @@ export function ceilingTable(models, bandwidth) {
 }
 
 export function memoryTable(rows) {
-  const head = ['model', 'thr', 'GGUF MB', 'KV MB', 'bar MB', 'ours browser RSS Δ MB', 'ours ≤ bar', 'wllama browser RSS Δ MB'];
-  return table(head, rows.map((r) => [r.model, r.threads, mb(r.fileBytes), mb(r.kvBytes), mb(r.bar), mb(r.ours.memBytes),
-    r.ours.memBytes > 0 ? (r.ours.memBytes <= r.bar ? 'yes' : `no (+${mb(r.ours.memBytes - r.bar)})`) : '–',
-    mb(r.wllama.memBytes)]));
+  const head = ['model', 'thr', 'GGUF MB', 'KV MB', 'bar MB', 'ours RSS Δ peak MB', 'ours peak ≤ bar', 'ours RSS Δ after load MB',
+    'ours after ≤ bar', 'wllama RSS Δ peak MB', 'wllama RSS Δ after load MB'];
+  const cmp = (v, bar) => (v > 0 ? (v <= bar ? 'yes' : `no (+${mb(v - bar)})`) : '–');
+  return table(head, rows.map((r) => [r.model, r.threads, mb(r.fileBytes), mb(r.kvBytes), mb(r.bar),
+    mb(r.ours.memBytes), cmp(r.ours.memBytes, r.bar), mb(r.ours.memAfterBytes), cmp(r.ours.memAfterBytes, r.bar),
+    mb(r.wllama.memBytes), mb(r.wllama.memAfterBytes)]));
 }

@@ -1,5 +1,5 @@
-// Resident memory of the Chromium renderer processes this Node process started (where a page's
-// Workers and their wasm heaps live), sampled every 50 ms to catch the peak of a load+generate.
+// Resident memory and CPU time of the Chromium renderer processes this Node process started (where a
+// page's Workers and their wasm heaps live); RSS sampled every 50 ms to catch a load's peak.
 import { readdirSync, readFileSync } from 'node:fs';
 
 function procTable() {
@@ -44,6 +44,18 @@ function rssOf(pid) {
   }
 }
 
+const TICKS = 100;  // USER_HZ on Linux
+
+function cpuTicksOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);  // utime + stime, all threads
+  } catch {
+    return 0;
+  }
+}
+
 function isRenderer(pid) {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
@@ -72,6 +84,11 @@ export class RendererRss {
     const v = this.now();
     if (v > this.peak) this.peak = v;
     return v;
+  }
+  /** CPU seconds used so far by the renderer processes (all their threads). */
+  cpuSeconds() {
+    this.now();
+    return this.pids.reduce((s, p) => s + cpuTicksOf(p), 0) / TICKS;
   }
   /** Starts a window; returns the RSS at its start. */
   mark() {

@@ -29,7 +29,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function parseArgs(argv) {
-  const a = { quick: false, node: true, browser: true, threads: [1, 2], promptN: 128, genN: 64, warmPromptN: 64, warmGenN: 4, contextLength: 512 };
+  const a = { quick: false, node: true, browser: true, threads: [1, 2], promptN: 128, genN: 64, warmPromptN: 16, warmGenN: 2, contextLength: 512 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -147,17 +147,23 @@ async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, 
     const w = await call(who, 'run', prompts.warm, args.warmGenN);
     if (w.error) side[who].error = `warm-up: ${w.error}`;
     side[who].memBytes = rss.peakSinceMark() - base;
-    log(`  ${who}: load ${(l.loadMs / 1e3).toFixed(2)} s, renderer RSS +${Math.round(side[who].memBytes / 2 ** 20)} MB`);
+    await new Promise((r) => setTimeout(r, 2000));  // transient load buffers are often collected by then
+    side[who].memAfterBytes = rss.now() - base;
+    log(`  ${who}: load ${(l.loadMs / 1e3).toFixed(2)} s, renderer RSS +${Math.round(side[who].memBytes / 2 ** 20)} MB peak, ` +
+      `+${Math.round(side[who].memAfterBytes / 2 ** 20)} MB 2 s after warm-up`);
   }
   for (let i = 0; i < m.reps; i++) {
     const o = i % 2 === 0 ? order : [...order].reverse();
     for (const who of o) {
       if (side[who].error) continue;
+      const c0 = rss.cpuSeconds();
       const r = await call(who, 'run', prompts.prompts[i], args.genN);
+      r.cpuMs = (rss.cpuSeconds() - c0) * 1e3;  // CPU time of the whole generation (all threads)
       side[who].runs[i] = r;
       if (r.error) log(`  rep ${i + 1}/${m.reps} ${who}: ERROR ${r.error}`);
       else log(`  rep ${i + 1}/${m.reps} ${who.padEnd(6)}: prefill ${prefillRate(r).toFixed(1)} tok/s (${r.promptN} tok), decode ${decodeRate(r).toFixed(2)} tok/s (${r.genN} tok)`);
-      if (!r.error && r.promptN !== args.promptN) log(`  warning: ${who} prompt was ${r.promptN} tokens, not ${args.promptN}`);
+      // ours may reuse the BOS of the previous prompt from its KV cache (cached = 1).
+      if (!r.error && r.promptN + (r.cached ?? 0) !== args.promptN) log(`  warning: ${who} prompt was ${r.promptN + (r.cached ?? 0)} tokens, not ${args.promptN}`);
     }
   }
   // Greedy outputs should start the same (later near-ties may differ: llama.cpp quantizes
