@@ -173,17 +173,20 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   // Row ops at TinyLlama decode shapes (per token: 45 rms_norms of 2048, 22 silu_mul of 5632,
-  // 22 x 32 attention heads of dim 64 over the context).
-  std::vector<float> a(5632), b(5632), q(64), out(64), scores(4096);
+  // 22 x 4 GQA groups of 8 query heads of dim 64 over the context).
+  std::vector<float> a(5632), b(5632), q(8 * 64), out(8 * 64), scores(8 * 4096);
   for (size_t i = 0; i < a.size(); ++i) a[i] = b[i] = static_cast<float>(i % 17) / 8.0f - 1.0f;
+  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>(i % 13) / 6.0f - 1.0f;
   std::vector<uint16_t> kv(4096 * 256);
   f32_to_f16(std::vector<float>(kv.size(), 0.01f).data(), kv.data(), static_cast<int64_t>(kv.size()));
   const double t_norm = time_it([&] { rms_norm(a.data(), b.data(), b.data(), 2048, 1e-5f); }, 0.3);
   const double t_silu = time_it([&] { silu_mul(a.data(), b.data(), 5632); }, 0.3);
-  const double t_att = time_it([&] { attend_f16(q.data(), kv.data(), 256, kv.data() + 64, 256, 512, 64, 0.125f, scores.data(), out.data()); }, 0.3);
-  std::printf("rms_norm(2048) %.2f us, silu_mul(5632) %.2f us, attend_f16(512 pos, dim 64) %.2f us\n", t_norm * 1e6,
-              t_silu * 1e6, t_att * 1e6);
+  const double t_att = time_it([&] {
+    attend_group_f16(q.data(), 64, 8, kv.data(), 256, kv.data() + 64, 256, 512, 64, 0.125f, scores.data(), out.data(), 64);
+  }, 0.3);
+  std::printf("rms_norm(2048) %.2f us, silu_mul(5632) %.2f us, attend_group_f16(8 heads, 512 pos, dim 64) %.2f us\n",
+              t_norm * 1e6, t_silu * 1e6, t_att * 1e6);
   std::printf("TinyLlama row ops per decoded token at 512 positions: %.2f ms\n",
-              (45 * t_norm + 22 * t_silu + 22 * 32 * t_att) * 1e3);
+              (45 * t_norm + 22 * t_silu + 22 * 4 * t_att) * 1e3);
   return 0;
 }
