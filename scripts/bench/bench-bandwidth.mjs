@@ -41,7 +41,7 @@ export function buildBandwidthWasm(repo) {
 }
 
 /** Aggregate read bandwidth in bytes/s with `threads` threads (best of `trials`). */
-export async function measureBandwidth(wasm, threads, { bytes = 256 << 20, passes = 4, trials = 5 } = {}) {
+export async function measureBandwidth(wasm, threads, { bytes = 256 << 20, passes = 4, trials = 8 } = {}) {
   const flag = new SharedArrayBuffer(4);
   const flagView = new Int32Array(flag);
   const workers = [];

@@ -70,6 +70,14 @@ export function nodeTable(rows) {
   }));
 }
 
+export function nativeTable(rows) {
+  const head = ['model', 'thr', 'prefill tok/s', 'decode tok/s', 'CPU s / run', 'load s'];
+  return table(head, rows.map((r) => {
+    const s = summarize(r.runs);
+    return [r.model, r.threads, f(s.prefill), f(s.decode), f(median(r.runs.map((x) => x.cpuMs / 1e3)), 2), sec(r.loadMs)];
+  }));
+}
+
 export function ceilingTable(models, bandwidth) {
   const head = ['model', 'GGUF MB', 'weights read / token MB', 'KV read / token MB', ...bandwidth.map((b) => `ceiling ${b.threads}T tok/s`)];
   return table(head, models.map((m) => [m.name, mb(m.fileBytes), f(m.perToken.weights / MB), f(m.perToken.kv / MB, 2),

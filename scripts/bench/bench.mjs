@@ -2,7 +2,8 @@
 // one headless Chromium page (alternating runs, same thread count), plus wasm-chord in Node, the
 // memory-bandwidth ceiling for decode and the memory bar. Prints Markdown tables and saves JSON.
 // Usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N]
-//        [--prompt N] [--gen N] [--no-node] [--no-browser] [--json PATH]
+//        [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH]
+//        (--native adds native llama.cpp rows through @fugood/llama.node as a reference)
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBandwidthWasm, measureBandwidth } from './bench-bandwidth.mjs';
 import { decodeBytesPerToken, readGguf } from './bench-gguf.mjs';
-import { browserTable, ceilingTable, decodeRate, memoryBar, memoryTable, nodeTable, prefillRate } from './bench-report.mjs';
+import { browserTable, ceilingTable, decodeRate, memoryBar, memoryTable, nativeTable, nodeTable, prefillRate } from './bench-report.mjs';
 import { RendererRss } from './bench-rss.mjs';
 import { startServer } from './bench-server.mjs';
 
@@ -39,6 +40,7 @@ function parseArgs(argv) {
     if (k === '--quick') a.quick = true;
     else if (k === '--no-node') a.node = false;
     else if (k === '--no-browser') a.browser = false;
+    else if (k === '--native') a.native = true;
     else if (k === '--models') a.models = v().split(',');
     else if (k === '--threads') a.threads = v().split(',').map(Number);
     else if (k === '--reps') a.reps = Number(v());
@@ -46,7 +48,7 @@ function parseArgs(argv) {
     else if (k === '--gen') a.genN = Number(v());
     else if (k === '--json') a.json = v();
     else if (k === '--help' || k === '-h') {
-      console.log('usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--json PATH]');
+      console.log('usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH]');
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
@@ -86,20 +88,29 @@ function ensureModels(models) {
   }
 }
 
-/** Runs bench-node.mjs in its own process; resolves to its JSON line. */
-function nodeChild(cfg) {
+/** Runs a bench child script in its own process; resolves to its last stdout line as JSON.
+ *  stderr lines matching `keep` are passed on (llama.cpp logs a lot). */
+function child(script, cfg, keep = /./) {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [join(repo, 'scripts/bench/bench-node.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [join(repo, 'scripts/bench', script), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: repo });
     let out = '';
+    let err = '';
     p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => {
+      err += d;
+      const lines = err.split('\n');
+      err = lines.pop();
+      for (const l of lines) if (keep.test(l)) process.stderr.write(`${l}\n`);
+    });
     p.on('error', rej);
     p.on('close', (code) => {
       const line = out.trim().split('\n').pop();
-      if (code !== 0 || !line) rej(new Error(`bench-node.mjs exited with ${code}`));
+      if (code !== 0 || !line) rej(new Error(`${script} exited with ${code}`));
       else res(JSON.parse(line));
     });
   });
 }
+const nodeChild = (cfg) => child('bench-node.mjs', cfg);
 
 function seedsFor(m) {
   return Array.from({ length: m.reps }, (_, i) => i + 1);
@@ -202,7 +213,7 @@ async function main() {
   });
 
   log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other work)`);
-  const results = { date: new Date().toISOString(), loadavgStart: loadavg(), args: { ...args, models: args.models.map((m) => m.name) }, bandwidth, node: [], browser: [], prompts: {} };
+  const results = { date: new Date().toISOString(), loadavgStart: loadavg(), args: { ...args, models: args.models.map((m) => m.name) }, bandwidth, node: [], native: [], browser: [], prompts: {} };
 
   for (const m of models) {
     if (args.node) {
@@ -217,11 +228,24 @@ async function main() {
         }
       }
     }
-    if (args.browser && !results.prompts[m.name]) {
+    if ((args.browser || args.native) && !results.prompts[m.name]) {
       log(`${m.name}: building prompts with wasm-chord's tokenizer`);
       const p = await nodeChild({ model: join(repo, MODELS_DIR, `${m.name}.gguf`), threads: 1, contextLength: args.contextLength,
         promptN: args.promptN, warmPromptN: args.warmPromptN, seeds: seedsFor(m), warmSeed: 99, promptsOnly: true });
       results.prompts[m.name] = p;
+    }
+    if (args.native) {
+      const p = results.prompts[m.name];
+      for (const t of args.threads) {
+        log(`native ${m.name} ${t}T: llama.cpp (llama.node), ${m.reps} reps`);
+        try {
+          const r = await child('bench-native.mjs', { model: join(repo, MODELS_DIR, `${m.name}.gguf`), threads: t,
+            contextLength: args.contextLength, genN: args.genN, warmGenN: args.warmGenN, warm: p.warm, prompts: p.prompts, ban: p.ban }, /native rep/);
+          results.native.push({ model: m.name, threads: t, ceiling: bwOf(t) / m.perToken.total, ...r });
+        } catch (e) {
+          log(`native ${m.name} ${t}T FAILED: ${e.message}`);
+        }
+      }
     }
   }
 
@@ -273,6 +297,10 @@ async function main() {
   if (results.node.length) {
     out.push(`\n### Node ${process.version}, wasm-chord in-process\n`);
     out.push(nodeTable(results.node));
+  }
+  if (results.native.length) {
+    out.push('\n### Reference: native llama.cpp (@fugood/llama.node, x86-64) on the same files\n');
+    out.push(nativeTable(results.native));
   }
   out.push('\n### Decode ceiling from memory bandwidth\n');
   out.push(`Measured read bandwidth (wasm SIMD128, Node): ${bandwidth.map((b) => `${b.threads} thread(s) ${(b.bytesPerSec / 1e9).toFixed(2)} GB/s`).join(', ')}.\n`);
