@@ -89,7 +89,11 @@ if (process.env.WASM_CHORD_ENDURANCE_CHILD) {
     for (const [name, samples] of [['load/dispose', out.loads], ['generate', out.gens]]) {
       assert.ok(growth(samples, 'rss') < RSS_BOUND, `${name}: RSS grew by ${growth(samples, 'rss')} bytes`);
       assert.ok(growth(samples, 'heapUsed') < HEAP_BOUND, `${name}: JS heap grew by ${growth(samples, 'heapUsed')} bytes`);
-      assert.ok(growth(samples, 'external') < RSS_BOUND, `${name}: external (wasm) memory grew by ${growth(samples, 'external')} bytes`);
     }
+    // External memory is mostly wasm heaps (32 MiB each). During load/dispose it steps by whole
+    // heaps depending on when the GC reclaims disposed instances, so it is bounded by count there
+    // (at most 3 instances' worth pending) and checked for growth only for the long-lived model.
+    assert.ok(Math.max(...out.loads.map((s) => s.external)) <= 3 * 32 * MB + 4 * MB, 'disposed wasm heaps are reclaimed');
+    assert.ok(growth(out.gens, 'external') < RSS_BOUND, `generate: external (wasm) memory grew by ${growth(out.gens, 'external')} bytes`);
   });
 }
