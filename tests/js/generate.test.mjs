@@ -199,13 +199,19 @@ test('32k-vocabulary F16 model: streamed text always equals the detokenized toke
   const m = await loadModel(TINY_RANDOM, { threads: 1 });
   try {
     assert.equal(m.info.nVocab, 32000);
+    // A continuation is what the generated tokens add to the prompt's text (its first piece keeps
+    // its SentencePiece space: "Hello" + " world", not "Helloworld").
+    const prompt = await m.tokenize('Hello');
+    const promptText = await m.detokenize(prompt);
     for (const seed of [1, 2, 3]) {
       const s = m.generate('Hello', { temperature: 1.5, topK: 0, topP: 1, minP: 0, maxTokens: 24, seed, ignoreEos: true });
       let text = '';
       for await (const c of s) text += c.text;
       const r = await s.result;
       assert.equal(text, r.text);
-      assert.equal(text, await m.detokenize(r.tokens));
+      const whole = await m.detokenize([...prompt, ...r.tokens]);
+      assert.ok(whole.startsWith(promptText));
+      assert.equal(text, whole.slice(promptText.length));
     }
   } finally {
     await m.dispose();
