@@ -109,23 +109,38 @@ int32_t block_dot(const void* w_block, const void* a_block) {
   return hsum_i32(dot32(w, static_cast<const uint8_t*>(a_block) + F::kAq));
 }
 
-// NT activation rows, four blocks per step. When the block count is not a multiple of four the
-// last step covers the last four blocks and masks the lanes of those already summed; rows of fewer
-// than four blocks go through the reference.
+// Adds to out[t] the sums of blocks b .. b + 3 with the lanes where keep is 0 masked out: the last
+// step of a block count that is not a multiple of four (once per row, kept out of the main loop).
+template <class F, int NT>
+__attribute__((noinline)) void masked_tail(const uint8_t* w, const uint8_t* a, uint64_t a_stride, int64_t b,
+                                           v128_t keep, float* out) {
+  const float* lut = f16_table();
+  alignas(16) int16_t wq[4][32];
+  const uint8_t* wb = w + b * F::kW;
+  for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wq[k]);
+  const v128_t dw = gather_f16x4(lut, wb, F::kW);
+  v128_t mw = dw;
+  if constexpr (F::kMin) mw = gather_f16x4(lut, wb + 2, F::kW);
+  for (int t = 0; t < NT; ++t) {
+    const uint8_t* ab = a + t * a_stride + b * F::kA;
+    const v128_t tot = hsum4_i32(dot32(wq[0], ab + F::kAq), dot32(wq[1], ab + F::kA + F::kAq),
+                                 dot32(wq[2], ab + 2 * F::kA + F::kAq), dot32(wq[3], ab + 3 * F::kA + F::kAq));
+    v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, gather_f16x4(lut, ab, F::kA)));
+    if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, gather_f16x4(lut, ab + 2, F::kA)));
+    out[t] += hsum_f32(wasm_v128_and(term, keep));
+  }
+}
+
+// NT activation rows, four blocks per step. A block count that is not a multiple of four ends with
+// masked_tail over the last four blocks; rows of fewer than four blocks go through the reference.
 template <class F, int NT>
 void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
-  const int64_t nb = n / 32;
-  if (nb < 4) {
-    for (int t = 0; t < NT; ++t) out[t] = F::ref(n, w, a + t * a_stride);
-    return;
-  }
+  const int64_t nb = n / 32, nb4 = nb & ~int64_t{3};
   v128_t acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
   alignas(16) int16_t wq[4][32];
   const float* lut = f16_table();
-  for (int64_t b0 = 0; b0 < nb; b0 += 4) {
-    const int64_t b = b0 + 4 <= nb ? b0 : nb - 4;
-    const v128_t keep = wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(b0 - b)));
+  for (int64_t b = 0; b < nb4; b += 4) {
     const uint8_t* wb = w + b * F::kW;
     for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wq[k]);
     const v128_t dw = gather_f16x4(lut, wb, F::kW);
@@ -135,13 +150,20 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
       const uint8_t* ab = a + t * a_stride + b * F::kA;
       const v128_t tot = hsum4_i32(dot32(wq[0], ab + F::kAq), dot32(wq[1], ab + F::kA + F::kAq),
                                    dot32(wq[2], ab + 2 * F::kA + F::kAq), dot32(wq[3], ab + 3 * F::kA + F::kAq));
-      const v128_t da = gather_f16x4(lut, ab, F::kA);
-      v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, da));
+      v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, gather_f16x4(lut, ab, F::kA)));
       if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, gather_f16x4(lut, ab + 2, F::kA)));
-      acc[t] = wasm_f32x4_add(acc[t], wasm_v128_and(term, keep));
+      acc[t] = wasm_f32x4_add(acc[t], term);
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = hsum_f32(acc[t]);
+  if (nb4 < nb) {
+    if (nb < 4) {  // too short for a masked step
+      for (int t = 0; t < NT; ++t) out[t] = F::ref(n, w, a + t * a_stride);
+      return;
+    }
+    const v128_t keep = wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(4 - (nb - nb4))));
+    masked_tail<F, NT>(w, a, a_stride, nb - 4, keep, out);
+  }
 }
 
 template <class F>

@@ -105,23 +105,43 @@ inline v128_t dot_block(const v128_t* w, const int16_t* q) {
   return wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(w[3], wasm_v128_load(q + 24)));
 }
 
-// Four blocks per step; the last step of a block count that is not a multiple of four overlaps
-// the previous one and masks the lanes already summed (exactly as dot_legacy.cpp, whose results
-// these are); rows of fewer than four blocks go through the reference.
+// Adds to out[t] the sums of blocks b .. b + 3 with the lanes where keep is 0 masked out: the last
+// step of a block count that is not a multiple of four (once per row, kept out of the main loop).
+template <class F, int NT>
+__attribute__((noinline)) void masked_tail(const uint8_t* w, const uint8_t* a, uint64_t a_stride, int64_t nb,
+                                           uint64_t p0, int64_t b, v128_t keep, float* out) {
+  const float* lut = f16_table();
+  const uint8_t* wb = w + b * F::kW;
+  v128_t wv[4][4];
+  for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wv[k]);
+  const v128_t dw = gather_f16x4(lut, wb, F::kW);
+  v128_t mw = dw;
+  if constexpr (F::kMin) mw = gather_f16x4(lut, wb + 2, F::kW);
+  for (int t = 0; t < NT; ++t) {
+    const uint8_t* row = a + t * a_stride;
+    const auto* q = reinterpret_cast<const int16_t*>(row + p0) + b * 32;
+    const uint8_t* d = row + p0 + nb * 64 + b * 4;
+    const uint8_t* e = row + p0 + nb * 68 + b * 4;
+    v128_t tot = hsum4_i32(dot_block(wv[0], q), dot_block(wv[1], q + 32), dot_block(wv[2], q + 64),
+                           dot_block(wv[3], q + 96));
+    if constexpr (F::kShift >= 0) tot = wasm_i32x4_sub(tot, wasm_i32x4_shl(wasm_v128_load(e), F::kShift));
+    v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, wasm_v128_load(d)));
+    if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, wasm_v128_load(e)));
+    out[t] += hsum_f32(wasm_v128_and(term, keep));
+  }
+}
+
+// Four blocks per step; a block count that is not a multiple of four ends with masked_tail over the
+// last four blocks (exactly as dot_legacy.cpp, whose results these are); rows of fewer than four
+// blocks go through the reference.
 template <class F, int NT>
 void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
-  const int64_t nb = n / 32;
-  if (nb < 4) {
-    for (int t = 0; t < NT; ++t) out[t] = F::ref(n, w, a + t * a_stride);
-    return;
-  }
+  const int64_t nb = n / 32, nb4 = nb & ~int64_t{3};
   const uint64_t p0 = align16(static_cast<uint64_t>(nb) * F::kA);
   const float* lut = f16_table();
   v128_t acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
-  for (int64_t b0 = 0; b0 < nb; b0 += 4) {
-    const int64_t b = b0 + 4 <= nb ? b0 : nb - 4;
-    const v128_t keep = wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(b0 - b)));
+  for (int64_t b = 0; b < nb4; b += 4) {
     const uint8_t* wb = w + b * F::kW;
     v128_t wv[4][4];
     for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wv[k]);
@@ -138,10 +158,18 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
       if constexpr (F::kShift >= 0) tot = wasm_i32x4_sub(tot, wasm_i32x4_shl(wasm_v128_load(e), F::kShift));
       v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, wasm_v128_load(d)));
       if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, wasm_v128_load(e)));
-      acc[t] = wasm_f32x4_add(acc[t], wasm_v128_and(term, keep));
+      acc[t] = wasm_f32x4_add(acc[t], term);
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = hsum_f32(acc[t]);
+  if (nb4 < nb) {
+    if (nb < 4) {  // too short for a masked step
+      for (int t = 0; t < NT; ++t) out[t] = F::ref(n, w, a + t * a_stride);
+      return;
+    }
+    const v128_t keep = wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(4 - (nb - nb4))));
+    masked_tail<F, NT>(w, a, a_stride, nb, p0, nb - 4, keep, out);
+  }
 }
 
 template <class F>
