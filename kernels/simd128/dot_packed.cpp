@@ -1,4 +1,5 @@
-// The packed-activation path of the 32-element formats (see TypeOps::pack in kernels/ops.h).
+// The packed-activation path of Q4_0, Q4_1 and Q8_0 (see TypeOps::pack in kernels/ops.h; for
+// Q5_0/Q5_1 spreading the 5th bits into these lanes cost more than it saved, they use dot_legacy).
 // pack() appends to a Q8_0/Q8_1 row its quants widened to int16 in the lane order that the weights
 // unpack to most cheaply, plus f32 scales and per-block sums; dot_packed then costs per block one
 // weight load, a few shifts/masks and four i32x4.dot_i16x8 per activation row, and gives exactly
@@ -21,8 +22,6 @@ namespace {
 
 using quant::BlockQ4_0;
 using quant::BlockQ4_1;
-using quant::BlockQ5_0;
-using quant::BlockQ5_1;
 using quant::BlockQ8_0;
 using quant::BlockQ8_1;
 
@@ -32,14 +31,6 @@ inline uint64_t align16(uint64_t v) { return (v + 15) & ~uint64_t{15}; }
 inline v128_t even_i8(v128_t v) { return wasm_i16x8_shr(wasm_i16x8_shl(v, 8), 8); }
 inline v128_t odd_i8(v128_t v) { return wasm_i16x8_shr(v, 8); }
 
-// Bit 4 (0x10) in lane k where bit (first + 2k) of the 16-bit value h is set.
-inline v128_t qh_lanes(uint32_t h, int first) {
-  const v128_t v = wasm_i16x8_splat(static_cast<int16_t>(h));
-  const v128_t m = first == 0 ? wasm_u16x8_make(1, 4, 16, 64, 256, 1024, 4096, 16384)
-                              : wasm_u16x8_make(2, 8, 32, 128, 512, 2048, 8192, 32768);
-  return wasm_v128_and(wasm_i16x8_eq(wasm_v128_and(v, m), m), wasm_i16x8_splat(0x10));
-}
-
 // Nibbles of 16 bytes in the lane order above.
 inline void nibbles(v128_t l, v128_t* w) {
   const v128_t m = wasm_i16x8_splat(0x0F);
@@ -47,13 +38,6 @@ inline void nibbles(v128_t l, v128_t* w) {
   w[1] = wasm_v128_and(wasm_u16x8_shr(l, 8), m);
   w[2] = wasm_v128_and(wasm_u16x8_shr(l, 4), m);
   w[3] = wasm_u16x8_shr(l, 12);
-}
-
-inline void add_qh(uint32_t qh, v128_t* w) {
-  w[0] = wasm_v128_or(w[0], qh_lanes(qh & 0xFFFF, 0));
-  w[1] = wasm_v128_or(w[1], qh_lanes(qh & 0xFFFF, 1));
-  w[2] = wasm_v128_or(w[2], qh_lanes(qh >> 16, 0));
-  w[3] = wasm_v128_or(w[3], qh_lanes(qh >> 16, 1));
 }
 
 // Per format: byte sizes, how the weights unpack, the offset subtracted from every quant (applied
@@ -69,24 +53,6 @@ struct Q4_1 {
   static constexpr bool kMin = true;
   static void unpack(const uint8_t* b, v128_t* w) { nibbles(wasm_v128_load(b + 4), w); }
   static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q4_1_q8_1(n, w, a); }
-};
-struct Q5_0 {
-  static constexpr int kW = sizeof(BlockQ5_0), kA = sizeof(BlockQ8_0), kShift = 4;
-  static constexpr bool kMin = false;
-  static void unpack(const uint8_t* b, v128_t* w) {
-    nibbles(wasm_v128_load(b + 6), w);
-    add_qh(load_u32(b + 2), w);
-  }
-  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q5_0_q8_0(n, w, a); }
-};
-struct Q5_1 {
-  static constexpr int kW = sizeof(BlockQ5_1), kA = sizeof(BlockQ8_1), kShift = -1;
-  static constexpr bool kMin = true;
-  static void unpack(const uint8_t* b, v128_t* w) {
-    nibbles(wasm_v128_load(b + 8), w);
-    add_qh(load_u32(b + 4), w);
-  }
-  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q5_1_q8_1(n, w, a); }
 };
 struct Q8_0 {
   static constexpr int kW = sizeof(BlockQ8_0), kA = sizeof(BlockQ8_0), kShift = -1;
@@ -231,8 +197,6 @@ void pack_q8_1(void* row, int64_t n) noexcept { pack<sizeof(BlockQ8_1)>(row, n);
   }
 CHORD_PACKED(q4_0_q8_0, Q4_0)
 CHORD_PACKED(q4_1_q8_1, Q4_1)
-CHORD_PACKED(q5_0_q8_0, Q5_0)
-CHORD_PACKED(q5_1_q8_1, Q5_1)
 CHORD_PACKED(q8_0_q8_0, Q8_0)
 #undef CHORD_PACKED
 

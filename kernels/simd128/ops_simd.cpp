@@ -18,10 +18,8 @@ constexpr TypeOps kQ4_0{GgmlType::Q8_0, s::from_float_q8_0, s::vec_dot_q4_0_q8_0
                           s::packed_bytes_q8_0, s::pack_q8_0, s::dot_packed_q4_0_q8_0};
 constexpr TypeOps kQ4_1{GgmlType::Q8_1, s::from_float_q8_1, s::vec_dot_q4_1_q8_1, s::vec_dot_multi_q4_1_q8_1,
                           s::packed_bytes_q8_1, s::pack_q8_1, s::dot_packed_q4_1_q8_1};
-constexpr TypeOps kQ5_0{GgmlType::Q8_0, s::from_float_q8_0, s::vec_dot_q5_0_q8_0, s::vec_dot_multi_q5_0_q8_0,
-                          s::packed_bytes_q8_0, s::pack_q8_0, s::dot_packed_q5_0_q8_0};
-constexpr TypeOps kQ5_1{GgmlType::Q8_1, s::from_float_q8_1, s::vec_dot_q5_1_q8_1, s::vec_dot_multi_q5_1_q8_1,
-                          s::packed_bytes_q8_1, s::pack_q8_1, s::dot_packed_q5_1_q8_1};
+constexpr TypeOps kQ5_0{GgmlType::Q8_0, s::from_float_q8_0, s::vec_dot_q5_0_q8_0, s::vec_dot_multi_q5_0_q8_0};
+constexpr TypeOps kQ5_1{GgmlType::Q8_1, s::from_float_q8_1, s::vec_dot_q5_1_q8_1, s::vec_dot_multi_q5_1_q8_1};
 constexpr TypeOps kQ8_0{GgmlType::Q8_0, s::from_float_q8_0, s::vec_dot_q8_0_q8_0, s::vec_dot_multi_q8_0_q8_0,
                           s::packed_bytes_q8_0, s::pack_q8_0, s::dot_packed_q8_0_q8_0};
 constexpr TypeOps kQ2_K{GgmlType::Q8_K, s::from_float_q8_K, s::vec_dot_q2_K_q8_K, s::vec_dot_multi_q2_K_q8_K};

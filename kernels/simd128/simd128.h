@@ -27,7 +27,7 @@ CHORD_SIMD_DOT(q5_K_q8_K)
 CHORD_SIMD_DOT(q6_K_q8_K)
 #undef CHORD_SIMD_DOT
 
-// Packed-activation path of the 32-element formats (TypeOps::pack / dot_packed, dot_packed.cpp):
+// Packed-activation path of Q4_0/Q4_1/Q8_0 (TypeOps::pack / dot_packed, dot_packed.cpp):
 // results identical to vec_dot_*.
 uint64_t packed_bytes_q8_0(int64_t n) noexcept;
 uint64_t packed_bytes_q8_1(int64_t n) noexcept;
@@ -35,8 +35,6 @@ void pack_q8_0(void* row, int64_t n) noexcept;
 void pack_q8_1(void* row, int64_t n) noexcept;
 void dot_packed_q4_0_q8_0(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 void dot_packed_q4_1_q8_1(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
-void dot_packed_q5_0_q8_0(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
-void dot_packed_q5_1_q8_1(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 void dot_packed_q8_0_q8_0(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 // Q4_K / Q5_K (dot_k.cpp): Q8_K rows packed to int16 (per 16 elements: evens, then odds).
 uint64_t packed_bytes_q8_K(int64_t n) noexcept;
