@@ -30,7 +30,8 @@ void f32_to_f16(const float* x, uint16_t* y, int64_t n);
 
 // One query head attending over n_kv cached positions:
 // out = softmax(scale * q.K^T) V, with K and V rows of head_dim f16 at the given strides (elements).
-// scores: scratch of n_kv floats.
+// As llama.cpp's f16 matrix products, q and the probabilities are rounded to f16 before they are
+// multiplied with the cache. scores: scratch of n_kv floats.
 void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
                 int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out);
 

@@ -75,17 +75,24 @@ void f32_to_f16(const float* x, uint16_t* y, int64_t n) noexcept {
 }
 
 namespace {
-// Scores, softmax, weighted sum; `load` widens one cached element to f32.
+inline float round_f16(float x) { return quant::fp16_to_fp32(quant::fp32_to_fp16(x)); }
+
+// Scores, softmax, weighted sum; `load` widens one cached element to f32. Over an f16 cache q and
+// the probabilities are rounded to f16 first, as llama.cpp's f16 matrix products convert their f32
+// operand to the cache's type (the products of two halves are then exact in f32).
 template <class T, class Load>
 void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
             int32_t head_dim, float scale, float* scores, float* out, Load load) {
+  constexpr bool kHalf = sizeof(T) == 2;
   for (int64_t j = 0; j < n_kv; ++j) {
     const T* kj = k + j * k_stride;
     float s = 0;
-    for (int32_t d = 0; d < head_dim; ++d) s += q[d] * load(kj[d]);
+    for (int32_t d = 0; d < head_dim; ++d) s += (kHalf ? round_f16(q[d]) : q[d]) * load(kj[d]);
     scores[j] = s * scale;
   }
   softmax(scores, n_kv);
+  if (kHalf)
+    for (int64_t j = 0; j < n_kv; ++j) scores[j] = round_f16(scores[j]);
   for (int32_t d = 0; d < head_dim; ++d) out[d] = 0;
   for (int64_t j = 0; j < n_kv; ++j) {
     const T* vj = v + j * v_stride;

@@ -3,6 +3,7 @@
 // rms_norm and attention with odd head sizes use the reference for the whole row.
 #include "kernels/simd128/nn_simd.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/ref/nn_ref.h"
@@ -140,11 +141,41 @@ inline void load8(const uint16_t* p, v128_t* lo, v128_t* hi) {
   *hi = f16x8_hi(h);
 }
 
-// head_dim is a multiple of 8. The weighted sum over V runs in chunks of up to 32 dimensions kept in
+constexpr int32_t kMaxGroupDim = 256, kMaxGroupHeads = 16;
+
+// Over an f16 cache, q and the probabilities are rounded to f16 (see kernels/nn.h): n % 4 == 0.
+template <class T>
+inline void round_for_cache(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i += 4) {
+    const v128_t v = wasm_v128_load(x + i);
+    if (sizeof(T) == 2) {
+      const v128_t h = f32x4_to_f16(v);  // halves in the low 16 bits of i32 lanes
+      wasm_v128_store(y + i, f16x8_lo(pack_u16(h, h)));
+    } else {
+      wasm_v128_store(y + i, v);
+    }
+  }
+}
+
+template <class T>
+inline void round_probs(float* p, int64_t n) {
+  if (sizeof(T) != 2) return;
+  const int64_t n4 = n & ~int64_t{3};
+  round_for_cache<T>(p, p, n4);
+  alignas(16) float tail[4] = {0, 0, 0, 0};
+  for (int64_t i = n4; i < n; ++i) tail[i - n4] = p[i];
+  round_for_cache<T>(tail, tail, 4);
+  for (int64_t i = n4; i < n; ++i) p[i] = tail[i - n4];
+}
+
+// head_dim is a multiple of 8, at most kMaxGroupDim. The weighted sum over V runs in chunks of up to 32 dimensions kept in
 // registers; each output element is the reference's sequential sum over positions.
 template <class T>
 void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
             int32_t head_dim, float scale, float* scores, float* out) {
+  alignas(16) float qr[kMaxGroupDim];
+  round_for_cache<T>(q, qr, head_dim);
+  q = qr;
   for (int64_t j = 0; j < n_kv; ++j) {
     const T* kj = k + j * k_stride;
     v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
@@ -157,6 +188,7 @@ void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_
     scores[j] = hsum_f32(wasm_f32x4_add(s0, s1)) * scale;
   }
   softmax(scores, n_kv);
+  round_probs<T>(scores, n_kv);
   for (int32_t d0 = 0; d0 < head_dim; d0 += 32) {
     const int32_t nv = (head_dim - d0 >= 32 ? 32 : head_dim - d0) / 8;  // 8-element groups in this chunk
     v128_t acc[8];
@@ -186,8 +218,6 @@ inline const float* widen(const uint16_t* src, float* buf, int32_t hd) {
   return buf;
 }
 
-constexpr int32_t kMaxGroupDim = 256;
-
 // head_dim a multiple of 8, at most kMaxGroupDim. Cache rows are widened once per position for
 // all n_q heads; scores four positions at a time (one transposed sum), the weighted sum four
 // positions per pass over each output row, adding them one after the other (the reference's order).
@@ -195,6 +225,16 @@ template <class T>
 void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int64_t k_stride, const T* v,
                   int64_t v_stride, int64_t n_kv, int32_t hd, float scale, float* scores, float* out,
                   int64_t out_stride) {
+  if (n_q > kMaxGroupHeads) {  // in runs of kMaxGroupHeads heads (the q buffer's size)
+    for (int32_t h = 0; h < n_q; h += kMaxGroupHeads)
+      attend_group(q + h * q_stride, q_stride, std::min(kMaxGroupHeads, n_q - h), k, k_stride, v, v_stride, n_kv, hd,
+                   scale, scores + h * n_kv, out + h * out_stride, out_stride);
+    return;
+  }
+  alignas(16) float qr[kMaxGroupHeads * kMaxGroupDim];
+  for (int32_t h = 0; h < n_q; ++h) round_for_cache<T>(q + h * q_stride, qr + h * hd, hd);
+  q = qr;
+  q_stride = hd;
   alignas(16) float buf[4][kMaxGroupDim];
   const v128_t sc = wasm_f32x4_splat(scale);
   int64_t j = 0;
@@ -223,6 +263,7 @@ void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int
   }
   for (int32_t h = 0; h < n_q; ++h) {
     softmax(scores + h * n_kv, n_kv);
+    round_probs<T>(scores + h * n_kv, n_kv);
     for (int32_t d = 0; d < hd; d += 4) wasm_v128_store(out + h * out_stride + d, wasm_f32x4_splat(0.0f));
   }
   for (j = 0; j < n_kv;) {
@@ -265,13 +306,13 @@ void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float
 
 void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
                 int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept {
-  if (head_dim % 8 != 0) return ref::attend_f16(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+  if (head_dim % 8 != 0 || head_dim > kMaxGroupDim) return ref::attend_f16(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
   attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
 }
 
 void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t n_kv,
                 int32_t head_dim, float scale, float* scores, float* out) noexcept {
-  if (head_dim % 8 != 0) return ref::attend_f32(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+  if (head_dim % 8 != 0 || head_dim > kMaxGroupDim) return ref::attend_f32(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
   attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
 }
 
