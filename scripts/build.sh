@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the C++: native Debug with ASan/UBSan (tests, CLI) and Emscripten wasm (tests under Node).
-# Usage: scripts/build.sh [native] [wasm]   (default: both)
+# Usage: scripts/build.sh [native] [native-release] [wasm] [wasm-mt]   (default: native wasm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs  # Debian's em++ runs Node helpers that need acorn from here
@@ -21,6 +21,10 @@ for t in "${targets[@]}"; do
     wasm)
       emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
       cmake --build build/wasm -j"$jobs"
+      ;;
+    wasm-mt)  # pthreads build: the SIMD/thread-pool tests and the CLI the equivalence check runs
+      emcmake cmake -S . -B build/wasm-mt -DCMAKE_BUILD_TYPE=Release -DCHORD_THREADS=ON >/dev/null
+      cmake --build build/wasm-mt -j"$jobs" --target chord-cli test_simd test_runtime
       ;;
     *) echo "build.sh: unknown target $t" >&2; exit 2 ;;
   esac

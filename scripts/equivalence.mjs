@@ -5,6 +5,7 @@
 // greedy continuations. Prints a markdown table; exits 1 if any bar fails.
 //
 //   node scripts/equivalence.mjs [--quick] [--bin build/native-release] [--cache build/synth]
+//        [--cli build/wasm-mt/chord-cli.js]   (compare another chord-cli: the wasm SIMD/pthreads build)
 //        (--quick: one row per architecture, four weight families; the full grid is 4 x 11)
 //        [--arch tiny-llama,...] [--type Q4_0,...] [--seed 1] [--json out.json] [--threads 2]
 //        [--model FILE.gguf ...]   (check given files instead of the generated grid)
@@ -17,7 +18,7 @@
 // (lib/pieces.mjs); pieces shared by several ids are compared as one group.
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ChordTools } from './lib/chord-tools.mjs';
@@ -51,7 +52,7 @@ const BARS = { top1: 0.99, meanDp: 0.01, counted: 0.8, margin: 0.01 };
 
 function parseArgs(argv) {
   const a = {
-    quick: false, bin: join(ROOT, 'build/native-release'), cache: join(ROOT, 'build/synth'), archs: null,
+    quick: false, bin: join(ROOT, 'build/native-release'), cli: null, cache: join(ROOT, 'build/synth'), archs: null,
     types: null, seed: 1, json: null, threads: 2, seq: 64, greedy: 32, top: 10, models: [], llamaOpts: LLAMA_OPTS,
   };
   for (let i = 2; i < argv.length; i++) {
@@ -62,6 +63,7 @@ function parseArgs(argv) {
     };
     if (o === '--quick') a.quick = true;
     else if (o === '--bin') a.bin = resolve(v());
+    else if (o === '--cli') a.cli = resolve(v());
     else if (o === '--cache') a.cache = resolve(v());
     else if (o === '--arch') a.archs = v().split(',');
     else if (o === '--type') a.types = v().split(',');
@@ -74,7 +76,7 @@ function parseArgs(argv) {
     else if (o === '--synth-args') a.synthArgs = v().split(/\s+/).filter(Boolean);  // more chord-synth options
     else if (o === '--llama-opts') a.llamaOpts = { ...LLAMA_OPTS, ...JSON.parse(v()) };  // loadModel options
     else if (o === '-h' || o === '--help') {
-      console.log('usage: node scripts/equivalence.mjs [--quick] [--bin DIR] [--cache DIR] [--arch A,B] ' +
+      console.log('usage: node scripts/equivalence.mjs [--quick] [--bin DIR] [--cli FILE] [--cache DIR] [--arch A,B] ' +
         '[--type T,U] [--seed S] [--json FILE] [--threads N] [--seq 64] [--greedy 32]');
       process.exit(0);
     } else throw new Error(`unknown option ${o}`);
@@ -239,11 +241,11 @@ function fmtRow(r) {
 
 async function main() {
   const args = parseArgs(process.argv);
-  const tools = new ChordTools(args.bin, { threads: args.threads });
+  const tools = new ChordTools(args.bin, { threads: args.threads, cli: args.cli });
   const t0 = Date.now();
   const rows = [];
   console.log(`equivalence with llama.cpp: ${args.grid.length} models, sequence ${args.seq}, greedy ${args.greedy}, ` +
-    `seed ${args.seed}${args.quick ? ' (quick)' : ''}`);
+    `seed ${args.seed}${args.quick ? ' (quick)' : ''}; ours: ${relative(ROOT, tools.cli)}, ${args.threads} thread(s)`);
   console.log('');
   console.log('| model | type | tokenizer (ids) | positions counted | top-1 agree | mean abs dp | max abs dp | ' +
     'logit diff median / p90 | greedy | result |');

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs every Catch2 test executable of a build dir and prints each runner's summary line.
-# Usage: scripts/run-catch.sh native|wasm
+# Usage: scripts/run-catch.sh native|wasm|wasm-mt
 set -uo pipefail
 cd "$(dirname "$0")/.."
 kind=$1
 status=0
 for exe in build/"$kind"/test_*; do
-  case "$exe" in *.wasm) continue ;; esac
+  case "$exe" in *.wasm | *.worker.js) continue ;; esac
   name=$(basename "$exe" .js)
-  if [ "$kind" = wasm ]; then
+  if [[ "$kind" == wasm* ]]; then
     [[ "$exe" == *.js ]] || continue
     cmd=(node --no-experimental-fetch --stack-size=8192 "$exe")
   else

@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/setup.sh || exit 1
-bash scripts/build.sh native wasm native-release || exit 1
+bash scripts/build.sh native wasm wasm-mt native-release || exit 1
 bash scripts/build-wasm-package.sh || exit 1
 
 failed=()
@@ -21,6 +21,7 @@ run() {  # run <label> <command...>
 }
 run "Catch2 native (ASan+UBSan)" bash scripts/run-catch.sh native
 run "Catch2 wasm (Node)" bash scripts/run-catch.sh wasm
+run "Catch2 wasm pthreads (Node)" bash scripts/run-catch.sh wasm-mt
 run "TypeScript package (node:test)" npm run --silent test:js
 run "CLI and server (node:test)" npm run --silent test:apps
 run "llama.cpp equivalence (node:test)" node --test tests/js/equivalence.test.mjs

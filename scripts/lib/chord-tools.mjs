@@ -8,8 +8,10 @@ const run = promisify(execFile);
 const MAX_BUFFER = 256 << 20;
 
 export class ChordTools {
-  constructor(binDir, { threads = 2 } = {}) {
-    this.cli = join(binDir, 'chord-cli');
+  // cli: another chord-cli to compare (e.g. the wasm build's chord-cli.js, run with Node);
+  // chord-synth always comes from binDir (it is native only).
+  constructor(binDir, { threads = 2, cli = null } = {}) {
+    this.cli = cli ?? join(binDir, 'chord-cli');
     this.synth = join(binDir, 'chord-synth');
     this.threads = threads;
     for (const b of [this.cli, this.synth]) {
@@ -22,7 +24,8 @@ export class ChordTools {
 
   async #cli(args) {
     try {
-      const { stdout } = await run(this.cli, args, { maxBuffer: MAX_BUFFER });
+      const [cmd, argv] = this.cli.endsWith('.js') ? [process.execPath, ['--no-experimental-fetch', this.cli, ...args]] : [this.cli, args];
+      const { stdout } = await run(cmd, argv, { maxBuffer: MAX_BUFFER });
       return stdout;
     } catch (e) {
       throw new Error(`chord-cli ${args.slice(0, 2).join(' ')} failed: ${(e.stderr || e.message).trim()}`);

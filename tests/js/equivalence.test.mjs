@@ -1,6 +1,8 @@
 // Equivalence with llama.cpp (node:test): runs scripts/equivalence.mjs --quick on synthetic tiny
-// models of every architecture and requires every row to pass its bars. Needs the native tools in
-// build/native-release (bash scripts/build.sh native-release).
+// models of every architecture and requires every row to pass its bars, once with the native
+// chord-cli (scalar reference kernels) and once with the wasm pthreads build's chord-cli (SIMD128
+// kernels, 2 threads). Needs build/native-release (bash scripts/build.sh native-release; chord-synth
+// comes from there) and build/wasm-mt (bash scripts/build.sh wasm-mt).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,17 +12,26 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.CHORD_NATIVE_BIN ?? join(ROOT, 'build/native-release');
+const WASM_CLI = process.env.CHORD_WASM_CLI ?? join(ROOT, 'build/wasm-mt/chord-cli.js');
 
-test('chord-cli matches llama.cpp on synthetic models (quick)', { timeout: 15 * 60 * 1000 }, () => {
+function quick(cli) {
   for (const tool of ['chord-cli', 'chord-synth']) {
     assert.ok(existsSync(join(BIN, tool)),
       `${join(BIN, tool)} is missing: build it first with "bash scripts/build.sh native-release"`);
   }
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/equivalence.mjs'), '--quick', '--bin', BIN], {
+  const extra = cli ? ['--cli', cli] : [];
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/equivalence.mjs'), '--quick', '--bin', BIN, ...extra], {
     cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20,
   });
   const out = `${r.stdout}\n${r.stderr}`;
   process.stdout.write(r.stdout);
   assert.equal(r.status, 0, `equivalence.mjs --quick failed (exit ${r.status ?? r.signal}):\n${out}`);
   assert.match(r.stdout, /(\d+)\/\1 rows pass/, 'not every row passed');
+}
+
+test('native chord-cli matches llama.cpp on synthetic models (quick)', { timeout: 15 * 60 * 1000 }, () => quick(null));
+
+test('wasm SIMD128 + pthreads chord-cli matches llama.cpp on synthetic models (quick)', { timeout: 15 * 60 * 1000 }, () => {
+  assert.ok(existsSync(WASM_CLI), `${WASM_CLI} is missing: build it first with "bash scripts/build.sh wasm-mt"`);
+  quick(WASM_CLI);
 });
