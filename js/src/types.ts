@@ -53,7 +53,8 @@ export interface LoadOptions {
   worker?: boolean;
 }
 
-export interface ModelInfo {
+/** What the GGUF file says about the model (as the wasm module reports it). */
+export interface ModelFileInfo {
   arch: string;
   name: string;
   nVocab: number;
@@ -70,6 +71,9 @@ export interface ModelInfo {
   ggufVersion: number;
   tensorCount: number;
   parameterCount: number;
+}
+
+export interface ModelInfo extends ModelFileInfo {
   /** KV cache length of this model's context. */
   contextLength: number;
   /** Threads the kernels use (1 = single-thread build). */

@@ -1,6 +1,7 @@
 // The raw Embind surface of dist/wasm/chord*.js (bindings/register.cpp) and how an instance is
 // made from an Emscripten MODULARIZE factory and a compiled WebAssembly.Module.
 import type { RawResult } from './errors.js';
+import type { ModelFileInfo } from './types.js';
 
 /** Which wasm build: single-thread SIMD or pthreads SIMD (needs SharedArrayBuffer). */
 export type Flavor = 'st' | 'mt';
@@ -34,27 +35,8 @@ export interface RawTokenizer extends Deletable {
   pre(): string;
 }
 
-export interface RawModelInfo {
-  arch: string;
-  name: string;
-  nVocab: number;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  nHeadKv: number;
-  headDim: number;
-  nFf: number;
-  nCtxTrain: number;
-  ropeBase: number;
-  tiedEmbeddings: boolean;
-  fileBytes: number;
-  ggufVersion: number;
-  tensorCount: number;
-  parameterCount: number;
-}
-
 export interface RawModel extends Deletable {
-  info(): RawModelInfo;
+  info(): ModelFileInfo;
   metadata(maxArray: number): Record<string, unknown>;
   metadataValue(key: string): RawResult<unknown>;
   chatTemplate(): string;

@@ -62,7 +62,16 @@ test('load from a path with progress, info and metadata', async () => {
 
 test('load from Uint8Array, ArrayBuffer, Blob and file: URL give the same model', async () => {
   const ab = storiesBytes.buffer.slice(storiesBytes.byteOffset, storiesBytes.byteOffset + storiesBytes.byteLength);
-  const sources = [new Uint8Array(storiesBytes), ab, new Blob([storiesBytes]), new URL(`file://${STORIES}`)];
+  // A Blob is read through its byte stream into one reused buffer (BYOB); one whose stream is not a
+  // byte stream is read chunk by chunk as the stream gives them.
+  class PlainStreamBlob extends Blob {
+    stream() {
+      const r = super.stream().getReader();
+      return new ReadableStream({ pull: async (c) => { const { done, value } = await r.read(); if (done) c.close(); else c.enqueue(value); } });
+    }
+  }
+  const sources = [new Uint8Array(storiesBytes), ab, new Blob([storiesBytes]), new PlainStreamBlob([storiesBytes]),
+    new URL(`file://${STORIES}`)];
   const texts = [];
   for (const s of sources) {
     const m = track(await loadModel(s, { threads: 1 }));
