@@ -110,26 +110,6 @@ val ModelHandle::info() const {
 
 namespace {
 
-const char* type_name(gguf::ValueType t) {
-  using gguf::ValueType;
-  switch (t) {
-    case ValueType::u8: return "u8";
-    case ValueType::i8: return "i8";
-    case ValueType::u16: return "u16";
-    case ValueType::i16: return "i16";
-    case ValueType::u32: return "u32";
-    case ValueType::i32: return "i32";
-    case ValueType::f32: return "f32";
-    case ValueType::boolean: return "bool";
-    case ValueType::string: return "string";
-    case ValueType::array: return "array";
-    case ValueType::u64: return "u64";
-    case ValueType::i64: return "i64";
-    case ValueType::f64: return "f64";
-  }
-  return "unknown";
-}
-
 // 64-bit integers beyond 2^53 become BigInt so no digit is lost.
 val int_val(const gguf::Value& v) {
   constexpr uint64_t kSafe = (uint64_t{1} << 53) - 1;
@@ -173,7 +153,7 @@ val value_to_js(const gguf::Value& v, int max_array) {
   if (max_array >= 0 && n > static_cast<size_t>(max_array)) {
     val s = val::object();
     s.set("type", std::string("array"));
-    s.set("elementType", std::string(type_name(v.elem_type)));
+    s.set("elementType", std::string(gguf::value_type_name(v.elem_type)));
     s.set("length", static_cast<double>(n));
     return s;
   }

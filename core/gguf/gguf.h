@@ -20,6 +20,9 @@ enum class ValueType : uint32_t {
   array = 9, u64 = 10, i64 = 11, f64 = 12,
 };
 
+// "u8", "i8", ..., "bool", "string", "array", ...; "unknown" for an id GGUF does not define.
+const char* value_type_name(ValueType t) noexcept;
+
 // One metadata value. Arrays of scalars are stored compactly (no Value per element).
 struct Value {
   ValueType type = ValueType::u8;

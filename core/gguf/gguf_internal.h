@@ -28,25 +28,6 @@ inline uint64_t min_encoded_size(uint32_t t) {
   return 0;
 }
 
-inline const char* value_type_name(ValueType t) {
-  switch (t) {
-    case ValueType::u8: return "u8";
-    case ValueType::i8: return "i8";
-    case ValueType::u16: return "u16";
-    case ValueType::i16: return "i16";
-    case ValueType::u32: return "u32";
-    case ValueType::i32: return "i32";
-    case ValueType::f32: return "f32";
-    case ValueType::boolean: return "bool";
-    case ValueType::string: return "string";
-    case ValueType::array: return "array";
-    case ValueType::u64: return "u64";
-    case ValueType::i64: return "i64";
-    case ValueType::f64: return "f64";
-  }
-  return "?";
-}
-
 inline bool is_pow2(uint64_t a) { return a != 0 && (a & (a - 1)) == 0; }
 
 // Message building without iostreams: cat("tensor '", name, "' has ", n, " dims").

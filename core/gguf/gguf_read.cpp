@@ -111,7 +111,7 @@ Status read_array(Cursor& c, Value* v, std::string_view key, int depth) {
   CHORD_TRY(read_pod(c, &count, What{"key '", key, "' array length"}));
   if (count > c.remaining() / min_size) {
     return {Code::bad_gguf, cat("key '", key, "': array of ", count, " ",
-                                detail::value_type_name(static_cast<ValueType>(elem)),
+                                value_type_name(static_cast<ValueType>(elem)),
                                 " at offset ", c.pos() - 8, " cannot fit in the ", c.remaining(),
                                 " bytes left")};
   }
@@ -242,7 +242,7 @@ Status alignment_of(const std::vector<std::pair<std::string, Value>>& kv, size_t
     if (k != keys::kAlignment) continue;
     const std::optional<int64_t> a = v.as_int();
     if (!a || v.type == ValueType::boolean) {
-      return {Code::bad_gguf, cat("general.alignment has type ", detail::value_type_name(v.type),
+      return {Code::bad_gguf, cat("general.alignment has type ", value_type_name(v.type),
                                   ", expected an integer")};
     }
     if (*a <= 0 || *a > int64_t{1} << 31 || !detail::is_pow2(static_cast<uint64_t>(*a))) {
