@@ -234,9 +234,29 @@ int32_t block_int(const void* w_block, const void* a_block, int32_t* min_sum) {
   return hsum_i32(dot256(u.w, y->qs));
 }
 
+// The 8 scales and 8 mins (6 bits each, quant::scale_min_k4's layout in the 12 bytes at q) of a
+// Q4_K/Q5_K super-block: scales to sc[0..7] as int16, mins as the pairs (m0, m0, m1, m1, ..) that
+// the per-16 bsums dot wants. One vector holds scales (lanes 0-7) and mins (8-15) as bytes:
+//   j < 4: q[j] & 63 | q[j + 4] & 63;  j >= 4: (q[j + 4] & 15) | (q[j - 4] >> 6) << 4 | (q[j + 4] >> 4) | (q[j] >> 6) << 4.
+inline void scales_mins_k4(const uint8_t* q, int16_t* sc, v128_t* mins_lo, v128_t* mins_hi) {
+  const v128_t v = wasm_v128_load(q);  // 16 bytes: the 12 scale bytes and 4 of the block's next field
+  const v128_t x = wasm_i8x16_shuffle(v, v, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+  const v128_t y = wasm_i8x16_shuffle(v, v, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
+  const v128_t upper = wasm_i8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1);
+  const v128_t lo = wasm_v128_and(wasm_v128_bitselect(wasm_u8x16_shr(x, 4), x, upper),
+                                  wasm_i8x16_make(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15));
+  const v128_t hi = wasm_v128_and(wasm_i8x16_shl(wasm_u8x16_shr(y, 6), 4),
+                                  wasm_i8x16_make(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48));
+  const v128_t r = wasm_v128_or(lo, hi);
+  wasm_v128_store(sc, wasm_u16x8_extend_low_u8x16(r));
+  const v128_t m = wasm_u16x8_extend_high_u8x16(r);
+  *mins_lo = wasm_i16x8_shuffle(m, m, 0, 0, 1, 1, 2, 2, 3, 3);
+  *mins_hi = wasm_i16x8_shuffle(m, m, 4, 4, 5, 5, 6, 6, 7, 7);
+}
+
 // Q4_K / Q5_K with packed activations, unpacking fused into the dot: the nibbles of 16 qs bytes
 // read as u16 lanes are already in the packed lane order (lane k: bytes 2k, 2k + 1), so no widening
-// is needed; the sub-block scale multiplies the i32 sums (exact) instead of every weight.
+// is needed; the sub-block scales multiply the int16 weights once per super-block for all rows.
 //   lanes & 0xF = elements 64c + 2k      (>> 8) & 0xF = 64c + 2k + 1
 //   (>> 4) & 0xF = 64c + 32 + 2k          >> 12       = 64c + 32 + 2k + 1   (bytes l = 0..15; +16 for l >= 16)
 template <bool Five, int NT>
@@ -250,10 +270,9 @@ void dot_k4_packed_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_
   const v128_t m4 = wasm_i16x8_splat(0x0F), b4 = wasm_i16x8_splat(0x10);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = w + b * kW;
-    uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) quant::scale_min_k4(j, blk + 4, &sc[j], &m[j]);
-    const v128_t mins_lo = wasm_i16x8_make(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3]);
-    const v128_t mins_hi = wasm_i16x8_make(m[4], m[4], m[5], m[5], m[6], m[6], m[7], m[7]);
+    alignas(16) int16_t sc[8];
+    v128_t mins_lo, mins_hi;
+    scales_mins_k4(blk + 4, sc, &mins_lo, &mins_hi);
     const uint8_t* qs = blk + (Five ? 48 : 16);
     v128_t isum[NT];
     for (int t = 0; t < NT; ++t) isum[t] = wasm_i32x4_splat(0);
@@ -273,19 +292,26 @@ void dot_k4_packed_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_
           wv[4 * h + 3] = wasm_v128_or(wv[4 * h + 3], wasm_v128_and(wasm_u16x8_shr(hb, 5), b4));
         }
       }
-      const v128_t s_lo = wasm_i32x4_splat(sc[2 * c]), s_hi = wasm_i32x4_splat(sc[2 * c + 1]);
+      // The sub-block scales multiply the weights (q <= 31, scale <= 63: int16), once for all rows.
+      const v128_t s_lo = wasm_v128_load16_splat(sc + 2 * c), s_hi = wasm_v128_load16_splat(sc + 2 * c + 1);
+      for (int h = 0; h < 2; ++h) {
+        wv[4 * h + 0] = wasm_i16x8_mul(wv[4 * h + 0], s_lo);
+        wv[4 * h + 1] = wasm_i16x8_mul(wv[4 * h + 1], s_lo);
+        wv[4 * h + 2] = wasm_i16x8_mul(wv[4 * h + 2], s_hi);
+        wv[4 * h + 3] = wasm_i16x8_mul(wv[4 * h + 3], s_hi);
+      }
       for (int t = 0; t < NT; ++t) {
         // Packed groups 4c .. 4c + 3 (elements 64c .. 64c + 63), each as 8 evens then 8 odds.
         const int16_t* q = reinterpret_cast<const int16_t*>(a + t * a_stride + p0) + b * 256 + 64 * c;
-        v128_t lo = wasm_i32x4_dot_i16x8(wv[0], wasm_v128_load(q));
-        lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wv[1], wasm_v128_load(q + 8)));
-        lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wv[4], wasm_v128_load(q + 16)));
-        lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wv[5], wasm_v128_load(q + 24)));
-        v128_t hi = wasm_i32x4_dot_i16x8(wv[2], wasm_v128_load(q + 32));
-        hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wv[3], wasm_v128_load(q + 40)));
-        hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wv[6], wasm_v128_load(q + 48)));
-        hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wv[7], wasm_v128_load(q + 56)));
-        isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_add(wasm_i32x4_mul(lo, s_lo), wasm_i32x4_mul(hi, s_hi)));
+        v128_t s = isum[t];
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wv[0], wasm_v128_load(q)));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wv[1], wasm_v128_load(q + 8)));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wv[4], wasm_v128_load(q + 16)));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wv[5], wasm_v128_load(q + 24)));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wv[2], wasm_v128_load(q + 32)));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wv[3], wasm_v128_load(q + 40)));
+        s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wv[6], wasm_v128_load(q + 48)));
+        isum[t] = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wv[7], wasm_v128_load(q + 56)));
       }
     }
     const float d = lut[load_u16(blk)], dmin = lut[load_u16(blk + 2)];
