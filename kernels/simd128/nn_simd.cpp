@@ -1,6 +1,7 @@
 // SIMD128 row operations of the transformer (see nn_simd.h). Rows whose length is not a multiple of
 // the vector width: element-wise ops send the tail to the reference, softmax pads its last vector,
-// rms_norm and attention with odd head sizes use the reference for the whole row.
+// rms_norm and attention with head sizes that are not a multiple of 8 (or over 256) use the
+// reference for the whole row.
 #include "kernels/simd128/nn_simd.h"
 
 #include <algorithm>
@@ -168,8 +169,9 @@ inline void round_probs(float* p, int64_t n) {
   for (int64_t i = n4; i < n; ++i) p[i] = tail[i - n4];
 }
 
-// head_dim is a multiple of 8, at most kMaxGroupDim. The weighted sum over V runs in chunks of up to 32 dimensions kept in
-// registers; each output element is the reference's sequential sum over positions.
+// head_dim is a multiple of 8, at most kMaxGroupDim. The weighted sum over V runs in chunks of up
+// to 32 dimensions kept in registers; each output element is the reference's sequential sum over
+// positions.
 template <class T>
 void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
             int32_t head_dim, float scale, float* scores, float* out) {
@@ -306,13 +308,15 @@ void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float
 
 void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
                 int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept {
-  if (head_dim % 8 != 0 || head_dim > kMaxGroupDim) return ref::attend_f16(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+  if (head_dim % 8 != 0 || head_dim > kMaxGroupDim)
+    return ref::attend_f16(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
   attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
 }
 
 void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t n_kv,
                 int32_t head_dim, float scale, float* scores, float* out) noexcept {
-  if (head_dim % 8 != 0 || head_dim > kMaxGroupDim) return ref::attend_f32(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
+  if (head_dim % 8 != 0 || head_dim > kMaxGroupDim)
+    return ref::attend_f32(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
   attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
 }
 

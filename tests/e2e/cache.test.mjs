@@ -117,6 +117,10 @@ test('cache: a download cut half-way resumes with a Range request (64 KiB chunks
   await page.selectOption('#cache-policy', 'none');
   assert.equal(await loadUrl(page, `${server.url}/models/stories260K.gguf`), 'ready');
   assert.equal(await greedyAnswer(page), resumed);
+  // Routes are set on a fresh page, as above: adding one while the page's model Worker is alive
+  // made Playwright's route() call hang now and then.
+  await page.reload();
+  await page.waitForSelector('body[data-ready=true]');
   await context.route('**/*.gguf*', (route) => route.abort('internetdisconnected'));
   await page.selectOption('#cache-policy', 'only');
   assert.equal(await loadUrl(page, url), 'ready', await page.textContent('#error'));

@@ -20,5 +20,6 @@ if (problems.length) {
   process.exit(1);
 }
 const files = (process.argv.length > 2 ? process.argv.slice(2) : readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(here, f)));
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit', cwd: repo });
+// A test that hangs (a stuck browser call) fails after 5 minutes instead of stalling the run.
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files], { stdio: 'inherit', cwd: repo });
 process.exit(r.status ?? 1);
