@@ -62,14 +62,8 @@ void dot_nt(int64_t n, const typename F::T* w, const uint8_t* a, uint64_t a_stri
 template <class F>
 void dot_multi(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) {
   const auto* wp = static_cast<const typename F::T*>(w);
-  const auto* ap = static_cast<const uint8_t*>(a);
-  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4) dot_nt<F, 4>(n, wp, ap, a_stride, out);
-  switch (n_act) {
-    case 3: dot_nt<F, 3>(n, wp, ap, a_stride, out); break;
-    case 2: dot_nt<F, 2>(n, wp, ap, a_stride, out); break;
-    case 1: dot_nt<F, 1>(n, wp, ap, a_stride, out); break;
-    default: break;
-  }
+  for_row_tiles(a, a_stride, n_act, out,
+                [&]<int NT>(const uint8_t* ap, float* o) { dot_nt<F, NT>(n, wp, ap, a_stride, o); });
 }
 
 }  // namespace

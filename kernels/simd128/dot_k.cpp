@@ -214,15 +214,9 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
 template <void (*Unpack)(const uint8_t*, Unpacked*), int WBytes, bool Min, bool Packed>
 void dot_multi(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) {
   const auto* wp = static_cast<const uint8_t*>(w);
-  const auto* ap = static_cast<const uint8_t*>(a);
-  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4)
-    dot_nt<Unpack, WBytes, Min, Packed, 4>(n, wp, ap, a_stride, out);
-  switch (n_act) {
-    case 3: dot_nt<Unpack, WBytes, Min, Packed, 3>(n, wp, ap, a_stride, out); break;
-    case 2: dot_nt<Unpack, WBytes, Min, Packed, 2>(n, wp, ap, a_stride, out); break;
-    case 1: dot_nt<Unpack, WBytes, Min, Packed, 1>(n, wp, ap, a_stride, out); break;
-    default: break;
-  }
+  for_row_tiles(a, a_stride, n_act, out, [&]<int NT>(const uint8_t* ap, float* o) {
+    dot_nt<Unpack, WBytes, Min, Packed, NT>(n, wp, ap, a_stride, o);
+  });
 }
 
 template <void (*Unpack)(const uint8_t*, Unpacked*)>
@@ -328,14 +322,8 @@ void dot_k4_packed_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_
 template <bool Five>
 void dot_k4_packed(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) {
   const auto* wp = static_cast<const uint8_t*>(w);
-  const auto* ap = static_cast<const uint8_t*>(a);
-  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4) dot_k4_packed_nt<Five, 4>(n, wp, ap, a_stride, out);
-  switch (n_act) {
-    case 3: dot_k4_packed_nt<Five, 3>(n, wp, ap, a_stride, out); break;
-    case 2: dot_k4_packed_nt<Five, 2>(n, wp, ap, a_stride, out); break;
-    case 1: dot_k4_packed_nt<Five, 1>(n, wp, ap, a_stride, out); break;
-    default: break;
-  }
+  for_row_tiles(a, a_stride, n_act, out,
+                [&]<int NT>(const uint8_t* ap, float* o) { dot_k4_packed_nt<Five, NT>(n, wp, ap, a_stride, o); });
 }
 
 }  // namespace

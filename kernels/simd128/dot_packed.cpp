@@ -141,14 +141,8 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
 template <class F>
 void dot_packed(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) {
   const auto* wp = static_cast<const uint8_t*>(w);
-  const auto* ap = static_cast<const uint8_t*>(a);
-  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4) dot_nt<F, 4>(n, wp, ap, a_stride, out);
-  switch (n_act) {
-    case 3: dot_nt<F, 3>(n, wp, ap, a_stride, out); break;
-    case 2: dot_nt<F, 2>(n, wp, ap, a_stride, out); break;
-    case 1: dot_nt<F, 1>(n, wp, ap, a_stride, out); break;
-    default: break;
-  }
+  for_row_tiles(a, a_stride, n_act, out,
+                [&]<int NT>(const uint8_t* ap, float* o) { dot_nt<F, NT>(n, wp, ap, a_stride, o); });
 }
 
 // Appends the packed part to a Q8_0 (kA = 34, quants at 2) or Q8_1 (kA = 36, s at 2, quants at 4) row.

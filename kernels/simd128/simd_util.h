@@ -111,4 +111,18 @@ inline v128_t gather_f16x4(const float* table, const uint8_t* p, size_t stride) 
                          table[load_u16(p + 3 * stride)]);
 }
 
+// Runs kernel.template operator()<NT>(rows, out) over n_act activation rows (a_stride bytes
+// apart) four at a time, then the 3, 2 or 1 left: the multi-row dot products' tiling.
+template <class Kernel>
+inline void for_row_tiles(const void* a, uint64_t a_stride, int n_act, float* out, Kernel kernel) {
+  const auto* ap = static_cast<const uint8_t*>(a);
+  for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4) kernel.template operator()<4>(ap, out);
+  switch (n_act) {
+    case 3: kernel.template operator()<3>(ap, out); break;
+    case 2: kernel.template operator()<2>(ap, out); break;
+    case 1: kernel.template operator()<1>(ap, out); break;
+    default: break;
+  }
+}
+
 }  // namespace chord::kernels::simd128
