@@ -12,8 +12,8 @@ const WORDS = (
   'summer harbor lantern forest meadow orchard teacher painter kitchen station library journey ocean'
 ).split(' ');
 
-/** A small seeded PRNG (mulberry32) so prompts are the same on every run. */
-function rng(seed) {
+/** A small seeded PRNG (mulberry32): the same numbers on every run (prompts, replayable tests). */
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

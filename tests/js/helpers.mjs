@@ -1,5 +1,6 @@
 // Shared helpers for the package tests: fixture paths, a tiny GGUF rewriter (add keys, split into
 // parts) and a local HTTP server (127.0.0.1 only).
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -193,4 +194,25 @@ export async function rejection(fn) {
     return e;
   }
   throw new Error('expected a rejection');
+}
+
+/** Reads a Server-Sent Events body, checking that every event is exactly one `data:` line, and
+ *  calls onEvent with each event's data ('[DONE]' or the parsed JSON). Returns what followed the
+ *  last complete event ('' for a well-formed stream), or null if onEvent returned true to stop. */
+export async function readSse(reader, onEvent) {
+  const dec = new TextDecoder();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return buf;
+    buf += dec.decode(value, { stream: true });
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      assert.match(block, /^data: [^\n]+$/, `one data line per event: ${JSON.stringify(block)}`);
+      const data = block.slice(6);
+      if (onEvent(data === '[DONE]' ? '[DONE]' : JSON.parse(data))) return null;
+    }
+  }
 }

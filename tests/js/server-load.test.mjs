@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { loadModel } from 'wasm-chord';
-import { STORIES } from './helpers.mjs';
+import { rng } from '../../scripts/bench/bench-prompt.mjs';
+import { STORIES, readSse } from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin['wasm-chord']);
@@ -29,24 +30,11 @@ function startServer() {
   });
 }
 
-/** A small deterministic PRNG (mulberry32) so a failing run can be replayed. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Streams one /v1/completions request; with `dropAfter` events (or `dropAtMs`), aborts the request. */
 async function client(url, body, { dropAfter, dropAtMs } = {}) {
   const ctl = new AbortController();
   const timer = dropAtMs === undefined ? undefined : setTimeout(() => ctl.abort(), dropAtMs);
   const events = [];
-  let buf = '';
   let responded = false;  // the server sent response headers (it has the request in a turn)
   try {
     const res = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: ctl.signal });
@@ -54,22 +42,13 @@ async function client(url, body, { dropAfter, dropAtMs } = {}) {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type'), /^text\/event-stream/);
     const reader = res.body.getReader();
-    const dec = new TextDecoder();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += dec.decode(value, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        assert.match(block, /^data: [^\n]+$/, `one data line per event: ${JSON.stringify(block)}`);
-        const data = block.slice(6);
-        events.push(data === '[DONE]' ? '[DONE]' : JSON.parse(data));
-        if (dropAfter !== undefined && events.length >= dropAfter) { ctl.abort(); await reader.cancel().catch(() => {}); return { dropped: true, responded, events }; }
-      }
+    const rest = await readSse(reader, (ev) => events.push(ev) >= (dropAfter ?? Infinity));
+    if (rest === null) {
+      ctl.abort();
+      await reader.cancel().catch(() => {});
+      return { dropped: true, responded, events };
     }
-    return { dropped: false, responded, events, rest: buf };
+    return { dropped: false, responded, events, rest };
   } catch (e) {
     if (ctl.signal.aborted) return { dropped: true, responded, events };
     throw e;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { loadModel } from 'wasm-chord';
-import { GOLDEN_JSON, STORIES } from './helpers.mjs';
+import { GOLDEN_JSON, STORIES, readSse } from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin['wasm-chord']);
@@ -50,26 +50,12 @@ async function sse(url, body, { signal, onEvent } = {}) {
   const events = [];
   const times = [];
   if (!res.headers.get('content-type')?.startsWith('text/event-stream')) return { res, events, times, json: await res.json() };
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += dec.decode(value, { stream: true });
-    let i;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      assert.match(block, /^data: [^\n]+$/, `one data line per event: ${JSON.stringify(block)}`);
-      const data = block.slice(6);
-      const ev = data === '[DONE]' ? '[DONE]' : JSON.parse(data);
-      events.push(ev);
-      times.push(performance.now());
-      onEvent?.(ev, events.length);
-    }
-  }
-  assert.equal(buf, '', 'no partial event at the end');
+  const rest = await readSse(res.body.getReader(), (ev) => {
+    events.push(ev);
+    times.push(performance.now());
+    onEvent?.(ev, events.length);
+  });
+  assert.equal(rest, '', 'no partial event at the end');
   return { res, events, times };
 }
 
