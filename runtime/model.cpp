@@ -160,9 +160,10 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
   if (d.tied_embeddings) w.output = w.token_embd;
   CHORD_TRY(bind_weight(f, "rope_freqs.weight", d.n_rot / 2, 1, false, w.rope_freqs, true));
 
-  w.layers.resize(static_cast<size_t>(d.n_layer));
+  // Layers are added as their tensors bind: a block_count far beyond the file's tensors fails at
+  // its first missing layer instead of allocating block_count entries up front.
   for (int32_t i = 0; i < d.n_layer; ++i) {
-    LayerWeights& l = w.layers[static_cast<size_t>(i)];
+    LayerWeights& l = w.layers.emplace_back();
     std::string p = "blk." + std::to_string(i) + ".";
     CHORD_TRY(bind_weight(f, p + "attn_norm.weight", d.n_embd, 1, false, l.attn_norm));
     CHORD_TRY(bind_weight(f, p + "attn_q.weight", d.n_embd, d.q_dim(), true, l.wq));
