@@ -1,15 +1,15 @@
-// The per-weight-type op table (like ggml's type traits): how activations are quantized for a
+// The per-weight-type kernel table (like ggml's type traits): how activations are quantized for a
 // weight type and the dot product between one weight row and one quantized activation row.
-// ops() returns the SIMD table in simd128 builds (per type, where one exists) and the reference
-// table otherwise.
+// One table indexed by type id: the reference kernels, with the SIMD128 entries of simd128 builds
+// laid over them field by field (ops()). Dispatch happens once per matmul, never per block.
 #pragma once
 #include <cstdint>
+#include <span>
 
 #include "core/quant/types.h"
 
 namespace chord::kernels {
 
-using FromFloatFn = void (*)(const float* x, void* y, int64_t n);
 // Dot product of n elements: w is a row of the weight type, a a row of act_type.
 using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
 // One weight row with n_act activation rows a + t * a_stride (bytes): out[t] = vec_dot(n, w, row t),
@@ -24,9 +24,9 @@ using PackedBytesFn = uint64_t (*)(int64_t n);
 using PackFn = void (*)(void* row, int64_t n);
 
 struct TypeOps {
-  GgmlType act_type;     // what activations are converted to (Q8_0, Q8_1, Q8_K, F16, F32)
-  FromFloatFn from_float;  // f32 -> act_type
-  VecDotFn vec_dot;        // weight row . activation row
+  GgmlType act_type = GgmlType::F32;  // what activations are converted to (llama.cpp's vec_dot_type)
+  FromFloatFn from_float = nullptr;   // f32 -> act_type (the reference: act_type's quantizer)
+  VecDotFn vec_dot = nullptr;         // weight row . activation row
   VecDotMultiFn vec_dot_multi = nullptr;  // optional (SIMD tables): several activation rows at once
   PackedBytesFn packed_bytes = nullptr;   // optional packed path (all three set, or none)
   PackFn pack = nullptr;
@@ -34,13 +34,21 @@ struct TypeOps {
 };
 
 // nullptr for types we cannot compute with.
-const TypeOps* ref_ops(GgmlType wtype) noexcept;
-const TypeOps* ops(GgmlType wtype) noexcept;  // best available implementation
+const TypeOps* ref_ops(GgmlType wtype) noexcept;  // the reference kernels alone
+const TypeOps* ops(GgmlType wtype) noexcept;      // the active table: reference + SIMD entries
 
-// The wasm SIMD128 table (kernels/simd128/), consulted by ops() in CHORD_SIMD128 builds: nullptr
-// for a type without a SIMD kernel, so ops() falls back to the reference table for it. Its
-// act_type must equal ref_ops(wtype)'s, and a SIMD from_float must write the same bytes as the
-// reference one (tests compare them).
-const TypeOps* simd128_ops(GgmlType wtype) noexcept;
+// A SIMD128 table entry (kernels/simd128/ops_simd.cpp, compiled only in CHORD_SIMD128 builds): the
+// functions it sets replace the reference ones for wtype; the activation type stays the
+// reference's, so a SIMD from_float must write the same bytes as the reference one (tests compare).
+struct OpOverride {
+  GgmlType wtype;
+  FromFloatFn from_float = nullptr;
+  VecDotFn vec_dot = nullptr;
+  VecDotMultiFn vec_dot_multi = nullptr;
+  PackedBytesFn packed_bytes = nullptr;
+  PackFn pack = nullptr;
+  VecDotMultiFn dot_packed = nullptr;
+};
+std::span<const OpOverride> simd128_overrides() noexcept;
 
 }  // namespace chord::kernels

@@ -299,6 +299,52 @@ Status read_tensor_info(Cursor& c, uint64_t index, TensorInfo* t, std::string_vi
   return Status::Ok();
 }
 
+// The data section starts at the next multiple of the alignment after the tensor infos. As in
+// llama.cpp's reader, tensors lie back to back in info order: the first at offset 0, each next one
+// at the aligned end of the one before (so no gap or overlap can hide a wrong type or shape), and
+// the file ends within the last tensor's padding (more bytes mean tensor infos the count left out).
+// Sets each tensor's data pointer.
+Status check_layout(std::vector<TensorInfo>& tensors, uint64_t infos_end, std::span<const uint8_t> bytes,
+                    uint64_t a) {
+  if (tensors.empty()) return Status::Ok();
+  const uint64_t size = bytes.size();
+  const uint64_t data_start = (infos_end + a - 1) / a * a;  // infos_end <= size < 2^63, a <= 2^31
+  uint64_t expect = 0;  // aligned end of the previous tensor, relative to data_start
+  const TensorInfo* prev = nullptr;
+  for (TensorInfo& t : tensors) {
+    if (t.offset % a != 0) {
+      return Status(Code::bad_gguf, cat("tensor '", t.name, "' offset ", t.offset,
+                                        " is not a multiple of the alignment ", a));
+    }
+    if (data_start > size || t.offset > size - data_start || t.nbytes > size - data_start - t.offset) {
+      return Status(Code::bad_gguf,
+                    cat("tensor '", t.name, "' data (offset ", t.offset, ", ", t.nbytes,
+                        " bytes, data section at ", data_start, ") lies outside the file of ", size,
+                        " bytes"));
+    }
+    if (t.offset != expect) {
+      return Status(Code::bad_gguf,
+                    prev ? cat("tensor '", t.name, "' has offset ", t.offset, ", expected ", expect,
+                               " (the aligned end of '", prev->name, "', ", prev->nbytes, " bytes at offset ",
+                               prev->offset, "): ", t.offset > expect ? "a gap" : "an overlap",
+                               " in the data layout")
+                         : cat("tensor '", t.name, "' is the first tensor but has offset ", t.offset,
+                               ", expected 0"));
+    }
+    t.data = bytes.data() + data_start + t.offset;
+    expect = t.offset + (t.nbytes + a - 1) / a * a;  // <= size - data_start + a: no overflow
+    prev = &t;
+  }
+  const uint64_t end = data_start + expect;
+  if (size > end) {
+    return Status(Code::bad_gguf,
+                  cat(size - end, " bytes follow the data of the last tensor '", prev->name, "' (", prev->nbytes,
+                      " bytes at offset ", prev->offset, ", file of ", size, " bytes): the tensor count ",
+                      tensors.size(), " or a tensor's type or shape does not match the data"));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<File> File::parse(std::span<const uint8_t> bytes) {
@@ -340,37 +386,25 @@ Result<File> File::parse(std::span<const uint8_t> bytes) {
   }
   CHORD_TRY(alignment_of(f.kv_, &f.alignment_));
 
-  // Tensor infos.
+  // Tensor infos. When one fails to parse after others did, the count is named too: a count
+  // larger than the infos present runs into the data section.
   f.tensors_.reserve(static_cast<size_t>(n_tensors));
   seen.clear();
   seen.reserve(static_cast<size_t>(n_tensors));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo t;
     std::string_view name;
-    CHORD_TRY(read_tensor_info(c, i, &t, &name));
+    if (Status st = read_tensor_info(c, i, &t, &name); !st.ok()) {
+      if (i == 0) return st;
+      return Status(st.code(), cat(st.message(), " (tensor info ", i, " of the ", n_tensors,
+                                   " the header counts, after '", f.tensors_.back().name, "')"));
+    }
     if (!seen.insert(name).second) {
       return Status(Code::bad_gguf, cat("duplicate tensor name '", name, "' (tensor ", i, ")"));
     }
     f.tensors_.push_back(std::move(t));
   }
-
-  // Data section: starts at the next multiple of the alignment; every tensor must lie inside the file.
-  const uint64_t size = bytes.size();
-  const uint64_t a = f.alignment_;
-  const uint64_t data_start = (c.pos() + a - 1) / a * a;  // pos <= size < 2^63, a <= 2^31
-  for (TensorInfo& t : f.tensors_) {
-    if (t.offset % a != 0) {
-      return Status(Code::bad_gguf, cat("tensor '", t.name, "' offset ", t.offset,
-                                        " is not a multiple of the alignment ", a));
-    }
-    if (data_start > size || t.offset > size - data_start || t.nbytes > size - data_start - t.offset) {
-      return Status(Code::bad_gguf,
-                    cat("tensor '", t.name, "' data (offset ", t.offset, ", ", t.nbytes,
-                        " bytes, data section at ", data_start, ") lies outside the file of ", size,
-                        " bytes"));
-    }
-    t.data = bytes.data() + data_start + t.offset;
-  }
+  CHORD_TRY(check_layout(f.tensors_, c.pos(), bytes, f.alignment_));
   return f;
 }
 

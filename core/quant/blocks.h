@@ -108,18 +108,6 @@ struct BlockQ8_K {
   int16_t bsums[kQK_K / 16];    // (16) sum of qs in each group of 16
 };
 
-// Sizes as ggml-common.h asserts them (and as core/quant/types.cpp lists them).
-static_assert(sizeof(BlockQ4_0) == 18, "block_q4_0 size");
-static_assert(sizeof(BlockQ4_1) == 20, "block_q4_1 size");
-static_assert(sizeof(BlockQ5_0) == 22, "block_q5_0 size");
-static_assert(sizeof(BlockQ5_1) == 24, "block_q5_1 size");
-static_assert(sizeof(BlockQ8_0) == 34, "block_q8_0 size");
-static_assert(sizeof(BlockQ8_1) == 36, "block_q8_1 size");
-static_assert(sizeof(BlockQ2_K) == 84, "block_q2_K size");
-static_assert(sizeof(BlockQ3_K) == 110, "block_q3_K size");
-static_assert(sizeof(BlockQ4_K) == 144, "block_q4_K size");
-static_assert(sizeof(BlockQ5_K) == 176, "block_q5_K size");
-static_assert(sizeof(BlockQ6_K) == 210, "block_q6_K size");
-static_assert(sizeof(BlockQ8_K) == 292, "block_q8_K size");
+// Their sizes are static_asserted against ggml's figures in the type table (types.h).
 
 }  // namespace chord::quant

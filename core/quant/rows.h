@@ -1,4 +1,5 @@
-// Typed reference row conversions, one pair per block format (quant.h dispatches on GgmlType).
+// Typed reference row conversions, one pair per format (the type-traits table in types.h points
+// at them by GgmlType).
 // quantize_row_* reproduce llama.cpp's quantize_row_*_ref bit for bit; dequantize_row_* its
 // dequantize_row_*. n is the element count and must be a multiple of the block size.
 #pragma once
@@ -7,6 +8,14 @@
 #include "core/quant/blocks.h"
 
 namespace chord::quant {
+
+// Plain types (quant.cpp): f32 copy, IEEE half and bfloat16 per element (fp16.h).
+void quantize_row_f32(const float* x, float* y, int64_t n) noexcept;
+void quantize_row_f16(const float* x, uint16_t* y, int64_t n) noexcept;
+void quantize_row_bf16(const float* x, uint16_t* y, int64_t n) noexcept;
+void dequantize_row_f32(const float* x, float* y, int64_t n) noexcept;
+void dequantize_row_f16(const uint16_t* x, float* y, int64_t n) noexcept;
+void dequantize_row_bf16(const uint16_t* x, float* y, int64_t n) noexcept;
 
 // Legacy 32-element blocks (quant_legacy.cpp).
 void quantize_row_q4_0(const float* x, BlockQ4_0* y, int64_t n) noexcept;

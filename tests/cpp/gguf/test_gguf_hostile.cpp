@@ -394,3 +394,96 @@ TEST_CASE("hostile: random mutations of the header never crash") {
   CHECK(ok + bad + unsupported == kIters);
   CHECK(bad > 0);
 }
+
+namespace {
+
+// Three tensors written by the Writer (alignment 32): a f32 [64] (256 bytes), b q8_0 [32, 2]
+// (68 bytes, padded to 96), c f32 [60] (240 bytes, padded to 256). Positions of each tensor info's type and offset fields.
+struct Laid {
+  std::vector<uint8_t> bytes;
+  size_t type_at[3];
+  size_t offset_at[3];
+  size_t count_at = 8;  // the tensor count follows the magic and version
+};
+
+Laid three_tensors() {
+  Writer w;
+  w.set_string("general.architecture", "llama");
+  std::vector<float> f(64);
+  for (size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>(i) * 0.25f - 3.f;
+  const auto* fb = reinterpret_cast<const uint8_t*>(f.data());
+  std::vector<uint8_t> q8(68, 7);
+  REQUIRE(w.add_tensor("a", GgmlType::F32, {64}, {fb, 256}).ok());
+  REQUIRE(w.add_tensor("b", GgmlType::Q8_0, {32, 2}, q8).ok());
+  REQUIRE(w.add_tensor("c", GgmlType::F32, {60}, {fb, 240}).ok());
+  Laid l{w.finish(), {}, {}};
+  const char* names[3] = {"a", "b", "c"};
+  for (int i = 0; i < 3; ++i) {
+    const size_t at = after_gguf_string(l.bytes, names[i]);
+    REQUIRE(at != std::string::npos);
+    const uint32_t n_dims = test::peek<uint32_t>(l.bytes, at);
+    l.type_at[i] = at + 4 + 8 * n_dims;
+    l.offset_at[i] = l.type_at[i] + 4;
+  }
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("layout: tensors must lie back to back as llama.cpp requires, named on error") {
+  const Laid l = three_tensors();
+  REQUIRE(File::parse(l.bytes).ok());
+  REQUIRE(test::peek<uint64_t>(l.bytes, l.offset_at[1]) == 256);
+  REQUIRE(test::peek<uint64_t>(l.bytes, l.offset_at[2]) == 352);
+  std::vector<uint8_t> b;
+  auto reset = [&] { b = l.bytes; };
+
+  // A gap between consecutive tensors.
+  reset();
+  poke<uint64_t>(b, l.offset_at[1], 288);
+  expect(parse_status(b), Code::bad_gguf, {"tensor 'b' has offset 288, expected 256", "'a'", "a gap"});
+  // An overlap.
+  reset();
+  poke<uint64_t>(b, l.offset_at[2], 256);
+  expect(parse_status(b), Code::bad_gguf, {"tensor 'c' has offset 256, expected 352", "'b'", "an overlap"});
+  // The first tensor not at the start of the data section.
+  reset();
+  poke<uint64_t>(b, l.offset_at[0], 32);
+  expect(parse_status(b), Code::bad_gguf, {"tensor 'a' is the first tensor but has offset 32"});
+  // A type change shrinks a tensor and leaves the next one's data misplaced.
+  reset();
+  poke<uint32_t>(b, l.type_at[0], static_cast<uint32_t>(GgmlType::F16));
+  expect(parse_status(b), Code::bad_gguf, {"tensor 'b' has offset 256, expected 128", "'a'"});
+  // ... or, on the last tensor, leaves bytes no tensor accounts for.
+  reset();
+  poke<uint32_t>(b, l.type_at[2], static_cast<uint32_t>(GgmlType::F16));
+  expect(parse_status(b), Code::bad_gguf, {"128 bytes follow the data of the last tensor 'c'"});
+  // ... or grows it past the file.
+  reset();
+  poke<uint32_t>(b, l.type_at[2], static_cast<uint32_t>(GgmlType::F64));
+  expect(parse_status(b), Code::bad_gguf, {"tensor 'c'", "outside the file"});
+  // A tensor count smaller than the infos present: the data section is found in the wrong place
+  // and the bytes of the uncounted tensor remain.
+  reset();
+  poke<uint64_t>(b, l.count_at, 2);
+  expect(parse_status(b), Code::bad_gguf, {"follow the data of the last tensor 'b'", "tensor count 2"});
+  // A count larger than the infos present: the fourth info is read from the data section.
+  reset();
+  poke<uint64_t>(b, l.count_at, 4);
+  {
+    const Status s = parse_status(b);
+    INFO(s.to_string());
+    CHECK_FALSE(s.ok());
+    CHECK(s.code() == Code::bad_gguf);
+    CHECK(s.message().find("'c'") != std::string::npos);
+  }
+  // Trailing bytes after the padded end are refused too; padding alone is not required.
+  reset();
+  b.insert(b.end(), 32, 0);
+  expect(parse_status(b), Code::bad_gguf, {"32 bytes follow the data of the last tensor 'c'"});
+  reset();
+  b.resize(b.size() - 16);  // without c's padding
+  CHECK(parse_status(b).ok());
+  b.resize(b.size() - 1);  // c's data cut
+  expect(parse_status(b), Code::bad_gguf, {"tensor 'c'", "outside the file"});
+}

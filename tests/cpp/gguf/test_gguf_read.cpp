@@ -136,8 +136,9 @@ TEST_CASE("tinyllamas Q8_0 (GGUF v2): refused for its flat-quantised ffn_down, p
   CHECK(msg.find("172") != std::string::npos);
   CHECK(msg.find("32") != std::string::npos);
 
-  // Retype the five [172, 64] Q8_0 tensors as I8 (fewer bytes, same offsets): the rest of the v2
-  // file must then read fine, which exercises the v2 path on real data.
+  // Retype the five [172, 64] Q8_0 tensors as flat I8 [11696, 1] (their 344 blocks of 34 bytes, so
+  // the data layout stays contiguous): the rest of the v2 file must then read fine, which exercises
+  // the v2 path on real data.
   std::vector<uint8_t> fixed = bytes;
   for (int l = 0; l < 5; ++l) {
     const std::string name = "blk." + std::to_string(l) + ".ffn_down.weight";
@@ -147,6 +148,8 @@ TEST_CASE("tinyllamas Q8_0 (GGUF v2): refused for its flat-quantised ffn_down, p
     REQUIRE(test::peek<uint64_t>(fixed, at + 4) == 172);   // ne[0]
     REQUIRE(test::peek<uint32_t>(fixed, at + 20) == 8);    // Q8_0
     test::poke<uint32_t>(fixed, at + 20, static_cast<uint32_t>(GgmlType::I8));
+    test::poke<uint64_t>(fixed, at + 4, 172 * 64 / 32 * 34);
+    test::poke<uint64_t>(fixed, at + 12, 1);
   }
   auto r2 = File::parse(fixed);
   REQUIRE(r2.ok());

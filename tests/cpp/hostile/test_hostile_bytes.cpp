@@ -149,9 +149,10 @@ TEST_CASE("hostile: tensor dims, types and offsets") {
   expect_error(patched(at.offset, off + 1, 8), Code::bad_gguf, {q});
   expect_error(patched(at.offset, off + 4, 8), Code::bad_gguf, {q});
   expect_error(patched(at.offset, base.size(), 8), Code::bad_gguf, {q});
-  // A norm stored as f16 (same bytes, half the size claimed): parses, then refused by role.
+  // A norm retyped as f16 (half the size claimed, the next tensor's data no longer follows it):
+  // refused by the layout check, naming it.
   const TensorInfoAt norm = tensor_info_at(base, "output_norm.weight");
-  expect_error(patched(norm.type, static_cast<uint32_t>(GgmlType::F16), 4), Code::unsupported, {"output_norm.weight", "f32"});
+  expect_error(patched(norm.type, static_cast<uint32_t>(GgmlType::F16), 4), Code::bad_gguf, {"output_norm.weight"});
   // Shape swapped to [rows, cols]: a typed shape error naming the tensor.
   {
     auto b = base;

@@ -27,11 +27,11 @@ struct DotImpl {
   const kernels::TypeOps* ops;
 };
 
-// Reference first; the SIMD128 table in SIMD builds (where it must cover every type).
+// Reference first; the active table (reference with the SIMD128 entries over it) in SIMD builds.
 inline std::vector<DotImpl> dot_impls(GgmlType t) {
   std::vector<DotImpl> v{{"ref", kernels::ref_ops(t)}};
 #ifdef CHORD_SIMD128
-  v.push_back({"simd128", kernels::simd128_ops(t)});
+  v.push_back({"simd128", kernels::ops(t)});
 #endif
   return v;
 }
