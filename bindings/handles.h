@@ -106,10 +106,12 @@ class GeneratorHandle {
   // options: {max_tokens, temperature, top_k, top_p, min_p, repeat_penalty, frequency_penalty,
   // presence_penalty, penalty_last_n, seed_hi, seed_lo, logit_bias: [[id, bias]...], stop: [...],
   // ignore_eos}; every field present (the TypeScript layer fills defaults).
-  static val start(const ContextHandle& ctx, const val& tokens, const val& options);  // -> {value}
+  // options: the generation-options record as JSON (runtime/options.h); omitted fields keep defaults.
+  static val start(const ContextHandle& ctx, const val& tokens, const std::string& options_json);  // -> {value}
 
   val step();  // -> {value: {token, text, done, finishReason}}
   int prompt_tokens() const { return gen_->prompt_tokens(); }
+  int prompt_batches() const { return gen_->prompt_batches(); }
   int cached_tokens() const { return gen_->cached_tokens(); }
   int completion_tokens() const { return gen_->completion_tokens(); }
   bool done() const { return gen_->done(); }
@@ -129,5 +131,6 @@ val render_chat_template(const std::string& tmpl, const std::string& messages_js
 
 // {simd, threads, heapMax, heapSize, hardwareThreads}: what this build and machine offer.
 val runtime_info();
+std::string generation_defaults();  // the options record with every default, as JSON
 
 }  // namespace chord::bind

@@ -53,10 +53,12 @@ EMSCRIPTEN_BINDINGS(chord) {
       .class_function("start", &GeneratorHandle::start)
       .function("step", &GeneratorHandle::step)
       .function("promptTokens", &GeneratorHandle::prompt_tokens)
+      .function("promptBatches", &GeneratorHandle::prompt_batches)
       .function("cachedTokens", &GeneratorHandle::cached_tokens)
       .function("completionTokens", &GeneratorHandle::completion_tokens)
       .function("done", &GeneratorHandle::done);
 
   function("renderChatTemplate", &render_chat_template);
   function("runtimeInfo", &runtime_info);
+  function("generationDefaults", &generation_defaults);
 }

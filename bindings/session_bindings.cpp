@@ -28,38 +28,10 @@ val ContextHandle::history() const { return copy_i32(ctx_->history()); }
 
 // ---- GeneratorHandle ----
 
-namespace {
-
-float num(const val& o, const char* key) { return static_cast<float>(o[key].as<double>()); }
-int32_t int_field(const val& o, const char* key) { return static_cast<int32_t>(o[key].as<double>()); }
-
-}  // namespace
-
-val GeneratorHandle::start(const ContextHandle& ctx, const val& tokens, const val& o) {
-  GenerateOptions go;
-  go.max_tokens = int_field(o, "max_tokens");
-  SamplerParams& sp = go.sampling;
-  sp.temperature = num(o, "temperature");
-  sp.top_k = int_field(o, "top_k");
-  sp.top_p = num(o, "top_p");
-  sp.min_p = num(o, "min_p");
-  sp.repeat_penalty = num(o, "repeat_penalty");
-  sp.frequency_penalty = num(o, "frequency_penalty");
-  sp.presence_penalty = num(o, "presence_penalty");
-  sp.penalty_last_n = int_field(o, "penalty_last_n");
-  sp.seed = (static_cast<uint64_t>(o["seed_hi"].as<double>()) << 32) | static_cast<uint64_t>(o["seed_lo"].as<double>());
-  const val bias = o["logit_bias"];
-  const int n_bias = bias["length"].as<int>();
-  for (int i = 0; i < n_bias; ++i) {
-    const val pair = bias[i];
-    sp.logit_bias.emplace_back(static_cast<Token>(pair[0].as<double>()), static_cast<float>(pair[1].as<double>()));
-  }
-  const val stop = o["stop"];
-  const int n_stop = stop["length"].as<int>();
-  for (int i = 0; i < n_stop; ++i) go.stop.push_back(stop[i].as<std::string>());
-  go.ignore_eos = o["ignore_eos"].as<bool>();
-
-  auto g = Generator::start(*ctx.context(), ints_from_js(tokens), std::move(go));
+val GeneratorHandle::start(const ContextHandle& ctx, const val& tokens, const std::string& options_json) {
+  auto go = parse_options_json(options_json);
+  if (!go.ok()) return status_val(go.status());
+  auto g = Generator::start(*ctx.context(), ints_from_js(tokens), std::move(go).value());
   if (!g.ok()) return status_val(g.status());
   return ok_val(val(GeneratorHandle(ctx.context(), std::move(g).value())));
 }
@@ -91,6 +63,8 @@ val render_chat_template(const std::string& tmpl, const std::string& messages_js
   if (!out.ok()) return status_val(out.status());
   return ok_val(val(out.value()));
 }
+
+std::string generation_defaults() { return options_to_json(GenerateOptions{}); }
 
 val runtime_info() {
   val o = val::object();

@@ -36,6 +36,7 @@ class Context {
 
   int32_t n_past() const { return static_cast<int32_t>(history_.size()); }
   int32_t n_ctx() const { return n_ctx_; }
+  int32_t n_batch() const { return opts_.n_batch; }
   const std::vector<Token>& history() const { return history_; }
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& model_ptr() const { return model_; }

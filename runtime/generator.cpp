@@ -14,16 +14,13 @@ Generator::Generator(Context& ctx, std::vector<Token> prompt, GenerateOptions op
 
 Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<Token> prompt, GenerateOptions opts) {
   if (prompt.empty()) return Status(Code::invalid_argument, "the prompt has no tokens");
-  if (opts.max_tokens < 0) return Status(Code::invalid_argument, "max_tokens must be >= 0");
-  CHORD_TRY(validate(opts.sampling));
+  CHORD_TRY(validate(opts));
   const int32_t n_vocab = ctx.model().desc().n_vocab;
   for (Token t : prompt)
     if (t < 0 || t >= n_vocab) return Status(Code::invalid_argument, "prompt token " + std::to_string(t) + " is outside the vocabulary");
   if (static_cast<int64_t>(prompt.size()) > ctx.n_ctx())
     return Status(Code::context_full, "the prompt has " + std::to_string(prompt.size()) +
                                           " tokens but the context holds " + std::to_string(ctx.n_ctx()));
-  for (const auto& s : opts.stop)
-    if (s.empty()) return Status(Code::invalid_argument, "stop strings must not be empty");
   auto g = std::unique_ptr<Generator>(new Generator(ctx, std::move(prompt), std::move(opts)));
   // Keep the shared prefix; at least the last prompt token is evaluated again to get its logits.
   int32_t keep = std::min(ctx.common_prefix(g->prompt_), g->prompt_tokens() - 1);
@@ -62,13 +59,14 @@ Result<Step> Generator::step() {
   if (done_) return Status(Code::invalid_argument, "generation already finished");
   Step s;
   if (prompt_pos_ < prompt_.size()) {  // one prompt batch per step
-    const size_t n = std::min(prompt_.size() - prompt_pos_, static_cast<size_t>(64));
+    const size_t n = std::min(prompt_.size() - prompt_pos_, static_cast<size_t>(ctx_.n_batch()));
     Status st = ctx_.eval(std::span<const Token>(prompt_).subspan(prompt_pos_, n), false, logits_);
     if (!st.ok()) {
       done_ = true;
       return st;
     }
     prompt_pos_ += n;
+    ++batches_;
     if (prompt_pos_ < prompt_.size() || opts_.max_tokens > 0) return s;
   }
   if (generated_ >= opts_.max_tokens) return finish("length", std::move(s));

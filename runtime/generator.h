@@ -1,5 +1,5 @@
 // A generation over a Context, advanced one step at a time so callers can stream tokens and
-// abort between steps: a step is one batch of the prompt or one sampled token.
+// abort between steps: a step is one batch of the prompt (the context's n_batch tokens) or one sampled token.
 // The KV cache prefix shared with the previous request is reused (chat turns are not recomputed).
 #pragma once
 #include <memory>
@@ -9,16 +9,10 @@
 #include "core/common/status.h"
 #include "core/tokenizer/tokenizer.h"
 #include "runtime/context.h"
+#include "runtime/options.h"
 #include "runtime/sampler.h"
 
 namespace chord {
-
-struct GenerateOptions {
-  int32_t max_tokens = 256;  // 0 generates nothing (finish "length"); negative is invalid
-  SamplerParams sampling;
-  std::vector<std::string> stop;  // stop strings; matched text is not returned
-  bool ignore_eos = false;
-};
 
 struct Step {
   Token token = -1;           // the sampled token, -1 for a prompt step
@@ -35,6 +29,7 @@ class Generator {
   int32_t prompt_tokens() const { return static_cast<int32_t>(prompt_.size()); }
   int32_t cached_tokens() const { return reused_; }  // prompt tokens served from the KV cache
   int32_t completion_tokens() const { return generated_; }
+  int32_t prompt_batches() const { return batches_; }  // prompt steps run (n_batch tokens each)
   bool done() const { return done_; }
 
  private:
@@ -50,6 +45,7 @@ class Generator {
   size_t prompt_pos_ = 0;  // next prompt token to evaluate
   int32_t reused_ = 0;
   int32_t generated_ = 0;
+  int32_t batches_ = 0;
   bool done_ = false;
   std::vector<float> logits_;
   std::string pending_;  // decoded text held back because it may begin a stop string

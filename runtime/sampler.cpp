@@ -16,7 +16,7 @@ Status validate(const SamplerParams& p) {
   if (std::isnan(p.repeat_penalty) || p.repeat_penalty <= 0) return bad("repeat_penalty must be > 0");
   if (!std::isfinite(p.frequency_penalty) || !std::isfinite(p.presence_penalty))
     return bad("frequency_penalty and presence_penalty must be finite");
-  if (p.penalty_last_n < -1) return bad("penalty_last_n must be >= -1");
+  if (p.penalty_last_n < -1) return bad("repeat_last_n must be >= -1");
   for (const auto& [tok, b] : p.logit_bias)
     if (std::isnan(b)) return bad("logit_bias values must be numbers");
   return Status::Ok();

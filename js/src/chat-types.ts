@@ -1,5 +1,6 @@
 // OpenAI-shaped chat completion types (field names as OpenAI spells them), plus the llama.cpp
-// server extensions we accept (top_k, min_p, repeat_penalty, chat_template_kwargs).
+// server extensions we accept (top_k, min_p, repeat_penalty, repeat_last_n, ignore_eos, n_predict,
+// chat_template_kwargs). Generation fields are read by js/src/options.ts (optionsFromRequest).
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
@@ -26,10 +27,17 @@ interface ChatCompletionParamsBase {
   top_k?: number | null;
   min_p?: number | null;
   repeat_penalty?: number | null;
+  /** Tokens the penalties look back over; -1 = whole context (alias penalty_last_n). */
+  repeat_last_n?: number | null;
+  penalty_last_n?: number | null;
   frequency_penalty?: number | null;
   presence_penalty?: number | null;
   stop?: string | string[] | null;
+  /** -1: random. */
   seed?: number | null;
+  ignore_eos?: boolean | null;
+  /** llama.cpp's name for max_tokens. */
+  n_predict?: number | null;
   /** Token id (as a string key) -> bias added to its logit; -100 effectively bans it. */
   logit_bias?: Record<string, number> | null;
   /** Must be 1 if given. */

@@ -4,7 +4,6 @@ export type { ChordErrorCode } from './errors.js';
 export { Model } from './model.js';
 export type { GenerationStream } from './model.js';
 export { DEFAULT_CHAT_TEMPLATE } from './engine.js';
-export { DEFAULT_SAMPLING } from './options.js';
 export { capabilities } from './probe.js';
 export { cache, DEFAULT_CACHE_CHUNK_BYTES } from './cache/index.js';
 export type { CacheEntry, CacheUsage } from './cache/index.js';

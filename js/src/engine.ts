@@ -6,9 +6,10 @@ import {
 } from './errors.js';
 import type { OpenedPart, PartReader } from './sources.js';
 import type {
-  DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason,
+  DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason, GenerateResult,
 } from './types.js';
-import type { Flavor, RawContext, RawGenerateOptions, RawModel, RawModule, RawTokenizer } from './wasm.js';
+import type { GenerationRecord } from './options.js';
+import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer } from './wasm.js';
 
 export interface EngineLoadOptions {
   flavor: Flavor;
@@ -32,7 +33,7 @@ export type PromptInput =
 
 export type EngineEvent =
   | { type: 'chunk'; text: string; token: number }
-  | { type: 'done'; finishReason: FinishReason; usage: Usage; timings: { promptMs: number; totalMs: number } };
+  | { type: 'done'; finishReason: FinishReason; usage: Usage; timings: GenerateResult['timings'] };
 
 export interface ChatRenderRequest {
   messages: unknown[];
@@ -196,7 +197,7 @@ export class Engine {
   }
 
   /** Runs one generation; events stream as tokens are sampled. The caller serializes calls. */
-  async *generate(prompt: PromptInput, options: RawGenerateOptions, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+  async *generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
     this.check();
     if (this.active) throw new WasmChordError('invalid_argument', 'a generation is already running on this model');
     const tokens = prompt.kind === 'text'
@@ -207,7 +208,7 @@ export class Engine {
     this.active = { abort: () => { stopRequested = true; }, finished: new Promise<void>((r) => { finish = r; }) };
     const gen = (() => {
       try {
-        return unwrap(this.mod.Generator.start(this.ctx, tokens, options));
+        return unwrap(this.mod.Generator.start(this.ctx, tokens, JSON.stringify(options)));
       } catch (e) {
         this.active = undefined;
         finish();
@@ -233,7 +234,7 @@ export class Engine {
             type: 'done',
             finishReason: s.finishReason === 'length' ? 'length' : 'stop',
             usage: { promptTokens: gen.promptTokens(), completionTokens: gen.completionTokens(), cachedTokens: gen.cachedTokens() },
-            timings: { promptMs: (tFirst ?? now) - t0, totalMs: now - t0 },
+            timings: { promptMs: (tFirst ?? now) - t0, totalMs: now - t0, promptBatches: gen.promptBatches() },
           };
           return;
         }

@@ -2,7 +2,7 @@
 import type { ChatRenderRequest, ChatRenderResult, Engine, EngineEvent, PromptInput } from './engine.js';
 import type { Backend } from './model.js';
 import type { DetokenizeOptions, GgufValue, ModelInfo, TokenizeOptions } from './types.js';
-import type { RawGenerateOptions } from './wasm.js';
+import type { GenerationRecord } from './options.js';
 
 export class LocalBackend implements Backend {
   readonly info: ModelInfo;
@@ -26,7 +26,7 @@ export class LocalBackend implements Backend {
   async renderChat(req: ChatRenderRequest): Promise<ChatRenderResult> {
     return this.engine.renderChat(req);
   }
-  generate(prompt: PromptInput, options: RawGenerateOptions, signal?: AbortSignal): AsyncIterable<EngineEvent> {
+  generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncIterable<EngineEvent> {
     return this.engine.generate(prompt, options, signal);
   }
   dispose(): Promise<void> {

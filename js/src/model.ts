@@ -3,12 +3,12 @@
 // one model run one at a time (they share its KV cache); later calls wait their turn.
 import type { ChatRenderRequest, ChatRenderResult, EngineEvent, PromptInput } from './engine.js';
 import { AbortError, WasmChordError, abortErrorFrom, isAbortError } from './errors.js';
-import { toRawOptions } from './options.js';
+import { optionsFromRequest, toRecord } from './options.js';
 import type {
   DetokenizeOptions, FinishReason, GenerateChunk, GenerateOptions, GenerateResult, GgufValue, ModelInfo,
   TokenizeOptions, Usage,
 } from './types.js';
-import type { RawGenerateOptions } from './wasm.js';
+import type { GenerationRecord } from './options.js';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming, ChatMessage, CompletionUsage, RequestOptions,
@@ -23,7 +23,7 @@ export interface Backend {
   tokenBytes(id: number): Promise<Uint8Array>;
   metadataValue(key: string): Promise<GgufValue>;
   renderChat(req: ChatRenderRequest): Promise<ChatRenderResult>;
-  generate(prompt: PromptInput, options: RawGenerateOptions, signal?: AbortSignal): AsyncIterable<EngineEvent>;
+  generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncIterable<EngineEvent>;
   dispose(): Promise<void>;
 }
 
@@ -143,7 +143,7 @@ export class Model implements AsyncDisposable {
     const input: PromptInput = typeof prompt === 'string'
       ? { kind: 'text', text: prompt, addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? false }
       : { kind: 'tokens', tokens: Array.from(prompt) };
-    const raw = toRawOptions(opts, this.info.nVocab);
+    const raw = toRecord(opts, this.info.nVocab);
     return this.stream(async () => ({ input, raw }), opts.signal);
   }
 
@@ -154,7 +154,7 @@ export class Model implements AsyncDisposable {
     return s.result;
   }
 
-  private stream(prepare: () => Promise<{ input: PromptInput; raw: RawGenerateOptions }>, signal?: AbortSignal): GenerationStream {
+  private stream(prepare: () => Promise<{ input: PromptInput; raw: GenerationRecord }>, signal?: AbortSignal): GenerationStream {
     const outcome = deferred<GenerateResult>();
     const self = this;
     let started = false;
@@ -234,21 +234,9 @@ export class Model implements AsyncDisposable {
     if (params.n !== undefined && params.n !== null && params.n !== 1) throw new WasmChordError('unsupported', 'only n = 1 is supported');
     const signal = options?.signal ?? params.signal;
     const messages = normalizeMessages(params.messages);
-    const maxTokens = params.max_completion_tokens ?? params.max_tokens ?? this.info.contextLength;
-    const genOpts: GenerateOptions = {
-      maxTokens,
-      temperature: params.temperature ?? undefined,
-      topP: params.top_p ?? undefined,
-      topK: params.top_k ?? undefined,
-      minP: params.min_p ?? undefined,
-      repeatPenalty: params.repeat_penalty ?? undefined,
-      frequencyPenalty: params.frequency_penalty ?? undefined,
-      presencePenalty: params.presence_penalty ?? undefined,
-      stop: params.stop ?? undefined,
-      seed: params.seed ?? undefined,
-      logitBias: params.logit_bias ?? undefined,
-    };
-    toRawOptions(genOpts, this.info.nVocab);  // validate now, before anything is queued
+    // Unlike OpenAI's, the default is "until the context is full" (as llama.cpp's server).
+    const genOpts = optionsFromRequest(params as unknown as Record<string, unknown>, { contextLength: this.info.contextLength, defaultMaxTokens: -1 });
+    toRecord(genOpts, this.info.nVocab);  // validate now, before anything is queued
     const stream = this.stream(async () => {
       const r = await this.backend.renderChat({
         messages, template: params.chat_template, addGenerationPrompt: true, extra: params.chat_template_kwargs,
@@ -257,7 +245,7 @@ export class Model implements AsyncDisposable {
       const extraStop = r.usedDefaultTemplate ? ['<|im_end|>'] : [];
       return {
         input: { kind: 'text', text: r.prompt, addSpecial: true, parseSpecial: true },
-        raw: toRawOptions(genOpts, this.info.nVocab, extraStop),
+        raw: toRecord(genOpts, this.info.nVocab, extraStop),
       };
     }, signal);
     const id = `chatcmpl-${randomId()}`;

@@ -1,87 +1,160 @@
-// Turns the public camelCase generation options into the complete snake_case record the
-// bindings read (every field present), validating what JS can get wrong (types, integers).
+// Generation options on the TS side. One table (FIELDS) maps each public camelCase option onto the
+// C++ options record (runtime/options.h, sent as JSON with llama.cpp-server field names) and onto
+// OpenAI / llama.cpp request fields, so generate(), chat.completions, the server and the CLI read
+// and validate options the same way. Defaults live only in C++: omitted fields are not sent.
+// A new option: a field in runtime/options.h, one FIELDS entry here, one field in GenerateOptions.
 import { WasmChordError } from './errors.js';
 import type { GenerateOptions } from './types.js';
-import type { RawGenerateOptions } from './wasm.js';
 
-export const DEFAULT_SAMPLING = {
-  maxTokens: 256,
-  temperature: 0.8,
-  topK: 40,
-  topP: 0.95,
-  minP: 0.05,
-  repeatPenalty: 1,
-  frequencyPenalty: 0,
-  presencePenalty: 0,
-  penaltyLastN: 64,
-} as const;
-
-function bad(msg: string): WasmChordError {
-  return new WasmChordError('invalid_argument', msg);
+/** The C++ record as it crosses into wasm (every field optional: C++ fills the defaults). */
+export interface GenerationRecord {
+  max_tokens?: number;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  min_p?: number;
+  repeat_penalty?: number;
+  repeat_last_n?: number;
+  frequency_penalty?: number;
+  presence_penalty?: number;
+  /** Decimal string: a 64-bit seed does not fit a JSON number. */
+  seed?: string;
+  /** [token id, bias]; -Infinity bans a token. */
+  logit_bias?: Array<[number, number]>;
+  stop?: string[];
+  ignore_eos?: boolean;
 }
 
-function num(name: string, v: unknown, dflt: number): number {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw bad(`${name} must be a number`);
+/** Makes the error for a bad option; the server answers a 400 naming `param`. */
+export type OptionError = (message: string, param: string, code: 'invalid_type' | 'invalid_value') => Error;
+const libraryError: OptionError = (message) => new WasmChordError('invalid_argument', message);
+
+function typeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+interface Check {
+  name: string;  // as the caller spelled it
+  nVocab?: number;
+  fail: OptionError;
+}
+
+type Field = {
+  /** The public option. */
+  key: keyof GenerateOptions;
+  /** The record field and OpenAI / llama.cpp request name. */
+  wire: keyof GenerationRecord;
+  /** Other request names accepted for it, in priority order after `wire`. */
+  aliases?: readonly string[];
+  /** Checks a given value (never undefined/null) and converts it to the record's form. */
+  convert: (v: unknown, c: Check) => unknown;
+};
+
+function number(min = -Infinity, max = Infinity, integer = false) {
+  return (v: unknown, c: Check): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw c.fail(`'${c.name}' must be a number, got ${typeName(v)}`, c.name, 'invalid_type');
+    if (integer && !Number.isInteger(v)) throw c.fail(`'${c.name}' must be an integer, got ${v}`, c.name, 'invalid_type');
+    if (v < min || v > max) throw c.fail(`'${c.name}' must be between ${min} and ${max}, got ${v}`, c.name, 'invalid_value');
+    return v;
+  };
+}
+const int = (min: number, max = 2 ** 31 - 1) => number(min, max, true);
+
+function bool(v: unknown, c: Check): boolean {
+  if (typeof v !== 'boolean') throw c.fail(`'${c.name}' must be a boolean, got ${typeName(v)}`, c.name, 'invalid_type');
   return v;
 }
 
-function int(name: string, v: unknown, dflt: number, min: number): number {
-  const n = num(name, v, dflt);
-  if (!Number.isInteger(n) || n < min || n > 2 ** 31 - 1) throw bad(`${name} must be an integer >= ${min}`);
-  return n;
+/** A 64-bit seed as a decimal string; -1 draws a random one (as llama.cpp's -1). */
+function seed(v: unknown, c: Check): string {
+  if (v === -1 || v === -1n) return String(crypto.getRandomValues(new BigUint64Array(1))[0]);
+  if (typeof v === 'bigint') return String(BigInt.asUintN(64, v));
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw c.fail(`'${c.name}' must be a non-negative safe integer, a bigint, or -1 for random`, c.name, typeof v === 'number' ? 'invalid_value' : 'invalid_type');
+  return String(v);
 }
 
-/** A 64-bit seed as two 32-bit halves; undefined or -1 draws a random one. */
-export function splitSeed(seed: number | bigint | undefined): [number, number] {
-  if (seed === undefined || seed === -1) {
-    const r = (): number => Math.floor(Math.random() * 2 ** 32);
-    return [r(), r()];
-  }
-  if (typeof seed === 'bigint') {
-    const s = BigInt.asUintN(64, seed);
-    return [Number(s >> 32n), Number(s & 0xffffffffn)];
-  }
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0)
-    throw bad('seed must be a non-negative safe integer, a bigint, or -1 for random');
-  return [Math.floor(seed / 2 ** 32), seed % 2 ** 32];
+function stop(v: unknown, c: Check): string[] {
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))
+    throw c.fail(`'${c.name}' must be a string or an array of strings, got ${typeName(v)}`, c.name, 'invalid_type');
+  if (list.length > 16) throw c.fail(`'${c.name}' may hold at most 16 strings, got ${list.length}`, c.name, 'invalid_value');
+  if (list.includes('')) throw c.fail(`'${c.name}' strings must not be empty`, c.name, 'invalid_value');
+  return list as string[];
 }
 
-export function toRawOptions(o: GenerateOptions, nVocab: number, extraStop: readonly string[] = []): RawGenerateOptions {
-  const d = DEFAULT_SAMPLING;
-  const [seed_hi, seed_lo] = splitSeed(o.seed);
-  const bias: Array<[number, number]> = [];
-  if (o.logitBias !== undefined && o.logitBias !== null) {
-    const entries: ReadonlyArray<readonly [number | string, number]> = Array.isArray(o.logitBias)
-      ? (o.logitBias as ReadonlyArray<readonly [number, number]>)
-      : Object.entries(o.logitBias as Record<string, number>);
-    for (const [k, v] of entries) {
-      const id = Number(k);
-      if (!Number.isInteger(id) || id < 0 || id >= nVocab) throw bad(`logitBias token ${String(k)} is outside the vocabulary (0..${nVocab - 1})`);
-      if (typeof v !== 'number' || Number.isNaN(v)) throw bad(`logitBias value for token ${id} must be a number`);
-      bias.push([id, v]);
+/** `{id: bias}` (OpenAI) or `[[id, bias]]`. */
+function logitBias(v: unknown, c: Check): Array<[number, number]> {
+  if (typeof v !== 'object' || v === null) throw c.fail(`'${c.name}' must be an object of {token id: bias}, got ${typeName(v)}`, c.name, 'invalid_type');
+  const entries: ReadonlyArray<readonly [unknown, unknown]> = Array.isArray(v) ? v : Object.entries(v);
+  return entries.map(([k, b]): [number, number] => {
+    const id = typeof k === 'string' && /^\d+$/.test(k) ? Number(k) : k;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || (c.nVocab !== undefined && id >= c.nVocab)) {
+      const range = c.nVocab !== undefined ? ` (0..${c.nVocab - 1})` : '';
+      throw c.fail(`'${c.name}' keys must be token ids${range}, got '${String(k)}'`, c.name, 'invalid_value');
+    }
+    if (typeof b !== 'number' || Number.isNaN(b)) throw c.fail(`'${c.name}' values must be numbers (token ${id})`, c.name, 'invalid_type');
+    return [id, b];
+  });
+}
+
+const FIELDS: readonly Field[] = [
+  { key: 'maxTokens', wire: 'max_tokens', aliases: ['n_predict'], convert: int(0) },
+  { key: 'temperature', wire: 'temperature', convert: number(0) },
+  { key: 'topK', wire: 'top_k', convert: int(0) },
+  { key: 'topP', wire: 'top_p', convert: number(0, 1) },
+  { key: 'minP', wire: 'min_p', convert: number(0, 1) },
+  { key: 'repeatPenalty', wire: 'repeat_penalty', convert: number(0) },
+  { key: 'penaltyLastN', wire: 'repeat_last_n', aliases: ['penalty_last_n'], convert: int(-1) },
+  { key: 'frequencyPenalty', wire: 'frequency_penalty', convert: number(-2, 2) },
+  { key: 'presencePenalty', wire: 'presence_penalty', convert: number(-2, 2) },
+  { key: 'seed', wire: 'seed', convert: seed },
+  { key: 'logitBias', wire: 'logit_bias', convert: logitBias },
+  { key: 'stop', wire: 'stop', convert: stop },
+  { key: 'ignoreEos', wire: 'ignore_eos', convert: bool },
+];
+
+const given = (v: unknown): boolean => v !== undefined && v !== null;
+
+/** The public options as the record C++ reads (validated; `extraStop` appended). A seed is always
+ *  sent: omitted means random, as in llama.cpp. */
+export function toRecord(o: GenerateOptions, nVocab: number, extraStop: readonly string[] = [], fail = libraryError): GenerationRecord {
+  const rec: Record<string, unknown> = {};
+  for (const f of FIELDS) {
+    const v = o[f.key];
+    if (given(v)) rec[f.wire] = f.convert(v, { name: f.key, nVocab, fail });
+  }
+  rec.seed ??= seed(-1, { name: 'seed', fail });
+  if (extraStop.length) rec.stop = [...new Set([...((rec.stop as string[] | undefined) ?? []), ...extraStop])];
+  return rec as GenerationRecord;
+}
+
+/** What a request's `max_tokens: -1` (llama.cpp's "until the context is full") and an omitted one mean. */
+export interface RequestLimits {
+  contextLength: number;
+  /** For requests that give none; -1 = the context length; undefined = the runtime's default. */
+  defaultMaxTokens?: number;
+}
+
+/** Generation options from an OpenAI / llama.cpp-style request (snake_case fields; OpenAI's
+ *  max_completion_tokens first). Errors name the request field. */
+export function optionsFromRequest(body: Record<string, unknown>, limits: RequestLimits, fail = libraryError): GenerateOptions {
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS) {
+    const names = f.key === 'maxTokens' ? ['max_completion_tokens', f.wire, ...(f.aliases ?? [])] : [f.wire, ...(f.aliases ?? [])];
+    const name = names.find((n) => given(body[n]));
+    if (name === undefined) continue;
+    let v = body[name];
+    if (f.key === 'stop' && Array.isArray(v)) v = v.filter((s) => s !== '');  // OpenAI clients send '' for "none"
+    if (f.key === 'stop' && v === '') continue;
+    // A request's -1 means "until the context is full" (max tokens) or "random" (seed).
+    if (f.key === 'maxTokens' && v === -1) out.maxTokens = limits.contextLength;
+    else {
+      const converted = f.convert(v, { name, fail });
+      out[f.key] = f.key === 'seed' ? v : converted;  // the public seed is a number or bigint
     }
   }
-  let stop: string[] = [];
-  if (o.stop !== undefined && o.stop !== null) {
-    stop = typeof o.stop === 'string' ? [o.stop] : [...o.stop];
-    for (const s of stop) if (typeof s !== 'string' || s === '') throw bad('stop strings must be non-empty strings');
-  }
-  for (const s of extraStop) if (!stop.includes(s)) stop.push(s);
-  return {
-    max_tokens: int('maxTokens', o.maxTokens, d.maxTokens, 0),
-    temperature: num('temperature', o.temperature, d.temperature),
-    top_k: int('topK', o.topK, d.topK, 0),
-    top_p: num('topP', o.topP, d.topP),
-    min_p: num('minP', o.minP, d.minP),
-    repeat_penalty: num('repeatPenalty', o.repeatPenalty, d.repeatPenalty),
-    frequency_penalty: num('frequencyPenalty', o.frequencyPenalty, d.frequencyPenalty),
-    presence_penalty: num('presencePenalty', o.presencePenalty, d.presencePenalty),
-    penalty_last_n: int('penaltyLastN', o.penaltyLastN, d.penaltyLastN, -1),
-    seed_hi,
-    seed_lo,
-    logit_bias: bias,
-    stop,
-    ignore_eos: o.ignoreEos === true,
-  };
+  if (out.maxTokens === undefined && limits.defaultMaxTokens !== undefined)
+    out.maxTokens = limits.defaultMaxTokens === -1 ? limits.contextLength : limits.defaultMaxTokens;
+  return out as GenerateOptions;
 }

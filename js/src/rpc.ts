@@ -3,7 +3,7 @@
 import type { ChatRenderRequest, EngineEvent, PromptInput } from './engine.js';
 import type { SerializedError } from './errors.js';
 import type { GgufValue, ModelInfo, ProgressEvent } from './types.js';
-import type { RawGenerateOptions } from './wasm.js';
+import type { GenerationRecord } from './options.js';
 
 export type WireSource = string | Blob | ArrayBuffer | ArrayBufferView;
 
@@ -23,7 +23,7 @@ export type CallMethod = 'tokenize' | 'detokenize' | 'tokenBytes' | 'metadataVal
 export type ToWorker =
   | { op: 'load'; id: number; sources: WireSource[]; options: WireLoadOptions }
   | { op: 'call'; id: number; method: CallMethod; args: unknown[] }
-  | { op: 'generate'; id: number; prompt: PromptInput; options: RawGenerateOptions }
+  | { op: 'generate'; id: number; prompt: PromptInput; options: GenerationRecord }
   | { op: 'abort'; id: number }
   | { op: 'cache-reply'; id: number; blob: Blob | undefined }
   | { op: 'dispose'; id: number };

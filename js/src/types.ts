@@ -112,7 +112,7 @@ export interface SamplingOptions {
   presencePenalty?: number;
   /** Tokens the penalties look back over; -1 = whole context. Default 64. */
   penaltyLastN?: number;
-  /** Same seed, same prompt, same options -> same tokens (on every platform). Default: random. */
+  /** Same seed, same prompt, same options -> same tokens (on every platform). Default (or -1): random. */
   seed?: number | bigint;
   /** Added to token logits; -Infinity bans a token. */
   logitBias?: Record<number, number> | ReadonlyArray<readonly [number, number]>;
@@ -153,8 +153,9 @@ export interface GenerateResult {
   tokens: number[];
   finishReason: FinishReason;
   usage: Usage;
-  /** Milliseconds spent on the prompt (until the first sampled token) and in total. */
-  timings: { promptMs: number; totalMs: number };
+  /** Milliseconds spent on the prompt (until the first sampled token) and in total; the prompt
+   *  was evaluated in `promptBatches` forward passes of up to `batchSize` tokens. */
+  timings: { promptMs: number; totalMs: number; promptBatches: number };
 }
 
 export interface TokenizeOptions {

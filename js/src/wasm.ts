@@ -52,24 +52,6 @@ export interface RawContext extends Deletable {
   memoryBytes(): number;
 }
 
-/** Every field must be present (see bindings/handles.h). */
-export interface RawGenerateOptions {
-  max_tokens: number;
-  temperature: number;
-  top_k: number;
-  top_p: number;
-  min_p: number;
-  repeat_penalty: number;
-  frequency_penalty: number;
-  presence_penalty: number;
-  penalty_last_n: number;
-  seed_hi: number;
-  seed_lo: number;
-  logit_bias: Array<[number, number]>;
-  stop: string[];
-  ignore_eos: boolean;
-}
-
 export interface RawStep {
   token: number;
   text: string;
@@ -80,6 +62,7 @@ export interface RawStep {
 export interface RawGenerator extends Deletable {
   step(): RawResult<RawStep>;
   promptTokens(): number;
+  promptBatches(): number;
   cachedTokens(): number;
   completionTokens(): number;
   done(): boolean;
@@ -97,9 +80,12 @@ export interface RawModule {
   HeapParts: new () => RawHeapParts;
   Model: { load(parts: RawHeapParts): RawResult<RawModel> };
   Context: { create(model: RawModel, nCtx: number, nBatch: number, threads: number): RawResult<RawContext> };
-  Generator: { start(ctx: RawContext, tokens: Int32Array | readonly number[], opts: RawGenerateOptions): RawResult<RawGenerator> };
+  /** optionsJson: a GenerationRecord (js/src/options.ts) as JSON. */
+  Generator: { start(ctx: RawContext, tokens: Int32Array | readonly number[], optionsJson: string): RawResult<RawGenerator> };
   renderChatTemplate(tmpl: string, messagesJson: string, addGenerationPrompt: boolean, bos: string, eos: string, extraJson: string): RawResult<string>;
   runtimeInfo(): RawRuntimeInfo;
+  /** Every generation option's default (runtime/options.h) as a GenerationRecord in JSON. */
+  generationDefaults(): string;
   chordTerminateWorkers(): void;
   chordUnrefWorkers(): void;
 }

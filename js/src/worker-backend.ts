@@ -5,7 +5,7 @@ import { AbortError, WasmChordError, abortErrorFrom, deserializeError } from './
 import type { Backend } from './model.js';
 import type { CallMethod, FromWorker, ToWorker, WireLoadOptions, WireSource } from './rpc.js';
 import type { DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions } from './types.js';
-import type { RawGenerateOptions } from './wasm.js';
+import type { GenerationRecord } from './options.js';
 
 interface Pending {
   resolve(v: unknown): void;
@@ -212,7 +212,7 @@ export class WorkerBackend implements Backend {
     return this.call('renderChat', req);
   }
 
-  generate(prompt: PromptInput, options: RawGenerateOptions, signal?: AbortSignal): AsyncIterable<EngineEvent> {
+  generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncIterable<EngineEvent> {
     const id = this.nextId++;
     const abort = () => this.post({ op: 'abort', id });
     const q = new PushQueue<EngineEvent>(abort);

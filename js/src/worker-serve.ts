@@ -7,7 +7,7 @@ import { resolveConfig } from './probe.js';
 import type { CallMethod, FromWorker, ToWorker, WireLoadOptions, WireSource } from './rpc.js';
 import type { PartReader } from './sources.js';
 import type { Capabilities, ModelCache, ModelSource } from './types.js';
-import type { RawGenerateOptions } from './wasm.js';
+import type { GenerationRecord } from './options.js';
 
 export interface ServerPort {
   post(msg: FromWorker): void;
@@ -90,7 +90,7 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
     }
   }
 
-  function generate(id: number, prompt: PromptInput, options: RawGenerateOptions): void {
+  function generate(id: number, prompt: PromptInput, options: GenerationRecord): void {
     const ctl = new AbortController();
     aborts.set(id, ctl);
     genTail = genTail.then(async () => {

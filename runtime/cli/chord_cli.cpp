@@ -12,6 +12,7 @@
 #include "runtime/context.h"
 #include "runtime/generator.h"
 #include "runtime/model.h"
+#include "runtime/options.h"
 
 using namespace chord;
 
@@ -28,21 +29,29 @@ const char* kUsage =
     "  -p, --prompt TEXT     prompt text            --ids A,B,C     prompt as token ids\n"
     "  -n, --n-predict N     tokens to generate (default 64)\n"
     "  -c, --ctx N           context length (default: min(train, 4096))\n"
-    "  -t, --threads N       threads (default 1)\n"
-    "  --temp T  --top-k K  --top-p P  --min-p P  --seed S  --repeat-penalty R\n"
-    "  --repeat-last-n N  --frequency-penalty F  --presence-penalty F\n"
-    "  --stop TEXT (repeatable)   --ignore-eos   --no-bos   --special (parse special tokens)\n"
+    "  -t, --threads N       threads (default 1)   -b, --batch-size N  prompt tokens per batch (default 64)\n"
+    "  --NAME VALUE          any generation option by its record name (runtime/options.h), '-' for '_':\n"
+    "                        --temp T --top-k K --top-p P --min-p P --seed S --repeat-penalty R\n"
+    "                        --repeat-last-n N --frequency-penalty F --presence-penalty F\n"
+    "                        --stop TEXT (repeatable) --logit-bias ID:BIAS (repeatable)\n"
+    "  --ignore-eos   --no-bos   --special (parse special tokens)\n"
     "  --print-ids           print generated token ids instead of text\n"
     "  --top K               (score) candidates per position (default 10)\n";
 
 struct Args {
   std::string cmd = "run", model, prompt;
   std::vector<Token> ids;
-  bool have_ids = false, no_bos = false, special = false, print_ids = false, ignore_eos = false;
-  int n_predict = 64, ctx = 0, threads = 1, top = 10;
-  SamplerParams sp;
-  std::vector<std::string> stop;
+  bool have_ids = false, no_bos = false, special = false, print_ids = false;
+  int ctx = 0, batch = 64, threads = 1, top = 10;
+  GenerateOptions go;
 };
+
+// llama.cpp's flag names for record fields spelled differently.
+std::string option_alias(std::string flag) {
+  if (flag == "temp") return "temperature";
+  if (flag == "n-predict") return "max_tokens";
+  return flag;
+}
 
 int fail(const Status& s) {
   std::fprintf(stderr, "error: %s\n", s.to_string().c_str());
@@ -69,7 +78,8 @@ int parse_args(int argc, char** argv, Args& a) {
   if (i < argc && (!std::strcmp(argv[i], "run") || !std::strcmp(argv[i], "tokenize") ||
                    !std::strcmp(argv[i], "score") || !std::strcmp(argv[i], "info")))
     a.cmd = argv[i++];
-  a.sp.temperature = 0.0f;  // the CLI is for debugging: greedy unless asked
+  a.go.max_tokens = 64;
+  a.go.sampling.temperature = 0.0f;  // the CLI is for debugging: greedy unless asked
   for (; i < argc; ++i) {
     std::string o = argv[i];
     auto val = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -78,25 +88,21 @@ int parse_args(int argc, char** argv, Args& a) {
     else if (o == "--no-bos") a.no_bos = true;
     else if (o == "--special") a.special = true;
     else if (o == "--print-ids") a.print_ids = true;
-    else if (o == "--ignore-eos") a.ignore_eos = true;
+    else if (o == "--ignore-eos") a.go.ignore_eos = true;
     else if (o[0] != '-' && a.model.empty()) a.model = o;
     else if (!(v = val())) { std::fprintf(stderr, "error: %s needs a value\n%s", o.c_str(), kUsage); return 2; }
     else if (o == "-p" || o == "--prompt") a.prompt = v;
     else if (o == "--ids") { a.have_ids = true; if (!parse_ids(v, a.ids)) { std::fprintf(stderr, "error: bad --ids\n"); return 2; } }
-    else if (o == "-n" || o == "--n-predict") a.n_predict = std::atoi(v);
+    else if (o == "-n") { if (Status st = set_option(a.go, "max_tokens", v); !st.ok()) return fail(st); }
     else if (o == "-c" || o == "--ctx") a.ctx = std::atoi(v);
+    else if (o == "-b" || o == "--batch-size") a.batch = std::atoi(v);
     else if (o == "-t" || o == "--threads") a.threads = std::atoi(v);
     else if (o == "--top") a.top = std::atoi(v);
-    else if (o == "--temp") a.sp.temperature = std::strtof(v, nullptr);
-    else if (o == "--top-k") a.sp.top_k = std::atoi(v);
-    else if (o == "--top-p") a.sp.top_p = std::strtof(v, nullptr);
-    else if (o == "--min-p") a.sp.min_p = std::strtof(v, nullptr);
-    else if (o == "--seed") a.sp.seed = std::strtoull(v, nullptr, 10);
-    else if (o == "--repeat-penalty") a.sp.repeat_penalty = std::strtof(v, nullptr);
-    else if (o == "--repeat-last-n") a.sp.penalty_last_n = std::atoi(v);
-    else if (o == "--frequency-penalty") a.sp.frequency_penalty = std::strtof(v, nullptr);
-    else if (o == "--presence-penalty") a.sp.presence_penalty = std::strtof(v, nullptr);
-    else if (o == "--stop") a.stop.push_back(v);
+    else if (o.size() > 2 && o[1] == '-') {  // a generation option by its record name (--top-k = top_k)
+      std::string name = option_alias(o.substr(2));
+      for (char& c : name) c = c == '-' ? '_' : c;
+      if (Status st = set_option(a.go, name, v); !st.ok()) { std::fprintf(stderr, "error: %s\n%s", st.message().c_str(), kUsage); return 2; }
+    }
     else { std::fprintf(stderr, "error: unknown option %s\n%s", o.c_str(), kUsage); return 2; }
   }
   if (a.model.empty()) { std::fputs(kUsage, stderr); return 2; }
@@ -111,7 +117,7 @@ std::vector<Token> prompt_tokens(const Args& a, const Model& m) {
 }
 
 int cmd_score(const Args& a, const std::shared_ptr<const Model>& m) {
-  auto ctx = Context::create(m, {a.ctx, 64, a.threads});
+  auto ctx = Context::create(m, {a.ctx, a.batch, a.threads});
   if (!ctx.ok()) return fail(ctx.status());
   std::vector<Token> toks = prompt_tokens(a, *m);
   std::vector<float> logits;
@@ -135,14 +141,9 @@ int cmd_score(const Args& a, const std::shared_ptr<const Model>& m) {
 }
 
 int cmd_run(const Args& a, const std::shared_ptr<const Model>& m) {
-  auto ctx = Context::create(m, {a.ctx, 64, a.threads});
+  auto ctx = Context::create(m, {a.ctx, a.batch, a.threads});
   if (!ctx.ok()) return fail(ctx.status());
-  GenerateOptions go;
-  go.max_tokens = a.n_predict;
-  go.sampling = a.sp;
-  go.stop = a.stop;
-  go.ignore_eos = a.ignore_eos;
-  auto gen = Generator::start(**ctx, prompt_tokens(a, *m), go);
+  auto gen = Generator::start(**ctx, prompt_tokens(a, *m), a.go);
   if (!gen.ok()) return fail(gen.status());
   auto t0 = std::chrono::steady_clock::now();
   bool first_token = true;

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { ChatMessage } from '../chat-types.js';
 import { isAbortError } from '../errors.js';
 import { HELP_OPTION, MODEL_OPTIONS, SAMPLING_OPTIONS, type CommandSpec, type Values } from './args.js';
-import { exitOnBrokenPipe, loadFromArgs, modelArg, modelName, oneLine, samplingFromArgs } from './load.js';
+import { exitOnBrokenPipe, loadFromArgs, modelArg, modelName, oneLine, requestFromArgs } from './load.js';
 
 export const chatCommand: CommandSpec = {
   name: 'chat',
@@ -31,7 +31,7 @@ const COMMANDS_HELP = '/reset  clear the conversation history\n/exit   quit (als
 
 export async function chat(values: Values, positionals: string[]): Promise<number> {
   const src = modelArg(values, positionals);
-  const sampling = samplingFromArgs(values);
+  const request = requestFromArgs(values);
   let template: string | undefined;
   const tf = values['chat-template'] as string | undefined;
   if (tf !== undefined) {
@@ -55,7 +55,6 @@ export async function chat(values: Values, positionals: string[]): Promise<numbe
   exitOnBrokenPipe();
   const system: ChatMessage[] = values.system !== undefined ? [{ role: 'system', content: values.system as string }] : [];
   let history: ChatMessage[] = [...system];
-  const n = values['n-predict'] as number | undefined;
   const rl = createInterface({ input: process.stdin, output: interactive ? process.stderr : undefined, terminal: interactive });
   let current: AbortController | undefined;
   let failed = false;
@@ -106,12 +105,7 @@ export async function chat(values: Values, positionals: string[]): Promise<numbe
       let reply = '';
       try {
         const stream = await model.chat.completions.create({
-          messages, stream: true, chat_template: template,
-          max_tokens: n === undefined || n === -1 ? undefined : n,
-          temperature: sampling.temperature, top_k: sampling.topK, top_p: sampling.topP, min_p: sampling.minP,
-          repeat_penalty: sampling.repeatPenalty, frequency_penalty: sampling.frequencyPenalty,
-          presence_penalty: sampling.presencePenalty, seed: sampling.seed as number | undefined,
-          stop: sampling.stop as string[] | undefined,
+          ...request, messages, stream: true, chat_template: template,
         }, { signal: current.signal });
         for await (const c of stream) {
           const text = c.choices[0]?.delta.content ?? '';

@@ -1,13 +1,13 @@
 // Shared pieces of the CLI commands: the model source check, loading with a progress bar and
-// Ctrl-C, and turning parsed sampling options into the package's GenerateOptions.
+// Ctrl-C, and turning parsed generation flags into request fields.
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WasmChordError } from '../errors.js';
 import type { Model } from '../model.js';
 import { loadModel } from '../node.js';
-import type { GenerateOptions, LoadOptions } from '../types.js';
-import { UsageError, type Values } from './args.js';
+import type { LoadOptions } from '../types.js';
+import { SAMPLING_OPTIONS, UsageError, type Values } from './args.js';
 import { ProgressBar } from './progress.js';
 
 export function isUrl(s: string): boolean {
@@ -103,24 +103,17 @@ export async function loadFromArgs({ values, src, signal, contextLength }: LoadA
   }
 }
 
-export function samplingFromArgs(values: Values): GenerateOptions {
-  const opts: GenerateOptions = {
-    temperature: values.temp as number | undefined,
-    topK: values['top-k'] as number | undefined,
-    topP: values['top-p'] as number | undefined,
-    minP: values['min-p'] as number | undefined,
-    repeatPenalty: values['repeat-penalty'] as number | undefined,
-    penaltyLastN: values['repeat-last-n'] as number | undefined,
-    frequencyPenalty: values['frequency-penalty'] as number | undefined,
-    presencePenalty: values['presence-penalty'] as number | undefined,
-    seed: values.seed as number | undefined,
-  };
-  const stop = values.stop as string[] | undefined;
-  if (stop) {
-    if (stop.some((s) => s === '')) throw new UsageError('--stop needs a non-empty text');
-    opts.stop = stop;
+/** The generation flags as request fields (llama.cpp's flag names: --top-k is top_k, --temp is
+ *  temperature, -n is max_tokens), read like a server request by optionsFromRequest. */
+export function requestFromArgs(values: Values): Record<string, unknown> {
+  const req: Record<string, unknown> = {};
+  for (const spec of [...SAMPLING_OPTIONS, { name: 'n-predict' }]) {
+    const v = values[spec.name];
+    if (v === undefined) continue;
+    if (spec.name === 'stop' && (v as string[]).some((s) => s === '')) throw new UsageError('--stop needs a non-empty text');
+    req[spec.name === 'temp' ? 'temperature' : spec.name === 'n-predict' ? 'max_tokens' : spec.name.replaceAll('-', '_')] = v;
   }
-  return opts;
+  return req;
 }
 
 /** Exits quietly when the reader of stdout goes away (`wasm-chord run … | head`). */

@@ -1,7 +1,8 @@
 // `wasm-chord run`: completes a prompt and streams the text to stdout as it is generated.
 import { readFile } from 'node:fs/promises';
 import { HELP_OPTION, MODEL_OPTIONS, SAMPLING_OPTIONS, UsageError, type CommandSpec, type Values } from './args.js';
-import { exitOnBrokenPipe, interruptSignal, loadFromArgs, modelArg, samplingFromArgs } from './load.js';
+import { exitOnBrokenPipe, interruptSignal, loadFromArgs, modelArg, requestFromArgs } from './load.js';
+import { optionsFromRequest } from '../options.js';
 
 export const runCommand: CommandSpec = {
   name: 'run',
@@ -51,7 +52,7 @@ async function promptArg(values: Values): Promise<string> {
 
 export async function run(values: Values, positionals: string[]): Promise<number> {
   const src = modelArg(values, positionals);
-  const sampling = samplingFromArgs(values);
+  const request = requestFromArgs(values);
   const prompt = await promptArg(values);
   const json = values.json === true;
   const interrupt = interruptSignal();
@@ -63,10 +64,8 @@ export async function run(values: Values, positionals: string[]): Promise<number
       process.stderr.write(`model: ${i.arch} '${i.name}', ${i.parameterCount} parameters, ${i.fileBytes} bytes, ` +
         `context ${i.contextLength}, ${i.threads} thread(s), wasm ${i.wasm}\n`);
     }
-    const n = values['n-predict'] as number | undefined;
     const stream = model.generate(prompt, {
-      ...sampling,
-      maxTokens: n === -1 ? model.info.contextLength : n,
+      ...optionsFromRequest(request, { contextLength: model.info.contextLength }),
       ignoreEos: values['ignore-eos'] === true,
       addSpecial: values['no-bos'] !== true,
       parseSpecial: values['parse-special'] === true,

@@ -1,6 +1,7 @@
 // Request validation for the server: checks each OpenAI field's type and range and names the
 // offending field in a 400 (param), then maps the request onto the package's options.
 import type { ChatCompletionCreateParams, ChatMessage } from '../chat-types.js';
+import { optionsFromRequest } from '../options.js';
 import type { GenerateOptions } from '../types.js';
 import { badRequest } from './http.js';
 
@@ -49,65 +50,22 @@ function optObject(body: Body, key: string): Body | undefined {
   return v as Body;
 }
 
-function stopParam(body: Body): string[] | undefined {
-  if (!present(body, 'stop')) return undefined;
-  const v = body.stop;
-  const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))
-    throw badRequest(`'stop' must be a string or an array of strings, got ${typeName(v)}`, 'stop', 'invalid_type');
-  if (list.length > 16) throw badRequest(`'stop' may hold at most 16 strings, got ${list.length}`, 'stop', 'invalid_value');
-  const strings = (list as string[]).filter((s) => s !== '');
-  return strings.length ? strings : undefined;
-}
-
-function logitBias(body: Body): Record<string, number> | undefined {
-  const o = optObject(body, 'logit_bias');
-  if (!o) return undefined;
-  for (const [k, v] of Object.entries(o)) {
-    if (!/^\d+$/.test(k)) throw badRequest(`'logit_bias' keys must be token ids, got '${k}'`, 'logit_bias', 'invalid_value');
-    if (typeof v !== 'number' || Number.isNaN(v)) throw badRequest(`'logit_bias' values must be numbers (token ${k})`, 'logit_bias', 'invalid_type');
-  }
-  return o as Record<string, number>;
-}
-
 function unsupported(body: Body, key: string, ok: (v: unknown) => boolean, what: string): void {
   if (present(body, key) && !ok(body[key])) throw badRequest(`${what} is not supported by this server`, key, 'unsupported');
 }
 
-/** The sampling fields every endpoint shares (OpenAI's plus llama.cpp's top_k, min_p, repeat_penalty). */
-export function sampling(body: Body): GenerateOptions {
-  const seed = optInt(body, 'seed', -1);
-  return {
-    temperature: optNumber(body, 'temperature', 0),
-    topP: optNumber(body, 'top_p', 0, 1),
-    topK: optInt(body, 'top_k', 0),
-    minP: optNumber(body, 'min_p', 0, 1),
-    repeatPenalty: optNumber(body, 'repeat_penalty', 0),
-    penaltyLastN: optInt(body, 'repeat_last_n', -1) ?? optInt(body, 'penalty_last_n', -1),
-    frequencyPenalty: optNumber(body, 'frequency_penalty', -2, 2),
-    presencePenalty: optNumber(body, 'presence_penalty', -2, 2),
-    seed,
-    stop: stopParam(body),
-    logitBias: logitBias(body),
-  };
-}
-
-/** Server-wide limits the requests are resolved against. */
+/** Server-wide limits the requests are resolved against: the model's context length (what -1,
+ *  "until the context is full", means) and the max_tokens for requests that give none. */
 export interface Limits {
-  /** The model's context length: what -1 ("until the context is full") means. */
   contextLength: number;
-  /** max_tokens for requests that give none (undefined: the endpoint's own default). */
+  /** undefined: the endpoint's own default (-1 = the context length). */
   defaultMaxTokens: number | undefined;
 }
 
-/** max_tokens (or an alias); -1 means "until the context is full". */
-function maxTokens(body: Body, keys: string[], limits: Limits, endpointDefault: number): number {
-  for (const k of keys) {
-    const v = optInt(body, k, -1);
-    if (v !== undefined) return v === -1 ? limits.contextLength : v;
-  }
-  const d = limits.defaultMaxTokens ?? endpointDefault;
-  return d === -1 ? limits.contextLength : d;
+/** The generation options of any endpoint, validated with errors naming the request field. */
+function generation(body: Body, limits: Limits, endpointDefault: number): GenerateOptions {
+  const defaultMaxTokens = limits.defaultMaxTokens ?? endpointDefault;
+  return optionsFromRequest(body, { contextLength: limits.contextLength, defaultMaxTokens }, badRequest);
 }
 
 function streamOptions(body: Body): { stream: boolean; includeUsage: boolean } {
@@ -170,28 +128,14 @@ export function chatRequest(body: Body, model: string, limits: Limits): ChatRequ
   unsupported(body, 'logprobs', (v) => v === false, 'logprobs');
   unsupported(body, 'top_logprobs', (v) => v === 0, 'top_logprobs');
   unsupported(body, 'response_format', (v) => typeof v === 'object' && v !== null && (v as Body).type === 'text', 'a response_format other than text');
-  const s = sampling(body);
   const { stream, includeUsage } = streamOptions(body);
-  const max = maxTokens(body, ['max_completion_tokens', 'max_tokens', 'n_predict'], limits, -1);
-  const kwargs = optObject(body, 'chat_template_kwargs');
-  const params: ChatCompletionCreateParams = {
-    messages: msgs,
-    model,
-    max_tokens: max,
-    temperature: s.temperature,
-    top_p: s.topP,
-    top_k: s.topK,
-    min_p: s.minP,
-    repeat_penalty: s.repeatPenalty,
-    frequency_penalty: s.frequencyPenalty,
-    presence_penalty: s.presencePenalty,
-    stop: s.stop,
-    seed: s.seed as number | undefined,
-    logit_bias: s.logitBias as Record<string, number> | undefined,
-    chat_template: optString(body, 'chat_template'),
-    chat_template_kwargs: kwargs,
-    stream,
-  } as ChatCompletionCreateParams;
+  const options = generation(body, limits, -1);
+  optString(body, 'chat_template');
+  optObject(body, 'chat_template_kwargs');
+  // The request goes on as it came (every generation field included), with max tokens resolved.
+  const params = {
+    ...body, messages: msgs, model, stream, max_tokens: options.maxTokens, max_completion_tokens: undefined, n_predict: undefined,
+  } as unknown as ChatCompletionCreateParams;
   return { params, stream, includeUsage };
 }
 
@@ -227,8 +171,7 @@ export function completionRequest(body: Body, limits: Limits): CompletionRequest
   const echo = optBool(body, 'echo') ?? false;
   const { stream, includeUsage } = streamOptions(body);
   // OpenAI's default for completions is 16 tokens.
-  const max = maxTokens(body, ['max_tokens', 'n_predict'], limits, 16);
-  return { prompt, echo, options: { ...sampling(body), maxTokens: max }, stream, includeUsage };
+  return { prompt, echo, options: generation(body, limits, 16), stream, includeUsage };
 }
 
 export interface GenerateRequest {
@@ -245,9 +188,7 @@ export function generateRequest(body: Body, limits: Limits): GenerateRequest {
     prompt,
     stream,
     options: {
-      ...sampling(body),
-      maxTokens: maxTokens(body, ['max_tokens', 'n_predict'], limits, 256),
-      ignoreEos: optBool(body, 'ignore_eos'),
+      ...generation(body, limits, 256),
       addSpecial: optBool(body, 'add_special'),
       parseSpecial: optBool(body, 'parse_special'),
     },

@@ -121,7 +121,7 @@ TEST_CASE("limits: negative or NaN sampling values are refused, documented range
       {"repeat_penalty", [](SamplerParams& p) { p.repeat_penalty = NAN; }},
       {"frequency_penalty", [](SamplerParams& p) { p.frequency_penalty = INFINITY; }},
       {"presence_penalty", [](SamplerParams& p) { p.presence_penalty = NAN; }},
-      {"penalty_last_n", [](SamplerParams& p) { p.penalty_last_n = -2; }},
+      {"repeat_last_n", [](SamplerParams& p) { p.penalty_last_n = -2; }},
       {"logit_bias", [](SamplerParams& p) { p.logit_bias = {{5, NAN}}; }},
   };
   auto ctx = Context::create(tiny_model(), {32, 8, 1});

@@ -1,0 +1,52 @@
+// Generation options: the one record every caller fills and the only table of defaults (the
+// initializers here and in SamplerParams). JS sends it as JSON with llama.cpp-server field names;
+// chord-cli sets fields by the same names. A new option: a field, one line in visit_options(),
+// one entry in js/src/options.ts.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/common/status.h"
+#include "runtime/sampler.h"
+
+namespace chord {
+
+struct GenerateOptions {
+  int32_t max_tokens = 256;       // 0 generates nothing (finish "length"); negative is invalid
+  SamplerParams sampling;
+  std::vector<std::string> stop;  // stop strings; matched text is not returned
+  bool ignore_eos = false;        // keep going past end-of-generation tokens
+};
+
+// Calls v(name, field) for every field of the record, by its wire name. `O` may be const.
+template <class O, class V>
+void visit_options(O& o, V&& v) {
+  v("max_tokens", o.max_tokens);
+  v("temperature", o.sampling.temperature);
+  v("top_k", o.sampling.top_k);
+  v("top_p", o.sampling.top_p);
+  v("min_p", o.sampling.min_p);
+  v("repeat_penalty", o.sampling.repeat_penalty);
+  v("repeat_last_n", o.sampling.penalty_last_n);
+  v("frequency_penalty", o.sampling.frequency_penalty);
+  v("presence_penalty", o.sampling.presence_penalty);
+  v("seed", o.sampling.seed);
+  v("logit_bias", o.sampling.logit_bias);
+  v("stop", o.stop);
+  v("ignore_eos", o.ignore_eos);
+}
+
+// Applies a JSON object's fields over `base`; omitted fields keep base's values. Unknown keys and
+// values of the wrong type are invalid_argument naming the field (ranges: validate()).
+Result<GenerateOptions> parse_options_json(std::string_view json, GenerateOptions base = {});
+// The record as a JSON object (every field; the seed as a decimal string).
+std::string options_to_json(const GenerateOptions& o);
+// Sets one field from command-line text: numbers, "true"/"false", a stop string (appended), a
+// logit bias "ID:BIAS" (appended). invalid_argument for unknown names or unparsable text.
+Status set_option(GenerateOptions& o, std::string_view name, std::string_view text);
+// Range checks of every field (NaN, negative counts, top_p outside [0, 1], ...).
+Status validate(const GenerateOptions& o);
+
+}  // namespace chord
