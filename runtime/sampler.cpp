@@ -49,7 +49,8 @@ uint64_t Rng::next() {
 
 double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
-Token Sampler::sample(std::span<const float> logits, std::span<const Token> recent) {
+// Leaves the survivors in cand_[0, n) (sorted unless greedy) with draw weights in weight_.
+size_t Sampler::survivors(std::span<const float> logits, std::span<const Token> recent) {
   const int32_t n_vocab = static_cast<int32_t>(logits.size());
   cand_.resize(logits.size());
   for (int32_t i = 0; i < n_vocab; ++i) cand_[static_cast<size_t>(i)] = {logits[static_cast<size_t>(i)], i};
@@ -73,7 +74,10 @@ Token Sampler::sample(std::span<const float> logits, std::span<const Token> rece
 
   auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
   if (p_.temperature <= 0.0f || p_.top_k == 1) {
-    return std::min_element(cand_.begin(), cand_.end(), by_logit)->second;
+    std::iter_swap(cand_.begin(), std::min_element(cand_.begin(), cand_.end(), by_logit));
+    weight_.assign(1, 1.0);
+    total_ = 1.0;
+    return 1;
   }
   size_t n = cand_.size();
   if (p_.top_k > 0 && static_cast<size_t>(p_.top_k) < n) {
@@ -83,7 +87,8 @@ Token Sampler::sample(std::span<const float> logits, std::span<const Token> rece
     std::sort(cand_.begin(), cand_.end(), by_logit);
   }
   // Probabilities of the survivors (at temperature 1, as llama.cpp's top-p/min-p see them).
-  std::vector<double> prob(n);
+  std::vector<double>& prob = weight_;
+  prob.resize(n);
   const float mx = cand_[0].first;
   double sum = 0;
   for (size_t i = 0; i < n; ++i) sum += prob[i] = std::exp(static_cast<double>(cand_[i].first - mx));
@@ -103,15 +108,29 @@ Token Sampler::sample(std::span<const float> logits, std::span<const Token> rece
     while (keep < n && prob[keep] / prob[0] >= floor) ++keep;
     n = keep;
   }
-  // Temperature, then draw.
-  double total = 0;
-  for (size_t i = 0; i < n; ++i) total += prob[i] = std::exp(static_cast<double>(cand_[i].first - mx) / p_.temperature);
-  double r = rng_.uniform() * total;
+  // Temperature last (llama.cpp's default chain order).
+  total_ = 0;
+  for (size_t i = 0; i < n; ++i) total_ += prob[i] = std::exp(static_cast<double>(cand_[i].first - mx) / p_.temperature);
+  prob.resize(n);
+  return n;
+}
+
+Token Sampler::sample(std::span<const float> logits, std::span<const Token> recent) {
+  const size_t n = survivors(logits, recent);
+  if (p_.temperature <= 0.0f || p_.top_k == 1) return cand_[0].second;  // greedy draws nothing
+  double r = rng_.uniform() * total_;
   for (size_t i = 0; i < n; ++i) {
-    r -= prob[i];
+    r -= weight_[i];
     if (r < 0) return cand_[i].second;
   }
   return cand_[n - 1].second;
+}
+
+std::span<const Candidate> Sampler::candidates(std::span<const float> logits, std::span<const Token> recent) {
+  const size_t n = survivors(logits, recent);
+  out_.resize(n);
+  for (size_t i = 0; i < n; ++i) out_[i] = {cand_[i].second, weight_[i] / total_};
+  return out_;
 }
 
 }  // namespace chord

@@ -39,17 +39,31 @@ class Rng {
   uint64_t s_[4];
 };
 
+// A token the sampler may draw and its probability of being drawn.
+struct Candidate {
+  Token id = -1;
+  double p = 0;  // after bias, penalties, truncation and temperature; the survivors sum to 1
+};
+
 class Sampler {
  public:
   explicit Sampler(SamplerParams p) : p_(std::move(p)), rng_(p_.seed) {}
   // Picks the next token from logits (n_vocab). `recent` is the token history (prompt + output).
   Token sample(std::span<const float> logits, std::span<const Token> recent);
+  // The distribution sample() draws from, most likely first (greedy: the arg-max alone, p = 1).
+  // Valid until the next call; draws nothing from the RNG.
+  std::span<const Candidate> candidates(std::span<const float> logits, std::span<const Token> recent);
   const SamplerParams& params() const { return p_; }
 
  private:
+  size_t survivors(std::span<const float> logits, std::span<const Token> recent);  // fills cand_, weight_
+
   SamplerParams p_;
   Rng rng_;
-  std::vector<std::pair<float, Token>> cand_;  // scratch
+  std::vector<std::pair<float, Token>> cand_;  // scratch: (adjusted logit, id), survivors first
+  std::vector<double> weight_;                 // scratch: unnormalized draw weight of each survivor
+  double total_ = 0;                           // sum of weight_ over the survivors
+  std::vector<Candidate> out_;
 };
 
 }  // namespace chord
