@@ -4,7 +4,7 @@
 #include "runtime/grammar_sampler.h"
 
 #include <algorithm>
-#include <numeric>
+#include <cstddef>
 
 namespace chord {
 
@@ -113,6 +113,40 @@ Status GrammarSampler::mask(std::vector<uint8_t>& allowed) {
     ++i;
   }
   return matcher_.error();
+}
+
+Status GrammarSampler::keep_allowed(std::vector<std::pair<float, Token>>& cand, size_t need) {
+  auto better = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  // Best-first in growing chunks; past kLazyLimit checks one trie walk is cheaper.
+  constexpr size_t kLazyLimit = 1024;
+  if (need > 0) {
+    size_t kept = 0, sorted = 0;
+    while (kept < need && sorted < cand.size() && sorted < kLazyLimit) {
+      const size_t chunk = std::min(cand.size(), sorted + std::max<size_t>(2 * need, 32));
+      std::partial_sort(cand.begin() + static_cast<ptrdiff_t>(sorted), cand.begin() + static_cast<ptrdiff_t>(chunk), cand.end(), better);
+      for (; sorted < chunk && kept < need; ++sorted)
+        if (allows(cand[sorted].second)) std::swap(cand[kept++], cand[sorted]);
+      CHORD_TRY(matcher_.error());
+    }
+    if (kept == need || sorted == cand.size()) {
+      if (kept == 0) return Status(Code::invalid_argument, "grammar: no candidate token is allowed here");
+      cand.resize(kept);
+      return Status::Ok();
+    }
+  }
+  CHORD_TRY(mask(mask_));
+  size_t kept = 0;
+  for (size_t i = 0; i < cand.size(); ++i) {
+    const Token t = cand[i].second;
+    if (t >= 0 && static_cast<size_t>(t) < mask_.size() && mask_[static_cast<size_t>(t)]) cand[kept++] = cand[i];
+  }
+  if (kept == 0) return Status(Code::invalid_argument, "grammar: no candidate token is allowed here");
+  cand.resize(kept);
+  if (need > 0 && kept > need) {
+    std::partial_sort(cand.begin(), cand.begin() + static_cast<ptrdiff_t>(need), cand.end(), better);
+    cand.resize(need);
+  }
+  return Status::Ok();
 }
 
 Status GrammarSampler::accept(Token t) {

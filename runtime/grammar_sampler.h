@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/common/status.h"
@@ -43,6 +44,12 @@ class GrammarSampler {
   // Advances past a token that allows() accepted; errors if it is not allowed.
   Status accept(Token t);
   bool can_end() const { return matcher_.can_end(state_); }  // EOG is allowed now
+
+  // Keeps only allowed candidates, as llama.cpp's grammar-first chain sees them, checking as few
+  // as it can: with need > 0 (greedy: 1, top-k: k) the result is the `need` best allowed
+  // candidates in (logit desc, id asc) order, found by checking candidates best-first; with
+  // need == 0 every allowed candidate (one trie walk). Errors if no candidate is allowed.
+  Status keep_allowed(std::vector<std::pair<float, Token>>& cand, size_t need);
   const Status& error() const { return matcher_.error(); }
 
  private:
@@ -63,6 +70,7 @@ class GrammarSampler {
   grammar::Matcher::SetId state_ = grammar::Matcher::kDead;
   grammar::PartialUtf8 partial_;
   std::vector<std::pair<uint32_t, Walk>> stack_;  // scratch for mask(): (subtree end, state)
+  std::vector<uint8_t> mask_;                      // scratch for keep_allowed()
 };
 
 }  // namespace chord

@@ -3,6 +3,7 @@
 // EOG only where the grammar may end; the 32k Llama-2 vocabulary under the JSON grammar.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -184,6 +185,42 @@ TEST_CASE("grammar sampler: 32k Llama-2 vocabulary, JSON/list/arithmetic grammar
   }
 }
 
+// keep_allowed(need) equals "mask, sort by (logit desc, id asc), keep need" on random logits.
+TEST_CASE("grammar sampler: keep_allowed matches filtering everything first", "[grammar]") {
+  auto v = llama2_vocab();
+  auto gs = GrammarSampler::create(test::kArithmeticGbnf, v);
+  REQUIRE(gs.ok());
+  GrammarSampler& s = **gs;
+  std::vector<uint8_t> mask;
+  uint64_t rng = 12345;
+  auto next = [&] { rng = rng * 6364136223846793005ull + 1442695040888963407ull; return static_cast<uint32_t>(rng >> 33); };
+  auto better = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  for (int round = 0; round < 6; ++round) {
+    std::vector<std::pair<float, Token>> cand(static_cast<size_t>(v->size()));
+    for (Token t = 0; t < v->size(); ++t) cand[static_cast<size_t>(t)] = {static_cast<float>(next() % 2000) / 100.0f, t};
+    REQUIRE(s.mask(mask).ok());
+    std::vector<std::pair<float, Token>> want;
+    for (const auto& c : cand)
+      if (mask[static_cast<size_t>(c.second)]) want.push_back(c);
+    std::sort(want.begin(), want.end(), better);
+    for (size_t need : {size_t{1}, size_t{5}, size_t{40}, size_t{0}}) {
+      auto got = cand;
+      REQUIRE(s.keep_allowed(got, need).ok());
+      auto w = want;
+      if (need > 0 && w.size() > need) w.resize(need);
+      if (need == 0) std::sort(got.begin(), got.end(), better);
+      CHECK(got == w);
+    }
+    // Advance along the greedy choice.
+    auto top = cand;
+    REQUIRE(s.keep_allowed(top, 1).ok());
+    REQUIRE(s.accept(top[0].second).ok());
+  }
+  // No allowed candidate: an error, not an arbitrary token.
+  std::vector<std::pair<float, Token>> none = {{1.0f, 1}, {0.5f, 2}};  // <s>, </s>: never allowed mid-expression
+  CHECK(s.keep_allowed(none, 1).code() == Code::invalid_argument);
+}
+
 TEST_CASE("grammar sampler: invalid grammars and tokens", "[grammar]") {
   auto v = tiny_vocab();
   auto bad = GrammarSampler::create("root ::= foo", v);
@@ -225,6 +262,20 @@ TEST_CASE("grammar sampler: mask timing on 32k vocabulary", "[.bench]") {
   for (int i = 0; i < reps; ++i)
     for (Token t = 0; t < 64; ++t) hits += s.allows(t * 500);
   const double lazy_us = std::chrono::duration<double, std::micro>(clk::now() - t0).count() / reps / 64;
-  std::printf("grammar bench (32000 tokens, JSON string state): full mask %.3f ms (%zu allowed), one token check %.3f us (%zu)\n",
-              mask_ms, n_allowed, lazy_us, hits);
+  // Greedy selection (keep_allowed(1)) on random logits, the path a greedy/top-k step takes.
+  std::vector<std::pair<float, Token>> cand(static_cast<size_t>(v->size()));
+  uint64_t rng = 7;
+  double keep_us = 0;
+  for (int i = 0; i < reps; ++i) {
+    for (Token t = 0; t < v->size(); ++t) {
+      rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+      cand[static_cast<size_t>(t)] = {static_cast<float>(rng >> 40) / 1e5f, t};
+    }
+    t0 = clk::now();
+    REQUIRE(s.keep_allowed(cand, 40).ok());
+    keep_us += std::chrono::duration<double, std::micro>(clk::now() - t0).count();
+    cand.resize(static_cast<size_t>(v->size()));
+  }
+  std::printf("grammar bench (32000 tokens, JSON string state): full mask %.3f ms (%zu allowed), one token check %.3f us (%zu), top-40 allowed of random logits %.1f us\n",
+              mask_ms, n_allowed, lazy_us, hits, keep_us / reps);
 }
