@@ -9,6 +9,7 @@
 #include "core/gguf/keys.h"
 #include "core/quant/quant.h"
 #include "kernels/ops.h"
+#include "runtime/grammar_sampler.h"
 
 namespace chord {
 namespace {
@@ -218,6 +219,11 @@ Result<std::shared_ptr<const Model>> Model::load_file(const std::string& path) {
   for (const auto& s : *storage) bytes.parts.emplace_back(s.data(), s.size());
   bytes.owner = storage;
   return load(std::move(bytes));
+}
+
+std::shared_ptr<const GrammarVocab> Model::grammar_vocab() const {
+  std::call_once(grammar_vocab_once_, [this] { grammar_vocab_ = GrammarVocab::from_tokenizer(*tok_); });
+  return grammar_vocab_;
 }
 
 std::string Model::chat_template() const { return file_.get_string(keys::kChatTemplate).value_or(""); }

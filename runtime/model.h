@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "kernels/matmul.h"
 
 namespace chord {
+
+struct GrammarVocab;  // runtime/grammar_sampler.h
 
 struct ModelDesc {
   std::string arch;            // general.architecture: llama | mistral | qwen2 | qwen3
@@ -74,6 +77,8 @@ class Model {
   const gguf::File& gguf() const { return file_; }
   const std::shared_ptr<const Tokenizer>& tokenizer() const { return tok_; }
   std::string chat_template() const;  // "" if the file has none
+  // The vocabulary as grammars see it (token pieces in a trie), built on first use and shared.
+  std::shared_ptr<const GrammarVocab> grammar_vocab() const;
   uint64_t file_bytes() const;
 
  private:
@@ -82,6 +87,8 @@ class Model {
   ModelDesc desc_;
   ModelWeights w_;
   std::shared_ptr<const Tokenizer> tok_;
+  mutable std::once_flag grammar_vocab_once_;
+  mutable std::shared_ptr<const GrammarVocab> grammar_vocab_;
 };
 
 // Reads the description from metadata (exposed for tests and tools).
