@@ -5,19 +5,30 @@
 
 #include <algorithm>
 
+#include "core/common/status.h"
 #include "core/quant/quant.h"
 #include "kernels/ops.h"
 
 namespace chord::kernels {
 
-void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_stride,
-            std::vector<uint8_t>& act, ThreadPool& pool) {
+namespace {
+// Bytes of one activation row: from_float bytes, extended in place by the packed path when the
+// op table has one (rows 16-byte aligned then).
+uint64_t act_row_bytes(const TypeOps* op, int64_t cols) {
+  return op->dot_packed ? (op->packed_bytes(cols) + 15) & ~uint64_t{15} : row_size(op->act_type, cols);
+}
+}  // namespace
+
+uint64_t matmul_act_bytes(GgmlType wtype, int64_t cols, int64_t n_tok) {
+  return act_row_bytes(ops(wtype), cols) * static_cast<uint64_t>(n_tok) + 16;  // + 16: alignment slack
+}
+
+void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_stride, std::span<uint8_t> act,
+            ThreadPool& pool) {
   const TypeOps* op = ops(w.type);
-  // Activation rows: from_float bytes, extended in place by the packed path when the table has one.
   const bool packed = op->dot_packed != nullptr;
-  const uint64_t raw_row = row_size(op->act_type, w.cols);
-  const uint64_t act_row = packed ? (op->packed_bytes(w.cols) + 15) & ~uint64_t{15} : raw_row;
-  if (act.size() < act_row * static_cast<uint64_t>(n_tok) + 16) act.resize(act_row * static_cast<uint64_t>(n_tok) + 16);
+  const uint64_t act_row = act_row_bytes(op, w.cols);
+  CHORD_CHECK(act.size() >= act_row * static_cast<uint64_t>(n_tok) + 16);
   uint8_t* a = act.data() + (16 - reinterpret_cast<uintptr_t>(act.data()) % 16) % 16;
   for (int64_t t = 0; t < n_tok; ++t) {
     op->from_float(x + t * w.cols, a + t * act_row, w.cols);

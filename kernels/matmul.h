@@ -3,7 +3,7 @@
 // (TypeOps::act_type), then every weight row is dotted with every token (weights read once per batch).
 #pragma once
 #include <cstdint>
-#include <vector>
+#include <span>
 
 #include "core/quant/types.h"
 #include "kernels/thread_pool.h"
@@ -22,9 +22,11 @@ struct Matrix {
 };
 
 // y[t * y_stride + r] = w.row(r) . x[t * w.cols ...] for t < n_tok, r < w.rows.
-// `act` is scratch reused between calls (grown as needed).
-void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_stride,
-            std::vector<uint8_t>& act, ThreadPool& pool);
+// `act` is scratch for the converted activations, at least matmul_act_bytes(w.type, w.cols, n_tok)
+// bytes (the caller sizes it once; kernels never allocate).
+void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y, int64_t y_stride, std::span<uint8_t> act,
+            ThreadPool& pool);
+uint64_t matmul_act_bytes(GgmlType wtype, int64_t cols, int64_t n_tok);
 
 // Dequantizes row r of w into out (w.cols floats).
 void get_row(const Matrix& w, int64_t r, float* out);

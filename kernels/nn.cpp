@@ -27,6 +27,12 @@ void softmax(float* x, int64_t n) { impl::softmax(x, n); }
 
 void silu_mul(float* gate, const float* up, int64_t n) { impl::silu_mul(gate, up, n); }
 
+void gelu_mul(float* gate, const float* up, int64_t n) { impl::gelu_mul(gate, up, n); }
+
+void softcap(float* x, int64_t n, float cap) { impl::softcap(x, n, cap); }
+
+void scale(float* x, float s, int64_t n) { impl::scale(x, s, n); }
+
 void add(float* y, const float* x, int64_t n) { impl::add(y, x, n); }
 
 void f32_to_f16(const float* x, uint16_t* y, int64_t n) { impl::f32_to_f16(x, y, n); }
@@ -42,15 +48,17 @@ void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v
 }
 
 void attend_group_f16(const float* q, int64_t q_stride, int32_t n_q, const uint16_t* k, int64_t k_stride,
-                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores,
-                      float* out, int64_t out_stride) {
-  impl::attend_group_f16(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, out_stride);
+                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float softcap,
+                      float* scores, float* out, int64_t out_stride) {
+  impl::attend_group_f16(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores, out,
+                         out_stride);
 }
 
 void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float* k, int64_t k_stride, const float* v,
-                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out,
-                      int64_t out_stride) {
-  impl::attend_group_f32(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, out_stride);
+                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float softcap, float* scores,
+                      float* out, int64_t out_stride) {
+  impl::attend_group_f32(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores, out,
+                         out_stride);
 }
 
 }  // namespace chord::kernels

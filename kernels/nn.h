@@ -1,5 +1,5 @@
 // Element-wise and row operations of the transformer, on f32 rows: RMSNorm, RoPE, softmax,
-// SiLU·mul, and attention of one query head over an f16 or f32 KV cache. Dispatches to the SIMD128
+// SiLU·mul, GELU·mul, soft-capping, scaling, and attention of query heads over an f16 or f32 KV cache. Dispatches to the SIMD128
 // kernels in wasm SIMD builds and to the scalar references (kernels/ref/nn_ref.h) otherwise.
 #pragma once
 #include <cstdint>
@@ -22,6 +22,17 @@ void softmax(float* x, int64_t n);
 // gate[i] = silu(gate[i]) * up[i]
 void silu_mul(float* gate, const float* up, int64_t n);
 
+// gate[i] = gelu(gate[i]) * up[i], GELU's tanh form as llama.cpp's CPU backend computes it: the
+// input rounded to f16 and the GELU looked up in a table of f16 values (so also rounded to f16);
+// inputs <= -10 give 0, inputs >= 10 pass unchanged.
+void gelu_mul(float* gate, const float* up, int64_t n);
+
+// Soft-capping (Gemma 2): x[i] = tanh(x[i] * (1 / cap)) * cap.
+void softcap(float* x, int64_t n, float cap);
+
+// x[i] *= s
+void scale(float* x, float s, int64_t n);
+
 // y[i] += x[i]
 void add(float* y, const float* x, int64_t n);
 
@@ -41,12 +52,13 @@ void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v
 
 // GQA: n_q query heads (rows q + h * q_stride) that share one KV head, each as attend_f16/_f32
 // (outputs out + h * out_stride); the cache rows are read and widened once for all of them.
-// scores: scratch of n_q * n_kv floats.
+// softcap > 0 soft-caps the scaled scores before the softmax (softcap() above; Gemma 2 scales q
+// beforehand and passes scale 1, as llama.cpp). scores: scratch of n_q * n_kv floats.
 void attend_group_f16(const float* q, int64_t q_stride, int32_t n_q, const uint16_t* k, int64_t k_stride,
-                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores,
-                      float* out, int64_t out_stride);
+                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float softcap,
+                      float* scores, float* out, int64_t out_stride);
 void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float* k, int64_t k_stride, const float* v,
-                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out,
-                      int64_t out_stride);
+                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float softcap, float* scores,
+                      float* out, int64_t out_stride);
 
 }  // namespace chord::kernels

@@ -14,6 +14,17 @@ namespace chord {
 
 namespace kn = kernels;
 
+namespace {
+// The activation scratch the largest matmul of a batch of n tokens needs.
+uint64_t act_bytes(const ModelWeights& w, int64_t n) {
+  uint64_t b = kn::matmul_act_bytes(w.output.type, w.output.cols, n);
+  for (const LayerWeights& l : w.layers)
+    for (const Weight* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
+      if (m->data) b = std::max(b, kn::matmul_act_bytes(m->type, m->cols, n));
+  return b;
+}
+}  // namespace
+
 Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> model, ContextOptions opts) {
   const ModelDesc& d = model->desc();
   if (opts.n_ctx < 0 || opts.n_batch < 0 || opts.threads < 0)
@@ -23,9 +34,9 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   opts.n_batch = std::min(opts.n_batch, opts.n_ctx);
   if (opts.threads == 0) opts.threads = kn::ThreadPool::hardware_threads();
   if (opts.threads > 256) return Status(Code::invalid_argument, "threads must be <= 256, got " + std::to_string(opts.threads));
-  const uint64_t kv_elems = static_cast<uint64_t>(opts.n_ctx) * static_cast<uint64_t>(d.kv_dim());
-  const uint64_t kv_elem_bytes = opts.kv_f32 ? 4 : 2;
-  const uint64_t kv_bytes = kv_elems * kv_elem_bytes * 2 * static_cast<uint64_t>(d.n_layer);
+  KvCacheShape kv_shape{opts.n_ctx, opts.n_batch, d.kv_dim(), d.head_dim, opts.kv_f32,
+                        std::vector<int32_t>(static_cast<size_t>(d.n_layer), 0)};
+  const uint64_t kv_bytes = KvCache::bytes_for(kv_shape);
   // Everything create() allocates is sized before allocating: bad_alloc cannot be caught (wasm
   // builds have no exceptions). On 32-bit targets the model's bytes share the same address space.
   const uint64_t nbatch = static_cast<uint64_t>(opts.n_batch);
@@ -34,7 +45,8 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
       4 * (nbatch * (static_cast<uint64_t>(d.n_embd) + 2 * wide + 2 * static_cast<uint64_t>(d.kv_dim()) +
                  2 * static_cast<uint64_t>(d.n_ff) + static_cast<uint64_t>(d.n_rot)) +
            static_cast<uint64_t>(opts.threads) * static_cast<uint64_t>(d.n_head / d.n_head_kv) *
-               static_cast<uint64_t>(opts.n_ctx));
+               static_cast<uint64_t>(opts.n_ctx)) +
+      act_bytes(model->weights(), opts.n_batch);
   const uint64_t resident = sizeof(void*) == 4 ? model->file_bytes() : 0;
   constexpr uint64_t kMaxBytes = 3ull << 30;  // beyond this a wasm32 heap (4 GiB at most) cannot hold it
   auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
@@ -52,8 +64,8 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   c->opts_ = opts;
   c->n_ctx_ = opts.n_ctx;
   c->pool_ = std::make_unique<kn::ThreadPool>(opts.threads);
-  c->k_cache_.assign(static_cast<size_t>(d.n_layer), std::vector<uint8_t>(kv_elems * kv_elem_bytes));
-  c->v_cache_.assign(static_cast<size_t>(d.n_layer), std::vector<uint8_t>(kv_elems * kv_elem_bytes));
+  c->kv_.allocate(std::move(kv_shape));
+  c->act_.resize(act_bytes(c->model_->weights(), opts.n_batch));
   const size_t nb = static_cast<size_t>(opts.n_batch);
   c->x_.resize(nb * d.n_embd);
   c->h_.resize(nb * std::max(d.n_embd, d.q_dim()));
@@ -70,21 +82,19 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
 }
 
 uint64_t Context::memory_bytes() const {
-  uint64_t n = 0;
-  for (const auto& k : k_cache_) n += k.size();
-  for (const auto& v : v_cache_) n += v.size();
+  uint64_t n = kv_.bytes();
   for (const auto* s : {&x_, &h_, &q_, &k_, &v_, &g_, &u_, &rope_cos_, &rope_sin_, &scores_}) n += s->size() * 4;
   return n + act_.capacity();
 }
 
 void Context::truncate(int32_t n) {
-  if (n < n_past()) history_.resize(static_cast<size_t>(std::max(0, n)));
+  if (n < n_past()) history_.resize(static_cast<size_t>(kv_.keepable(std::max(0, n))));
 }
 
 int32_t Context::common_prefix(std::span<const Token> tokens) const {
   size_t i = 0;
   while (i < tokens.size() && i < history_.size() && tokens[i] == history_[i]) ++i;
-  return static_cast<int32_t>(i);
+  return i < history_.size() ? kv_.keepable(static_cast<int32_t>(i)) : static_cast<int32_t>(i);
 }
 
 Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector<float>& logits) {
@@ -134,10 +144,6 @@ Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, fl
     kn::matmul(L.wq, h_.data(), n, q_.data(), Q, act_, pool);
     kn::matmul(L.wk, h_.data(), n, k_.data(), KV, act_, pool);
     kn::matmul(L.wv, h_.data(), n, v_.data(), KV, act_, pool);
-    uint8_t* kc = k_cache_[static_cast<size_t>(il)].data();
-    uint8_t* vc = v_cache_[static_cast<size_t>(il)].data();
-    const bool f32 = opts_.kv_f32;
-    const int64_t row_bytes = KV * (f32 ? 4 : 2);
     for (int64_t t = 0; t < n; ++t) {
       float* q = q_.data() + t * Q;
       float* k = k_.data() + t * KV;
@@ -155,34 +161,16 @@ Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, fl
         if (L.k_norm.data) kn::rms_norm(k + h * HD, L.k_norm.f32(), k + h * HD, HD, d.rms_eps);
         kn::rope(k + h * HD, cs, sn, d.n_rot, d.rope_neox);
       }
-      const int64_t at = (pos0 + t) * row_bytes;
-      if (f32) {
-        std::memcpy(kc + at, k, static_cast<size_t>(KV) * 4);
-        std::memcpy(vc + at, v, static_cast<size_t>(KV) * 4);
-      } else {
-        kn::f32_to_f16(k, reinterpret_cast<uint16_t*>(kc + at), KV);
-        kn::f32_to_f16(v, reinterpret_cast<uint16_t*>(vc + at), KV);
-      }
+      kv_.store(il, pos0 + static_cast<int32_t>(t), k, v);
     }
-    // Each (token, KV head) pair attends over positions 0..pos (causal) for the group of query
-    // heads sharing that KV head, so each cached row is read and widened once per group.
+    // Each (token, KV head) pair attends over the positions it sees for the group of query heads
+    // sharing that KV head, so each cached row is read and widened once per group.
     pool.parallel_for(n * d.n_head_kv, 1, [&](int64_t b, int64_t e, int thread) {
       float* scores = scores_.data() + static_cast<size_t>(thread) * group * n_ctx_;
       for (int64_t i = b; i < e; ++i) {
         const int64_t t = i / d.n_head_kv, kvh = i % d.n_head_kv;
-        const float* q = q_.data() + t * Q + kvh * group * HD;
-        float* out = h_.data() + t * Q + kvh * group * HD;
-        if (f32) {
-          const float* k = reinterpret_cast<const float*>(kc) + kvh * HD;
-          const float* v = reinterpret_cast<const float*>(vc) + kvh * HD;
-          kn::attend_group_f32(q, HD, group, k, KV, v, KV, pos0 + t + 1, static_cast<int32_t>(HD), kq_scale, scores,
-                               out, HD);
-        } else {
-          const uint16_t* k = reinterpret_cast<const uint16_t*>(kc) + kvh * HD;
-          const uint16_t* v = reinterpret_cast<const uint16_t*>(vc) + kvh * HD;
-          kn::attend_group_f16(q, HD, group, k, KV, v, KV, pos0 + t + 1, static_cast<int32_t>(HD), kq_scale, scores,
-                               out, HD);
-        }
+        kv_.attend(il, pos0 + static_cast<int32_t>(t), static_cast<int32_t>(kvh), q_.data() + t * Q + kvh * group * HD,
+                   HD, group, kq_scale, 0.0f, scores, h_.data() + t * Q + kvh * group * HD, HD);
       }
     });
     kn::matmul(L.wo, h_.data(), n, q_.data(), E, act_, pool);  // q_ reused as (n, E) output

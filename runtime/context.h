@@ -1,5 +1,6 @@
-// An inference context over a Model: the KV cache (f16, sized by the requested context length),
-// scratch buffers, and the batched forward pass. Positions continue across eval() calls.
+// An inference context over a Model: the KV cache (runtime/kv_cache.h, sized by the requested
+// context length), scratch buffers sized once at create(), and the batched forward pass. Positions
+// continue across eval() calls.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -9,6 +10,7 @@
 
 #include "core/common/status.h"
 #include "kernels/thread_pool.h"
+#include "runtime/kv_cache.h"
 #include "runtime/model.h"
 
 namespace chord {
@@ -29,9 +31,10 @@ class Context {
   // last token's. On abort or error the tokens of completed batches stay in the cache.
   Status eval(std::span<const Token> tokens, bool all_logits, std::vector<float>& logits);
 
-  // Forget positions >= n (keeps a shared prefix for the next turn of a chat).
+  // Forget positions >= n (keeps a shared prefix for the next turn of a chat). Keeps nothing when
+  // sliding-window layers have already dropped rows that continuing at n would need.
   void truncate(int32_t n);
-  // Length of the common prefix of `tokens` and what the cache holds.
+  // Length of the common prefix of `tokens` and what the cache holds that can be kept (see truncate).
   int32_t common_prefix(std::span<const Token> tokens) const;
 
   int32_t n_past() const { return static_cast<int32_t>(history_.size()); }
@@ -55,9 +58,8 @@ class Context {
   std::vector<Token> history_;
   std::atomic<bool> abort_{false};
 
-  // KV cache: per layer (n_ctx, kv_dim) rows of f16 (or f32 with kv_f32) for K and for V.
-  std::vector<std::vector<uint8_t>> k_cache_, v_cache_;
-  // Scratch, sized for n_batch tokens.
+  KvCache kv_;
+  // Scratch, sized for n_batch tokens at create() (nothing grows during eval()).
   std::vector<float> x_;      // (n_batch, n_embd) residual stream
   std::vector<float> h_;      // (n_batch, max(n_embd, q_dim)) normed input / attention output
   std::vector<float> q_;      // (n_batch, max(q_dim, n_embd)): queries, then output projections
@@ -65,7 +67,7 @@ class Context {
   std::vector<float> g_, u_;  // (n_batch, n_ff)
   std::vector<float> rope_cos_, rope_sin_;  // (n_batch, n_rot/2)
   std::vector<float> scores_;  // (threads, n_ctx)
-  std::vector<uint8_t> act_;   // quantized activations
+  std::vector<uint8_t> act_;   // activations converted for matmul: max matmul_act_bytes over the weights
 };
 
 }  // namespace chord

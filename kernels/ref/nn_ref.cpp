@@ -66,6 +66,33 @@ void silu_mul(float* gate, const float* up, int64_t n) noexcept {
   }
 }
 
+// ggml's GELU constants (ggml-cpu/vec.h): sqrt(2/pi) and the cubic coefficient of the tanh form.
+constexpr float kGeluCoefA = 0.044715f, kSqrt2OverPi = 0.79788456080286535587989211986876f;
+
+void gelu_mul(float* gate, const float* up, int64_t n) noexcept {
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = gate[i];
+    if (x <= -10.0f) {
+      gate[i] = 0.0f;
+    } else if (x >= 10.0f) {
+      gate[i] = x * up[i];
+    } else {  // llama.cpp's table: f16 input, GELU in f32, stored as f16
+      const float h = quant::fp16_to_fp32(quant::fp32_to_fp16(x));
+      const float g = 0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kGeluCoefA * h * h)));
+      gate[i] = quant::fp16_to_fp32(quant::fp32_to_fp16(g)) * up[i];
+    }
+  }
+}
+
+void softcap(float* x, int64_t n, float cap) noexcept {
+  const float inv = 1.0f / cap;
+  for (int64_t i = 0; i < n; ++i) x[i] = std::tanh(x[i] * inv) * cap;
+}
+
+void scale(float* x, float s, int64_t n) noexcept {
+  for (int64_t i = 0; i < n; ++i) x[i] *= s;
+}
+
 void add(float* y, const float* x, int64_t n) noexcept {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
@@ -82,7 +109,7 @@ inline float round_f16(float x) { return quant::fp16_to_fp32(quant::fp32_to_fp16
 // operand to the cache's type (the products of two halves are then exact in f32).
 template <class T, class Load>
 void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
-            int32_t head_dim, float scale, float* scores, float* out, Load load) {
+            int32_t head_dim, float scale, float cap, float* scores, float* out, Load load) {
   constexpr bool kHalf = sizeof(T) == 2;
   for (int64_t j = 0; j < n_kv; ++j) {
     const T* kj = k + j * k_stride;
@@ -90,6 +117,7 @@ void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_
     for (int32_t d = 0; d < head_dim; ++d) s += (kHalf ? round_f16(q[d]) : q[d]) * load(kj[d]);
     scores[j] = s * scale;
   }
+  if (cap > 0) softcap(scores, n_kv, cap);
   softmax(scores, n_kv);
   if (kHalf)
     for (int64_t j = 0; j < n_kv; ++j) scores[j] = round_f16(scores[j]);
@@ -104,27 +132,29 @@ void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_
 
 void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
                 int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept {
-  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out,
+  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, 0.0f, scores, out,
          [](uint16_t h) { return quant::fp16_to_fp32(h); });
 }
 
 void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride,
                 int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept {
-  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, [](float x) { return x; });
+  attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, 0.0f, scores, out, [](float x) { return x; });
 }
 
 void attend_group_f16(const float* q, int64_t q_stride, int32_t n_q, const uint16_t* k, int64_t k_stride,
-                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores,
-                      float* out, int64_t out_stride) noexcept {
+                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float softcap,
+                      float* scores, float* out, int64_t out_stride) noexcept {
   for (int32_t h = 0; h < n_q; ++h)
-    attend_f16(q + h * q_stride, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores + h * n_kv, out + h * out_stride);
+    attend(q + h * q_stride, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores + h * n_kv,
+           out + h * out_stride, [](uint16_t x) { return quant::fp16_to_fp32(x); });
 }
 
 void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float* k, int64_t k_stride, const float* v,
-                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out,
-                      int64_t out_stride) noexcept {
+                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float softcap, float* scores,
+                      float* out, int64_t out_stride) noexcept {
   for (int32_t h = 0; h < n_q; ++h)
-    attend_f32(q + h * q_stride, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores + h * n_kv, out + h * out_stride);
+    attend(q + h * q_stride, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores + h * n_kv,
+           out + h * out_stride, [](float x) { return x; });
 }
 
 }  // namespace chord::kernels::ref

@@ -121,6 +121,57 @@ void silu_mul(float* gate, const float* up, int64_t n) noexcept {
   if (i < n) ref::silu_mul(gate + i, up + i, n - i);
 }
 
+namespace {
+// Four floats rounded to f16 and widened back (quant::fp32_to_fp16's rounding).
+inline v128_t round_f16x4(v128_t x) {
+  const v128_t h = f32x4_to_f16(x);  // halves in the low 16 bits of i32 lanes
+  return f16x8_lo(pack_u16(h, h));
+}
+}  // namespace
+
+// 0.5 h (1 + tanh t) is computed as h / (1 + e^(-2t)) (the same value without tanh's cancellation
+// near -1); both the input and the GELU are rounded to f16 as the reference's table.
+void gelu_mul(float* gate, const float* up, int64_t n) noexcept {
+  constexpr float kGeluCoefA = 0.044715f, kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  const v128_t one = wasm_f32x4_splat(1.0f), lo = wasm_f32x4_splat(-10.0f), hi = wasm_f32x4_splat(10.0f);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t x = wasm_v128_load(gate + i), u = wasm_v128_load(up + i);
+    const v128_t h = round_f16x4(x);
+    const v128_t t = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(kSqrt2OverPi), h),
+                                    wasm_f32x4_add(one, wasm_f32x4_mul(wasm_f32x4_splat(kGeluCoefA), wasm_f32x4_mul(h, h))));
+    const v128_t e = exp_f32x4(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f), t));
+    const v128_t g = round_f16x4(wasm_f32x4_div(h, wasm_f32x4_add(one, e)));
+    v128_t y = wasm_f32x4_mul(g, u);
+    y = wasm_v128_bitselect(wasm_f32x4_mul(x, u), y, wasm_f32x4_ge(x, hi));
+    y = wasm_v128_andnot(y, wasm_f32x4_le(x, lo));
+    wasm_v128_store(gate + i, y);
+  }
+  if (i < n) ref::gelu_mul(gate + i, up + i, n - i);
+}
+
+// tanh(y) = sign(y) (1 - e) / (1 + e) with e = e^(-2|y|): within a few ulp of 1 absolutely.
+void softcap(float* x, int64_t n, float cap) noexcept {
+  const v128_t inv = wasm_f32x4_splat(1.0f / cap), c = wasm_f32x4_splat(cap), one = wasm_f32x4_splat(1.0f);
+  const v128_t sign_bit = wasm_i32x4_splat(static_cast<int32_t>(0x80000000u));
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t y = wasm_f32x4_mul(wasm_v128_load(x + i), inv);
+    const v128_t e = exp_f32x4(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f), wasm_f32x4_abs(y)));
+    const v128_t t = wasm_f32x4_div(wasm_f32x4_sub(one, e), wasm_f32x4_add(one, e));
+    const v128_t signed_t = wasm_v128_or(t, wasm_v128_and(y, sign_bit));
+    wasm_v128_store(x + i, wasm_f32x4_mul(signed_t, c));
+  }
+  if (i < n) ref::softcap(x + i, n - i, cap);
+}
+
+void scale(float* x, float s, int64_t n) noexcept {
+  int64_t i = 0;
+  const v128_t v = wasm_f32x4_splat(s);
+  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), v));
+  if (i < n) ref::scale(x + i, s, n - i);
+}
+
 void add(float* y, const float* x, int64_t n) noexcept {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_v128_load(x + i)));
@@ -225,12 +276,12 @@ inline const float* widen(const uint16_t* src, float* buf, int32_t hd) {
 // positions per pass over each output row, adding them one after the other (the reference's order).
 template <class T>
 void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int64_t k_stride, const T* v,
-                  int64_t v_stride, int64_t n_kv, int32_t hd, float scale, float* scores, float* out,
+                  int64_t v_stride, int64_t n_kv, int32_t hd, float scale, float cap, float* scores, float* out,
                   int64_t out_stride) {
   if (n_q > kMaxGroupHeads) {  // in runs of kMaxGroupHeads heads (the q buffer's size)
     for (int32_t h = 0; h < n_q; h += kMaxGroupHeads)
       attend_group(q + h * q_stride, q_stride, std::min(kMaxGroupHeads, n_q - h), k, k_stride, v, v_stride, n_kv, hd,
-                   scale, scores + h * n_kv, out + h * out_stride, out_stride);
+                   scale, cap, scores + h * n_kv, out + h * out_stride, out_stride);
     return;
   }
   alignas(16) float qr[kMaxGroupHeads * kMaxGroupDim];
@@ -264,6 +315,7 @@ void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int
     }
   }
   for (int32_t h = 0; h < n_q; ++h) {
+    if (cap > 0) softcap(scores + h * n_kv, n_kv, cap);
     softmax(scores + h * n_kv, n_kv);
     round_probs<T>(scores + h * n_kv, n_kv);
     for (int32_t d = 0; d < hd; d += 4) wasm_v128_store(out + h * out_stride + d, wasm_f32x4_splat(0.0f));
@@ -289,21 +341,21 @@ void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int
 }  // namespace
 
 void attend_group_f16(const float* q, int64_t q_stride, int32_t n_q, const uint16_t* k, int64_t k_stride,
-                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores,
-                      float* out, int64_t out_stride) noexcept {
+                      const uint16_t* v, int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float softcap,
+                      float* scores, float* out, int64_t out_stride) noexcept {
   if (head_dim % 8 != 0 || head_dim > kMaxGroupDim)
-    return ref::attend_group_f16(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out,
-                                 out_stride);
-  attend_group(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, out_stride);
+    return ref::attend_group_f16(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores,
+                                 out, out_stride);
+  attend_group(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores, out, out_stride);
 }
 
 void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float* k, int64_t k_stride, const float* v,
-                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out,
-                      int64_t out_stride) noexcept {
+                      int64_t v_stride, int64_t n_kv, int32_t head_dim, float scale, float softcap, float* scores,
+                      float* out, int64_t out_stride) noexcept {
   if (head_dim % 8 != 0 || head_dim > kMaxGroupDim)
-    return ref::attend_group_f32(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out,
-                                 out_stride);
-  attend_group(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out, out_stride);
+    return ref::attend_group_f32(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores,
+                                 out, out_stride);
+  attend_group(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores, out, out_stride);
 }
 
 void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,

@@ -159,6 +159,7 @@ int main(int argc, char** argv) {
                   mbytes / best[0] / 1e9, mbytes / best[1] / 1e9,
                   pk.empty() ? "-" : std::to_string(mbytes / best[2] / 1e9).c_str());
     }
+    act.resize(matmul_act_bytes(mats[0].m.type, cols, 64));
     const double tv = time_it([&] {
       matmul(mats[which].m, x.data(), 1, y.data(), rows, act, pool);
       which = (which + 1) % n_mats;
@@ -182,7 +183,8 @@ int main(int argc, char** argv) {
   const double t_norm = time_it([&] { rms_norm(a.data(), b.data(), b.data(), 2048, 1e-5f); }, 0.3);
   const double t_silu = time_it([&] { silu_mul(a.data(), b.data(), 5632); }, 0.3);
   const double t_att = time_it([&] {
-    attend_group_f16(q.data(), 64, 8, kv.data(), 256, kv.data() + 64, 256, 512, 64, 0.125f, scores.data(), out.data(), 64);
+    attend_group_f16(q.data(), 64, 8, kv.data(), 256, kv.data() + 64, 256, 512, 64, 0.125f, 0.0f, scores.data(), out.data(),
+                     64);
   }, 0.3);
   std::printf("rms_norm(2048) %.2f us, silu_mul(5632) %.2f us, attend_group_f16(8 heads, 512 pos, dim 64) %.2f us\n",
               t_norm * 1e6, t_silu * 1e6, t_att * 1e6);

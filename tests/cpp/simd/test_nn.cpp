@@ -1,4 +1,5 @@
-// Row operations (RMSNorm, RoPE, softmax, SiLU*mul, add, attention over f16/f32 caches): the
+// Row operations (RMSNorm, RoPE, softmax, SiLU*mul, add, attention over f16/f32 caches, soft-capped
+// scores; GELU and soft-capping rows are in test_nn_act.cpp): the
 // reference, the SIMD128 versions and the nn.h dispatch against double precision, with bounds from
 // u = 2^-24; element-wise ops that do the reference's float operations in its order must match it
 // bit for bit. Sizes 1..2051, unaligned rows, extreme inputs.
@@ -57,8 +58,11 @@ std::vector<NnImpl> impls() {
 // e^(2E) - 1 + 16u per probability; the weighted sum adds (n_kv + 2) u sum_j p_j |v_j|. Over an f16
 // cache q is rounded to f16 first (the expectation uses that q exactly) and each probability too:
 // 2^-11 relative for normal halves plus 2^-25 absolute for subnormal ones.
+// With cap > 0 the scores are soft-capped (cap tanh(s / cap), slope <= 1, so E carries through) and
+// E grows by the tanh's absolute error, a few u times cap.
 template <class KF, class VF>
-void check_head(const float* q, int64_t n_kv, int32_t hd, float scale, bool f16, KF K, VF V, const float* out) {
+void check_head(const float* q, int64_t n_kv, int32_t hd, float scale, bool f16, KF K, VF V, const float* out,
+                float cap = 0.0f) {
   std::vector<double> s(n_kv);
   double mx = -INFINITY, sum = 0, E = 0;
   for (int64_t j = 0; j < n_kv; ++j) {
@@ -67,8 +71,8 @@ void check_head(const float* q, int64_t n_kv, int32_t hd, float scale, bool f16,
       const float qd = f16 ? quant::fp16_to_fp32(quant::fp32_to_fp16(q[d])) : q[d];
       a += static_cast<double>(qd) * K(j, d), m += std::fabs(qd * K(j, d));
     }
-    s[j] = a * scale;
-    E = std::max(E, (hd + 4) * kU * scale * m);
+    s[j] = cap > 0 ? cap * std::tanh(a * scale / cap) : a * scale;
+    E = std::max(E, (hd + 4) * kU * scale * m + (cap > 0 ? 8 * kU * cap : 0.0));
     mx = std::max(mx, s[j]);
   }
   for (auto& x : s) sum += (x = std::exp(x - mx));
@@ -278,21 +282,22 @@ TEST_CASE("nn grouped (GQA) attention: every head within the derived bound of do
         std::vector<uint16_t> kh(kf.size()), vh(vf.size());
         for (size_t i = 0; i < kf.size(); ++i) kh[i] = quant::fp32_to_fp16(kf[i]), vh[i] = quant::fp32_to_fp16(vf[i]);
         const float scale = 0.125f;
+        for (float cap : {0.0f, 3.0f})
         for (bool f16 : {true, false}) {
           auto K = [&](int64_t j, int d) { return f16 ? quant::fp16_to_fp32(kh[j * stride + d]) : kf[j * stride + d]; };
           auto V = [&](int64_t j, int d) { return f16 ? quant::fp16_to_fp32(vh[j * stride + d]) : vf[j * stride + d]; };
           for (const GroupImpl& im : gi) {
-            INFO(im.name << " hd " << hd << " n_q " << n_q << " n_kv " << n_kv << " f16 " << f16);
+            INFO(im.name << " hd " << hd << " n_q " << n_q << " n_kv " << n_kv << " f16 " << f16 << " cap " << cap);
             std::vector<float> scores(n_q * n_kv), out(n_q * o_stride, 7.0f);
             if (f16) {
-              im.f16(q.data(), q_stride, n_q, kh.data(), stride, vh.data(), stride, n_kv, hd, scale, scores.data(),
+              im.f16(q.data(), q_stride, n_q, kh.data(), stride, vh.data(), stride, n_kv, hd, scale, cap, scores.data(),
                      out.data(), o_stride);
             } else {
-              im.f32(q.data(), q_stride, n_q, kf.data(), stride, vf.data(), stride, n_kv, hd, scale, scores.data(),
+              im.f32(q.data(), q_stride, n_q, kf.data(), stride, vf.data(), stride, n_kv, hd, scale, cap, scores.data(),
                      out.data(), o_stride);
             }
             for (int32_t h = 0; h < n_q; ++h) {
-              check_head(q.data() + h * q_stride, n_kv, hd, scale, f16, K, V, out.data() + h * o_stride);
+              check_head(q.data() + h * q_stride, n_kv, hd, scale, f16, K, V, out.data() + h * o_stride, cap);
               REQUIRE(out[h * o_stride + hd] == 7.0f);  // nothing written between output rows
             }
           }

@@ -49,7 +49,7 @@ TEST_CASE("threaded matmul equals the single-thread result bit for bit") {
     for (int64_t r = 0; r < rows; ++r) quant::quantize_row(t, wf.data() + r * cols, wq.data() + r * row_size(t, cols), cols);
     Matrix m{wq.data(), t, cols, rows, row_size(t, cols)};
     std::vector<float> y1(n_tok * rows), y2(n_tok * rows);
-    std::vector<uint8_t> act;
+    std::vector<uint8_t> act(matmul_act_bytes(t, cols, n_tok));
     ThreadPool p1(1), p2(2);
     matmul(m, x.data(), n_tok, y1.data(), rows, act, p1);
     matmul(m, x.data(), n_tok, y2.data(), rows, act, p2);
