@@ -1,5 +1,6 @@
-// The LLaMA-family forward pass over a batch of tokens (see context.h). One code path for every
-// supported architecture; differences come from ModelDesc (biases, q/k norm, rope layout, tying).
+// The forward pass over a batch of tokens (see context.h). One code path for every supported
+// architecture, read top to bottom in forward_batch(); differences come from ModelDesc (per-layer
+// windows, RoPE bases and NoPE layers, biases, q/k norms, post-norms, GELU, multipliers, soft-caps).
 #include "runtime/context.h"
 
 #include <algorithm>
@@ -19,7 +20,7 @@ namespace {
 uint64_t act_bytes(const ModelWeights& w, int64_t n) {
   uint64_t b = kn::matmul_act_bytes(w.output.type, w.output.cols, n);
   for (const LayerWeights& l : w.layers)
-    for (const Weight* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
+    for (const Weight* m : {&l.wqkv, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
       if (m->data) b = std::max(b, kn::matmul_act_bytes(m->type, m->cols, n));
   return b;
 }
@@ -34,19 +35,18 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   opts.n_batch = std::min(opts.n_batch, opts.n_ctx);
   if (opts.threads == 0) opts.threads = kn::ThreadPool::hardware_threads();
   if (opts.threads > 256) return Status(Code::invalid_argument, "threads must be <= 256, got " + std::to_string(opts.threads));
-  KvCacheShape kv_shape{opts.n_ctx, opts.n_batch, d.kv_dim(), d.head_dim, opts.kv_f32,
-                        std::vector<int32_t>(static_cast<size_t>(d.n_layer), 0)};
+  KvCacheShape kv_shape{opts.n_ctx, opts.n_batch, d.kv_dim(), d.head_dim, opts.kv_f32, {}};
+  for (const LayerDesc& l : d.layers) kv_shape.window.push_back(l.n_swa);
   const uint64_t kv_bytes = KvCache::bytes_for(kv_shape);
   // Everything create() allocates is sized before allocating: bad_alloc cannot be caught (wasm
   // builds have no exceptions). On 32-bit targets the model's bytes share the same address space.
-  const uint64_t nbatch = static_cast<uint64_t>(opts.n_batch);
-  const uint64_t wide = static_cast<uint64_t>(std::max(d.n_embd, d.q_dim()));
-  const uint64_t scratch =
-      4 * (nbatch * (static_cast<uint64_t>(d.n_embd) + 2 * wide + 2 * static_cast<uint64_t>(d.kv_dim()) +
-                 2 * static_cast<uint64_t>(d.n_ff) + static_cast<uint64_t>(d.n_rot)) +
-           static_cast<uint64_t>(opts.threads) * static_cast<uint64_t>(d.n_head / d.n_head_kv) *
-               static_cast<uint64_t>(opts.n_ctx)) +
-      act_bytes(model->weights(), opts.n_batch);
+  const uint64_t nb = static_cast<uint64_t>(opts.n_batch);
+  const uint64_t E = static_cast<uint64_t>(d.n_embd), Q = static_cast<uint64_t>(d.q_dim());
+  const uint64_t KV = static_cast<uint64_t>(d.kv_dim()), F = static_cast<uint64_t>(d.n_ff);
+  const uint64_t group = static_cast<uint64_t>(d.n_head / d.n_head_kv);
+  const uint64_t scratch_floats = nb * (E + std::max(E, Q) + (Q + 2 * KV) + E + 2 * F + static_cast<uint64_t>(d.n_rot)) +
+                                  static_cast<uint64_t>(opts.threads) * group * static_cast<uint64_t>(opts.n_ctx);
+  const uint64_t scratch = 4 * scratch_floats + act_bytes(model->weights(), opts.n_batch);
   const uint64_t resident = sizeof(void*) == 4 ? model->file_bytes() : 0;
   constexpr uint64_t kMaxBytes = 3ull << 30;  // beyond this a wasm32 heap (4 GiB at most) cannot hold it
   auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
@@ -66,24 +66,26 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   c->pool_ = std::make_unique<kn::ThreadPool>(opts.threads);
   c->kv_.allocate(std::move(kv_shape));
   c->act_.resize(act_bytes(c->model_->weights(), opts.n_batch));
-  const size_t nb = static_cast<size_t>(opts.n_batch);
-  c->x_.resize(nb * d.n_embd);
-  c->h_.resize(nb * std::max(d.n_embd, d.q_dim()));
-  c->q_.resize(nb * std::max(d.n_embd, d.q_dim()));  // also holds (n, n_embd) projections
-  c->k_.resize(nb * d.kv_dim());
-  c->v_.resize(nb * d.kv_dim());
-  c->g_.resize(nb * d.n_ff);
-  c->u_.resize(nb * d.n_ff);
-  c->rope_cos_.resize(nb * d.n_rot / 2);
-  c->rope_sin_.resize(nb * d.n_rot / 2);
+  c->x_.resize(nb * E);
+  c->h_.resize(nb * std::max(E, Q));
+  c->qkv_.resize(nb * (Q + 2 * KV));
+  c->o_.resize(nb * E);
+  c->gu_.resize(nb * 2 * F);
+  c->rope_cos_.resize(nb * static_cast<uint64_t>(d.n_rot / 2));
+  c->rope_sin_.resize(nb * static_cast<uint64_t>(d.n_rot / 2));
   // Per thread: the scores of one GQA group (n_head / n_head_kv query heads) over the context.
-  c->scores_.resize(static_cast<size_t>(c->pool_->size()) * static_cast<size_t>(d.n_head / d.n_head_kv) * opts.n_ctx);
+  c->scores_.resize(static_cast<size_t>(c->pool_->size()) * group * static_cast<uint64_t>(opts.n_ctx));
+  // RoPE frequency divisors: Llama 3's rope_freqs, else LongRoPE's long factors when the context is
+  // longer than the original training context, short ones otherwise (llama.cpp's get_rope_factors).
+  const ModelWeights& w = c->model_->weights();
+  const Weight& f = w.rope_freqs.data ? w.rope_freqs : (opts.n_ctx > d.n_ctx_orig ? w.rope_long : w.rope_short);
+  c->rope_factors_ = f.data ? f.f32() : nullptr;
   return c;
 }
 
 uint64_t Context::memory_bytes() const {
   uint64_t n = kv_.bytes();
-  for (const auto* s : {&x_, &h_, &q_, &k_, &v_, &g_, &u_, &rope_cos_, &rope_sin_, &scores_}) n += s->size() * 4;
+  for (const auto* s : {&x_, &h_, &qkv_, &o_, &gu_, &rope_cos_, &rope_sin_, &scores_}) n += s->size() * 4;
   return n + act_.capacity();
 }
 
@@ -121,67 +123,30 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
 Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, float* logits) {
   const ModelDesc& d = model_->desc();
   const ModelWeights& w = model_->weights();
-  kn::ThreadPool& pool = *pool_;
   const int64_t n = static_cast<int64_t>(tokens.size());
   const int32_t pos0 = n_past();
-  const int64_t E = d.n_embd, Q = d.q_dim(), KV = d.kv_dim(), F = d.n_ff, HD = d.head_dim;
-  const int32_t half_rot = d.n_rot / 2;
-  const float* freq_factors = w.rope_freqs.data ? w.rope_freqs.f32() : nullptr;
+  const int64_t E = d.n_embd;
+  auto residual_add = [&](const Weight& post_norm) {  // x += residual_scale * norm(o)
+    for (int64_t t = 0; t < n; ++t) {
+      float* o = o_.data() + t * E;
+      if (post_norm.data) kn::rms_norm(o, post_norm.f32(), o, E, d.rms_eps);
+      if (d.residual_scale != 1.0f) kn::scale(o, d.residual_scale, E);
+      kn::add(x_.data() + t * E, o, E);
+    }
+  };
 
   for (int64_t t = 0; t < n; ++t) {
     kn::get_row(w.token_embd, tokens[static_cast<size_t>(t)], x_.data() + t * E);
-    kn::rope_angles(pos0 + static_cast<int32_t>(t), d.n_rot, d.rope_base, d.rope_freq_scale, freq_factors,
-                    rope_cos_.data() + t * half_rot, rope_sin_.data() + t * half_rot);
+    if (d.embd_scale != 1.0f) kn::scale(x_.data() + t * E, d.embd_scale, E);
   }
-  const float kq_scale = 1.0f / std::sqrt(static_cast<float>(HD));
-  const int32_t group = d.n_head / d.n_head_kv;
-
+  rope_base_ = rope_scale_ = 0;  // positions changed: the RoPE table is recomputed
   for (int32_t il = 0; il < d.n_layer; ++il) {
     if (abort_.load(std::memory_order_relaxed)) return Status(Code::aborted, "aborted");
     const LayerWeights& L = w.layers[static_cast<size_t>(il)];
-    // --- attention ---
-    for (int64_t t = 0; t < n; ++t) kn::rms_norm(x_.data() + t * E, L.attn_norm.f32(), h_.data() + t * E, E, d.rms_eps);
-    kn::matmul(L.wq, h_.data(), n, q_.data(), Q, act_, pool);
-    kn::matmul(L.wk, h_.data(), n, k_.data(), KV, act_, pool);
-    kn::matmul(L.wv, h_.data(), n, v_.data(), KV, act_, pool);
-    for (int64_t t = 0; t < n; ++t) {
-      float* q = q_.data() + t * Q;
-      float* k = k_.data() + t * KV;
-      float* v = v_.data() + t * KV;
-      if (L.bq.data) kn::add(q, L.bq.f32(), Q);
-      if (L.bk.data) kn::add(k, L.bk.f32(), KV);
-      if (L.bv.data) kn::add(v, L.bv.f32(), KV);
-      const float* cs = rope_cos_.data() + t * half_rot;
-      const float* sn = rope_sin_.data() + t * half_rot;
-      for (int32_t h = 0; h < d.n_head; ++h) {
-        if (L.q_norm.data) kn::rms_norm(q + h * HD, L.q_norm.f32(), q + h * HD, HD, d.rms_eps);
-        kn::rope(q + h * HD, cs, sn, d.n_rot, d.rope_neox);
-      }
-      for (int32_t h = 0; h < d.n_head_kv; ++h) {
-        if (L.k_norm.data) kn::rms_norm(k + h * HD, L.k_norm.f32(), k + h * HD, HD, d.rms_eps);
-        kn::rope(k + h * HD, cs, sn, d.n_rot, d.rope_neox);
-      }
-      kv_.store(il, pos0 + static_cast<int32_t>(t), k, v);
-    }
-    // Each (token, KV head) pair attends over the positions it sees for the group of query heads
-    // sharing that KV head, so each cached row is read and widened once per group.
-    pool.parallel_for(n * d.n_head_kv, 1, [&](int64_t b, int64_t e, int thread) {
-      float* scores = scores_.data() + static_cast<size_t>(thread) * group * n_ctx_;
-      for (int64_t i = b; i < e; ++i) {
-        const int64_t t = i / d.n_head_kv, kvh = i % d.n_head_kv;
-        kv_.attend(il, pos0 + static_cast<int32_t>(t), static_cast<int32_t>(kvh), q_.data() + t * Q + kvh * group * HD,
-                   HD, group, kq_scale, 0.0f, scores, h_.data() + t * Q + kvh * group * HD, HD);
-      }
-    });
-    kn::matmul(L.wo, h_.data(), n, q_.data(), E, act_, pool);  // q_ reused as (n, E) output
-    for (int64_t t = 0; t < n; ++t) kn::add(x_.data() + t * E, q_.data() + t * E, E);
-    // --- feed-forward (SwiGLU) ---
-    for (int64_t t = 0; t < n; ++t) kn::rms_norm(x_.data() + t * E, L.ffn_norm.f32(), h_.data() + t * E, E, d.rms_eps);
-    kn::matmul(L.ffn_gate, h_.data(), n, g_.data(), F, act_, pool);
-    kn::matmul(L.ffn_up, h_.data(), n, u_.data(), F, act_, pool);
-    for (int64_t t = 0; t < n; ++t) kn::silu_mul(g_.data() + t * F, u_.data() + t * F, F);
-    kn::matmul(L.ffn_down, g_.data(), n, q_.data(), E, act_, pool);
-    for (int64_t t = 0; t < n; ++t) kn::add(x_.data() + t * E, q_.data() + t * E, E);
+    attention_block(il, n, pos0);
+    residual_add(L.attn_post_norm);
+    ffn_block(il, n);
+    residual_add(L.ffn_post_norm);
   }
   history_.insert(history_.end(), tokens.begin(), tokens.end());
   if (!logits) return Status::Ok();
@@ -189,8 +154,103 @@ Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, fl
   const int64_t first = all_logits ? 0 : n - 1;
   for (int64_t t = first; t < n; ++t)
     kn::rms_norm(x_.data() + t * E, w.output_norm.f32(), h_.data() + (t - first) * E, E, d.rms_eps);
-  kn::matmul(w.output, h_.data(), n - first, logits, d.n_vocab, act_, pool);
+  kn::matmul(w.output, h_.data(), n - first, logits, d.n_vocab, act_, *pool_);
+  const int64_t n_out = (n - first) * d.n_vocab;
+  if (d.logit_scale != 1.0f) kn::scale(logits, d.logit_scale, n_out);
+  if (d.final_softcap > 0) kn::softcap(logits, n_out, d.final_softcap);
   return Status::Ok();
+}
+
+void Context::rope_table(const LayerDesc& l, int64_t n, int32_t pos0) {
+  if (l.rope_base == rope_base_ && l.rope_freq_scale == rope_scale_) return;
+  const ModelDesc& d = model_->desc();
+  const int32_t half = d.n_rot / 2;
+  for (int64_t t = 0; t < n; ++t) {
+    float* cs = rope_cos_.data() + t * half;
+    float* sn = rope_sin_.data() + t * half;
+    kn::rope_angles(pos0 + static_cast<int32_t>(t), d.n_rot, l.rope_base, l.rope_freq_scale, rope_factors_, cs, sn);
+    if (d.rope_attn_factor != 1.0f) {  // LongRoPE's magnitude correction (ggml's mscale)
+      kn::scale(cs, d.rope_attn_factor, half);
+      kn::scale(sn, d.rope_attn_factor, half);
+    }
+  }
+  rope_base_ = l.rope_base;
+  rope_scale_ = l.rope_freq_scale;
+}
+
+// norm -> q, k, v (fused or apart, + biases) -> per head: q/k norm, RoPE, q scale -> KV cache ->
+// attention over the positions each token sees -> output projection into o_.
+void Context::attention_block(int32_t il, int64_t n, int32_t pos0) {
+  const ModelDesc& d = model_->desc();
+  const LayerDesc& ld = d.layers[static_cast<size_t>(il)];
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(il)];
+  kn::ThreadPool& pool = *pool_;
+  const int64_t E = d.n_embd, Q = d.q_dim(), KV = d.kv_dim(), HD = d.head_dim, S = Q + 2 * KV;
+  const int32_t half_rot = d.n_rot / 2, group = d.n_head / d.n_head_kv;
+  for (int64_t t = 0; t < n; ++t) kn::rms_norm(x_.data() + t * E, L.attn_norm.f32(), h_.data() + t * E, E, d.rms_eps);
+  if (L.wqkv.data) {
+    kn::matmul(L.wqkv, h_.data(), n, qkv_.data(), S, act_, pool);
+  } else {
+    kn::matmul(L.wq, h_.data(), n, qkv_.data(), S, act_, pool);
+    kn::matmul(L.wk, h_.data(), n, qkv_.data() + Q, S, act_, pool);
+    kn::matmul(L.wv, h_.data(), n, qkv_.data() + Q + KV, S, act_, pool);
+  }
+  if (ld.use_rope) rope_table(ld, n, pos0);
+  for (int64_t t = 0; t < n; ++t) {
+    float* q = qkv_.data() + t * S;
+    float* k = q + Q;
+    float* v = k + KV;
+    if (L.bqkv.data) kn::add(q, L.bqkv.f32(), S);
+    if (L.bq.data) kn::add(q, L.bq.f32(), Q);
+    if (L.bk.data) kn::add(k, L.bk.f32(), KV);
+    if (L.bv.data) kn::add(v, L.bv.f32(), KV);
+    const float* cs = rope_cos_.data() + t * half_rot;
+    const float* sn = rope_sin_.data() + t * half_rot;
+    for (int32_t h = 0; h < d.n_head; ++h) {
+      if (L.q_norm.data) kn::rms_norm(q + h * HD, L.q_norm.f32(), q + h * HD, HD, d.rms_eps);
+      if (ld.use_rope) kn::rope(q + h * HD, cs, sn, d.n_rot, d.rope_neox);
+    }
+    if (d.scale_q) kn::scale(q, d.kq_scale, Q);
+    for (int32_t h = 0; h < d.n_head_kv; ++h) {
+      if (L.k_norm.data) kn::rms_norm(k + h * HD, L.k_norm.f32(), k + h * HD, HD, d.rms_eps);
+      if (ld.use_rope) kn::rope(k + h * HD, cs, sn, d.n_rot, d.rope_neox);
+    }
+    kv_.store(il, pos0 + static_cast<int32_t>(t), k, v);
+  }
+  // Each (token, KV head) pair attends over the positions it sees for the group of query heads
+  // sharing that KV head, so each cached row is read and widened once per group.
+  const float scale = d.scale_q ? 1.0f : d.kq_scale;
+  pool.parallel_for(n * d.n_head_kv, 1, [&](int64_t b, int64_t e, int thread) {
+    float* scores = scores_.data() + static_cast<size_t>(thread) * group * n_ctx_;
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t t = i / d.n_head_kv, kvh = i % d.n_head_kv;
+      kv_.attend(il, pos0 + static_cast<int32_t>(t), static_cast<int32_t>(kvh), qkv_.data() + t * S + kvh * group * HD,
+                 HD, group, scale, d.attn_softcap, scores, h_.data() + t * Q + kvh * group * HD, HD);
+    }
+  });
+  kn::matmul(L.wo, h_.data(), n, o_.data(), E, act_, pool);
+}
+
+// norm -> gate and up (fused or apart) -> act(gate) * up -> down projection into o_.
+void Context::ffn_block(int32_t il, int64_t n) {
+  const ModelDesc& d = model_->desc();
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(il)];
+  kn::ThreadPool& pool = *pool_;
+  const int64_t E = d.n_embd, F = d.n_ff;
+  for (int64_t t = 0; t < n; ++t) kn::rms_norm(x_.data() + t * E, L.ffn_norm.f32(), h_.data() + t * E, E, d.rms_eps);
+  if (L.ffn_gate.data) {
+    kn::matmul(L.ffn_gate, h_.data(), n, gu_.data(), 2 * F, act_, pool);
+    kn::matmul(L.ffn_up, h_.data(), n, gu_.data() + F, 2 * F, act_, pool);
+  } else {  // fused: the first n_ff rows are the gate, the next n_ff the up projection
+    kn::matmul(L.ffn_up, h_.data(), n, gu_.data(), 2 * F, act_, pool);
+  }
+  for (int64_t t = 0; t < n; ++t) {
+    float* g = gu_.data() + t * 2 * F;
+    if (d.ffn_act == FfnAct::gelu) kn::gelu_mul(g, g + F, F);
+    else kn::silu_mul(g, g + F, F);
+    std::memmove(gu_.data() + t * F, g, static_cast<size_t>(F) * 4);  // rows packed to (n, n_ff) in place
+  }
+  kn::matmul(L.ffn_down, gu_.data(), n, o_.data(), E, act_, pool);
 }
 
 }  // namespace chord

@@ -19,17 +19,114 @@ struct ArchTraits {
   bool rope_neox;
   bool qkv_bias;
   bool qk_norm;
+  bool gemma;      // gemma2/3: sqrt(n_embd) embeddings, post-norms, GeGLU, q pre-scaled, always tied
+  bool fused_ffn;  // phi3
 };
 
-// The llama family this runtime implements; differences are data, not separate forward passes.
+// The decoder family this runtime implements; differences are data, not separate forward passes.
+// Facts from llama.cpp (src/models/<arch>.cpp, llama-model.cpp's rope types).
 constexpr ArchTraits kArchs[] = {
-    {"llama", false, false, false},
-    {"mistral", false, false, false},
-    {"qwen2", true, true, false},
-    {"qwen3", true, false, true},
+    {"llama", false, false, false, false, false},  {"mistral", false, false, false, false, false},
+    {"qwen2", true, true, false, false, false},    {"qwen3", true, false, true, false, false},
+    {"smollm3", false, false, false, false, false}, {"granite", false, false, false, false, false},
+    {"gemma2", true, false, false, true, false},   {"gemma3", true, false, true, true, false},
+    {"phi3", true, false, false, false, true},
 };
+
+std::string arch_names() {
+  std::string s;
+  for (const auto& a : kArchs) s += (s.empty() ? "" : ", ") + std::string(a.name);
+  return s;
+}
 
 Status bad(const std::string& msg) { return Status(Code::bad_gguf, msg); }
+
+// A positive finite float key, or `def` when absent.
+Result<float> positive(const gguf::File& f, const ModelDesc& d, std::string_view suffix, double def) {
+  const double v = f.get_float(keys::arch_key(d.arch, suffix)).value_or(def);
+  if (!(v > 0 && v < 1e30)) return bad(keys::arch_key(d.arch, suffix) + " must be finite and positive");
+  return static_cast<float>(v);
+}
+
+// A multiplier that 0 or absence leaves unused (as llama.cpp): else finite and positive into out.
+Status optional_scale(const gguf::File& f, const ModelDesc& d, std::string_view suffix, float& out) {
+  const auto v = f.get_float(keys::arch_key(d.arch, suffix));
+  if (!v || *v == 0) return Status::Ok();
+  CHORD_ASSIGN_OR_RETURN(out, positive(f, d, suffix, 1));
+  return Status::Ok();
+}
+
+// Sliding-window layers: every layer il with il % period < period - 1 (llama.cpp's set_swa_pattern;
+// period 0 makes every layer local), or a per-layer bool array.
+Status set_swa(const gguf::File& f, ModelDesc& d, int32_t window, int64_t default_period, float base_swa,
+               float scale_swa) {
+  if (window <= 0) return Status::Ok();
+  const gguf::Value* pat = f.find(keys::arch_key(d.arch, keys::kSlidingWindowPattern));
+  int64_t period = default_period;
+  if (pat && pat->array_size() > 0) {
+    if (pat->array_size() != static_cast<size_t>(d.n_layer)) return bad("sliding_window_pattern has the wrong length");
+  } else if (pat) {
+    auto p = pat->as_int();
+    if (!p || *p < 0 || *p > (1 << 24)) return bad("sliding_window_pattern out of range");
+    period = *p;
+  }
+  for (int32_t il = 0; il < d.n_layer; ++il) {
+    const bool swa = pat && pat->array_size() ? pat->numbers[static_cast<size_t>(il)] != 0
+                                              : period == 0 || il % period < period - 1;
+    if (!swa) continue;
+    LayerDesc& l = d.layers[static_cast<size_t>(il)];
+    l.n_swa = window;
+    l.rope_base = base_swa;
+    l.rope_freq_scale = scale_swa;
+  }
+  return Status::Ok();
+}
+
+// Per-architecture hyperparameters (llama.cpp's load_arch_hparams of each model).
+Status describe_arch(const gguf::File& f, const ArchTraits& t, ModelDesc& d) {
+  auto geti = [&](std::string_view suffix) { return f.get_int(keys::arch_key(d.arch, suffix)); };
+  auto getf = [&](std::string_view suffix) { return f.get_float(keys::arch_key(d.arch, suffix)); };
+  const std::string_view arch = d.arch;
+  if (arch == "smollm3") {
+    for (int32_t il = 3; il < d.n_layer; il += 4) d.layers[static_cast<size_t>(il)].use_rope = false;  // fixed step 4
+  } else if (arch == "granite") {
+    CHORD_ASSIGN_OR_RETURN(float logit_scale, positive(f, d, keys::kLogitScale, -1));  // required
+    d.logit_scale = 1.0f / logit_scale;
+    CHORD_TRY(optional_scale(f, d, keys::kEmbeddingScale, d.embd_scale));
+    CHORD_TRY(optional_scale(f, d, keys::kResidualScale, d.residual_scale));
+    CHORD_TRY(optional_scale(f, d, keys::kAttentionScale, d.kq_scale));
+    if (!f.get_bool(keys::arch_key(d.arch, keys::kRopeScalingFinetuned)).value_or(true))
+      for (LayerDesc& l : d.layers) l.use_rope = false;
+  } else if (t.gemma) {
+    d.post_norms = true;
+    d.ffn_act = FfnAct::gelu;
+    d.tied_embeddings = arch == "gemma2";  // llama.cpp's gemma2 ignores any output.weight
+    d.embd_scale = std::sqrt(static_cast<float>(d.n_embd));
+    d.scale_q = true;
+    // Gemma 27B models scale queries by 1/sqrt(n_embd / n_head) (query_pre_attn_scalar), the others by
+    // 1/sqrt(head_dim); llama.cpp tells them apart by layer count (46: Gemma 2 27B, 62: Gemma 3 27B).
+    const bool big = d.n_layer == (arch == "gemma2" ? 46 : 62);
+    d.kq_scale = 1.0f / std::sqrt(static_cast<float>(big ? d.n_embd / d.n_head : d.head_dim));
+    CHORD_TRY(optional_scale(f, d, keys::kFinalLogitSoftcap, d.final_softcap));
+    auto window = geti(keys::kSlidingWindow);
+    if (window && (*window < 0 || *window > (1 << 24))) return bad("attention.sliding_window out of range");
+    if (arch == "gemma2") {
+      CHORD_ASSIGN_OR_RETURN(d.attn_softcap, positive(f, d, keys::kAttnLogitSoftcap, 50.0));
+      if (!getf(keys::kFinalLogitSoftcap)) d.final_softcap = 30.0f;
+      CHORD_ASSIGN_OR_RETURN(float base_swa, positive(f, d, keys::kRopeFreqBaseSwa, d.rope_base));
+      CHORD_TRY(set_swa(f, d, static_cast<int32_t>(window.value_or(4096)), 2, base_swa, d.rope_freq_scale));
+    } else {  // gemma3: local layers only when the file gives a window; their RoPE is unscaled, base 10000
+      CHORD_ASSIGN_OR_RETURN(float base_swa, positive(f, d, keys::kRopeFreqBaseSwa, 10000.0));
+      CHORD_TRY(set_swa(f, d, static_cast<int32_t>(window.value_or(0)), 6, base_swa, 1.0f));
+    }
+  } else if (arch == "phi3") {
+    d.scale_q = true;
+    // attention.sliding_window is ignored, as llama.cpp does for phi3 ("Phi SWA is currently
+    // disabled", llama.cpp PR 13676): its converters do not describe the window pattern correctly.
+  }
+  if (d.kq_scale == 0.0f) d.kq_scale = 1.0f / std::sqrt(static_cast<float>(d.head_dim));
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -42,8 +139,7 @@ Result<ModelDesc> describe(const gguf::File& f) {
   for (const auto& a : kArchs)
     if (d.arch == a.name) traits = &a;
   if (!traits)
-    return Status(Code::unsupported, "architecture '" + d.arch +
-                                         "' is not supported (supported: llama, mistral, qwen2, qwen3)");
+    return Status(Code::unsupported, "architecture '" + d.arch + "' is not supported (supported: " + arch_names() + ")");
   d.name = f.get_string(keys::kName).value_or("");
   auto geti = [&](std::string_view suffix) { return f.get_int(keys::arch_key(d.arch, suffix)); };
   auto getf = [&](std::string_view suffix) { return f.get_float(keys::arch_key(d.arch, suffix)); };
@@ -91,18 +187,28 @@ Result<ModelDesc> describe(const gguf::File& f) {
   d.rms_eps = static_cast<float>(eps);
   d.rope_base = static_cast<float>(base);
 
-  std::string scaling = f.get_string(keys::arch_key(d.arch, keys::kRopeScalingType)).value_or("none");
+  // llama.cpp reads a missing rope.scaling.type as linear; "none" forces no scaling.
+  std::string scaling = f.get_string(keys::arch_key(d.arch, keys::kRopeScalingType)).value_or("linear");
   double factor = getf(keys::kRopeScalingFactor).value_or(getf(keys::kRopeScaleLinear).value_or(0.0));
   if (!std::isfinite(factor) || factor < 0)  // 0 means no scaling, as in llama.cpp
     return bad("rope scaling factor must be finite and >= 0, got " + std::to_string(factor));
-  if (scaling == "linear" || (scaling == "none" && factor > 0 && getf(keys::kRopeScaleLinear))) {
+  if (scaling == "linear" || scaling == "longrope" ||
+      (scaling == "none" && factor > 0 && getf(keys::kRopeScaleLinear))) {
     if (factor > 0) d.rope_freq_scale = static_cast<float>(1.0 / factor);
   } else if (scaling != "none") {
     return Status(Code::unsupported, "rope scaling type '" + scaling + "' is not supported");
   }
+  const double attn_factor = getf(keys::kRopeScalingAttnFactor).value_or(1.0);
+  if (!(attn_factor > 0 && attn_factor < 1e30)) return bad("rope.scaling.attn_factor must be finite and positive");
+  d.rope_attn_factor = static_cast<float>(attn_factor);
+  d.n_ctx_orig = d.n_ctx_train;
+  if (geti(keys::kRopeScalingOrigCtx)) CHORD_TRY(need(keys::kRopeScalingOrigCtx, d.n_ctx_orig));
   d.rope_neox = traits->rope_neox;
   d.qkv_bias = traits->qkv_bias;
   d.qk_norm = traits->qk_norm;
+  d.fused_ffn = traits->fused_ffn;
+  d.layers.assign(static_cast<size_t>(d.n_layer), LayerDesc{0, true, d.rope_base, d.rope_freq_scale});
+  CHORD_TRY(describe_arch(f, *traits, d));
   return d;
 }
 
@@ -156,10 +262,13 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
   if (!quant::has_reference(w.token_embd.type))
     return Status(Code::unsupported, "token_embd.weight type cannot be dequantized");
   CHORD_TRY(bind_weight(f, "output_norm.weight", d.n_embd, 1, false, w.output_norm));
-  CHORD_TRY(bind_weight(f, "output.weight", d.n_embd, d.n_vocab, true, w.output, /*optional=*/true));
+  if (!d.tied_embeddings)
+    CHORD_TRY(bind_weight(f, "output.weight", d.n_embd, d.n_vocab, true, w.output, /*optional=*/true));
   d.tied_embeddings = w.output.data == nullptr;
   if (d.tied_embeddings) w.output = w.token_embd;
   CHORD_TRY(bind_weight(f, "rope_freqs.weight", d.n_rot / 2, 1, false, w.rope_freqs, true));
+  CHORD_TRY(bind_weight(f, "rope_factors_long.weight", d.n_rot / 2, 1, false, w.rope_long, true));
+  CHORD_TRY(bind_weight(f, "rope_factors_short.weight", d.n_rot / 2, 1, false, w.rope_short, true));
 
   // Layers are added as their tensors bind: a block_count far beyond the file's tensors fails at
   // its first missing layer instead of allocating block_count entries up front.
@@ -167,20 +276,35 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
     LayerWeights& l = w.layers.emplace_back();
     std::string p = "blk." + std::to_string(i) + ".";
     CHORD_TRY(bind_weight(f, p + "attn_norm.weight", d.n_embd, 1, false, l.attn_norm));
-    CHORD_TRY(bind_weight(f, p + "attn_q.weight", d.n_embd, d.q_dim(), true, l.wq));
-    CHORD_TRY(bind_weight(f, p + "attn_k.weight", d.n_embd, d.kv_dim(), true, l.wk));
-    CHORD_TRY(bind_weight(f, p + "attn_v.weight", d.n_embd, d.kv_dim(), true, l.wv));
+    // Q, K and V fused in one attn_qkv (as llama.cpp's create_tensor_qkv, for every architecture) or apart.
+    const int64_t qkv = int64_t{d.q_dim()} + 2 * int64_t{d.kv_dim()};
+    CHORD_TRY(bind_weight(f, p + "attn_qkv.weight", d.n_embd, qkv, true, l.wqkv, true));
+    if (l.wqkv.data) {
+      CHORD_TRY(bind_weight(f, p + "attn_qkv.bias", qkv, 1, false, l.bqkv, !d.qkv_bias));
+    } else {
+      CHORD_TRY(bind_weight(f, p + "attn_q.weight", d.n_embd, d.q_dim(), true, l.wq));
+      CHORD_TRY(bind_weight(f, p + "attn_k.weight", d.n_embd, d.kv_dim(), true, l.wk));
+      CHORD_TRY(bind_weight(f, p + "attn_v.weight", d.n_embd, d.kv_dim(), true, l.wv));
+      // Biases are required by qwen2 and allowed anywhere (some llama/mistral finetunes carry them).
+      CHORD_TRY(bind_weight(f, p + "attn_q.bias", d.q_dim(), 1, false, l.bq, !d.qkv_bias));
+      CHORD_TRY(bind_weight(f, p + "attn_k.bias", d.kv_dim(), 1, false, l.bk, !d.qkv_bias));
+      CHORD_TRY(bind_weight(f, p + "attn_v.bias", d.kv_dim(), 1, false, l.bv, !d.qkv_bias));
+    }
     CHORD_TRY(bind_weight(f, p + "attn_output.weight", d.q_dim(), d.n_embd, true, l.wo));
-    // Biases are required by qwen2 and allowed anywhere (some llama/mistral finetunes carry them).
-    CHORD_TRY(bind_weight(f, p + "attn_q.bias", d.q_dim(), 1, false, l.bq, !d.qkv_bias));
-    CHORD_TRY(bind_weight(f, p + "attn_k.bias", d.kv_dim(), 1, false, l.bk, !d.qkv_bias));
-    CHORD_TRY(bind_weight(f, p + "attn_v.bias", d.kv_dim(), 1, false, l.bv, !d.qkv_bias));
     CHORD_TRY(bind_weight(f, p + "attn_q_norm.weight", d.head_dim, 1, false, l.q_norm, !d.qk_norm));
     CHORD_TRY(bind_weight(f, p + "attn_k_norm.weight", d.head_dim, 1, false, l.k_norm, !d.qk_norm));
     CHORD_TRY(bind_weight(f, p + "ffn_norm.weight", d.n_embd, 1, false, l.ffn_norm));
-    CHORD_TRY(bind_weight(f, p + "ffn_gate.weight", d.n_embd, d.n_ff, true, l.ffn_gate));
-    CHORD_TRY(bind_weight(f, p + "ffn_up.weight", d.n_embd, d.n_ff, true, l.ffn_up));
+    if (d.fused_ffn) {
+      CHORD_TRY(bind_weight(f, p + "ffn_up.weight", d.n_embd, 2 * int64_t{d.n_ff}, true, l.ffn_up));
+    } else {
+      CHORD_TRY(bind_weight(f, p + "ffn_gate.weight", d.n_embd, d.n_ff, true, l.ffn_gate));
+      CHORD_TRY(bind_weight(f, p + "ffn_up.weight", d.n_embd, d.n_ff, true, l.ffn_up));
+    }
     CHORD_TRY(bind_weight(f, p + "ffn_down.weight", d.n_ff, d.n_embd, true, l.ffn_down));
+    if (d.post_norms) {
+      CHORD_TRY(bind_weight(f, p + "post_attention_norm.weight", d.n_embd, 1, false, l.attn_post_norm));
+      CHORD_TRY(bind_weight(f, p + "post_ffw_norm.weight", d.n_embd, 1, false, l.ffn_post_norm));
+    }
   }
   return std::shared_ptr<const Model>(std::move(m));
 }

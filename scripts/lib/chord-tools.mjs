@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const MAX_BUFFER = 256 << 20;
+// Context length of every run: the llama.cpp oracle's n_ctx (scripts/lib/llama-oracle.mjs), so that
+// what depends on it (phi3's LongRoPE long/short factors) is chosen alike; longer when the ids need it.
+const CTX = 256;
 
 export class ChordTools {
   // cli: another chord-cli to compare (e.g. the wasm build's chord-cli.js, run with Node);
@@ -59,7 +62,7 @@ export class ChordTools {
   // Teacher-forced next-token distributions: for each position, [{id, p}] best first.
   async score(model, ids, top) {
     const out = await this.#cli(['score', model, '--ids', ids.join(','), '--top', String(top),
-      '-t', String(this.threads), '-c', String(Math.max(64, ids.length + 8))]);
+      '-t', String(this.threads), '-c', String(Math.max(CTX, ids.length + 8))]);
     const rows = out.trim().split('\n').map((l) => JSON.parse(l));
     if (rows.length !== ids.length) throw new Error(`chord-cli score: ${rows.length} rows for ${ids.length} ids`);
     return rows.map((r) => r.top.map(([id, p]) => ({ id, p })));
@@ -68,7 +71,7 @@ export class ChordTools {
   // Greedy continuation of n tokens from prompt ids (EOS ignored).
   async greedy(model, ids, n) {
     const out = await this.#cli(['run', model, '--ids', ids.join(','), '-n', String(n), '--print-ids',
-      '--ignore-eos', '--temp', '0', '-t', String(this.threads), '-c', String(Math.max(64, ids.length + n + 8))]);
+      '--ignore-eos', '--temp', '0', '-t', String(this.threads), '-c', String(Math.max(CTX, ids.length + n + 8))]);
     return out.trim().split(/\s+/).filter(Boolean).map(Number);
   }
 }

@@ -36,6 +36,29 @@ void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64
   }
 }
 
+// Per-architecture constants of the synthetic models.
+struct ArchExtras {
+  bool post_norms = false;  // gemma2/3: post_attention_norm, post_ffw_norm
+  double embd_mult = 1, resid_mult = 1, logit_div = 1, attn_mult = 0;  // granite (attn_mult 0: 1/sqrt(head_dim))
+  double logit_mult = 1;  // gemma2: logits half as spread, so the final soft-cap (30) leaves clear winners
+};
+
+ArchExtras arch_extras(const Preset& p) {
+  ArchExtras x;
+  const std::string_view a = p.arch;
+  x.post_norms = a == "gemma2" || a == "gemma3";
+  if (a == "gemma2") x.logit_mult = 0.5;
+  if (a == "granite") {  // Granite-3.x-2B's multipliers
+    x.embd_mult = 12.0;
+    x.resid_mult = 0.22;
+    x.attn_mult = 0.015625;
+    x.logit_div = 8.0;
+  }
+  const int32_t head_dim = p.head_dim > 0 ? p.head_dim : p.n_embd / p.n_head;
+  if (x.attn_mult == 0) x.attn_mult = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  return x;
+}
+
 class Builder {
  public:
   Builder(const Options& o, gguf::Writer& w) : o_(o), w_(w) {}
@@ -100,7 +123,11 @@ Status generate(const Options& o) {
 
   gguf::Writer w;
   w.set_string(keys::kArchitecture, arch);
-  w.set_string(keys::kName, std::string("synth ") + p.name + " " + o.type.name + " seed " + std::to_string(o.seed));
+  // llama.cpp marks special tokens rstrip for models *named* phi-3/phi3 (and expects Phi-3's vocab
+  // then): the name spells the preset "phi 3" so that the SPM test vocabulary loads as it is.
+  std::string pname = p.name;
+  if (auto at = pname.find("phi3"); at != std::string::npos) pname.replace(at, 4, "phi 3");
+  w.set_string(keys::kName, "synth " + pname + " " + o.type.name + " seed " + std::to_string(o.seed));
   w.set_u32(keys::kFileType, o.type.file_type);
   const bool quantized = o.type.base != GgmlType::F32 && o.type.base != GgmlType::F16 &&
                          o.type.base != GgmlType::BF16;
@@ -117,7 +144,31 @@ Status generate(const Options& o) {
   }
   w.set_f32(ak(keys::kRmsEps), p.rms_eps);
   w.set_f32(ak(keys::kRopeFreqBase), p.rope_base);
-  w.set_u32(ak(keys::kRopeDimCount), static_cast<uint32_t>(head_dim));
+  const int32_t n_rot = p.n_rot > 0 ? p.n_rot : head_dim;
+  w.set_u32(ak(keys::kRopeDimCount), static_cast<uint32_t>(n_rot));
+  if (p.sliding_window > 0) w.set_u32(ak(keys::kSlidingWindow), static_cast<uint32_t>(p.sliding_window));
+  // Per-architecture metadata, as llama.cpp's converters write it (values: the real models', except
+  // gemma2's attention soft-cap, lowered from 50 to 3 so that the tiny models' scores really bend).
+  const ArchExtras x = arch_extras(p);
+  if (arch == "gemma2") {
+    w.set_f32(ak(keys::kAttnLogitSoftcap), 3.0f);
+    w.set_f32(ak(keys::kFinalLogitSoftcap), 30.0f);
+  } else if (arch == "gemma3") {
+    w.set_f32(ak(keys::kRopeFreqBaseSwa), 10000.0f);
+    if (p.rope_factor > 0) {  // Gemma-3-4B and up: linear scaling of the global layers' RoPE
+      w.set_string(ak(keys::kRopeScalingType), "linear");
+      w.set_f32(ak(keys::kRopeScalingFactor), p.rope_factor);
+    }
+  } else if (arch == "granite") {
+    w.set_f32(ak(keys::kEmbeddingScale), x.embd_mult);
+    w.set_f32(ak(keys::kResidualScale), x.resid_mult);
+    w.set_f32(ak(keys::kAttentionScale), x.attn_mult);
+    w.set_f32(ak(keys::kLogitScale), x.logit_div);
+  } else if (arch == "phi3") {  // Phi3MiniModel in convert_hf_to_gguf.py: LongRoPE's magnitude factor
+    w.set_u32(ak(keys::kRopeScalingOrigCtx), static_cast<uint32_t>(p.rope_orig_ctx));
+    w.set_f32(ak(keys::kRopeScalingAttnFactor),
+              static_cast<float>(std::sqrt(1.0 + std::log(p.rope_factor) / std::log(static_cast<double>(p.rope_orig_ctx)))));
+  }
 
   const std::string vocab_path = o.vocab_path.empty() ? models_dir() + "/" + p.vocab : o.vocab_path;
   int64_t n_vocab = 0;
@@ -129,18 +180,23 @@ Status generate(const Options& o) {
   // Scales (see Scales in synth.h): with unit-RMS normed inputs, q/k entries have variance
   // `attn`, v entries 1, logits std `logit`. silu(g)*u has E[x^2] ~ 0.355 for unit g, u, hence
   // the 1/sqrt(0.355) on ffn_down so each residual update has RMS ~ resid * embedding RMS.
+  // Granite's multipliers are compensated in the weights so the model stays as conditioned as the
+  // others: logits x logit_div, residual updates x embedding / residual multiplier, q/k so that
+  // attn_mult * q.k keeps the scores' spread.
   const Scales& s = o.scales;
   const double rd = 1.0 / std::sqrt(static_cast<double>(d));
-  const double embd_rms = p.tied ? s.logit * rd : s.embd;
-  const double upd = s.resid * embd_rms;
+  const double logit = s.logit * x.logit_div * x.logit_mult;
+  const double embd_rms = p.tied ? logit * rd : s.embd;
+  const double upd = s.resid * embd_rms * x.embd_mult / x.resid_mult;
+  const double qk_mult = std::sqrt(1.0 / (x.attn_mult * std::sqrt(static_cast<double>(head_dim))));
   const Dist norm{1.0, s.norm_noise};
   // Tied embeddings: the output projection is E . norm(x) and x is mostly E[current token], so
   // the current token would always predict itself (|E_t|^2 beats E_i . E_t). Random signs on the
   // output norm weights make E_t . (E_t * g) ~ 0, like any other token.
   const Dist out_norm{1.0, s.norm_noise, p.tied};
   const Dist bias{0.0, s.bias};
-  const Dist out_w{0.0, s.logit * rd};
-  const Dist qk{0.0, std::sqrt(s.attn) * rd};
+  const Dist out_w{0.0, logit * rd};
+  const Dist qk{0.0, std::sqrt(s.attn) * rd * qk_mult};
   const Dist v{0.0, rd};
   const Dist wo{0.0, upd / std::sqrt(static_cast<double>(q_dim))};
   const Dist up{0.0, rd};
@@ -166,9 +222,13 @@ Status generate(const Options& o) {
   for (int32_t i = 0; i < n_layer; ++i) {
     const std::string pre = "blk." + std::to_string(i) + ".";
     CHORD_TRY(b.add(pre + "attn_norm.weight", GgmlType::F32, d, 1, norm));
-    CHORD_TRY(add2d(pre + "attn_q.weight", Role::attn_q, i, d, q_dim, qk));
-    CHORD_TRY(add2d(pre + "attn_k.weight", Role::attn_k, i, d, kv_dim, qk));
-    CHORD_TRY(add2d(pre + "attn_v.weight", Role::attn_v, i, d, kv_dim, v));
+    if (arch == "phi3") {  // fused: q, k, v rows in one tensor (v rows drawn like q/k: the same std at attn 1)
+      CHORD_TRY(add2d(pre + "attn_qkv.weight", Role::attn_q, i, d, q_dim + 2 * kv_dim, qk));
+    } else {
+      CHORD_TRY(add2d(pre + "attn_q.weight", Role::attn_q, i, d, q_dim, qk));
+      CHORD_TRY(add2d(pre + "attn_k.weight", Role::attn_k, i, d, kv_dim, qk));
+      CHORD_TRY(add2d(pre + "attn_v.weight", Role::attn_v, i, d, kv_dim, v));
+    }
     if (p.qkv_bias) {
       CHORD_TRY(b.add(pre + "attn_q.bias", GgmlType::F32, q_dim, 1, bias));
       CHORD_TRY(b.add(pre + "attn_k.bias", GgmlType::F32, kv_dim, 1, bias));
@@ -179,10 +239,20 @@ Status generate(const Options& o) {
       CHORD_TRY(b.add(pre + "attn_k_norm.weight", GgmlType::F32, head_dim, 1, norm));
     }
     CHORD_TRY(add2d(pre + "attn_output.weight", Role::attn_output, i, q_dim, d, wo));
+    if (x.post_norms) CHORD_TRY(b.add(pre + "post_attention_norm.weight", GgmlType::F32, d, 1, norm));
     CHORD_TRY(b.add(pre + "ffn_norm.weight", GgmlType::F32, d, 1, norm));
-    CHORD_TRY(add2d(pre + "ffn_gate.weight", Role::ffn_gate, i, d, ff, up));
-    CHORD_TRY(add2d(pre + "ffn_up.weight", Role::ffn_up, i, d, ff, up));
+    if (arch == "phi3") {  // fused: gate rows, then up rows
+      CHORD_TRY(add2d(pre + "ffn_up.weight", Role::ffn_up, i, d, 2 * ff, up));
+    } else {
+      CHORD_TRY(add2d(pre + "ffn_gate.weight", Role::ffn_gate, i, d, ff, up));
+      CHORD_TRY(add2d(pre + "ffn_up.weight", Role::ffn_up, i, d, ff, up));
+    }
     CHORD_TRY(add2d(pre + "ffn_down.weight", Role::ffn_down, i, ff, d, down));
+    if (x.post_norms) CHORD_TRY(b.add(pre + "post_ffw_norm.weight", GgmlType::F32, d, 1, norm));
+  }
+  if (arch == "phi3") {  // LongRoPE frequency divisors (n_rot / 2 each), long ones well above 1
+    CHORD_TRY(b.add("rope_factors_long.weight", GgmlType::F32, n_rot / 2, 1, Dist{3.0, 0.5}));
+    CHORD_TRY(b.add("rope_factors_short.weight", GgmlType::F32, n_rot / 2, 1, Dist{1.05, 0.02}));
   }
   CHORD_TRY(b.add("output_norm.weight", GgmlType::F32, d, 1, out_norm));
   if (!p.tied) CHORD_TRY(add2d("output.weight", Role::output, 0, d, n_vocab, out_w));

@@ -1,4 +1,4 @@
-// chord-synth: synthetic LLaMA-family GGUF models (random weights, real vocabularies) for
+// chord-synth: synthetic decoder GGUF models (random weights, real vocabularies) for
 // equivalence tests against llama.cpp and for benchmarks. Presets, tensor type rules, generation.
 #pragma once
 #include <cstdint>
@@ -15,7 +15,7 @@ namespace chord::synth {
 // One model shape. Sizes as in the GGUF metadata; head_dim 0 means n_embd / n_head.
 struct Preset {
   const char* name;
-  const char* arch;       // general.architecture: llama | qwen2 | qwen3
+  const char* arch;       // general.architecture: llama | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 | phi3
   int32_t n_embd;         // residual width
   int32_t n_layer;
   int32_t n_head;
@@ -32,6 +32,12 @@ struct Preset {
   const char* pre;        // tokenizer.ggml.pre to write, nullptr = keep the vocab's
   int add_bos;            // tokenizer.ggml.add_bos_token: -1 keep the vocab's, 0/1 set
   const char* about;      // one line for --list
+  // Optional shape details (0 = none); the per-architecture metadata and tensors llama.cpp expects
+  // (soft-caps, multipliers, post-norms, fused tensors, LongRoPE factors) come from `arch` in generate.cpp.
+  int32_t n_rot = 0;           // rope.dimension_count when partial (phi-4-mini), 0 = head_dim
+  int32_t sliding_window = 0;  // attention.sliding_window (gemma2/3; phi3 writes it, llama.cpp ignores it)
+  float rope_factor = 0;       // rope.scaling.factor: linear (gemma3 global layers) or LongRoPE's ratio
+  int32_t rope_orig_ctx = 0;   // phi3: rope.scaling.original_context_length (long factors beyond it)
 };
 
 const std::vector<Preset>& presets();
@@ -48,7 +54,7 @@ struct TypeChoice {
 std::optional<TypeChoice> parse_type(std::string_view name);
 std::string type_names();  // for the usage text
 
-enum class Role { token_embd, output, attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down };
+enum class Role { token_embd, output, attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down };  // fused attn_qkv: attn_q
 
 // The type of one 2-D weight: the mix rules, then llama.cpp's fallback when the row length is
 // not a multiple of the block size (Q2_K/Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,
