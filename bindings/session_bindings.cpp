@@ -44,6 +44,16 @@ val GeneratorHandle::step() {
   o.set("text", s->text);
   o.set("done", s->done);
   o.set("finishReason", std::string(s->finish_reason));
+  if (s->token >= 0 && (gen_->options().logprobs || gen_->options().top_logprobs > 0)) {
+    o.set("logprob", s->logprob);
+    val top = val::array();
+    for (const auto& [id, lp] : s->top_logprobs) {
+      val e = val::array();
+      e.call<void>("push", id, lp);
+      top.call<void>("push", e);
+    }
+    o.set("top", top);
+  }
   return ok_val(o);
 }
 

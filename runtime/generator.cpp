@@ -3,6 +3,7 @@
 #include "runtime/generator.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace chord {
 
@@ -55,6 +56,21 @@ std::string Generator::take_ready_text(bool final) {
   return out;
 }
 
+void Generator::fill_logprobs(Step& s) {
+  double mx = -INFINITY, sum = 0;
+  for (float l : logits_) mx = std::max(mx, static_cast<double>(l));
+  for (float l : logits_) sum += std::exp(static_cast<double>(l) - mx);
+  const double lse = mx + std::log(sum);  // log of the softmax denominator
+  s.logprob = static_cast<float>(logits_[static_cast<size_t>(s.token)] - lse);
+  const size_t k = std::min(logits_.size(), static_cast<size_t>(opts_.top_logprobs));
+  if (k == 0) return;
+  rank_.resize(logits_.size());
+  for (size_t i = 0; i < logits_.size(); ++i) rank_[i] = {logits_[i], static_cast<Token>(i)};
+  std::partial_sort(rank_.begin(), rank_.begin() + static_cast<std::ptrdiff_t>(k), rank_.end(),
+                    [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  for (size_t i = 0; i < k; ++i) s.top_logprobs.emplace_back(rank_[i].second, static_cast<float>(rank_[i].first - lse));
+}
+
 Result<Step> Generator::step() {
   if (done_) return Status(Code::invalid_argument, "generation already finished");
   Step s;
@@ -74,6 +90,7 @@ Result<Step> Generator::step() {
   const Token tok = sampler_.sample(logits_, ctx_.history());
   s.token = tok;
   ++generated_;
+  if (opts_.logprobs || opts_.top_logprobs > 0) fill_logprobs(s);
   const Tokenizer& tk = *ctx_.model().tokenizer();
   if (!opts_.ignore_eos && tk.is_eog(tok)) return finish("stop", std::move(s));
 

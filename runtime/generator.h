@@ -19,6 +19,11 @@ struct Step {
   std::string text;           // text ready to show (complete UTF-8, never part of a stop string)
   bool done = false;
   const char* finish_reason = "";  // when done: "stop" (EOG or stop string) or "length"
+  // With the logprobs / top_logprobs options, for a sampled token: log-probabilities under the
+  // model's distribution (softmax of the logits, before bias, penalties, truncation and
+  // temperature; as llama.cpp's server reports n_probs), and the most likely tokens, best first.
+  float logprob = 0;
+  std::vector<std::pair<Token, float>> top_logprobs;
 };
 
 class Generator {
@@ -31,11 +36,13 @@ class Generator {
   int32_t completion_tokens() const { return generated_; }
   int32_t prompt_batches() const { return batches_; }  // prompt steps run (n_batch tokens each)
   bool done() const { return done_; }
+  const GenerateOptions& options() const { return opts_; }
 
  private:
   Generator(Context& ctx, std::vector<Token> prompt, GenerateOptions opts);
   Step finish(const char* reason, Step s);
   std::string take_ready_text(bool final);
+  void fill_logprobs(Step& s);
 
   Context& ctx_;
   std::vector<Token> prompt_;
@@ -48,6 +55,7 @@ class Generator {
   int32_t batches_ = 0;
   bool done_ = false;
   std::vector<float> logits_;
+  std::vector<std::pair<float, Token>> rank_;  // scratch for top_logprobs
   std::string pending_;  // decoded text held back because it may begin a stop string
 };
 

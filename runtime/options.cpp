@@ -179,6 +179,7 @@ Status set_option(GenerateOptions& o, std::string_view name, std::string_view te
 
 Status validate(const GenerateOptions& o) {
   if (o.max_tokens < 0) return bad("max_tokens", "must be >= 0");
+  if (o.top_logprobs < 0 || o.top_logprobs > 100) return bad("top_logprobs", "must be in [0, 100]");
   for (const auto& s : o.stop)
     if (s.empty()) return bad("stop", "strings must not be empty");
   return validate(o.sampling);

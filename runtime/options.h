@@ -18,6 +18,8 @@ struct GenerateOptions {
   SamplerParams sampling;
   std::vector<std::string> stop;  // stop strings; matched text is not returned
   bool ignore_eos = false;        // keep going past end-of-generation tokens
+  bool logprobs = false;          // report each sampled token's log-probability (see Step)
+  int32_t top_logprobs = 0;       // and this many most likely tokens at each step (0..100)
 };
 
 // Calls v(name, field) for every field of the record, by its wire name. `O` may be const.
@@ -36,6 +38,8 @@ void visit_options(O& o, V&& v) {
   v("logit_bias", o.sampling.logit_bias);
   v("stop", o.stop);
   v("ignore_eos", o.ignore_eos);
+  v("logprobs", o.logprobs);
+  v("top_logprobs", o.top_logprobs);
 }
 
 // Applies a JSON object's fields over `base`; omitted fields keep base's values. Unknown keys and

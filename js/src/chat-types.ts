@@ -47,6 +47,13 @@ interface ChatCompletionParamsBase {
   /** Extra template variables, e.g. { enable_thinking: false } (llama.cpp server extension). */
   chat_template_kwargs?: Record<string, unknown>;
   stream_options?: { include_usage?: boolean } | null;
+  /** When the conversation does not fit the context with room for the reply: drop the oldest
+   *  turns, keeping system messages and the last turn (default), or fail with context_full. */
+  context_overflow?: 'drop_oldest' | 'error';
+  /** Return each content token's log-probability (choices[].logprobs.content). */
+  logprobs?: boolean | null;
+  /** And this many most likely alternatives per token (0..20 in OpenAI; up to 100 here). */
+  top_logprobs?: number | null;
   signal?: AbortSignal;
 }
 
@@ -69,6 +76,19 @@ export interface CompletionUsage {
   prompt_tokens_details: { cached_tokens: number };
 }
 
+/** OpenAI's per-token log-probability entry. */
+export interface ChatTokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[] | null;
+  top_logprobs: Array<{ token: string; logprob: number; bytes: number[] | null }>;
+}
+
+export interface ChatLogprobs {
+  content: ChatTokenLogprob[] | null;
+  refusal: null;
+}
+
 export interface ChatCompletion {
   id: string;
   object: 'chat.completion';
@@ -78,7 +98,7 @@ export interface ChatCompletion {
     index: number;
     message: { role: 'assistant'; content: string; refusal: null };
     finish_reason: ChatFinishReason;
-    logprobs: null;
+    logprobs: ChatLogprobs | null;
   }>;
   usage: CompletionUsage;
 }
@@ -92,7 +112,7 @@ export interface ChatCompletionChunk {
     index: number;
     delta: { role?: 'assistant'; content?: string };
     finish_reason: ChatFinishReason | null;
-    logprobs: null;
+    logprobs: ChatLogprobs | null;
   }>;
   /** Set on the final chunk (the one with finish_reason), null before. */
   usage: CompletionUsage | null;

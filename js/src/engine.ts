@@ -6,7 +6,7 @@ import {
 } from './errors.js';
 import type { OpenedPart, PartReader } from './sources.js';
 import type {
-  DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason, GenerateResult,
+  DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason, GenerateResult, StepLogprobs, TokenLogprob,
 } from './types.js';
 import type { GenerationRecord } from './options.js';
 import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer } from './wasm.js';
@@ -32,7 +32,7 @@ export type PromptInput =
   | { kind: 'tokens'; tokens: number[] };
 
 export type EngineEvent =
-  | { type: 'chunk'; text: string; token: number }
+  | { type: 'chunk'; text: string; token: number; logprobs?: StepLogprobs }
   | { type: 'done'; finishReason: FinishReason; usage: Usage; timings: GenerateResult['timings'] };
 
 export interface ChatRenderRequest {
@@ -196,6 +196,11 @@ export class Engine {
     return { prompt, usedDefaultTemplate };
   }
 
+  private tokenLogprob(token: number, logprob: number): TokenLogprob {
+    const bytes = unwrap(this.tok.tokenPiece(token, true));
+    return { token, text: new TextDecoder().decode(bytes), bytes: Array.from(bytes), logprob };
+  }
+
   /** Runs one generation; events stream as tokens are sampled. The caller serializes calls. */
   async *generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
     this.check();
@@ -226,7 +231,11 @@ export class Engine {
         const s = r.value!;
         if (s.token >= 0 && tFirst === undefined) tFirst = performance.now();
         if (s.text !== '' || (s.token >= 0 && !(s.done && this.tok.isEog(s.token) && s.finishReason === 'stop'))) {
-          yield { type: 'chunk', text: s.text, token: s.token };
+          const logprobs = s.logprob === undefined ? undefined : {
+            sampled: this.tokenLogprob(s.token, s.logprob),
+            top: (s.top ?? []).map(([id, lp]) => this.tokenLogprob(id, lp)),
+          };
+          yield { type: 'chunk', text: s.text, token: s.token, logprobs };
         }
         if (s.done) {
           const now = performance.now();

@@ -6,12 +6,12 @@ import { AbortError, WasmChordError, abortErrorFrom, isAbortError } from './erro
 import { optionsFromRequest, toRecord } from './options.js';
 import type {
   DetokenizeOptions, FinishReason, GenerateChunk, GenerateOptions, GenerateResult, GgufValue, ModelInfo,
-  TokenizeOptions, Usage,
+  StepLogprobs, TokenizeOptions, TokenLogprob, Usage,
 } from './types.js';
 import type { GenerationRecord } from './options.js';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionCreateParamsStreaming, ChatMessage, CompletionUsage, RequestOptions,
+  ChatCompletionCreateParamsStreaming, ChatMessage, ChatTokenLogprob, CompletionUsage, RequestOptions,
 } from './chat-types.js';
 
 /** What a Model needs from where the wasm runs. */
@@ -47,6 +47,11 @@ function randomId(): string {
   let s = '';
   for (let i = 0; i < 24; ++i) s += 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)];
   return s;
+}
+
+function openAiLogprob(l: StepLogprobs): ChatTokenLogprob {
+  const entry = (t: TokenLogprob) => ({ token: t.text, logprob: t.logprob, bytes: t.bytes });
+  return { ...entry(l.sampled), top_logprobs: l.top.map(entry) };
 }
 
 function openAiUsage(u: Usage): CompletionUsage {
@@ -165,6 +170,7 @@ export class Model implements AsyncDisposable {
       let release: (() => void) | undefined;
       const text: string[] = [];
       const tokens: number[] = [];
+      const logprobs: StepLogprobs[] = [];
       try {
         release = await self.acquire(signal);
         self.running.add(ctl);
@@ -178,11 +184,14 @@ export class Model implements AsyncDisposable {
           if (ev.type === 'chunk') {
             text.push(ev.text);
             tokens.push(ev.token);
-            yield { text: ev.text, token: ev.token };
+            if (ev.logprobs) logprobs.push(ev.logprobs);
+            yield ev.logprobs ? { text: ev.text, token: ev.token, logprobs: ev.logprobs } : { text: ev.text, token: ev.token };
           } else done = ev;
         }
         if (!done) throw new WasmChordError('internal', 'generation ended without a result');
-        outcome.settle({ ok: true, value: { text: text.join(''), tokens, finishReason: done.finishReason, usage: done.usage, timings: done.timings } });
+        const result: GenerateResult = { text: text.join(''), tokens, finishReason: done.finishReason, usage: done.usage, timings: done.timings };
+        if (raw.logprobs || raw.top_logprobs) result.logprobs = logprobs;
+        outcome.settle({ ok: true, value: result });
       } catch (e) {
         const err = isAbortError(e) && signal?.aborted ? abortErrorFrom(signal) : e;
         outcome.settle({ ok: false, error: err });
@@ -252,19 +261,28 @@ export class Model implements AsyncDisposable {
     const created = Math.floor(Date.now() / 1000);
     const model = params.model ?? (this.info.name || this.info.arch);
 
+    const wantLogprobs = genOpts.logprobs === true || (genOpts.topLogprobs ?? 0) > 0;
     if (!params.stream) {
       const chunks: string[] = [];
-      for await (const c of stream) chunks.push(c.text);
+      const content: ChatTokenLogprob[] = [];
+      for await (const c of stream) {
+        chunks.push(c.text);
+        if (c.logprobs) content.push(openAiLogprob(c.logprobs));
+      }
       const r = await stream.result;
       return {
         id, object: 'chat.completion', created, model,
-        choices: [{ index: 0, message: { role: 'assistant', content: chunks.join(''), refusal: null }, finish_reason: r.finishReason, logprobs: null }],
+        choices: [{
+          index: 0, message: { role: 'assistant', content: chunks.join(''), refusal: null }, finish_reason: r.finishReason,
+          logprobs: wantLogprobs ? { content, refusal: null } : null,
+        }],
         usage: openAiUsage(r.usage),
       };
     }
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null, usage: Usage | null): ChatCompletionChunk => ({
+    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null, usage: Usage | null,
+      logprobs: StepLogprobs | undefined = undefined): ChatCompletionChunk => ({
       id, object: 'chat.completion.chunk', created, model,
-      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: logprobs ? { content: [openAiLogprob(logprobs)], refusal: null } : null }],
       usage: usage ? openAiUsage(usage) : null,
     });
     async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
@@ -274,7 +292,7 @@ export class Model implements AsyncDisposable {
           first = false;
           yield chunk({ role: 'assistant', content: '' }, null, null);
         }
-        if (c.text !== '') yield chunk({ content: c.text }, null, null);
+        if (c.text !== '' || c.logprobs) yield chunk({ content: c.text }, null, null, c.logprobs);
       }
       const r = await stream.result;
       if (first) yield chunk({ role: 'assistant', content: '' }, null, null);

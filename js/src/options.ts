@@ -23,6 +23,8 @@ export interface GenerationRecord {
   logit_bias?: Array<[number, number]>;
   stop?: string[];
   ignore_eos?: boolean;
+  logprobs?: boolean;
+  top_logprobs?: number;
 }
 
 /** Makes the error for a bad option; the server answers a 400 naming `param`. */
@@ -112,6 +114,8 @@ const FIELDS: readonly Field[] = [
   { key: 'logitBias', wire: 'logit_bias', convert: logitBias },
   { key: 'stop', wire: 'stop', convert: stop },
   { key: 'ignoreEos', wire: 'ignore_eos', convert: bool },
+  { key: 'logprobs', wire: 'logprobs', convert: bool },
+  { key: 'topLogprobs', wire: 'top_logprobs', convert: int(0, 100) },
 ];
 
 const given = (v: unknown): boolean => v !== undefined && v !== null;

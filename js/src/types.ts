@@ -119,6 +119,10 @@ export interface SamplingOptions {
 }
 
 export interface GenerateOptions extends SamplingOptions {
+  /** Report each sampled token's log-probability (chunk.logprobs, result.logprobs). */
+  logprobs?: boolean;
+  /** And this many most likely tokens at each step (0..100; implies logprobs). */
+  topLogprobs?: number;
   /** Default 256. */
   maxTokens?: number;
   /** Generation ends before any of these strings; they are not returned. */
@@ -137,6 +141,25 @@ export interface GenerateChunk {
   text: string;
   /** The sampled token (for a final flush, the token that ended generation). */
   token: number;
+  /** With the logprobs option. */
+  logprobs?: StepLogprobs;
+}
+
+/** A token and its log-probability under the model's distribution (the softmax of its logits,
+ *  before bias, penalties, truncation and temperature: what llama.cpp's server reports). */
+export interface TokenLogprob {
+  token: number;
+  /** The token's text (special tokens by name); may be part of a UTF-8 character, see bytes. */
+  text: string;
+  bytes: number[];
+  logprob: number;
+}
+
+export interface StepLogprobs {
+  /** The sampled token. */
+  sampled: TokenLogprob;
+  /** The topLogprobs most likely tokens, best first. */
+  top: TokenLogprob[];
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -156,6 +179,8 @@ export interface GenerateResult {
   /** Milliseconds spent on the prompt (until the first sampled token) and in total; the prompt
    *  was evaluated in `promptBatches` forward passes of up to `batchSize` tokens. */
   timings: { promptMs: number; totalMs: number; promptBatches: number };
+  /** With the logprobs option: one entry per generated token. */
+  logprobs?: StepLogprobs[];
 }
 
 export interface TokenizeOptions {

@@ -57,6 +57,9 @@ export interface RawStep {
   text: string;
   done: boolean;
   finishReason: '' | 'stop' | 'length';
+  /** With logprobs: the sampled token's log-probability and [id, logprob] of the top tokens. */
+  logprob?: number;
+  top?: Array<[number, number]>;
 }
 
 export interface RawGenerator extends Deletable {
