@@ -3,6 +3,7 @@
 // one model run one at a time (they share its KV cache); later calls wait their turn.
 import type { ChatRenderRequest, ChatRenderResult, EngineEvent, PromptInput } from './engine.js';
 import { AbortError, WasmChordError, abortErrorFrom, isAbortError } from './errors.js';
+import { fitChat } from './chat-fit.js';
 import { optionsFromRequest, toRecord } from './options.js';
 import type {
   DetokenizeOptions, FinishReason, GenerateChunk, GenerateOptions, GenerateResult, GgufValue, ModelInfo,
@@ -246,16 +247,27 @@ export class Model implements AsyncDisposable {
     // Unlike OpenAI's, the default is "until the context is full" (as llama.cpp's server).
     const genOpts = optionsFromRequest(params as unknown as Record<string, unknown>, { contextLength: this.info.contextLength, defaultMaxTokens: -1 });
     toRecord(genOpts, this.info.nVocab);  // validate now, before anything is queued
+    const overflow = params.context_overflow ?? 'drop_oldest';
+    if (overflow !== 'drop_oldest' && overflow !== 'error')
+      throw new WasmChordError('invalid_argument', `context_overflow must be 'drop_oldest' or 'error', got ${JSON.stringify(overflow)}`);
+    const ctx = this.info.contextLength;
+    const asked = [params.max_completion_tokens, params.max_tokens, params.n_predict].find((v) => v !== undefined && v !== null && v !== -1);
     const stream = this.stream(async () => {
-      const r = await this.backend.renderChat({
-        messages, template: params.chat_template, addGenerationPrompt: true, extra: params.chat_template_kwargs,
+      let usedDefaultTemplate = false;
+      const fit = await fitChat({
+        messages, contextLength: ctx, policy: overflow,
+        // Room for the reply: what was asked (at most half the context), else a quarter.
+        reserve: asked !== undefined && asked !== null ? Math.min(asked, Math.floor(ctx / 2)) : Math.floor(ctx / 4),
+        render: async (msgs) => {
+          const r = await this.backend.renderChat({ messages: [...msgs], template: params.chat_template, addGenerationPrompt: true, extra: params.chat_template_kwargs });
+          usedDefaultTemplate = r.usedDefaultTemplate;
+          return r.prompt;
+        },
+        tokenize: (prompt) => this.backend.tokenize(prompt, { addSpecial: true, parseSpecial: true }),
       });
       // The ChatML fallback's end marker is plain text for models without it as a token.
-      const extraStop = r.usedDefaultTemplate ? ['<|im_end|>'] : [];
-      return {
-        input: { kind: 'text', text: r.prompt, addSpecial: true, parseSpecial: true },
-        raw: toRecord(genOpts, this.info.nVocab, extraStop),
-      };
+      const extraStop = usedDefaultTemplate ? ['<|im_end|>'] : [];
+      return { input: { kind: 'tokens', tokens: fit.tokens }, raw: toRecord(genOpts, this.info.nVocab, extraStop) };
     }, signal);
     const id = `chatcmpl-${randomId()}`;
     const created = Math.floor(Date.now() / 1000);
