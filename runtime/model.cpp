@@ -64,7 +64,8 @@ Status set_swa(const gguf::File& f, ModelDesc& d, int32_t window, int64_t defaul
   const gguf::Value* pat = f.find(keys::arch_key(d.arch, keys::kSlidingWindowPattern));
   int64_t period = default_period;
   if (pat && pat->array_size() > 0) {
-    if (pat->array_size() != static_cast<size_t>(d.n_layer)) return bad("sliding_window_pattern has the wrong length");
+    if (pat->numbers.size() != static_cast<size_t>(d.n_layer))
+      return bad("sliding_window_pattern must be a number or n_layer booleans");
   } else if (pat) {
     auto p = pat->as_int();
     if (!p || *p < 0 || *p > (1 << 24)) return bad("sliding_window_pattern out of range");
@@ -207,6 +208,11 @@ Result<ModelDesc> describe(const gguf::File& f) {
   d.qkv_bias = traits->qkv_bias;
   d.qk_norm = traits->qk_norm;
   d.fused_ffn = traits->fused_ffn;
+  // Every layer has several tensors: a block_count beyond the tensor count is refused before the
+  // per-layer description is allocated (a hostile count would otherwise size it).
+  if (static_cast<size_t>(d.n_layer) > f.tensors().size())
+    return bad("block_count " + std::to_string(d.n_layer) + " exceeds the file's " + std::to_string(f.tensors().size()) +
+               " tensors");
   d.layers.assign(static_cast<size_t>(d.n_layer), LayerDesc{0, true, d.rope_base, d.rope_freq_scale});
   CHORD_TRY(describe_arch(f, *traits, d));
   return d;
