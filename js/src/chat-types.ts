@@ -50,6 +50,9 @@ interface ChatCompletionParamsBase {
   /** When the conversation does not fit the context with room for the reply: drop the oldest
    *  turns, keeping system messages and the last turn (default), or fail with context_full. */
   context_overflow?: 'drop_oldest' | 'error';
+  /** 'auto' (default): a <think>…</think> block at the start of the reply (or one the template
+   *  opened) goes to reasoning_content; 'none': everything is content (llama.cpp's names). */
+  reasoning_format?: 'auto' | 'none';
   /** Return each content token's log-probability (choices[].logprobs.content). */
   logprobs?: boolean | null;
   /** And this many most likely alternatives per token (0..20 in OpenAI; up to 100 here). */
@@ -96,7 +99,11 @@ export interface ChatCompletion {
   model: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string; refusal: null };
+    message: {
+      role: 'assistant'; content: string; refusal: null;
+      /** The model's thinking (<think>…</think> at the start of the reply), when it wrote any. */
+      reasoning_content?: string;
+    };
     finish_reason: ChatFinishReason;
     logprobs: ChatLogprobs | null;
   }>;
@@ -110,7 +117,7 @@ export interface ChatCompletionChunk {
   model: string;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string };
+    delta: { role?: 'assistant'; content?: string; reasoning_content?: string };
     finish_reason: ChatFinishReason | null;
     logprobs: ChatLogprobs | null;
   }>;

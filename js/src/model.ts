@@ -4,6 +4,7 @@
 import type { ChatRenderRequest, ChatRenderResult, EngineEvent, PromptInput } from './engine.js';
 import { AbortError, WasmChordError, abortErrorFrom, isAbortError } from './errors.js';
 import { fitChat } from './chat-fit.js';
+import { ReasoningSplitter, promptOpensThinking, type ReplyParts } from './chat-output.js';
 import { optionsFromRequest, toRecord } from './options.js';
 import type {
   DetokenizeOptions, FinishReason, GenerateChunk, GenerateOptions, GenerateResult, GgufValue, ModelInfo,
@@ -252,6 +253,10 @@ export class Model implements AsyncDisposable {
       throw new WasmChordError('invalid_argument', `context_overflow must be 'drop_oldest' or 'error', got ${JSON.stringify(overflow)}`);
     const ctx = this.info.contextLength;
     const asked = [params.max_completion_tokens, params.max_tokens, params.n_predict].find((v) => v !== undefined && v !== null && v !== -1);
+    const reasoningFormat = params.reasoning_format ?? 'auto';
+    if (reasoningFormat !== 'auto' && reasoningFormat !== 'none')
+      throw new WasmChordError('invalid_argument', `reasoning_format must be 'auto' or 'none', got ${JSON.stringify(reasoningFormat)}`);
+    let opensThinking = false;
     const stream = this.stream(async () => {
       let usedDefaultTemplate = false;
       const fit = await fitChat({
@@ -265,6 +270,7 @@ export class Model implements AsyncDisposable {
         },
         tokenize: (prompt) => this.backend.tokenize(prompt, { addSpecial: true, parseSpecial: true }),
       });
+      opensThinking = promptOpensThinking(fit.prompt);
       // The ChatML fallback's end marker is plain text for models without it as a token.
       const extraStop = usedDefaultTemplate ? ['<|im_end|>'] : [];
       return { input: { kind: 'tokens', tokens: fit.tokens }, raw: toRecord(genOpts, this.info.nVocab, extraStop) };
@@ -274,20 +280,31 @@ export class Model implements AsyncDisposable {
     const model = params.model ?? (this.info.name || this.info.arch);
 
     const wantLogprobs = genOpts.logprobs === true || (genOpts.topLogprobs ?? 0) > 0;
-    if (!params.stream) {
-      const chunks: string[] = [];
-      const content: ChatTokenLogprob[] = [];
+    // The reply split into reasoning and content parts as it streams (reasoning_format 'none':
+    // everything is content).
+    async function* parts(): AsyncGenerator<ReplyParts & { logprobs?: StepLogprobs }> {
+      let splitter: ReasoningSplitter | undefined;
       for await (const c of stream) {
-        chunks.push(c.text);
-        if (c.logprobs) content.push(openAiLogprob(c.logprobs));
+        splitter ??= reasoningFormat === 'none' ? undefined : new ReasoningSplitter(opensThinking);
+        yield { ...(splitter ? splitter.push(c.text) : { reasoning: '', content: c.text }), logprobs: c.logprobs };
+      }
+      if (splitter) yield splitter.flush();
+    }
+    if (!params.stream) {
+      let reasoning = '';
+      let text = '';
+      const content: ChatTokenLogprob[] = [];
+      for await (const p of parts()) {
+        reasoning += p.reasoning;
+        text += p.content;
+        if (p.logprobs) content.push(openAiLogprob(p.logprobs));
       }
       const r = await stream.result;
+      const message: ChatCompletion['choices'][0]['message'] = { role: 'assistant', content: text, refusal: null };
+      if (reasoning.trim() !== '') message.reasoning_content = reasoning.trim();
       return {
         id, object: 'chat.completion', created, model,
-        choices: [{
-          index: 0, message: { role: 'assistant', content: chunks.join(''), refusal: null }, finish_reason: r.finishReason,
-          logprobs: wantLogprobs ? { content, refusal: null } : null,
-        }],
+        choices: [{ index: 0, message, finish_reason: r.finishReason, logprobs: wantLogprobs ? { content, refusal: null } : null }],
         usage: openAiUsage(r.usage),
       };
     }
@@ -298,13 +315,14 @@ export class Model implements AsyncDisposable {
       usage: usage ? openAiUsage(usage) : null,
     });
     async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
-      let first = true;
-      for await (const c of stream) {
-        if (first) {
-          first = false;
-          yield chunk({ role: 'assistant', content: '' }, null, null);
-        }
-        if (c.text !== '' || c.logprobs) yield chunk({ content: c.text }, null, null, c.logprobs);
+      let first = true;  // the role chunk comes with the first part: prompt errors come before any chunk
+      for await (const p of parts()) {
+        if (first) yield chunk({ role: 'assistant', content: '' }, null, null);
+        first = false;
+        const delta: ChatCompletionChunk['choices'][0]['delta'] = {};
+        if (p.reasoning !== '') delta.reasoning_content = p.reasoning;
+        if (p.content !== '' || (p.reasoning === '' && p.logprobs)) delta.content = p.content;
+        if (Object.keys(delta).length) yield chunk(delta, null, null, p.logprobs);
       }
       const r = await stream.result;
       if (first) yield chunk({ role: 'assistant', content: '' }, null, null);
