@@ -158,7 +158,7 @@ async function checkRow(tools, args, arch, type, modelPath = null) {
     ? { extra: [...SYNTH.extra, ...args.synthArgs], tag: `${SYNTH.tag}-${args.synthArgs.join('').replace(/[^\w.]+/g, '')}` }
     : SYNTH;
   const model = modelPath ?? await tools.model(args.cache, arch, type, args.seed, synth);
-  const pieces = Pieces.fromFile(model);
+  const pieces = await Pieces.fromFile(model);
   const [ll, ourPrompt, ourTexts] = await Promise.all([
     oracle({ model, prompt: PROMPT, texts: TEXTS, nGreedy: args.greedy, nSeq: args.seq, nProbs: args.top,
       seed: args.seed, threads: args.threads, llamaOpts: args.llamaOpts }),

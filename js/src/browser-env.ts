@@ -2,6 +2,7 @@
 // (or wasmBaseUrl), the ES-module wrapper of the Emscripten factory, URL/Blob/bytes sources.
 // No Node imports here.
 import { WasmChordError } from './errors.js';
+import { checkedFetch } from './fetch.js';
 import type { EngineEnv } from './engine.js';
 import { universalReaders, type PartReader } from './sources.js';
 import type { ModelCache, ModelSource } from './types.js';
@@ -24,8 +25,7 @@ async function compile(base: string, flavor: Flavor): Promise<{ factory: ModuleF
   const factoryP = import(/* @vite-ignore */ /* webpackIgnore: true */ new URL(f.mjs, base).href)
     .then((m: { default: ModuleFactory }) => m.default);
   const moduleP = (async () => {
-    const res = await fetch(wasmUrl);
-    if (!res.ok) throw new WasmChordError('io_error', `fetch ${wasmUrl}: HTTP ${res.status}`);
+    const res = await checkedFetch(wasmUrl);
     if (typeof WebAssembly.compileStreaming === 'function' && res.headers.get('content-type')?.startsWith('application/wasm'))
       return WebAssembly.compileStreaming(res);
     return WebAssembly.compile(await res.arrayBuffer());
@@ -46,6 +46,23 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
+const pthreadWorkers = new Map<string, string>();
+
+/** The script Emscripten starts each pthread Worker from. A Worker's script must have the page's
+ *  origin: for wasm files served from elsewhere (a CDN) it is a same-origin blob: script that
+ *  imports the real one (classic importScripts may cross origins; under COEP require-corp the
+ *  server must send CORS or Cross-Origin-Resource-Policy headers). Kept for the page's lifetime:
+ *  Emscripten may start more Workers later. */
+function pthreadWorkerUrl(url: URL): string {
+  if (typeof location === 'undefined' || url.origin === location.origin) return url.href;
+  let blobUrl = pthreadWorkers.get(url.href);
+  if (!blobUrl) {
+    blobUrl = URL.createObjectURL(new Blob([`importScripts(${JSON.stringify(url.href)});\n`], { type: 'text/javascript' }));
+    pthreadWorkers.set(url.href, blobUrl);
+  }
+  return blobUrl;
+}
+
 export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
   const base = wasmBaseUrl ? new URL(String(wasmBaseUrl), typeof location !== 'undefined' ? location.href : undefined).href : defaultWasmBase();
   return {
@@ -60,7 +77,7 @@ export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
       const { factory, module } = await c;
       return instantiate({
         factory, compiled: module, poolSize,
-        locateFile: (path) => new URL(path, base).href,
+        locateFile: (path) => (path.endsWith('.worker.js') ? pthreadWorkerUrl(new URL(path, base)) : new URL(path, base).href),
         mainScriptUrlOrBlob: new URL(FILES[flavor].js, base).href,
       });
     },

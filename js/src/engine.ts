@@ -4,6 +4,7 @@
 import {
   AbortError, WasmChordError, abortErrorFrom, errorFromRaw, unwrap, wrapWasmFailure,
 } from './errors.js';
+import { formatBytes } from './format.js';
 import type { OpenedPart, PartReader } from './sources.js';
 import type {
   DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason, GenerateResult, StepLogprobs, TokenLogprob,
@@ -61,11 +62,6 @@ const METADATA_MAX_ARRAY = 64;
 // Room left for the KV cache, scratch and the allocator when checking a model against the heap.
 const HEAP_RESERVE = 64 << 20;
 
-function fmtBytes(n: number): string {
-  const gib = n / 2 ** 30;
-  return gib >= 1 ? `${gib.toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
-}
-
 export class Engine {
   readonly info: ModelInfo;
   readonly metadata: Record<string, GgufValue>;
@@ -113,8 +109,8 @@ export class Engine {
       const room = rt.heapMax - rt.heapSize - HEAP_RESERVE;
       if (total > room)
         throw new WasmChordError('out_of_memory',
-          `the model is ${total} bytes (${fmtBytes(total)}) but a wasm32 heap holds at most ${rt.heapMax} bytes ` +
-          `(${fmtBytes(rt.heapMax)}), of which ${Math.max(0, room)} bytes are free for model weights; ` +
+          `the model is ${total} bytes (${formatBytes(total)}) but a wasm32 heap holds at most ${rt.heapMax} bytes ` +
+          `(${formatBytes(rt.heapMax)}), of which ${Math.max(0, room)} bytes are free for model weights; ` +
           'use a smaller or more strongly quantized model');
       heapParts = new mod.HeapParts();
       for (const o of opened) unwrap(heapParts.add(o.size));

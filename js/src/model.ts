@@ -5,6 +5,8 @@ import type { ChatRenderRequest, ChatRenderResult, EngineEvent, PromptInput } fr
 import { AbortError, WasmChordError, abortErrorFrom, isAbortError } from './errors.js';
 import { fitChat } from './chat-fit.js';
 import { ReasoningSplitter, promptOpensThinking, type ReplyParts } from './chat-output.js';
+import { FifoLock } from './lock.js';
+import { completionId, openAiUsage } from './openai.js';
 import { optionsFromRequest, toRecord } from './options.js';
 import type {
   DetokenizeOptions, FinishReason, GenerateChunk, GenerateOptions, GenerateResult, GgufValue, ModelInfo,
@@ -13,7 +15,7 @@ import type {
 import type { GenerationRecord } from './options.js';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionCreateParamsStreaming, ChatMessage, ChatTokenLogprob, CompletionUsage, RequestOptions,
+  ChatCompletionCreateParamsStreaming, ChatMessage, ChatTokenLogprob, RequestOptions,
 } from './chat-types.js';
 
 /** What a Model needs from where the wasm runs. */
@@ -45,24 +47,9 @@ function deferred<T>(): { promise: Promise<T>; settle(s: { ok: true; value: T } 
   return { promise, settle: (s) => (s.ok ? resolve(s.value) : reject(s.error)) };
 }
 
-function randomId(): string {
-  let s = '';
-  for (let i = 0; i < 24; ++i) s += 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)];
-  return s;
-}
-
 function openAiLogprob(l: StepLogprobs): ChatTokenLogprob {
   const entry = (t: TokenLogprob) => ({ token: t.text, logprob: t.logprob, bytes: t.bytes });
   return { ...entry(l.sampled), top_logprobs: l.top.map(entry) };
-}
-
-function openAiUsage(u: Usage): CompletionUsage {
-  return {
-    prompt_tokens: u.promptTokens,
-    completion_tokens: u.completionTokens,
-    total_tokens: u.promptTokens + u.completionTokens,
-    prompt_tokens_details: { cached_tokens: u.cachedTokens },
-  };
 }
 
 /** Message content as the template expects it: text parts joined into one string. */
@@ -97,7 +84,7 @@ export class Model implements AsyncDisposable {
       create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
     };
   };
-  private tail: Promise<void> = Promise.resolve();
+  private readonly lock = new FifoLock();
   private disposing: Promise<void> | undefined;
   private readonly running = new Set<AbortController>();
 
@@ -174,7 +161,7 @@ export class Model implements AsyncDisposable {
       const tokens: number[] = [];
       const logprobs: StepLogprobs[] = [];
       try {
-        release = await self.acquire(signal);
+        release = await self.lock.acquire(signal);
         self.running.add(ctl);
         if (signal?.aborted) throw abortErrorFrom(signal);
         if (self.disposing) throw new WasmChordError('invalid_argument', 'the model has been disposed');
@@ -217,28 +204,6 @@ export class Model implements AsyncDisposable {
     };
   }
 
-  /** Waits for the model's turn; an abort while waiting rejects without ever running. */
-  private acquire(signal?: AbortSignal): Promise<() => void> {
-    let release!: () => void;
-    const mine = new Promise<void>((r) => { release = r; });
-    const prev = this.tail;
-    this.tail = prev.then(() => mine);
-    if (!signal) return prev.then(() => release);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        reject(abortErrorFrom(signal));
-        prev.then(release);  // hand the turn on once it arrives
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      prev.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) return;  // onAbort already ran
-        resolve(release);
-      });
-    });
-  }
-
   private async createChatCompletion(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
     this.checkOpen();
     if (typeof params !== 'object' || params === null) throw new WasmChordError('invalid_argument', 'params must be an object');
@@ -275,7 +240,7 @@ export class Model implements AsyncDisposable {
       const extraStop = usedDefaultTemplate ? ['<|im_end|>'] : [];
       return { input: { kind: 'tokens', tokens: fit.tokens }, raw: toRecord(genOpts, this.info.nVocab, extraStop) };
     }, signal);
-    const id = `chatcmpl-${randomId()}`;
+    const id = completionId('chatcmpl');
     const created = Math.floor(Date.now() / 1000);
     const model = params.model ?? (this.info.name || this.info.arch);
 
@@ -335,7 +300,7 @@ export class Model implements AsyncDisposable {
   dispose(): Promise<void> {
     if (!this.disposing) {
       for (const c of this.running) c.abort(new AbortError('the model was disposed'));
-      this.disposing = this.tail.then(() => this.backend.dispose());
+      this.disposing = this.lock.run(() => this.backend.dispose());
     }
     return this.disposing;
   }

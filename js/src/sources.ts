@@ -1,6 +1,7 @@
 // Model byte sources: each GGUF part is opened (size known up front when possible), then pumped
 // chunk by chunk straight into its own buffer on the wasm heap: no second full copy in JS.
 import { AbortError, WasmChordError, abortErrorFrom, throwIfAborted } from './errors.js';
+import { checkedFetch } from './fetch.js';
 import type { ModelCache, ProgressEvent } from './types.js';
 import { isStreamingCache } from './cache/streaming.js';
 
@@ -162,18 +163,7 @@ export function urlReader(url: URL, fetchInit: RequestInit | undefined, cache: M
         const hit = await cache.get(name).catch(() => undefined);
         if (hit) return blobReader(name, hit, 'cache').open(signal);
       }
-      let res: Response;
-      try {
-        res = await fetch(url, { ...fetchInit, signal: signal ?? fetchInit?.signal ?? null });
-      } catch (e) {
-        if (signal?.aborted) throw abortErrorFrom(signal);
-        throw new WasmChordError('io_error', `fetch ${name} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-      }
-      if (!res.ok) {
-        res.body?.cancel().catch(() => {});
-        throw new WasmChordError(res.status === 404 ? 'not_found' : 'io_error', `fetch ${name}: HTTP ${res.status} ${res.statusText}`.trim());
-      }
-      if (!res.body) throw new WasmChordError('io_error', `fetch ${name}: the response has no body`);
+      const res = await checkedFetch(url, fetchInit, signal);
       const encoding = res.headers.get('content-encoding');
       const lengthHeader = res.headers.get('content-length');
       const declared = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;

@@ -95,13 +95,29 @@ export interface ClientPort {
   setBusy?(busy: boolean): void;
 }
 
-/** A browser Worker as a ClientPort. */
-export function browserWorkerPort(worker: Worker): ClientPort {
+/** Starts the module Worker at `url` as a ClientPort. A Worker's script must have the page's
+ *  origin, so when the package is served from elsewhere (a CDN) the Worker runs a same-origin
+ *  blob: module that imports it (a module import may cross origins where CORS allows it). */
+export function startBrowserWorker(url: URL): ClientPort {
+  const options: WorkerOptions = { type: 'module', name: 'wasm-chord' };
+  let blobUrl: string | undefined;
+  if (typeof location !== 'undefined' && url.origin !== location.origin)
+    blobUrl = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: 'text/javascript' }));
+  let worker: Worker;
+  try {
+    worker = new Worker(blobUrl ?? url, options);
+  } catch (e) {
+    if (blobUrl) URL.revokeObjectURL(blobUrl);
+    throw e;
+  }
   return {
     post: (m) => worker.postMessage(m),
     onMessage: (fn) => worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => fn(ev.data)),
-    onError: (fn) => worker.addEventListener('error', (ev: ErrorEvent) => fn(new Error(ev.message))),
-    terminate: () => worker.terminate(),
+    onError: (fn) => worker.addEventListener('error', (ev: ErrorEvent) => fn(new Error(ev.message || 'the Worker script failed to load'))),
+    terminate: () => {
+      worker.terminate();
+      if (blobUrl) URL.revokeObjectURL(blobUrl);
+    },
   };
 }
 

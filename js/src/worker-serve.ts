@@ -3,6 +3,7 @@
 import { Engine, type ChatRenderRequest, type EngineEnv, type PromptInput } from './engine.js';
 import { resolveCache } from './cache/index.js';
 import { WasmChordError, serializeError } from './errors.js';
+import { FifoLock } from './lock.js';
 import { resolveConfig } from './probe.js';
 import type { CallMethod, FromWorker, ToWorker, WireLoadOptions, WireSource } from './rpc.js';
 import type { PartReader } from './sources.js';
@@ -22,7 +23,7 @@ export interface ServerPlatform {
 
 export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
   let engine: Engine | undefined;
-  let genTail: Promise<void> = Promise.resolve();
+  const turns = new FifoLock();  // generations and disposal, in arrival order
   const aborts = new Map<number, AbortController>();
   const cacheWaiters = new Map<number, (b: Blob | undefined) => void>();
   let nextCacheId = -1;  // negative ids: requests that start on this side
@@ -93,17 +94,11 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
   function generate(id: number, prompt: PromptInput, options: GenerationRecord): void {
     const ctl = new AbortController();
     aborts.set(id, ctl);
-    genTail = genTail.then(async () => {
-      try {
-        if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
-        for await (const event of engine.generate(prompt, options, ctl.signal)) port.post({ type: 'event', id, event });
-        port.post({ type: 'result', id, value: null });
-      } catch (e) {
-        fail(id, e);
-      } finally {
-        aborts.delete(id);
-      }
-    });
+    turns.run(async () => {
+      if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
+      for await (const event of engine.generate(prompt, options, ctl.signal)) port.post({ type: 'event', id, event });
+      port.post({ type: 'result', id, value: null });
+    }, ctl.signal).catch((e: unknown) => fail(id, e)).finally(() => aborts.delete(id));
   }
 
   port.onMessage((m) => {
@@ -120,15 +115,11 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
       }
       case 'dispose': {
         const id = m.id;
-        genTail = genTail.then(async () => {
-          try {
-            await engine?.dispose();
-            engine = undefined;
-            port.post({ type: 'result', id, value: null });
-          } catch (e) {
-            fail(id, e);
-          }
-        });
+        turns.run(async () => {
+          await engine?.dispose();
+          engine = undefined;
+          port.post({ type: 'result', id, value: null });
+        }).catch((e: unknown) => fail(id, e));
         break;
       }
     }

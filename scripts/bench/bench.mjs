@@ -214,11 +214,11 @@ async function main() {
   await sampleBandwidth();
   const bwOf = (t) => bandwidth.find((b) => b.threads === t).bytesPerSec;
 
-  const models = args.models.map((m) => {
-    const g = readGguf(join(repo, MODELS_DIR, `${m.name}.gguf`));
+  const models = await Promise.all(args.models.map(async (m) => {
+    const g = await readGguf(join(repo, MODELS_DIR, `${m.name}.gguf`));
     // KV read per decoded token at the average decode position.
     return { ...m, g, fileBytes: g.fileSize, perToken: decodeBytesPerToken(g, args.promptN + args.genN / 2) };
-  });
+  }));
 
   log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other work)`);
   const results = { date: new Date().toISOString(), loadavgStart: loadavg(), args: { ...args, models: args.models.map((m) => m.name) }, bandwidth, node: [], native: [], browser: [], prompts: {} };

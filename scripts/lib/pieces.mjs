@@ -1,7 +1,7 @@
 // Token id <-> the piece text llama.node reports for candidates (tok_str): llama.cpp's
 // token_to_piece(special = true), then llama.rn's tokens_to_output_formatted_string (a lone high
 // byte becomes "byte: \xNN"), then UTF-8 -> JS string with U+FFFD for invalid bytes (as N-API does).
-import { readGgufMeta } from './gguf-meta.mjs';
+import { readGgufMetadata } from './gguf.mjs';
 
 const TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 };
 
@@ -20,12 +20,11 @@ function gpt2Decoder() {
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });  // keep a leading U+FEFF
 
 export class Pieces {
-  // meta: from readGgufMeta (tokenizer.ggml.* keys).
-  constructor(meta) {
-    const kv = meta.kv;
-    this.model = kv.get('tokenizer.ggml.model');
-    const tokens = kv.get('tokenizer.ggml.tokens');
-    const types = kv.get('tokenizer.ggml.token_type') ?? [];
+  // kv: a GGUF's metadata (tokenizer.ggml.* keys), token texts as raw bytes.
+  constructor(kv) {
+    this.model = kv['tokenizer.ggml.model'];
+    const tokens = kv['tokenizer.ggml.tokens']?.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength));
+    const types = kv['tokenizer.ggml.token_type'] ?? [];
     if (!tokens) throw new Error('no tokenizer.ggml.tokens');
     const dec = this.model === 'gpt2' ? gpt2Decoder() : null;
     this.bytes = tokens.map((t, id) => this.#raw(t, types[id] ?? TYPE.NORMAL, dec));
@@ -40,8 +39,8 @@ export class Pieces {
     });
   }
 
-  static fromFile(path) {
-    return new Pieces(readGgufMeta(path));
+  static async fromFile(path) {
+    return new Pieces(await readGgufMetadata(path, { rawStringArrays: true }));
   }
 
   // The bytes of token_to_piece(id, special = true).

@@ -1,6 +1,7 @@
 // HTTP side of the cached loader: a GET (optionally a Range request to resume), its validators,
 // and a pump that streams the body into the heap sink at the right offset.
 import { WasmChordError, abortErrorFrom, throwIfAborted } from '../errors.js';
+import { checkedFetch } from '../fetch.js';
 import type { PartSink } from '../sources.js';
 import type { ProgressEvent } from '../types.js';
 
@@ -22,19 +23,8 @@ export async function openHttp(url: URL, fetchInit: RequestInit | undefined, fro
   const name = url.href;
   const headers = new Headers(fetchInit?.headers);
   if (from > 0) headers.set('Range', `bytes=${from}-`);
-  let res: Response;
-  try {
-    // The bytes are kept in IndexedDB: 'no-store' spares the disk a second copy in the HTTP cache.
-    res = await fetch(url, { cache: 'no-store', ...fetchInit, headers, signal: signal ?? fetchInit?.signal ?? null });
-  } catch (e) {
-    if (signal?.aborted) throw abortErrorFrom(signal);
-    throw new WasmChordError('io_error', `fetch ${name} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-  }
-  if (!res.ok) {
-    res.body?.cancel().catch(() => {});
-    throw new WasmChordError(res.status === 404 ? 'not_found' : 'io_error', `fetch ${name}: HTTP ${res.status} ${res.statusText}`.trim());
-  }
-  if (!res.body) throw new WasmChordError('io_error', `fetch ${name}: the response has no body`);
+  // The bytes are kept in IndexedDB: 'no-store' spares the disk a second copy in the HTTP cache.
+  const res = await checkedFetch(url, { cache: 'no-store', ...fetchInit, headers }, signal);
   const encoding = res.headers.get('content-encoding');
   const len = res.headers.get('content-length');
   const etag = res.headers.get('etag');

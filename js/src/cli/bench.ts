@@ -3,7 +3,7 @@
 import type { Model } from '../model.js';
 import { HELP_OPTION, MODEL_OPTIONS, UsageError, type CommandSpec, type Values } from './args.js';
 import { exitOnBrokenPipe, interruptSignal, loadFromArgs, modelArg, modelName } from './load.js';
-import { formatBytes } from './progress.js';
+import { formatBytes } from '../format.js';
 
 export const benchCommand: CommandSpec = {
   name: 'bench',

@@ -2,9 +2,10 @@
 // the header alone, so it is quick on large files and reads only the first bytes of a URL.
 import { fileURLToPath } from 'node:url';
 import { HELP_OPTION, type CommandSpec, type Values } from './args.js';
-import { fileSource, readGgufHeader, urlSource, type GgufHeader, type HeaderScalar, type HeaderValue } from './gguf-header.js';
+import { fileSource } from '../gguf/file-source.js';
+import { readGgufHeader, urlSource, type GgufHeader, type HeaderScalar, type HeaderValue } from '../gguf/header.js';
 import { exitOnBrokenPipe, interruptSignal, isUrl, modelArg } from './load.js';
-import { formatBytes } from './progress.js';
+import { formatBytes } from '../format.js';
 
 export const inspectCommand: CommandSpec = {
   name: 'inspect',
@@ -91,7 +92,7 @@ export async function inspect(values: Values, positionals: string[]): Promise<nu
     ? await urlSource(src, interrupt.signal)
     : await fileSource(src.startsWith('file:') ? fileURLToPath(src) : src);
   try {
-    const h = await readGgufHeader(source, values.all === true ? Infinity : 16);
+    const h = await readGgufHeader(source, { maxArray: values.all === true ? Infinity : 16 });
     exitOnBrokenPipe();
     if (values.json === true) {
       const metadata = Object.fromEntries(Object.entries(h.metadata).map(([k, v]) => [k, { ...v, value: jsonSafe(v.value) }]));

@@ -1,13 +1,7 @@
 // A one-line loading progress bar for a terminal (stderr): phase, bar, percent, bytes, redrawn in
 // place at most ~12 times a second and erased when loading ends.
+import { formatBytes } from '../format.js';
 import type { ProgressEvent } from '../types.js';
-
-export function formatBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
-}
 
 export interface ProgressStream {
   write(s: string): unknown;

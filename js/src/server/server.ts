@@ -6,10 +6,11 @@ import type { AddressInfo } from 'node:net';
 import type { ChatCompletion, ChatCompletionChunk, CompletionUsage } from '../chat-types.js';
 import { AbortError, isAbortError } from '../errors.js';
 import type { Model } from '../model.js';
-import type { GenerateResult, Usage } from '../types.js';
+import type { GenerateResult } from '../types.js';
 import { HttpError, SseWriter, corsHeaders, readJson, sendError, sendJson, toHttpError } from './http.js';
 import { chatRequest, completionRequest, generateRequest, type Limits } from './params.js';
-import { FifoQueue } from './queue.js';
+import { FifoLock } from '../lock.js';
+import { completionId, openAiUsage } from '../openai.js';
 
 export interface ServerOptions {
   /** The id /v1/models reports and responses carry as `model`. */
@@ -50,21 +51,8 @@ export interface ChordServer {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, cors: Record<string, string>) => Promise<void>;
 
-function randomId(prefix: string): string {
-  let s = '';
-  for (let i = 0; i < 24; ++i) s += 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)];
-  return `${prefix}-${s}`;
-}
-
-function openAiUsage(u: Usage): CompletionUsage {
-  return {
-    prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens,
-    prompt_tokens_details: { cached_tokens: u.cachedTokens },
-  };
-}
-
 export function createServer(model: Model, options: ServerOptions): ChordServer {
-  const queue = new FifoQueue();
+  const queue = new FifoLock();
   const maxQueue = options.maxQueue ?? 64;
   const bodyLimit = options.bodyLimit ?? 4 << 20;
   const cors = { origin: options.corsOrigin === undefined ? '*' : options.corsOrigin };
@@ -155,7 +143,7 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
   const completions: Handler = async (req, res, h) => {
     const r = completionRequest(await readJson(req, bodyLimit), limits);
     let sse: SseWriter | undefined;
-    const id = randomId('cmpl');
+    const id = completionId('cmpl');
     const t = Math.floor(Date.now() / 1000);
     const chunk = (text: string, finish: string | null, usage: CompletionUsage | null) => ({
       id, object: 'text_completion', created: t, model: modelId,

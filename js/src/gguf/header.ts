@@ -1,25 +1,24 @@
-// A small GGUF header reader (v1-v3) for `wasm-chord inspect`: metadata and the tensor table, read
-// from the first bytes of a file or URL only (no tensor data). Every count and length is checked
-// against what can remain before it is used. Type ids and block sizes: llama.cpp ggml.h/ggml-common.h.
-import { open } from 'node:fs/promises';
+// The package's GGUF header reader (v1-v3), used by `wasm-chord inspect` and the repo's scripts:
+// metadata and the tensor table, read from the first bytes of a file or URL only (no tensor data).
+// Every count and length is checked against what can remain before it is used. No Node imports
+// (file-source.ts adds local files).
 import { WasmChordError } from '../errors.js';
-
-/** ggml type id -> [name as llama.cpp prints it, elements per block, bytes per block]. */
-const GGML_TYPES: Record<number, readonly [string, number, number]> = {
-  0: ['f32', 1, 4], 1: ['f16', 1, 2], 2: ['q4_0', 32, 18], 3: ['q4_1', 32, 20], 6: ['q5_0', 32, 22],
-  7: ['q5_1', 32, 24], 8: ['q8_0', 32, 34], 9: ['q8_1', 32, 36], 10: ['q2_K', 256, 84], 11: ['q3_K', 256, 110],
-  12: ['q4_K', 256, 144], 13: ['q5_K', 256, 176], 14: ['q6_K', 256, 210], 15: ['q8_K', 256, 292],
-  16: ['iq2_xxs', 256, 66], 17: ['iq2_xs', 256, 74], 18: ['iq3_xxs', 256, 98], 19: ['iq1_s', 256, 50],
-  20: ['iq4_nl', 32, 18], 21: ['iq3_s', 256, 110], 22: ['iq2_s', 256, 82], 23: ['iq4_xs', 256, 136],
-  24: ['i8', 1, 1], 25: ['i16', 1, 2], 26: ['i32', 1, 4], 27: ['i64', 1, 8], 28: ['f64', 1, 8],
-  29: ['iq1_m', 256, 56], 30: ['bf16', 1, 2], 34: ['tq1_0', 256, 54], 35: ['tq2_0', 256, 66], 39: ['mxfp4', 32, 17],
-};
+import { checkedFetch } from '../fetch.js';
+import { GGML_TYPES, ggmlBytes, ggmlTypeName } from './ggml-types.js';
 
 const VALUE_TYPES = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'str', 'arr', 'u64', 'i64', 'f64'] as const;
 const SCALAR_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 const MAX_DIMS = 4;  // GGML_MAX_DIMS
 
-export type HeaderScalar = number | string | boolean | bigint;
+/** A metadata value; Uint8Array only for string-array elements read with rawStringArrays. */
+export type HeaderScalar = number | string | boolean | bigint | Uint8Array;
+
+export interface HeaderReadOptions {
+  /** Array elements kept per key (default 16; Infinity keeps whole arrays, e.g. the vocabulary). */
+  maxArray?: number;
+  /** Keep string-array elements as their raw bytes (token texts may not be valid UTF-8). */
+  rawStringArrays?: boolean;
+}
 
 export interface HeaderValue {
   /** 'u32', 'str', … or 'arr[str]' for arrays. */
@@ -68,7 +67,7 @@ function bad(msg: string): WasmChordError {
 /** Parses from a prefix of the file; throws NeedMore when the prefix is too short. */
 type Parsed = Omit<GgufHeader, 'fileBytes' | 'warnings'> & { rowWarnings: string[] };
 
-function parse(buf: Uint8Array, complete: boolean, maxArray: number): Parsed {
+function parse(buf: Uint8Array, complete: boolean, { maxArray = 16, rawStringArrays = false }: HeaderReadOptions): Parsed {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   const need = (n: number): void => {
@@ -95,13 +94,14 @@ function parse(buf: Uint8Array, complete: boolean, maxArray: number): Parsed {
     if (v > BigInt(limit)) throw bad(`${what} ${v} is implausible (limit ${limit})`);
     return Number(v);
   };
-  const str = (what: string): string => {
+  const rawStr = (what: string): Uint8Array => {
     const n = count(`${what} length`, 1 << 30);
     need(n);
-    const s = new TextDecoder().decode(buf.subarray(pos, pos + n));
+    const s = buf.subarray(pos, pos + n);
     pos += n;
     return s;
   };
+  const str = (what: string): string => new TextDecoder().decode(rawStr(what));
   const scalar = (t: number): HeaderScalar => {
     need(SCALAR_BYTES[t]!);
     let v: HeaderScalar;
@@ -147,8 +147,8 @@ function parse(buf: Uint8Array, complete: boolean, maxArray: number): Parsed {
       const shown: HeaderScalar[] = [];
       if (et === 8) {
         for (let j = 0; j < n; ++j) {
-          const s = str(`'${key}'[${j}]`);
-          if (j < maxArray) shown.push(s);
+          const s = rawStr(`'${key}'[${j}]`);
+          if (j < maxArray) shown.push(rawStringArrays ? s.slice() : new TextDecoder().decode(s));
         }
       } else {
         const size = SCALAR_BYTES[et]!;
@@ -186,13 +186,11 @@ function parse(buf: Uint8Array, complete: boolean, maxArray: number): Parsed {
     const off = u64();
     if (off > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`tensor '${name}' has an implausible offset ${off}`);
     const info = GGML_TYPES[typeId];
-    let bytes: number | null = null;
-    if (info) {
-      // Some old files quantized a whole tensor flat (blocks across rows): size it the same way.
-      if (shape[0]! % info[1] !== 0) rowWarnings.push(`tensor '${name}': row length ${shape[0]} is not a multiple of the ${info[0]} block size ${info[1]} (llama.cpp rejects this)`);
-      if (elements % info[1] === 0) bytes = (elements / info[1]) * info[2];
-    }
-    tensors.push({ name, type: info ? info[0] : `type${typeId}`, typeId, shape, elements, bytes, offset: Number(off) });
+    if (info && shape[0]! % info.blockSize !== 0)
+      rowWarnings.push(`tensor '${name}': row length ${shape[0]} is not a multiple of the ${info.name} block size ${info.blockSize} (llama.cpp rejects this)`);
+    // Some old files quantized a whole tensor flat (blocks across rows): size it the same way.
+    const bytes = ggmlBytes(typeId, elements);
+    tensors.push({ name, type: ggmlTypeName(typeId), typeId, shape, elements, bytes, offset: Number(off) });
   }
   const dataOffset = Math.ceil(pos / alignment) * alignment;
   return { version, alignment, dataOffset, metadata, tensors, rowWarnings };
@@ -206,47 +204,10 @@ export interface PrefixSource {
   close(): Promise<void>;
 }
 
-export async function fileSource(path: string): Promise<PrefixSource> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WasmChordError(code === 'ENOENT' ? 'not_found' : 'io_error',
-      `cannot open '${path}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  const file = fh;
-  const size = (await file.stat()).size;
-  return {
-    size,
-    async prefix(n) {
-      const len = Math.min(n, size);
-      const bytes = new Uint8Array(len);
-      let got = 0;
-      while (got < len) {
-        const { bytesRead } = await file.read(bytes, got, len - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return { bytes: bytes.subarray(0, got), complete: got === size };
-    },
-    close: () => file.close(),
-  };
-}
-
 /** Streams the URL's body and stops reading once the header is complete (any server works,
  *  Range support or not). */
 export async function urlSource(url: string, signal?: AbortSignal): Promise<PrefixSource> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal });
-  } catch (e) {
-    throw new WasmChordError('io_error', `cannot fetch ${url}: ${(e as Error).message}`);
-  }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel().catch(() => {});
-    throw new WasmChordError(res.status === 404 ? 'not_found' : 'io_error', `cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`);
-  }
+  const res = await checkedFetch(url, undefined, signal);
   const len = Number(res.headers.get('content-length'));
   const size = res.headers.get('content-encoding') || !Number.isFinite(len) || len <= 0 ? undefined : len;
   const reader = res.body.getReader();
@@ -278,12 +239,12 @@ export async function urlSource(url: string, signal?: AbortSignal): Promise<Pref
 }
 
 /** Reads the header through `src`, fetching more bytes only as the parser needs them. */
-export async function readGgufHeader(src: PrefixSource, maxArray = 16): Promise<GgufHeader> {
+export async function readGgufHeader(src: PrefixSource, options: HeaderReadOptions = {}): Promise<GgufHeader> {
   let want = 1 << 16;
   for (;;) {
     const { bytes, complete } = await src.prefix(want);
     try {
-      const { rowWarnings, ...h } = parse(bytes, complete, maxArray);
+      const { rowWarnings, ...h } = parse(bytes, complete, options);
       const fileBytes = src.size ?? (complete ? bytes.byteLength : undefined);
       return { ...h, fileBytes, warnings: [...rowWarnings, ...checkData(h, fileBytes)] };
     } catch (e) {

@@ -1,0 +1,62 @@
+// loadModel for every environment: checks the options, then loads in the calling thread (an Engine
+// behind a LocalBackend) or starts a worker and proxies to it (a WorkerBackend). What differs
+// between the browser and Node is a small Platform record (browser.ts and node.ts fill it in).
+import { checkCacheOptions, resolveCache } from './cache/index.js';
+import { Engine } from './engine.js';
+import { LocalBackend } from './local-backend.js';
+import { Model } from './model.js';
+import { resolveConfig } from './probe.js';
+import { wireFetchInit, type WireSource } from './rpc.js';
+import type { LoadOptions, ModelSource } from './types.js';
+import { WorkerBackend, type ClientPort } from './worker-backend.js';
+import type { ServerPlatform } from './worker-serve.js';
+
+type SourceItem = string | URL | Blob | ArrayBuffer | ArrayBufferView;
+
+/** What loadModel needs from its environment; the worker side gets the ServerPlatform part. */
+export interface Platform extends ServerPlatform {
+  /** The cache policy when `cache` is not given (browser 'auto', Node 'none'). */
+  defaultCache: 'auto' | 'none';
+  /** Called for cache failures when `onCacheError` is not given. */
+  defaultOnCacheError?: (e: Error) => void;
+  /** Whether this load runs in a worker, given `options.worker`. */
+  useWorker(option: boolean | undefined): boolean;
+  /** One source as it crosses to the worker (absolute URLs, paths); throws invalid_argument. */
+  wireSource(s: SourceItem, index: number): WireSource;
+  /** wasmBaseUrl as the worker must see it (absolute). */
+  wireBaseUrl(base: string | URL): string;
+  /** Starts an inference worker (browser.ts: worker.js; node.ts: node-worker.js). */
+  startWorker(): ClientPort;
+}
+
+/** Loads a model with `platform`: in this thread, or in a worker it starts. */
+export async function loadOn(platform: Platform, source: ModelSource, options: LoadOptions): Promise<Model> {
+  const cfg = resolveConfig(options, platform.capabilities());  // fails early: bad options, no SIMD
+  checkCacheOptions(options.cache, options.cacheChunkBytes);
+  const onCacheError = options.onCacheError ?? platform.defaultOnCacheError;
+  if (!platform.useWorker(options.worker)) {
+    const cache = resolveCache(options.cache, platform.defaultCache, { chunkBytes: options.cacheChunkBytes, onError: onCacheError });
+    const readers = platform.readers(source, options.fetchInit, cache);
+    const engine = await Engine.load(readers, { ...cfg, cache, signal: options.signal, onProgress: options.onProgress },
+      platform.env(options.wasmBaseUrl === undefined ? undefined : String(options.wasmBaseUrl)));
+    return new Model(new LocalBackend(engine));
+  }
+  // The IndexedDB cache ('auto'/'only') runs where the bytes arrive: in the worker. A ModelCache
+  // object stays here and the worker asks it over messages.
+  const list = (Array.isArray(source) ? source : [source]) as SourceItem[];
+  const sources = list.map((s, i) => platform.wireSource(s, i));
+  const policy = options.cache ?? platform.defaultCache;
+  const cache = typeof policy === 'object' ? policy : undefined;
+  const backend = await WorkerBackend.load(platform.startWorker(), sources, {
+    threads: options.threads,
+    contextLength: options.contextLength,
+    batchSize: options.batchSize,
+    wasmBaseUrl: options.wasmBaseUrl === undefined ? undefined : platform.wireBaseUrl(options.wasmBaseUrl),
+    fetchInit: wireFetchInit(options.fetchInit),
+    cache: {
+      get: !!cache, put: !!(cache && cache.put),
+      policy: policy === 'auto' || policy === 'only' ? policy : undefined, chunkBytes: options.cacheChunkBytes,
+    },
+  }, cache, options.onProgress, options.signal, onCacheError);
+  return new Model(backend);
+}
