@@ -152,7 +152,7 @@ export class Engine {
 
   tokenize(text: string, opts: TokenizeOptions = {}): number[] {
     this.check();
-    return Array.from(this.tok.encode(text, opts.addSpecial ?? true, opts.parseSpecial ?? false));
+    return Array.from(this.tok.encode(text, opts.addSpecial ?? true, opts.parseSpecial ?? true));
   }
 
   detokenize(ids: readonly number[], opts: DetokenizeOptions = {}): string {

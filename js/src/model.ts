@@ -135,7 +135,7 @@ export class Model implements AsyncDisposable {
   generate(prompt: string | readonly number[], opts: GenerateOptions = {}): GenerationStream {
     this.checkOpen();
     const input: PromptInput = typeof prompt === 'string'
-      ? { kind: 'text', text: prompt, addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? false }
+      ? { kind: 'text', text: prompt, addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? true }
       : { kind: 'tokens', tokens: Array.from(prompt) };
     const raw = toRecord(opts, this.info.nVocab);
     return this.stream(async () => ({ input, raw }), opts.signal);

@@ -131,7 +131,9 @@ export interface GenerateOptions extends SamplingOptions {
   ignoreEos?: boolean;
   /** Add BOS/EOS as the model's metadata says (text prompts only). Default true. */
   addSpecial?: boolean;
-  /** Turn special-token text (e.g. "<|im_start|>") into those tokens. Default false. */
+  /** Turn special-token text (e.g. "<|im_start|>", "<s>") into those tokens, so a hand-written
+   *  chat prompt works. Default true, as in llama.cpp's server and Hugging Face tokenizers; pass
+   *  false for untrusted text (it cannot then forge control tokens). Text prompts only. */
   parseSpecial?: boolean;
   signal?: AbortSignal;
 }
@@ -186,7 +188,7 @@ export interface GenerateResult {
 export interface TokenizeOptions {
   /** Add BOS/EOS as the model says. Default true. */
   addSpecial?: boolean;
-  /** Parse special-token text into special tokens. Default false. */
+  /** Parse special-token text into special tokens. Default true (false for untrusted text). */
   parseSpecial?: boolean;
 }
 

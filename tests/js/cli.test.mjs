@@ -298,6 +298,16 @@ describe('tokenize', () => {
     assert.deepEqual(JSON.parse((await cli(['tokenize', '-m', STORIES, '-f', fromFile, '-t', '1'])).stdout), ids);
   });
 
+  test('special-token text becomes those tokens unless --no-parse-special (as llama.cpp)', async () => {
+    const special = '<s>Once</s>';
+    const parsed = JSON.parse((await cli(['tokenize', '-m', STORIES, '-p', special, '--no-bos', '-t', '1'])).stdout);
+    assert.deepEqual(parsed, await model.tokenize(special, { addSpecial: false, parseSpecial: true }));
+    assert.deepEqual([parsed[0], parsed.at(-1)], [model.info.bosToken, model.info.eosToken]);
+    const literal = JSON.parse((await cli(['tokenize', '-m', STORIES, '-p', special, '--no-bos', '--no-parse-special', '-t', '1'])).stdout);
+    assert.deepEqual(literal, await model.tokenize(special, { addSpecial: false, parseSpecial: false }));
+    assert.ok(!literal.includes(model.info.bosToken) && !literal.includes(model.info.eosToken));
+  });
+
   test('--pieces and --json show each token\'s piece; pieces rebuild the text', async () => {
     const ids = await model.tokenize(text);
     const r = await cli(['tokenize', '-m', STORIES, '-p', text, '--pieces', '-t', '1']);

@@ -51,7 +51,7 @@ test('special tokens: parseSpecial, detokenize special, token bytes', async () =
   const parsed = await llama.tokenize('<s>Hi</s>', { addSpecial: false, parseSpecial: true });
   assert.equal(parsed[0], 1);
   assert.equal(parsed.at(-1), 2);
-  const literal = await llama.tokenize('<s>Hi</s>', { addSpecial: false });
+  const literal = await llama.tokenize('<s>Hi</s>', { addSpecial: false, parseSpecial: false });
   assert.ok(!literal.includes(1) && !literal.includes(2));
   assert.equal(await llama.detokenize(parsed), 'Hi');
   assert.match(await llama.detokenize(parsed, { special: true }), /^<s>.*Hi<\/s>$/);
@@ -64,6 +64,23 @@ test('special tokens: parseSpecial, detokenize special, token bytes', async () =
   const piece = await stories.tokenBytes((await stories.tokenize('Once', { addSpecial: false }))[0]);
   assert.ok(piece instanceof Uint8Array);
   assert.equal(new TextDecoder().decode(piece), ' Once');
+});
+
+test('raw-text prompts recognise special-token text by default (llama.cpp server, HF); parseSpecial: false keeps it text', async () => {
+  const { bosToken: bos, eosToken: eos } = llama.info;
+  const prompt = '<s>[INST] Hi [/INST] Hello</s><s>[INST] Again [/INST]';
+  const parsed = await llama.tokenize(prompt, { addSpecial: false });
+  assert.deepEqual(parsed.filter((id) => id === bos || id === eos), [bos, eos, bos]);
+  assert.equal(parsed[0], bos);
+  assert.deepEqual(await llama.tokenize(prompt, { addSpecial: false, parseSpecial: true }), parsed);
+  const literal = await llama.tokenize(prompt, { addSpecial: false, parseSpecial: false });
+  assert.ok(!literal.includes(bos) && !literal.includes(eos), 'untrusted text cannot forge control tokens');
+  assert.equal(await llama.detokenize(literal), prompt);
+
+  // generate() reads its text prompt the same way: the prompt token counts tell which way it went
+  const greedy = { maxTokens: 1, temperature: 0, topK: 1, addSpecial: false };
+  assert.equal((await llama.complete(prompt, greedy)).usage.promptTokens, parsed.length);
+  assert.equal((await llama.complete(prompt, { ...greedy, parseSpecial: false })).usage.promptTokens, literal.length);
 });
 
 test('out-of-vocabulary ids are typed errors', async () => {

@@ -161,3 +161,16 @@ export const SAMPLING_OPTIONS: OptionSpec[] = [
   { name: 'seed', short: 's', type: 'int', min: -1, arg: 'N', help: 'random seed, -1 = random (default -1)' },
   { name: 'stop', type: 'list', arg: 'TEXT', help: 'stop before this text (repeatable)' },
 ];
+
+/** How a raw-text prompt is tokenized (run, tokenize). */
+export const PROMPT_TEXT_OPTIONS: OptionSpec[] = [
+  { name: 'no-bos', type: 'flag', help: 'do not add BOS/EOS as the model\'s metadata says' },
+  { name: 'no-parse-special', type: 'flag', help: 'keep special-token text (e.g. <|im_start|>, <s>) as plain text; by default it becomes those tokens, as in llama.cpp (use for untrusted text)' },
+  { name: 'parse-special', type: 'flag', help: 'turn special-token text into those tokens (the default)' },
+];
+
+/** The tokenize options PROMPT_TEXT_OPTIONS give. */
+export function promptTextArgs(values: Values): { addSpecial: boolean; parseSpecial: boolean } {
+  if (values['parse-special'] === true && values['no-parse-special'] === true) throw new UsageError('give --parse-special or --no-parse-special, not both');
+  return { addSpecial: values['no-bos'] !== true, parseSpecial: values['no-parse-special'] !== true };
+}

@@ -1,6 +1,6 @@
 // `wasm-chord run`: completes a prompt and streams the text to stdout as it is generated.
 import { readFile } from 'node:fs/promises';
-import { HELP_OPTION, MODEL_OPTIONS, SAMPLING_OPTIONS, UsageError, type CommandSpec, type Values } from './args.js';
+import { HELP_OPTION, MODEL_OPTIONS, PROMPT_TEXT_OPTIONS, SAMPLING_OPTIONS, UsageError, promptTextArgs, type CommandSpec, type Values } from './args.js';
 import { exitOnBrokenPipe, interruptSignal, loadFromArgs, modelArg, requestFromArgs } from './load.js';
 import { optionsFromRequest } from '../options.js';
 
@@ -17,8 +17,7 @@ export const runCommand: CommandSpec = {
     { name: 'n-predict', short: 'n', aliases: ['max-tokens'], type: 'int', min: -1, arg: 'N', help: 'tokens to generate, -1 = until the context is full (default 256)' },
     ...SAMPLING_OPTIONS,
     { name: 'ignore-eos', type: 'flag', help: 'keep generating past end-of-generation tokens' },
-    { name: 'no-bos', type: 'flag', help: 'do not add BOS/EOS to the prompt' },
-    { name: 'parse-special', type: 'flag', help: 'turn special-token text (e.g. <|im_start|>) into those tokens' },
+    ...PROMPT_TEXT_OPTIONS,
     { name: 'no-display-prompt', type: 'flag', help: 'do not print the prompt before the completion' },
     { name: 'json', type: 'flag', help: 'print one JSON object (text, tokens, finish reason, usage, timings) at the end instead of streaming' },
     { name: 'verbose', short: 'v', type: 'flag', help: 'print model info and timings to stderr' },
@@ -67,8 +66,7 @@ export async function run(values: Values, positionals: string[]): Promise<number
     const stream = model.generate(prompt, {
       ...optionsFromRequest(request, { contextLength: model.info.contextLength }),
       ignoreEos: values['ignore-eos'] === true,
-      addSpecial: values['no-bos'] !== true,
-      parseSpecial: values['parse-special'] === true,
+      ...promptTextArgs(values),
       signal: interrupt.signal,
     });
     exitOnBrokenPipe();

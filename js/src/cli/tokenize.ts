@@ -1,6 +1,6 @@
 // `wasm-chord tokenize`: prints the token ids of a text (optionally with each token's piece).
 import { readFile } from 'node:fs/promises';
-import { HELP_OPTION, MODEL_OPTIONS, UsageError, type CommandSpec, type Values } from './args.js';
+import { HELP_OPTION, MODEL_OPTIONS, PROMPT_TEXT_OPTIONS, UsageError, promptTextArgs, type CommandSpec, type Values } from './args.js';
 import { exitOnBrokenPipe, loadFromArgs, modelArg } from './load.js';
 
 export const tokenizeCommand: CommandSpec = {
@@ -16,8 +16,7 @@ export const tokenizeCommand: CommandSpec = {
     { name: 'pieces', type: 'flag', help: 'one token a line: id and piece' },
     { name: 'json', type: 'flag', help: 'a JSON array of {id, piece}' },
     { name: 'count', type: 'flag', help: 'print only the number of tokens' },
-    { name: 'no-bos', type: 'flag', help: 'do not add BOS/EOS as the model\'s metadata says' },
-    { name: 'parse-special', type: 'flag', help: 'turn special-token text (e.g. <|im_start|>) into those tokens' },
+    ...PROMPT_TEXT_OPTIONS,
     HELP_OPTION,
   ],
 };
@@ -58,7 +57,7 @@ export async function tokenize(values: Values, positionals: string[]): Promise<n
   const model = await loadFromArgs({ values, src, contextLength: 16 });
   try {
     exitOnBrokenPipe();
-    const ids = await model.tokenize(text, { addSpecial: values['no-bos'] !== true, parseSpecial: values['parse-special'] === true });
+    const ids = await model.tokenize(text, promptTextArgs(values));
     if (values.count === true) {
       process.stdout.write(`${ids.length}\n`);
     } else if (values.pieces === true || values.json === true) {
