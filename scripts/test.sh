@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# The test command (npm test): set up, build, then run every suite and print the runners' summaries:
-# Catch2 natively (ASan+UBSan) and as wasm under Node, the TypeScript package tests, equivalence
-# with llama.cpp, CLI/server tests, time-boxed fuzzers, Playwright e2e and the npm pack test.
+# The test command (npm test): set up, run the TS unit tier, build, then run every suite and print
+# the runners' summaries: Catch2 natively (ASan+UBSan) and as wasm under Node, the TypeScript
+# package tests, equivalence with llama.cpp, CLI/server tests, time-boxed fuzzers, Playwright e2e
+# and the npm pack test.
 # Exits non-zero if any suite fails. FUZZ_SECONDS (default 60) bounds each fuzzer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/setup.sh || exit 1
-bash scripts/build.sh native wasm wasm-mt native-release || exit 1
-bash scripts/build-wasm-package.sh || exit 1
 
 failed=()
 summary=()
@@ -19,6 +18,11 @@ run() {  # run <label> <command...>
   if "$@"; then summary+=("PASS  $label ($(( $(date +%s) - t0 )) s)")
   else failed+=("$label"); summary+=("FAIL  $label ($(( $(date +%s) - t0 )) s)"); fi
 }
+# First, in seconds and before any C++ build: the pure TypeScript modules (tsc + node:test).
+run "TypeScript unit tier (no wasm)" npm run --silent test:unit
+
+bash scripts/build.sh native wasm wasm-mt native-release || exit 1
+bash scripts/build-wasm-package.sh || exit 1
 run "Catch2 native (ASan+UBSan)" bash scripts/run-catch.sh native
 run "Catch2 wasm (Node)" bash scripts/run-catch.sh wasm
 run "Catch2 wasm pthreads (Node)" bash scripts/run-catch.sh wasm-mt
