@@ -6,7 +6,7 @@ import { loadOn, type Platform } from './load.js';
 import type { Model } from './model.js';
 import { capabilities } from './probe.js';
 import type { LoadOptions, ModelSource } from './types.js';
-import { startBrowserWorker } from './worker-backend.js';
+import { browserWorkerPort, crossOriginWorkerPort } from './worker-backend.js';
 
 export * from './common.js';
 
@@ -27,7 +27,14 @@ const browser: Platform = {
     throw new WasmChordError('invalid_argument', `model source #${i} is not a URL, Blob, ArrayBuffer or typed array`);
   },
   wireBaseUrl: absolute,
-  startWorker: () => startBrowserWorker(new URL('./worker.js', import.meta.url)),
+  startWorker() {
+    // Spelled out as bundlers expect (Vite, webpack: new Worker(new URL(…, import.meta.url), {type:
+    // 'module'})) so that they bundle the Worker; served from another origin, a blob: wrapper.
+    if (typeof location === 'undefined' || new URL(import.meta.url).origin === location.origin)
+      return browserWorkerPort(new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'wasm-chord' }));
+    const here = import.meta.url;
+    return crossOriginWorkerPort(new URL('./worker.js', here).href);
+  },
 };
 
 /** Loads a GGUF model from a URL (streamed, with progress), a File/Blob, or bytes. */

@@ -95,30 +95,32 @@ export interface ClientPort {
   setBusy?(busy: boolean): void;
 }
 
-/** Starts the module Worker at `url` as a ClientPort. A Worker's script must have the page's
- *  origin, so when the package is served from elsewhere (a CDN) the Worker runs a same-origin
- *  blob: module that imports it (a module import may cross origins where CORS allows it). */
-export function startBrowserWorker(url: URL): ClientPort {
-  const options: WorkerOptions = { type: 'module', name: 'wasm-chord' };
-  let blobUrl: string | undefined;
-  if (typeof location !== 'undefined' && url.origin !== location.origin)
-    blobUrl = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};\n`], { type: 'text/javascript' }));
-  let worker: Worker;
-  try {
-    worker = new Worker(blobUrl ?? url, options);
-  } catch (e) {
-    if (blobUrl) URL.revokeObjectURL(blobUrl);
-    throw e;
-  }
+/** A browser Worker as a ClientPort; `cleanup` runs after terminate. */
+export function browserWorkerPort(worker: Worker, cleanup?: () => void): ClientPort {
   return {
     post: (m) => worker.postMessage(m),
     onMessage: (fn) => worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => fn(ev.data)),
     onError: (fn) => worker.addEventListener('error', (ev: ErrorEvent) => fn(new Error(ev.message || 'the Worker script failed to load'))),
     terminate: () => {
       worker.terminate();
-      if (blobUrl) URL.revokeObjectURL(blobUrl);
+      cleanup?.();
     },
   };
+}
+
+/** A module Worker running `scriptUrl` from another origin (the package served by a CDN). A
+ *  Worker's own script must have the page's origin, so it is a same-origin blob: module that
+ *  imports the real one (a module import may cross origins where CORS allows it). */
+export function crossOriginWorkerPort(scriptUrl: string): ClientPort {
+  const blobUrl = URL.createObjectURL(new Blob([`import ${JSON.stringify(scriptUrl)};\n`], { type: 'text/javascript' }));
+  let worker: Worker;
+  try {
+    worker = new Worker(blobUrl, { type: 'module', name: 'wasm-chord' });
+  } catch (e) {
+    URL.revokeObjectURL(blobUrl);
+    throw e;
+  }
+  return browserWorkerPort(worker, () => URL.revokeObjectURL(blobUrl));
 }
 
 export class WorkerBackend implements Backend {
