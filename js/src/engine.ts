@@ -5,6 +5,7 @@ import {
   AbortError, WasmChordError, abortErrorFrom, errorFromRaw, unwrap, wrapWasmFailure,
 } from './errors.js';
 import { formatBytes } from './format.js';
+import type { ResolvedConfig } from './probe.js';
 import type { OpenedPart, PartReader } from './sources.js';
 import type {
   DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason, GenerateResult, StepLogprobs, TokenLogprob,
@@ -12,11 +13,8 @@ import type {
 import type { GenerationRecord } from './options.js';
 import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer } from './wasm.js';
 
-export interface EngineLoadOptions {
-  flavor: Flavor;
-  threads: number;
-  contextLength: number;
-  batchSize: number;
+/** The resolved configuration (probe.ts) plus what one load needs. */
+export interface EngineLoadOptions extends ResolvedConfig {
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
   cache?: ModelCache | false;

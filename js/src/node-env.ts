@@ -1,6 +1,6 @@
 // Node environment: wasm files read from dist/wasm/ (CommonJS factories via createRequire),
 // filesystem paths and file: URLs as sources (read straight into the heap), core count.
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -68,25 +68,29 @@ export function nodeEnv(base: string | URL | undefined): EngineEnv {
 
 const CHUNK = 16 << 20;
 
+/** Opens a file for reading with its size; a missing file is not_found, other failures io_error. */
+export async function openFile(path: string): Promise<{ file: FileHandle; size: number }> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new WasmChordError(code === 'ENOENT' ? 'not_found' : 'io_error', `cannot open '${path}': ${why}`, { cause: e });
+  }
+  try {
+    return { file, size: (await file.stat()).size };
+  } catch (e) {
+    await file.close();
+    throw new WasmChordError('io_error', `cannot stat '${path}': ${(e as Error).message}`, { cause: e });
+  }
+}
+
 function pathReader(path: string): PartReader {
   return {
     name: path,
     async open() {
-      let fh;
-      try {
-        fh = await open(path, 'r');
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new WasmChordError(code === 'ENOENT' ? 'not_found' : 'io_error', `cannot open ${path}: ${(e as Error).message}`, { cause: e });
-      }
-      const file = fh;
-      let size: number;
-      try {
-        size = (await file.stat()).size;
-      } catch (e) {
-        await file.close();
-        throw new WasmChordError('io_error', `cannot stat ${path}: ${(e as Error).message}`, { cause: e });
-      }
+      const { file, size } = await openFile(path);
       return {
         size,
         phase: 'load',

@@ -1,19 +1,9 @@
 // A GGUF header source over a local file (Node): reads only the prefix the parser asks for.
-import { open } from 'node:fs/promises';
-import { WasmChordError } from '../errors.js';
+import { openFile } from '../node-env.js';
 import { readGgufHeader, type GgufHeader, type HeaderReadOptions, type PrefixSource } from './header.js';
 
 export async function fileSource(path: string): Promise<PrefixSource> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WasmChordError(code === 'ENOENT' ? 'not_found' : 'io_error',
-      `cannot open '${path}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  const file = fh;
-  const size = (await file.stat()).size;
+  const { file, size } = await openFile(path);
   return {
     size,
     async prefix(n) {
