@@ -36,7 +36,9 @@ for s in "${steps[@]}"; do
   case "$s" in
     st|mt) build_flavour "$s" ;;
     ts)
-      rm -rf "$repo/js/dist"/*.js "$repo/js/dist"/*.d.ts "$repo/js/dist"/*.map
+      # Everything tsc wrote before (subfolders too: a removed module must not linger in the package).
+      mkdir -p "$repo/js/dist"
+      find "$repo/js/dist" -path "$repo/js/dist/wasm" -prune -o -type f \( -name '*.js' -o -name '*.d.ts' -o -name '*.map' \) -exec rm -f {} +
       (cd "$repo" && npx --no-install tsc -p js/tsconfig.json)
       ;;
     *) echo "build-wasm-package.sh: unknown step $s" >&2; exit 2 ;;

@@ -2,7 +2,8 @@
 // A small static server for the web demo and the browser tests (127.0.0.1 only): the demo at /,
 // the package at /node_modules/wasm-chord/ (package.json + js/dist), shared models at /models/
 // (Range, ETag, Last-Modified), COOP/COEP on every response (a document asked with ?coi=0 gets
-// none: single-thread mode), and test routes that break downloads on purpose.
+// none: single-thread mode), and test routes that break downloads on purpose. With `cors` it acts
+// as a CDN for pages of other origins (CORS and Cross-Origin-Resource-Policy: cross-origin).
 // Usage: node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root dir] [--no-coi]
 //        (PORT env also sets the port; --root serves only that folder, e.g. a Vite build).
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
@@ -37,10 +38,11 @@ function fileTag(st) {
 
 /**
  * Starts the server. Options: port (0 = any), host, coi (send COOP/COEP; default true),
+ * cors (let pages of any origin use every file, isolated pages included; default false),
  * root (serve only this folder), modelsDir. Resolves to { server, url, stats, close() }.
  * stats.requests lists { method, path, range } of every request (the tests read it).
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', coi = true, root, modelsDir = findModelsDir() } = {}) {
+export async function startServer({ port = 8080, host = '127.0.0.1', coi = true, cors = false, root, modelsDir = findModelsDir() } = {}) {
   const stats = { requests: [], flakySeen: new Set() };
   const demoDir = join(REPO, 'web-demo');
   const models = modelsDir ? join(modelsDir, 'gguf') : null;
@@ -51,6 +53,14 @@ export async function startServer({ port = 8080, host = '127.0.0.1', coi = true,
     headers['Cross-Origin-Opener-Policy'] = 'same-origin';
     headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
     headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+  }
+
+  function corsHeaders(headers) {
+    if (!cors) return;
+    headers['Access-Control-Allow-Origin'] = '*';
+    headers['Access-Control-Allow-Headers'] = 'Range';
+    headers['Access-Control-Expose-Headers'] = 'Content-Length, Content-Range, ETag, Last-Modified, Accept-Ranges';
+    headers['Cross-Origin-Resource-Policy'] = 'cross-origin';
   }
 
   function send(res, status, headers, body) {
@@ -148,6 +158,11 @@ export async function startServer({ port = 8080, host = '127.0.0.1', coi = true,
     stats.requests.push({ method: req.method, path: url.pathname + url.search, range: req.headers.range ?? null });
     const headers = {};
     isolationHeaders(req, url, headers);
+    corsHeaders(headers);
+    if (cors && req.method === 'OPTIONS') {
+      res.writeHead(204, { ...headers, 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Max-Age': '600' });
+      return res.end();
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, headers, 'method not allowed\n');
 
     if (root) {

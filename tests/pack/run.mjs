@@ -4,7 +4,7 @@
 // opened in headless Chromium (cross-origin isolated: threads; and not: single thread).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -43,6 +43,19 @@ test('the tarball holds the built package and nothing else', () => {
   const stray = packedFiles.filter((f) => !f.startsWith('js/dist/') && !['package.json', 'README.md', 'js/README.md'].includes(f));
   assert.deepEqual(stray, [], 'only the package files');
   assert.ok(!packedFiles.some((f) => f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no sources or maps');
+});
+
+test('no script points at a source map that is not shipped', () => {
+  const installed = join(app, 'node_modules', 'wasm-chord');
+  const dangling = [];
+  for (const f of packedFiles.filter((p) => /\.(m?js|d\.ts)$/.test(p))) {
+    for (const m of readFileSync(join(installed, f), 'utf8').matchAll(/[#@] sourceMappingURL=(\S+)/g)) {
+      if (m[1].startsWith('data:')) continue;
+      const target = join(dirname(f), m[1]);
+      if (!packedFiles.includes(target)) dangling.push(`${f} -> ${m[1]}`);
+    }
+  }
+  assert.deepEqual(dangling, []);
 });
 
 const NODE_SCRIPT = `
