@@ -17,7 +17,7 @@ export async function checkedFetch(url: string | URL, init?: RequestInit, signal
     if (sig?.aborted) throw abortErrorFrom(sig);
     // Node's fetch says only "fetch failed"; the reason (e.g. ECONNREFUSED) is its cause.
     const cause = (e as Error)?.cause;
-    const why = cause instanceof Error ? `${(e as Error).message}: ${cause.message}` : (e as Error)?.message ?? String(e);
+    const why = cause instanceof Error ? `${(e as Error).message}: ${cause.message}` : ((e as Error)?.message ?? String(e));
     throw new WasmChordError('io_error', `fetch ${name} failed: ${why}`, { cause: e });
   }
   if (!res.ok) {

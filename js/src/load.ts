@@ -31,14 +31,17 @@ export interface Platform extends ServerPlatform {
 
 /** Loads a model with `platform`: in this thread, or in a worker it starts. */
 export async function loadOn(platform: Platform, source: ModelSource, options: LoadOptions): Promise<Model> {
-  const cfg = resolveConfig(options, platform.capabilities());  // fails early: bad options, no SIMD
+  const cfg = resolveConfig(options, platform.capabilities()); // fails early: bad options, no SIMD
   checkCacheOptions(options.cache, options.cacheChunkBytes);
   const onCacheError = options.onCacheError ?? platform.defaultOnCacheError;
   if (!platform.useWorker(options.worker)) {
     const cache = resolveCache(options.cache, platform.defaultCache, { chunkBytes: options.cacheChunkBytes, onError: onCacheError });
     const readers = platform.readers(source, options.fetchInit, cache);
-    const engine = await Engine.load(readers, { ...cfg, cache, signal: options.signal, onProgress: options.onProgress },
-      platform.env(options.wasmBaseUrl === undefined ? undefined : String(options.wasmBaseUrl)));
+    const engine = await Engine.load(
+      readers,
+      { ...cfg, cache, signal: options.signal, onProgress: options.onProgress },
+      platform.env(options.wasmBaseUrl === undefined ? undefined : String(options.wasmBaseUrl)),
+    );
     return new Model(new LocalBackend(engine));
   }
   // The IndexedDB cache ('auto'/'only') runs where the bytes arrive: in the worker. A ModelCache
@@ -47,16 +50,26 @@ export async function loadOn(platform: Platform, source: ModelSource, options: L
   const sources = list.map((s, i) => platform.wireSource(s, i));
   const policy = options.cache ?? platform.defaultCache;
   const cache = typeof policy === 'object' ? policy : undefined;
-  const backend = await WorkerBackend.load(platform.startWorker(), sources, {
-    threads: options.threads,
-    contextLength: options.contextLength,
-    batchSize: options.batchSize,
-    wasmBaseUrl: options.wasmBaseUrl === undefined ? undefined : platform.wireBaseUrl(options.wasmBaseUrl),
-    fetchInit: wireFetchInit(options.fetchInit),
-    cache: {
-      get: !!cache, put: !!(cache && cache.put),
-      policy: policy === 'auto' || policy === 'only' ? policy : undefined, chunkBytes: options.cacheChunkBytes,
+  const backend = await WorkerBackend.load(
+    platform.startWorker(),
+    sources,
+    {
+      threads: options.threads,
+      contextLength: options.contextLength,
+      batchSize: options.batchSize,
+      wasmBaseUrl: options.wasmBaseUrl === undefined ? undefined : platform.wireBaseUrl(options.wasmBaseUrl),
+      fetchInit: wireFetchInit(options.fetchInit),
+      cache: {
+        get: !!cache,
+        put: !!(cache && cache.put),
+        policy: policy === 'auto' || policy === 'only' ? policy : undefined,
+        chunkBytes: options.cacheChunkBytes,
+      },
     },
-  }, cache, options.onProgress, options.signal, onCacheError);
+    cache,
+    options.onProgress,
+    options.signal,
+    onCacheError,
+  );
   return new Model(backend);
 }

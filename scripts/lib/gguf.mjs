@@ -9,7 +9,8 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'js', 'di
 /** readGgufFile(path, { maxArray, rawStringArrays }) -> { version, alignment, dataOffset, fileBytes,
  *  metadata: { key: { type, value, length? } }, tensors: [{ name, type, typeId, shape, elements, bytes, offset }] }. */
 export async function readGgufFile(path, options) {
-  if (!existsSync(dist)) throw new Error('the package is not built (js/dist/gguf/): run npm run build:package, or npx tsc -p js/tsconfig.json');
+  if (!existsSync(dist))
+    throw new Error('the package is not built (js/dist/gguf/): run npm run build:package, or npx tsc -p js/tsconfig.json');
   const m = await import(pathToFileURL(dist).href);
   return m.readGgufFile(path, options);
 }

@@ -43,7 +43,8 @@ test('cross-origin package: a page on another origin loads a model in the Worker
   writeFileSync(join(dir, 'index.html'), page(cdn.url));
   const profile = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS,
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
   });
   t.after(async () => {
     await context.close().catch(() => {});
@@ -59,7 +60,9 @@ test('cross-origin package: a page on another origin loads a model in the Worker
       const p = await context.newPage();
       const errors = [];
       p.on('pageerror', (e) => errors.push(e.message));
-      p.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`HTTP ${r.status()} ${r.url()}`); });
+      p.on('response', (r) => {
+        if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`HTTP ${r.status()} ${r.url()}`);
+      });
       await p.goto(`${site.url}/`);
       await p.waitForSelector('#out[data-done]', { timeout: 120_000 });
       const d = await p.$eval('#out', (el) => ({ ...el.dataset, text: el.textContent }));
@@ -74,7 +77,10 @@ test('cross-origin package: a page on another origin loads a model in the Worker
       texts.push(d.text);
       // Everything the package needed came from the CDN's origin.
       const fromCdn = cdn.stats.requests.map((r) => r.path);
-      for (const f of ['/node_modules/wasm-chord/js/dist/worker.js', `/node_modules/wasm-chord/js/dist/wasm/${coi ? 'chord-mt' : 'chord'}.wasm`])
+      for (const f of [
+        '/node_modules/wasm-chord/js/dist/worker.js',
+        `/node_modules/wasm-chord/js/dist/wasm/${coi ? 'chord-mt' : 'chord'}.wasm`,
+      ])
         assert.ok(fromCdn.includes(f), `${f} was fetched from the CDN`);
       if (coi) assert.ok(fromCdn.includes('/node_modules/wasm-chord/js/dist/wasm/chord-mt.worker.js'), 'the pthread Worker script too');
       await p.close();

@@ -9,18 +9,39 @@ let server;
 let base;
 before(async () => {
   server = createServer((req, res) => {
-    if (req.url === '/ok') { res.writeHead(200, { 'Content-Length': '5' }); res.end('hello'); return; }
-    if (req.url === '/missing') { res.writeHead(404, 'Not Found'); res.end('no'); return; }
-    if (req.url === '/broken') { res.writeHead(500, 'Internal Server Error'); res.end('no'); return; }
+    if (req.url === '/ok') {
+      res.writeHead(200, { 'Content-Length': '5' });
+      res.end('hello');
+      return;
+    }
+    if (req.url === '/missing') {
+      res.writeHead(404, 'Not Found');
+      res.end('no');
+      return;
+    }
+    if (req.url === '/broken') {
+      res.writeHead(500, 'Internal Server Error');
+      res.end('no');
+      return;
+    }
     // /hang: headers never come
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${server.address().port}`;
 });
-after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+after(
+  () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(r);
+    }),
+);
 
 async function failure(p) {
-  return p.then(() => assert.fail('expected a rejection'), (e) => e);
+  return p.then(
+    () => assert.fail('expected a rejection'),
+    (e) => e,
+  );
 }
 
 test('2xx: the response with its body', async () => {

@@ -10,9 +10,24 @@ const T = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, str: 
 function encode({ kvs, tensors, alignment = 32, version = 3, dataBytes = 0 }) {
   const out = [];
   const u8 = (n) => out.push(n & 0xff);
-  const le = (n, bytes) => { let v = BigInt(n); for (let i = 0; i < bytes; ++i) { u8(Number(v & 0xffn)); v >>= 8n; } };
-  const f = (n, bytes) => { const b = new Uint8Array(bytes); const dv = new DataView(b.buffer); bytes === 4 ? dv.setFloat32(0, n, true) : dv.setFloat64(0, n, true); out.push(...b); };
-  const str = (s) => { const b = typeof s === 'string' ? new TextEncoder().encode(s) : s; le(b.length, 8); out.push(...b); };
+  const le = (n, bytes) => {
+    let v = BigInt(n);
+    for (let i = 0; i < bytes; ++i) {
+      u8(Number(v & 0xffn));
+      v >>= 8n;
+    }
+  };
+  const f = (n, bytes) => {
+    const b = new Uint8Array(bytes);
+    const dv = new DataView(b.buffer);
+    bytes === 4 ? dv.setFloat32(0, n, true) : dv.setFloat64(0, n, true);
+    out.push(...b);
+  };
+  const str = (s) => {
+    const b = typeof s === 'string' ? new TextEncoder().encode(s) : s;
+    le(b.length, 8);
+    out.push(...b);
+  };
   const scalar = (t, v) => {
     if (t === T.str) return str(v);
     if (t === T.f32) return f(v, 4);
@@ -21,15 +36,25 @@ function encode({ kvs, tensors, alignment = 32, version = 3, dataBytes = 0 }) {
     const size = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 10: 8, 11: 8 }[t];
     le(BigInt.asUintN(size * 8, BigInt(v)), size);
   };
-  le(0x46554747, 4); le(version, 4); le(tensors.length, 8); le(kvs.length, 8);
+  le(0x46554747, 4);
+  le(version, 4);
+  le(tensors.length, 8);
+  le(kvs.length, 8);
   for (const [key, t, v, et] of kvs) {
-    str(key); le(t, 4);
-    if (t === T.arr) { le(et, 4); le(v.length, 8); for (const x of v) scalar(et, x); } else scalar(t, v);
+    str(key);
+    le(t, 4);
+    if (t === T.arr) {
+      le(et, 4);
+      le(v.length, 8);
+      for (const x of v) scalar(et, x);
+    } else scalar(t, v);
   }
   for (const tn of tensors) {
-    str(tn.name); le(tn.shape.length, 4);
+    str(tn.name);
+    le(tn.shape.length, 4);
     for (const n of tn.shape) le(n, 8);
-    le(tn.type, 4); le(tn.offset, 8);
+    le(tn.type, 4);
+    le(tn.offset, 8);
   }
   const dataOffset = Math.ceil(out.length / alignment) * alignment;
   const bytes = new Uint8Array(dataOffset + dataBytes);
@@ -53,12 +78,26 @@ function source(bytes, asked = []) {
 test('ggml type table: block sizes and bytes as ggml-common.h lays the blocks out', () => {
   const half = 2;
   const expect = {
-    q4_0: [32, half + 16], q4_1: [32, 2 * half + 16], q5_0: [32, half + 4 + 16], q5_1: [32, 2 * half + 4 + 16],
-    q8_0: [32, half + 32], q8_1: [32, 2 * half + 32],
-    q2_K: [256, 256 / 16 + 256 / 4 + 2 * half], q3_K: [256, 256 / 8 + 256 / 4 + 12 + half],
-    q4_K: [256, 2 * half + 12 + 256 / 2], q5_K: [256, 2 * half + 12 + 256 / 8 + 256 / 2],
-    q6_K: [256, 256 / 2 + 256 / 4 + 256 / 16 + half], q8_K: [256, 4 + 256 + 2 * 256 / 16],
-    f32: [1, 4], f16: [1, 2], bf16: [1, 2], f64: [1, 8], i8: [1, 1], i16: [1, 2], i32: [1, 4], i64: [1, 8],
+    q4_0: [32, half + 16],
+    q4_1: [32, 2 * half + 16],
+    q5_0: [32, half + 4 + 16],
+    q5_1: [32, 2 * half + 4 + 16],
+    q8_0: [32, half + 32],
+    q8_1: [32, 2 * half + 32],
+    q2_K: [256, 256 / 16 + 256 / 4 + 2 * half],
+    q3_K: [256, 256 / 8 + 256 / 4 + 12 + half],
+    q4_K: [256, 2 * half + 12 + 256 / 2],
+    q5_K: [256, 2 * half + 12 + 256 / 8 + 256 / 2],
+    q6_K: [256, 256 / 2 + 256 / 4 + 256 / 16 + half],
+    q8_K: [256, 4 + 256 + (2 * 256) / 16],
+    f32: [1, 4],
+    f16: [1, 2],
+    bf16: [1, 2],
+    f64: [1, 8],
+    i8: [1, 1],
+    i16: [1, 2],
+    i32: [1, 4],
+    i64: [1, 8],
   };
   const byName = Object.fromEntries(Object.values(GGML_TYPES).map((t) => [t.name, t]));
   for (const [name, [block, size]] of Object.entries(expect)) {
@@ -78,16 +117,24 @@ test('metadata of every value type, tensors with sizes from the type table, alig
     kvs: [
       ['general.architecture', T.str, 'llama'],
       ['general.alignment', T.u32, 64],
-      ['a.u8', T.u8, 200], ['a.i8', T.i8, -5], ['a.u16', T.u16, 65535], ['a.i16', T.i16, -300],
-      ['a.i32', T.i32, -70000], ['a.f32', T.f32, 0.5], ['a.bool', T.bool, true], ['a.f64', T.f64, 1e300],
-      ['a.u64.small', T.u64, 12345], ['a.u64.big', T.u64, 2n ** 60n + 1n], ['a.i64', T.i64, -(2n ** 62n)],
+      ['a.u8', T.u8, 200],
+      ['a.i8', T.i8, -5],
+      ['a.u16', T.u16, 65535],
+      ['a.i16', T.i16, -300],
+      ['a.i32', T.i32, -70000],
+      ['a.f32', T.f32, 0.5],
+      ['a.bool', T.bool, true],
+      ['a.f64', T.f64, 1e300],
+      ['a.u64.small', T.u64, 12345],
+      ['a.u64.big', T.u64, 2n ** 60n + 1n],
+      ['a.i64', T.i64, -(2n ** 62n)],
       ['tokenizer.ggml.tokens', T.arr, ['<s>', badUtf8, 'x', 'y'], T.str],
       ['a.floats', T.arr, [1, 2, 3, 4, 5], T.f32],
     ],
     tensors: [
-      { name: 'tok_embd.weight', shape: [64, 10], type: 8, offset: 0 },     // q8_0: 20 blocks of 34 bytes
-      { name: 'norm.weight', shape: [64], type: 0, offset: 704 },           // f32
-      { name: 'odd.weight', shape: [256, 2], type: 12, offset: 1024 },      // q4_K
+      { name: 'tok_embd.weight', shape: [64, 10], type: 8, offset: 0 }, // q8_0: 20 blocks of 34 bytes
+      { name: 'norm.weight', shape: [64], type: 0, offset: 704 }, // f32
+      { name: 'odd.weight', shape: [256, 2], type: 12, offset: 1024 }, // q4_K
     ],
     dataBytes: 1024 + 288,
   });
@@ -97,18 +144,23 @@ test('metadata of every value type, tensors with sizes from the type table, alig
   assert.equal(h.dataOffset, dataOffset);
   assert.equal(h.fileBytes, bytes.byteLength);
   const v = (k) => h.metadata[k].value;
-  assert.deepEqual([v('a.u8'), v('a.i8'), v('a.u16'), v('a.i16'), v('a.i32'), v('a.f32'), v('a.bool'), v('a.f64')],
-    [200, -5, 65535, -300, -70000, 0.5, true, 1e300]);
+  assert.deepEqual(
+    [v('a.u8'), v('a.i8'), v('a.u16'), v('a.i16'), v('a.i32'), v('a.f32'), v('a.bool'), v('a.f64')],
+    [200, -5, 65535, -300, -70000, 0.5, true, 1e300],
+  );
   assert.equal(v('a.u64.small'), 12345, '64-bit values that fit are numbers');
   assert.equal(v('a.u64.big'), 2n ** 60n + 1n, 'beyond 2^53: bigint');
   assert.equal(v('a.i64'), -(2n ** 62n));
   assert.deepEqual(h.metadata['tokenizer.ggml.tokens'], { type: 'arr[str]', value: ['<s>', 'a\ufffdb', 'x'], length: 4 });
   assert.deepEqual(h.metadata['a.floats'], { type: 'arr[f32]', value: [1, 2, 3], length: 5 });
-  assert.deepEqual(h.tensors.map((t) => [t.name, t.type, t.shape, t.elements, t.bytes, t.offset]), [
-    ['tok_embd.weight', 'q8_0', [64, 10], 640, 680, 0],
-    ['norm.weight', 'f32', [64], 64, 256, 704],
-    ['odd.weight', 'q4_K', [256, 2], 512, 288, 1024],
-  ]);
+  assert.deepEqual(
+    h.tensors.map((t) => [t.name, t.type, t.shape, t.elements, t.bytes, t.offset]),
+    [
+      ['tok_embd.weight', 'q8_0', [64, 10], 640, 680, 0],
+      ['norm.weight', 'f32', [64], 64, 256, 704],
+      ['odd.weight', 'q4_K', [256, 2], 512, 288, 1024],
+    ],
+  );
   assert.deepEqual(h.warnings, []);
 
   const raw = await readGgufHeader(source(bytes), { maxArray: Infinity, rawStringArrays: true });
@@ -128,7 +180,10 @@ test('a long header is read by growing the prefix; only what the parser needs', 
 
 test('hostile and foreign files fail with bad_gguf naming the problem', async () => {
   const fails = async (bytes, re) => {
-    const e = await readGgufHeader(source(bytes)).then(() => null, (x) => x);
+    const e = await readGgufHeader(source(bytes)).then(
+      () => null,
+      (x) => x,
+    );
     assert.equal(e?.code, 'bad_gguf', String(e));
     assert.match(e.message, re);
   };
@@ -136,10 +191,10 @@ test('hostile and foreign files fail with bad_gguf naming the problem', async ()
   await fails(new TextEncoder().encode('PK\x03\x04' + '\0'.repeat(60)), /not a GGUF file/);
   await fails(encode({ version: 4, kvs: [], tensors: [] }).bytes, /unsupported GGUF version 4/);
   const big = encode({ kvs: [], tensors: [] }).bytes;
-  new DataView(big.buffer).setBigUint64(8, 2n ** 40n, true);  // tensor count
+  new DataView(big.buffer).setBigUint64(8, 2n ** 40n, true); // tensor count
   await fails(big, /tensor count .* implausible/);
   const lying = encode({ kvs: [['k', T.arr, [1, 2], T.u32]], tensors: [] }).bytes;
-  new DataView(lying.buffer).setBigUint64(24 + 8 + 1 + 4 + 4, 2n ** 29n, true);  // the array's length
+  new DataView(lying.buffer).setBigUint64(24 + 8 + 1 + 4 + 4, 2n ** 29n, true); // the array's length
   await fails(lying, /cannot fit|past the end/);
   await fails(encode({ kvs: [], tensors: [{ name: 't', shape: [1, 1, 1, 1, 1], type: 0, offset: 0 }] }).bytes, /5 dimensions/);
   await fails(encode({ kvs: [['general.alignment', T.u32, 48]], tensors: [] }).bytes, /power of two/);
@@ -149,10 +204,10 @@ test('layout problems are warnings: overlaps, data past the end, unknown types s
   const { bytes } = encode({
     kvs: [],
     tensors: [
-      { name: 'a', shape: [32], type: 0, offset: 0 },        // 128 bytes, overlaps b
+      { name: 'a', shape: [32], type: 0, offset: 0 }, // 128 bytes, overlaps b
       { name: 'b', shape: [8], type: 0, offset: 96 },
-      { name: 'c', shape: [16], type: 77, offset: 160 },      // unknown type: 40 bytes up to the end
-      { name: 'd', shape: [33], type: 8, offset: 200 },       // q8_0 row not a whole block
+      { name: 'c', shape: [16], type: 77, offset: 160 }, // unknown type: 40 bytes up to the end
+      { name: 'd', shape: [33], type: 8, offset: 200 }, // q8_0 row not a whole block
     ],
     dataBytes: 200,
   });

@@ -11,12 +11,16 @@ test('holders take turns in arrival order, one at a time', async () => {
   const order = [];
   let inside = 0;
   let most = 0;
-  await Promise.all([0, 1, 2, 3, 4].map((i) => lock.run(async () => {
-    most = Math.max(most, ++inside);
-    order.push(i);
-    await tick();
-    --inside;
-  })));
+  await Promise.all(
+    [0, 1, 2, 3, 4].map((i) =>
+      lock.run(async () => {
+        most = Math.max(most, ++inside);
+        order.push(i);
+        await tick();
+        --inside;
+      }),
+    ),
+  );
   assert.deepEqual(order, [0, 1, 2, 3, 4]);
   assert.equal(most, 1);
   assert.equal(lock.running, false);
@@ -47,7 +51,10 @@ test('an abort while waiting leaves the line with an AbortError carrying the rea
   const after = lock.acquire();
   const reason = new Error('client went away');
   ctl.abort(reason);
-  const e = await waiting.then(() => null, (x) => x);
+  const e = await waiting.then(
+    () => null,
+    (x) => x,
+  );
   assert.ok(e instanceof AbortError);
   assert.equal(e.name, 'AbortError');
   assert.equal(e.code, 'aborted');
@@ -60,7 +67,10 @@ test('an abort while waiting leaves the line with an AbortError carrying the rea
 
 test('an already aborted signal rejects at once, even when the lock is free', async () => {
   const lock = new FifoLock();
-  const e = await lock.acquire(AbortSignal.abort()).then(() => null, (x) => x);
+  const e = await lock.acquire(AbortSignal.abort()).then(
+    () => null,
+    (x) => x,
+  );
   assert.equal(e?.name, 'AbortError');
   assert.equal(lock.running, false);
 });
@@ -68,10 +78,13 @@ test('an already aborted signal rejects at once, even when the lock is free', as
 test('an abort after the turn came changes nothing; run() releases when fn throws', async () => {
   const lock = new FifoLock();
   const ctl = new AbortController();
-  await assert.rejects(lock.run(async () => {
-    ctl.abort();
-    throw new Error('boom');
-  }, ctl.signal), /boom/);
+  await assert.rejects(
+    lock.run(async () => {
+      ctl.abort();
+      throw new Error('boom');
+    }, ctl.signal),
+    /boom/,
+  );
   assert.equal(lock.running, false);
   assert.equal(await lock.run(() => 7), 7);
 });

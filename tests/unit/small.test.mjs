@@ -24,7 +24,10 @@ test('completionId: prefix and 32 random hex digits, unique', () => {
 
 test('openAiUsage: totals and cached prompt tokens', () => {
   assert.deepEqual(openAiUsage({ promptTokens: 7, completionTokens: 5, cachedTokens: 3 }), {
-    prompt_tokens: 7, completion_tokens: 5, total_tokens: 12, prompt_tokens_details: { cached_tokens: 3 },
+    prompt_tokens: 7,
+    completion_tokens: 5,
+    total_tokens: 12,
+    prompt_tokens_details: { cached_tokens: 3 },
   });
 });
 

@@ -8,7 +8,7 @@ import { GGML_TYPES, ggmlBytes, ggmlTypeName } from './ggml-types.js';
 
 const VALUE_TYPES = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'str', 'arr', 'u64', 'i64', 'f64'] as const;
 const SCALAR_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
-const MAX_DIMS = 4;  // GGML_MAX_DIMS
+const MAX_DIMS = 4; // GGML_MAX_DIMS
 
 /** A metadata value; Uint8Array only for string-array elements read with rawStringArrays. */
 export type HeaderScalar = number | string | boolean | bigint | Uint8Array;
@@ -75,12 +75,23 @@ function parse(buf: Uint8Array, complete: boolean, { maxArray = 16, rawStringArr
     if (complete) throw bad(`the header runs past the end of the file (needs byte ${pos + n}, the file has ${buf.byteLength})`);
     throw new NeedMore(pos + n);
   };
-  const u32 = (): number => { need(4); const v = dv.getUint32(pos, true); pos += 4; return v; };
-  const u64 = (): bigint => { need(8); const v = dv.getBigUint64(pos, true); pos += 8; return v; };
+  const u32 = (): number => {
+    need(4);
+    const v = dv.getUint32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const u64 = (): bigint => {
+    need(8);
+    const v = dv.getBigUint64(pos, true);
+    pos += 8;
+    return v;
+  };
   const magic = u32();
   if (magic !== 0x46554747) {
     const legacy: Record<number, string> = { 0x67676d6c: 'GGML', 0x67676d66: 'GGMF', 0x67676a74: 'GGJT' };
-    if (legacy[magic]) throw bad(`this is a legacy ${legacy[magic]} file, not GGUF (convert it with llama.cpp's convert_llama_ggml_to_gguf.py)`);
+    if (legacy[magic])
+      throw bad(`this is a legacy ${legacy[magic]} file, not GGUF (convert it with llama.cpp's convert_llama_ggml_to_gguf.py)`);
     const head = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw bad(`not a GGUF file (first bytes ${head}, expected 47 47 55 46 "GGUF")`);
   }
@@ -106,17 +117,43 @@ function parse(buf: Uint8Array, complete: boolean, { maxArray = 16, rawStringArr
     need(SCALAR_BYTES[t]!);
     let v: HeaderScalar;
     switch (t) {
-      case 0: v = dv.getUint8(pos); break;
-      case 1: v = dv.getInt8(pos); break;
-      case 2: v = dv.getUint16(pos, true); break;
-      case 3: v = dv.getInt16(pos, true); break;
-      case 4: v = dv.getUint32(pos, true); break;
-      case 5: v = dv.getInt32(pos, true); break;
-      case 6: v = dv.getFloat32(pos, true); break;
-      case 7: v = dv.getUint8(pos) !== 0; break;
-      case 10: { const b = dv.getBigUint64(pos, true); v = b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b; break; }
-      case 11: { const b = dv.getBigInt64(pos, true); v = b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(b) : b; break; }
-      default: v = dv.getFloat64(pos, true); break;
+      case 0:
+        v = dv.getUint8(pos);
+        break;
+      case 1:
+        v = dv.getInt8(pos);
+        break;
+      case 2:
+        v = dv.getUint16(pos, true);
+        break;
+      case 3:
+        v = dv.getInt16(pos, true);
+        break;
+      case 4:
+        v = dv.getUint32(pos, true);
+        break;
+      case 5:
+        v = dv.getInt32(pos, true);
+        break;
+      case 6:
+        v = dv.getFloat32(pos, true);
+        break;
+      case 7:
+        v = dv.getUint8(pos) !== 0;
+        break;
+      case 10: {
+        const b = dv.getBigUint64(pos, true);
+        v = b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+        break;
+      }
+      case 11: {
+        const b = dv.getBigInt64(pos, true);
+        v = b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(b) : b;
+        break;
+      }
+      default:
+        v = dv.getFloat64(pos, true);
+        break;
     }
     pos += SCALAR_BYTES[t]!;
     return v;
@@ -187,7 +224,9 @@ function parse(buf: Uint8Array, complete: boolean, { maxArray = 16, rawStringArr
     if (off > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`tensor '${name}' has an implausible offset ${off}`);
     const info = GGML_TYPES[typeId];
     if (info && shape[0]! % info.blockSize !== 0)
-      rowWarnings.push(`tensor '${name}': row length ${shape[0]} is not a multiple of the ${info.name} block size ${info.blockSize} (llama.cpp rejects this)`);
+      rowWarnings.push(
+        `tensor '${name}': row length ${shape[0]} is not a multiple of the ${info.name} block size ${info.blockSize} (llama.cpp rejects this)`,
+      );
     // Some old files quantized a whole tensor flat (blocks across rows): size it the same way.
     const bytes = ggmlBytes(typeId, elements);
     tensors.push({ name, type: ggmlTypeName(typeId), typeId, shape, elements, bytes, offset: Number(off) });
@@ -227,7 +266,10 @@ export async function urlSource(url: string, signal?: AbortSignal): Promise<Pref
       }
       const bytes = new Uint8Array(have);
       let o = 0;
-      for (const c of chunks) { bytes.set(c, o); o += c.byteLength; }
+      for (const c of chunks) {
+        bytes.set(c, o);
+        o += c.byteLength;
+      }
       chunks.length = 0;
       chunks.push(bytes);
       return { bytes, complete: ended };
@@ -264,9 +306,11 @@ function checkData(h: Omit<GgufHeader, 'fileBytes' | 'warnings'>, fileBytes: num
     if (t.bytes === null && next !== undefined) t.bytes = next - t.offset;
     if (t.offset % h.alignment !== 0) warnings.push(`tensor '${t.name}' offset ${t.offset} is not ${h.alignment}-byte aligned`);
     if (t.bytes !== null && next !== undefined && t.offset + t.bytes > next)
-      warnings.push(next === dataBytes
-        ? `tensor '${t.name}' data (${t.offset}+${t.bytes}) runs past the end of the file`
-        : `tensor '${t.name}' data overlaps the next tensor`);
+      warnings.push(
+        next === dataBytes
+          ? `tensor '${t.name}' data (${t.offset}+${t.bytes}) runs past the end of the file`
+          : `tensor '${t.name}' data overlaps the next tensor`,
+      );
   });
   if (h.tensors.some((t) => GGML_TYPES[t.typeId] === undefined))
     warnings.push('some tensors have a type ggml does not define; their sizes come from offset gaps');
