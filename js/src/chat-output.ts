@@ -11,7 +11,7 @@ const OPEN = '<think>';
 const CLOSE = '</think>';
 
 /** Longest suffix of `text` that is a proper prefix of `tag` (text that may still become it). */
-function partialTagSuffix(text: string, tag: string): number {
+export function partialTagSuffix(text: string, tag: string): number {
   for (let k = Math.min(tag.length - 1, text.length); k > 0; --k) if (text.endsWith(tag.slice(0, k))) return k;
   return 0;
 }

@@ -47,6 +47,12 @@ interface ChatCompletionParamsBase {
   /** Extra template variables, e.g. { enable_thinking: false } (llama.cpp server extension). */
   chat_template_kwargs?: Record<string, unknown>;
   stream_options?: { include_usage?: boolean } | null;
+  /** Functions the model may call; rendered through the model's chat template. */
+  tools?: Array<{ type: 'function'; function: { name: string; description?: string; parameters?: Record<string, unknown> } }> | null;
+  /** 'auto' (default with tools), 'none', 'required' (a call is forced by a grammar), or a named function. */
+  tool_choice?: 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } } | null;
+  /** Several calls in one reply where the format allows (default true). */
+  parallel_tool_calls?: boolean | null;
   /** When the conversation does not fit the context with room for the reply: drop the oldest
    *  turns, keeping system messages and the last turn (default), or fail with context_full. */
   context_overflow?: 'drop_oldest' | 'error';
@@ -70,7 +76,14 @@ export interface ChatCompletionCreateParamsStreaming extends ChatCompletionParam
 
 export type ChatCompletionCreateParams = ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming;
 
-export type ChatFinishReason = 'stop' | 'length';
+export type ChatFinishReason = 'stop' | 'length' | 'tool_calls';
+
+/** A call the model made (OpenAI's shape; arguments are JSON text). */
+export interface ChatToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
 
 export interface CompletionUsage {
   prompt_tokens: number;
@@ -100,7 +113,11 @@ export interface ChatCompletion {
   choices: Array<{
     index: number;
     message: {
-      role: 'assistant'; content: string; refusal: null;
+      role: 'assistant';
+      /** null when the reply is only tool calls. */
+      content: string | null;
+      refusal: null;
+      tool_calls?: ChatToolCall[];
       /** The model's thinking (<think>…</think> at the start of the reply), when it wrote any. */
       reasoning_content?: string;
     };
@@ -117,7 +134,10 @@ export interface ChatCompletionChunk {
   model: string;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string; reasoning_content?: string };
+    delta: {
+      role?: 'assistant'; content?: string; reasoning_content?: string;
+      tool_calls?: Array<{ index: number } & ChatToolCall>;
+    };
     finish_reason: ChatFinishReason | null;
     logprobs: ChatLogprobs | null;
   }>;

@@ -365,7 +365,7 @@ describe('raw HTTP', () => {
       ['/v1/chat/completions', { messages: msg, stream: 'yes' }, 'stream', 'invalid_type'],
       ['/v1/chat/completions', { messages: msg, stream_options: { include_usage: true } }, 'stream_options', 'invalid_value'],
       ['/v1/chat/completions', { messages: msg, logit_bias: { abc: 1 } }, 'logit_bias', 'invalid_value'],
-      ['/v1/chat/completions', { messages: msg, tools: [{ type: 'function', function: { name: 'f' } }] }, 'tools', 'unsupported'],
+      ['/v1/chat/completions', { messages: msg, functions: [{ name: 'f' }] }, 'functions', 'unsupported'],
       ['/v1/chat/completions', { messages: msg, response_format: { type: 'json_object' } }, 'response_format', 'unsupported'],
       ['/v1/chat/completions', { messages: msg, logit_bias: { 99999: 1 } }, null, null],
       ['/v1/completions', {}, 'prompt', 'missing_required_parameter'],

@@ -122,9 +122,7 @@ export function chatRequest(body: Body, model: string, limits: Limits): ChatRequ
   optString(body, 'model');
   optString(body, 'user');
   checkN(body);
-  unsupported(body, 'tools', (v) => Array.isArray(v) && v.length === 0, 'tools (function calling)');
   unsupported(body, 'functions', (v) => Array.isArray(v) && v.length === 0, 'functions (function calling)');
-  unsupported(body, 'tool_choice', (v) => v === 'none' || v === 'auto', 'tool_choice');
   unsupported(body, 'response_format', (v) => typeof v === 'object' && v !== null && (v as Body).type === 'text', 'a response_format other than text');
   const { stream, includeUsage } = streamOptions(body);
   const options = generation(body, limits, -1);
