@@ -5,12 +5,19 @@ Hugging Face transformers renders `tokenizer.chat_template`, and write goldens f
 Output: tests/fixtures/chat-templates/_conversations.json (the shared inputs) and one
 <template>.json per template with the expected text (or the expected error) for each conversation.
 Usage: python3 scripts/gen_template_goldens.py [--templates DIR] [--out DIR]
+
+--live FILE instead writes the cases of the live differential test (test_jinja2_live.cpp): every
+template in the --templates dirs x every conversation, in the context our apply_chat_template()
+builds (see live_context), plus --fuzz random templates from template_fuzz.py, each with jinja2's
+text or error (type, message, template line).
 """
 import argparse
 import hashlib
 import json
 import os
 import sys
+import time
+import traceback
 from datetime import datetime
 
 import jinja2
@@ -80,6 +87,10 @@ TOOL_CALL_STR = {"id": "call0A1b2", "type": "function",
                  "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\", \"days\": 2}"}}
 TOOL_RESULT = {"role": "tool", "tool_call_id": "call0A1b2", "name": "get_weather",
                "content": "{\"temperature\": 21.5, \"sky\": \"clear\"}"}
+TOOL_CALL_2 = {"id": "call9Z8y7", "type": "function",
+               "function": {"name": "search", "arguments": {"query": "Paris \"events\"", "tags": ["fr", "été"]}}}
+TOOL_RESULT_2 = {"role": "tool", "tool_call_id": "call9Z8y7", "name": "search",
+                 "content": "[\"Fête de la musique\", \"<b>Louvre</b> & co\"]"}
 
 
 def conversations():
@@ -121,6 +132,23 @@ def conversations():
             {"role": "user", "content": "Weather in Paris?"},
             {"role": "assistant", "content": "Let me check.", "tool_calls": [TOOL_CALL_STR]}, TOOL_RESULT],
             "tools": TOOLS, "add_generation_prompt": True},
+        "system_only": {"messages": [sys_msg], "add_generation_prompt": True},
+        "parallel_tool_calls": {"messages": [
+            sys_msg, {"role": "user", "content": "Weather in Paris, and events there?"},
+            {"role": "assistant", "content": "", "tool_calls": [TOOL_CALL, TOOL_CALL_2]},
+            TOOL_RESULT, TOOL_RESULT_2], "tools": TOOLS, "add_generation_prompt": True},
+        "thinking_on": {"messages": [sys_msg, u1, a1, u2], "add_generation_prompt": True,
+                        "enable_thinking": True},
+        "thinking_field": {"messages": [
+            u1, {"role": "assistant", "content": "Many things.", "thinking": "A greeting; be brief."},
+            u2], "add_generation_prompt": True, "enable_thinking": True},
+        "reasoning_last": {"messages": [
+            sys_msg, u1, {"role": "assistant", "content": "Hi!", "reasoning_content": "Say <hi> & \"wave\"."}],
+            "add_generation_prompt": False, "enable_thinking": True},
+        "quotes_html": {"messages": [
+            {"role": "user", "content": "Print <|im_end|> and </s> and {{ not_a_var }} {% raw %}"},
+            {"role": "assistant", "content": "Sure: \"<|im_end|>\" 'x' <tool_call>{\"a\": 1}</tool_call> ñ 😀"},
+            {"role": "user", "content": "Merci — 謝謝 \u00a0 ok\n\nbye"}], "add_generation_prompt": True},
         # Like llama.cpp and other runtimes that leave `tools` undefined when there are none.
         "tools_undefined": {"messages": [sys_msg, u1, a1, u2], "add_generation_prompt": True,
                             "tools": "<omit>", "documents": "<omit>"},
@@ -139,19 +167,95 @@ def describe_error(e):
     return {"type": kind, "message": str(e)}
 
 
+def error_line(e):
+    """The template line jinja2 blames: a syntax error's lineno, else the innermost template frame."""
+    if isinstance(e, jinja2.exceptions.TemplateSyntaxError):
+        return e.lineno or 0
+    lines = [f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == "<template>"]
+    return lines[-1] if lines else 0
+
+
+def live_context(ctx):
+    """The context our apply_chat_template() builds for a conversation: like transformers', except
+    that `tools` and `documents` are left undefined when there are none (llama.cpp does the same;
+    transformers passes None, and `{% for tool in tools %}` then raises for a plain chat)."""
+    return {k: v for k, v in ctx.items() if not (k in ("tools", "documents") and v in (None, "<omit>"))}
+
+
+def render_case(tmpl_or_error, ctx):
+    """{"expected": text} or {"error": {type, message, line}} for one render."""
+    if isinstance(tmpl_or_error, dict):
+        return {"error": tmpl_or_error}
+    try:
+        return {"expected": tmpl_or_error.render(**ctx)}
+    except Exception as e:
+        return {"error": dict(describe_error(e), line=error_line(e))}
+
+
+def compile_or_error(env, source):
+    try:
+        return env.from_string(source)
+    except Exception as e:
+        return dict(describe_error(e), line=error_line(e))
+
+
+def write_live_cases(env, dirs, out_path, fuzz_count, fuzz_seconds, seed):
+    """Writes {conversations, templates: [{name, source, cases}], fuzz: {seed, context, cases}}."""
+    convs = {name: live_context(c) for name, c in conversations().items()}
+    templates = []
+    for d in dirs:
+        for name in sorted(os.listdir(d)):
+            if not name.endswith(".jinja"):
+                continue
+            with open(os.path.join(d, name), encoding="utf-8") as f:
+                source = f.read()
+            tmpl = compile_or_error(env, source)
+            cases = [dict(render_case(tmpl, ctx), conversation=cname) for cname, ctx in convs.items()]
+            templates.append({"name": os.path.join(os.path.basename(d), name), "source": source,
+                              "cases": cases})
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from template_fuzz import generate
+    from template_snippets import CONTEXT
+    fuzz, excluded, t0 = [], 0, time.monotonic()
+    for source in generate(seed, fuzz_count):
+        if time.monotonic() - t0 > fuzz_seconds:
+            break
+        case = render_case(compile_or_error(env, source), CONTEXT)
+        # Deliberate exclusion: Python object reprs hold memory addresses ("<generator object ...
+        # at 0x7f...>"), which no other renderer reproduces.
+        if " at 0x" in case.get("expected", ""):
+            excluded += 1
+            continue
+        fuzz.append(dict(case, template=source))
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump({"jinja2": jinja2.__version__, "now_unix": FIXED_NOW_UNIX, "conversations": convs,
+                   "templates": templates,
+                   "fuzz": {"seed": seed, "excluded_addresses": excluded, "context": CONTEXT, "cases": fuzz}},
+                  f, ensure_ascii=False, separators=(",", ":"))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
     ap = argparse.ArgumentParser()
     ap.add_argument("--templates", default=os.path.join(root, "..", "shared", "models", "chat-templates"))
     ap.add_argument("--out", default=os.path.join(root, "tests", "fixtures", "chat-templates"))
+    ap.add_argument("--live", metavar="FILE", help="write the live differential cases to FILE")
+    ap.add_argument("--extra-templates", metavar="DIR", action="append", default=[],
+                    help="(--live) more .jinja files, e.g. templates taken out of GGUFs")
+    ap.add_argument("--fuzz", type=int, default=400, help="(--live) random templates to add")
+    ap.add_argument("--fuzz-seconds", type=float, default=20, help="(--live) time box for them")
+    ap.add_argument("--seed", type=int, default=12, help="(--live) random template seed")
     args = ap.parse_args()
     tdir = args.templates
     if not os.path.isdir(tdir):
         tdir = "/work/shared/models/chat-templates"
+    env = make_env()
+    if args.live:
+        write_live_cases(env, [tdir] + args.extra_templates, args.live, args.fuzz, args.fuzz_seconds, args.seed)
+        return 0
     os.makedirs(args.out, exist_ok=True)
 
-    env = make_env()
     convs = conversations()
     with open(os.path.join(args.out, "_conversations.json"), "w", encoding="utf-8") as f:
         json.dump({"now_unix": FIXED_NOW_UNIX, "conversations": convs}, f, ensure_ascii=False,

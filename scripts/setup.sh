@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(cmake make g++ clang lld libclang-rt-14-dev clang-format emscripten binaryen catch2 chromium python3)
+pkgs=(cmake make g++ clang lld libclang-rt-14-dev clang-format emscripten binaryen catch2 chromium python3 python3-jinja2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command (npm test): set up, run the TS unit tier, build, then run every suite and print
-# the runners' summaries: Catch2 natively (ASan+UBSan) and as wasm under Node, the TypeScript
-# package tests, equivalence with llama.cpp, CLI/server tests, time-boxed fuzzers, Playwright e2e
-# and the npm pack test.
+# the runners' summaries: Catch2 natively (ASan+UBSan) and as wasm under Node, the live
+# chat-template differential test against Python's jinja2, the TypeScript package tests,
+# equivalence with llama.cpp, CLI/server tests, time-boxed fuzzers, Playwright e2e and the npm
+# pack test.
 # Exits non-zero if any suite fails. FUZZ_SECONDS (default 60) bounds each fuzzer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,7 @@ bash scripts/build-wasm-package.sh || exit 1
 run "Catch2 native (ASan+UBSan)" bash scripts/run-catch.sh native
 run "Catch2 wasm (Node)" bash scripts/run-catch.sh wasm
 run "Catch2 wasm pthreads (Node)" bash scripts/run-catch.sh wasm-mt
+run "chat templates vs jinja2 (live)" build/native/test_template "[jinja2]" --use-colour no
 run "TypeScript package (node:test)" npm run --silent test:js
 run "CLI and server (node:test)" npm run --silent test:apps
 run "llama.cpp equivalence (node:test)" node --test tests/js/equivalence.test.mjs

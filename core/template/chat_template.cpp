@@ -39,16 +39,17 @@ Result<std::string> apply_chat_template(std::string_view tmpl, const Value& mess
                                         const RenderOptions& opts) {
   if (!messages.is_array()) return Status(Code::invalid_argument, "messages must be an array");
   if (!extra.is_null() && !extra.is_object()) return Status(Code::invalid_argument, "extra must be an object");
-  Value ctx = Value::object();
+  Object ctx;
   ctx.set("messages", messages);
-  ctx.set("tools", Value());
-  ctx.set("documents", Value());
   ctx.set("add_generation_prompt", Value(add_generation_prompt));
   ctx.set("bos_token", Value(std::string(bos)));
   ctx.set("eos_token", Value(std::string(eos)));
-  Object merged = ctx.as_object();
-  for (const auto& e : extra.as_object().entries) merged.set(e.first, e.second);
-  return render(tmpl, Value::object(std::move(merged)), opts);
+  for (const auto& [key, value] : extra.as_object().entries) {
+    // No tools / documents means undefined, not None (see the header).
+    if (value.is_null() && (key == "tools" || key == "documents")) continue;
+    ctx.set(key, value);
+  }
+  return render(tmpl, Value::object(std::move(ctx)), opts);
 }
 
 }  // namespace chord::tmpl

@@ -159,9 +159,12 @@ class Template {
 Result<std::string> render(std::string_view template_source, const Value& context,
                            const RenderOptions& opts = {});
 
-// transformers' apply_chat_template(tokenize=False): context is {messages, tools: None,
-// documents: None, add_generation_prompt, bos_token, eos_token} overlaid with `extra`'s entries
-// (e.g. tools, enable_thinking, date_string).
+// transformers' apply_chat_template(tokenize=False): context is {messages, add_generation_prompt,
+// bos_token, eos_token} overlaid with `extra`'s entries (e.g. tools, enable_thinking, date_string).
+// Unlike transformers, which passes tools=None and documents=None, absent or null `tools` and
+// `documents` stay undefined, as in llama.cpp: templates written for tool use (Command R+, Hermes)
+// then iterate them as empty and render a plain chat instead of raising "'NoneType' object is not
+// iterable".
 Result<std::string> apply_chat_template(std::string_view tmpl, const Value& messages,
                                         bool add_generation_prompt, std::string_view bos,
                                         std::string_view eos, const Value& extra = {},

@@ -104,22 +104,30 @@ TEST_CASE("Value builders copy on write") {
   CHECK(Value(std::string_view("sv")).as_string() == "sv");
 }
 
-TEST_CASE("apply_chat_template builds the transformers context") {
+TEST_CASE("apply_chat_template builds the transformers context, tools undefined when absent") {
   const char* chatml =
       "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
       "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-      "{{ 'tools=' ~ (tools is none) }} {{ bos_token }}{{ eos_token }}{{ extra_flag | default('') }}";
+      "{{ 'tools=' ~ (tools is defined) }} {{ bos_token }}{{ eos_token }}{{ extra_flag | default('') }}"
+      "{% for t in tools %}{{ t }}{% endfor %}{{ documents | length }}";
   auto msgs = parse_json(R"([{"role": "user", "content": "Hi"}])");
   REQUIRE(msgs.ok());
+  // No tools: undefined (iterable as empty), as llama.cpp does, not None as transformers passes.
   auto out = apply_chat_template(chatml, *msgs, true, "<s>", "</s>");
   REQUIRE(out.ok());
-  CHECK(out.value() == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\ntools=True <s></s>");
+  CHECK(out.value() == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\ntools=False <s></s>0");
+  Value null_tools;
+  null_tools.set("tools", Value());
+  null_tools.set("documents", Value());
+  out = apply_chat_template(chatml, *msgs, true, "<s>", "</s>", null_tools);
+  REQUIRE(out.ok());
+  CHECK(out.value() == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\ntools=False <s></s>0");
   Value extra;
   extra.set("extra_flag", Value("!"));
   extra.set("tools", Value::array());
   out = apply_chat_template(chatml, *msgs, false, "", "", extra);
   REQUIRE(out.ok());
-  CHECK(out.value() == "<|im_start|>user\nHi<|im_end|>\ntools=False !");
+  CHECK(out.value() == "<|im_start|>user\nHi<|im_end|>\ntools=True !0");
   CHECK(!apply_chat_template(chatml, Value("not a list"), false, "", "").ok());
 
   auto t = Template::parse("{{ n * 2 }}");  // parse once, render many
