@@ -12,6 +12,7 @@ builds (see live_context), plus --fuzz random templates from template_fuzz.py, e
 text or error (type, message, template line).
 """
 import argparse
+import copy
 import hashlib
 import json
 import os
@@ -220,10 +221,11 @@ def write_live_cases(env, dirs, out_path, fuzz_count, fuzz_seconds, seed):
     for source in generate(seed, fuzz_count):
         if time.monotonic() - t0 > fuzz_seconds:
             break
-        case = render_case(compile_or_error(env, source), CONTEXT)
+        # A fresh copy each time: jinja2's indent filter appends "\n" to a list it is given.
+        case = render_case(compile_or_error(env, source), copy.deepcopy(CONTEXT))
         # Deliberate exclusion: Python object reprs hold memory addresses ("<generator object ...
         # at 0x7f...>"), which no other renderer reproduces.
-        if " at 0x" in case.get("expected", ""):
+        if " at 0x" in case.get("expected", "").lower():
             excluded += 1
             continue
         fuzz.append(dict(case, template=source))

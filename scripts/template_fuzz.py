@@ -122,7 +122,7 @@ class Gen:
         if c == 6:  # an operator
             if ty == "num":
                 if self.r.random() < 0.15:
-                    return f"{self.pick(['2', '3', '-2'])} ** {self.pick(['2', '3', '-1', '0.5'])}"
+                    return f"{self.pick(['2', '3'])} ** {self.pick(['2', '3', '-1', '0.5'])}"
                 return f"{self.expr('num', d + 1)} {self.pick(NUM_OPS)} {self.paren(self.expr('num', d + 1))}"
             if ty == "str":
                 op = self.pick(["~", "+", "%", "*"])

@@ -23,6 +23,15 @@ enum class Kind : std::uint8_t {
 
 class Value;
 using Array = std::vector<Value>;
+
+// What Python type an array-kind value stands for. JSON arrays are lists; the rest are made while
+// rendering and differ from lists the way Python's do (printing, +, [], tojson, equality).
+enum class Seq : std::uint8_t {
+  list, tuple,
+  generator,                            // lazy filter results, reversed(): no len, no [], always true
+  range,                                // range(): prints as range(a, b[, s]); slices to a range
+  dict_keys, dict_values, dict_items,   // dict.keys()/values()/items(): no [], print as dict_keys([...])
+};
 struct Object;      // insertion-ordered string-keyed map, defined below
 struct Namespace;   // render-time only (core/template/interp.h)
 struct Callable;    // render-time only
@@ -77,11 +86,19 @@ class Value {
   Value& push_back(Value v);
   Value& set(std::string_view key, Value v);
 
-  // Python flavour flags: a Markup string, a tuple (vs list), a generator (lazy filter result).
+  // Python flavour: a Markup string; which sequence type an array stands for.
   bool is_safe() const noexcept { return safe_; }
-  bool is_tuple() const noexcept { return tuple_; }
-  bool is_generator() const noexcept { return generator_; }
+  Seq seq() const noexcept { return seq_; }
+  bool is_tuple() const noexcept { return seq_ == Seq::tuple; }
+  bool is_generator() const noexcept { return seq_ == Seq::generator; }
   Value with_flags(bool safe, bool tuple, bool generator) const;
+  Value with_seq(Seq s) const;  // an array as another sequence type (a range loses its bounds)
+  // range(start, stop, step) whose items are given; range_bounds() reads them back (false if not a range).
+  static Value range(std::int64_t start, std::int64_t stop, std::int64_t step, Array items);
+  bool range_bounds(std::int64_t& start, std::int64_t& stop, std::int64_t& step) const;
+  // A generator whose body fails when first consumed (jinja2's lazy filters raise only then).
+  static Value failing_generator(std::string error);
+  const std::string* deferred_error() const;  // nullptr unless a failing generator
   int depth() const noexcept { return depth_; }           // container nesting (0 for scalars)
 
   // Render-time payloads.
@@ -95,14 +112,13 @@ class Value {
  private:
   Kind kind_;
   bool safe_ = false;
-  bool tuple_ = false;
-  bool generator_ = false;
+  Seq seq_ = Seq::list;
   std::uint16_t depth_ = 0;
   union {
     bool b;
     std::int64_t i;
     double d;
-    void* p;
+    void* p;        // namespace; a range's bounds or a generator's error (owned through ptr_)
   } u_{};
   std::shared_ptr<const void> ptr_;  // string / Array / Object / Callable / LoopState
 };

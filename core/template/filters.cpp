@@ -538,6 +538,18 @@ Result<Value> Renderer::apply_filter(int id, const std::string& name, const Valu
   if (!fn) return err("No filter named '" + name + "' found.");
   Result<Value> r = fn(*this, input, args);
   if (!r.ok() && fn == f_unsupported) return err("filter '" + name + "' is not supported");
+  // jinja2's generator filters fail only when their result is consumed (never, if it is not),
+  // except for errors in the call itself (missing or unknown arguments): those show on an empty
+  // input too.
+  if (!r.ok() && r.status().code() == Code::template_error)
+    for (const char* lazy : {"items", "map", "select", "reject", "selectattr", "rejectattr", "unique", "batch"})
+      if (name == lazy) {
+        CallArgs probe_args = args;
+        Result<Value> probe = fn(*this, name == "items" ? Value::object() : Value::array(), probe_args);
+        if (!probe.ok()) return r;
+        located_ = false;  // the error is kept for later, not reported now
+        return Value::failing_generator(r.status().message());
+      }
   return r;
 }
 

@@ -131,6 +131,13 @@ struct DepthScope {
 };
 
 // ---- Python semantics (ops.cpp, pyrepr.cpp) ----
+// Array flavours (Seq): lists and tuples support + * < and tojson; ranges also [] and slicing;
+// dict views and generators only iteration (and len / in for views).
+inline bool is_list_or_tuple(const Value& v) {
+  return v.is_array() && (v.seq() == Seq::list || v.seq() == Seq::tuple);
+}
+inline bool is_indexable(const Value& v) { return is_list_or_tuple(v) || (v.is_array() && v.seq() == Seq::range); }
+
 bool truthy(const Value& v);
 const char* type_name(const Value& v);             // Python type name: 'str', 'int', 'NoneType', ...
 std::string object_type_repr(const Value& v);       // jinja2's object_type_repr: 'dict object', 'None'

@@ -29,13 +29,9 @@ Value bound(const Value& self, std::string_view name, bool unsafe) {
   return Value::from_callable(std::move(c));
 }
 
-// Python slice.indices() followed by the selection.
-Status slice_indices(const Value& start, const Value& stop, const Value& step, std::int64_t len,
-                     std::vector<std::int64_t>& idx) {
-  for (const Value* v : {&start, &stop, &step})
-    if (!v->is_null() && !int_like(*v)) return error("slice indices must be integers or None or have an __index__ method");
-  std::int64_t st = step.is_null() ? 1 : int_of(step);
-  if (st == 0) return error("slice step cannot be zero");
+// Python slice.indices(len)'s start and stop for a nonzero step: ends = {start, stop}.
+Status slice_bounds(const Value& start, const Value& stop, std::int64_t st, std::int64_t len,
+                    std::vector<std::int64_t>& ends) {
   std::int64_t lower = st > 0 ? 0 : -1, upper = st > 0 ? len : len - 1;
   auto norm = [&](const Value& v, std::int64_t dflt) {
     if (v.is_null()) return dflt;
@@ -48,8 +44,20 @@ Status slice_indices(const Value& start, const Value& stop, const Value& step, s
     }
     return x;
   };
-  std::int64_t b = norm(start, st > 0 ? lower : upper), e = norm(stop, st > 0 ? upper : lower);
-  for (__int128 i = b; st > 0 ? i < e : i > e; i += st) idx.push_back(static_cast<std::int64_t>(i));
+  ends = {norm(start, st > 0 ? lower : upper), norm(stop, st > 0 ? upper : lower)};
+  return Status::Ok();
+}
+
+// Python slice.indices() followed by the selection.
+Status slice_indices(const Value& start, const Value& stop, const Value& step, std::int64_t len,
+                     std::vector<std::int64_t>& idx) {
+  for (const Value* v : {&start, &stop, &step})
+    if (!v->is_null() && !int_like(*v)) return error("slice indices must be integers or None or have an __index__ method");
+  std::int64_t st = step.is_null() ? 1 : int_of(step);
+  if (st == 0) return error("slice step cannot be zero");
+  std::vector<std::int64_t> ends;
+  CHORD_TRY(slice_bounds(start, stop, st, len, ends));
+  for (__int128 i = ends[0]; st > 0 ? i < ends[1] : i > ends[1]; i += st) idx.push_back(static_cast<std::int64_t>(i));
   return Status::Ok();
 }
 // Names the construct an error came from, for messages like "line 3 (filter 'length'): ...".
@@ -108,6 +116,11 @@ Result<Value> Renderer::get_attr(const Value& obj, std::string_view name) {
     default:
       if (!name.empty() && name[0] == '_') return undefined_attr(obj, name);
       if (has_method(obj, name, unsafe)) return bound(obj, name, unsafe);
+      if (std::int64_t b[3]; obj.range_bounds(b[0], b[1], b[2])) {
+        if (name == "start") return Value(b[0]);
+        if (name == "stop") return Value(b[1]);
+        if (name == "step") return Value(b[2]);
+      }
       return undefined_attr(obj, name);
   }
 }
@@ -123,7 +136,7 @@ Result<Value> Renderer::get_item(const Value& obj, const Value& key) {
     if (found.ok() && found.value()) return *found.value();
     return undefined_item(obj, key);
   }
-  if ((obj.is_array() && !obj.is_generator()) || obj.is_string()) {
+  if (is_indexable(obj) || obj.is_string()) {
     if (int_like(key)) {
       std::int64_t i = int_of(key);
       if (obj.is_array()) {
@@ -283,9 +296,13 @@ Result<Value> Renderer::eval(const Expr& e) {
         Value parts[3];
         for (int i = 0; i < 3; ++i)
           if (k.args[i]) { CHORD_ASSIGN_OR_RETURN(parts[i], eval(*k.args[i])); }
+        // jinja2 compiles a slice to a plain Python subscript (no sandbox getitem), so anything
+        // but str/list/tuple/range raises.
         if (obj.is_undefined()) return undefined_error(obj);
         bool is_str = obj.is_string();
-        if (!is_str && !(obj.is_array() && !obj.is_generator())) return Value::undefined(object_type_repr(obj) + " has no element slice");
+        if (!is_str && !is_indexable(obj) && e.is_const) return undefined_item(obj, Value("slice"));
+        if (obj.is_object()) return error("unhashable type: 'slice'");
+        if (!is_str && !is_indexable(obj)) return error(std::string("'") + type_name(obj) + "' object is not subscriptable");
         std::vector<char32_t> cps;
         if (is_str) cps = text::decode(obj.as_string());
         std::int64_t len = is_str ? static_cast<std::int64_t>(cps.size()) : static_cast<std::int64_t>(obj.size());
@@ -299,6 +316,12 @@ Result<Value> Renderer::eval(const Expr& e) {
         }
         Array out;
         for (auto i : idx) out.push_back(obj.as_array()[static_cast<std::size_t>(i)]);
+        if (std::int64_t b[3]; obj.range_bounds(b[0], b[1], b[2])) {  // range[i:j:k] is a range
+          std::int64_t st = parts[2].is_null() ? 1 : parts[2].is_bool() ? parts[2].as_bool() : parts[2].as_int();
+          std::vector<std::int64_t> ends;  // slice.indices(len): where the slice starts and stops
+          CHORD_TRY(slice_bounds(parts[0], parts[1], st, len, ends));
+          return Value::range(b[0] + ends[0] * b[2], b[0] + ends[1] * b[2], b[2] * st, std::move(out));
+        }
         return Value::array(std::move(out)).with_flags(false, obj.is_tuple(), false);
       }
       case ExprKind::slice: return error("unexpected slice");

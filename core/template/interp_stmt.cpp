@@ -140,6 +140,9 @@ Status exec_for(Renderer& r, const Stmt& s) {
   Value loop = Value::from_loop(state);
   CHORD_TRY(r.check_value(loop));
   const Array& arr = state->items.as_array();
+  // jinja2 runs the else block unless some iteration reached the end of the body: an empty
+  // loop, but also one whose every pass ended in break or continue.
+  bool completed = false;
   for (std::size_t i = 0; i < arr.size(); ++i) {
     if (++r.iterations_ > r.opts_.max_loop_iterations) return error("too many loop iterations");
     CHORD_TRY(r.step());
@@ -156,9 +159,10 @@ Status exec_for(Renderer& r, const Stmt& s) {
       r.flow_ = Renderer::Flow::normal;
       break;
     }
+    completed = completed || r.flow_ == Renderer::Flow::normal;
     r.flow_ = Renderer::Flow::normal;
   }
-  if (arr.empty() && !s.else_body.empty()) {
+  if (!completed && !s.else_body.empty()) {
     r.frame_ = child_of(saved);
     Status st = r.exec_body(s.else_body);
     r.frame_ = saved;

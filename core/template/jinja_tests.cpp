@@ -21,7 +21,10 @@ Result<bool> t_float(Renderer&, const Value& v, CallArgs&) { return v.is_real();
 Result<bool> t_number(Renderer&, const Value& v, CallArgs&) { return v.is_number(); }
 Result<bool> t_string(Renderer&, const Value& v, CallArgs&) { return v.is_string(); }
 Result<bool> t_mapping(Renderer&, const Value& v, CallArgs&) { return v.is_object(); }
-Result<bool> t_callable(Renderer&, const Value& v, CallArgs&) { return v.kind() == Kind::callable; }
+// Undefined and the loop object have __call__ too.
+Result<bool> t_callable(Renderer&, const Value& v, CallArgs&) {
+  return v.kind() == Kind::callable || v.is_undefined() || v.kind() == Kind::loop;
+}
 Result<bool> t_escaped(Renderer&, const Value& v, CallArgs&) { return v.is_safe(); }
 
 // iter(value) succeeds: str, list/tuple/generator, dict, Undefined.
@@ -29,9 +32,9 @@ Result<bool> t_iterable(Renderer&, const Value& v, CallArgs&) {
   return v.is_string() || v.is_array() || v.is_object() || v.is_undefined();
 }
 
-// len(value) and value.__getitem__ both exist: str, list, tuple, dict, Undefined (jinja2 quirk).
+// len(value) and value.__getitem__ both exist: str, list, tuple, range, dict, Undefined (jinja2 quirk).
 Result<bool> t_sequence(Renderer&, const Value& v, CallArgs&) {
-  return v.is_string() || (v.is_array() && !v.is_generator()) || v.is_object() || v.is_undefined();
+  return v.is_string() || is_indexable(v) || v.is_object() || v.is_undefined();
 }
 
 Result<bool> t_eq(Renderer&, const Value& v, CallArgs& a) { return py_equal(v, need_arg(a, Value::undefined())); }

@@ -288,7 +288,7 @@ class JsonWriter {
       }
       case Kind::string: write_json_string(out_, v.as_string(), o_.ensure_ascii); return Status::Ok();
       case Kind::array: {
-        if (v.is_generator()) return not_serializable("generator");
+        if (!is_list_or_tuple(v)) return not_serializable(type_name(v));
         const Array& a = v.as_array();
         if (a.empty()) { out_ += "[]"; return Status::Ok(); }
         out_.push_back('[');

@@ -289,7 +289,8 @@ bool has_method(const Value& self, std::string_view name, bool& unsafe) {
       if (in_list(kDictUnsafe, name)) return unsafe = true;
       return in_list(kDictMethods, name);
     case Kind::array:
-      if (self.is_generator()) return false;
+      if (self.seq() == Seq::range) return name == "count" || name == "index";
+      if (!is_list_or_tuple(self)) return false;
       if (!self.is_tuple() && in_list(kListUnsafe, name)) return unsafe = true;
       return in_list(kListMethods, name) && !(self.is_tuple() && name == "copy");
     default: return false;
@@ -310,14 +311,14 @@ Result<Value> call_method(Renderer& r, const Value& self, std::string_view m, Ca
       return p[1] ? *p[1] : Value();
     }
     if (!a.pos.empty() || !a.kw.empty()) return err("dict." + std::string(m) + "() takes no arguments");
+    if (m == "copy") return self;
     Array out;
     for (const auto& e : o.entries) {
       if (m == "items") out.push_back(tuple_of({key_value(e.first), e.second}));
       else if (m == "keys") out.push_back(key_value(e.first));
       else out.push_back(e.second);
     }
-    if (m == "copy") return self;
-    return Value::array(std::move(out));
+    return Value::array(std::move(out)).with_seq(m == "items" ? Seq::dict_items : m == "keys" ? Seq::dict_keys : Seq::dict_values);
   }
   if (self.is_array()) {
     if (m == "copy") return self.with_flags(false, false, false);
@@ -410,7 +411,7 @@ Result<Value> call_builtin(Renderer& r, int id, CallArgs& a) {
       Array out;
       out.reserve(static_cast<std::size_t>(count));
       for (__int128 k = 0; k < count; ++k) out.emplace_back(static_cast<std::int64_t>(v[0] + k * v[2]));
-      return Value::array(std::move(out));
+      return Value::range(v[0], v[1], v[2], std::move(out));
     }
     case 1:    // namespace(mapping?, **kwargs)
     case 2: {  // dict(mapping?, **kwargs)

@@ -37,7 +37,10 @@ const char* type_name(const Value& v) {
     case Kind::integer: return "int";
     case Kind::real: return "float";
     case Kind::string: return v.is_safe() ? "Markup" : "str";
-    case Kind::array: return v.is_generator() ? "generator" : v.is_tuple() ? "tuple" : "list";
+    case Kind::array: {
+      static const char* const kNames[] = {"list", "tuple", "generator", "range", "dict_keys", "dict_values", "dict_items"};
+      return kNames[static_cast<int>(v.seq())];
+    }
     case Kind::object: return "dict";
     case Kind::undefined: return "Undefined";
     case Kind::ns: return "Namespace";
@@ -165,6 +168,7 @@ static Result<Value> repeat(const Value& seq, std::int64_t n, std::size_t max_by
 }
 
 Result<Value> binary_op(BinOp op, const Value& a, const Value& b, std::size_t max_bytes) {
+  if (op == BinOp::mod && a.is_string()) return percent_format(a, b, max_bytes);  // Undefined is a mapping there
   if (a.is_undefined()) return undefined_error(a);
   if (b.is_undefined()) return undefined_error(b);
   bool na = a.is_number(), nb = b.is_number();
@@ -178,13 +182,13 @@ Result<Value> binary_op(BinOp op, const Value& a, const Value& b, std::size_t ma
       }
       if (na && nb) return Value(a.as_double() + b.as_double());
       if (a.is_string() && b.is_string()) return add_strings(a, b, max_bytes);
-      if (a.is_array() && b.is_array() && !a.is_generator() && !b.is_generator() && a.is_tuple() == b.is_tuple()) {
+      if (is_list_or_tuple(a) && is_list_or_tuple(b) && a.is_tuple() == b.is_tuple()) {
         if (a.size() + b.size() > 1000000) return type_error("list too long");
         Array out = a.as_array();
         out.insert(out.end(), b.as_array().begin(), b.as_array().end());
         return Value::array(std::move(out)).with_flags(false, a.is_tuple(), false);
       }
-      if (a.is_string() || (a.is_array() && !a.is_generator()))
+      if (a.is_string() || is_list_or_tuple(a))
         return type_error(std::string("can only concatenate ") + type_name(a) + " (not \"" + type_name(b) + "\") to " +
                           type_name(a));
       return unsupported("+", a, b);
@@ -205,8 +209,8 @@ Result<Value> binary_op(BinOp op, const Value& a, const Value& b, std::size_t ma
         return Value(r);
       }
       if (na && nb) return Value(a.as_double() * b.as_double());
-      bool seq_a = a.is_string() || (a.is_array() && !a.is_generator());
-      bool seq_b = b.is_string() || (b.is_array() && !b.is_generator());
+      bool seq_a = a.is_string() || is_list_or_tuple(a);
+      bool seq_b = b.is_string() || is_list_or_tuple(b);
       if (seq_a && int_like(b)) return repeat(a, int_of(b), max_bytes);
       if (seq_b && int_like(a)) return repeat(b, int_of(a), max_bytes);
       if (seq_a || seq_b)
@@ -246,6 +250,7 @@ Result<Value> binary_op(BinOp op, const Value& a, const Value& b, std::size_t ma
       if (y == 0.0) return type_error("float modulo");
       double m = std::fmod(a.as_double(), y);
       if (m != 0 && ((m < 0) != (y < 0))) m += y;
+      if (m == 0) m = std::copysign(0.0, y);  // Python: a zero remainder takes the divisor's sign
       return Value(m);
     }
     case BinOp::pow: {
@@ -261,6 +266,8 @@ Result<Value> binary_op(BinOp op, const Value& a, const Value& b, std::size_t ma
         return Value(r);
       }
       if (a.as_double() == 0.0 && b.as_double() < 0) return type_error("0.0 cannot be raised to a negative power");
+      if (a.as_double() < 0 && b.is_real() && std::trunc(b.as_real()) != b.as_real())
+        return type_error("complex numbers are not supported (a negative number to a fractional power)");
       return Value(std::pow(a.as_double(), b.as_double()));
     }
   }
@@ -278,9 +285,19 @@ bool py_equal(const Value& a, const Value& b) {
     case Kind::undefined: return true;
     case Kind::string: return a.as_string() == b.as_string();
     case Kind::array: {
-      if (a.is_generator() || b.is_generator()) return &a.as_array() == &b.as_array();
-      if (a.is_tuple() != b.is_tuple() || a.size() != b.size()) return false;
+      // Generators and dict_values compare by identity; dict_keys/items as sets; the rest in order.
+      if (a.seq() != b.seq()) return false;
+      if (a.is_generator() || a.seq() == Seq::dict_values) return &a.as_array() == &b.as_array();
+      if (a.size() != b.size()) return false;
       const Array &x = a.as_array(), &y = b.as_array();
+      if (a.seq() == Seq::dict_keys || a.seq() == Seq::dict_items) {
+        for (const Value& e : x) {
+          bool found = false;
+          for (const Value& f : y) found = found || py_equal(e, f);
+          if (!found) return false;
+        }
+        return true;
+      }
       for (std::size_t i = 0; i < x.size(); ++i)
         if (!py_equal(x[i], y[i])) return false;
       return true;
@@ -313,7 +330,7 @@ Result<int> py_compare(const Value& a, const Value& b) {
     int c = a.as_string().compare(b.as_string());
     return c < 0 ? -1 : c > 0 ? 1 : 0;
   }
-  if (a.is_array() && b.is_array() && a.is_tuple() == b.is_tuple() && !a.is_generator() && !b.is_generator()) {
+  if (is_list_or_tuple(a) && is_list_or_tuple(b) && a.is_tuple() == b.is_tuple()) {
     const Array &x = a.as_array(), &y = b.as_array();
     for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
       if (py_equal(x[i], y[i])) continue;
@@ -332,6 +349,7 @@ Result<bool> py_contains(const Value& c, const Value& item) {
         return type_error(std::string("'in <string>' requires string as left operand, not ") + type_name(item));
       return c.as_string().find(item.as_string()) != std::string::npos;
     case Kind::array:
+      if (const std::string* e = c.deferred_error()) return type_error(*e);
       for (const auto& v : c.as_array())
         if (py_equal(v, item)) return true;
       return false;
@@ -348,7 +366,9 @@ Result<bool> py_contains(const Value& c, const Value& item) {
 
 Result<Value> py_iterable(const Value& v) {
   switch (v.kind()) {
-    case Kind::array: return v;
+    case Kind::array:
+      if (const std::string* e = v.deferred_error()) return type_error(*e);
+      return v;
     case Kind::undefined: return Value::array();
     case Kind::object: {
       Array keys;
@@ -373,8 +393,21 @@ static Status append_repr(const Value& v, std::string& out, std::size_t max_byte
 
 static Status append_container(const Value& v, std::string& out, std::size_t max_bytes, int depth) {
   if (v.is_array()) {
+    std::int64_t start, stop, step;
     if (v.is_generator()) {
       out += "<generator object>";
+      return Status::Ok();
+    }
+    if (v.range_bounds(start, stop, step)) {
+      out += "range(" + std::to_string(start) + ", " + std::to_string(stop);
+      out += step == 1 ? ")" : ", " + std::to_string(step) + ")";
+      return Status::Ok();
+    }
+    if (!is_list_or_tuple(v)) {  // dict_keys([...]) and the like
+      out += type_name(v);
+      out.push_back('(');
+      CHORD_TRY(append_container(v.with_seq(Seq::list), out, max_bytes, depth));
+      out.push_back(')');
       return Status::Ok();
     }
     const Array& a = v.as_array();

@@ -110,7 +110,9 @@ Result<std::string> format_one(char conv, const Value& v, const Spec& sp, bool e
 }  // namespace
 
 Result<Value> percent_format(const Value& fmt, const Value& arg, std::size_t max_bytes) {
-  bool mapping = arg.is_object();
+  // Python's str % treats anything with __getitem__ but a tuple or str as a mapping: dicts, and
+  // jinja2's Undefined (whose lookups raise); a mapping may also stand as the one positional arg.
+  bool mapping = arg.is_object() || arg.is_undefined();
   Array args = arg.is_array() && arg.is_tuple() ? arg.as_array() : Array{arg};
   const std::string& f = fmt.as_string();
   bool escape = fmt.is_safe();
@@ -132,6 +134,7 @@ Result<Value> percent_format(const Value& fmt, const Value& arg, std::size_t max
       std::size_t close = f.find(')', i);
       if (close == std::string::npos) return err("incomplete format key");
       if (!mapping) return err("format requires a mapping");
+      if (arg.is_undefined()) return undefined_error(arg);
       const Value* found = arg.find(f.substr(i + 1, close - i - 1));
       if (!found) return err("'" + f.substr(i + 1, close - i - 1) + "'");
       v = *found;

@@ -33,6 +33,59 @@ Value Value::array(Array items) {
   return v;
 }
 
+namespace {
+struct SeqData {  // a range's items and bounds, or a failing generator; ptr_ points at `items`, u_.p at the whole
+  Array items;
+  std::int64_t start = 0, stop = 0, step = 1;
+  std::string error;
+};
+}  // namespace
+
+Value Value::range(std::int64_t start, std::int64_t stop, std::int64_t step, Array items) {
+  Value v;
+  v.kind_ = Kind::array;
+  v.depth_ = 1;  // integers only
+  auto d = std::make_shared<SeqData>(SeqData{std::move(items), start, stop, step, {}});
+  v.u_.p = d.get();
+  v.ptr_ = std::shared_ptr<const void>(d, &d->items);
+  v.seq_ = Seq::range;
+  return v;
+}
+
+Value Value::failing_generator(std::string error) {
+  Value v;
+  v.kind_ = Kind::array;
+  v.depth_ = 1;
+  auto d = std::make_shared<SeqData>();
+  d->error = std::move(error);
+  v.u_.p = d.get();
+  v.ptr_ = std::shared_ptr<const void>(d, &d->items);
+  v.seq_ = Seq::generator;
+  return v;
+}
+
+const std::string* Value::deferred_error() const {
+  if (kind_ != Kind::array || seq_ != Seq::generator || !u_.p) return nullptr;
+  return &static_cast<const SeqData*>(u_.p)->error;
+}
+
+bool Value::range_bounds(std::int64_t& start, std::int64_t& stop, std::int64_t& step) const {
+  if (kind_ != Kind::array || seq_ != Seq::range || !u_.p) return false;
+  const auto* d = static_cast<const SeqData*>(u_.p);
+  start = d->start;
+  stop = d->stop;
+  step = d->step;
+  return true;
+}
+
+Value Value::with_seq(Seq s) const {
+  if (kind_ != Kind::array || s == seq_) return *this;
+  Value v = *this;
+  v.seq_ = s == Seq::range ? Seq::list : s;  // bounds come only from Value::range
+  v.u_.p = nullptr;                          // and a deferred error only from failing_generator
+  return v;
+}
+
 Value Value::object() { return object(Object{}); }
 
 Value Value::object(Object obj) {
@@ -110,9 +163,9 @@ Value& Value::push_back(Value v) {
   if (kind_ != Kind::array) return *this;
   Array copy = as_array();  // copy on write keeps shared values immutable
   copy.push_back(std::move(v));
-  bool tuple = tuple_;
+  Seq seq = seq_ == Seq::tuple ? Seq::tuple : Seq::list;
   *this = array(std::move(copy));
-  tuple_ = tuple;
+  seq_ = seq;
   return *this;
 }
 
@@ -126,10 +179,8 @@ Value& Value::set(std::string_view key, Value v) {
 }
 
 Value Value::with_flags(bool safe, bool tuple, bool generator) const {
-  Value v = *this;
+  Value v = with_seq(tuple ? Seq::tuple : generator ? Seq::generator : Seq::list);
   v.safe_ = safe && kind_ == Kind::string;
-  v.tuple_ = tuple && kind_ == Kind::array;
-  v.generator_ = generator && kind_ == Kind::array;
   return v;
 }
 
