@@ -43,7 +43,6 @@ struct Expr {
   ExprKind kind = ExprKind::constant;
   int line = 0;                    // source line for error messages
   int depth = 1;                   // height of this subtree (bounded by the parser)
-  bool is_const = false;           // jinja2's optimizer would fold it at compile time (see finish())
   BinOp op = BinOp::add;           // binop
   int fn_id = -1;                  // filter/test: index in the registry, -1 if unknown
   Value value;                     // constant

@@ -360,7 +360,19 @@ Result<Value> f_round(Renderer&, const Value& in, CallArgs& a) {
   }
   if (prec < -300 || prec > 300) return err("round(): precision out of range");
   if (method == "common") {
-    if (!in.is_real()) return in.is_bool() ? Value(static_cast<std::int64_t>(in.as_bool())) : in;
+    if (!in.is_real()) {  // Python's round(int, n): exact, to a multiple of 10**-n, half to even
+      std::int64_t x = in.is_bool() ? in.as_bool() : in.as_int();
+      if (prec >= 0) return Value(x);
+      if (prec < -18) return Value(std::int64_t{0});
+      __int128 m = 1;
+      for (std::int64_t k = 0; k < -prec; ++k) m *= 10;
+      __int128 q = x / m, rem = x - q * m;
+      if (rem < 0) rem += m, q -= 1;  // floor division
+      if (2 * rem > m || (2 * rem == m && (q & 1))) q += 1;
+      __int128 out = q * m;
+      if (out > INT64_MAX || out < INT64_MIN) return err("integer overflow (Python big integers are not supported)");
+      return Value(static_cast<std::int64_t>(out));
+    }
     double d = in.as_real();
     if (!std::isfinite(d)) return in;
     if (prec >= 0) {  // printf rounds the exact binary value half-to-even, like Python's round()

@@ -110,6 +110,10 @@ class Renderer {
   int call_depth_ = 0;  // macro calls
   enum class Flow : std::uint8_t { normal, break_, continue_ } flow_ = Flow::normal;
   bool located_ = false;  // the pending error already names a line
+  // Evaluating a {{ }} expression the way jinja2's compile-time folding does (as_const): fails
+  // with kNotConstant at a name, call or context filter; a bad slice gives Undefined.
+  bool const_mode_ = false;
+  static constexpr const char* kNotConstant = "not a constant expression";
   Value block_input_;     // body text fed to the filter chain of a filter/set block
 
  private:

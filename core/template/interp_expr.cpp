@@ -258,6 +258,14 @@ Result<Value> Renderer::eval(const Expr& e) {
   DepthScope guard(*this);
   if (!guard.ok) return error("template too deeply nested or recursive");
   CHORD_TRY(step());
+  if (const_mode_) {
+    bool context_filter = false;
+    for (const char* n : {"map", "select", "reject", "selectattr", "rejectattr"})
+      context_filter = context_filter || (e.kind == ExprKind::filter && e.name == n);
+    if (e.kind == ExprKind::name || e.kind == ExprKind::call || context_filter ||
+        ((e.kind == ExprKind::filter || e.kind == ExprKind::test) && (e.fn_id < 0 || !e.args[0])))
+      return Status(Code::unsupported, kNotConstant);
+  }
   Result<Value> r = [&]() -> Result<Value> {
     switch (e.kind) {
       case ExprKind::constant: return e.value;
@@ -300,7 +308,7 @@ Result<Value> Renderer::eval(const Expr& e) {
         // but str/list/tuple/range raises.
         if (obj.is_undefined()) return undefined_error(obj);
         bool is_str = obj.is_string();
-        if (!is_str && !is_indexable(obj) && e.is_const) return undefined_item(obj, Value("slice"));
+        if (!is_str && !is_indexable(obj) && const_mode_) return undefined_item(obj, Value("slice"));
         if (obj.is_object()) return error("unhashable type: 'slice'");
         if (!is_str && !is_indexable(obj)) return error(std::string("'") + type_name(obj) + "' object is not subscriptable");
         std::vector<char32_t> cps;
@@ -428,6 +436,7 @@ Result<Value> Renderer::eval(const Expr& e) {
         CHORD_ASSIGN_OR_RETURN(Value t, eval(*e.args[0]));
         if (truthy(t)) return eval(*e.args[1]);
         if (e.args[2]) return eval(*e.args[2]);
+        if (const_mode_) return Status(Code::unsupported, kNotConstant);
         return Value::undefined("the inline if-expression on line " + std::to_string(e.line) +
                                 " evaluated to false and no else section was defined.");
       }

@@ -179,7 +179,14 @@ Status Renderer::exec(const Stmt& s) {
     switch (s.kind) {
       case StmtKind::text: return emit(*this, s.text);
       case StmtKind::print: {
-        CHORD_ASSIGN_OR_RETURN(Value v, eval(*s.expr));
+        // jinja2 prints a {{ }} whose whole value it could compute at compile time as that
+        // constant; otherwise (or if that failed) it evaluates at run time.
+        const_mode_ = true;
+        Result<Value> folded = eval(*s.expr);
+        const_mode_ = false;
+        located_ = false;
+        if (!folded.ok()) folded = eval(*s.expr);
+        CHORD_ASSIGN_OR_RETURN(Value v, std::move(folded));
         if (v.is_string()) return emit(*this, v.as_string());
         std::string text;
         CHORD_TRY(py_str(v, text, max_string()));

@@ -211,10 +211,16 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     std::string out;
     std::size_t i = 0;
     for (const auto& v : items.as_array()) {
-      if (!v.is_string())
-        return err("sequence item " + std::to_string(i) + ": expected str instance, " + type_name(v) + " found");
       if (i++) out += s;
-      out += safe && !v.is_safe() ? text::html_escape(v.as_string()) : v.as_string();
+      if (safe && !v.is_safe()) {  // Markup.join escapes each item, which str()s it first
+        std::string piece;
+        CHORD_TRY(py_str(v, piece, r.max_string()));
+        out += text::html_escape(piece);
+      } else if (v.is_string()) {
+        out += v.as_string();
+      } else {
+        return err("sequence item " + std::to_string(i - 1) + ": expected str instance, " + type_name(v) + " found");
+      }
       CHORD_TRY(r.check_size(out.size()));
     }
     return make_str(std::move(out), safe);

@@ -88,25 +88,7 @@ class Parser {
     for (const auto& kw : e->kwargs) d = std::max(d, kw.second->depth);
     e->depth = d + 1;
     if (e->depth > kMaxTreeDepth) return fail_at(e->line, "expression too deeply nested");
-    e->is_const = foldable(*e);
     return e;
-  }
-  // Like jinja2's as_const(): literals and operators, attributes, items, filters and tests over
-  // literals, except names, calls and the filters that take the render context (map, select,
-  // reject, selectattr, rejectattr). It matters where folding hides an error: jinja2 folds a
-  // constant slice with the sandbox's getitem, which gives Undefined instead of raising.
-  static bool foldable(const Expr& e) {
-    if (e.kind == ExprKind::name || e.kind == ExprKind::call) return false;
-    if (e.kind == ExprKind::filter || e.kind == ExprKind::test) {
-      if (e.fn_id < 0 || !e.args[0]) return false;
-      for (const char* n : {"map", "select", "reject", "selectattr", "rejectattr"})
-        if (e.kind == ExprKind::filter && e.name == n) return false;
-    }
-    for (const auto& a : e.args)
-      if (a && !a->is_const) return false;
-    for (const auto& kw : e.kwargs)
-      if (!kw.second->is_const) return false;
-    return true;
   }
   struct DepthGuard {
     int& d;
