@@ -342,6 +342,22 @@ Result<int> py_compare(const Value& a, const Value& b) {
                     type_name(b) + "'");
 }
 
+// hash(v) succeeds for a value no dict here can hold as a key (keys are scalars): tuples of
+// hashables, ranges, generators, functions and the loop object; lists, dicts and views raise.
+static Status check_hashable(const Value& v) {
+  if (v.is_tuple()) {
+    for (const Value& e : v.as_array()) {
+      if (e.is_array() || e.is_object() || e.kind() == Kind::ns) CHORD_TRY(check_hashable(e));
+    }
+    return Status::Ok();
+  }
+  if (v.is_array() && (v.seq() == Seq::range || v.is_generator())) return Status::Ok();
+  if (v.kind() == Kind::callable || v.kind() == Kind::loop) return Status::Ok();
+  if (v.is_array() || v.is_object() || v.kind() == Kind::ns)
+    return type_error(std::string("unhashable type: '") + type_name(v) + "'");
+  return Status::Ok();
+}
+
 Result<bool> py_contains(const Value& c, const Value& item) {
   switch (c.kind()) {
     case Kind::string:
@@ -355,6 +371,11 @@ Result<bool> py_contains(const Value& c, const Value& item) {
       return false;
     case Kind::object:
       if (item.is_undefined()) return false;
+      if (item.is_array() || item.is_object() || item.kind() == Kind::ns || item.kind() == Kind::callable ||
+          item.kind() == Kind::loop) {
+        CHORD_TRY(check_hashable(item));
+        return false;
+      }
       {
         CHORD_ASSIGN_OR_RETURN(const Value* found, find_key(c.as_object(), item));
         return found != nullptr;
