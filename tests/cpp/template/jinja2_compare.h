@@ -25,9 +25,8 @@ inline std::string diff_hint(const std::string& want, const std::string& got) {
   std::size_t i = 0;
   while (i < want.size() && i < got.size() && want[i] == got[i]) ++i;
   std::size_t b = i > 60 ? i - 60 : 0;
-  return "first difference at byte " + std::to_string(i) + " (want " + std::to_string(want.size()) +
-         " bytes, got " + std::to_string(got.size()) + ")\n  want: ..." + want.substr(b, 160) +
-         "\n  got:  ..." + got.substr(b, 160);
+  return "first difference at byte " + std::to_string(i) + " (want " + std::to_string(want.size()) + " bytes, got " +
+         std::to_string(got.size()) + ")\n  want: ..." + want.substr(b, 160) + "\n  got:  ..." + got.substr(b, 160);
 }
 
 // `jinja` is one case as scripts/gen_template_goldens.py writes it: {"expected": text} or
@@ -60,7 +59,8 @@ inline bool same_error_line(const Result<std::string>& out, const Value& jinja) 
   if (out.ok() || !line || !line->is_int()) return false;
   std::string tag = "line " + std::to_string(line->as_int());
   const std::string& msg = out.status().message();
-  return msg.rfind(tag, 0) == 0 && (msg.size() == tag.size() || !std::isdigit(static_cast<unsigned char>(msg[tag.size()])));
+  return msg.rfind(tag, 0) == 0 &&
+         (msg.size() == tag.size() || !std::isdigit(static_cast<unsigned char>(msg[tag.size()])));
 }
 
 }  // namespace chord::tmpl::jinja2

@@ -13,13 +13,13 @@
 #include <catch2/catch.hpp>
 
 #ifndef __EMSCRIPTEN__  // needs a Python process; the wasm build checks the pre-generated goldens
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "core/gguf/gguf.h"
 #include "core/gguf/keys.h"
@@ -123,10 +123,10 @@ TEST_CASE("chat templates and random templates render exactly as jinja2 does", "
       rendered += c.find("expected") != nullptr;
     }
   }
-  std::printf("chat templates vs jinja2 %s: %zu/%zu identical (%zu templates, %d from GGUFs, x %zu conversations; "
-              "%zu rendered, %zu raised by both)\n",
-              jinja_version.c_str(), same, total, (*doc)["templates"].size(), n_gguf, convs.size(), rendered,
-              total - rendered);
+  std::printf(
+      "chat templates vs jinja2 %s: %zu/%zu identical (%zu templates, %d from GGUFs, x %zu conversations; "
+      "%zu rendered, %zu raised by both)\n",
+      jinja_version.c_str(), same, total, (*doc)["templates"].size(), n_gguf, convs.size(), rendered, total - rendered);
 
   // Random small templates.
   const Value& fuzz = (*doc)["fuzz"];
@@ -138,10 +138,11 @@ TEST_CASE("chat templates and random templates render exactly as jinja2 does", "
     f_same += judge("random template:\n" + c["template"].as_string(), out, c);
     f_rendered += c.find("expected") != nullptr;
   }
-  std::printf("random templates vs jinja2 (seed %s): %zu/%zu identical (%zu rendered, %zu raised by both; "
-              "%lld excluded: output holds a Python object address)\n",
-              seed.c_str(), f_same, f_total, f_rendered, f_total - f_rendered,
-              static_cast<long long>(fuzz["excluded_addresses"].as_int()));
+  std::printf(
+      "random templates vs jinja2 (seed %s): %zu/%zu identical (%zu rendered, %zu raised by both; "
+      "%lld excluded: output holds a Python object address)\n",
+      seed.c_str(), f_same, f_total, f_rendered, f_total - f_rendered,
+      static_cast<long long>(fuzz["excluded_addresses"].as_int()));
   std::printf("errors raised by both: %zu/%zu name the line jinja2 blames (see jinja2_compare.h)\n", same_line, errors);
   std::size_t show = std::stoul(env_or("TEMPLATE_DIFF_SHOW", "40"));
   if (to_json(fuzz["context"]) != context_json) failures.push_back("a render changed the shared context");
