@@ -7,7 +7,24 @@ import { checkedFetch } from '../fetch.js';
 import { GGML_TYPES, ggmlBytes, ggmlTypeName } from './ggml-types.js';
 
 const VALUE_TYPES = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'str', 'arr', 'u64', 'i64', 'f64'] as const;
-const SCALAR_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+/** A 64-bit value as a number where it is exact, else a bigint. */
+const exact = (b: bigint): number | bigint =>
+  b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+
+/** GGUF scalar value type -> [bytes, little-endian reader]. */
+const SCALARS: Record<number, readonly [number, (dv: DataView, at: number) => HeaderScalar]> = {
+  0: [1, (dv, at) => dv.getUint8(at)],
+  1: [1, (dv, at) => dv.getInt8(at)],
+  2: [2, (dv, at) => dv.getUint16(at, true)],
+  3: [2, (dv, at) => dv.getInt16(at, true)],
+  4: [4, (dv, at) => dv.getUint32(at, true)],
+  5: [4, (dv, at) => dv.getInt32(at, true)],
+  6: [4, (dv, at) => dv.getFloat32(at, true)],
+  7: [1, (dv, at) => dv.getUint8(at) !== 0],
+  10: [8, (dv, at) => exact(dv.getBigUint64(at, true))],
+  11: [8, (dv, at) => exact(dv.getBigInt64(at, true))],
+  12: [8, (dv, at) => dv.getFloat64(at, true)],
+};
 const MAX_DIMS = 4; // GGML_MAX_DIMS
 
 /** A metadata value; Uint8Array only for string-array elements read with rawStringArrays. */
@@ -114,48 +131,10 @@ function parse(buf: Uint8Array, complete: boolean, { maxArray = 16, rawStringArr
   };
   const str = (what: string): string => new TextDecoder().decode(rawStr(what));
   const scalar = (t: number): HeaderScalar => {
-    need(SCALAR_BYTES[t]!);
-    let v: HeaderScalar;
-    switch (t) {
-      case 0:
-        v = dv.getUint8(pos);
-        break;
-      case 1:
-        v = dv.getInt8(pos);
-        break;
-      case 2:
-        v = dv.getUint16(pos, true);
-        break;
-      case 3:
-        v = dv.getInt16(pos, true);
-        break;
-      case 4:
-        v = dv.getUint32(pos, true);
-        break;
-      case 5:
-        v = dv.getInt32(pos, true);
-        break;
-      case 6:
-        v = dv.getFloat32(pos, true);
-        break;
-      case 7:
-        v = dv.getUint8(pos) !== 0;
-        break;
-      case 10: {
-        const b = dv.getBigUint64(pos, true);
-        v = b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
-        break;
-      }
-      case 11: {
-        const b = dv.getBigInt64(pos, true);
-        v = b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(b) : b;
-        break;
-      }
-      default:
-        v = dv.getFloat64(pos, true);
-        break;
-    }
-    pos += SCALAR_BYTES[t]!;
+    const [size, read] = SCALARS[t]!;
+    need(size);
+    const v = read(dv, pos);
+    pos += size;
     return v;
   };
   const typeName = (t: number, key: string): string => {
@@ -188,7 +167,7 @@ function parse(buf: Uint8Array, complete: boolean, { maxArray = 16, rawStringArr
           if (j < maxArray) shown.push(rawStringArrays ? s.slice() : new TextDecoder().decode(s));
         }
       } else {
-        const size = SCALAR_BYTES[et]!;
+        const size = SCALARS[et]![0];
         need(n * size);
         const keep = Math.min(n, maxArray);
         for (let j = 0; j < keep; ++j) shown.push(scalar(et));
