@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A small static server for the web demo and the browser tests (127.0.0.1 only): the demo at /,
-// the package at /node_modules/wasm-chord/ (package.json + js/dist), shared models at /models/
+// the package at /node_modules/wasm-chord/ (package.json + js/dist) and the demo's marked and
+// DOMPurify from node_modules (their browser ES modules), shared models at /models/
 // (Range, ETag, Last-Modified), COOP/COEP on every response (a document asked with ?coi=0 gets
 // none: single-thread mode), and test routes that break downloads on purpose. With `cors` it acts
 // as a CDN for pages of other origins (CORS and Cross-Origin-Resource-Policy: cross-origin).
@@ -18,6 +19,14 @@ const TYPES = {
   '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.wasm': 'application/wasm',
   '.map': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
   '.gguf': 'application/octet-stream', '.txt': 'text/plain; charset=utf-8', '.ts': 'text/plain; charset=utf-8',
+};
+
+/** Packages the demo imports through its import map, served at /node_modules/<name>/: only
+ *  package.json and the folder holding the browser build (wasm-chord is this repository). */
+const PACKAGES = {
+  'wasm-chord': { root: REPO, dir: 'js/dist/' },
+  marked: { root: join(REPO, 'node_modules', 'marked'), dir: 'lib/' },
+  dompurify: { root: join(REPO, 'node_modules', 'dompurify'), dir: 'dist/' },
 };
 
 /** The shared fixtures folder, found as tests/cpp/test_util.h does. */
@@ -191,10 +200,11 @@ export async function startServer({ port = 8080, host = '127.0.0.1', coi = true,
     }
     if (path === '/test/stats')
       return send(res, 200, { ...headers, 'Content-Type': TYPES['.json'] }, JSON.stringify({ requests: stats.requests }));
-    if ((m = /^\/node_modules\/wasm-chord\/(.*)$/.exec(path))) {
-      const rel = m[1];
-      if (rel !== 'package.json' && !rel.startsWith('js/dist/')) return send(res, 404, headers, 'not found\n');
-      const p = inside(REPO, rel);
+    if ((m = /^\/node_modules\/([^/]+)\/(.*)$/.exec(path)) && Object.hasOwn(PACKAGES, m[1])) {
+      const pkg = PACKAGES[m[1]];
+      const rel = m[2];
+      if (rel !== 'package.json' && !rel.startsWith(pkg.dir)) return send(res, 404, headers, 'not found\n');
+      const p = inside(pkg.root, rel);
       return p ? serveFile(req, res, p, headers) : send(res, 403, headers, 'forbidden\n');
     }
     const p = inside(demoDir, path === '/' ? 'index.html' : path);

@@ -1,12 +1,14 @@
 // wasm-chord chat demo: model loading (URL, file, cache) with per-phase progress, streaming chat
-// with Stop / New chat, sampling settings, speed and context usage, and a cache manager.
+// with Stop / New chat (answers as sanitized markdown, a thinking block for reasoning models, see
+// render.js), sampling / Thinking / JSON-mode settings, speed and context usage, a cache manager.
 // URL parameters: model=<url> (preselect), autoload=1, threads=<n|auto>, chunk=<bytes per cache
 // record>, ctx=<context length>, coi=0 (served without cross-origin isolation: single thread).
 import { cache, capabilities, isAbortError, loadModel } from 'wasm-chord';
+import { AssistantView } from './render.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const state = { model: null, modelName: '', loadCtl: null, genCtl: null, messages: [], ctxUsed: 0 };
+const state = { model: null, modelName: '', loadCtl: null, genCtl: null, messages: [], ctxUsed: 0, lastRequest: null };
 
 // ---------- formatting and messages ----------
 
@@ -28,7 +30,7 @@ function explain(e) {
     case 'quota_exceeded': return `Browser storage is full (quota exceeded): ${msg}. Delete cached models below or load with "do not cache".`;
     case 'not_found': return `Not found: ${msg}`;
     case 'io_error': return `Could not read the model (network or file error): ${msg}`;
-    case 'context_full': return `The conversation filled the model's context window. Start a New chat. (${msg})`;
+    case 'context_full': return `The latest message does not fit the model's context window, even with the older turns left out. Shorten it or start a New chat. (${msg})`;
     case 'aborted': return 'Cancelled.';
     case 'invalid_argument': return `Invalid setting: ${msg}`;
     case 'template_error': return `The model's chat template failed: ${msg}`;
@@ -200,7 +202,7 @@ function addMessage(role, text) {
   const who = document.createElement('span');
   who.className = 'who';
   who.textContent = role === 'user' ? 'You' : role === 'assistant' ? 'Model' : 'System';
-  const body = document.createElement('span');
+  const body = document.createElement('div');
   body.className = 'body';
   body.textContent = text;
   li.append(who, body);
@@ -216,11 +218,17 @@ function setGenState(s) {
   $('send').disabled = s === 'generating' || !state.model;
 }
 
-function showCtx(used) {
+/** Context usage; `used` null: not known yet (the package may leave old turns out); `dropped`:
+ *  prompt tokens of older turns the package left out to make room for the reply. */
+function showCtx(used, dropped = 0) {
+  const el = $('ctx-usage');
   const n = state.model?.info.contextLength;
   state.ctxUsed = used;
-  $('ctx-usage').textContent = n ? `${used} / ${n} tokens (${Math.round((100 * used) / n)}%)` : '–';
-  $('ctx-usage').dataset.used = String(used);
+  el.dataset.used = used === null ? '' : String(used);
+  el.dataset.dropped = String(Math.max(0, dropped));
+  if (!n) el.textContent = '–';
+  else if (used === null) el.textContent = `? / ${n} tokens (older turns may be left out)`;
+  else el.textContent = `${used} / ${n} tokens (${Math.round((100 * used) / n)}%)` + (dropped > 0 ? ', older turns left out' : '');
 }
 
 function readSettings() {
@@ -229,12 +237,45 @@ function readSettings() {
     if (!Number.isFinite(v)) throw Object.assign(new Error(`${id} must be a number`), { code: 'invalid_argument' });
     return v;
   };
-  return { temperature: num('temperature'), top_p: num('top-p'), top_k: Math.round(num('top-k')), max_tokens: Math.round(num('max-tokens')) };
+  return {
+    temperature: num('temperature'), top_p: num('top-p'), top_k: Math.round(num('top-k')), max_tokens: Math.round(num('max-tokens')),
+    // Templates that know the variable (Qwen3, DeepSeek-R1 distills …) switch thinking on or off.
+    chat_template_kwargs: { enable_thinking: $('thinking').checked },
+    ...($('json-mode').checked ? { response_format: { type: 'json_object' } } : {}),
+  };
 }
 
 function conversation() {
   const sys = $('system-prompt').value.trim();
   return sys ? [{ role: 'system', content: sys }, ...state.messages] : [...state.messages];
+}
+
+/**
+ * Reads a chat completion stream (OpenAI chunks; reasoning models add delta.reasoning_content)
+ * into `view`. `counts` gets tokens, tFirst and, from the final chunk, usage. Returns the answer
+ * text. The page's send() and the test hook's replay() both go through here.
+ */
+async function readStream(stream, view, li, counts) {
+  let reasoning = '';
+  let content = '';
+  for await (const c of stream) {
+    const choice = c.choices[0];
+    const think = choice?.delta?.reasoning_content ?? '';
+    const delta = choice?.delta?.content ?? '';
+    if (think !== '' || delta !== '') {
+      if (!counts.tFirst) counts.tFirst = performance.now();
+      counts.tokens++;
+    }
+    reasoning += think;
+    content += delta;
+    if (c.usage) {
+      counts.usage = c.usage;
+      counts.tokens = c.usage.completion_tokens;
+      li.dataset.finish = choice?.finish_reason ?? '';
+    }
+    view.set(reasoning, content);
+  }
+  return content;
 }
 
 async function send(text) {
@@ -252,56 +293,41 @@ async function send(text) {
   addMessage('user', text);
   const li = addMessage('assistant', '');
   li.dataset.state = 'streaming';
-  const body = li.querySelector('.body');
   const ctl = new AbortController();
   state.genCtl = ctl;
   setGenState('generating');
-  let out = '';
-  let tokens = 0;
-  let tFirst = 0;
-  let promptTokens = 0;
+  const counts = { tokens: 0, tFirst: 0, usage: null };
+  // The whole conversation's size; the package drops the oldest turns when it leaves too little
+  // room for the reply (the final chunk's usage then says how much was kept).
+  let fullPrompt = 0;
   const t0 = performance.now();
-  // Paint at most once per frame: tokens can arrive faster than the screen refreshes.
-  let painted = '';
-  let frame = 0;
-  const paint = () => {
-    frame = 0;
-    if (out !== painted) {
-      body.textContent = out;
-      painted = out;
-      li.scrollIntoView({ block: 'end' });
-    }
-    updateStats();
-  };
-  const schedulePaint = () => { if (!frame) frame = requestAnimationFrame(paint); };
   const updateStats = () => {
-    const secs = tFirst ? (performance.now() - tFirst) / 1000 : 0;
-    $('tps').textContent = secs > 0 && tokens > 1 ? `${((tokens - 1) / secs).toFixed(1)} tokens/s` : '– tokens/s';
-    $('gen-tokens').textContent = `${tokens} tokens`;
-    $('gen-tokens').dataset.count = String(tokens);
-    showCtx(promptTokens + tokens);
+    const secs = counts.tFirst ? (performance.now() - counts.tFirst) / 1000 : 0;
+    $('tps').textContent = secs > 0 && counts.tokens > 1 ? `${((counts.tokens - 1) / secs).toFixed(1)} tokens/s` : '– tokens/s';
+    $('gen-tokens').textContent = `${counts.tokens} tokens`;
+    $('gen-tokens').dataset.count = String(counts.tokens);
+    if (counts.usage) showCtx(counts.usage.prompt_tokens + counts.tokens, fullPrompt - counts.usage.prompt_tokens);
+    else if (fullPrompt + counts.tokens <= model.info.contextLength) showCtx(fullPrompt + counts.tokens);
+    else showCtx(null);  // older turns are left out: how many is known when the answer ends
   };
+  const view = new AssistantView(li, {
+    json: !!settings.response_format,
+    onPaint: () => {
+      li.scrollIntoView({ block: 'end' });
+      updateStats();
+    },
+  });
+  let out = '';
   try {
     const messages = conversation();
-    promptTokens = (await model.tokenize(await model.applyChatTemplate(messages, { addGenerationPrompt: true }))).length;
-    if (promptTokens >= model.info.contextLength)
-      throw Object.assign(new Error(`the conversation is ${promptTokens} tokens, the context holds ${model.info.contextLength}`), { code: 'context_full' });
-    showCtx(promptTokens);
-    const stream = await model.chat.completions.create({ messages, stream: true, ...settings, signal: ctl.signal });
-    for await (const c of stream) {
-      const delta = c.choices[0]?.delta?.content ?? '';
-      if (delta !== '' || c.choices[0]?.finish_reason === null) {
-        if (!tFirst) tFirst = performance.now();
-        tokens++;
-      }
-      if (delta) out += delta;
-      if (c.usage) {
-        promptTokens = c.usage.prompt_tokens;
-        tokens = c.usage.completion_tokens;
-        li.dataset.finish = c.choices[0]?.finish_reason ?? '';
-      }
-      schedulePaint();
-    }
+    // Rendered and tokenized as chat.completions does, to compare with usage.prompt_tokens.
+    const rendered = await model.applyChatTemplate(messages, { addGenerationPrompt: true, extra: settings.chat_template_kwargs });
+    fullPrompt = (await model.tokenize(rendered, { addSpecial: true, parseSpecial: true })).length;
+    updateStats();
+    const request = { messages, stream: true, ...settings };
+    state.lastRequest = structuredClone(request);
+    const stream = await model.chat.completions.create({ ...request, signal: ctl.signal });
+    out = await readStream(stream, view, li, counts);
     li.dataset.state = 'done';
     setGenState('done');
   } catch (e) {
@@ -314,8 +340,8 @@ async function send(text) {
       showError(e);
     }
   } finally {
-    if (frame) cancelAnimationFrame(frame);
-    paint();
+    view.finish();
+    out ||= view.content;
     li.dataset.ms = String(Math.round(performance.now() - t0));
     if (out) state.messages.push({ role: 'assistant', content: out });
     else if (li.dataset.state !== 'done') state.messages.pop();  // nothing came back: forget the question
@@ -452,6 +478,35 @@ $('cache-clear').addEventListener('click', async () => {
   }
   refreshCache();
 });
+
+// ---------- test hook ----------
+
+// window.__chordDemo, for the e2e tests: replay(chunks, { delayMs, json }) renders OpenAI-shaped
+// stream chunks (delta.content, delta.reasoning_content) as an assistant message through the same
+// path as a model's stream (readStream → AssistantView); lastRequest is the last chat request the
+// page sent, without its AbortSignal.
+window.__chordDemo = {
+  get lastRequest() {
+    return state.lastRequest;
+  },
+  async replay(chunks, { delayMs = 0, json = false } = {}) {
+    const li = addMessage('assistant', '');
+    li.dataset.state = 'streaming';
+    const view = new AssistantView(li, { json, onPaint: () => li.scrollIntoView({ block: 'end' }) });
+    async function* stream() {
+      for (const c of chunks) {
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+        yield c;
+      }
+    }
+    try {
+      await readStream(stream(), view, li, { tokens: 0, tFirst: 0, usage: null });
+      li.dataset.state = 'done';
+    } finally {
+      view.finish();
+    }
+  },
+};
 
 async function init() {
   showIsolation();

@@ -14,6 +14,8 @@ const problems = [];
 if (!existsSync(join(repo, 'js/dist/browser.js')) || !existsSync(join(repo, 'js/dist/wasm/chord.wasm')) || !existsSync(join(repo, 'js/dist/wasm/chord-mt.wasm')))
   problems.push('the package is not built: run npm run build:package');
 if (!existsSync(process.env.CHROMIUM ?? '/usr/bin/chromium')) problems.push('Chromium is missing: run npm run setup (Debian package chromium)');
+if (!existsSync(join(repo, 'node_modules/marked/lib/marked.esm.js')) || !existsSync(join(repo, 'node_modules/dompurify/dist/purify.es.mjs')))
+  problems.push("the demo's marked and dompurify are missing: run npm ci");
 if (!findModelsDir()) problems.push('the model fixtures are missing (set WASM_CHORD_MODELS to shared/models)');
 if (problems.length) {
   for (const p of problems) console.error(`e2e: ${p}`);
