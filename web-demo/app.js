@@ -242,6 +242,7 @@ function readSettings() {
     // Templates that know the variable (Qwen3, DeepSeek-R1 distills …) switch thinking on or off.
     chat_template_kwargs: { enable_thinking: $('thinking').checked },
     ...($('json-mode').checked ? { response_format: { type: 'json_object' } } : {}),
+    ...($('chat-template').value.trim() ? { chat_template: $('chat-template').value } : {}),
   };
 }
 
@@ -321,7 +322,9 @@ async function send(text) {
   try {
     const messages = conversation();
     // Rendered and tokenized as chat.completions does, to compare with usage.prompt_tokens.
-    const rendered = await model.applyChatTemplate(messages, { addGenerationPrompt: true, extra: settings.chat_template_kwargs });
+    const rendered = await model.applyChatTemplate(messages, {
+      addGenerationPrompt: true, template: settings.chat_template, extra: settings.chat_template_kwargs,
+    });
     fullPrompt = (await model.tokenize(rendered, { addSpecial: true, parseSpecial: true })).length;
     updateStats();
     const request = { messages, stream: true, ...settings };
@@ -343,8 +346,10 @@ async function send(text) {
     view.finish();
     out ||= view.content;
     li.dataset.ms = String(Math.round(performance.now() - t0));
-    if (out) state.messages.push({ role: 'assistant', content: out });
-    else if (li.dataset.state !== 'done') state.messages.pop();  // nothing came back: forget the question
+    // The answer goes into the history (not the thinking, as reasoning models expect); a reply that
+    // was all thinking is an empty answer; nothing at all from a failed or stopped one: forget the question.
+    if (out || li.dataset.state === 'done') state.messages.push({ role: 'assistant', content: out });
+    else state.messages.pop();
     if (state.genCtl === ctl) state.genCtl = null;
     if (state.model) $('send').disabled = false;
   }

@@ -4,7 +4,10 @@
 // request that reaches the model. Controlled replies go through window.__chordDemo.replay, the
 // same path (readStream → AssistantView) a model's stream takes.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { findModelsDir } from '../../scripts/serve.mjs';
 import { assistantText, openDemo, say, session, setSettings, shot, waitGenerationEnd, waitLoaded } from './lib.mjs';
 
 const chunk = (delta) => ({ choices: [{ index: 0, delta, finish_reason: null }] });
@@ -177,4 +180,41 @@ test('answers: Thinking and JSON mode settings shape the request the model gets'
   assert.equal(await code.textContent(), await assistantText(page));
   assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
   await shot(page, 'answers-json-mode');
+});
+
+test("answers: a reasoning template streams the model's thinking into the block; Thinking off answers", async (t) => {
+  const { page, server } = await session(t);
+  // DeepSeek-R1 distills' template opens <think> in the generation prompt when thinking is on:
+  // the package then streams what stories260K writes as reasoning_content (it never closes it).
+  const r1 = readFileSync(join(findModelsDir(), 'chat-templates', 'deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja'), 'utf8');
+  await openDemo(page, server, '?coi=0');
+  await page.click('#load-url');
+  assert.equal(await waitLoaded(page), 'ready', await page.textContent('#error'));
+  await setSettings(page, { 'max-tokens': 24, temperature: 0, 'chat-template': r1 });
+
+  await say(page, 'Tell me a story.');
+  await waitGenerationEnd(page);
+  assert.equal(await page.getAttribute('#gen-state', 'data-state'), 'done', await page.textContent('#error'));
+  assert.equal((await page.evaluate(() => window.__chordDemo.lastRequest)).chat_template, r1);
+  const block = page.locator('.msg[data-role=assistant]:last-child details.thinking');
+  assert.equal(await block.isVisible(), true);
+  assert.equal(await block.getAttribute('data-state'), 'ended', 'all thinking, no answer within 24 tokens');
+  assert.equal(await block.locator('summary').textContent(), 'Thinking (no answer)');
+  assert.ok((await block.locator('.thinking-body').textContent()).trim().length > 0, "the model's thinking is shown");
+  assert.equal(await assistantText(page), '');
+  await shot(page, 'answers-model-thinking');
+
+  await page.uncheck('#thinking');
+  await say(page, 'Tell me a story.');
+  await waitGenerationEnd(page);
+  assert.equal(await page.getAttribute('#gen-state', 'data-state'), 'done', await page.textContent('#error'));
+  assert.equal(await page.locator('.msg[data-role=assistant]:last-child details.thinking').isHidden(), true);
+  assert.ok((await assistantText(page)).trim().length > 0, 'thinking off: the reply is the answer');
+  // The all-thinking turn went back into the history as an empty answer, not as its thinking.
+  const { messages } = await page.evaluate(() => window.__chordDemo.lastRequest);
+  assert.deepEqual(
+    messages.map((m) => m.role),
+    ['user', 'assistant', 'user'],
+  );
+  assert.equal(messages[1].content, '');
 });
