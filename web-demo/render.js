@@ -114,7 +114,7 @@ export class AssistantView {
         this.thinking.dataset.state = 'thinking';
         this.summary.textContent = 'Thinking…';
       }
-      this.thinkingBody.textContent = reasoning;
+      this.thinkingBody.textContent = reasoning.trim();
       this.painted.reasoning = reasoning;
     }
     if (content !== this.painted.content) {
@@ -139,12 +139,22 @@ export class AssistantView {
     this.onPaint();
   }
 
-  /** The message ended (done, stopped or failed): a thinking block still open says so. */
+  /** The message ended (done, stopped or failed): a thinking block still open says so; in JSON
+   *  mode the message says whether the answer parses (data-json valid|invalid). */
   finish() {
     this.flush();
     if (this.thinking.dataset.state === 'thinking') {
       this.thinking.dataset.state = 'ended';
       this.summary.textContent = 'Thinking (no answer)';
+    }
+    if (this.json) {
+      let valid = true;
+      try {
+        JSON.parse(this.content);
+      } catch {
+        valid = false;
+      }
+      this.li.dataset.json = valid ? 'valid' : 'invalid';
     }
   }
 }

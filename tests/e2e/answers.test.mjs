@@ -76,6 +76,19 @@ test("answers: markdown renders as elements, the model's HTML never runs or load
   );
   assert.equal(await page.locator('.msg[data-role=assistant]:last-child .body table td').count(), 2);
   assert.equal(await page.locator('.msg[data-role=assistant]:last-child .body ul > li').count(), 2);
+
+  // JSON mode shows the answer as JSON code (no markdown inside it) and says whether it parses.
+  const json = '{"a": [1, 2], "b": "**not bold** <img src=/x-json>"}';
+  for (const [text, verdict] of [
+    [json, 'valid'],
+    [json.slice(0, 20), 'invalid'],
+  ]) {
+    await page.evaluate(([cs]) => window.__chordDemo.replay(cs, { json: true }), [pieces(text, 4).map((p) => chunk({ content: p }))]);
+    const last = page.locator('.msg[data-role=assistant]:last-child');
+    assert.equal(await last.locator('.body > pre > code.language-json').textContent(), text);
+    assert.equal(await last.locator('.body strong, .body img').count(), 0);
+    assert.equal(await last.getAttribute('data-json'), verdict);
+  }
 });
 
 test('answers: repainted at most once per animation frame', async (t) => {
@@ -178,6 +191,7 @@ test('answers: Thinking and JSON mode settings shape the request the model gets'
   const code = page.locator('.msg[data-role=assistant]:last-child .body > pre > code.language-json');
   assert.equal(await code.count(), 1);
   assert.equal(await code.textContent(), await assistantText(page));
+  assert.match(await page.getAttribute('.msg[data-role=assistant]:last-child', 'data-json'), /^(valid|invalid)$/);
   assert.equal(await page.isHidden('#error'), true, await page.textContent('#error'));
   await shot(page, 'answers-json-mode');
 });
