@@ -2,6 +2,7 @@
 // parts) and a local HTTP server (127.0.0.1 only).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { findModelsDir } from '../../scripts/serve.mjs';
@@ -215,4 +216,36 @@ export async function readSse(reader, onEvent) {
       if (onEvent(data === '[DONE]' ? '[DONE]' : JSON.parse(data))) return null;
     }
   }
+}
+
+export const BIN = join(import.meta.dirname, '../..', JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).bin['wasm-chord']);
+
+/** Starts `wasm-chord serve -m stories260K` on a free port; resolves once it listens. */
+export function spawnServer(extra = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '-m', STORIES, '--port', '0', '-t', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the server did not start:\n${stderr}`)); }, 20000);
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], child, stderr: () => stderr, stop: () => { child.kill('SIGTERM'); return exited; } });
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited (${code}):\n${stderr}`)); });
+  });
+}
+
+/** stories260K loaded in-process with the embeddable server and an official openai client on it. */
+export async function serveModel(opts = {}) {
+  const [{ loadModel }, { createServer: createChordServer }, { default: OpenAI }] =
+    await Promise.all([import('wasm-chord'), import('wasm-chord/server'), import('openai')]);
+  const model = await loadModel(STORIES, { threads: 1, ...opts });
+  const server = createChordServer(model, { modelId: 'stories' });
+  const url = await server.listen(0);
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none' });
+  return { model, server, url, client, async close() { await server.close(); await model.dispose(); } };
 }

@@ -4,24 +4,14 @@
 // truncated: the softmax of the logits) along llama.cpp's own continuation.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import OpenAI from 'openai';
-import { loadModel } from 'wasm-chord';
-import { createServer } from 'wasm-chord/server';
 import { Oracle } from '../../scripts/lib/llama-oracle.mjs';
-import { STORIES } from './helpers.mjs';
+import { STORIES, serveModel } from './helpers.mjs';
 
+let served;
 let model;
-let server;
 let client;
-before(async () => {
-  model = await loadModel(STORIES, { threads: 1 });
-  server = createServer(model, { modelId: 'stories' });
-  client = new OpenAI({ baseURL: `${await server.listen(0)}/v1`, apiKey: 'none' });
-});
-after(async () => {
-  await server?.close();
-  await model?.dispose();
-});
+before(async () => { ({ model, client } = served = await serveModel()); });
+after(async () => { await served?.close(); });
 
 test('top logprobs equal llama.cpp\'s probabilities along its continuation', async () => {
   const oracle = await new Oracle(STORIES, { n_ctx: 256 }).open();

@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadModel } from 'wasm-chord';
-import { createServer } from 'wasm-chord/server';
 import { Oracle } from '../../scripts/lib/llama-oracle.mjs';
-import { STORIES } from './helpers.mjs';
+import { STORIES, serveModel } from './helpers.mjs';
 
 // Greedy with a strong repeat penalty: the window it looks back over decides what repeats.
 const PENALTY = { repeat_penalty: 1.5 };
@@ -15,19 +14,16 @@ const MESSAGES = [{ role: 'user', content: 'Tell me about the little dog and the
 const N = 48;
 
 describe('repeat_last_n in chat requests', () => {
+  let served;
   let model;
-  let server;
   let url;
   let oracle;
   before(async () => {
-    model = await loadModel(STORIES, { threads: 1 });
-    server = createServer(model, { modelId: 'stories' });
-    url = await server.listen(0);
+    ({ model, url } = served = await serveModel());
     oracle = await new Oracle(STORIES, { n_ctx: 512 }).open();
   });
   after(async () => {
-    await server?.close();
-    await model?.dispose();
+    await served?.close();
     await oracle?.close();
   });
 

@@ -2,33 +2,12 @@
 // disconnecting at random points (while queued or mid-stream). Every surviving stream is complete,
 // well-formed and equals the greedy text; the server stays up and its /health counters add up.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { loadModel } from 'wasm-chord';
 import { rng } from '../../scripts/bench/bench-prompt.mjs';
-import { STORIES, readSse } from './helpers.mjs';
+import { STORIES, readSse, spawnServer } from './helpers.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin['wasm-chord']);
 const CLIENTS = 50;
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '-m', STORIES, '--port', '0', '-t', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the server did not start:\n${stderr}`)); }, 20000);
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m) { clearTimeout(timer); resolve({ url: m[1], child, stderr: () => stderr, stop: () => { child.kill('SIGTERM'); return exited; } }); }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited (${code}):\n${stderr}`)); });
-  });
-}
 
 /** Streams one /v1/completions request; with `dropAfter` events (or `dropAtMs`), aborts the request. */
 async function client(url, body, { dropAfter, dropAtMs } = {}) {
@@ -61,7 +40,7 @@ let srv;
 let model;
 
 before(async () => {
-  [srv, model] = await Promise.all([startServer(), loadModel(STORIES, { threads: 1 })]);
+  [srv, model] = await Promise.all([spawnServer(), loadModel(STORIES, { threads: 1 })]);
 });
 after(async () => {
   await model?.dispose();

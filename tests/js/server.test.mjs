@@ -5,44 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { loadModel } from 'wasm-chord';
-import { GOLDEN_JSON, STORIES, readSse } from './helpers.mjs';
+import { BIN, GOLDEN_JSON, STORIES, readSse, spawnServer } from './helpers.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin['wasm-chord']);
 const golden = JSON.parse(readFileSync(GOLDEN_JSON, 'utf8'));
 const MODEL_ID = 'stories260K';
-
-/** Starts `wasm-chord serve` on a free port; resolves once it listens. */
-function startServer(extra = []) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '-m', STORIES, '--port', '0', '-t', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the server did not start:\n${stderr}`)); }, 20000);
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m && timer) {
-        clearTimeout(timer);
-        resolve({
-          url: m[1],
-          child,
-          stderr: () => stderr,
-          async stop() {
-            child.kill('SIGTERM');
-            return exited;
-          },
-        });
-      }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited (${code}):\n${stderr}`)); });
-  });
-}
 
 /** POSTs JSON and reads a Server-Sent Events response, checking the framing of every event. */
 async function sse(url, body, { signal, onEvent } = {}) {
@@ -124,7 +93,7 @@ async function expectCompletion(prompt, maxTokens) {
 }
 
 before(async () => {
-  [srv, model] = await Promise.all([startServer(), loadModel(STORIES, { threads: 1 })]);
+  [srv, model] = await Promise.all([spawnServer(), loadModel(STORIES, { threads: 1 })]);
   client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 30000 });
 });
 
@@ -427,7 +396,7 @@ describe('raw HTTP', () => {
 
 describe('options and shutdown', () => {
   test('--api-key, --alias and --cors-origin; SIGTERM mid-stream shuts down cleanly', async () => {
-    const s = await startServer(['--api-key', 'sekret', '--alias', 'tiny', '--cors-origin', 'https://example.org', '-n', '7']);
+    const s = await spawnServer(['--api-key', 'sekret', '--alias', 'tiny', '--cors-origin', 'https://example.org', '-n', '7']);
     try {
       const denied = await fetch(`${s.url}/v1/models`);
       assert.equal(denied.status, 401);

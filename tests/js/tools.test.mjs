@@ -7,11 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
-import { loadModel } from 'wasm-chord';
-import { createServer } from 'wasm-chord/server';
 import { detectToolFormat, parseToolCalls } from '../../js/dist/tool-calls.js';
-import { STORIES, TEMPLATES } from './helpers.mjs';
+import { TEMPLATES, serveModel } from './helpers.mjs';
 
 const tmpl = (name) => readFileSync(join(TEMPLATES, `${name}.jinja`), 'utf8');
 const WEATHER = {
@@ -81,18 +78,11 @@ test('calls are parsed back in every format; what is not a call stays content', 
 });
 
 describe('on a model', () => {
+  let served;
   let model;
-  let server;
   let client;
-  before(async () => {
-    model = await loadModel(STORIES, { threads: 1 });
-    server = createServer(model, { modelId: 'stories' });
-    client = new OpenAI({ baseURL: `${await server.listen(0)}/v1`, apiKey: 'none' });
-  });
-  after(async () => {
-    await server?.close();
-    await model?.dispose();
-  });
+  before(async () => { ({ model, client } = served = await serveModel()); });
+  after(async () => { await served?.close(); });
 
   const conversation = [
     { role: 'user', content: 'What is the weather in Paris?' },
