@@ -1,52 +1,12 @@
-// Reasoning split: <think>…</think> at the start of a reply (or a thinking block the template
-// opened, as DeepSeek-R1 distills do) goes to reasoning_content, streamed and not; a tag split
-// across tokens never leaks; enable_thinking reaches the template; reasoning_format 'none' is off.
+// Reasoning split on a real model: a thinking block the template opened (DeepSeek-R1 distills)
+// goes to reasoning_content, streamed and not; enable_thinking reaches the template;
+// reasoning_format 'none' is off. The splitter itself: tests/unit/chat-output.test.mjs.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadModel } from 'wasm-chord';
-import { ReasoningSplitter, promptOpensThinking } from '../../js/dist/chat-output.js';
 import { STORIES, TEMPLATES } from './helpers.mjs';
-
-/** Feeds `text` in pieces cut at `cuts` and joins what comes out. */
-function split(text, cuts, inThinking = false) {
-  const s = new ReasoningSplitter(inThinking);
-  const out = { reasoning: '', content: '' };
-  let at = 0;
-  for (const c of [...cuts, text.length]) {
-    const p = s.push(text.slice(at, c));
-    out.reasoning += p.reasoning;
-    out.content += p.content;
-    at = c;
-  }
-  const f = s.flush();
-  return { reasoning: out.reasoning + f.reasoning, content: out.content + f.content };
-}
-
-test('the splitter gives the same parts wherever the stream is cut', () => {
-  const cases = [
-    ['<think>\nplan A, then B\n</think>\n\nThe answer.', false, 'plan A, then B', 'The answer.'],
-    ['  <think>x</think>y', false, 'x', 'y'],
-    ['plan</think>\nanswer <think>not a tag here</think>', true, 'plan', 'answer <think>not a tag here</think>'],
-    ['Hello <think>x</think>', false, '', 'Hello <think>x</think>'],
-    ['<thinking>is not the tag', false, '', '<thinking>is not the tag'],
-    ['<thi', false, '', '<thi'],
-    ['<think>unfinished thought', false, 'unfinished thought', ''],
-    ['<think></think>', false, '', ''],
-  ];
-  for (const [text, inThinking, reasoning, content] of cases) {
-    for (let i = 0; i <= text.length; ++i) {
-      for (let j = i; j <= text.length; j += 3) {
-        const got = split(text, [i, j], inThinking);
-        assert.deepEqual({ reasoning: got.reasoning.trim(), content: got.content }, { reasoning, content }, `${JSON.stringify(text)} cut at ${i}, ${j}`);
-      }
-    }
-  }
-  assert.equal(promptOpensThinking('<｜Assistant｜><think>\n'), true);
-  assert.equal(promptOpensThinking('<|im_start|>assistant\n<think>\n\n</think>\n\n'), false);
-  assert.equal(promptOpensThinking('<|im_start|>assistant\n'), false);
-});
 
 let model;
 before(async () => { model = await loadModel(STORIES, { threads: 1 }); });

@@ -1,13 +1,11 @@
-// Tool calling: the format each shipped template's model writes calls in, parsing calls back
-// (Hermes/Qwen, Llama 3.x, Mistral old and new, generic JSON; parallel calls; what is not a call
-// stays content), tools and tool results rendered through real templates, and forced calls
+// Tool calling on a real model (format detection and parsing: tests/unit/chat-output.test.mjs):
+// tools and tool results rendered through real templates, and forced calls
 // (tool_choice 'required' / named) on a real model: arguments that validate against the
 // function's schema, through the JS API and the official openai client, streaming and not.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { detectToolFormat, parseToolCalls } from '../../js/dist/tool-calls.js';
 import { TEMPLATES, serveModel } from './helpers.mjs';
 
 const tmpl = (name) => readFileSync(join(TEMPLATES, `${name}.jinja`), 'utf8');
@@ -41,41 +39,6 @@ function validates(call) {
   }
   return args;
 }
-
-test('each shipped template family is recognized', () => {
-  const want = {
-    'NousResearch-Hermes-3-Llama-3.1-8B-tool_use': 'hermes', 'Qwen-Qwen3-0.6B': 'hermes', 'Qwen-Qwen2.5-7B-Instruct': 'hermes',
-    'meta-llama-Llama-3.2-3B-Instruct': 'llama3', 'meta-llama-Llama-3.1-8B-Instruct': 'llama3',
-    'mistralai-Mistral-Nemo-Instruct-2407': 'mistral', 'Mistral-Small-3.2-24B-Instruct-2506': 'mistral',
-    'google-gemma-2-2b-it': 'generic',
-  };
-  for (const [name, format] of Object.entries(want)) assert.equal(detectToolFormat(tmpl(name)), format, name);
-});
-
-test('calls are parsed back in every format; what is not a call stays content', () => {
-  const args = '{"city": "Paris", "unit": "celsius"}';
-  const one = [{ name: 'get_weather', arguments: JSON.stringify(JSON.parse(args)) }];
-  const two = [...one, { name: 'get_time', arguments: '{"zone":"CET"}' }];
-  const cases = [
-    ['hermes', `<tool_call>\n{"name": "get_weather", "arguments": ${args}}\n</tool_call>`, '', one],
-    ['hermes', `Let me check.\n<tool_call>\n{"name": "get_weather", "arguments": ${args}}\n</tool_call>\n<tool_call>{"name": "get_time", "arguments": {"zone": "CET"}}</tool_call>`, 'Let me check.', two],
-    ['hermes', '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}', '', one],  // unterminated at EOS
-    ['hermes', '<tool_call>{"name": "launch", "arguments": {}}</tool_call>', '<tool_call>{"name": "launch", "arguments": {}}</tool_call>', []],
-    ['llama3', `{"name": "get_weather", "parameters": ${args}}`, '', one],
-    ['llama3', `<|python_tag|>{"name": "get_weather", "parameters": ${args}}; {"name": "get_time", "parameters": {"zone": "CET"}}`, '', two],
-    ['llama3', '{"not": "a call"}', '{"not": "a call"}', []],
-    ['mistral', `[TOOL_CALLS][{"name": "get_weather", "arguments": ${args}}, {"name": "get_time", "arguments": {"zone": "CET"}}]`, '', two],
-    ['mistral', `[TOOL_CALLS]get_weather[ARGS]${args}`, '', one],
-    ['mistral', 'Just text.', 'Just text.', []],
-    ['generic', `{"tool_calls": [{"name": "get_weather", "arguments": ${args}}]}`, '', one],
-    ['generic', '{"tool_calls": [{"name": "get_weather", "arguments": "not json"}]}', '{"tool_calls": [{"name": "get_weather", "arguments": "not json"}]}', []],
-  ];
-  for (const [format, text, content, calls] of cases) {
-    const r = parseToolCalls(format, text, TOOLS);
-    assert.deepEqual(r.calls.map((c) => ({ ...c, arguments: JSON.stringify(JSON.parse(c.arguments)) })), calls, `${format}: ${text}`);
-    assert.equal(r.content, content, `${format}: ${text}`);
-  }
-});
 
 describe('on a model', () => {
   let served;
