@@ -34,7 +34,8 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   if (opts.n_batch == 0) opts.n_batch = 64;
   opts.n_batch = std::min(opts.n_batch, opts.n_ctx);
   if (opts.threads == 0) opts.threads = kn::ThreadPool::hardware_threads();
-  if (opts.threads > 256) return Status(Code::invalid_argument, "threads must be <= 256, got " + std::to_string(opts.threads));
+  if (opts.threads > 256)
+    return Status(Code::invalid_argument, "threads must be <= 256, got " + std::to_string(opts.threads));
   KvCacheShape kv_shape{opts.n_ctx, opts.n_batch, d.kv_dim(), d.head_dim, opts.kv_f32, {}};
   for (const LayerDesc& l : d.layers) kv_shape.window.push_back(l.n_swa);
   const uint64_t kv_bytes = KvCache::bytes_for(kv_shape);
@@ -44,8 +45,9 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   const uint64_t E = static_cast<uint64_t>(d.n_embd), Q = static_cast<uint64_t>(d.q_dim());
   const uint64_t KV = static_cast<uint64_t>(d.kv_dim()), F = static_cast<uint64_t>(d.n_ff);
   const uint64_t group = static_cast<uint64_t>(d.n_head / d.n_head_kv);
-  const uint64_t scratch_floats = nb * (E + std::max(E, Q) + (Q + 2 * KV) + E + 2 * F + static_cast<uint64_t>(d.n_rot)) +
-                                  static_cast<uint64_t>(opts.threads) * group * static_cast<uint64_t>(opts.n_ctx);
+  const uint64_t scratch_floats =
+      nb * (E + std::max(E, Q) + (Q + 2 * KV) + E + 2 * F + static_cast<uint64_t>(d.n_rot)) +
+      static_cast<uint64_t>(opts.threads) * group * static_cast<uint64_t>(opts.n_ctx);
   const uint64_t scratch = 4 * scratch_floats + act_bytes(model->weights(), opts.n_batch);
   const uint64_t resident = sizeof(void*) == 4 ? model->file_bytes() : 0;
   constexpr uint64_t kMaxBytes = 3ull << 30;  // beyond this a wasm32 heap (4 GiB at most) cannot hold it
@@ -56,8 +58,10 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
     return Status(Code::out_of_memory, need + (resident ? " beside the model's " + mib(resident) : std::string()) +
                                            ", over the " + mib(kMaxBytes) + " limit; ask for fewer tokens");
   // Probe once with malloc, which returns null instead of throwing when the heap cannot grow.
-  if (void* probe = std::malloc(static_cast<size_t>(kv_bytes + scratch))) std::free(probe);
-  else return Status(Code::out_of_memory, need + ", which could not be allocated; ask for fewer tokens");
+  if (void* probe = std::malloc(static_cast<size_t>(kv_bytes + scratch)))
+    std::free(probe);
+  else
+    return Status(Code::out_of_memory, need + ", which could not be allocated; ask for fewer tokens");
 
   auto c = std::unique_ptr<Context>(new Context());
   c->model_ = std::move(model);
@@ -246,8 +250,10 @@ void Context::ffn_block(int32_t il, int64_t n) {
   }
   for (int64_t t = 0; t < n; ++t) {
     float* g = gu_.data() + t * 2 * F;
-    if (d.ffn_act == FfnAct::gelu) kn::gelu_mul(g, g + F, F);
-    else kn::silu_mul(g, g + F, F);
+    if (d.ffn_act == FfnAct::gelu)
+      kn::gelu_mul(g, g + F, F);
+    else
+      kn::silu_mul(g, g + F, F);
     std::memmove(gu_.data() + t * F, g, static_cast<size_t>(F) * 4);  // rows packed to (n, n_ff) in place
   }
   kn::matmul(L.ffn_down, gu_.data(), n, o_.data(), E, act_, pool);

@@ -63,19 +63,19 @@ class Context {
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::vector<Token> history_;
   std::atomic<bool> abort_{false};
-  const float* rope_factors_ = nullptr;  // (n_rot / 2) frequency divisors: rope_freqs, or LongRoPE long/short by n_ctx
+  const float* rope_factors_ = nullptr;   // (n_rot / 2) frequency divisors: rope_freqs, or LongRoPE long/short by n_ctx
   float rope_base_ = 0, rope_scale_ = 0;  // what rope_cos_/rope_sin_ hold now (0: nothing yet)
 
   KvCache kv_;
   // Scratch, sized for n_batch tokens at create() (nothing grows during eval()).
-  std::vector<float> x_;      // (n_batch, n_embd) residual stream
-  std::vector<float> h_;      // (n_batch, max(n_embd, q_dim)) normed block input / attention output
-  std::vector<float> qkv_;    // (n_batch, q_dim + 2 kv_dim): each token's q, k, v
-  std::vector<float> o_;      // (n_batch, n_embd) block outputs
-  std::vector<float> gu_;     // (n_batch, 2 n_ff): each token's gate and up, then (n_batch, n_ff) activations
+  std::vector<float> x_;    // (n_batch, n_embd) residual stream
+  std::vector<float> h_;    // (n_batch, max(n_embd, q_dim)) normed block input / attention output
+  std::vector<float> qkv_;  // (n_batch, q_dim + 2 kv_dim): each token's q, k, v
+  std::vector<float> o_;    // (n_batch, n_embd) block outputs
+  std::vector<float> gu_;   // (n_batch, 2 n_ff): each token's gate and up, then (n_batch, n_ff) activations
   std::vector<float> rope_cos_, rope_sin_;  // (n_batch, n_rot/2)
-  std::vector<float> scores_;  // (threads, n_head / n_head_kv, n_ctx)
-  std::vector<uint8_t> act_;   // activations converted for matmul: max matmul_act_bytes over the weights
+  std::vector<float> scores_;               // (threads, n_head / n_head_kv, n_ctx)
+  std::vector<uint8_t> act_;                // activations converted for matmul: max matmul_act_bytes over the weights
 };
 
 }  // namespace chord

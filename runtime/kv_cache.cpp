@@ -28,7 +28,8 @@ int64_t KvCache::layer_rows(const KvCacheShape& s, int32_t il) {
 
 uint64_t KvCache::bytes_for(const KvCacheShape& s) {
   uint64_t rows = 0;
-  for (int32_t il = 0; il < static_cast<int32_t>(s.window.size()); ++il) rows += static_cast<uint64_t>(layer_rows(s, il));
+  for (int32_t il = 0; il < static_cast<int32_t>(s.window.size()); ++il)
+    rows += static_cast<uint64_t>(layer_rows(s, il));
   return rows * static_cast<uint64_t>(s.kv_dim) * (s.f32 ? 4 : 2) * 2;  // K and V
 }
 

@@ -8,9 +8,9 @@
 namespace chord {
 
 struct KvCacheShape {
-  int32_t n_ctx = 0;            // positions 0 .. n_ctx-1
-  int32_t n_batch = 0;          // most tokens stored before they are attended (one forward batch)
-  int64_t kv_dim = 0;           // n_head_kv * head_dim: elements of one K (or V) row
+  int32_t n_ctx = 0;    // positions 0 .. n_ctx-1
+  int32_t n_batch = 0;  // most tokens stored before they are attended (one forward batch)
+  int64_t kv_dim = 0;   // n_head_kv * head_dim: elements of one K (or V) row
   int32_t head_dim = 0;
   bool f32 = false;             // f32 rows instead of f16
   std::vector<int32_t> window;  // (n_layer) attention window in positions; 0 = the whole context
@@ -50,9 +50,9 @@ class KvCache {
 
  private:
   struct Layer {
-    std::vector<uint8_t> k, v;     // (rows, kv_dim) elements of f16 or f32
+    std::vector<uint8_t> k, v;  // (rows, kv_dim) elements of f16 or f32
     int64_t rows = 0;
-    int64_t ring = 0;              // R: slots before the mirror; 0 when the layer holds n_ctx rows
+    int64_t ring = 0;  // R: slots before the mirror; 0 when the layer holds n_ctx rows
     int32_t window = 0;
     std::vector<int32_t> slot_pos;  // (ring) position last stored in each slot, -1 if none
   };

@@ -26,10 +26,10 @@ struct ArchTraits {
 // The decoder family this runtime implements; differences are data, not separate forward passes.
 // Facts from llama.cpp (src/models/<arch>.cpp, llama-model.cpp's rope types).
 constexpr ArchTraits kArchs[] = {
-    {"llama", false, false, false, false, false},  {"mistral", false, false, false, false, false},
-    {"qwen2", true, true, false, false, false},    {"qwen3", true, false, true, false, false},
+    {"llama", false, false, false, false, false},   {"mistral", false, false, false, false, false},
+    {"qwen2", true, true, false, false, false},     {"qwen3", true, false, true, false, false},
     {"smollm3", false, false, false, false, false}, {"granite", false, false, false, false, false},
-    {"gemma2", true, false, false, true, false},   {"gemma3", true, false, true, true, false},
+    {"gemma2", true, false, false, true, false},    {"gemma3", true, false, true, true, false},
     {"phi3", true, false, false, false, true},
 };
 
@@ -72,8 +72,8 @@ Status set_swa(const gguf::File& f, ModelDesc& d, int32_t window, int64_t defaul
     period = *p;
   }
   for (int32_t il = 0; il < d.n_layer; ++il) {
-    const bool swa = pat && pat->array_size() ? pat->numbers[static_cast<size_t>(il)] != 0
-                                              : period == 0 || il % period < period - 1;
+    const bool swa =
+        pat && pat->array_size() ? pat->numbers[static_cast<size_t>(il)] != 0 : period == 0 || il % period < period - 1;
     if (!swa) continue;
     LayerDesc& l = d.layers[static_cast<size_t>(il)];
     l.n_swa = window;
@@ -140,7 +140,8 @@ Result<ModelDesc> describe(const gguf::File& f) {
   for (const auto& a : kArchs)
     if (d.arch == a.name) traits = &a;
   if (!traits)
-    return Status(Code::unsupported, "architecture '" + d.arch + "' is not supported (supported: " + arch_names() + ")");
+    return Status(Code::unsupported,
+                  "architecture '" + d.arch + "' is not supported (supported: " + arch_names() + ")");
   d.name = f.get_string(keys::kName).value_or("");
   auto geti = [&](std::string_view suffix) { return f.get_int(keys::arch_key(d.arch, suffix)); };
   auto getf = [&](std::string_view suffix) { return f.get_float(keys::arch_key(d.arch, suffix)); };
@@ -211,8 +212,8 @@ Result<ModelDesc> describe(const gguf::File& f) {
   // Every layer has several tensors: a block_count beyond the tensor count is refused before the
   // per-layer description is allocated (a hostile count would otherwise size it).
   if (static_cast<size_t>(d.n_layer) > f.tensors().size())
-    return bad("block_count " + std::to_string(d.n_layer) + " exceeds the file's " + std::to_string(f.tensors().size()) +
-               " tensors");
+    return bad("block_count " + std::to_string(d.n_layer) + " exceeds the file's " +
+               std::to_string(f.tensors().size()) + " tensors");
   d.layers.assign(static_cast<size_t>(d.n_layer), LayerDesc{0, true, d.rope_base, d.rope_freq_scale});
   CHORD_TRY(describe_arch(f, *traits, d));
   return d;
@@ -221,8 +222,8 @@ Result<ModelDesc> describe(const gguf::File& f) {
 namespace {
 
 // Finds and checks one tensor: type allowed for its role and shape (cols, rows).
-Status bind_weight(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows, bool matmul,
-            Weight& out, bool optional = false) {
+Status bind_weight(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows, bool matmul, Weight& out,
+                   bool optional = false) {
   const gguf::TensorInfo* t = f.tensor(name);
   if (!t) {
     if (optional) return Status::Ok();
@@ -231,8 +232,8 @@ Status bind_weight(const gguf::File& f, const std::string& name, int64_t cols, i
   int64_t t_rows = t->ne[1] * t->ne[2] * t->ne[3];
   if (t->ne[0] != cols || t_rows != rows)
     return Status(Code::bad_gguf, "tensor " + name + " has shape [" + std::to_string(t->ne[0]) + ", " +
-                                      std::to_string(t_rows) + "], expected [" + std::to_string(cols) +
-                                      ", " + std::to_string(rows) + "]");
+                                      std::to_string(t_rows) + "], expected [" + std::to_string(cols) + ", " +
+                                      std::to_string(rows) + "]");
   if (matmul) {
     if (!kernels::ops(t->type))
       return Status(Code::unsupported, "tensor " + name + " has type " + type_info(t->type)->name +

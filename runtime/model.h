@@ -29,35 +29,36 @@ struct LayerDesc {
 };
 
 struct ModelDesc {
-  std::string arch;            // general.architecture: llama | mistral | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 | phi3
-  std::string name;            // general.name, may be empty
+  std::string
+      arch;  // general.architecture: llama | mistral | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 | phi3
+  std::string name;  // general.name, may be empty
   int32_t n_vocab = 0;
-  int32_t n_embd = 0;          // residual width
+  int32_t n_embd = 0;  // residual width
   int32_t n_layer = 0;
   int32_t n_head = 0;
-  int32_t n_head_kv = 0;       // GQA: n_head % n_head_kv == 0
-  int32_t head_dim = 0;        // attention.key_length, default n_embd / n_head
-  int32_t n_ff = 0;            // gated FFN hidden width
+  int32_t n_head_kv = 0;  // GQA: n_head % n_head_kv == 0
+  int32_t head_dim = 0;   // attention.key_length, default n_embd / n_head
+  int32_t n_ff = 0;       // gated FFN hidden width
   int32_t n_ctx_train = 0;
   float rms_eps = 1e-5f;
   float rope_base = 10000.0f;
-  int32_t n_rot = 0;           // rotated dims per head (rope.dimension_count, default head_dim; phi-4-mini: partial)
-  bool rope_neox = false;      // NeoX layout rotates (i, i + n_rot/2); normal rotates (2i, 2i+1)
-  float rope_freq_scale = 1.0f;  // linear scaling: positions multiplied by this (1 / factor)
+  int32_t n_rot = 0;              // rotated dims per head (rope.dimension_count, default head_dim; phi-4-mini: partial)
+  bool rope_neox = false;         // NeoX layout rotates (i, i + n_rot/2); normal rotates (2i, 2i+1)
+  float rope_freq_scale = 1.0f;   // linear scaling: positions multiplied by this (1 / factor)
   float rope_attn_factor = 1.0f;  // rope.scaling.attn_factor: cos and sin multiplied (LongRoPE)
-  int32_t n_ctx_orig = 0;      // rope.scaling.original_context_length: longer contexts use rope_factors_long
-  bool qkv_bias = false;       // qwen2
-  bool qk_norm = false;        // qwen3, gemma3: RMSNorm over each head of q and k
-  bool post_norms = false;     // gemma2/3: RMSNorm of the attention and FFN outputs before the residual add
-  bool fused_ffn = false;      // phi3: ffn_up holds gate and up rows (2 n_ff), no ffn_gate
+  int32_t n_ctx_orig = 0;         // rope.scaling.original_context_length: longer contexts use rope_factors_long
+  bool qkv_bias = false;          // qwen2
+  bool qk_norm = false;           // qwen3, gemma3: RMSNorm over each head of q and k
+  bool post_norms = false;        // gemma2/3: RMSNorm of the attention and FFN outputs before the residual add
+  bool fused_ffn = false;         // phi3: ffn_up holds gate and up rows (2 n_ff), no ffn_gate
   FfnAct ffn_act = FfnAct::silu;
-  float embd_scale = 1.0f;     // token embeddings multiplied (gemma: sqrt(n_embd); granite: embedding_scale)
-  float residual_scale = 1.0f;  // granite: attention and FFN outputs multiplied before the residual add
-  float kq_scale = 0.0f;       // attention score scale (1 / sqrt(head_dim) unless the file or arch says)
-  bool scale_q = false;        // q multiplied by kq_scale before q.k (gemma, phi3 as llama.cpp) instead of the scores
-  float attn_softcap = 0.0f;   // gemma2: scores soft-capped (0 = off)
-  float final_softcap = 0.0f;  // gemma2/3: logits soft-capped (0 = off)
-  float logit_scale = 1.0f;    // logits multiplied (granite: 1 / logit_scale)
+  float embd_scale = 1.0f;       // token embeddings multiplied (gemma: sqrt(n_embd); granite: embedding_scale)
+  float residual_scale = 1.0f;   // granite: attention and FFN outputs multiplied before the residual add
+  float kq_scale = 0.0f;         // attention score scale (1 / sqrt(head_dim) unless the file or arch says)
+  bool scale_q = false;          // q multiplied by kq_scale before q.k (gemma, phi3 as llama.cpp) instead of the scores
+  float attn_softcap = 0.0f;     // gemma2: scores soft-capped (0 = off)
+  float final_softcap = 0.0f;    // gemma2/3: logits soft-capped (0 = off)
+  float logit_scale = 1.0f;      // logits multiplied (granite: 1 / logit_scale)
   bool tied_embeddings = false;  // output projection reuses token_embd
   std::vector<LayerDesc> layers;  // (n_layer)
 
@@ -68,23 +69,23 @@ struct ModelDesc {
 using Weight = kernels::Matrix;  // a view into the file's bytes
 
 struct LayerWeights {
-  Weight attn_norm;                 // (n_embd) f32
-  Weight wqkv;                      // fused (n_embd -> q_dim + 2 kv_dim), or else wq, wk, wv
-  Weight wq, wk, wv, wo;            // (n_embd -> q_dim), (n_embd -> kv_dim) x2, (q_dim -> n_embd)
-  Weight bqkv;                      // optional bias of wqkv (q_dim + 2 kv_dim) f32
-  Weight bq, bk, bv;                // optional biases (q_dim), (kv_dim), (kv_dim) f32
-  Weight q_norm, k_norm;            // optional (head_dim) f32
-  Weight attn_post_norm;            // post_norms: (n_embd) f32
-  Weight ffn_norm;                  // (n_embd) f32
+  Weight attn_norm;                   // (n_embd) f32
+  Weight wqkv;                        // fused (n_embd -> q_dim + 2 kv_dim), or else wq, wk, wv
+  Weight wq, wk, wv, wo;              // (n_embd -> q_dim), (n_embd -> kv_dim) x2, (q_dim -> n_embd)
+  Weight bqkv;                        // optional bias of wqkv (q_dim + 2 kv_dim) f32
+  Weight bq, bk, bv;                  // optional biases (q_dim), (kv_dim), (kv_dim) f32
+  Weight q_norm, k_norm;              // optional (head_dim) f32
+  Weight attn_post_norm;              // post_norms: (n_embd) f32
+  Weight ffn_norm;                    // (n_embd) f32
   Weight ffn_gate, ffn_up, ffn_down;  // (n_embd -> n_ff) x2 (fused_ffn: no gate, up n_embd -> 2 n_ff), (n_ff -> n_embd)
-  Weight ffn_post_norm;             // post_norms: (n_embd) f32
+  Weight ffn_post_norm;               // post_norms: (n_embd) f32
 };
 
 struct ModelWeights {
-  Weight token_embd;   // (n_vocab rows of n_embd)
-  Weight output_norm;  // (n_embd) f32
-  Weight output;       // (n_vocab rows of n_embd); token_embd when tied
-  Weight rope_freqs;   // optional (n_rot / 2) f32: per-dimension frequency divisors (Llama 3.x)
+  Weight token_embd;             // (n_vocab rows of n_embd)
+  Weight output_norm;            // (n_embd) f32
+  Weight output;                 // (n_vocab rows of n_embd); token_embd when tied
+  Weight rope_freqs;             // optional (n_rot / 2) f32: per-dimension frequency divisors (Llama 3.x)
   Weight rope_long, rope_short;  // optional (n_rot / 2) f32: LongRoPE divisors beyond / within n_ctx_orig
   std::vector<LayerWeights> layers;
 };

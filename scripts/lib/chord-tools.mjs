@@ -19,8 +19,7 @@ export class ChordTools {
     this.threads = threads;
     for (const b of [this.cli, this.synth]) {
       if (!existsSync(b)) {
-        throw new Error(`${b} not found: build the native tools first (bash scripts/build.sh native-release), ` +
-          'or pass --bin DIR');
+        throw new Error(`${b} not found: build the native tools first (bash scripts/build.sh native-release), ` + 'or pass --bin DIR');
       }
     }
   }
@@ -43,8 +42,11 @@ export class ChordTools {
     mkdirSync(dirname(out), { recursive: true });
     const tmp = `${out}.tmp${process.pid}`;
     try {
-      await run(this.synth, ['--preset', preset, '--type', type, '--seed', String(seed), '-o', tmp,
-        '--threads', String(this.threads), ...extra], { maxBuffer: MAX_BUFFER });
+      await run(
+        this.synth,
+        ['--preset', preset, '--type', type, '--seed', String(seed), '-o', tmp, '--threads', String(this.threads), ...extra],
+        { maxBuffer: MAX_BUFFER },
+      );
     } catch (e) {
       throw new Error(`chord-synth ${preset} ${type} failed: ${(e.stderr || e.message).trim()}`);
     }
@@ -61,17 +63,44 @@ export class ChordTools {
 
   // Teacher-forced next-token distributions: for each position, [{id, p}] best first.
   async score(model, ids, top) {
-    const out = await this.#cli(['score', model, '--ids', ids.join(','), '--top', String(top),
-      '-t', String(this.threads), '-c', String(Math.max(CTX, ids.length + 8))]);
-    const rows = out.trim().split('\n').map((l) => JSON.parse(l));
+    const out = await this.#cli([
+      'score',
+      model,
+      '--ids',
+      ids.join(','),
+      '--top',
+      String(top),
+      '-t',
+      String(this.threads),
+      '-c',
+      String(Math.max(CTX, ids.length + 8)),
+    ]);
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     if (rows.length !== ids.length) throw new Error(`chord-cli score: ${rows.length} rows for ${ids.length} ids`);
     return rows.map((r) => r.top.map(([id, p]) => ({ id, p })));
   }
 
   // Greedy continuation of n tokens from prompt ids (EOS ignored).
   async greedy(model, ids, n) {
-    const out = await this.#cli(['run', model, '--ids', ids.join(','), '-n', String(n), '--print-ids',
-      '--ignore-eos', '--temp', '0', '-t', String(this.threads), '-c', String(Math.max(CTX, ids.length + n + 8))]);
+    const out = await this.#cli([
+      'run',
+      model,
+      '--ids',
+      ids.join(','),
+      '-n',
+      String(n),
+      '--print-ids',
+      '--ignore-eos',
+      '--temp',
+      '0',
+      '-t',
+      String(this.threads),
+      '-c',
+      String(Math.max(CTX, ids.length + n + 8)),
+    ]);
     return out.trim().split(/\s+/).filter(Boolean).map(Number);
   }
 }

@@ -23,8 +23,8 @@ struct Dist {
 };
 
 // Fills rows [r0, r1) of a (rows x cols) tensor of type t.
-void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64_t cols, int64_t r0,
-               int64_t r1, uint8_t* out, uint64_t row_bytes) {
+void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64_t cols, int64_t r0, int64_t r1,
+               uint8_t* out, uint64_t row_bytes) {
   std::vector<float> row(static_cast<size_t>(cols));
   for (int64_t r = r0; r < r1; ++r) {
     Rng rng(stream_key(seed, name, static_cast<uint64_t>(r)));
@@ -38,7 +38,7 @@ void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64
 
 // Per-architecture constants of the synthetic models.
 struct ArchExtras {
-  bool post_norms = false;  // gemma2/3: post_attention_norm, post_ffw_norm
+  bool post_norms = false;                                             // gemma2/3: post_attention_norm, post_ffw_norm
   double embd_mult = 1, resid_mult = 1, logit_div = 1, attn_mult = 0;  // granite (attn_mult 0: 1/sqrt(head_dim))
   double logit_mult = 1;  // gemma2: logits half as spread, so the final soft-cap (30) leaves clear winners
 };
@@ -129,8 +129,7 @@ Status generate(const Options& o) {
   if (auto at = pname.find("phi3"); at != std::string::npos) pname.replace(at, 4, "phi 3");
   w.set_string(keys::kName, "synth " + pname + " " + o.type.name + " seed " + std::to_string(o.seed));
   w.set_u32(keys::kFileType, o.type.file_type);
-  const bool quantized = o.type.base != GgmlType::F32 && o.type.base != GgmlType::F16 &&
-                         o.type.base != GgmlType::BF16;
+  const bool quantized = o.type.base != GgmlType::F32 && o.type.base != GgmlType::F16 && o.type.base != GgmlType::BF16;
   if (quantized) w.set_u32(keys::kQuantVersion, 2);
   w.set_u32(ak(keys::kContextLength), static_cast<uint32_t>(p.n_ctx));
   w.set_u32(ak(keys::kEmbeddingLength), static_cast<uint32_t>(p.n_embd));
@@ -166,8 +165,9 @@ Status generate(const Options& o) {
     w.set_f32(ak(keys::kLogitScale), x.logit_div);
   } else if (arch == "phi3") {  // Phi3MiniModel in convert_hf_to_gguf.py: LongRoPE's magnitude factor
     w.set_u32(ak(keys::kRopeScalingOrigCtx), static_cast<uint32_t>(p.rope_orig_ctx));
-    w.set_f32(ak(keys::kRopeScalingAttnFactor),
-              static_cast<float>(std::sqrt(1.0 + std::log(p.rope_factor) / std::log(static_cast<double>(p.rope_orig_ctx)))));
+    w.set_f32(
+        ak(keys::kRopeScalingAttnFactor),
+        static_cast<float>(std::sqrt(1.0 + std::log(p.rope_factor) / std::log(static_cast<double>(p.rope_orig_ctx)))));
   }
 
   const std::string vocab_path = o.vocab_path.empty() ? models_dir() + "/" + p.vocab : o.vocab_path;
@@ -260,7 +260,8 @@ Status generate(const Options& o) {
   const auto t1 = std::chrono::steady_clock::now();
   CHORD_TRY(w.write_file(o.out_path));
   const auto t2 = std::chrono::steady_clock::now();
-  std::fprintf(stderr, "chord-synth: %s %s seed %llu: %d layers, vocab %lld, %.1f MB of tensors -> %s "
+  std::fprintf(stderr,
+               "chord-synth: %s %s seed %llu: %d layers, vocab %lld, %.1f MB of tensors -> %s "
                "(generate+quantize %.2f s, write %.2f s)\n",
                p.name, o.type.name.c_str(), static_cast<unsigned long long>(o.seed), n_layer,
                static_cast<long long>(n_vocab), static_cast<double>(b.bytes()) / 1e6, o.out_path.c_str(),

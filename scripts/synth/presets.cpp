@@ -16,6 +16,7 @@ namespace chord::synth {
 //  - gpt-2 and deepseek-coder: small byte-level BPEs for the tiny qwen presets (with pre "qwen2",
 //    as Qwen2/Qwen3 GGUFs), two different vocabularies so the tokenizer check covers both.
 const std::vector<Preset>& presets() {
+  // clang-format off
   static const std::vector<Preset> k = {
       // name, arch, embd, layers, heads, kv, head_dim, ffn, ctx, rope base, eps, bias, qknorm, tied,
       // vocab, pre, add_bos, about
@@ -59,6 +60,7 @@ const std::vector<Preset>& presets() {
       {"smollm3-3b", "smollm3", 2048, 36, 16, 4, 0, 11008, 65536, 5000000.0f, 1e-6f, false, false, true,
        "vocab/ggml-vocab-starcoder.gguf", "smollm", -1, "SmolLM3-3B shape (NoPE every 4th layer), BPE 49152"},
   };
+  // clang-format on
   return k;
 }
 
@@ -78,12 +80,10 @@ struct TypeName {
 };
 
 constexpr TypeName kTypes[] = {
-    {"F32", GgmlType::F32, false, 0},    {"F16", GgmlType::F16, false, 1},
-    {"BF16", GgmlType::BF16, false, 32}, {"Q8_0", GgmlType::Q8_0, false, 7},
-    {"Q4_0", GgmlType::Q4_0, false, 2},  {"Q4_1", GgmlType::Q4_1, false, 3},
-    {"Q5_0", GgmlType::Q5_0, false, 8},  {"Q5_1", GgmlType::Q5_1, false, 9},
-    {"Q2_K", GgmlType::Q2_K, false, 10}, {"Q3_K", GgmlType::Q3_K, false, 11},
-    {"Q4_K", GgmlType::Q4_K, false, 14}, {"Q5_K", GgmlType::Q5_K, false, 16},
+    {"F32", GgmlType::F32, false, 0},    {"F16", GgmlType::F16, false, 1},     {"BF16", GgmlType::BF16, false, 32},
+    {"Q8_0", GgmlType::Q8_0, false, 7},  {"Q4_0", GgmlType::Q4_0, false, 2},   {"Q4_1", GgmlType::Q4_1, false, 3},
+    {"Q5_0", GgmlType::Q5_0, false, 8},  {"Q5_1", GgmlType::Q5_1, false, 9},   {"Q2_K", GgmlType::Q2_K, false, 10},
+    {"Q3_K", GgmlType::Q3_K, false, 11}, {"Q4_K", GgmlType::Q4_K, false, 14},  {"Q5_K", GgmlType::Q5_K, false, 16},
     {"Q6_K", GgmlType::Q6_K, false, 18}, {"Q4_K_M", GgmlType::Q4_K, true, 15},
 };
 
@@ -118,8 +118,7 @@ std::string type_names() {
   return s;
 }
 
-GgmlType weight_type(const TypeChoice& tc, Role role, int32_t layer, int32_t n_layer, int64_t row_len,
-                     bool tied) {
+GgmlType weight_type(const TypeChoice& tc, Role role, int32_t layer, int32_t n_layer, int64_t row_len, bool tied) {
   GgmlType t = tc.base;
   if (tc.q4_k_m) {
     // Output (and a tied token_embd, which is the output too): Q6_K, or Q8_0 when rows do not
@@ -133,11 +132,20 @@ GgmlType weight_type(const TypeChoice& tc, Role role, int32_t layer, int32_t n_l
   if (row_len % block_of(t) != 0) {
     switch (t) {
       case GgmlType::Q2_K:
-      case GgmlType::Q3_K: t = GgmlType::Q4_0; break;
-      case GgmlType::Q4_K: t = GgmlType::Q5_0; break;
-      case GgmlType::Q5_K: t = GgmlType::Q5_1; break;
-      case GgmlType::Q6_K: t = GgmlType::Q8_0; break;
-      default: break;
+      case GgmlType::Q3_K:
+        t = GgmlType::Q4_0;
+        break;
+      case GgmlType::Q4_K:
+        t = GgmlType::Q5_0;
+        break;
+      case GgmlType::Q5_K:
+        t = GgmlType::Q5_1;
+        break;
+      case GgmlType::Q6_K:
+        t = GgmlType::Q8_0;
+        break;
+      default:
+        break;
     }
     if (row_len % block_of(t) != 0) t = GgmlType::F16;
   }

@@ -29,8 +29,15 @@ const std::vector<std::vector<uint8_t>>& bases() {
     qwen3.tok = "gpt2";
     qwen3.wtype = chord::GgmlType::F16;
     qwen3.n_layer = 2;
+    TinySpec gemma3;  // sliding window 2: the fuzz context's KV rings wrap
+    gemma3.arch = "gemma3";
+    gemma3.n_layer = 2;
+    TinySpec phi3;  // fused tensors, LongRoPE factors
+    phi3.arch = "phi3";
+    phi3.wtype = chord::GgmlType::Q8_0;
     return std::vector<std::vector<uint8_t>>{chord::test::make_tiny(llama).bytes(), chord::test::make_tiny(qwen2).bytes(),
-                                             chord::test::make_tiny(qwen3).bytes()};
+                                             chord::test::make_tiny(qwen3).bytes(), chord::test::make_tiny(gemma3).bytes(),
+                                             chord::test::make_tiny(phi3).bytes()};
   }();
   return b;
 }

@@ -18,7 +18,8 @@
 namespace chord::test {
 
 struct TinySpec {
-  std::string arch = "llama";   // llama | mistral | qwen2 | qwen3 (qwen2: qkv biases, qwen3: q/k norm)
+  std::string arch = "llama";   // llama | mistral | qwen2 | qwen3 (qwen2: qkv biases, qwen3: q/k norm) |
+                                // gemma3 (q/k norms, post-norms, window 2) | phi3 (fused qkv and gate/up, LongRoPE)
   std::string tok = "llama";    // llama (SPM, byte fallback) | gpt2 (byte-level BPE)
   int32_t n_embd = 32, n_layer = 1, n_head = 4, n_head_kv = 2, n_ff = 32, n_ctx_train = 64;
   int32_t head_dim = 0;         // 0: n_embd / n_head; else written as attention.key_length
@@ -200,6 +201,8 @@ inline TinyModel make_tiny(const TinySpec& s = {}) {
   if (s.head_dim) m.set(ak(keys::kKeyLength), v_u32(static_cast<uint32_t>(s.head_dim)));
   m.set(ak(keys::kRmsEps), v_f32(1e-5f));
   m.set(ak(keys::kRopeFreqBase), v_f32(10000.0f));
+  if (s.arch == "gemma3") m.set(ak(keys::kSlidingWindow), v_u32(2));
+  if (s.arch == "phi3") m.set(ak(keys::kRopeScalingOrigCtx), v_u32(4));
   if (s.tok == "gpt2") add_bpe_vocab(m);
   else add_spm_vocab(m);
 
@@ -212,23 +215,39 @@ inline TinyModel make_tiny(const TinySpec& s = {}) {
   for (int32_t i = 0; i < s.n_layer; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
     m.put_tensor(p + "attn_norm.weight", GgmlType::F32, {E}, ++seed);
-    m.put_tensor(p + "attn_q.weight", s.wtype, {E, Q}, ++seed);
-    m.put_tensor(p + "attn_k.weight", s.wtype, {E, KV}, ++seed);
-    m.put_tensor(p + "attn_v.weight", s.wtype, {E, KV}, ++seed);
+    if (s.arch == "phi3") {
+      m.put_tensor(p + "attn_qkv.weight", s.wtype, {E, Q + 2 * KV}, ++seed);
+    } else {
+      m.put_tensor(p + "attn_q.weight", s.wtype, {E, Q}, ++seed);
+      m.put_tensor(p + "attn_k.weight", s.wtype, {E, KV}, ++seed);
+      m.put_tensor(p + "attn_v.weight", s.wtype, {E, KV}, ++seed);
+    }
     m.put_tensor(p + "attn_output.weight", s.wtype, {Q, E}, ++seed);
     if (s.arch == "qwen2") {
       m.put_tensor(p + "attn_q.bias", GgmlType::F32, {Q}, ++seed);
       m.put_tensor(p + "attn_k.bias", GgmlType::F32, {KV}, ++seed);
       m.put_tensor(p + "attn_v.bias", GgmlType::F32, {KV}, ++seed);
     }
-    if (s.arch == "qwen3") {
+    if (s.arch == "qwen3" || s.arch == "gemma3") {
       m.put_tensor(p + "attn_q_norm.weight", GgmlType::F32, {HD}, ++seed);
       m.put_tensor(p + "attn_k_norm.weight", GgmlType::F32, {HD}, ++seed);
     }
     m.put_tensor(p + "ffn_norm.weight", GgmlType::F32, {E}, ++seed);
-    m.put_tensor(p + "ffn_gate.weight", s.wtype, {E, F}, ++seed);
-    m.put_tensor(p + "ffn_up.weight", s.wtype, {E, F}, ++seed);
+    if (s.arch == "phi3") {
+      m.put_tensor(p + "ffn_up.weight", s.wtype, {E, 2 * F}, ++seed);
+    } else {
+      m.put_tensor(p + "ffn_gate.weight", s.wtype, {E, F}, ++seed);
+      m.put_tensor(p + "ffn_up.weight", s.wtype, {E, F}, ++seed);
+    }
     m.put_tensor(p + "ffn_down.weight", s.wtype, {F, E}, ++seed);
+    if (s.arch == "gemma3") {
+      m.put_tensor(p + "post_attention_norm.weight", GgmlType::F32, {E}, ++seed);
+      m.put_tensor(p + "post_ffw_norm.weight", GgmlType::F32, {E}, ++seed);
+    }
+  }
+  if (s.arch == "phi3") {
+    m.put_tensor("rope_factors_long.weight", GgmlType::F32, {HD / 2}, ++seed);
+    m.put_tensor("rope_factors_short.weight", GgmlType::F32, {HD / 2}, ++seed);
   }
   return m;
 }

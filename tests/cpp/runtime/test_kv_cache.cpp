@@ -1,11 +1,14 @@
 // KvCache: sliding-window rings give the same attention as a full-length cache (same rows, same
 // order, thanks to the mirror slots), bound the memory, and tell what a truncation can keep.
+#include <catch2/catch.hpp>
 #include <cstring>
+#include <span>
+#include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
+#include "runtime/context.h"
 #include "runtime/kv_cache.h"
+#include "tests/cpp/hostile/tiny_model.h"
 #include "tests/cpp/quant/quant_test_util.h"
 
 using namespace chord;
@@ -46,5 +49,39 @@ TEST_CASE("kv cache: a window's ring attends exactly as the full cache, in bound
     CHECK(a.keepable(0) == 0);
     CHECK(b.keepable(3) == 3);  // full-length layers keep any prefix
     CHECK(a.bytes() < KvCache::bytes_for(KvCacheShape{64, n_batch, n_kv_head * hd, hd, f32, {0, 0}}));
+  }
+}
+
+TEST_CASE("kv cache: sliding-window models give the same logits with and without rings; truncation") {
+  for (const char* arch : {"gemma3", "phi3"}) {
+    test::TinySpec spec;
+    spec.arch = arch;
+    spec.n_layer = 2;
+    const std::vector<uint8_t> bytes = test::make_tiny(spec).bytes();
+    auto m = Model::load(ModelBytes{{std::span<const uint8_t>(bytes)}, nullptr});
+    REQUIRE(m.ok());
+    const std::vector<Token> toks = {1, 5, 9, 2, 7, 3, 11, 4, 6, 8};
+    // gemma3's window 2 with batches of 4: rings of 5 slots (+1 mirror); with batches of 10 the ring
+    // (11 slots) would not be shorter than the 10-token context: full-length rows, masked.
+    auto ring = Context::create(*m, {16, 4, 1});
+    auto full = Context::create(*m, {10, 10, 1});
+    REQUIRE(ring.ok());
+    REQUIRE(full.ok());
+    std::vector<float> a, b;
+    REQUIRE((*ring)->eval(toks, true, a).ok());
+    REQUIRE((*full)->eval(toks, true, b).ok());
+    INFO(arch);
+    REQUIRE(a.size() == b.size());
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * 4) == 0);
+    const std::vector<float> last(a.end() - (*m)->desc().n_vocab, a.end());
+    // Going back one position keeps the rest; evaluating the same token again gives the same logits.
+    (*ring)->truncate(9);
+    CHECK((*ring)->n_past() == 9);
+    REQUIRE((*ring)->eval(std::span<const Token>(toks).subspan(9), false, a).ok());
+    CHECK(std::memcmp(a.data(), last.data(), last.size() * 4) == 0);
+    // Going back past what the rings still hold keeps nothing (llama.cpp re-processes the prompt).
+    (*ring)->truncate(3);
+    CHECK((*ring)->n_past() == (std::string(arch) == "gemma3" ? 0 : 3));
+    CHECK((*ring)->common_prefix(toks) == (*ring)->n_past());
   }
 }

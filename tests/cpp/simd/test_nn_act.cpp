@@ -1,11 +1,10 @@
 // GELU·mul (llama.cpp's f16-rounded tanh form), soft-capping and scaling rows: the reference, the
 // SIMD128 versions and the nn.h dispatch against double precision, sizes 1..2051, unaligned rows,
 // the +-10 GELU cut-offs and extreme inputs.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/fp16.h"
 #include "kernels/nn.h"
@@ -31,7 +30,8 @@ struct ActImpl {
 std::vector<ActImpl> impls() {
   namespace r = kernels::ref;
   namespace k = kernels;
-  std::vector<ActImpl> v = {{"ref", r::gelu_mul, r::softcap, r::scale}, {"dispatch", k::gelu_mul, k::softcap, k::scale}};
+  std::vector<ActImpl> v = {{"ref", r::gelu_mul, r::softcap, r::scale},
+                            {"dispatch", k::gelu_mul, k::softcap, k::scale}};
 #ifdef CHORD_SIMD128
   namespace s = kernels::simd128;
   v.push_back({"simd128", s::gelu_mul, s::softcap, s::scale});
@@ -78,8 +78,9 @@ TEST_CASE("nn gelu_mul: f16-rounded tanh GELU within half an f16 ulp of double")
     }
   }
   // Cut-offs and saturation: exactly +-10 and their neighbours, huge values, zero, halves' edges.
-  const std::vector<float> ext = {-1e30f, -10.5f, -10.0f, std::nextafter(-10.0f, 0.0f), -9.99f, -5.0f, -0.75f, -1e-6f,
-                                  0.0f,   1e-6f,  0.75f,  5.0f, 9.99f, std::nextafter(10.0f, 0.0f), 10.0f, 10.5f, 1e30f};
+  const std::vector<float> ext = {
+      -1e30f, -10.5f, -10.0f, std::nextafter(-10.0f, 0.0f), -9.99f, -5.0f, -0.75f, -1e-6f, 0.0f, 1e-6f,
+      0.75f,  5.0f,   9.99f,  std::nextafter(10.0f, 0.0f),  10.0f,  10.5f, 1e30f};
   for (const ActImpl& im : impls()) check_gelu(im, ext, std::vector<float>(ext.size(), -1.5f), 0);
 }
 
