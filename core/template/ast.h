@@ -43,6 +43,8 @@ struct Expr {
   ExprKind kind = ExprKind::constant;
   int line = 0;                    // source line for error messages
   int depth = 1;                   // height of this subtree (bounded by the parser)
+  bool foldable = false;           // not a name, call or context filter: jinja2's as_const() can pass it
+  bool has_slice = false;          // a slice x[a:b] inside (where folding changes the result)
   BinOp op = BinOp::add;           // binop
   int fn_id = -1;                  // filter/test: index in the registry, -1 if unknown
   Value value;                     // constant

@@ -233,17 +233,20 @@ Result<Value> f_int(Renderer&, const Value& in, CallArgs& a) {
   if (in.is_undefined()) return undefined_error(in);
   if (in.is_int()) return in;
   if (in.is_bool()) return Value(static_cast<std::int64_t>(in.as_bool()));
-  if (in.is_real()) {
-    double d = in.as_real();
-    if (!std::isfinite(d) || std::fabs(d) >= 9.2e18) return dflt;
+  // int(float): NaN gives the default, infinity raises (OverflowError), beyond int64 Python
+  // would make a big integer, which we refuse with a typed error instead of a wrong number.
+  auto from_double = [&](double d) -> Result<Value> {
+    if (std::isnan(d)) return dflt;
+    if (std::isinf(d)) return err("cannot convert float infinity to integer");
+    if (std::fabs(d) >= 9.2e18) return err("integer overflow (Python big integers are not supported)");
     return Value(static_cast<std::int64_t>(d));
-  }
+  };
+  if (in.is_real()) return from_double(in.as_real());
   if (in.is_string()) {
     std::int64_t v;
     if (base >= 2 && base <= 36 && parse_py_int(in.as_string(), static_cast<int>(base), v)) return Value(v);
     double d;
-    if (parse_py_float(in.as_string(), d) && std::isfinite(d) && std::fabs(d) < 9.2e18)
-      return Value(static_cast<std::int64_t>(d));
+    if (parse_py_float(in.as_string(), d)) return from_double(d);
   }
   return dflt;
 }

@@ -60,6 +60,28 @@ Status slice_indices(const Value& start, const Value& stop, const Value& step, s
   for (__int128 i = ends[0]; st > 0 ? i < ends[1] : i > ends[1]; i += st) idx.push_back(static_cast<std::int64_t>(i));
   return Status::Ok();
 }
+// jinja2's has_safe_repr: None, bool, numbers, str, range, and lists/tuples/dicts of those.
+bool safe_repr(const Value& v) {
+  switch (v.kind()) {
+    case Kind::null:
+    case Kind::boolean:
+    case Kind::integer:
+    case Kind::real:
+    case Kind::string: return true;
+    case Kind::array:
+      if (v.seq() == Seq::range) return true;
+      if (!is_list_or_tuple(v)) return false;
+      for (const Value& e : v.as_array())
+        if (!safe_repr(e)) return false;
+      return true;
+    case Kind::object:
+      for (const auto& e : v.as_object().entries)
+        if (!safe_repr(e.second)) return false;
+      return true;
+    default: return false;
+  }
+}
+
 // Names the construct an error came from, for messages like "line 3 (filter 'length'): ...".
 std::string describe(const Expr& e) {
   static const char* const kBin[] = {"+", "-", "*", "/", "//", "%", "**"};
@@ -258,13 +280,15 @@ Result<Value> Renderer::eval(const Expr& e) {
   DepthScope guard(*this);
   if (!guard.ok) return error("template too deeply nested or recursive");
   CHORD_TRY(step());
-  if (const_mode_) {
-    bool context_filter = false;
-    for (const char* n : {"map", "select", "reject", "selectattr", "rejectattr"})
-      context_filter = context_filter || (e.kind == ExprKind::filter && e.name == n);
-    if (e.kind == ExprKind::name || e.kind == ExprKind::call || context_filter ||
-        ((e.kind == ExprKind::filter || e.kind == ExprKind::test) && (e.fn_id < 0 || !e.args[0])))
-      return Status(Code::unsupported, kNotConstant);
+  if (const_mode_ && !e.foldable) return Status(Code::unsupported, kNotConstant);
+  if (!const_mode_ && e.has_slice) {
+    // jinja2's optimizer replaces a constant subexpression by its value when that value has a
+    // safe repr (so not Undefined); folded, a bad slice was Undefined instead of an error.
+    const_mode_ = true;
+    Result<Value> folded = eval(e);
+    const_mode_ = false;
+    if (folded.ok() && safe_repr(folded.value())) return folded;
+    located_ = false;
   }
   Result<Value> r = [&]() -> Result<Value> {
     switch (e.kind) {

@@ -88,6 +88,18 @@ class Parser {
     for (const auto& kw : e->kwargs) d = std::max(d, kw.second->depth);
     e->depth = d + 1;
     if (e->depth > kMaxTreeDepth) return fail_at(e->line, "expression too deeply nested");
+    // For jinja2's compile-time folding (Renderer::eval): like its as_const(), names, calls,
+    // unknown filters, filter blocks and the filters that take the render context stop it.
+    e->foldable = e->kind != ExprKind::name && e->kind != ExprKind::call;
+    if (e->kind == ExprKind::filter || e->kind == ExprKind::test) {
+      e->foldable = e->fn_id >= 0 && e->args[0] != nullptr;
+      for (const char* n : {"map", "select", "reject", "selectattr", "rejectattr"})
+        if (e->kind == ExprKind::filter && e->name == n) e->foldable = false;
+    }
+    e->has_slice = e->kind == ExprKind::slice;
+    for (const auto& a : e->args)
+      if (a) e->has_slice = e->has_slice || a->has_slice;
+    for (const auto& kw : e->kwargs) e->has_slice = e->has_slice || kw.second->has_slice;
     return e;
   }
   struct DepthGuard {

@@ -110,9 +110,10 @@ Result<std::string> format_one(char conv, const Value& v, const Spec& sp, bool e
 }  // namespace
 
 Result<Value> percent_format(const Value& fmt, const Value& arg, std::size_t max_bytes) {
-  // Python's str % treats anything with __getitem__ but a tuple or str as a mapping: dicts, and
-  // jinja2's Undefined (whose lookups raise); a mapping may also stand as the one positional arg.
-  bool mapping = arg.is_object() || arg.is_undefined();
+  // Python's str % treats anything with __getitem__ but a tuple or str as a mapping: dicts, lists,
+  // ranges and jinja2's Undefined (whose lookups raise). A mapping may stand as the one positional
+  // arg, and extra ones are no error.
+  bool mapping = arg.is_object() || arg.is_undefined() || (arg.is_array() && (arg.seq() == Seq::list || arg.seq() == Seq::range));
   Array args = arg.is_array() && arg.is_tuple() ? arg.as_array() : Array{arg};
   const std::string& f = fmt.as_string();
   bool escape = fmt.is_safe();
@@ -135,6 +136,7 @@ Result<Value> percent_format(const Value& fmt, const Value& arg, std::size_t max
       if (close == std::string::npos) return err("incomplete format key");
       if (!mapping) return err("format requires a mapping");
       if (arg.is_undefined()) return undefined_error(arg);
+      if (arg.is_array()) return err(std::string(type_name(arg)) + " indices must be integers or slices, not str");
       const Value* found = arg.find(f.substr(i + 1, close - i - 1));
       if (!found) return err("'" + f.substr(i + 1, close - i - 1) + "'");
       v = *found;
