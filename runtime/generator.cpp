@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/grammar/json_schema.h"
+
 namespace chord {
 
 Generator::Generator(Context& ctx, std::vector<Token> prompt, GenerateOptions opts)
@@ -22,7 +24,17 @@ Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<To
   if (static_cast<int64_t>(prompt.size()) > ctx.n_ctx())
     return Status(Code::context_full, "the prompt has " + std::to_string(prompt.size()) +
                                           " tokens but the context holds " + std::to_string(ctx.n_ctx()));
+  std::unique_ptr<GrammarSampler> constraint;
+  if (!opts.grammar.empty() || !opts.json_schema.text.empty()) {
+    std::string gbnf = opts.grammar;
+    if (gbnf.empty()) {
+      CHORD_ASSIGN_OR_RETURN(gbnf, grammar::json_schema_to_gbnf(opts.json_schema.text));
+    }
+    CHORD_ASSIGN_OR_RETURN(constraint, GrammarSampler::create(gbnf, ctx.model().grammar_vocab()));
+  }
   auto g = std::unique_ptr<Generator>(new Generator(ctx, std::move(prompt), std::move(opts)));
+  g->grammar_ = std::move(constraint);
+  g->sampler_.set_grammar(g->grammar_.get());
   // Keep the shared prefix; at least the last prompt token is evaluated again to get its logits.
   int32_t keep = std::min(ctx.common_prefix(g->prompt_), g->prompt_tokens() - 1);
   ctx.truncate(keep);
@@ -88,6 +100,10 @@ Result<Step> Generator::step() {
   if (generated_ >= opts_.max_tokens) return finish("length", std::move(s));
 
   const Token tok = sampler_.sample(logits_, ctx_.history());
+  if (!sampler_.status().ok()) {  // the grammar allowed no candidate, or hit a limit
+    done_ = true;
+    return sampler_.status();
+  }
   s.token = tok;
   ++generated_;
   if (opts_.logprobs || opts_.top_logprobs > 0) fill_logprobs(s);

@@ -9,6 +9,7 @@
 #include "core/common/status.h"
 #include "core/tokenizer/tokenizer.h"
 #include "runtime/context.h"
+#include "runtime/grammar_sampler.h"
 #include "runtime/options.h"
 #include "runtime/sampler.h"
 
@@ -47,6 +48,7 @@ class Generator {
   Context& ctx_;
   std::vector<Token> prompt_;
   GenerateOptions opts_;
+  std::unique_ptr<GrammarSampler> grammar_;  // from opts_.grammar / json_schema; null if none
   Sampler sampler_;
   StreamDecoder decoder_;
   size_t prompt_pos_ = 0;  // next prompt token to evaluate

@@ -50,6 +50,20 @@ Status from_json(std::string_view name, const Value& v, uint64_t& out) {
   }
   return bad(name, "must be a non-negative integer (or its decimal string)");
 }
+Status from_json(std::string_view name, const Value& v, std::string& out) {
+  if (!v.is_string()) return bad(name, "must be a string");
+  out = v.as_string();
+  return Status::Ok();
+}
+Status from_json(std::string_view name, const Value& v, JsonText& out) {
+  if (v.is_string()) {
+    out.text = v.as_string();
+    return Status::Ok();
+  }
+  if (!v.is_object() && !v.is_bool()) return bad(name, "must be a JSON object or its text");
+  out.text = tmpl::to_json(v);
+  return Status::Ok();
+}
 Status from_json(std::string_view name, const Value& v, std::vector<std::string>& out) {
   if (!v.is_array()) return bad(name, "must be an array of strings");
   out.clear();
@@ -87,6 +101,8 @@ void to_json(std::string& o, float v) {
   std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));  // 9 digits read back as v
   o += buf;
 }
+void to_json(std::string& o, const std::string& v) { o += tmpl::to_json(Value(v)); }
+void to_json(std::string& o, const JsonText& v) { to_json(o, v.text); }
 void to_json(std::string& o, const std::vector<std::string>& v) {
   tmpl::Value a = tmpl::Value::array();
   for (const auto& s : v) a.push_back(Value(s));
@@ -124,6 +140,14 @@ bool parse_text(std::string_view t, bool& out) {
   if (t == "true" || t == "1") out = true;
   else if (t == "false" || t == "0") out = false;
   else return false;
+  return true;
+}
+bool parse_text(std::string_view t, std::string& out) {
+  out = t;
+  return true;
+}
+bool parse_text(std::string_view t, JsonText& out) {
+  out.text = t;
   return true;
 }
 bool parse_text(std::string_view t, std::vector<std::string>& out) {
@@ -182,6 +206,7 @@ Status validate(const GenerateOptions& o) {
   if (o.top_logprobs < 0 || o.top_logprobs > 100) return bad("top_logprobs", "must be in [0, 100]");
   for (const auto& s : o.stop)
     if (s.empty()) return bad("stop", "strings must not be empty");
+  if (!o.grammar.empty() && !o.json_schema.text.empty()) return bad("grammar", "and json_schema cannot both be given");
   return validate(o.sampling);
 }
 

@@ -13,6 +13,11 @@
 
 namespace chord {
 
+// JSON text carried as a field: read from a JSON string (the text) or any JSON value (re-serialized).
+struct JsonText {
+  std::string text;  // "" = not given
+};
+
 struct GenerateOptions {
   int32_t max_tokens = 256;       // 0 generates nothing (finish "length"); negative is invalid
   SamplerParams sampling;
@@ -20,6 +25,8 @@ struct GenerateOptions {
   bool ignore_eos = false;        // keep going past end-of-generation tokens
   bool logprobs = false;          // report each sampled token's log-probability (see Step)
   int32_t top_logprobs = 0;       // and this many most likely tokens at each step (0..100)
+  std::string grammar;            // GBNF (llama.cpp syntax) the output must match; "" = none
+  JsonText json_schema;           // JSON Schema the output must match (converted to GBNF); exclusive with grammar
 };
 
 // Calls v(name, field) for every field of the record, by its wire name. `O` may be const.
@@ -40,6 +47,8 @@ void visit_options(O& o, V&& v) {
   v("ignore_eos", o.ignore_eos);
   v("logprobs", o.logprobs);
   v("top_logprobs", o.top_logprobs);
+  v("grammar", o.grammar);
+  v("json_schema", o.json_schema);
 }
 
 // Applies a JSON object's fields over `base`; omitted fields keep base's values. Unknown keys and

@@ -1,10 +1,13 @@
 // Sampling chain in llama.cpp's default order: bias -> penalties -> top-k -> top-p -> min-p ->
 // temperature -> draw. Greedy (temperature <= 0) takes the arg-max after bias and penalties.
+// A grammar, when set, removes disallowed tokens before top-k (llama.cpp's grammar-first chain).
 #include "runtime/sampler.h"
 
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
+
+#include "runtime/grammar_sampler.h"
 
 namespace chord {
 
@@ -73,7 +76,13 @@ size_t Sampler::survivors(std::span<const float> logits, std::span<const Token> 
   }
 
   auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
-  if (p_.temperature <= 0.0f || p_.top_k == 1) {
+  const bool greedy = p_.temperature <= 0.0f || p_.top_k == 1;
+  if (grammar_) {  // only allowed tokens go on; greedy and top-k need just the best few checked
+    const size_t need = greedy ? 1 : p_.top_k > 0 ? static_cast<size_t>(p_.top_k) : 0;
+    status_ = grammar_->keep_allowed(cand_, need);
+    if (!status_.ok()) return 0;
+  }
+  if (greedy) {
     std::iter_swap(cand_.begin(), std::min_element(cand_.begin(), cand_.end(), by_logit));
     weight_.assign(1, 1.0);
     total_ = 1.0;
@@ -117,17 +126,26 @@ size_t Sampler::survivors(std::span<const float> logits, std::span<const Token> 
 
 Token Sampler::sample(std::span<const float> logits, std::span<const Token> recent) {
   const size_t n = survivors(logits, recent);
-  if (p_.temperature <= 0.0f || p_.top_k == 1) return cand_[0].second;  // greedy draws nothing
-  double r = rng_.uniform() * total_;
-  for (size_t i = 0; i < n; ++i) {
-    r -= weight_[i];
-    if (r < 0) return cand_[i].second;
+  if (n == 0) return -1;  // status_ says why
+  Token t = cand_[n - 1].second;
+  if (p_.temperature <= 0.0f || p_.top_k == 1) {
+    t = cand_[0].second;  // greedy draws nothing
+  } else {
+    double r = rng_.uniform() * total_;
+    for (size_t i = 0; i < n; ++i) {
+      r -= weight_[i];
+      if (r < 0) {
+        t = cand_[i].second;
+        break;
+      }
+    }
   }
-  return cand_[n - 1].second;
+  if (grammar_ && !(status_ = grammar_->accept(t)).ok()) return -1;
+  return t;
 }
 
 std::span<const Candidate> Sampler::candidates(std::span<const float> logits, std::span<const Token> recent) {
-  const size_t n = survivors(logits, recent);
+  const size_t n = survivors(logits, recent);  // 0 after a grammar failure
   out_.resize(n);
   for (size_t i = 0; i < n; ++i) out_[i] = {cand_[i].second, weight_[i] / total_};
   return out_;

@@ -45,9 +45,17 @@ struct Candidate {
   double p = 0;  // after bias, penalties, truncation and temperature; the survivors sum to 1
 };
 
+class GrammarSampler;  // runtime/grammar_sampler.h
+
 class Sampler {
  public:
   explicit Sampler(SamplerParams p) : p_(std::move(p)), rng_(p_.seed) {}
+  // Constrains sampling to tokens the grammar allows (applied before top-k and the rest, as
+  // llama.cpp's grammar-first chain); sample() then advances the grammar past the drawn token.
+  // The grammar must outlive the sampler; nullptr removes it.
+  void set_grammar(GrammarSampler* g) { grammar_ = g; }
+  // Not ok after a grammar failure (no candidate allowed, or a grammar limit); sample() gave -1.
+  const Status& status() const { return status_; }
   // Picks the next token from logits (n_vocab). `recent` is the token history (prompt + output).
   Token sample(std::span<const float> logits, std::span<const Token> recent);
   // The distribution sample() draws from, most likely first (greedy: the arg-max alone, p = 1).
@@ -60,6 +68,8 @@ class Sampler {
 
   SamplerParams p_;
   Rng rng_;
+  GrammarSampler* grammar_ = nullptr;
+  Status status_;
   std::vector<std::pair<float, Token>> cand_;  // scratch: (adjusted logit, id), survivors first
   std::vector<double> weight_;                 // scratch: unnormalized draw weight of each survivor
   double total_ = 0;                           // sum of weight_ over the survivors

@@ -1,6 +1,6 @@
 // OpenAI-shaped chat completion types (field names as OpenAI spells them), plus the llama.cpp
 // server extensions we accept (top_k, min_p, repeat_penalty, repeat_last_n, ignore_eos, n_predict,
-// chat_template_kwargs). Generation fields are read by js/src/options.ts (optionsFromRequest).
+// grammar, json_schema, chat_template_kwargs). Generation fields are read by js/src/options.ts (optionsFromRequest).
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
@@ -63,8 +63,19 @@ interface ChatCompletionParamsBase {
   logprobs?: boolean | null;
   /** And this many most likely alternatives per token (0..20 in OpenAI; up to 100 here). */
   top_logprobs?: number | null;
+  /** Constrained output: any JSON object, or JSON matching a schema (OpenAI's shape). */
+  response_format?: ResponseFormat | null;
+  /** GBNF grammar the output must match (llama.cpp server extension). */
+  grammar?: string | null;
+  /** JSON Schema the output must match (llama.cpp server extension). */
+  json_schema?: Record<string, unknown> | null;
   signal?: AbortSignal;
 }
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object'; schema?: Record<string, unknown> }
+  | { type: 'json_schema'; json_schema: { name?: string; schema?: Record<string, unknown>; strict?: boolean | null; description?: string } };
 
 export interface ChatCompletionCreateParamsNonStreaming extends ChatCompletionParamsBase {
   stream?: false | null;

@@ -25,6 +25,10 @@ export interface GenerationRecord {
   ignore_eos?: boolean;
   logprobs?: boolean;
   top_logprobs?: number;
+  /** GBNF text. */
+  grammar?: string;
+  /** JSON Schema as JSON text. */
+  json_schema?: string;
 }
 
 /** Makes the error for a bad option; the server answers a 400 naming `param`. */
@@ -100,6 +104,19 @@ function logitBias(v: unknown, c: Check): Array<[number, number]> {
   });
 }
 
+function text(v: unknown, c: Check): string {
+  if (typeof v !== 'string') throw c.fail(`'${c.name}' must be a string, got ${typeName(v)}`, c.name, 'invalid_type');
+  return v;
+}
+
+/** A schema object (or boolean) as JSON text; a string is taken as the text. */
+function schema(v: unknown, c: Check): string {
+  if (typeof v === 'string') return v;
+  if (typeof v !== 'boolean' && (typeof v !== 'object' || Array.isArray(v)))
+    throw c.fail(`'${c.name}' must be a JSON Schema object, got ${typeName(v)}`, c.name, 'invalid_type');
+  return JSON.stringify(v);
+}
+
 const FIELDS: readonly Field[] = [
   { key: 'maxTokens', wire: 'max_tokens', aliases: ['n_predict'], convert: int(0) },
   { key: 'temperature', wire: 'temperature', convert: number(0) },
@@ -116,6 +133,8 @@ const FIELDS: readonly Field[] = [
   { key: 'ignoreEos', wire: 'ignore_eos', convert: bool },
   { key: 'logprobs', wire: 'logprobs', convert: bool },
   { key: 'topLogprobs', wire: 'top_logprobs', convert: int(0, 100) },
+  { key: 'grammar', wire: 'grammar', convert: text },
+  { key: 'jsonSchema', wire: 'json_schema', convert: schema },
 ];
 
 const given = (v: unknown): boolean => v !== undefined && v !== null;
@@ -131,6 +150,30 @@ export function toRecord(o: GenerateOptions, nVocab: number, extraStop: readonly
   rec.seed ??= seed(-1, { name: 'seed', fail });
   if (extraStop.length) rec.stop = [...new Set([...((rec.stop as string[] | undefined) ?? []), ...extraStop])];
   return rec as GenerationRecord;
+}
+
+/** OpenAI's response_format as a JSON Schema: json_object = any object (llama.cpp: `{}`, or its
+ *  `schema`), json_schema = its `json_schema.schema`; text or none = undefined. */
+function responseFormatSchema(rf: unknown, fail: OptionError): Record<string, unknown> | undefined {
+  if (rf === undefined || rf === null) return undefined;
+  const bad = (m: string): Error => fail(`'response_format' ${m}`, 'response_format', 'invalid_value');
+  if (typeof rf !== 'object' || Array.isArray(rf)) throw fail(`'response_format' must be an object, got ${typeName(rf)}`, 'response_format', 'invalid_type');
+  const r = rf as Record<string, unknown>;
+  if (r.type === 'text') return undefined;
+  if (r.type === 'json_object') {
+    if (r.schema === undefined || r.schema === null) return {};
+    if (typeof r.schema !== 'object' || Array.isArray(r.schema)) throw bad('schema must be an object');
+    return r.schema as Record<string, unknown>;
+  }
+  if (r.type === 'json_schema') {
+    const js = r.json_schema;
+    if (typeof js !== 'object' || js === null || Array.isArray(js)) throw bad("of type 'json_schema' needs a 'json_schema' object");
+    const s = (js as Record<string, unknown>).schema;
+    if (s === undefined || s === null) return {};
+    if (typeof s !== 'object' || Array.isArray(s)) throw bad('json_schema.schema must be an object');
+    return s as Record<string, unknown>;
+  }
+  throw bad(`type must be 'text', 'json_object' or 'json_schema', got ${JSON.stringify(r.type)}`);
 }
 
 /** What a request's `max_tokens: -1` (llama.cpp's "until the context is full") and an omitted one mean. */
@@ -157,6 +200,12 @@ export function optionsFromRequest(body: Record<string, unknown>, limits: Reques
       const converted = f.convert(v, { name, fail });
       out[f.key] = f.key === 'seed' ? v : converted;  // the public seed is a number or bigint
     }
+  }
+  const format = responseFormatSchema(body.response_format, fail);
+  if (format !== undefined) {
+    if (out.grammar !== undefined || out.jsonSchema !== undefined)
+      throw fail("'response_format' cannot be combined with 'grammar' or 'json_schema'", 'response_format', 'invalid_value');
+    out.jsonSchema = format;
   }
   if (out.maxTokens === undefined && limits.defaultMaxTokens !== undefined)
     out.maxTokens = limits.defaultMaxTokens === -1 ? limits.contextLength : limits.defaultMaxTokens;

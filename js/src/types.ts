@@ -129,6 +129,11 @@ export interface GenerateOptions extends SamplingOptions {
   stop?: string | readonly string[];
   /** Keep going past end-of-generation tokens. */
   ignoreEos?: boolean;
+  /** A GBNF grammar (llama.cpp's syntax) the output must match; it may end only where the grammar can. */
+  grammar?: string;
+  /** A JSON Schema (object or its JSON text) the output must match, converted to a grammar as
+   *  llama.cpp does. Not together with `grammar`. */
+  jsonSchema?: Record<string, unknown> | boolean | string;
   /** Add BOS/EOS as the model's metadata says (text prompts only). Default true. */
   addSpecial?: boolean;
   /** Turn special-token text (e.g. "<|im_start|>", "<s>") into those tokens, so a hand-written

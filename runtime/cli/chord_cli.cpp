@@ -34,6 +34,8 @@ const char* kUsage =
     "                        --temp T --top-k K --top-p P --min-p P --seed S --repeat-penalty R\n"
     "                        --repeat-last-n N --frequency-penalty F --presence-penalty F\n"
     "                        --stop TEXT (repeatable) --logit-bias ID:BIAS (repeatable)\n"
+    "                        --grammar GBNF --json-schema JSON (output constrained as llama.cpp's)\n"
+    "  --grammar-file F      GBNF grammar from a file   --json-schema-file F  JSON Schema from a file\n"
     "  --ignore-eos   --no-bos   --special (parse special tokens)\n"
     "  --print-ids           print generated token ids instead of text\n"
     "  --top K               (score) candidates per position (default 10)\n";
@@ -73,6 +75,16 @@ bool parse_ids(const char* s, std::vector<Token>& out) {
   return true;
 }
 
+// A whole file's text (for --grammar-file / --json-schema-file).
+bool read_text(const char* path, std::string& out) {
+  FILE* f = std::fopen(path, "rb");
+  if (!f) return false;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  std::fclose(f);
+  return true;
+}
+
 int parse_args(int argc, char** argv, Args& a) {
   int i = 1;
   if (i < argc && (!std::strcmp(argv[i], "run") || !std::strcmp(argv[i], "tokenize") ||
@@ -98,6 +110,11 @@ int parse_args(int argc, char** argv, Args& a) {
     else if (o == "-b" || o == "--batch-size") a.batch = std::atoi(v);
     else if (o == "-t" || o == "--threads") a.threads = std::atoi(v);
     else if (o == "--top") a.top = std::atoi(v);
+    else if (o == "--grammar-file" || o == "--json-schema-file") {  // llama.cpp's names
+      std::string& text = o == "--grammar-file" ? a.go.grammar : a.go.json_schema.text;
+      text.clear();
+      if (!read_text(v, text)) { std::fprintf(stderr, "error: cannot read %s\n", v); return 1; }
+    }
     else if (o.size() > 2 && o[1] == '-') {  // a generation option by its record name (--top-k = top_k)
       std::string name = option_alias(o.substr(2));
       for (char& c : name) c = c == '-' ? '_' : c;

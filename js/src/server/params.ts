@@ -123,7 +123,6 @@ export function chatRequest(body: Body, model: string, limits: Limits): ChatRequ
   optString(body, 'user');
   checkN(body);
   unsupported(body, 'functions', (v) => Array.isArray(v) && v.length === 0, 'functions (function calling)');
-  unsupported(body, 'response_format', (v) => typeof v === 'object' && v !== null && (v as Body).type === 'text', 'a response_format other than text');
   const { stream, includeUsage } = streamOptions(body);
   const options = generation(body, limits, -1);
   optString(body, 'chat_template');
