@@ -1,6 +1,7 @@
 // JSON Schema -> GBNF: a walk over the schema that mirrors llama.cpp's common_schema_converter
-// (same rule names, same order of keyword checks, same rule shapes), errors collected with the
-// JSON pointer of the schema part that caused them.
+// (same rule names, same order of keyword checks, same rule shapes as the llama.cpp that
+// @fugood/llama.node ships), errors collected with the JSON pointer of the schema part that caused
+// them. Nested $defs are hoisted to the root as newer llama.cpp does.
 #include "core/grammar/json_schema.h"
 
 #include <map>
@@ -155,12 +156,12 @@ class Converter {
       }
       return add_rule(rule_name, union_rule(name, v, path + "/type", depth));
     }
-    if (const Value* c = s.find("const")) return add_rule(rule_name, format_literal(compact_json(*c)) + " space");
+    if (const Value* c = s.find("const")) return add_rule(rule_name, format_literal(compact_json(*c)));
     if (const Value* e = s.find("enum")) {
       if (!e->is_array() || e->size() == 0) return error(path + "/enum", "enum must be a non-empty array"), "";
       std::string alt;
       for (const Value& v : e->as_array()) alt += (alt.empty() ? "" : " | ") + format_literal(compact_json(v));
-      return add_rule(rule_name, "(" + alt + ") space");
+      return add_rule(rule_name, "(" + alt + ")");
     }
     const Value* add_props = s.find("additionalProperties");
     if ((untyped || type_is("object")) &&
@@ -187,12 +188,12 @@ class Converter {
           if (i > 0) rule += " \",\" space ";
           rule += visit(items[i], name + sep + "tuple-" + std::to_string(i), ipath + "/" + std::to_string(i), depth + 1);
         }
-        return add_rule(rule_name, rule + " \"]\" space");
+        return add_rule(rule_name, rule + " space \"]\"");
       }
       const std::string item = visit(items, name + sep + "item", ipath, depth + 1);
       int min_n = 0, max_n = kNoMax;
       if (!count(s, "minItems", path, min_n) || !count(s, "maxItems", path, max_n)) return "";
-      return add_rule(rule_name, "\"[\" space " + build_repetition(item, min_n, max_n, "\",\" space") + " \"]\" space");
+      return add_rule(rule_name, "\"[\" space " + build_repetition(item, min_n, max_n, "\",\" space") + " space \"]\"");
     }
     if ((untyped || type_is("string")) && s.find("pattern")) {
       const Value& pat = s["pattern"];
@@ -212,14 +213,14 @@ class Converter {
       const std::string ch = add_primitive("char", *find_primitive("char"));
       int min_n = 0, max_n = kNoMax;
       if (!count(s, "minLength", path, min_n) || !count(s, "maxLength", path, max_n)) return "";
-      return add_rule(rule_name, "\"\\\"\" " + build_repetition(ch, min_n, max_n) + " \"\\\"\" space");
+      return add_rule(rule_name, "\"\\\"\" " + build_repetition(ch, min_n, max_n) + " \"\\\"\"");
     }
     if (type_is("integer") && (s.find("minimum") || s.find("exclusiveMinimum") || s.find("maximum") || s.find("exclusiveMaximum"))) {
       int64_t lo = kNoMinInt, hi = kNoMaxInt;
       if (!bound(s, "minimum", 0, path, lo) && !bound(s, "exclusiveMinimum", 1, path, lo) && !errors_.empty()) return "";
       if (!bound(s, "maximum", 0, path, hi) && !bound(s, "exclusiveMaximum", -1, path, hi) && !errors_.empty()) return "";
       if (lo != kNoMinInt && hi != kNoMaxInt && lo > hi) return error(path, "minimum is above maximum"), "";
-      return add_rule(rule_name, "(" + build_min_max_int(lo, hi) + ") space");
+      return add_rule(rule_name, "(" + build_min_max_int(lo, hi) + ")");
     }
     if (s.is_null() || (s.is_object() && s.size() == 0) || type_is("object")) return add_rule(rule_name, add_primitive("object", *find_primitive("object")));
     if (untyped && s.is_object()) return add_rule(rule_name, add_primitive("value", *find_primitive("value")));
@@ -349,7 +350,7 @@ class Converter {
     walk(trie);
     out += " )";
     if (!trie.end) out += "?";
-    return out + " [\"] space";
+    return out + " [\"]";
   }
 
   std::string object_rule(const std::vector<std::pair<std::string, Value>>& props, const std::set<std::string>& required,
@@ -388,7 +389,7 @@ class Converter {
       if (!req.empty()) rule += " )";
       rule += " )?";
     }
-    return rule + " \"}\" space";
+    return rule + " space \"}\"";
   }
 
   std::string all_of(const Value& s, const std::string& name, const std::string& rule_name, const std::string& path, int depth) {
@@ -421,7 +422,7 @@ class Converter {
     std::string inter;
     for (const auto& [lit, n] : enums)
       if (n == all.size()) inter += (inter.empty() ? "" : " | ") + lit;
-    if (!inter.empty()) return add_rule(rule_name, "(" + inter + ") space");
+    if (!inter.empty()) return add_rule(rule_name, "(" + inter + ")");
     return add_rule(rule_name, object_rule(props, required, name, Value(), path + "/allOf", depth));
   }
 

@@ -1,4 +1,5 @@
-// llama.cpp's building blocks for schema grammars: the primitive rule table, literal escaping,
+// llama.cpp's building blocks for schema grammars (as in the llama.cpp that @fugood/llama.node
+// ships: values carry no trailing `space`; objects and arrays allow it before their closer): the primitive rule table, literal escaping,
 // repetition, decimal integer ranges by digit position, and the regex-pattern translation.
 #include "core/grammar/json_schema_rules.h"
 
@@ -9,18 +10,18 @@ namespace {
 
 const std::vector<Primitive>& primitives() {
   static const std::vector<Primitive> k = {
-      {"boolean", R"(("true" | "false") space)", {}},
+      {"boolean", R"(("true" | "false"))", {}},
       {"decimal-part", R"([0-9]{1,16})", {}},
       {"integral-part", R"([0] | [1-9] [0-9]{0,15})", {}},
-      {"number", R"(("-"? integral-part) ("." decimal-part)? ([eE] [-+]? integral-part)? space)", {"integral-part", "decimal-part"}},
-      {"integer", R"(("-"? integral-part) space)", {"integral-part"}},
+      {"number", R"(("-"? integral-part) ("." decimal-part)? ([eE] [-+]? integral-part)?)", {"integral-part", "decimal-part"}},
+      {"integer", R"(("-"? integral-part))", {"integral-part"}},
       {"value", R"(object | array | string | number | boolean | null)", {"object", "array", "string", "number", "boolean", "null"}},
-      {"object", R"("{" space ( string ":" space value ("," space string ":" space value)* )? "}" space)", {"string", "value"}},
-      {"array", R"("[" space ( value ("," space value)* )? "]" space)", {"value"}},
-      {"uuid", R"("\"" [0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12} "\"" space)", {}},
+      {"object", R"("{" space ( string ":" space value ("," space string ":" space value)* )? space "}")", {"string", "value"}},
+      {"array", R"("[" space ( value ("," space value)* )? space "]")", {"value"}},
+      {"uuid", R"("\"" [0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12} "\"")", {}},
       {"char", R"([^"\\\x7F\x00-\x1F] | [\\] (["\\bfnrt] | "u" [0-9a-fA-F]{4}))", {}},
-      {"string", R"("\"" char* "\"" space)", {"char"}},
-      {"null", R"("null" space)", {}},
+      {"string", R"("\"" char* "\"")", {"char"}},
+      {"null", R"("null")", {}},
   };
   return k;
 }
@@ -30,9 +31,9 @@ const std::vector<Primitive>& formats() {
       {"date", R"([0-9]{4} "-" ( "0" [1-9] | "1" [0-2] ) "-" ( "0" [1-9] | [1-2] [0-9] | "3" [0-1] ))", {}},
       {"time", R"(([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9] ":" [0-5] [0-9] ( "." [0-9]{3} )? ( "Z" | ( "+" | "-" ) ( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] ))", {}},
       {"date-time", R"(date "T" time)", {"date", "time"}},
-      {"date-string", R"("\"" date "\"" space)", {"date"}},
-      {"time-string", R"("\"" time "\"" space)", {"time"}},
-      {"date-time-string", R"("\"" date-time "\"" space)", {"date-time"}},
+      {"date-string", R"("\"" date "\"")", {"date"}},
+      {"time-string", R"("\"" time "\"")", {"time"}},
+      {"date-time-string", R"("\"" date-time "\"")", {"date-time"}},
   };
   return k;
 }
@@ -403,7 +404,7 @@ PatternResult convert_pattern(std::string_view pattern, const std::string& name,
     return join();
   };
   const Piece top = transform();
-  res.body = "\"\\\"\" (" + to_rule(top) + ") \"\\\"\" space";
+  res.body = "\"\\\"\" (" + to_rule(top) + ") \"\\\"\"";
   return res;
 }
 

@@ -249,3 +249,38 @@ export async function serveModel(opts = {}) {
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none' });
   return { model, server, url, client, async close() { await server.close(); await model.dispose(); } };
 }
+
+// ---- JSON Schema checking for constrained-output tests (the keywords those tests use) ----
+
+/** Problems of `value` against `schema` (type, properties, required, additionalProperties,
+ *  enum, const, minimum/maximum, minLength/maxLength, items, minItems/maxItems); [] when valid. */
+export function schemaErrors(schema, value, path = '$') {
+  const errs = [];
+  const type = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  const is = (t) => t === type || (t === 'integer' && Number.isInteger(value)) || (t === 'number' && type === 'number');
+  if (schema.type && ![schema.type].flat().some(is)) return [`${path}: expected ${schema.type}, got ${type}`];
+  if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) errs.push(`${path}: not in enum`);
+  if ('const' in schema && JSON.stringify(schema.const) !== JSON.stringify(value)) errs.push(`${path}: not the const`);
+  if (type === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) errs.push(`${path}: below minimum`);
+    if (schema.maximum !== undefined && value > schema.maximum) errs.push(`${path}: above maximum`);
+  }
+  if (type === 'string') {
+    const n = [...value].length;
+    if (schema.minLength !== undefined && n < schema.minLength) errs.push(`${path}: shorter than minLength`);
+    if (schema.maxLength !== undefined && n > schema.maxLength) errs.push(`${path}: longer than maxLength`);
+  }
+  if (type === 'array') {
+    if (schema.minItems !== undefined && value.length < schema.minItems) errs.push(`${path}: fewer than minItems`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) errs.push(`${path}: more than maxItems`);
+    if (schema.items) value.forEach((v, i) => errs.push(...schemaErrors(schema.items, v, `${path}[${i}]`)));
+  }
+  if (type === 'object') {
+    for (const k of schema.required ?? []) if (!(k in value)) errs.push(`${path}: missing ${k}`);
+    for (const [k, v] of Object.entries(value)) {
+      if (schema.properties?.[k]) errs.push(...schemaErrors(schema.properties[k], v, `${path}.${k}`));
+      else if (schema.additionalProperties === false) errs.push(`${path}: unexpected ${k}`);
+    }
+  }
+  return errs;
+}

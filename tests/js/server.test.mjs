@@ -1,5 +1,5 @@
 // `wasm-chord serve` as clients use it: a real server process on 127.0.0.1, the official `openai`
-// client (chat and completions, streaming and not), raw SSE clients in parallel (well-formed
+// client (chat and completions, streaming and not, response_format JSON), raw SSE clients in parallel (well-formed
 // streams, usage, FIFO turns), clients that disconnect mid-stream or while queued, 400/404/405/413
 // with OpenAI-style error bodies, CORS, API keys and a clean shutdown.
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { loadModel } from 'wasm-chord';
-import { BIN, GOLDEN_JSON, STORIES, readSse, spawnServer } from './helpers.mjs';
+import { BIN, GOLDEN_JSON, STORIES, readSse, schemaErrors, spawnServer } from './helpers.mjs';
 
 const golden = JSON.parse(readFileSync(GOLDEN_JSON, 'utf8'));
 const MODEL_ID = 'stories260K';
@@ -186,6 +186,35 @@ describe('the openai client', () => {
     assert.equal(r.choices[0].message.content, (await expectChat(messages, 12)).text);
   });
 
+  test('response_format json_schema / json_object: JSON that parses and validates, streamed and not', async () => {
+    const schema = {
+      type: 'object',
+      properties: { name: { type: 'string', maxLength: 16 }, age: { type: 'integer', minimum: 0, maximum: 120 }, tags: { type: 'array', items: { type: 'string', maxLength: 8 }, maxItems: 2 } },
+      required: ['name', 'age'],
+      additionalProperties: false,
+    };
+    const messages = [{ role: 'user', content: 'Who is Lily? Answer in JSON.' }];
+    const params = { model: MODEL_ID, messages, max_tokens: 96, temperature: 0, response_format: { type: 'json_schema', json_schema: { name: 'person', schema, strict: true } } };
+    const r = await client.chat.completions.create(params);
+    assert.equal(r.choices[0].finish_reason, 'stop');
+    const content = r.choices[0].message.content;
+    assert.deepEqual(schemaErrors(schema, JSON.parse(content)), [], content);
+    const stream = await client.chat.completions.create({ ...params, stream: true });
+    let streamed = '';
+    for await (const c of stream) streamed += c.choices[0]?.delta?.content ?? '';
+    assert.equal(streamed, content);
+    for (const seed of [1, 2]) {  // sampled: still valid
+      const s = await client.chat.completions.create({ ...params, temperature: 1, seed, max_tokens: 160 });
+      if (s.choices[0].finish_reason === 'stop') assert.deepEqual(schemaErrors(schema, JSON.parse(s.choices[0].message.content)), []);
+    }
+    const obj = await client.chat.completions.create({ model: MODEL_ID, messages, max_tokens: 64, temperature: 0, response_format: { type: 'json_object' } });
+    const text = obj.choices[0].message.content;
+    assert.ok(text.startsWith('{'), text);
+    if (obj.choices[0].finish_reason === 'stop') assert.equal(typeof JSON.parse(text), 'object');
+    await assert.rejects(client.chat.completions.create({ ...params, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'strin' } } } }),
+      (e) => e instanceof OpenAI.BadRequestError && /unrecognized schema/.test(e.message));
+  });
+
   test('bad requests reject with BadRequestError carrying param and code', async () => {
     await assert.rejects(client.chat.completions.create({ model: MODEL_ID, messages: [] }),
       (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === 'messages' && e.code === 'invalid_value');
@@ -335,7 +364,9 @@ describe('raw HTTP', () => {
       ['/v1/chat/completions', { messages: msg, stream_options: { include_usage: true } }, 'stream_options', 'invalid_value'],
       ['/v1/chat/completions', { messages: msg, logit_bias: { abc: 1 } }, 'logit_bias', 'invalid_value'],
       ['/v1/chat/completions', { messages: msg, functions: [{ name: 'f' }] }, 'functions', 'unsupported'],
-      ['/v1/chat/completions', { messages: msg, response_format: { type: 'json_object' } }, 'response_format', 'unsupported'],
+      ['/v1/chat/completions', { messages: msg, response_format: { type: 'yaml' } }, 'response_format', 'invalid_value'],
+      ['/v1/chat/completions', { messages: msg, response_format: { type: 'json_schema' } }, 'response_format', 'invalid_value'],
+      ['/v1/chat/completions', { messages: msg, grammar: 'root ::= nope' }, null, null],
       ['/v1/chat/completions', { messages: msg, logit_bias: { 99999: 1 } }, null, null],
       ['/v1/completions', {}, 'prompt', 'missing_required_parameter'],
       ['/v1/completions', { prompt: { text: 'x' } }, 'prompt', 'invalid_type'],

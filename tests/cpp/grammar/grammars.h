@@ -1,46 +1,23 @@
-// GBNF grammars shared by the grammar tests and the bench (llama.cpp's grammars/ examples in spirit).
+// GBNF grammars shared by the grammar tests and the bench: tests/fixtures/grammars/*.gbnf.
 #pragma once
+#include <cstdio>
+#include <string>
 
 namespace chord::test {
 
-inline constexpr const char* kJsonGbnf = R"G(root   ::= object
-value  ::= object | array | string | number | ("true" | "false" | "null") ws
+inline std::string grammar_fixture(const char* name) {
+  const std::string path = std::string(CHORD_SOURCE_DIR) + "/tests/fixtures/grammars/" + name;
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+    std::fclose(f);
+  }
+  return out;  // "" if missing: the grammar then fails to parse and the test says so
+}
 
-object ::=
-  "{" ws (
-            string ":" ws value
-    ("," ws string ":" ws value)*
-  )? "}" ws
-
-array  ::=
-  "[" ws (
-            value
-    ("," ws value)*
-  )? "]" ws
-
-string ::=
-  "\"" (
-    [^"\\\x7F\x00-\x1F] |
-    "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) # escapes
-  )* "\"" ws
-
-number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
-
-# Optional space: by convention, applied in this grammar after literal chars when allowed
-ws ::= | " " | "\n" [ \t]{0,20}
-)G";
-
-inline constexpr const char* kArithmeticGbnf = R"G(root  ::= (expr "=" ws term "\n")+
-expr  ::= term ([-+*/] term)*
-term  ::= ident | num | "(" ws expr ")" ws
-ident ::= [a-z] [a-z0-9_]* ws
-num   ::= [0-9]+ ws
-ws    ::= [ \t\n]*
-)G";
-
-inline constexpr const char* kListGbnf = R"G(root ::= item+
-# Excludes various line break characters
-item ::= "- " [^\r\n\x0b\x0c\x85\u2028\u2029]+ "\n"
-)G";
+inline const std::string kJsonGbnf = grammar_fixture("json.gbnf");
+inline const std::string kArithmeticGbnf = grammar_fixture("arithmetic.gbnf");
+inline const std::string kListGbnf = grammar_fixture("list.gbnf");
 
 }  // namespace chord::test

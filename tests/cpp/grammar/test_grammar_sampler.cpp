@@ -53,7 +53,7 @@ struct Reference {
   Matcher::SetId s;
   grammar::PartialUtf8 p;
   const GrammarVocab& v;
-  Reference(const char* gbnf, const GrammarVocab& vocab)
+  Reference(const std::string& gbnf, const GrammarVocab& vocab)
       : m(std::make_shared<const grammar::Grammar>(grammar::parse_gbnf(gbnf).value())), s(m.initial()), v(vocab) {}
   Matcher::SetId after(const std::vector<uint32_t>& cps) {
     Matcher::SetId x = s;
@@ -100,7 +100,7 @@ std::shared_ptr<const GrammarVocab> llama2_vocab() {
 
 // Checks mask == allows == reference for every token, then accepts `pick(allowed)`.
 template <class Pick>
-std::string run(const char* gbnf, std::shared_ptr<const GrammarVocab> v, int steps, Pick pick) {
+std::string run(const std::string& gbnf, std::shared_ptr<const GrammarVocab> v, int steps, Pick pick) {
   auto gs = GrammarSampler::create(gbnf, v);
   REQUIRE(gs.ok());
   Reference ref(gbnf, *v);
@@ -175,7 +175,7 @@ TEST_CASE("grammar sampler: tiny vocabulary, partial UTF-8 and EOG", "[grammar]"
 TEST_CASE("grammar sampler: 32k Llama-2 vocabulary, JSON/list/arithmetic grammars", "[grammar]") {
   auto v = llama2_vocab();
   REQUIRE(v->size() == 32000);
-  for (const char* g : {test::kJsonGbnf, test::kListGbnf, test::kArithmeticGbnf}) {
+  for (const std::string& g : {test::kJsonGbnf, test::kListGbnf, test::kArithmeticGbnf}) {
     for (uint32_t seed = 1; seed <= 2; ++seed) {
       const std::string text = run(g, v, 3, [&](const std::vector<Token>& a, int i) {
         return a[(seed * 2654435761u + static_cast<uint32_t>(i) * 40503u) % a.size()];

@@ -113,8 +113,9 @@ TEST_CASE("json schema: keywords and the JSON they allow", "[grammar]") {
 TEST_CASE("json schema: llama.cpp's rule shapes", "[grammar]") {
   // Integer ranges as llama.cpp's server printed them for {minimum: 0, maximum: 150}.
   CHECK(schema::build_min_max_int(0, 150) == R"([0-9] | ([1-8] [0-9] | [9] [0-9]) | "1" ([0-4] [0-9] | [5] "0"))");
+  CHECK(convert(R"({"type":"integer","minimum":0,"maximum":150})") .find("root ::= ([0-9] | ([1-8] [0-9] | [9] [0-9]) | \"1\" ([0-4] [0-9] | [5] \"0\"))\n") != std::string::npos);
   const std::string g = convert(R"({"type":"object","properties":{"name":{"type":"string"}},"required":["name"]})");
-  CHECK(g.find("root ::= \"{\" space name-kv \"}\" space\n") != std::string::npos);
+  CHECK(g.find("root ::= \"{\" space name-kv space \"}\"\n") != std::string::npos);
   CHECK(g.find("name-kv ::= \"\\\"name\\\"\" space \":\" space string\n") != std::string::npos);
   CHECK(g.find("space ::= | \" \" | \"\\n\"{1,2} [ \\t]{0,20}\n") != std::string::npos);
   CHECK(json_object_gbnf().find("root ::= object\n") != std::string::npos);
