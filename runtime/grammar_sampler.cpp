@@ -122,7 +122,7 @@ Status GrammarSampler::keep_allowed(std::vector<std::pair<float, Token>>& cand, 
   if (need > 0) {
     size_t kept = 0, sorted = 0;
     while (kept < need && sorted < cand.size() && sorted < kLazyLimit) {
-      const size_t chunk = std::min(cand.size(), sorted + std::max<size_t>(2 * need, 32));
+      const size_t chunk = std::min(cand.size(), sorted + std::max<size_t>({2 * need, 32, sorted}));  // doubling
       std::partial_sort(cand.begin() + static_cast<ptrdiff_t>(sorted), cand.begin() + static_cast<ptrdiff_t>(chunk), cand.end(), better);
       for (; sorted < chunk && kept < need; ++sorted)
         if (allows(cand[sorted].second)) std::swap(cand[kept++], cand[sorted]);
