@@ -134,10 +134,9 @@ export async function createChatCompletion(host: ChatHost, params: ChatCompletio
   }
   let forcedPrefix = '';
   if (useTools && choice !== 'auto') {
-    const constrained = genOpts as Record<string, unknown>;  // TODO(grammar): typed once jsonSchema lands
-    if (constrained.jsonSchema !== undefined || constrained.grammar !== undefined) throw bad('a forced tool call cannot be combined with response_format or a grammar');
+    if (genOpts.jsonSchema !== undefined || genOpts.grammar !== undefined) throw bad('a forced tool call cannot be combined with response_format or a grammar');
     const shape = forcedCallShape(format, tools, choice, params.parallel_tool_calls !== false);
-    constrained.jsonSchema = shape.schema;
+    genOpts.jsonSchema = shape.schema;
     forcedPrefix = shape.prefix;
   }
   toRecord(genOpts, info.nVocab);  // validate now, before anything is queued

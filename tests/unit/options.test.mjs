@@ -57,3 +57,28 @@ test('request errors go through the caller\'s error factory with the field and a
     assert.throws(() => optionsFromRequest(body, LIMITS, fail), (e) => e.param === param && e.code === code, JSON.stringify(body));
   }
 });
+
+test('constrained output: grammar / jsonSchema fields and OpenAI response_format', () => {
+  const schema = { type: 'object', properties: { a: { type: 'integer' } } };
+  assert.deepEqual(toRecord({ grammar: 'root ::= "x"', jsonSchema: schema, seed: 1 }, 100),
+    { grammar: 'root ::= "x"', json_schema: JSON.stringify(schema), seed: '1' });
+  assert.equal(toRecord({ jsonSchema: '{"type":"string"}', seed: 1 }, 100).json_schema, '{"type":"string"}');
+  const req = (body) => optionsFromRequest(body, LIMITS);
+  assert.deepEqual(req({ response_format: { type: 'json_object' } }).jsonSchema, {});
+  assert.deepEqual(req({ response_format: { type: 'json_object', schema } }).jsonSchema, schema);
+  assert.deepEqual(req({ response_format: { type: 'json_schema', json_schema: { name: 'n', schema, strict: true } } }).jsonSchema, schema);
+  assert.equal(req({ response_format: { type: 'text' } }).jsonSchema, undefined);
+  assert.equal(req({ grammar: 'root ::= "y"' }).grammar, 'root ::= "y"');
+  assert.equal(req({ json_schema: schema }).jsonSchema, JSON.stringify(schema));
+  const fail = (message, param, code) => Object.assign(new Error(message), { param, code });
+  for (const [body, code] of [
+    [{ response_format: { type: 'yaml' } }, 'invalid_value'],
+    [{ response_format: { type: 'json_schema' } }, 'invalid_value'],
+    [{ response_format: 'json' }, 'invalid_type'],
+    [{ response_format: { type: 'json_object' }, grammar: 'root ::= "z"' }, 'invalid_value'],
+  ]) {
+    assert.throws(() => optionsFromRequest(body, LIMITS, fail), (e) => e.param === 'response_format' && e.code === code, JSON.stringify(body));
+  }
+  assert.throws(() => toRecord({ grammar: 5 }, 100), /'grammar' must be a string/);
+  assert.throws(() => toRecord({ jsonSchema: [1] }, 100), /'jsonSchema' must be a JSON Schema object/);
+});
