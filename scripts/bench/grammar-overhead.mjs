@@ -19,7 +19,7 @@ const n = opt('n', 48), reps = opt('reps', 5), threads = opt('threads', 1);
 const { loadModel } = await import(new URL('../../js/dist/node.js', import.meta.url).href);
 const model = await loadModel(path, { threads, contextLength: 512 });
 
-const STORY = { type: 'object', properties: { story: { type: 'string', minLength: 2000 } }, required: ['story'] };
+const STORY = { type: 'object', properties: { story: { type: 'string', minLength: 1000 } }, required: ['story'] };
 const CASES = [
   { name: 'greedy, JSON Schema', base: { temperature: 0 }, constraint: { jsonSchema: STORY } },
   { name: 'top-k 40 sampling, JSON Schema', base: { temperature: 0.8, topK: 40, seed: 1 }, constraint: { jsonSchema: STORY } },
