@@ -19,7 +19,9 @@ std::shared_ptr<const GrammarVocab> GrammarVocab::build(std::vector<std::string>
   std::vector<Token> order;
   for (Token t = 0; t < v->size(); ++t)
     if (!v->eog[static_cast<size_t>(t)] && !v->pieces[static_cast<size_t>(t)].empty()) order.push_back(t);
-  std::stable_sort(order.begin(), order.end(), [&](Token a, Token b) { return v->pieces[static_cast<size_t>(a)] < v->pieces[static_cast<size_t>(b)]; });
+  std::stable_sort(order.begin(), order.end(), [&](Token a, Token b) {
+    return v->pieces[static_cast<size_t>(a)] < v->pieces[static_cast<size_t>(b)];
+  });
   // Sorted pieces build the preorder trie directly: keep the path of open nodes, close those
   // deeper than the common prefix with the previous piece, open one node per new byte.
   v->nodes.push_back({});
@@ -28,7 +30,8 @@ std::shared_ptr<const GrammarVocab> GrammarVocab::build(std::vector<std::string>
   for (Token t : order) {
     const std::string& p = v->pieces[static_cast<size_t>(t)];
     size_t lcp = 0;
-    if (prev) while (lcp < p.size() && lcp < prev->size() && p[lcp] == (*prev)[lcp]) ++lcp;
+    if (prev)
+      while (lcp < p.size() && lcp < prev->size() && p[lcp] == (*prev)[lcp]) ++lcp;
     while (path.size() > lcp + 1) {
       v->nodes[path.back()].end = static_cast<uint32_t>(v->nodes.size());
       path.pop_back();
@@ -57,9 +60,11 @@ std::shared_ptr<const GrammarVocab> GrammarVocab::from_tokenizer(const Tokenizer
   return build(std::move(pieces), std::move(eog));
 }
 
-Result<std::unique_ptr<GrammarSampler>> GrammarSampler::create(std::string_view gbnf, std::shared_ptr<const GrammarVocab> vocab) {
+Result<std::unique_ptr<GrammarSampler>> GrammarSampler::create(std::string_view gbnf,
+                                                               std::shared_ptr<const GrammarVocab> vocab) {
   CHORD_ASSIGN_OR_RETURN(grammar::Grammar g, grammar::parse_gbnf(gbnf));
-  auto s = std::unique_ptr<GrammarSampler>(new GrammarSampler(std::make_shared<const grammar::Grammar>(std::move(g)), std::move(vocab)));
+  auto s = std::unique_ptr<GrammarSampler>(
+      new GrammarSampler(std::make_shared<const grammar::Grammar>(std::move(g)), std::move(vocab)));
   s->state_ = s->matcher_.initial();
   CHORD_TRY(s->matcher_.error());
   if (s->state_ == Matcher::kDead) return Status(Code::invalid_argument, "grammar: the start rule matches nothing");
@@ -69,8 +74,10 @@ Result<std::unique_ptr<GrammarSampler>> GrammarSampler::create(std::string_view 
 void GrammarSampler::feed(Walk& w, uint8_t b) {
   const uint32_t cp = w.dec.feed(b);
   if (cp == grammar::Utf8Decoder::kNone || w.stopped) return;
-  if (cp == 0) w.stopped = true;
-  else w.set = matcher_.step(w.set, cp);
+  if (cp == 0)
+    w.stopped = true;
+  else
+    w.set = matcher_.step(w.set, cp);
 }
 
 bool GrammarSampler::verdict(const Walk& w) const {
@@ -116,14 +123,17 @@ Status GrammarSampler::mask(std::vector<uint8_t>& allowed) {
 }
 
 Status GrammarSampler::keep_allowed(std::vector<std::pair<float, Token>>& cand, size_t need) {
-  auto better = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  auto better = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   // Best-first in growing chunks; past kLazyLimit checks one trie walk is cheaper.
   constexpr size_t kLazyLimit = 1024;
   if (need > 0) {
     size_t kept = 0, sorted = 0;
     while (kept < need && sorted < cand.size() && sorted < kLazyLimit) {
       const size_t chunk = std::min(cand.size(), sorted + std::max<size_t>({2 * need, 32, sorted}));  // doubling
-      std::partial_sort(cand.begin() + static_cast<ptrdiff_t>(sorted), cand.begin() + static_cast<ptrdiff_t>(chunk), cand.end(), better);
+      std::partial_sort(cand.begin() + static_cast<ptrdiff_t>(sorted), cand.begin() + static_cast<ptrdiff_t>(chunk),
+                        cand.end(), better);
       for (; sorted < chunk && kept < need; ++sorted)
         if (allows(cand[sorted].second)) std::swap(cand[kept++], cand[sorted]);
       CHORD_TRY(matcher_.error());

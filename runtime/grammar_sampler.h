@@ -19,13 +19,13 @@ namespace chord {
 struct GrammarVocab {
   struct Node {
     uint8_t byte = 0;
-    uint32_t end = 0;                    // preorder index just past this node's subtree
-    uint32_t tok_begin = 0, tok_end = 0; // tokens whose piece ends here: toks[tok_begin, tok_end)
+    uint32_t end = 0;                     // preorder index just past this node's subtree
+    uint32_t tok_begin = 0, tok_end = 0;  // tokens whose piece ends here: toks[tok_begin, tok_end)
   };
-  std::vector<std::string> pieces;       // (n_vocab)
-  std::vector<uint8_t> eog;              // (n_vocab) 1 = end-of-generation token
-  std::vector<Node> nodes;               // preorder; [0] is the root (empty prefix)
-  std::vector<Token> toks;               // token ids grouped by trie node
+  std::vector<std::string> pieces;  // (n_vocab)
+  std::vector<uint8_t> eog;         // (n_vocab) 1 = end-of-generation token
+  std::vector<Node> nodes;          // preorder; [0] is the root (empty prefix)
+  std::vector<Token> toks;          // token ids grouped by trie node
 
   static std::shared_ptr<const GrammarVocab> build(std::vector<std::string> pieces, std::vector<uint8_t> eog);
   static std::shared_ptr<const GrammarVocab> from_tokenizer(const Tokenizer& tok);
@@ -35,7 +35,8 @@ struct GrammarVocab {
 class GrammarSampler {
  public:
   // Parses `gbnf` (errors: invalid_argument with line:col) for the given vocabulary.
-  static Result<std::unique_ptr<GrammarSampler>> create(std::string_view gbnf, std::shared_ptr<const GrammarVocab> vocab);
+  static Result<std::unique_ptr<GrammarSampler>> create(std::string_view gbnf,
+                                                        std::shared_ptr<const GrammarVocab> vocab);
 
   // May token t come next? Walks only t's bytes (use for a few candidates).
   bool allows(Token t);
@@ -70,7 +71,7 @@ class GrammarSampler {
   grammar::Matcher::SetId state_ = grammar::Matcher::kDead;
   grammar::PartialUtf8 partial_;
   std::vector<std::pair<uint32_t, Walk>> stack_;  // scratch for mask(): (subtree end, state)
-  std::vector<uint8_t> mask_;                      // scratch for keep_allowed()
+  std::vector<uint8_t> mask_;                     // scratch for keep_allowed()
 };
 
 }  // namespace chord

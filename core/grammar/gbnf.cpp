@@ -31,13 +31,15 @@ class Parser {
         if (e.type == ElemType::rule_ref && (e.value >= rules_.size() || rules_[e.value].empty()))
           return fail(first_ref_.at(e.value), "undefined rule '" + name_of(e.value) + "'");
     for (uint32_t id = 0; id < rules_.size(); ++id)  // a name defined only through a generated id
-      if (rules_[id].empty()) return fail(first_ref_.count(id) ? first_ref_[id] : 0, "undefined rule '" + name_of(id) + "'");
+      if (rules_[id].empty())
+        return fail(first_ref_.count(id) ? first_ref_[id] : 0, "undefined rule '" + name_of(id) + "'");
     return Status::Ok();
   }
 
   Result<Grammar> finish(std::string_view root) {
     auto it = ids_.find(std::string(root));
-    if (it == ids_.end()) return Status(Code::invalid_argument, "grammar: no '" + std::string(root) + "' rule (the start symbol)");
+    if (it == ids_.end())
+      return Status(Code::invalid_argument, "grammar: no '" + std::string(root) + "' rule (the start symbol)");
     CHORD_TRY(check_left_recursion());
     Grammar g;
     g.root = it->second;
@@ -59,8 +61,10 @@ class Parser {
   Status fail(size_t pos, const std::string& msg) {
     size_t line = 1, col = 1;
     for (size_t i = 0; i < pos && i < s_.size(); ++i) {
-      if (s_[i] == '\n') ++line, col = 1;
-      else ++col;
+      if (s_[i] == '\n')
+        ++line, col = 1;
+      else
+        ++col;
     }
     return Status(Code::invalid_argument, "grammar " + std::to_string(line) + ":" + std::to_string(col) + ": " + msg);
   }
@@ -109,15 +113,20 @@ class Parser {
     uint64_t v = 0;
     size_t e = pos;
     while (is_digit(at(e))) v = std::min<uint64_t>(v * 10 + static_cast<uint64_t>(at(e++) - '0'), 1u << 30);
-    if (e == pos) *end = error(pos, "expecting an integer");
-    else *end = e;
+    if (e == pos)
+      *end = error(pos, "expecting an integer");
+    else
+      *end = e;
     return v;
   }
   uint32_t parse_hex(size_t pos, int n, size_t* end) {
     uint32_t v = 0;
     for (int i = 0; i < n; ++i) {
       const char c = at(pos + static_cast<size_t>(i));
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int d = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                     : -1;
       if (d < 0) {
         *end = error(pos, "expecting " + std::to_string(n) + " hex digits");
         return 0;
@@ -132,16 +141,31 @@ class Parser {
   uint32_t parse_char(size_t pos, size_t* end) {
     if (at(pos) == '\\') {
       switch (at(pos + 1)) {
-        case 'x': return parse_hex(pos + 2, 2, end);
-        case 'u': return parse_hex(pos + 2, 4, end);
-        case 'U': return parse_hex(pos + 2, 8, end);
-        case 't': *end = pos + 2; return '\t';
-        case 'r': *end = pos + 2; return '\r';
-        case 'n': *end = pos + 2; return '\n';
-        case '\\': case '"': case '[': case ']': case '-':
+        case 'x':
+          return parse_hex(pos + 2, 2, end);
+        case 'u':
+          return parse_hex(pos + 2, 4, end);
+        case 'U':
+          return parse_hex(pos + 2, 8, end);
+        case 't':
+          *end = pos + 2;
+          return '\t';
+        case 'r':
+          *end = pos + 2;
+          return '\r';
+        case 'n':
+          *end = pos + 2;
+          return '\n';
+        case '\\':
+        case '"':
+        case '[':
+        case ']':
+        case '-':
           *end = pos + 2;
           return static_cast<uint8_t>(at(pos + 1));
-        default: *end = error(pos, "unknown escape"); return 0;
+        default:
+          *end = error(pos, "unknown escape");
+          return 0;
       }
     }
     if (pos >= s_.size()) {
@@ -153,7 +177,8 @@ class Parser {
     const int len = kLen[first >> 4];
     uint32_t v = first & ((1u << (8 - len)) - 1);
     size_t p = pos + 1;
-    for (; p < pos + static_cast<size_t>(len) && p < s_.size(); ++p) v = (v << 6) + (static_cast<uint8_t>(s_[p]) & 0x3F);
+    for (; p < pos + static_cast<size_t>(len) && p < s_.size(); ++p)
+      v = (v << 6) + (static_cast<uint8_t>(s_[p]) & 0x3F);
     *end = p;
     return v;
   }
@@ -168,9 +193,12 @@ class Parser {
     if (s_.substr(pos, 3) != "::=") return error(pos, "expecting ::=");
     pos = parse_alternates(space(pos + 3, true), name, id, false);
     if (!ok()) return pos;
-    if (at(pos) == '\r') pos += at(pos + 1) == '\n' ? 2 : 1;
-    else if (at(pos) == '\n') ++pos;
-    else if (pos < s_.size()) return error(pos, "expecting newline or end");
+    if (at(pos) == '\r')
+      pos += at(pos + 1) == '\n' ? 2 : 1;
+    else if (at(pos) == '\n')
+      ++pos;
+    else if (pos < s_.size())
+      return error(pos, "expecting newline or end");
     return space(pos, true);
   }
 
@@ -187,8 +215,8 @@ class Parser {
   }
 
   // S{m,n} -> S x m, then n-m nested optional rules (S' ::= S S'' | ); S{m,} -> S x m, S' ::= S S' | .
-  void repeat(size_t pos, const std::string& name, Rule& rule, size_t last_start, uint64_t& n_prev,
-              uint64_t min_t, uint64_t max_t, bool no_max) {
+  void repeat(size_t pos, const std::string& name, Rule& rule, size_t last_start, uint64_t& n_prev, uint64_t min_t,
+              uint64_t max_t, bool no_max) {
     if (last_start == rule.size()) {
       error(pos, "expecting an item before */+/?/{");
       return;
@@ -268,7 +296,8 @@ class Parser {
         n_prev = std::max<uint64_t>(1, ids_.size() - before);
         last_start = rule.size();
         rule.push_back({ElemType::rule_ref, sub});
-        if (at(pos) != ')') return error(pos, pos < s_.size() ? "expecting ')'" : "unclosed '(' opened at " + std::to_string(open));
+        if (at(pos) != ')')
+          return error(pos, pos < s_.size() ? "expecting ')'" : "unclosed '(' opened at " + std::to_string(open));
         pos = space(pos + 1, nested);
       } else if (c == '.') {
         last_start = rule.size();
@@ -354,8 +383,11 @@ class Parser {
       if (state[id] == 2) continue;
       if (left_recursive(id, state, nullable)) {
         const uint32_t at_rule = id;
-        if (too_deep_) return fail(def_pos_.count(at_rule) ? def_pos_[at_rule] : 0, "rules nest more than " + std::to_string(kMaxDepth) + " deep");
-        return fail(def_pos_.count(at_rule) ? def_pos_[at_rule] : 0, "left recursion in rule '" + name_of(at_rule) + "' (unsupported)");
+        if (too_deep_)
+          return fail(def_pos_.count(at_rule) ? def_pos_[at_rule] : 0,
+                      "rules nest more than " + std::to_string(kMaxDepth) + " deep");
+        return fail(def_pos_.count(at_rule) ? def_pos_[at_rule] : 0,
+                    "left recursion in rule '" + name_of(at_rule) + "' (unsupported)");
       }
     }
     return Status::Ok();

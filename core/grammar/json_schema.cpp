@@ -52,8 +52,10 @@ std::string sanitize_name(const std::string& s) {
   bool run = false;
   for (char c : s) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-    if (ok) out += c, run = false;
-    else if (!run) out += '-', run = true;
+    if (ok)
+      out += c, run = false;
+    else if (!run)
+      out += '-', run = true;
   }
   return out;
 }
@@ -65,10 +67,16 @@ std::string set_char(uint32_t cp) {
     return std::string("\\x") + hex[cp >> 4] + hex[cp & 15];
   }
   std::string s;
-  if (cp < 0x80) s += static_cast<char>(cp);
-  else if (cp < 0x800) s += static_cast<char>(0xC0 | (cp >> 6)), s += static_cast<char>(0x80 | (cp & 63));
-  else if (cp < 0x10000) s += static_cast<char>(0xE0 | (cp >> 12)), s += static_cast<char>(0x80 | ((cp >> 6) & 63)), s += static_cast<char>(0x80 | (cp & 63));
-  else s += static_cast<char>(0xF0 | (cp >> 18)), s += static_cast<char>(0x80 | ((cp >> 12) & 63)), s += static_cast<char>(0x80 | ((cp >> 6) & 63)), s += static_cast<char>(0x80 | (cp & 63));
+  if (cp < 0x80)
+    s += static_cast<char>(cp);
+  else if (cp < 0x800)
+    s += static_cast<char>(0xC0 | (cp >> 6)), s += static_cast<char>(0x80 | (cp & 63));
+  else if (cp < 0x10000)
+    s += static_cast<char>(0xE0 | (cp >> 12)), s += static_cast<char>(0x80 | ((cp >> 6) & 63)),
+        s += static_cast<char>(0x80 | (cp & 63));
+  else
+    s += static_cast<char>(0xF0 | (cp >> 18)), s += static_cast<char>(0x80 | ((cp >> 12) & 63)),
+        s += static_cast<char>(0x80 | ((cp >> 6) & 63)), s += static_cast<char>(0x80 | (cp & 63));
   return s;
 }
 
@@ -78,7 +86,8 @@ std::vector<uint32_t> code_points(const std::string& s) {
     const uint8_t b = static_cast<uint8_t>(s[i]);
     const int len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
     uint32_t cp = len == 1 ? b : b & (0x3F >> (len - 1));
-    for (int k = 1; k < len && i + static_cast<size_t>(k) < s.size(); ++k) cp = (cp << 6) | (static_cast<uint8_t>(s[i + static_cast<size_t>(k)]) & 63);
+    for (int k = 1; k < len && i + static_cast<size_t>(k) < s.size(); ++k)
+      cp = (cp << 6) | (static_cast<uint8_t>(s[i + static_cast<size_t>(k)]) & 63);
     out.push_back(cp);
     i += static_cast<size_t>(len);
   }
@@ -103,7 +112,8 @@ class Converter {
     if (!ref->is_string()) return error(path + "/$ref", "$ref must be a string");
     const std::string& r = ref->as_string();
     if (refs_.count(r)) return;
-    if (r.rfind("#/", 0) != 0) return error(path + "/$ref", "unsupported $ref '" + r + "' (only local #/... references)");
+    if (r.rfind("#/", 0) != 0)
+      return error(path + "/$ref", "unsupported $ref '" + r + "' (only local #/... references)");
     const Value* target = &root_;
     size_t at = 2;
     while (at <= r.size()) {
@@ -113,8 +123,10 @@ class Converter {
       for (size_t k; (k = tok.find("~1")) != std::string::npos;) tok.replace(k, 2, "/");
       for (size_t k; (k = tok.find("~0")) != std::string::npos;) tok.replace(k, 2, "~");
       const Value* next = nullptr;
-      if (target->is_object()) next = target->find(tok);
-      else if (target->is_array() && !tok.empty() && tok.find_first_not_of("0123456789") == std::string::npos && tok.size() < 10)
+      if (target->is_object())
+        next = target->find(tok);
+      else if (target->is_array() && !tok.empty() && tok.find_first_not_of("0123456789") == std::string::npos &&
+               tok.size() < 10)
         next = std::stoul(tok) < target->size() ? &(*target)[std::stoul(tok)] : nullptr;
       if (!next) return error(path + "/$ref", "cannot resolve $ref '" + r + "': '" + tok + "' not found");
       target = next;
@@ -177,7 +189,8 @@ class Converter {
       }
       return add_rule(rule_name, object_rule(props, required, name, add_props ? *add_props : Value(), path, depth));
     }
-    if ((untyped || type_is("object") || type_is("string")) && s.find("allOf")) return all_of(s, name, rule_name, path, depth);
+    if ((untyped || type_is("object") || type_is("string")) && s.find("allOf"))
+      return all_of(s, name, rule_name, path, depth);
     if ((untyped || type_is("array")) && (s.find("items") || s.find("prefixItems"))) {
       const bool has_items = s.find("items") != nullptr;
       const Value& items = has_items ? s["items"] : s["prefixItems"];
@@ -186,7 +199,8 @@ class Converter {
         std::string rule = "\"[\" space ";
         for (size_t i = 0; i < items.size(); ++i) {
           if (i > 0) rule += " \",\" space ";
-          rule += visit(items[i], name + sep + "tuple-" + std::to_string(i), ipath + "/" + std::to_string(i), depth + 1);
+          rule +=
+              visit(items[i], name + sep + "tuple-" + std::to_string(i), ipath + "/" + std::to_string(i), depth + 1);
         }
         return add_rule(rule_name, rule + " space \"]\"");
       }
@@ -198,11 +212,13 @@ class Converter {
     if ((untyped || type_is("string")) && s.find("pattern")) {
       const Value& pat = s["pattern"];
       if (!pat.is_string()) return error(path + "/pattern", "pattern must be a string"), "";
-      PatternResult r = convert_pattern(pat.as_string(), rule_name, [&](const std::string& n, const std::string& b) { return add_rule(n, b); });
+      PatternResult r = convert_pattern(pat.as_string(), rule_name,
+                                        [&](const std::string& n, const std::string& b) { return add_rule(n, b); });
       if (!r.error.empty()) return error(path + "/pattern", r.error), "";
       return add_rule(rule_name, r.body);
     }
-    const bool uuid_format = format.rfind("uuid", 0) == 0 && (format.size() == 4 || (format.size() == 5 && format[4] >= '1' && format[4] <= '5'));
+    const bool uuid_format = format.rfind("uuid", 0) == 0 &&
+                             (format.size() == 4 || (format.size() == 5 && format[4] >= '1' && format[4] <= '5'));
     if ((untyped || type_is("string")) && uuid_format)
       return add_primitive(rule_name == "root" ? "root" : format, *find_primitive("uuid"));
     if ((untyped || type_is("string")) && find_format(format + "-string")) {
@@ -215,14 +231,18 @@ class Converter {
       if (!count(s, "minLength", path, min_n) || !count(s, "maxLength", path, max_n)) return "";
       return add_rule(rule_name, "\"\\\"\" " + build_repetition(ch, min_n, max_n) + " \"\\\"\"");
     }
-    if (type_is("integer") && (s.find("minimum") || s.find("exclusiveMinimum") || s.find("maximum") || s.find("exclusiveMaximum"))) {
+    if (type_is("integer") &&
+        (s.find("minimum") || s.find("exclusiveMinimum") || s.find("maximum") || s.find("exclusiveMaximum"))) {
       int64_t lo = kNoMinInt, hi = kNoMaxInt;
-      if (!bound(s, "minimum", 0, path, lo) && !bound(s, "exclusiveMinimum", 1, path, lo) && !errors_.empty()) return "";
-      if (!bound(s, "maximum", 0, path, hi) && !bound(s, "exclusiveMaximum", -1, path, hi) && !errors_.empty()) return "";
+      if (!bound(s, "minimum", 0, path, lo) && !bound(s, "exclusiveMinimum", 1, path, lo) && !errors_.empty())
+        return "";
+      if (!bound(s, "maximum", 0, path, hi) && !bound(s, "exclusiveMaximum", -1, path, hi) && !errors_.empty())
+        return "";
       if (lo != kNoMinInt && hi != kNoMaxInt && lo > hi) return error(path, "minimum is above maximum"), "";
       return add_rule(rule_name, "(" + build_min_max_int(lo, hi) + ")");
     }
-    if (s.is_null() || (s.is_object() && s.size() == 0) || type_is("object")) return add_rule(rule_name, add_primitive("object", *find_primitive("object")));
+    if (s.is_null() || (s.is_object() && s.size() == 0) || type_is("object"))
+      return add_rule(rule_name, add_primitive("object", *find_primitive("object")));
     if (untyped && s.is_object()) return add_rule(rule_name, add_primitive("value", *find_primitive("value")));
     if (!type || !type->is_string() || !find_primitive(type->as_string()))
       return error(path, "unrecognized schema: " + compact_json(s).substr(0, 200)), "";
@@ -238,7 +258,8 @@ class Converter {
     std::string out;
     for (const auto& [k, v] : rules_) {
       out += k + " ::= " + v + "\n";
-      if (out.size() > kMaxGrammarBytes) return Status(Code::invalid_argument, "JSON schema: the grammar would exceed 4 MiB");
+      if (out.size() > kMaxGrammarBytes)
+        return Status(Code::invalid_argument, "JSON schema: the grammar would exceed 4 MiB");
     }
     return out;
   }
@@ -246,7 +267,9 @@ class Converter {
   const Value& root() const { return root_; }
 
  private:
-  void error(const std::string& path, const std::string& msg) { errors_.push_back((path.empty() ? "/" : path) + ": " + msg); }
+  void error(const std::string& path, const std::string& msg) {
+    errors_.push_back((path.empty() ? "/" : path) + ": " + msg);
+  }
 
   bool count(const Value& s, const char* key, const std::string& path, int& out) {
     const Value* v = s.find(key);
@@ -353,22 +376,26 @@ class Converter {
     return out + " [\"]";
   }
 
-  std::string object_rule(const std::vector<std::pair<std::string, Value>>& props, const std::set<std::string>& required,
-                          const std::string& name, const Value& additional, const std::string& path, int depth) {
+  std::string object_rule(const std::vector<std::pair<std::string, Value>>& props,
+                          const std::set<std::string>& required, const std::string& name, const Value& additional,
+                          const std::string& path, int depth) {
     const std::string sep = name.empty() ? "" : "-";
     std::vector<std::string> req, opt, names;
     std::map<std::string, std::string> kv;
     for (const auto& [k, v] : props) {
       const std::string prop_rule = visit(v, name + sep + k, path + "/properties/" + k, depth + 1);
-      kv[k] = add_rule(name + sep + k + "-kv", format_literal(compact_json(Value(k))) + " space \":\" space " + prop_rule);
+      kv[k] =
+          add_rule(name + sep + k + "-kv", format_literal(compact_json(Value(k))) + " space \":\" space " + prop_rule);
       (required.count(k) ? req : opt).push_back(k);
       names.push_back(k);
     }
     if ((additional.is_bool() && additional.as_bool()) || additional.is_object()) {
       const std::string sub = name + sep + "additional";
-      const std::string value_rule = additional.is_object() ? visit(additional, sub + "-value", path + "/additionalProperties", depth + 1)
-                                                            : add_primitive("value", *find_primitive("value"));
-      const std::string key_rule = names.empty() ? add_primitive("string", *find_primitive("string")) : add_rule(sub + "-k", not_strings(names));
+      const std::string value_rule = additional.is_object()
+                                         ? visit(additional, sub + "-value", path + "/additionalProperties", depth + 1)
+                                         : add_primitive("value", *find_primitive("value"));
+      const std::string key_rule =
+          names.empty() ? add_primitive("string", *find_primitive("string")) : add_rule(sub + "-k", not_strings(names));
       kv["*"] = add_rule(sub + "-kv", key_rule + " \":\" space " + value_rule);
       opt.push_back("*");
     }
@@ -392,7 +419,8 @@ class Converter {
     return rule + " space \"}\"";
   }
 
-  std::string all_of(const Value& s, const std::string& name, const std::string& rule_name, const std::string& path, int depth) {
+  std::string all_of(const Value& s, const std::string& name, const std::string& rule_name, const std::string& path,
+                     int depth) {
     std::set<std::string> required;
     std::vector<std::pair<std::string, Value>> props;
     std::map<std::string, size_t> enums;
@@ -454,7 +482,9 @@ Result<std::string> json_schema_to_gbnf(std::string_view schema_json) {
   c.visit(c.root(), "", "");
   CHORD_ASSIGN_OR_RETURN(std::string gbnf, c.finish());
   auto check = parse_gbnf(gbnf);  // what we emit must be a grammar we (and llama.cpp) accept
-  if (!check.ok()) return Status(Code::invalid_argument, "JSON schema: the generated grammar is invalid (" + check.status().message() + ")");
+  if (!check.ok())
+    return Status(Code::invalid_argument,
+                  "JSON schema: the generated grammar is invalid (" + check.status().message() + ")");
   return gbnf;
 }
 

@@ -1,6 +1,6 @@
 // llama.cpp's building blocks for schema grammars (as in the llama.cpp that @fugood/llama.node
-// ships: values carry no trailing `space`; objects and arrays allow it before their closer): the primitive rule table, literal escaping,
-// repetition, decimal integer ranges by digit position, and the regex-pattern translation.
+// ships: values carry no trailing `space`; objects and arrays allow it before their closer): the primitive rule table,
+// literal escaping, repetition, decimal integer ranges by digit position, and the regex-pattern translation.
 #include "core/grammar/json_schema_rules.h"
 
 #include <map>
@@ -13,12 +13,20 @@ const std::vector<Primitive>& primitives() {
       {"boolean", R"(("true" | "false"))", {}},
       {"decimal-part", R"([0-9]{1,16})", {}},
       {"integral-part", R"([0] | [1-9] [0-9]{0,15})", {}},
-      {"number", R"(("-"? integral-part) ("." decimal-part)? ([eE] [-+]? integral-part)?)", {"integral-part", "decimal-part"}},
+      {"number",
+       R"(("-"? integral-part) ("." decimal-part)? ([eE] [-+]? integral-part)?)",
+       {"integral-part", "decimal-part"}},
       {"integer", R"(("-"? integral-part))", {"integral-part"}},
-      {"value", R"(object | array | string | number | boolean | null)", {"object", "array", "string", "number", "boolean", "null"}},
-      {"object", R"("{" space ( string ":" space value ("," space string ":" space value)* )? space "}")", {"string", "value"}},
+      {"value",
+       R"(object | array | string | number | boolean | null)",
+       {"object", "array", "string", "number", "boolean", "null"}},
+      {"object",
+       R"("{" space ( string ":" space value ("," space string ":" space value)* )? space "}")",
+       {"string", "value"}},
       {"array", R"("[" space ( value ("," space value)* )? space "]")", {"value"}},
-      {"uuid", R"("\"" [0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12} "\"")", {}},
+      {"uuid",
+       R"("\"" [0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12} "\"")",
+       {}},
       {"char", R"([^"\\\x7F\x00-\x1F] | [\\] (["\\bfnrt] | "u" [0-9a-fA-F]{4}))", {}},
       {"string", R"("\"" char* "\"")", {"char"}},
       {"null", R"("null")", {}},
@@ -29,7 +37,9 @@ const std::vector<Primitive>& primitives() {
 const std::vector<Primitive>& formats() {
   static const std::vector<Primitive> k = {
       {"date", R"([0-9]{4} "-" ( "0" [1-9] | "1" [0-2] ) "-" ( "0" [1-9] | [1-2] [0-9] | "3" [0-1] ))", {}},
-      {"time", R"(([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9] ":" [0-5] [0-9] ( "." [0-9]{3} )? ( "Z" | ( "+" | "-" ) ( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] ))", {}},
+      {"time",
+       R"(([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9] ":" [0-5] [0-9] ( "." [0-9]{3} )? ( "Z" | ( "+" | "-" ) ( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] ))",
+       {}},
       {"date-time", R"(date "T" time)", {"date", "time"}},
       {"date-string", R"("\"" date "\"")", {"date"}},
       {"time-string", R"("\"" time "\"")", {"time"}},
@@ -205,19 +215,26 @@ struct IntRange {
 
 const Primitive* find_primitive(std::string_view name) { return find_in(primitives(), name); }
 const Primitive* find_format(std::string_view name) { return find_in(formats(), name); }
-bool is_reserved_name(std::string_view name) {
-  return name == "root" || find_primitive(name) || find_format(name);
-}
+bool is_reserved_name(std::string_view name) { return name == "root" || find_primitive(name) || find_format(name); }
 
 std::string format_literal(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      default: out += c;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -232,7 +249,9 @@ std::string build_repetition(const std::string& item, int min_n, int max_n, cons
     if (min_n == 0 && !has_max) return item + "*";
     return item + "{" + std::to_string(min_n) + "," + (has_max ? std::to_string(max_n) : "") + "}";
   }
-  std::string r = item + " " + build_repetition("(" + sep + " " + item + ")", min_n == 0 ? 0 : min_n - 1, has_max ? max_n - 1 : max_n);
+  std::string r =
+      item + " " +
+      build_repetition("(" + sep + " " + item + ")", min_n == 0 ? 0 : min_n - 1, has_max ? max_n - 1 : max_n);
   return min_n == 0 ? "(" + r + ")?" : r;
 }
 

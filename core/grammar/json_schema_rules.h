@@ -12,8 +12,8 @@ namespace chord::grammar::schema {
 
 struct Primitive {
   const char* name;
-  const char* body;                // GBNF right-hand side
-  std::vector<const char*> deps;   // primitives it references
+  const char* body;               // GBNF right-hand side
+  std::vector<const char*> deps;  // primitives it references
 };
 // The primitive rules (boolean, number, integer, value, object, array, uuid, char, string, null,
 // ...) and string formats (date, time, date-time and their "-string" forms); nullptr if unknown.

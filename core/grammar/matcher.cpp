@@ -9,9 +9,9 @@ namespace chord::grammar {
 namespace {
 
 constexpr uint32_t kUnknown = 0xFFFFFFFFu;
-constexpr size_t kMaxStacksPerSet = 4096;     // more live parses than this: grammar too ambiguous
-constexpr size_t kMaxAdvanceWork = 200000;    // stacks expanded by one advance()
-constexpr size_t kMaxInterned = 4u << 20;     // nodes + sets before step() gives up
+constexpr size_t kMaxStacksPerSet = 4096;   // more live parses than this: grammar too ambiguous
+constexpr size_t kMaxAdvanceWork = 200000;  // stacks expanded by one advance()
+constexpr size_t kMaxInterned = 4u << 20;   // nodes + sets before step() gives up
 
 bool end_of_seq(const Elem& e) { return e.type == ElemType::end || e.type == ElemType::alt; }
 
@@ -22,8 +22,10 @@ bool match_partial(const Elem* pos, PartialUtf8 p) {
   uint32_t low = p.value << (p.n_remain * 6);
   const uint32_t high = low | ((1u << (p.n_remain * 6)) - 1);
   if (low == 0) {
-    if (p.n_remain == 2) low = 1u << 11;
-    else if (p.n_remain == 3) low = 1u << 16;
+    if (p.n_remain == 2)
+      low = 1u << 11;
+    else if (p.n_remain == 3)
+      low = 1u << 16;
   }
   do {
     if (pos[1].type == ElemType::chr_upper) {
@@ -204,8 +206,10 @@ Matcher::SetId Matcher::step(SetId set, uint32_t cp) {
     out.insert(out.end(), sets_[a].begin(), sets_[a].end());
   }
   const SetId id = intern(out);
-  if (cp < 128) (*ascii_[set])[cp] = id;  // ascii_ may have grown: index again
-  else trans_[(static_cast<uint64_t>(set) << 32) | cp] = id;
+  if (cp < 128)
+    (*ascii_[set])[cp] = id;  // ascii_ may have grown: index again
+  else
+    trans_[(static_cast<uint64_t>(set) << 32) | cp] = id;
   (void)slot;
   return id;
 }

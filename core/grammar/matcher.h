@@ -26,7 +26,7 @@ struct PartialUtf8 {
 struct Utf8Decoder {
   uint32_t value = 0;
   int32_t n_remain = 0;
-  bool carry = false;    // still completing the sequence carried in from the previous token
+  bool carry = false;  // still completing the sequence carried in from the previous token
   bool invalid = false;
   explicit Utf8Decoder(PartialUtf8 p = {});
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
@@ -36,13 +36,13 @@ struct Utf8Decoder {
 
 class Matcher {
  public:
-  using SetId = uint32_t;                  // an interned set of stacks
-  static constexpr SetId kDead = 0;        // the empty set: nothing can follow
+  using SetId = uint32_t;            // an interned set of stacks
+  static constexpr SetId kDead = 0;  // the empty set: nothing can follow
 
   explicit Matcher(std::shared_ptr<const Grammar> g);
   SetId initial();
-  SetId step(SetId s, uint32_t cp);        // after one code point (kDead if none matches)
-  bool can_end(SetId s) const;             // some stack is empty: the grammar may stop here
+  SetId step(SetId s, uint32_t cp);               // after one code point (kDead if none matches)
+  bool can_end(SetId s) const;                    // some stack is empty: the grammar may stop here
   bool partial_ok(SetId s, PartialUtf8 p) const;  // some stack's next char can complete p
   // Verdict for a token whose bytes took the state to `s` (llama.cpp's reject rules).
   bool token_ok(SetId s, PartialUtf8 p) const {
@@ -57,21 +57,23 @@ class Matcher {
   const Grammar& grammar() const { return *g_; }
 
  private:
-  struct Node { uint32_t pos, parent; };   // a stack: top position + the stack below (0 = empty)
+  struct Node {
+    uint32_t pos, parent;
+  };  // a stack: top position + the stack below (0 = empty)
   uint32_t push(uint32_t parent, uint32_t pos);
-  SetId advance(uint32_t stack);           // expand rule refs until every top is a char set
+  SetId advance(uint32_t stack);                // expand rule refs until every top is a char set
   SetId intern(std::vector<uint32_t>& stacks);  // sorts, dedupes, interns
   bool fail(const char* what);
 
   std::shared_ptr<const Grammar> g_;
   Status error_;
-  std::vector<Node> nodes_;                              // stack id -> node; [0] = empty stack
+  std::vector<Node> nodes_;  // stack id -> node; [0] = empty stack
   std::unordered_map<uint64_t, uint32_t> node_ids_;
-  std::vector<std::vector<uint32_t>> sets_;              // set id -> sorted stack ids; [0] = {}
-  std::unordered_map<uint64_t, std::vector<SetId>> set_ids_;  // hash -> candidates
-  std::vector<SetId> advance_memo_;                      // stack id -> set id (kUnknown if not yet)
+  std::vector<std::vector<uint32_t>> sets_;                     // set id -> sorted stack ids; [0] = {}
+  std::unordered_map<uint64_t, std::vector<SetId>> set_ids_;    // hash -> candidates
+  std::vector<SetId> advance_memo_;                             // stack id -> set id (kUnknown if not yet)
   std::vector<std::unique_ptr<std::array<SetId, 128>>> ascii_;  // set id -> ASCII transitions
-  std::unordered_map<uint64_t, SetId> trans_;            // (set id, code point >= 128) -> set id
+  std::unordered_map<uint64_t, SetId> trans_;                   // (set id, code point >= 128) -> set id
 };
 
 }  // namespace chord::grammar

@@ -15,7 +15,9 @@ if (!path) {
   console.error('usage: node scripts/bench/grammar-overhead.mjs MODEL.gguf [--n 48] [--reps 5] [--threads 1]');
   process.exit(2);
 }
-const n = opt('n', 48), reps = opt('reps', 5), threads = opt('threads', 1);
+const n = opt('n', 48),
+  reps = opt('reps', 5),
+  threads = opt('threads', 1);
 const { loadModel } = await import(new URL('../../js/dist/node.js', import.meta.url).href);
 const model = await loadModel(path, { threads, contextLength: 512 });
 
@@ -23,7 +25,11 @@ const STORY = { type: 'object', properties: { story: { type: 'string', minLength
 const CASES = [
   { name: 'greedy, JSON Schema', base: { temperature: 0 }, constraint: { jsonSchema: STORY } },
   { name: 'top-k 40 sampling, JSON Schema', base: { temperature: 0.8, topK: 40, seed: 1 }, constraint: { jsonSchema: STORY } },
-  { name: 'top-k 0 (full mask each step), JSON Schema', base: { temperature: 0.8, topK: 0, topP: 1, minP: 0, seed: 1 }, constraint: { jsonSchema: STORY } },
+  {
+    name: 'top-k 0 (full mask each step), JSON Schema',
+    base: { temperature: 0.8, topK: 0, topP: 1, minP: 0, seed: 1 },
+    constraint: { jsonSchema: STORY },
+  },
   { name: 'greedy, digits-only grammar', base: { temperature: 0 }, constraint: { grammar: 'root ::= [0-9]+' } },
 ];
 const prompt = 'Once upon a time, in a small town by the sea, there lived';
@@ -35,15 +41,19 @@ async function decodeMsPerToken(opts) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (let i = 0; i < 2; i++) await decodeMsPerToken({ temperature: 0 });  // warm-up (JIT, caches)
+for (let i = 0; i < 2; i++) await decodeMsPerToken({ temperature: 0 }); // warm-up (JIT, caches)
 console.log(`${path}: ${model.info.nVocab} tokens, ${n} generated tokens, ${reps} alternating reps, threads ${threads}`);
 for (const c of CASES) {
-  const plain = [], constrained = [];
+  const plain = [],
+    constrained = [];
   for (let r = 0; r < reps; r++) {
     plain.push(await decodeMsPerToken(c.base));
     constrained.push(await decodeMsPerToken({ ...c.base, ...c.constraint }));
   }
-  const a = median(plain), b = median(constrained);
-  console.log(`${c.name.padEnd(46)} ${a.toFixed(2)} -> ${b.toFixed(2)} ms/token  ratio ${(b / a).toFixed(3)} (+${(100 * (b / a - 1)).toFixed(1)}%)`);
+  const a = median(plain),
+    b = median(constrained);
+  console.log(
+    `${c.name.padEnd(46)} ${a.toFixed(2)} -> ${b.toFixed(2)} ms/token  ratio ${(b / a).toFixed(3)} (+${(100 * (b / a - 1)).toFixed(1)}%)`,
+  );
 }
 await model.dispose();

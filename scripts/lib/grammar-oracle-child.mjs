@@ -5,8 +5,17 @@
 import { Oracle } from './llama-oracle.mjs';
 
 const NEUTRAL = {
-  top_p: 1, min_p: 0, typical_p: 1, penalty_repeat: 1, penalty_freq: 0, penalty_present: 0,
-  penalty_last_n: 0, dry_multiplier: 0, xtc_probability: 0, mirostat: 0, top_n_sigma: -1,
+  top_p: 1,
+  min_p: 0,
+  typical_p: 1,
+  penalty_repeat: 1,
+  penalty_freq: 0,
+  penalty_present: 0,
+  penalty_last_n: 0,
+  dry_multiplier: 0,
+  xtc_probability: 0,
+  mirostat: 0,
+  top_n_sigma: -1,
 };
 
 async function run(job) {
@@ -14,9 +23,8 @@ async function run(job) {
   try {
     const texts = [];
     for (const c of job.cases) {
-      const constraint = c.grammar !== undefined
-        ? { grammar: c.grammar }
-        : { response_format: { type: 'json_schema', json_schema: { schema: c.schema } } };
+      const constraint =
+        c.grammar !== undefined ? { grammar: c.grammar } : { response_format: { type: 'json_schema', json_schema: { schema: c.schema } } };
       const r = await o.completion({ ...NEUTRAL, prompt: c.prompt, temperature: 0, top_k: 1, n_predict: c.n, seed: 1, ...constraint });
       texts.push(r.text);
     }

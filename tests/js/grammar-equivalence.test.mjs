@@ -15,7 +15,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const grammar = (name) => readFileSync(join(ROOT, 'tests/fixtures/grammars', name), 'utf8');
 const REF_SCHEMA = {
   $defs: {
-    item: { type: 'object', properties: { name: { type: 'string', maxLength: 10 }, qty: { type: 'integer', minimum: 1, maximum: 99 } }, required: ['name', 'qty'] },
+    item: {
+      type: 'object',
+      properties: { name: { type: 'string', maxLength: 10 }, qty: { type: 'integer', minimum: 1, maximum: 99 } },
+      required: ['name', 'qty'],
+    },
   },
   type: 'object',
   properties: { items: { type: 'array', items: { $ref: '#/$defs/item' }, minItems: 1, maxItems: 2 }, done: { type: 'boolean' } },
@@ -33,14 +37,21 @@ function llamaTexts(model) {
   return new Promise((resolveP, reject) => {
     const child = fork(join(ROOT, 'scripts/lib/grammar-oracle-child.mjs'), { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.once('message', (r) => (r.ok ? resolveP(r.texts) : reject(new Error(r.error))));
-    child.once('exit', (code) => { if (code !== 0) reject(new Error(`llama.cpp child exited ${code}:\n${stderr.slice(-4000)}`)); });
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`llama.cpp child exited ${code}:\n${stderr.slice(-4000)}`));
+    });
     child.send({ model, cases: CASES.map(({ prompt, n, grammar: g, schema }) => ({ prompt, n, grammar: g, schema })) });
   });
 }
 
-for (const [label, path] of [['stories260K', STORIES], ['llama-2-tiny-random', TINY_RANDOM]]) {
+for (const [label, path] of [
+  ['stories260K', STORIES],
+  ['llama-2-tiny-random', TINY_RANDOM],
+]) {
   test(`greedy output under grammars equals llama.cpp's on ${label}`, { timeout: 5 * 60 * 1000 }, async () => {
     const want = await llamaTexts(path);
     const model = await loadModel(path, { threads: 1 });

@@ -18,8 +18,12 @@ const PERSON = {
 };
 let model;
 
-before(async () => { model = await loadModel(STORIES, { threads: 1 }); });
-after(async () => { await model.dispose(); });
+before(async () => {
+  model = await loadModel(STORIES, { threads: 1 });
+});
+after(async () => {
+  await model.dispose();
+});
 
 test('generate() with a grammar: the text matches it (greedy equals llama.cpp, see grammar-equivalence)', async () => {
   const grammar = 'root ::= "- " [a-z ]+ "\\n" ("- " [a-z ]+ "\\n")?';
@@ -36,7 +40,8 @@ test('generate() with jsonSchema (object or text): JSON that validates, ending a
     assert.equal(r.finishReason, 'stop', r.text);
     assert.deepEqual(schemaErrors(PERSON, JSON.parse(r.text)), [], r.text);
   }
-  for (const seed of [1, 2, 3]) {  // sampled, full vocabulary: still valid
+  for (const seed of [1, 2, 3]) {
+    // sampled, full vocabulary: still valid
     const r = await model.complete('Once', { temperature: 1, topK: 0, topP: 1, minP: 0, seed, maxTokens: 120, jsonSchema: PERSON });
     if (r.finishReason === 'stop') assert.deepEqual(schemaErrors(PERSON, JSON.parse(r.text)), [], r.text);
     else assert.ok(r.text.startsWith('{'), r.text);
@@ -50,7 +55,12 @@ test('chat.completions.create: response_format json_object and json_schema, stre
   if (obj.choices[0].finish_reason === 'stop') assert.equal(typeof JSON.parse(text), 'object');
   else assert.ok(text.startsWith('{'), text);
 
-  const params = { messages, max_tokens: 80, temperature: 0, response_format: { type: 'json_schema', json_schema: { name: 'person', schema: PERSON, strict: true } } };
+  const params = {
+    messages,
+    max_tokens: 80,
+    temperature: 0,
+    response_format: { type: 'json_schema', json_schema: { name: 'person', schema: PERSON, strict: true } },
+  };
   const r = await model.chat.completions.create(params);
   assert.equal(r.choices[0].finish_reason, 'stop');
   assert.deepEqual(schemaErrors(PERSON, JSON.parse(r.choices[0].message.content)), []);
@@ -73,7 +83,9 @@ test('invalid grammars and schemas are invalid_argument naming the position', as
   assert.match(e4.message, /invalid JSON/);
   const e5 = await rejection(() => model.complete('x', { grammar: 'root ::= "a"', jsonSchema: {} }));
   assert.match(e5.message, /cannot both/);
-  const e6 = await rejection(() => model.chat.completions.create({ messages: [{ role: 'user', content: 'x' }], response_format: { type: 'yaml' } }));
+  const e6 = await rejection(() =>
+    model.chat.completions.create({ messages: [{ role: 'user', content: 'x' }], response_format: { type: 'yaml' } }),
+  );
   assert.equal(e6.code, 'invalid_argument');
   assert.match(e6.message, /response_format/);
 });

@@ -1,7 +1,6 @@
 // GBNF parser and matcher: llama.cpp's syntax (repetitions, sets, escapes, comments), its
 // rejections with line:col positions, and which strings a grammar accepts.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "core/grammar/gbnf.h"
@@ -68,8 +67,9 @@ TEST_CASE("gbnf: char sets, negation, any char, escapes and UTF-8", "[grammar]")
 }
 
 TEST_CASE("gbnf: comments, line continuations inside groups, rule references", "[grammar]") {
-  const std::string g = "# leading comment\nroot ::= greeting \" \" name # trailing\n"
-                        "greeting ::= (\n  \"hi\" |\n  \"hello\"\n)\nname ::= [A-Z] [a-z]*\n";
+  const std::string g =
+      "# leading comment\nroot ::= greeting \" \" name # trailing\n"
+      "greeting ::= (\n  \"hi\" |\n  \"hello\"\n)\nname ::= [A-Z] [a-z]*\n";
   CHECK(accepts(g, "hello Bob"));
   CHECK(accepts(g, "hi X"));
   CHECK_FALSE(accepts(g, "hey Bob"));
@@ -91,7 +91,8 @@ TEST_CASE("gbnf: the JSON, arithmetic and list grammars", "[grammar]") {
 TEST_CASE("gbnf: invalid grammars are invalid_argument naming line:col", "[grammar]") {
   CHECK(error_of("root ::= foo\n").find("1:10: undefined rule 'foo'") != std::string::npos);
   CHECK(error_of("start ::= \"a\"\n").find("no 'root' rule") != std::string::npos);
-  CHECK(error_of("root ::= \"a\"\nexpr ::= expr \"+\" \"1\" | \"1\"\n").find("2:1: left recursion in rule 'expr'") != std::string::npos);
+  CHECK(error_of("root ::= \"a\"\nexpr ::= expr \"+\" \"1\" | \"1\"\n").find("2:1: left recursion in rule 'expr'") !=
+        std::string::npos);
   CHECK(error_of("root ::= a\na ::= b? a \"x\"\nb ::= \"y\"\n").find("left recursion") != std::string::npos);
   CHECK(error_of("root ::= \"\\q\"").find("1:11: unknown escape") != std::string::npos);
   CHECK(error_of("root ::= (\"a\"\n").find("expecting ')'") == std::string::npos);  // end of input
@@ -120,17 +121,17 @@ TEST_CASE("gbnf: partial UTF-8 across tokens and llama.cpp's lenient decoding", 
   const Matcher::SetId s0 = m.initial();
   Utf8Decoder d1;
   CHECK(d1.feed(0xE2) == Utf8Decoder::kNone);
-  CHECK(m.token_ok(s0, d1.partial()));              // "\xE2" may become the euro sign
+  CHECK(m.token_ok(s0, d1.partial()));  // "\xE2" may become the euro sign
   Utf8Decoder d2;
-  d2.feed(0xC3);                                    // a 2-byte sequence: U+00C0..U+00FF
+  d2.feed(0xC3);  // a 2-byte sequence: U+00C0..U+00FF
   CHECK_FALSE(m.token_ok(s0, d2.partial()));
   Utf8Decoder d3(d1.partial());
   CHECK(d3.feed(0x82) == Utf8Decoder::kNone);
   CHECK(d3.feed(0xAC) == 0x20AC);
   Utf8Decoder d4(d1.partial());
-  d4.feed('A');                                     // not a continuation byte: invalid
+  d4.feed('A');  // not a continuation byte: invalid
   CHECK(d4.invalid);
   Utf8Decoder d5;
-  d5.feed(0x80);                                    // stray continuation byte
+  d5.feed(0x80);  // stray continuation byte
   CHECK(d5.invalid);
 }

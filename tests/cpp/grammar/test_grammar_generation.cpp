@@ -65,8 +65,10 @@ TEST_CASE("grammar generation: greedy output equals llama.cpp's", "[grammar]") {
 
 TEST_CASE("grammar generation: a JSON schema gives JSON that ends where the grammar does", "[grammar]") {
   GenerateOptions go = greedy(64);
-  auto parsed = parse_options_json(R"({"json_schema": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12},
-      "age": {"type": "integer", "minimum": 0, "maximum": 150}}, "required": ["name", "age"]}})", go);
+  auto parsed = parse_options_json(
+      R"({"json_schema": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12},
+      "age": {"type": "integer", "minimum": 0, "maximum": 150}}, "required": ["name", "age"]}})",
+      go);
   REQUIRE(parsed.ok());
   const Out o = run("Once upon a time", *parsed);
   CHECK(o.finish == "stop");  // EOG, allowed only once the object is complete
@@ -90,7 +92,8 @@ TEST_CASE("grammar generation: sampled output always matches (top-k and full voc
       go.sampling.top_p = 1.0f;
       go.sampling.min_p = 0.0f;
       go.sampling.seed = seed;
-      go.json_schema.text = R"({"type":"object","properties":{"n":{"type":"array","items":{"type":"integer"},"maxItems":3}},"required":["n"]})";
+      go.json_schema.text =
+          R"({"type":"object","properties":{"n":{"type":"array","items":{"type":"integer"},"maxItems":3}},"required":["n"]})";
       const Out o = run("Once", go);
       INFO("top_k " << top_k << " seed " << seed << ": " << o.text);
       if (o.finish == "stop") {

@@ -1,9 +1,8 @@
 // Grammar sampler over vocabularies: the trie mask equals per-token checks and an independent
 // per-token reference (llama.cpp's decode_utf8 + reject rules), partial UTF-8 across tokens,
 // EOG only where the grammar may end; the 32k Llama-2 vocabulary under the JSON grammar.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -76,9 +75,30 @@ struct Reference {
 };
 
 std::shared_ptr<const GrammarVocab> tiny_vocab() {
-  std::vector<std::string> pieces = {"{", "}", "\"", "a", "ab", "\xE2", "\x82\xAC", "\xE2\x82", "\xAC", "",
-                                     "</s>", "\x80", " ", "1", "12", "\"a\"", "\xC3", "\xC3\xA9", "\"}", "b\"",
-                                     std::string("x\0y", 3), "\xE2\x82\xAC\"", "zz", "\xA9"};
+  std::vector<std::string> pieces = {"{",
+                                     "}",
+                                     "\"",
+                                     "a",
+                                     "ab",
+                                     "\xE2",
+                                     "\x82\xAC",
+                                     "\xE2\x82",
+                                     "\xAC",
+                                     "",
+                                     "</s>",
+                                     "\x80",
+                                     " ",
+                                     "1",
+                                     "12",
+                                     "\"a\"",
+                                     "\xC3",
+                                     "\xC3\xA9",
+                                     "\"}",
+                                     "b\"",
+                                     std::string("x\0y", 3),
+                                     "\xE2\x82\xAC\"",
+                                     "zz",
+                                     "\xA9"};
   std::vector<uint8_t> eog(pieces.size(), 0);
   eog[10] = 1;
   return GrammarVocab::build(pieces, eog);
@@ -142,22 +162,22 @@ TEST_CASE("grammar sampler: tiny vocabulary, partial UTF-8 and EOG", "[grammar]"
   };
   CHECK(s.allows(id("{")));
   CHECK_FALSE(s.allows(id("}")));
-  CHECK_FALSE(s.allows(10));           // EOG: the grammar cannot end yet
-  CHECK_FALSE(s.allows(9));            // empty piece
+  CHECK_FALSE(s.allows(10));  // EOG: the grammar cannot end yet
+  CHECK_FALSE(s.allows(9));   // empty piece
   REQUIRE(s.accept(id("{")).ok());
   CHECK(s.allows(id("\"a\"")));
   REQUIRE(s.accept(id("\"")).ok());
-  CHECK(s.allows(id("\xE2")));          // may become the euro sign
+  CHECK(s.allows(id("\xE2")));  // may become the euro sign
   CHECK(s.allows(id("\xE2\x82")));
-  CHECK(s.allows(id("\xC3")));          // may become e-acute
-  CHECK_FALSE(s.allows(id("\x80")));    // stray continuation byte
+  CHECK(s.allows(id("\xC3")));        // may become e-acute
+  CHECK_FALSE(s.allows(id("\x80")));  // stray continuation byte
   CHECK_FALSE(s.allows(id("1")));
-  CHECK(s.allows(id("x")));             // "x\0y" is cut at the NUL, as llama.cpp's C strings are
+  CHECK(s.allows(id("x")));  // "x\0y" is cut at the NUL, as llama.cpp's C strings are
   REQUIRE(s.accept(id("\xE2")).ok());
   CHECK(s.allows(id("\x82\xAC")));
   CHECK(s.allows(id("\x82\xAC")));
-  CHECK_FALSE(s.allows(id("a")));       // the carried sequence must be completed first
-  CHECK_FALSE(s.allows(id("\xAC")));    // wrong continuation value for the euro sign
+  CHECK_FALSE(s.allows(id("a")));     // the carried sequence must be completed first
+  CHECK_FALSE(s.allows(id("\xAC")));  // wrong continuation value for the euro sign
   REQUIRE(s.accept(id("\x82\xAC")).ok());
   CHECK_FALSE(s.accept(id("1")).ok());
   REQUIRE(s.accept(id("b\"")).ok());
@@ -169,7 +189,9 @@ TEST_CASE("grammar sampler: tiny vocabulary, partial UTF-8 and EOG", "[grammar]"
 
   // The trie mask equals the per-token reference along several paths.
   for (uint32_t seed = 1; seed <= 20; ++seed)
-    run(g, v, 12, [&](const std::vector<Token>& a, int i) { return a[(seed * 7919u + static_cast<uint32_t>(i) * 104729u) % a.size()]; });
+    run(g, v, 12, [&](const std::vector<Token>& a, int i) {
+      return a[(seed * 7919u + static_cast<uint32_t>(i) * 104729u) % a.size()];
+    });
 }
 
 TEST_CASE("grammar sampler: 32k Llama-2 vocabulary, JSON/list/arithmetic grammars", "[grammar]") {
@@ -193,11 +215,17 @@ TEST_CASE("grammar sampler: keep_allowed matches filtering everything first", "[
   GrammarSampler& s = **gs;
   std::vector<uint8_t> mask;
   uint64_t rng = 12345;
-  auto next = [&] { rng = rng * 6364136223846793005ull + 1442695040888963407ull; return static_cast<uint32_t>(rng >> 33); };
-  auto better = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  auto next = [&] {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(rng >> 33);
+  };
+  auto better = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   for (int round = 0; round < 6; ++round) {
     std::vector<std::pair<float, Token>> cand(static_cast<size_t>(v->size()));
-    for (Token t = 0; t < v->size(); ++t) cand[static_cast<size_t>(t)] = {static_cast<float>(next() % 2000) / 100.0f, t};
+    for (Token t = 0; t < v->size(); ++t)
+      cand[static_cast<size_t>(t)] = {static_cast<float>(next() % 2000) / 100.0f, t};
     REQUIRE(s.mask(mask).ok());
     std::vector<std::pair<float, Token>> want;
     for (const auto& c : cand)
@@ -276,6 +304,8 @@ TEST_CASE("grammar sampler: mask timing on 32k vocabulary", "[.bench]") {
     keep_us += std::chrono::duration<double, std::micro>(clk::now() - t0).count();
     cand.resize(static_cast<size_t>(v->size()));
   }
-  std::printf("grammar bench (32000 tokens, JSON string state): full mask %.3f ms (%zu allowed), one token check %.3f us (%zu), top-40 allowed of random logits %.1f us\n",
-              mask_ms, n_allowed, lazy_us, hits, keep_us / reps);
+  std::printf(
+      "grammar bench (32000 tokens, JSON string state): full mask %.3f ms (%zu allowed), one token check %.3f us "
+      "(%zu), top-40 allowed of random logits %.1f us\n",
+      mask_ms, n_allowed, lazy_us, hits, keep_us / reps);
 }
