@@ -31,6 +31,8 @@ constexpr Table make_ref_table() {
   set(GgmlType::Q4_K, GgmlType::Q8_K, ref::vec_dot_q4_K_q8_K);
   set(GgmlType::Q5_K, GgmlType::Q8_K, ref::vec_dot_q5_K_q8_K);
   set(GgmlType::Q6_K, GgmlType::Q8_K, ref::vec_dot_q6_K_q8_K);
+  set(GgmlType::IQ4_NL, GgmlType::Q8_0, ref::vec_dot_iq4_nl_q8_0);
+  set(GgmlType::IQ4_XS, GgmlType::Q8_K, ref::vec_dot_iq4_xs_q8_K);
   // Q8_1 / Q8_K are activation formats only; types left empty here cannot be computed with.
   return t;
 }

@@ -6,7 +6,7 @@
 //
 //   node scripts/equivalence.mjs [--quick] [--bin build/native-release] [--cache build/synth]
 //        [--cli build/wasm-mt/chord-cli.js]   (compare another chord-cli: the wasm SIMD/pthreads build)
-//        (--quick: one row per architecture, several weight families; the full grid is 9 x 11)
+//        (--quick: one row per architecture, several weight families, plus an I-quant; the full grid is 9 x 13)
 //        [--arch tiny-llama,...] [--type Q4_0,...] [--seed 1] [--json out.json] [--threads 2]
 //        [--model FILE.gguf ...]   (check given files instead of the generated grid)
 //        [--synth-args "--resid-scale 0.05"] [--llama-opts '{"flash_attn_type":"on"}']
@@ -27,10 +27,11 @@ import { Pieces } from './lib/pieces.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ARCHS = ['tiny-llama', 'tiny-mistral', 'tiny-qwen2', 'tiny-qwen3', 'tiny-smollm3', 'tiny-granite', 'tiny-gemma2',
   'tiny-gemma3', 'tiny-phi3'];
-const TYPES = ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'Q3_K'];
-// --quick: one row per architecture, each with a different weight family.
+const TYPES = ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'Q3_K', 'IQ4_NL', 'IQ4_XS'];
+// --quick: one row per architecture, each with a different weight family, and one I-quant row.
 const QUICK = [['tiny-llama', 'Q4_0'], ['tiny-mistral', 'Q4_K'], ['tiny-qwen2', 'Q8_0'], ['tiny-qwen3', 'Q6_K'],
-  ['tiny-smollm3', 'Q5_K'], ['tiny-granite', 'Q4_1'], ['tiny-gemma2', 'Q8_0'], ['tiny-gemma3', 'Q4_K'], ['tiny-phi3', 'Q6_K']];
+  ['tiny-smollm3', 'Q5_K'], ['tiny-granite', 'Q4_1'], ['tiny-gemma2', 'Q8_0'], ['tiny-gemma3', 'Q4_K'], ['tiny-phi3', 'Q6_K'],
+  ['tiny-llama', 'IQ4_XS']];
 // The generation prompt (short, so most of the 64 positions are continuation) and more texts
 // whose tokenization must match (llama.node tokenize(): no BOS, special tokens parsed).
 const PROMPT = 'Once upon a time, in 1984, three little pigs said: "Hello!"';

@@ -14,6 +14,7 @@ constexpr int kQK5_1 = 32;
 constexpr int kQK8_0 = 32;
 constexpr int kQK8_1 = 32;
 constexpr int kQK_K = 256;       // super-block size of the K-quants
+constexpr int kQK4_NL = 32;
 constexpr int kKScaleSize = 12;  // packed 6-bit scales + mins of Q4_K / Q5_K
 
 // x = d * (q - 8), q in 0..15. qs[j] holds element j (low nibble) and j + 16 (high nibble).
@@ -107,6 +108,32 @@ struct BlockQ8_K {
   int8_t qs[kQK_K];             // (256) quants
   int16_t bsums[kQK_K / 16];    // (16) sum of qs in each group of 16
 };
+
+// The 16 non-linear 4-bit codebook values of IQ4_NL / IQ4_XS (ggml-common.h kvalues_iq4nl),
+// ascending.
+alignas(16) inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                                        1,    13,   25,  38,  53,  69,  89,  113};
+
+// x = d * kIq4nlValues[q], q in 0..15; nibble order as Q4_0.
+struct BlockIQ4_NL {
+  uint16_t d;               // f16 delta
+  uint8_t qs[kQK4_NL / 2];  // (16) codebook indices
+};
+
+// 8 sub-blocks of 32: x = d * (ls[j] - 32) * kIq4nlValues[q], 6-bit ls[j] with its low 4 bits in
+// scales_l (nibble j % 2 of byte j / 2) and its high 2 bits at bit 2j of scales_h; qs as IQ4_NL per
+// sub-block (16 bytes each).
+struct BlockIQ4_XS {
+  uint16_t d;                  // f16 super-block scale
+  uint16_t scales_h;           // high 2 bits of the 8 sub-block scales
+  uint8_t scales_l[kQK_K / 64];  // (4) low 4 bits of the scales
+  uint8_t qs[kQK_K / 2];       // (128) codebook indices
+};
+
+// The 6-bit scale (0..63, used as ls - 32) of IQ4_XS sub-block j (0..7).
+inline int iq4_xs_scale(const BlockIQ4_XS& b, int j) noexcept {
+  return ((b.scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((b.scales_h >> (2 * j)) & 3) << 4);
+}
 
 // Their sizes are static_asserted against ggml's figures in the type table (types.h).
 

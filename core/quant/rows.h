@@ -45,6 +45,13 @@ void dequantize_row_q5_K(const BlockQ5_K* x, float* y, int64_t n) noexcept;
 void dequantize_row_q6_K(const BlockQ6_K* x, float* y, int64_t n) noexcept;
 void dequantize_row_q8_K(const BlockQ8_K* x, float* y, int64_t n) noexcept;
 
+// Non-linear 4-bit I-quants (quant_iq4.cpp): quantizers search per-32 scales as llama.cpp's
+// quantize_row_iq4_nl_impl does without an importance matrix.
+void quantize_row_iq4_nl(const float* x, BlockIQ4_NL* y, int64_t n) noexcept;
+void quantize_row_iq4_xs(const float* x, BlockIQ4_XS* y, int64_t n) noexcept;
+void dequantize_row_iq4_nl(const BlockIQ4_NL* x, float* y, int64_t n) noexcept;
+void dequantize_row_iq4_xs(const BlockIQ4_XS* x, float* y, int64_t n) noexcept;
+
 // Q4_K / Q5_K: unpack the 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes
 // (llama.cpp's get_scale_min_k4 layout: j < 4 in the low 6 bits of bytes j and j + 4; j >= 4
 // split between the nibbles of byte j + 4 and the top 2 bits of bytes j - 4 and j).

@@ -67,10 +67,10 @@ constexpr std::array<TypeInfo, kTypeCount> make_type_traits() {
   set(GgmlType::IQ2_XS, {"iq2_xs", 256, 74});
   set(GgmlType::IQ3_XXS, {"iq3_xxs", 256, 98});
   set(GgmlType::IQ1_S, {"iq1_s", 256, 50});
-  set(GgmlType::IQ4_NL, {"iq4_nl", 32, 18});
+  set(GgmlType::IQ4_NL, with_ref<q::BlockIQ4_NL, q::dequantize_row_iq4_nl, q::quantize_row_iq4_nl>("iq4_nl", 32, 18));
   set(GgmlType::IQ3_S, {"iq3_s", 256, 110});
   set(GgmlType::IQ2_S, {"iq2_s", 256, 82});
-  set(GgmlType::IQ4_XS, {"iq4_xs", 256, 136});
+  set(GgmlType::IQ4_XS, with_ref<q::BlockIQ4_XS, q::dequantize_row_iq4_xs, q::quantize_row_iq4_xs>("iq4_xs", 256, 136));
   set(GgmlType::I8, {"i8", 1, 1});
   set(GgmlType::I16, {"i16", 1, 2});
   set(GgmlType::I32, {"i32", 1, 4});
@@ -118,5 +118,7 @@ static_assert(block_matches<quant::BlockQ4_K>(GgmlType::Q4_K, quant::kQK_K));
 static_assert(block_matches<quant::BlockQ5_K>(GgmlType::Q5_K, quant::kQK_K));
 static_assert(block_matches<quant::BlockQ6_K>(GgmlType::Q6_K, quant::kQK_K));
 static_assert(block_matches<quant::BlockQ8_K>(GgmlType::Q8_K, quant::kQK_K));
+static_assert(block_matches<quant::BlockIQ4_NL>(GgmlType::IQ4_NL, quant::kQK4_NL));
+static_assert(block_matches<quant::BlockIQ4_XS>(GgmlType::IQ4_XS, quant::kQK_K));
 
 }  // namespace chord

@@ -24,6 +24,9 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
 
+float vec_dot_iq4_nl_q8_0(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_iq4_xs_q8_K(int64_t n, const void* w, const void* a) noexcept;
+
 // Per-block integer parts (exposed so SIMD kernels can be tested against them bit for bit).
 // Legacy: sum over the block of q_w * q_a (Q4_0/Q5_0 with the -8/-16 offset applied; Q4_1/Q5_1
 // unsigned). K-quants: the scale-weighted sum sum_j scale_j * sum_{i in j} q_w * q_a, and for the
@@ -38,5 +41,8 @@ int32_t block_dot_q3_K_q8_K(const void* w_block, const void* a_block) noexcept;
 int32_t block_dot_q4_K_q8_K(const void* w_block, const void* a_block, int32_t* min_sum) noexcept;
 int32_t block_dot_q5_K_q8_K(const void* w_block, const void* a_block, int32_t* min_sum) noexcept;
 int32_t block_dot_q6_K_q8_K(const void* w_block, const void* a_block) noexcept;
+// I-quants: codebook values times activations; IQ4_XS weighted by its sub-block scales - 32.
+int32_t block_dot_iq4_nl_q8_0(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_iq4_xs_q8_K(const void* w_block, const void* a_block) noexcept;
 
 }  // namespace chord::kernels::ref

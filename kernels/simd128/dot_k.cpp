@@ -1,4 +1,4 @@
-// SIMD128 dot products of the K-quants (Q2_K..Q6_K) with Q8_K activations, for 1..4 activation
+// SIMD128 dot products of the K-quants (Q2_K..Q6_K) and IQ4_XS with Q8_K activations, for 1..4 activation
 // rows at once. Each 256-element super-block is unpacked once into int16 weights already
 // multiplied by their sub-block scale (|q * scale| <= 32 * 127 fits int16), then every activation
 // row takes 32 i32x4.dot_i16x8 against it; the min term (Q2_K/Q4_K/Q5_K) is the int16 dot of the
@@ -14,6 +14,7 @@ namespace chord::kernels::simd128 {
 
 namespace {
 
+using quant::BlockIQ4_XS;
 using quant::BlockQ2_K;
 using quant::BlockQ3_K;
 using quant::BlockQ4_K;
@@ -153,6 +154,20 @@ void unpack_q6_k(const uint8_t* p, Unpacked* u) {
       store_scaled_s(v0, x.scales[g], u->w + 16 * g);
       store_scaled_s(v1, x.scales[g + 1], u->w + 16 * g + 16);
     }
+  }
+  u->d = f16_table()[x.d];
+}
+
+// Element 32j + l (l < 16): codebook value of the low nibble of qs[16j + l]; 32j + 16 + l: the
+// high nibble; times sub-block scale ls_j - 32 (|113..127 * 32| fits int16).
+void unpack_iq4_xs(const uint8_t* p, Unpacked* u) {
+  const auto& x = *reinterpret_cast<const BlockIQ4_XS*>(p);
+  const v128_t book = wasm_v128_load(quant::kIq4nlValues), nib = wasm_i8x16_splat(0x0F);
+  for (int j = 0; j < 8; ++j) {
+    const v128_t v = wasm_v128_load(x.qs + 16 * j);
+    const int s = quant::iq4_xs_scale(x, j) - 32;
+    store_scaled_s(wasm_i8x16_swizzle(book, wasm_v128_and(v, nib)), s, u->w + 32 * j);
+    store_scaled_s(wasm_i8x16_swizzle(book, wasm_u8x16_shr(v, 4)), s, u->w + 32 * j + 16);
   }
   u->d = f16_table()[x.d];
 }
@@ -344,6 +359,7 @@ CHORD_KQ(q3_K_q8_K, unpack_q3_k, BlockQ3_K, false)
 CHORD_KQ(q4_K_q8_K, unpack_q4_k, BlockQ4_K, true)
 CHORD_KQ(q5_K_q8_K, unpack_q5_k, BlockQ5_K, true)
 CHORD_KQ(q6_K_q8_K, unpack_q6_k, BlockQ6_K, false)
+CHORD_KQ(iq4_xs_q8_K, unpack_iq4_xs, BlockIQ4_XS, false)
 #undef CHORD_KQ
 
 void dot_packed_q4_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept {
@@ -351,6 +367,9 @@ void dot_packed_q4_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_st
 }
 void dot_packed_q5_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept {
   dot_k4_packed<true>(n, w, a, a_stride, n_act, out);
+}
+void dot_packed_iq4_xs_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept {
+  dot_multi<unpack_iq4_xs, sizeof(BlockIQ4_XS), false, true>(n, w, a, a_stride, n_act, out);
 }
 
 // Packed Q8_K rows: the raw blocks, then at align16 their quants as int16, per 16-element group
@@ -384,5 +403,6 @@ int32_t block_dot_q5_K_q8_K(const void* w, const void* a, int32_t* min_sum) noex
   return block_int<unpack_q5_k>(w, a, min_sum);
 }
 int32_t block_dot_q6_K_q8_K(const void* w, const void* a) noexcept { return block_int<unpack_q6_k>(w, a, nullptr); }
+int32_t block_dot_iq4_xs_q8_K(const void* w, const void* a) noexcept { return block_int<unpack_iq4_xs>(w, a, nullptr); }
 
 }  // namespace chord::kernels::simd128

@@ -1,4 +1,4 @@
-// SIMD128 dot products of the 32-element formats (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0) with Q8_0/Q8_1
+// SIMD128 dot products of the 32-element formats (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL) with Q8_0/Q8_1
 // activations, for 1..4 activation rows at once: four weight blocks are unpacked once to int16
 // and reused for every activation row; int16 x int16 pairs go through i32x4.dot_i16x8 (exact),
 // four block sums are transposed into one i32x4 and scaled by four (d_w * d_a) at once.
@@ -11,6 +11,7 @@ namespace chord::kernels::simd128 {
 
 namespace {
 
+using quant::BlockIQ4_NL;
 using quant::BlockQ4_0;
 using quant::BlockQ4_1;
 using quant::BlockQ5_0;
@@ -91,6 +92,19 @@ struct Q8_0 {
   static constexpr bool kMin = false;
   static void unpack(const uint8_t* b, int16_t* w) { store_i16(wasm_v128_load(b + 2), wasm_v128_load(b + 18), w); }
   static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q8_0_q8_0(n, w, a); }
+};
+
+// The 16 nibble indices of v looked up in the IQ4_NL codebook: one i8x16.swizzle.
+struct IQ4_NL {
+  static constexpr int kW = sizeof(BlockIQ4_NL), kA = sizeof(BlockQ8_0), kAq = 2;
+  static constexpr bool kMin = false;
+  static void unpack(const uint8_t* b, int16_t* w) {
+    const v128_t v = wasm_v128_load(b + 2);
+    const v128_t book = wasm_v128_load(quant::kIq4nlValues);
+    store_i16(wasm_i8x16_swizzle(book, wasm_v128_and(v, wasm_i8x16_splat(0x0F))),
+              wasm_i8x16_swizzle(book, wasm_u8x16_shr(v, 4)), w);
+  }
+  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_iq4_nl_q8_0(n, w, a); }
 };
 
 // i32x4 partial sums of the 32 products of int16 weights w and the int8 activations at q.
@@ -194,6 +208,7 @@ CHORD_LEGACY(q4_1_q8_1, Q4_1)
 CHORD_LEGACY(q5_0_q8_0, Q5_0)
 CHORD_LEGACY(q5_1_q8_1, Q5_1)
 CHORD_LEGACY(q8_0_q8_0, Q8_0)
+CHORD_LEGACY(iq4_nl_q8_0, IQ4_NL)
 #undef CHORD_LEGACY
 
 }  // namespace chord::kernels::simd128

@@ -29,6 +29,9 @@ constexpr OpOverride kSimd[] = {
     {G::Q5_K, s::from_float_q8_K, s::vec_dot_q5_K_q8_K, s::vec_dot_multi_q5_K_q8_K, s::packed_bytes_q8_K,
      s::pack_q8_K, s::dot_packed_q5_K_q8_K},
     {G::Q6_K, s::from_float_q8_K, s::vec_dot_q6_K_q8_K, s::vec_dot_multi_q6_K_q8_K},
+    {G::IQ4_NL, s::from_float_q8_0, s::vec_dot_iq4_nl_q8_0, s::vec_dot_multi_iq4_nl_q8_0},
+    {G::IQ4_XS, s::from_float_q8_K, s::vec_dot_iq4_xs_q8_K, s::vec_dot_multi_iq4_xs_q8_K, s::packed_bytes_q8_K,
+     s::pack_q8_K, s::dot_packed_iq4_xs_q8_K},
 };
 
 }  // namespace

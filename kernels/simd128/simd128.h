@@ -25,6 +25,8 @@ CHORD_SIMD_DOT(q3_K_q8_K)
 CHORD_SIMD_DOT(q4_K_q8_K)
 CHORD_SIMD_DOT(q5_K_q8_K)
 CHORD_SIMD_DOT(q6_K_q8_K)
+CHORD_SIMD_DOT(iq4_nl_q8_0)
+CHORD_SIMD_DOT(iq4_xs_q8_K)
 #undef CHORD_SIMD_DOT
 
 // Packed-activation path of Q4_0/Q4_1/Q8_0 (TypeOps::pack / dot_packed, dot_packed.cpp):
@@ -41,6 +43,8 @@ uint64_t packed_bytes_q8_K(int64_t n) noexcept;
 void pack_q8_K(void* row, int64_t n) noexcept;
 void dot_packed_q4_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 void dot_packed_q5_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
+// IQ4_XS on the same packed Q8_K rows (dot_k.cpp).
+void dot_packed_iq4_xs_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 
 // Integer parts of one block through the SIMD unpacking (same meaning as ref::block_dot_*).
 int32_t block_dot_q4_0_q8_0(const void* w_block, const void* a_block) noexcept;
@@ -53,6 +57,8 @@ int32_t block_dot_q3_K_q8_K(const void* w_block, const void* a_block) noexcept;
 int32_t block_dot_q4_K_q8_K(const void* w_block, const void* a_block, int32_t* min_sum) noexcept;
 int32_t block_dot_q5_K_q8_K(const void* w_block, const void* a_block, int32_t* min_sum) noexcept;
 int32_t block_dot_q6_K_q8_K(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_iq4_nl_q8_0(const void* w_block, const void* a_block) noexcept;
+int32_t block_dot_iq4_xs_q8_K(const void* w_block, const void* a_block) noexcept;
 
 // Activation quantizers: the same bytes as quant::quantize_row_q8_0/_q8_1/_q8_K and
 // fp32_to_fp16/bf16 per element (blocks with non-finite values go through the reference).

@@ -91,6 +91,25 @@ inline Decoded decode_weights(GgmlType t, const uint8_t* p) {
       for (int g = 0; g < 16; ++g) d.scale16[g] = b->scales[g];
       break;
     }
+    // The I-quant codebook written out again here (ggml-common.h kvalues_iq4nl).
+    case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: {
+      static constexpr int kBook[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+      const bool xs = t == GgmlType::IQ4_XS;
+      const uint8_t* qs = p + (xs ? 8 : 2);  // IQ4_XS: d, scales_h (u16), scales_l[4], qs
+      const int n = xs ? 256 : 32;
+      for (int e = 0; e < n; ++e) {
+        const uint8_t byte = qs[16 * (e / 32) + e % 16];
+        d.q[e] = kBook[(e % 32) < 16 ? (byte & 15) : (byte >> 4)];
+      }
+      if (xs) {
+        const int sh = p[2] | (p[3] << 8);
+        for (int g = 0; g < 16; ++g) {
+          const int j = g / 2;
+          d.scale16[g] = (((p[4 + j / 2] >> (4 * (j % 2))) & 15) | (((sh >> (2 * j)) & 3) << 4)) - 32;
+        }
+      }
+      break;
+    }
     default:
       break;
   }

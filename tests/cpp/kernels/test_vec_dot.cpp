@@ -37,7 +37,7 @@ constexpr double kU = 1.0 / 16777216.0;  // 2^-24
 const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,
                                  GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
                                  GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                                 GgmlType::Q6_K};
+                                 GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
 
 bool is_float(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
 bool has_min(GgmlType t) {
@@ -59,6 +59,8 @@ int64_t kernel_block_int(GgmlType t, const uint8_t* w, const uint8_t* a, int32_t
     case GgmlType::Q4_K: return ref::block_dot_q4_K_q8_K(w, a, min_sum);
     case GgmlType::Q5_K: return ref::block_dot_q5_K_q8_K(w, a, min_sum);
     case GgmlType::Q6_K: return ref::block_dot_q6_K_q8_K(w, a);
+    case GgmlType::IQ4_NL: return ref::block_dot_iq4_nl_q8_0(w, a);
+    case GgmlType::IQ4_XS: return ref::block_dot_iq4_xs_q8_K(w, a);
     default: return 0;
   }
 }
@@ -175,7 +177,9 @@ TEST_CASE("op tables: activation types are llama.cpp's vec_dot_type") {
   for (GgmlType t : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     CHECK(ref_ops(t)->act_type == GgmlType::Q8_K);
   }
-  for (GgmlType t : {GgmlType::Q8_1, GgmlType::Q8_K, GgmlType::IQ2_XXS, GgmlType::IQ4_NL, GgmlType::I8,
+  CHECK(ref_ops(GgmlType::IQ4_NL)->act_type == GgmlType::Q8_0);
+  CHECK(ref_ops(GgmlType::IQ4_XS)->act_type == GgmlType::Q8_K);
+  for (GgmlType t : {GgmlType::Q8_1, GgmlType::Q8_K, GgmlType::IQ2_XXS, GgmlType::I8,
                      GgmlType::TQ1_0, GgmlType::MXFP4}) {
     CHECK(ref_ops(t) == nullptr);
     CHECK(ops(t) == nullptr);

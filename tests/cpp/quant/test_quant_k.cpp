@@ -366,7 +366,7 @@ TEST_CASE("every type meets llama.cpp test-quantize-fns' quantization error thre
   const auto x = test::llama_test_data(4096, 0.0f);
   for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
                      GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                     GgmlType::Q6_K, GgmlType::Q8_K}) {
+                     GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS}) {
     const auto y = test::round_trip(t, x);
     double sum = 0;
     for (size_t i = 0; i < x.size(); ++i) sum += (static_cast<double>(x[i]) - y[i]) * (x[i] - y[i]);
@@ -390,7 +390,8 @@ TEST_CASE("every type survives non-finite and extreme inputs (no trap, no saniti
   for (size_t i = 256; i < 288; ++i) x[i] = NAN;  // a whole block of NaN
   for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,
                      GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K,
-                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K}) {
+                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::IQ4_NL,
+                     GgmlType::IQ4_XS}) {
     INFO(type_info(t)->name);
     const auto y = test::round_trip(t, x);
     CHECK(y.size() == x.size());

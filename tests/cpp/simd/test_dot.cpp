@@ -244,6 +244,8 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
         case GgmlType::Q4_K: ref_sum = kernels::ref::block_dot_q4_K_q8_K(pw, pa, &ref_min); break;
         case GgmlType::Q5_K: ref_sum = kernels::ref::block_dot_q5_K_q8_K(pw, pa, &ref_min); break;
         case GgmlType::Q6_K: ref_sum = kernels::ref::block_dot_q6_K_q8_K(pw, pa); break;
+        case GgmlType::IQ4_NL: ref_sum = kernels::ref::block_dot_iq4_nl_q8_0(pw, pa); break;
+        case GgmlType::IQ4_XS: ref_sum = kernels::ref::block_dot_iq4_xs_q8_K(pw, pa); break;
         default: break;
       }
       INFO("block " << b);
@@ -264,6 +266,8 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
         case GgmlType::Q4_K: simd_sum = s::block_dot_q4_K_q8_K(pw, pa, &simd_min); break;
         case GgmlType::Q5_K: simd_sum = s::block_dot_q5_K_q8_K(pw, pa, &simd_min); break;
         case GgmlType::Q6_K: simd_sum = s::block_dot_q6_K_q8_K(pw, pa); break;
+        case GgmlType::IQ4_NL: simd_sum = s::block_dot_iq4_nl_q8_0(pw, pa); break;
+        case GgmlType::IQ4_XS: simd_sum = s::block_dot_iq4_xs_q8_K(pw, pa); break;
         default: break;
       }
       REQUIRE(simd_sum == ref_sum);

@@ -43,7 +43,7 @@ TEST_CASE("threaded matmul equals the single-thread result bit for bit") {
   const auto wf = test::gaussian(rows * cols, 3);
   const auto x = test::gaussian(n_tok * cols, 4);
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::Q4_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q4_K,
-                     GgmlType::Q6_K}) {
+                     GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS}) {
     INFO(type_info(t)->name);
     std::vector<uint8_t> wq(row_size(t, cols) * rows);
     for (int64_t r = 0; r < rows; ++r) quant::quantize_row(t, wf.data() + r * cols, wq.data() + r * row_size(t, cols), cols);
