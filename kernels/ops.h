@@ -24,9 +24,9 @@ using PackedBytesFn = uint64_t (*)(int64_t n);
 using PackFn = void (*)(void* row, int64_t n);
 
 struct TypeOps {
-  GgmlType act_type = GgmlType::F32;  // what activations are converted to (llama.cpp's vec_dot_type)
-  FromFloatFn from_float = nullptr;   // f32 -> act_type (the reference: act_type's quantizer)
-  VecDotFn vec_dot = nullptr;         // weight row . activation row
+  GgmlType act_type = GgmlType::F32;      // what activations are converted to (llama.cpp's vec_dot_type)
+  FromFloatFn from_float = nullptr;       // f32 -> act_type (the reference: act_type's quantizer)
+  VecDotFn vec_dot = nullptr;             // weight row . activation row
   VecDotMultiFn vec_dot_multi = nullptr;  // optional (SIMD tables): several activation rows at once
   PackedBytesFn packed_bytes = nullptr;   // optional packed path (all three set, or none)
   PackFn pack = nullptr;

@@ -11,11 +11,38 @@
 namespace chord {
 
 enum class GgmlType : uint32_t {
-  F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q8_1 = 9,
-  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, Q8_K = 15,
-  IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22,
-  IQ4_XS = 23, I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, IQ1_M = 29, BF16 = 30,
-  TQ1_0 = 34, TQ2_0 = 35, MXFP4 = 39,
+  F32 = 0,
+  F16 = 1,
+  Q4_0 = 2,
+  Q4_1 = 3,
+  Q5_0 = 6,
+  Q5_1 = 7,
+  Q8_0 = 8,
+  Q8_1 = 9,
+  Q2_K = 10,
+  Q3_K = 11,
+  Q4_K = 12,
+  Q5_K = 13,
+  Q6_K = 14,
+  Q8_K = 15,
+  IQ2_XXS = 16,
+  IQ2_XS = 17,
+  IQ3_XXS = 18,
+  IQ1_S = 19,
+  IQ4_NL = 20,
+  IQ3_S = 21,
+  IQ2_S = 22,
+  IQ4_XS = 23,
+  I8 = 24,
+  I16 = 25,
+  I32 = 26,
+  I64 = 27,
+  F64 = 28,
+  IQ1_M = 29,
+  BF16 = 30,
+  TQ1_0 = 34,
+  TQ2_0 = 35,
+  MXFP4 = 39,
 };
 inline constexpr uint32_t kTypeCount = 40;  // ids 0..39 (4, 5, 31-33, 36-38 are retired/unused)
 
@@ -35,9 +62,13 @@ namespace types_detail {
 
 // Adapters from the typed row functions of rows.h to the byte-pointer signatures of the table.
 template <class B, void (*F)(const B*, float*, int64_t) noexcept>
-void to_float_as(const void* x, float* y, int64_t n) noexcept { F(static_cast<const B*>(x), y, n); }
+void to_float_as(const void* x, float* y, int64_t n) noexcept {
+  F(static_cast<const B*>(x), y, n);
+}
 template <class B, void (*F)(const float*, B*, int64_t) noexcept>
-void from_float_as(const float* x, void* y, int64_t n) noexcept { F(x, static_cast<B*>(y), n); }
+void from_float_as(const float* x, void* y, int64_t n) noexcept {
+  F(x, static_cast<B*>(y), n);
+}
 
 template <class B, void (*D)(const B*, float*, int64_t) noexcept, void (*Q)(const float*, B*, int64_t) noexcept>
 constexpr TypeInfo with_ref(const char* name, uint32_t block_size, uint32_t type_size) {

@@ -37,7 +37,8 @@ int32_t block_dot_iq4_xs_q8_K(const void* w_block, const void* a_block) noexcept
   const auto& x = *static_cast<const BlockIQ4_XS*>(w_block);
   const auto& y = *static_cast<const BlockQ8_K*>(a_block);
   int32_t sum = 0;
-  for (int ib = 0; ib < 8; ++ib) sum += (quant::iq4_xs_scale(x, ib) - 32) * dot_nibbles32(x.qs + 16 * ib, y.qs + 32 * ib);
+  for (int ib = 0; ib < 8; ++ib)
+    sum += (quant::iq4_xs_scale(x, ib) - 32) * dot_nibbles32(x.qs + 16 * ib, y.qs + 32 * ib);
   return sum;
 }
 

@@ -2,7 +2,6 @@
 // them out, the quantizer on a hand-traced block, its nearest-codebook property and its error
 // against the linear 4-bit formats on Gaussian data.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstring>
 #include <vector>
