@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/context.h"
+#include "runtime/embed.h"
 #include "runtime/generator.h"
 #include "runtime/model.h"
 
@@ -94,6 +95,9 @@ class ContextHandle {
   int common_prefix(const val& tokens) const;
   void truncate(int n) { ctx_->truncate(n); }
   val history() const;                      // Int32Array
+  // One text's embedding (runtime/embed.h; clears the cache). pooling: "mean" | "cls" | "last", or
+  // "" for the model's. -> {value: Float32Array (n_embd)}
+  val embed(const val& tokens, const std::string& pooling, bool normalize);
   double memory_bytes() const { return static_cast<double>(ctx_->memory_bytes()); }
   const std::shared_ptr<Context>& context() const { return ctx_; }
 

@@ -47,6 +47,7 @@ EMSCRIPTEN_BINDINGS(chord) {
       .function("commonPrefix", &ContextHandle::common_prefix)
       .function("truncate", &ContextHandle::truncate)
       .function("history", &ContextHandle::history)
+      .function("embed", &ContextHandle::embed)
       .function("memoryBytes", &ContextHandle::memory_bytes);
 
   class_<GeneratorHandle>("Generator")

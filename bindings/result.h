@@ -39,6 +39,9 @@ inline val copy_u8(const uint8_t* p, size_t n) {
 inline val copy_i32(const std::vector<int32_t>& v) {
   return val::global("Int32Array").new_(emscripten::typed_memory_view(v.size(), v.data()));
 }
+inline val copy_f32(const std::vector<float>& v) {
+  return val::global("Float32Array").new_(emscripten::typed_memory_view(v.size(), v.data()));
+}
 
 // Reads an array-like of integers (Array or Int32Array) from JS.
 inline std::vector<int32_t> ints_from_js(const val& v) {

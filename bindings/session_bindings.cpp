@@ -26,6 +26,19 @@ int ContextHandle::common_prefix(const val& tokens) const {
 
 val ContextHandle::history() const { return copy_i32(ctx_->history()); }
 
+val ContextHandle::embed(const val& tokens, const std::string& pooling, bool normalize) {
+  EmbedOptions eo;
+  eo.normalize = normalize;
+  if (!pooling.empty()) {
+    auto p = parse_pooling(pooling);
+    if (!p.ok()) return status_val(p.status());
+    eo.pooling = *p;
+  }
+  auto v = chord::embed(*ctx_, ints_from_js(tokens), eo);
+  if (!v.ok()) return status_val(v.status());
+  return ok_val(copy_f32(*v));
+}
+
 // ---- GeneratorHandle ----
 
 val GeneratorHandle::start(const ContextHandle& ctx, const val& tokens, const std::string& options_json) {

@@ -103,7 +103,7 @@ int32_t Context::common_prefix(std::span<const Token> tokens) const {
   return i < history_.size() ? kv_.keepable(static_cast<int32_t>(i)) : static_cast<int32_t>(i);
 }
 
-Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector<float>& logits) {
+Status Context::check_tokens(std::span<const Token> tokens) const {
   const ModelDesc& d = model_->desc();
   if (tokens.empty()) return Status(Code::invalid_argument, "no tokens to evaluate");
   for (Token t : tokens)
@@ -114,6 +114,12 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
     return Status(Code::context_full, "context is full: " + std::to_string(n_past()) + " + " +
                                           std::to_string(tokens.size()) + " tokens exceed the context length " +
                                           std::to_string(n_ctx_));
+  return Status::Ok();
+}
+
+Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector<float>& logits) {
+  const ModelDesc& d = model_->desc();
+  CHORD_TRY(check_tokens(tokens));
   logits.resize((all_logits ? tokens.size() : 1) * static_cast<size_t>(d.n_vocab));
   for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(opts_.n_batch)) {
     const size_t n = std::min(tokens.size() - off, static_cast<size_t>(opts_.n_batch));
@@ -124,7 +130,18 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
   return Status::Ok();
 }
 
-Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, float* logits) {
+Status Context::eval_hidden(std::span<const Token> tokens, std::vector<float>& hidden) {
+  const size_t E = static_cast<size_t>(model_->desc().n_embd);
+  CHORD_TRY(check_tokens(tokens));
+  hidden.resize(tokens.size() * E);
+  for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(opts_.n_batch)) {
+    const size_t n = std::min(tokens.size() - off, static_cast<size_t>(opts_.n_batch));
+    CHORD_TRY(forward_batch(tokens.subspan(off, n), false, nullptr, hidden.data() + off * E));
+  }
+  return Status::Ok();
+}
+
+Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, float* logits, float* hidden) {
   const ModelDesc& d = model_->desc();
   const ModelWeights& w = model_->weights();
   const int64_t n = static_cast<int64_t>(tokens.size());
@@ -153,6 +170,8 @@ Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, fl
     residual_add(L.ffn_post_norm);
   }
   history_.insert(history_.end(), tokens.begin(), tokens.end());
+  if (hidden)
+    for (int64_t t = 0; t < n; ++t) kn::rms_norm(x_.data() + t * E, w.output_norm.f32(), hidden + t * E, E, d.rms_eps);
   if (!logits) return Status::Ok();
   // Only the rows whose logits are wanted go through the (large) output projection.
   const int64_t first = all_logits ? 0 : n - 1;

@@ -30,6 +30,10 @@ class Context {
   // of up to n_batch tokens. logits receives n_vocab floats per token if all_logits, else only the
   // last token's. On abort or error the tokens of completed batches stay in the cache.
   Status eval(std::span<const Token> tokens, bool all_logits, std::vector<float>& logits);
+  // Runs `tokens` as eval() does, but instead of logits writes every token's final hidden state
+  // (after the output norm, before the output projection: what llama.cpp's embeddings read) into
+  // hidden, (tokens.size(), n_embd).
+  Status eval_hidden(std::span<const Token> tokens, std::vector<float>& hidden);
 
   // Forget positions >= n (keeps a shared prefix for the next turn of a chat). Keeps nothing when
   // sliding-window layers have already dropped rows that continuing at n would need.
@@ -49,7 +53,10 @@ class Context {
   std::atomic<bool>& abort_flag() { return abort_; }
 
  private:
-  Status forward_batch(std::span<const Token> tokens, bool all_logits, float* logits);
+  Status check_tokens(std::span<const Token> tokens) const;  // vocabulary range and room in the context
+  // One batch through every layer. Outputs, each optional: logits (all rows if all_logits, else the
+  // last row's), hidden ((n, n_embd) output-normed states).
+  Status forward_batch(std::span<const Token> tokens, bool all_logits, float* logits, float* hidden = nullptr);
   // The two blocks of a layer: each reads the residual x_ and leaves its output in o_ (n, n_embd).
   void attention_block(int32_t il, int64_t n, int32_t pos0);
   void ffn_block(int32_t il, int64_t n);

@@ -38,6 +38,7 @@ inline constexpr std::string_view kRopeScalingAttnFactor = "rope.scaling.attn_fa
 inline constexpr std::string_view kRopeScalingFinetuned = "rope.scaling.finetuned";     // granite: false = no RoPE
 inline constexpr std::string_view kRopeFreqBaseSwa = "rope.freq_base_swa";              // gemma2/3 local layers
 inline constexpr std::string_view kSlidingWindow = "attention.sliding_window";
+inline constexpr std::string_view kPoolingType = "pooling_type";  // embeddings: llama.cpp enum (0 none, 1 mean, 2 cls, 3 last, 4 rank)
 inline constexpr std::string_view kSlidingWindowPattern = "attention.sliding_window_pattern";
 inline constexpr std::string_view kAttnLogitSoftcap = "attn_logit_softcapping";         // gemma2
 inline constexpr std::string_view kFinalLogitSoftcap = "final_logit_softcapping";       // gemma2/3

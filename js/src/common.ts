@@ -9,3 +9,4 @@ export { cache, DEFAULT_CACHE_CHUNK_BYTES } from './cache/index.js';
 export type { CacheEntry, CacheUsage } from './cache/index.js';
 export type * from './types.js';
 export type * from './chat-types.js';
+export type * from './embeddings.js';

@@ -11,6 +11,7 @@ import type {
   DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason, GenerateResult, StepLogprobs, TokenLogprob,
 } from './types.js';
 import type { GenerationRecord } from './options.js';
+import type { EmbedOutput, EmbedRequest } from './embeddings.js';
 import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer } from './wasm.js';
 
 /** The resolved configuration (probe.ts) plus what one load needs. */
@@ -247,6 +248,36 @@ export class Engine {
       throw wrapWasmFailure(e);
     } finally {
       gen.delete();
+      this.active = undefined;
+      finish();
+    }
+  }
+
+  /** Embeds each input on its own (runtime/embed.h; the KV cache is cleared, so the next chat
+   *  turn recomputes its prefix), yielding to the event loop between inputs. The caller
+   *  serializes calls with generations. */
+  async embed(req: EmbedRequest, signal?: AbortSignal): Promise<EmbedOutput> {
+    this.check();
+    if (this.active) throw new WasmChordError('invalid_argument', 'a generation is already running on this model');
+    let stopRequested = false;
+    let finish: () => void = () => {};
+    this.active = { abort: () => { stopRequested = true; }, finished: new Promise<void>((r) => { finish = r; }) };
+    try {
+      const out: EmbedOutput = { embeddings: [], promptTokens: 0 };
+      for (const input of req.inputs) {
+        if (signal?.aborted) throw abortErrorFrom(signal);
+        if (stopRequested) throw new AbortError('the model was disposed during embedding');
+        const tokens = input.kind === 'text'
+          ? this.tok.encode(input.text, input.addSpecial, input.parseSpecial)
+          : Int32Array.from(input.tokens);
+        out.promptTokens += tokens.length;
+        out.embeddings.push(unwrap(this.ctx.embed(tokens, req.pooling ?? '', req.normalize)));
+        await this.env.yieldToEventLoop();
+      }
+      return out;
+    } catch (e) {
+      throw wrapWasmFailure(e);
+    } finally {
       this.active = undefined;
       finish();
     }

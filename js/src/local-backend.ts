@@ -3,6 +3,7 @@ import type { ChatRenderRequest, ChatRenderResult, Engine, EngineEvent, PromptIn
 import type { Backend } from './model.js';
 import type { DetokenizeOptions, GgufValue, ModelInfo, TokenizeOptions } from './types.js';
 import type { GenerationRecord } from './options.js';
+import type { EmbedOutput, EmbedRequest } from './embeddings.js';
 
 export class LocalBackend implements Backend {
   readonly info: ModelInfo;
@@ -28,6 +29,9 @@ export class LocalBackend implements Backend {
   }
   generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncIterable<EngineEvent> {
     return this.engine.generate(prompt, options, signal);
+  }
+  embed(req: EmbedRequest, signal?: AbortSignal): Promise<EmbedOutput> {
+    return this.engine.embed(req, signal);
   }
   dispose(): Promise<void> {
     return this.engine.dispose();

@@ -1,6 +1,7 @@
-// The public Model: streaming generation, OpenAI-shaped chat completions, tokenizer access and
-// disposal, over a Backend (the in-process Engine, or a proxy to it in a Worker). Generations on
-// one model run one at a time (they share its KV cache); later calls wait their turn.
+// The public Model: streaming generation, OpenAI-shaped chat completions, embeddings, tokenizer
+// access and disposal, over a Backend (the in-process Engine, or a proxy to it in a Worker).
+// Generations and embeddings on one model run one at a time (they share its KV cache); later
+// calls wait their turn.
 import type { ChatRenderRequest, ChatRenderResult, EngineEvent, PromptInput } from './engine.js';
 import { AbortError, WasmChordError, abortErrorFrom, isAbortError } from './errors.js';
 import { createChatCompletion, normalizeMessages, type ChatHost } from './chat.js';
@@ -12,6 +13,10 @@ import type {
   TokenizeOptions,
 } from './types.js';
 import type { GenerationRecord } from './options.js';
+import {
+  embedInputs, embedRequest, embeddingResponse, type CreateEmbeddingResponse, type EmbedOptions, type EmbedOutput,
+  type EmbedRequest, type EmbeddingCreateParams,
+} from './embeddings.js';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming, ChatMessage, RequestOptions,
@@ -27,6 +32,7 @@ export interface Backend {
   metadataValue(key: string): Promise<GgufValue>;
   renderChat(req: ChatRenderRequest): Promise<ChatRenderResult>;
   generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncIterable<EngineEvent>;
+  embed(req: EmbedRequest, signal?: AbortSignal): Promise<EmbedOutput>;
   dispose(): Promise<void>;
 }
 
@@ -58,6 +64,10 @@ export class Model implements AsyncDisposable {
       create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
     };
   };
+  /** OpenAI-shaped embeddings (what /v1/embeddings serves): see EmbeddingCreateParams. */
+  readonly embeddings: {
+    create(params: EmbeddingCreateParams, options?: RequestOptions): Promise<CreateEmbeddingResponse>;
+  };
   private readonly lock = new FifoLock();
   private disposing: Promise<void> | undefined;
   private readonly running = new Set<AbortController>();
@@ -76,6 +86,51 @@ export class Model implements AsyncDisposable {
       return createChatCompletion(host, params, options?.signal ?? params?.signal);
     };
     this.chat = { completions: { create: create as Model['chat']['completions']['create'] } };
+    this.embeddings = {
+      create: async (params, options) => {
+        this.checkOpen();
+        if (params === null || typeof params !== 'object') throw new WasmChordError('invalid_argument', 'params must be an object');
+        if (params.dimensions != null && params.dimensions !== this.info.nEmbd)
+          throw new WasmChordError('unsupported', `dimensions: this model's embeddings have ${this.info.nEmbd}, got ${params.dimensions}`);
+        const req = embedRequest(embedInputs(params.input), params);
+        const out = await this.runEmbed(req, options?.signal ?? params.signal);
+        return embeddingResponse(out, params.encoding_format, params.model ?? (this.info.name || this.info.arch));
+      },
+    };
+  }
+
+  /** Embeds each text on its own: its final hidden states (after the output norm) pooled to one
+   *  vector of nEmbd floats, L2-normalized unless `normalize` is false. Float32Array per text, in
+   *  order (Array.from() gives plain numbers; embeddings.create() returns OpenAI's shape). Runs in
+   *  turn with generations and clears the KV cache, so a chat's next turn recomputes its prefix. */
+  async embed(texts: string | readonly string[], opts: EmbedOptions = {}): Promise<Float32Array[]> {
+    this.checkOpen();
+    const list = typeof texts === 'string' ? [texts] : texts;
+    if (!Array.isArray(list) || list.some((t) => typeof t !== 'string'))
+      throw new WasmChordError('invalid_argument', 'texts must be a string or an array of strings');
+    if (list.length === 0) return [];
+    const req = embedRequest(embedInputs(list), opts);
+    return (await this.runEmbed(req, opts.signal)).embeddings;
+  }
+
+  private async runEmbed(req: EmbedRequest, signal?: AbortSignal): Promise<EmbedOutput> {
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let release: (() => void) | undefined;
+    try {
+      release = await this.lock.acquire(signal);
+      this.running.add(ctl);
+      if (signal?.aborted) throw abortErrorFrom(signal);
+      if (this.disposing) throw new WasmChordError('invalid_argument', 'the model has been disposed');
+      return await this.backend.embed(req, ctl.signal);
+    } catch (e) {
+      throw isAbortError(e) && signal?.aborted ? abortErrorFrom(signal) : e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.running.delete(ctl);
+      release?.();
+    }
   }
 
   private checkOpen(): void {

@@ -4,6 +4,7 @@ import type { ChatRenderRequest, EngineEvent, PromptInput } from './engine.js';
 import type { SerializedError } from './errors.js';
 import type { GgufValue, ModelInfo, ProgressEvent } from './types.js';
 import type { GenerationRecord } from './options.js';
+import type { EmbedRequest } from './embeddings.js';
 
 export type WireSource = string | Blob | ArrayBuffer | ArrayBufferView;
 
@@ -24,6 +25,7 @@ export type ToWorker =
   | { op: 'load'; id: number; sources: WireSource[]; options: WireLoadOptions }
   | { op: 'call'; id: number; method: CallMethod; args: unknown[] }
   | { op: 'generate'; id: number; prompt: PromptInput; options: GenerationRecord }
+  | { op: 'embed'; id: number; request: EmbedRequest }
   | { op: 'abort'; id: number }
   | { op: 'cache-reply'; id: number; blob: Blob | undefined }
   | { op: 'dispose'; id: number };

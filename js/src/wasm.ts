@@ -50,6 +50,8 @@ export interface RawContext extends Deletable {
   truncate(n: number): void;
   history(): Int32Array;
   memoryBytes(): number;
+  /** One sequence's pooled embedding; pooling '' = the model's (runtime/embed.h). Clears the cache. */
+  embed(tokens: Int32Array | readonly number[], pooling: string, normalize: boolean): RawResult<Float32Array>;
 }
 
 export interface RawStep {

@@ -6,6 +6,7 @@ import type { Backend } from './model.js';
 import type { CallMethod, FromWorker, ToWorker, WireLoadOptions, WireSource } from './rpc.js';
 import type { DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions } from './types.js';
 import type { GenerationRecord } from './options.js';
+import type { EmbedOutput, EmbedRequest } from './embeddings.js';
 
 interface Pending {
   resolve(v: unknown): void;
@@ -247,6 +248,17 @@ export class WorkerBackend implements Backend {
     });
     this.post({ op: 'generate', id, prompt, options });
     return q;
+  }
+
+  embed(request: EmbedRequest, signal?: AbortSignal): Promise<EmbedOutput> {
+    if (this.terminated) return Promise.reject(new WasmChordError('invalid_argument', 'the model has been disposed'));
+    const id = this.nextId++;
+    const abort = () => this.post({ op: 'abort', id });
+    signal?.addEventListener('abort', abort, { once: true });
+    return new Promise<EmbedOutput>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.post({ op: 'embed', id, request });
+    }).finally(() => signal?.removeEventListener('abort', abort));
   }
 
   async dispose(): Promise<void> {

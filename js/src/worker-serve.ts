@@ -1,5 +1,6 @@
 // The inference side of a worker (browser Worker or Node worker_threads): owns one Engine and
-// answers WorkerBackend's messages. Generations run one after another; each streams its events.
+// answers WorkerBackend's messages. Generations and embeddings run one after another; each
+// generation streams its events.
 import { Engine, type ChatRenderRequest, type EngineEnv, type PromptInput } from './engine.js';
 import { resolveCache } from './cache/index.js';
 import { WasmChordError, serializeError } from './errors.js';
@@ -9,6 +10,7 @@ import type { CallMethod, FromWorker, ToWorker, WireLoadOptions, WireSource } fr
 import type { PartReader } from './sources.js';
 import type { Capabilities, ModelCache, ModelSource } from './types.js';
 import type { GenerationRecord } from './options.js';
+import type { EmbedRequest } from './embeddings.js';
 
 export interface ServerPort {
   post(msg: FromWorker): void;
@@ -101,11 +103,21 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
     }, ctl.signal).catch((e: unknown) => fail(id, e)).finally(() => aborts.delete(id));
   }
 
+  function embed(id: number, request: EmbedRequest): void {
+    const ctl = new AbortController();
+    aborts.set(id, ctl);
+    turns.run(async () => {
+      if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
+      port.post({ type: 'result', id, value: await engine.embed(request, ctl.signal) });
+    }, ctl.signal).catch((e: unknown) => fail(id, e)).finally(() => aborts.delete(id));
+  }
+
   port.onMessage((m) => {
     switch (m.op) {
       case 'load': void load(m.id, m.sources, m.options); break;
       case 'call': call(m.id, m.method, m.args); break;
       case 'generate': generate(m.id, m.prompt, m.options); break;
+      case 'embed': embed(m.id, m.request); break;
       case 'abort': aborts.get(m.id)?.abort(); break;
       case 'cache-reply': {
         const w = cacheWaiters.get(m.id);

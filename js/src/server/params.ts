@@ -4,6 +4,8 @@ import type { ChatCompletionCreateParams, ChatMessage } from '../chat-types.js';
 import { optionsFromRequest } from '../options.js';
 import type { GenerateOptions } from '../types.js';
 import { badRequest } from './http.js';
+import { POOLINGS, embedInputs, type EmbeddingCreateParams } from '../embeddings.js';
+import { WasmChordError } from '../errors.js';
 
 type Body = Record<string, unknown>;
 
@@ -187,5 +189,28 @@ export function generateRequest(body: Body, limits: Limits): GenerateRequest {
       addSpecial: optBool(body, 'add_special'),
       parseSpecial: optBool(body, 'parse_special'),
     },
+  };
+}
+
+/** POST /v1/embeddings: OpenAI's fields (input, encoding_format, dimensions, model, user) plus
+ *  the pooling and normalize extensions, checked here so a bad request never waits in the queue. */
+export function embeddingRequest(body: Body, model: string): EmbeddingCreateParams {
+  if (!present(body, 'input')) throw badRequest("'input' is required", 'input', 'missing_required_parameter');
+  try {
+    embedInputs(body.input);
+  } catch (e) {
+    throw e instanceof WasmChordError ? badRequest(e.message, 'input', 'invalid_value') : e;
+  }
+  optString(body, 'user');
+  optString(body, 'model');
+  const format = optString(body, 'encoding_format');
+  if (format !== undefined && format !== 'float' && format !== 'base64')
+    throw badRequest(`'encoding_format' must be 'float' or 'base64', got '${format}'`, 'encoding_format', 'invalid_value');
+  const pooling = optString(body, 'pooling');
+  if (pooling !== undefined && !POOLINGS.includes(pooling as never))
+    throw badRequest(`'pooling' must be one of ${POOLINGS.join(', ')}, got '${pooling}'`, 'pooling', 'invalid_value');
+  return {
+    input: body.input as EmbeddingCreateParams['input'], model, encoding_format: format as EmbeddingCreateParams['encoding_format'],
+    dimensions: optInt(body, 'dimensions', 1), pooling: pooling as EmbeddingCreateParams['pooling'], normalize: optBool(body, 'normalize'),
   };
 }

@@ -1,5 +1,5 @@
 // An OpenAI-compatible HTTP server over one loaded Model (Node http): POST /v1/chat/completions,
-// POST /v1/completions, POST /v1/generate (token SSE), GET /v1/models, GET /health. Generations
+// POST /v1/completions, POST /v1/generate (token SSE), POST /v1/embeddings, GET /v1/models, GET /health. Generations
 // run one at a time in arrival order; a client that disconnects aborts its own generation.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +8,7 @@ import { AbortError, isAbortError } from '../errors.js';
 import type { Model } from '../model.js';
 import type { GenerateResult } from '../types.js';
 import { HttpError, SseWriter, corsHeaders, readJson, sendError, sendJson, toHttpError } from './http.js';
-import { chatRequest, completionRequest, generateRequest, type Limits } from './params.js';
+import { chatRequest, completionRequest, embeddingRequest, generateRequest, type Limits } from './params.js';
 import { FifoLock } from '../lock.js';
 import { completionId, openAiUsage } from '../openai.js';
 
@@ -210,6 +210,11 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
     }
   };
 
+  const embeddings: Handler = async (req, res, h) => {
+    const params = embeddingRequest(await readJson(req, bodyLimit), modelId);
+    await inTurn(res, h, async (signal) => sendJson(res, 200, await model.embeddings.create(params, { signal }), h));
+  };
+
   const modelObject = () => ({
     id: modelId, object: 'model', created, owned_by: 'wasm-chord',
     meta: {
@@ -222,6 +227,7 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
     '/v1/chat/completions': { POST: chat },
     '/v1/completions': { POST: completions },
     '/v1/generate': { POST: generate },
+    '/v1/embeddings': { POST: embeddings },
     '/v1/models': { GET: async (_req, res, h) => sendJson(res, 200, { object: 'list', data: [modelObject()] }, h) },
     '/health': {
       GET: async (_req, res, h) => sendJson(res, 200, {

@@ -1,0 +1,38 @@
+// Text embeddings over the forward pass: a token sequence's final hidden states (output-normed,
+// as llama.cpp's embeddings) pooled to one vector, optionally L2-normalized. Each sequence is
+// evaluated on its own from position 0, so the context's cache is cleared first (a chat's cached
+// prefix is recomputed by its next turn).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/common/status.h"
+#include "runtime/context.h"
+
+namespace chord {
+
+// llama.cpp's llama_pooling_type values, as GGUF's <arch>.pooling_type stores them.
+enum class Pooling : int32_t { none = 0, mean = 1, cls = 2, last = 3, rank = 4 };
+
+std::string_view pooling_name(Pooling p);
+// "mean" | "cls" | "last" (the poolings embed() supports); invalid_argument otherwise.
+Result<Pooling> parse_pooling(std::string_view name);
+
+// The pooling the model's metadata asks for (<arch>.pooling_type); mean when the key is absent or
+// says none (decoder models converted without an embedding head). unsupported for rank or values
+// outside the enum.
+Result<Pooling> model_pooling(const Model& model);
+
+struct EmbedOptions {
+  std::optional<Pooling> pooling;  // unset: model_pooling()
+  bool normalize = true;           // divide by the L2 norm (llama.cpp's embd_normalize 2)
+};
+
+// Clears the context, evaluates `tokens` from position 0 and returns the pooled vector (n_embd).
+// context_full when the sequence is longer than the context; aborted via ctx.abort_flag().
+Result<std::vector<float>> embed(Context& ctx, std::span<const Token> tokens, const EmbedOptions& opts);
+
+}  // namespace chord
