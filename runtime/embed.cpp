@@ -10,11 +10,16 @@ namespace chord {
 
 std::string_view pooling_name(Pooling p) {
   switch (p) {
-    case Pooling::none: return "none";
-    case Pooling::mean: return "mean";
-    case Pooling::cls: return "cls";
-    case Pooling::last: return "last";
-    case Pooling::rank: return "rank";
+    case Pooling::none:
+      return "none";
+    case Pooling::mean:
+      return "mean";
+    case Pooling::cls:
+      return "cls";
+    case Pooling::last:
+      return "last";
+    case Pooling::rank:
+      return "rank";
   }
   return "?";
 }

@@ -2,7 +2,6 @@
 // into logits), pooling (mean, cls, last), L2 normalization, independence from what the context
 // held before, and errors.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "kernels/matmul.h"
