@@ -100,8 +100,8 @@ TEST_CASE("the model's pooling and pooling names") {
   auto p = model_pooling(*stories());  // stories260K has no pooling_type: mean
   REQUIRE(p.ok());
   CHECK(*p == Pooling::mean);
-  CHECK(*parse_pooling("last") == Pooling::last);
-  CHECK(*parse_pooling("cls") == Pooling::cls);
+  CHECK(parse_pooling("last").value() == Pooling::last);
+  CHECK(parse_pooling("cls").value() == Pooling::cls);
   CHECK(parse_pooling("none").status().code() == Code::invalid_argument);
   CHECK(parse_pooling("max").status().code() == Code::invalid_argument);
 }
