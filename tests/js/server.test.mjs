@@ -397,7 +397,7 @@ describe('raw HTTP', () => {
   });
 
   test('unknown routes 404, wrong methods 405, CORS preflight, too-large bodies 413', async () => {
-    for (const [method, path] of [['GET', '/v2/models'], ['POST', '/v1/embeddings'], ['GET', '/']]) {
+    for (const [method, path] of [['GET', '/v2/models'], ['POST', '/v1/audio/speech'], ['GET', '/']]) {
       const res = await fetch(`${srv.url}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
       assert.equal(res.status, 404, `${method} ${path}`);
       const { error } = await res.json();
