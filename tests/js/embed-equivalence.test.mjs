@@ -4,6 +4,7 @@
 // llama.cpp's embedding must be >= 0.9999. Prints a table. Needs build/native-release/chord-synth
 // (bash scripts/build.sh native-release); models are cached in build/synth.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { join, resolve } from 'node:path';
 import { loadModel } from 'wasm-chord';
@@ -33,24 +34,13 @@ const cosine = (a, b) => {
   return ab / Math.sqrt(aa * bb);
 };
 
-// A fresh llama.cpp context per text: llama.node's embedding() keeps the previous text's tokens in
-// its KV cache, so a second text on the same context would be embedded after the first.
-async function llamaEmbeddings(path, pooling) {
-  const llama = await import('@fugood/llama.node');
-  try { await llama.toggleNativeLog?.(false); } catch { /* older builds */ }
-  const out = [];
-  for (const t of TEXTS) {
-    const ctx = await llama.loadModel({
-      model: path, embedding: true, pooling_type: pooling, n_ctx: 256, n_batch: 256, n_ubatch: 256,
-      n_threads: 2, n_gpu_layers: 0, flash_attn_type: 'off',
-    });
-    try {
-      out.push((await ctx.embedding(t)).embedding);
-    } finally {
-      await ctx.release();
-    }
-  }
-  return out;
+// llama.cpp's vectors from a child process per model (see scripts/lib/llama-embed.mjs).
+function llamaEmbeddings(path, pooling) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/lib/llama-embed.mjs'), path, pooling, JSON.stringify(TEXTS)], {
+    encoding: 'utf8', maxBuffer: 64 << 20,
+  });
+  assert.equal(r.status, 0, `llama-embed.mjs failed:\n${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.split('\n@@EMBEDDINGS@@\n')[1]);
 }
 
 async function compare(name, path) {
@@ -58,7 +48,7 @@ async function compare(name, path) {
   try {
     for (const pooling of POOLINGS) {
       const ours = await model.embed(TEXTS, { pooling });
-      const theirs = await llamaEmbeddings(path, pooling);
+      const theirs = llamaEmbeddings(path, pooling);
       const cos = ours.map((v, i) => cosine(v, theirs[i]));
       const diff = Math.max(...ours.map((v, i) => v.reduce((m, x, j) => Math.max(m, Math.abs(x - theirs[i][j])), 0)));
       rows.push({ model: name, pooling, n: TEXTS.length, min: Math.min(...cos), diff });
