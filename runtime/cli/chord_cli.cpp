@@ -150,9 +150,16 @@ int cmd_score(const Args& a, const std::shared_ptr<const Model>& m) {
     const size_t k = std::min(nv, static_cast<size_t>(std::max(1, a.top)));
     std::partial_sort(p.begin(), p.begin() + static_cast<long>(k), p.end(),
                       [](auto& x, auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
-    std::printf("{\"pos\":%zu,\"top\":[", pos);
-    for (size_t j = 0; j < k; ++j) std::printf("%s[%d,%.9g]", j ? "," : "", p[j].second, p[j].first);
-    std::printf("]}\n");
+    // One write per row: a line is never split between writes (seen garbled once in the pthreads
+    // build under heavy load).
+    std::string row = "{\"pos\":" + std::to_string(pos) + ",\"top\":[";
+    char cell[48];
+    for (size_t j = 0; j < k; ++j) {
+      std::snprintf(cell, sizeof cell, "%s[%d,%.9g]", j ? "," : "", p[j].second, p[j].first);
+      row += cell;
+    }
+    row += "]}\n";
+    std::fwrite(row.data(), 1, row.size(), stdout);
   }
   return 0;
 }

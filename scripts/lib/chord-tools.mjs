@@ -78,7 +78,13 @@ export class ChordTools {
     const rows = out
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l));
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch (e) {
+          throw new Error(`chord-cli score printed a bad row (${e.message}): ${JSON.stringify(l.slice(0, 400))}`);
+        }
+      });
     if (rows.length !== ids.length) throw new Error(`chord-cli score: ${rows.length} rows for ${ids.length} ids`);
     return rows.map((r) => r.top.map(([id, p]) => ({ id, p })));
   }
