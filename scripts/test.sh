@@ -19,7 +19,8 @@ run() {  # run <label> <command...>
   if "$@"; then summary+=("PASS  $label ($(( $(date +%s) - t0 )) s)")
   else failed+=("$label"); summary+=("FAIL  $label ($(( $(date +%s) - t0 )) s)"); fi
 }
-# First, in seconds and before any C++ build: the pure TypeScript modules (tsc + node:test).
+# First, in seconds and before any C++ build: formatting and the pure TypeScript modules.
+run "format (clang-format + Prettier)" bash scripts/check-format.sh
 run "TypeScript unit tier (no wasm)" npm run --silent test:unit
 
 bash scripts/build.sh native wasm wasm-mt native-release || exit 1
