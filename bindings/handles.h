@@ -26,8 +26,8 @@ class HeapParts {
   HeapParts(const HeapParts&) = delete;
   HeapParts& operator=(const HeapParts&) = delete;
 
-  val add(double size);                                // -> {value: part index}
-  val view(int index, double offset, double length);   // -> {value: Uint8Array over the heap}
+  val add(double size);                               // -> {value: part index}
+  val view(int index, double offset, double length);  // -> {value: Uint8Array over the heap}
   int count() const { return static_cast<int>(bufs_.size()); }
   double total_bytes() const;
   void clear() { bufs_.clear(); }  // frees (an aborted load)
@@ -49,9 +49,9 @@ class TokenizerHandle {
  public:
   explicit TokenizerHandle(std::shared_ptr<const Tokenizer> tok) : tok_(std::move(tok)) {}
   val encode(const std::string& text, bool add_special, bool parse_special) const;  // Int32Array
-  val decode(const val& ids, bool special) const;        // -> {value: string}
-  val token_piece(int id, bool special) const;           // -> {value: Uint8Array}
-  val token_text(int id) const;                          // -> {value: string (vocab entry)}
+  val decode(const val& ids, bool special) const;                                   // -> {value: string}
+  val token_piece(int id, bool special) const;                                      // -> {value: Uint8Array}
+  val token_text(int id) const;                                                     // -> {value: string (vocab entry)}
   int find(const std::string& text) const { return tok_->find(text); }
   int vocab_size() const { return tok_->vocab_size(); }
   int bos() const { return tok_->bos(); }
@@ -74,8 +74,8 @@ class ModelHandle {
   static val load(HeapParts& parts);  // -> {value: ModelHandle}
   explicit ModelHandle(std::shared_ptr<const Model> m) : model_(std::move(m)) {}
 
-  val info() const;                        // description + sizes, plain object
-  val metadata(int max_array) const;       // {key: value}; arrays longer than max_array summarized
+  val info() const;                                  // description + sizes, plain object
+  val metadata(int max_array) const;                 // {key: value}; arrays longer than max_array summarized
   val metadata_value(const std::string& key) const;  // -> {value} full value of one key
   std::string chat_template() const { return model_->chat_template(); }
   TokenizerHandle* tokenizer() const { return new TokenizerHandle(model_->tokenizer()); }
@@ -94,7 +94,7 @@ class ContextHandle {
   int n_past() const { return ctx_->n_past(); }
   int common_prefix(const val& tokens) const;
   void truncate(int n) { ctx_->truncate(n); }
-  val history() const;                      // Int32Array
+  val history() const;  // Int32Array
   // One text's embedding (runtime/embed.h; clears the cache). pooling: "mean" | "cls" | "last", or
   // "" for the model's. -> {value: Float32Array (n_embd)}
   val embed(const val& tokens, const std::string& pooling, bool normalize);
@@ -129,9 +129,8 @@ class GeneratorHandle {
 };
 
 // tmpl::apply_chat_template with messages and extra context as JSON text -> {value: string}.
-val render_chat_template(const std::string& tmpl, const std::string& messages_json,
-                         bool add_generation_prompt, const std::string& bos, const std::string& eos,
-                         const std::string& extra_json);
+val render_chat_template(const std::string& tmpl, const std::string& messages_json, bool add_generation_prompt,
+                         const std::string& bos, const std::string& eos, const std::string& extra_json);
 
 // {simd, threads, heapMax, heapSize, hardwareThreads}: what this build and machine offer.
 val runtime_info();

@@ -24,7 +24,8 @@ val HeapParts::add(double size) {
   const size_t n = static_cast<size_t>(size);
   auto* p = static_cast<uint8_t*>(std::malloc(n == 0 ? 1 : n));
   if (!p)
-    return error_val(Code::out_of_memory, "could not allocate " + std::to_string(n) + " bytes for a model part (heap now " +
+    return error_val(Code::out_of_memory, "could not allocate " + std::to_string(n) +
+                                              " bytes for a model part (heap now " +
                                               std::to_string(emscripten_get_heap_size()) + " of at most " +
                                               std::to_string(emscripten_get_heap_max()) + " bytes)");
   bufs_.push_back({std::unique_ptr<uint8_t, Free>(p), n});
@@ -38,7 +39,8 @@ val HeapParts::view(int index, double offset, double length) {
     return error_val(Code::invalid_argument, "range [" + std::to_string(offset) + ", +" + std::to_string(length) +
                                                  ") is outside part " + std::to_string(index) + " of " +
                                                  std::to_string(b.size) + " bytes");
-  return ok_val(val(emscripten::typed_memory_view(static_cast<size_t>(length), b.data.get() + static_cast<size_t>(offset))));
+  return ok_val(
+      val(emscripten::typed_memory_view(static_cast<size_t>(length), b.data.get() + static_cast<size_t>(offset))));
 }
 
 double HeapParts::total_bytes() const {
@@ -56,18 +58,21 @@ val TokenizerHandle::encode(const std::string& text, bool add_special, bool pars
 val TokenizerHandle::decode(const val& ids, bool special) const {
   std::vector<Token> v = ints_from_js(ids);
   for (Token t : v)
-    if (!in_vocab(t)) return error_val(Code::invalid_argument, "token id " + std::to_string(t) + " is outside the vocabulary");
+    if (!in_vocab(t))
+      return error_val(Code::invalid_argument, "token id " + std::to_string(t) + " is outside the vocabulary");
   return ok_val(val(tok_->decode(v, special)));
 }
 
 val TokenizerHandle::token_piece(int id, bool special) const {
-  if (!in_vocab(id)) return error_val(Code::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary");
+  if (!in_vocab(id))
+    return error_val(Code::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary");
   const std::string s = tok_->token_to_piece(id, special);
   return ok_val(copy_u8(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
 }
 
 val TokenizerHandle::token_text(int id) const {
-  if (!in_vocab(id)) return error_val(Code::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary");
+  if (!in_vocab(id))
+    return error_val(Code::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary");
   return ok_val(val(tok_->token_text(id)));
 }
 
@@ -143,11 +148,16 @@ double shortest_f32(double d) {
 val value_to_js(const gguf::Value& v, int max_array) {
   using gguf::ValueType;
   switch (v.type) {
-    case ValueType::string: return val(v.s);
-    case ValueType::f32: return val(shortest_f32(v.f));
-    case ValueType::f64: return val(v.f);
-    case ValueType::array: break;
-    default: return int_val(v);
+    case ValueType::string:
+      return val(v.s);
+    case ValueType::f32:
+      return val(shortest_f32(v.f));
+    case ValueType::f64:
+      return val(v.f);
+    case ValueType::array:
+      break;
+    default:
+      return int_val(v);
   }
   const size_t n = v.array_size();
   if (max_array >= 0 && n > static_cast<size_t>(max_array)) {

@@ -44,8 +44,6 @@ inline val copy_f32(const std::vector<float>& v) {
 }
 
 // Reads an array-like of integers (Array or Int32Array) from JS.
-inline std::vector<int32_t> ints_from_js(const val& v) {
-  return emscripten::convertJSArrayToNumberVector<int32_t>(v);
-}
+inline std::vector<int32_t> ints_from_js(const val& v) { return emscripten::convertJSArrayToNumberVector<int32_t>(v); }
 
 }  // namespace chord::bind

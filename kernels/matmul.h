@@ -14,8 +14,8 @@ namespace chord::kernels {
 struct Matrix {
   const uint8_t* data = nullptr;
   GgmlType type = GgmlType::F32;
-  int64_t cols = 0;        // ne[0]: contiguous length of a row
-  int64_t rows = 0;        // ne[1]
+  int64_t cols = 0;  // ne[0]: contiguous length of a row
+  int64_t rows = 0;  // ne[1]
   uint64_t row_bytes = 0;
   const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
   const float* f32() const { return reinterpret_cast<const float*>(data); }

@@ -37,8 +37,8 @@ void add(float* y, const float* x, int64_t n) { impl::add(y, x, n); }
 
 void f32_to_f16(const float* x, uint16_t* y, int64_t n) { impl::f32_to_f16(x, y, n); }
 
-void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) {
+void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out) {
   impl::attend_f16(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
 }
 

@@ -1,6 +1,6 @@
 // Element-wise and row operations of the transformer, on f32 rows: RMSNorm, RoPE, softmax,
-// SiLU·mul, GELU·mul, soft-capping, scaling, and attention of query heads over an f16 or f32 KV cache. Dispatches to the SIMD128
-// kernels in wasm SIMD builds and to the scalar references (kernels/ref/nn_ref.h) otherwise.
+// SiLU·mul, GELU·mul, soft-capping, scaling, and attention of query heads over an f16 or f32 KV cache. Dispatches to
+// the SIMD128 kernels in wasm SIMD builds and to the scalar references (kernels/ref/nn_ref.h) otherwise.
 #pragma once
 #include <cstdint>
 
@@ -13,8 +13,8 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
 // neox: pairs (i, i + n_rot/2); normal: pairs (2i, 2i+1). Dims past n_rot are left alone.
 void rope(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox);
 // Angles for one position: theta_i = pos * freq_scale * base^(-2i/n_rot) / freq_factors[i].
-void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const float* freq_factors,
-                 float* cos, float* sin);
+void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const float* freq_factors, float* cos,
+                 float* sin);
 
 // In place: x = exp(x - max) / sum.
 void softmax(float* x, int64_t n);
@@ -43,12 +43,12 @@ void f32_to_f16(const float* x, uint16_t* y, int64_t n);
 // out = softmax(scale * q.K^T) V, with K and V rows of head_dim f16 at the given strides (elements).
 // As llama.cpp's f16 matrix products, q and the probabilities are rounded to f16 before they are
 // multiplied with the cache. scores: scratch of n_kv floats.
-void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out);
+void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out);
 
 // The same over an f32 KV cache.
-void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out);
+void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out);
 
 // GQA: n_q query heads (rows q + h * q_stride) that share one KV head, each as attend_f16/_f32
 // (outputs out + h * out_stride); the cache rows are read and widened once for all of them.

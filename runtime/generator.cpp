@@ -10,7 +10,10 @@
 namespace chord {
 
 Generator::Generator(Context& ctx, std::vector<Token> prompt, GenerateOptions opts)
-    : ctx_(ctx), prompt_(std::move(prompt)), opts_(std::move(opts)), sampler_(opts_.sampling),
+    : ctx_(ctx),
+      prompt_(std::move(prompt)),
+      opts_(std::move(opts)),
+      sampler_(opts_.sampling),
       decoder_(ctx.model().tokenizer()) {
   if (!prompt_.empty()) decoder_.continue_after(prompt_.back());
 }
@@ -20,7 +23,8 @@ Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<To
   CHORD_TRY(validate(opts));
   const int32_t n_vocab = ctx.model().desc().n_vocab;
   for (Token t : prompt)
-    if (t < 0 || t >= n_vocab) return Status(Code::invalid_argument, "prompt token " + std::to_string(t) + " is outside the vocabulary");
+    if (t < 0 || t >= n_vocab)
+      return Status(Code::invalid_argument, "prompt token " + std::to_string(t) + " is outside the vocabulary");
   if (static_cast<int64_t>(prompt.size()) > ctx.n_ctx())
     return Status(Code::context_full, "the prompt has " + std::to_string(prompt.size()) +
                                           " tokens but the context holds " + std::to_string(ctx.n_ctx()));
@@ -78,8 +82,9 @@ void Generator::fill_logprobs(Step& s) {
   if (k == 0) return;
   rank_.resize(logits_.size());
   for (size_t i = 0; i < logits_.size(); ++i) rank_[i] = {logits_[i], static_cast<Token>(i)};
-  std::partial_sort(rank_.begin(), rank_.begin() + static_cast<std::ptrdiff_t>(k), rank_.end(),
-                    [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::partial_sort(
+      rank_.begin(), rank_.begin() + static_cast<std::ptrdiff_t>(k), rank_.end(),
+      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
   for (size_t i = 0; i < k; ++i) s.top_logprobs.emplace_back(rank_[i].second, static_cast<float>(rank_[i].first - lse));
 }
 

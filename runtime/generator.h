@@ -16,8 +16,8 @@
 namespace chord {
 
 struct Step {
-  Token token = -1;           // the sampled token, -1 for a prompt step
-  std::string text;           // text ready to show (complete UTF-8, never part of a stop string)
+  Token token = -1;  // the sampled token, -1 for a prompt step
+  std::string text;  // text ready to show (complete UTF-8, never part of a stop string)
   bool done = false;
   const char* finish_reason = "";  // when done: "stop" (EOG or stop string) or "length"
   // With the logprobs / top_logprobs options, for a sampled token: log-probabilities under the
@@ -58,7 +58,7 @@ class Generator {
   bool done_ = false;
   std::vector<float> logits_;
   std::vector<std::pair<float, Token>> rank_;  // scratch for top_logprobs
-  std::string pending_;  // decoded text held back because it may begin a stop string
+  std::string pending_;                        // decoded text held back because it may begin a stop string
 };
 
 }  // namespace chord

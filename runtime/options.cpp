@@ -22,7 +22,8 @@ Status bad(std::string_view field, const std::string& what) {
 
 // JSON -> field, one overload per field type.
 Status from_json(std::string_view name, const Value& v, int32_t& out) {
-  if (!v.is_number() || v.is_bool() || v.as_double() != std::floor(v.as_double()) || std::abs(v.as_double()) > 2147483647.0)
+  if (!v.is_number() || v.is_bool() || v.as_double() != std::floor(v.as_double()) ||
+      std::abs(v.as_double()) > 2147483647.0)
     return bad(name, "must be a 32-bit integer");
   out = static_cast<int32_t>(v.as_double());
   return Status::Ok();
@@ -137,9 +138,12 @@ bool parse_text(std::string_view t, float& out) {
   return !s.empty() && end == s.c_str() + s.size();
 }
 bool parse_text(std::string_view t, bool& out) {
-  if (t == "true" || t == "1") out = true;
-  else if (t == "false" || t == "0") out = false;
-  else return false;
+  if (t == "true" || t == "1")
+    out = true;
+  else if (t == "false" || t == "0")
+    out = false;
+  else
+    return false;
   return true;
 }
 bool parse_text(std::string_view t, std::string& out) {
@@ -158,7 +162,8 @@ bool parse_text(std::string_view t, std::vector<std::pair<Token, float>>& out) {
   const size_t colon = t.find(':');
   int32_t id = 0;
   float b = 0;
-  if (colon == std::string_view::npos || !parse_text(t.substr(0, colon), id) || !parse_text(t.substr(colon + 1), b)) return false;
+  if (colon == std::string_view::npos || !parse_text(t.substr(0, colon), id) || !parse_text(t.substr(colon + 1), b))
+    return false;
   out.emplace_back(id, b);
   return true;
 }

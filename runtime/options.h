@@ -19,7 +19,7 @@ struct JsonText {
 };
 
 struct GenerateOptions {
-  int32_t max_tokens = 256;       // 0 generates nothing (finish "length"); negative is invalid
+  int32_t max_tokens = 256;  // 0 generates nothing (finish "length"); negative is invalid
   SamplerParams sampling;
   std::vector<std::string> stop;  // stop strings; matched text is not returned
   bool ignore_eos = false;        // keep going past end-of-generation tokens

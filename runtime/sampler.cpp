@@ -63,8 +63,8 @@ size_t Sampler::survivors(std::span<const float> logits, std::span<const Token> 
   // Penalties over the last penalty_last_n tokens (as llama.cpp's penalties sampler).
   const bool penalize = p_.repeat_penalty != 1.0f || p_.frequency_penalty != 0.0f || p_.presence_penalty != 0.0f;
   if (penalize && p_.penalty_last_n != 0 && !recent.empty()) {
-    size_t window = p_.penalty_last_n < 0 ? recent.size()
-                                          : std::min(recent.size(), static_cast<size_t>(p_.penalty_last_n));
+    size_t window =
+        p_.penalty_last_n < 0 ? recent.size() : std::min(recent.size(), static_cast<size_t>(p_.penalty_last_n));
     std::unordered_map<Token, int> counts;
     for (size_t i = recent.size() - window; i < recent.size(); ++i) ++counts[recent[i]];
     for (const auto& [tok, cnt] : counts) {
@@ -75,7 +75,9 @@ size_t Sampler::survivors(std::span<const float> logits, std::span<const Token> 
     }
   }
 
-  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   const bool greedy = p_.temperature <= 0.0f || p_.top_k == 1;
   if (grammar_) {  // only allowed tokens go on; greedy and top-k need just the best few checked
     const size_t need = greedy ? 1 : p_.top_k > 0 ? static_cast<size_t>(p_.top_k) : 0;
@@ -119,7 +121,8 @@ size_t Sampler::survivors(std::span<const float> logits, std::span<const Token> 
   }
   // Temperature last (llama.cpp's default chain order).
   total_ = 0;
-  for (size_t i = 0; i < n; ++i) total_ += prob[i] = std::exp(static_cast<double>(cand_[i].first - mx) / p_.temperature);
+  for (size_t i = 0; i < n; ++i)
+    total_ += prob[i] = std::exp(static_cast<double>(cand_[i].first - mx) / p_.temperature);
   prob.resize(n);
   return n;
 }

@@ -25,13 +25,31 @@ import { ChordTools } from './lib/chord-tools.mjs';
 import { Pieces } from './lib/pieces.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ARCHS = ['tiny-llama', 'tiny-mistral', 'tiny-qwen2', 'tiny-qwen3', 'tiny-smollm3', 'tiny-granite', 'tiny-gemma2',
-  'tiny-gemma3', 'tiny-phi3'];
+const ARCHS = [
+  'tiny-llama',
+  'tiny-mistral',
+  'tiny-qwen2',
+  'tiny-qwen3',
+  'tiny-smollm3',
+  'tiny-granite',
+  'tiny-gemma2',
+  'tiny-gemma3',
+  'tiny-phi3',
+];
 const TYPES = ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'Q3_K', 'IQ4_NL', 'IQ4_XS'];
 // --quick: one row per architecture, each with a different weight family, and one I-quant row.
-const QUICK = [['tiny-llama', 'Q4_0'], ['tiny-mistral', 'Q4_K'], ['tiny-qwen2', 'Q8_0'], ['tiny-qwen3', 'Q6_K'],
-  ['tiny-smollm3', 'Q5_K'], ['tiny-granite', 'Q4_1'], ['tiny-gemma2', 'Q8_0'], ['tiny-gemma3', 'Q4_K'], ['tiny-phi3', 'Q6_K'],
-  ['tiny-llama', 'IQ4_XS']];
+const QUICK = [
+  ['tiny-llama', 'Q4_0'],
+  ['tiny-mistral', 'Q4_K'],
+  ['tiny-qwen2', 'Q8_0'],
+  ['tiny-qwen3', 'Q6_K'],
+  ['tiny-smollm3', 'Q5_K'],
+  ['tiny-granite', 'Q4_1'],
+  ['tiny-gemma2', 'Q8_0'],
+  ['tiny-gemma3', 'Q4_K'],
+  ['tiny-phi3', 'Q6_K'],
+  ['tiny-llama', 'IQ4_XS'],
+];
 // The generation prompt (short, so most of the 64 positions are continuation) and more texts
 // whose tokenization must match (llama.node tokenize(): no BOS, special tokens parsed).
 const PROMPT = 'Once upon a time, in 1984, three little pigs said: "Hello!"';
@@ -55,8 +73,20 @@ const BARS = { top1: 0.99, meanDp: 0.01, counted: 0.8, margin: 0.01 };
 
 function parseArgs(argv) {
   const a = {
-    quick: false, bin: join(ROOT, 'build/native-release'), cli: null, cache: join(ROOT, 'build/synth'), archs: null,
-    types: null, seed: 1, json: null, threads: 2, seq: 64, greedy: 32, top: 10, models: [], llamaOpts: LLAMA_OPTS,
+    quick: false,
+    bin: join(ROOT, 'build/native-release'),
+    cli: null,
+    cache: join(ROOT, 'build/synth'),
+    archs: null,
+    types: null,
+    seed: 1,
+    json: null,
+    threads: 2,
+    seq: 64,
+    greedy: 32,
+    top: 10,
+    models: [],
+    llamaOpts: LLAMA_OPTS,
   };
   for (let i = 2; i < argv.length; i++) {
     const o = argv[i];
@@ -76,11 +106,15 @@ function parseArgs(argv) {
     else if (o === '--seq') a.seq = Number(v());
     else if (o === '--greedy') a.greedy = Number(v());
     else if (o === '--model') a.models.push(resolve(v()));
-    else if (o === '--synth-args') a.synthArgs = v().split(/\s+/).filter(Boolean);  // more chord-synth options
-    else if (o === '--llama-opts') a.llamaOpts = { ...LLAMA_OPTS, ...JSON.parse(v()) };  // loadModel options
+    else if (o === '--synth-args')
+      a.synthArgs = v().split(/\s+/).filter(Boolean); // more chord-synth options
+    else if (o === '--llama-opts')
+      a.llamaOpts = { ...LLAMA_OPTS, ...JSON.parse(v()) }; // loadModel options
     else if (o === '-h' || o === '--help') {
-      console.log('usage: node scripts/equivalence.mjs [--quick] [--bin DIR] [--cli FILE] [--cache DIR] [--arch A,B] ' +
-        '[--type T,U] [--seed S] [--json FILE] [--threads N] [--seq 64] [--greedy 32]');
+      console.log(
+        'usage: node scripts/equivalence.mjs [--quick] [--bin DIR] [--cli FILE] [--cache DIR] [--arch A,B] ' +
+          '[--type T,U] [--seed S] [--json FILE] [--threads N] [--seq 64] [--greedy 32]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${o}`);
   }
@@ -94,12 +128,17 @@ function parseArgs(argv) {
 function oracle(job) {
   return new Promise((resolveP, reject) => {
     const child = fork(join(ROOT, 'scripts/lib/oracle-child.mjs'), [], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'], cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      cwd: ROOT,
     });
     let err = '';
     let reply = null;
-    child.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
-    child.on('message', (m) => { reply = m; });
+    child.stderr.on('data', (d) => {
+      err = (err + d).slice(-4000);
+    });
+    child.on('message', (m) => {
+      reply = m;
+    });
     child.on('exit', (code, sig) => {
       if (reply?.ok) resolveP(reply);
       else reject(new Error(`llama.cpp oracle failed (exit ${code ?? sig}): ${reply?.error ?? ''}\n${err}`));
@@ -114,7 +153,7 @@ const eq = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 function comparePosition(pieces, llama, ours, acc) {
   const margin = llama[0].p - (llama[1]?.p ?? 0);
   const counted = margin > BARS.margin;
-  const groups = new Map();  // piece -> { p, n }
+  const groups = new Map(); // piece -> { p, n }
   for (const c of llama) {
     if (pieces.ids(c.piece).length === 0) acc.unmapped.add(c.piece);
     const g = groups.get(c.piece) ?? { p: 0, n: 0 };
@@ -122,7 +161,7 @@ function comparePosition(pieces, llama, ours, acc) {
     g.n += 1;
     groups.set(c.piece, g);
   }
-  const byPiece = new Map();  // piece -> our probabilities, best first (ours is sorted)
+  const byPiece = new Map(); // piece -> our probabilities, best first (ours is sorted)
   for (const o of ours) {
     const s = pieces.piece(o.id);
     if (!byPiece.has(s)) byPiece.set(s, []);
@@ -158,11 +197,20 @@ async function checkRow(tools, args, arch, type, modelPath = null) {
   const synth = args.synthArgs
     ? { extra: [...SYNTH.extra, ...args.synthArgs], tag: `${SYNTH.tag}-${args.synthArgs.join('').replace(/[^\w.]+/g, '')}` }
     : SYNTH;
-  const model = modelPath ?? await tools.model(args.cache, arch, type, args.seed, synth);
+  const model = modelPath ?? (await tools.model(args.cache, arch, type, args.seed, synth));
   const pieces = await Pieces.fromFile(model);
   const [ll, ourPrompt, ourTexts] = await Promise.all([
-    oracle({ model, prompt: PROMPT, texts: TEXTS, nGreedy: args.greedy, nSeq: args.seq, nProbs: args.top,
-      seed: args.seed, threads: args.threads, llamaOpts: args.llamaOpts }),
+    oracle({
+      model,
+      prompt: PROMPT,
+      texts: TEXTS,
+      nGreedy: args.greedy,
+      nSeq: args.seq,
+      nProbs: args.top,
+      seed: args.seed,
+      threads: args.threads,
+      llamaOpts: args.llamaOpts,
+    }),
     tools.tokenize(model, PROMPT),
     Promise.all(TEXTS.map((t) => tools.tokenize(model, t, { bos: false }))),
   ]);
@@ -184,7 +232,17 @@ async function checkRow(tools, args, arch, type, modelPath = null) {
   const seq = [...s.prompt, ...s.gen];
   const ours = await tools.score(model, seq, 100);
   const acc = {
-    positions: 0, counted: 0, agree: 0, dpSum: 0, dpN: 0, dpMax: 0, unmapped: new Set(), disagreements: [], pos: 0, dl: [], dlPerPos: [],
+    positions: 0,
+    counted: 0,
+    agree: 0,
+    dpSum: 0,
+    dpN: 0,
+    dpMax: 0,
+    unmapped: new Set(),
+    disagreements: [],
+    pos: 0,
+    dl: [],
+    dlPerPos: [],
   };
   for (let k = 0; k < s.probs.length; k++) {
     acc.pos = s.prompt.length - 1 + k;
@@ -233,13 +291,17 @@ async function checkRow(tools, args, arch, type, modelPath = null) {
 function fmtRow(r) {
   if (r.error) return `| ${r.arch} | ${r.type} | error | | | | | | ${r.error.split('\n')[0].slice(0, 80)} | FAIL |`;
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
-  const greedy = r.greedySame === r.greedyN ? `${r.greedyN}/${r.greedyN}`
-    : `${r.greedySame}/${r.greedyN} ${r.greedyTie ? 'tie' : 'DIFF'} (${r.greedyTieMargin.toFixed(4)})`;
+  const greedy =
+    r.greedySame === r.greedyN
+      ? `${r.greedyN}/${r.greedyN}`
+      : `${r.greedySame}/${r.greedyN} ${r.greedyTie ? 'tie' : 'DIFF'} (${r.greedyTieMargin.toFixed(4)})`;
   const tok = r.tokOk ? `ok (${r.nTokens})` : `DIFF ${r.tokDiff.length}/${TEXTS.length + 1}`;
-  return `| ${r.arch} | ${r.type} | ${tok} | ${r.counted}/${r.positions} ` +
+  return (
+    `| ${r.arch} | ${r.type} | ${tok} | ${r.counted}/${r.positions} ` +
     `| ${pct(r.top1)} | ${r.meanDp.toFixed(5)} | ${r.maxDp.toFixed(4)} | ${r.dlogitMedian.toFixed(4)} / ` +
     `${r.dlogitP90.toFixed(4)} | ${greedy} | ` +
-    `${r.fails.length ? `FAIL: ${r.fails.join(', ')}` : 'ok'} |`;
+    `${r.fails.length ? `FAIL: ${r.fails.join(', ')}` : 'ok'} |`
+  );
 }
 
 async function main() {
@@ -247,11 +309,15 @@ async function main() {
   const tools = new ChordTools(args.bin, { threads: args.threads, cli: args.cli });
   const t0 = Date.now();
   const rows = [];
-  console.log(`equivalence with llama.cpp: ${args.grid.length} models, sequence ${args.seq}, greedy ${args.greedy}, ` +
-    `seed ${args.seed}${args.quick ? ' (quick)' : ''}; ours: ${relative(ROOT, tools.cli)}, ${args.threads} thread(s)`);
+  console.log(
+    `equivalence with llama.cpp: ${args.grid.length} models, sequence ${args.seq}, greedy ${args.greedy}, ` +
+      `seed ${args.seed}${args.quick ? ' (quick)' : ''}; ours: ${relative(ROOT, tools.cli)}, ${args.threads} thread(s)`,
+  );
   console.log('');
-  console.log('| model | type | tokenizer (ids) | positions counted | top-1 agree | mean abs dp | max abs dp | ' +
-    'logit diff median / p90 | greedy | result |');
+  console.log(
+    '| model | type | tokenizer (ids) | positions counted | top-1 agree | mean abs dp | max abs dp | ' +
+      'logit diff median / p90 | greedy | result |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const [arch, type, path] of args.grid) {
     let r;
@@ -267,11 +333,13 @@ async function main() {
   const counted = rows.reduce((s, r) => s + (r.counted ?? 0), 0);
   const positions = rows.reduce((s, r) => s + (r.positions ?? 0), 0);
   console.log('');
-  console.log(`bars: top-1 >= ${100 * BARS.top1}% and mean |dp| <= ${BARS.meanDp} over positions where ` +
-    `llama.cpp's top-2 margin > ${BARS.margin}; those must be >= ${100 * BARS.counted}% of positions ` +
-    `(here ${counted}/${positions} = ${(100 * counted / Math.max(1, positions)).toFixed(1)}%); greedy equal up ` +
-    `to the first near-tie; same token ids for the prompt and ${TEXTS.length} texts. llama.cpp options: ` +
-    `${JSON.stringify(args.llamaOpts)}.`);
+  console.log(
+    `bars: top-1 >= ${100 * BARS.top1}% and mean |dp| <= ${BARS.meanDp} over positions where ` +
+      `llama.cpp's top-2 margin > ${BARS.margin}; those must be >= ${100 * BARS.counted}% of positions ` +
+      `(here ${counted}/${positions} = ${((100 * counted) / Math.max(1, positions)).toFixed(1)}%); greedy equal up ` +
+      `to the first near-tie; same token ids for the prompt and ${TEXTS.length} texts. llama.cpp options: ` +
+      `${JSON.stringify(args.llamaOpts)}.`,
+  );
   console.log(`${rows.length - failed.length}/${rows.length} rows pass in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const r of failed) {
     if (r.error) console.log(`\n${r.arch} ${r.type}: ${r.error}`);

@@ -15,10 +15,19 @@ import { fileURLToPath } from 'node:url';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.wasm': 'application/wasm',
-  '.map': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
-  '.gguf': 'application/octet-stream', '.txt': 'text/plain; charset=utf-8', '.ts': 'text/plain; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.gguf': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.ts': 'text/plain; charset=utf-8',
 };
 
 /** Packages the demo imports through its import map, served at /node_modules/<name>/: only
@@ -90,7 +99,10 @@ export async function startServer({ port = 8080, host = '127.0.0.1', coi = true,
     const type = TYPES[extname(path)] ?? 'application/octet-stream';
     const etag = fileTag(st);
     Object.assign(headers, {
-      'Content-Type': type, 'Accept-Ranges': 'bytes', ETag: etag, 'Last-Modified': st.mtime.toUTCString(),
+      'Content-Type': type,
+      'Accept-Ranges': 'bytes',
+      ETag: etag,
+      'Last-Modified': st.mtime.toUTCString(),
       // Models: no-store (the page's IndexedDB cache is the cache; Chromium's HTTP cache would
       // otherwise finish cut downloads itself with Range requests of its own).
       'Cache-Control': extname(path) === '.gguf' ? 'no-store' : 'no-cache',
@@ -148,10 +160,13 @@ export async function startServer({ port = 8080, host = '127.0.0.1', coi = true,
   }
 
   function modelIndex() {
-    const list = models && existsSync(models)
-      ? readdirSync(models).filter((n) => n.endsWith('.gguf')).sort()
-        .map((n) => ({ name: n, url: `/models/${n}`, size: statSync(join(models, n)).size }))
-      : [];
+    const list =
+      models && existsSync(models)
+        ? readdirSync(models)
+            .filter((n) => n.endsWith('.gguf'))
+            .sort()
+            .map((n) => ({ name: n, url: `/models/${n}`, size: statSync(join(models, n)).size }))
+        : [];
     const dflt = list.find((m) => m.name === 'stories260K.gguf') ?? null;
     return { default: dflt ? dflt.url : null, models: list };
   }
@@ -218,8 +233,16 @@ export async function startServer({ port = 8080, host = '127.0.0.1', coi = true,
   const addr = server.address();
   const base = `http://${host}:${addr.port}`;
   return {
-    server, stats, url: base, port: addr.port, modelIndex,
-    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+    server,
+    stats,
+    url: base,
+    port: addr.port,
+    modelIndex,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -237,14 +260,19 @@ async function main() {
   console.log(`wasm-chord demo: ${s.url}/   (cross-origin isolated, threads)`);
   if (!root) {
     console.log(`                 ${s.url}/?coi=0   (not isolated: single thread)`);
-    console.log(idx.default ? `default model:   ${s.url}${idx.default}` : 'no default model found (set WASM_CHORD_MODELS); the page asks for a URL or file');
+    console.log(
+      idx.default
+        ? `default model:   ${s.url}${idx.default}`
+        : 'no default model found (set WASM_CHORD_MODELS); the page asks for a URL or file',
+    );
   }
   const stop = () => s.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main().catch((e) => {
-  console.error(e?.message ?? e);
-  process.exit(1);
-});
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  main().catch((e) => {
+    console.error(e?.message ?? e);
+    process.exit(1);
+  });

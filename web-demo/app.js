@@ -24,17 +24,28 @@ function fmtBytes(n) {
 function explain(e) {
   const msg = e?.message ?? String(e);
   switch (e?.code) {
-    case 'unsupported': return `This model or browser is not supported: ${msg}`;
-    case 'bad_gguf': return `This is not a usable GGUF model file: ${msg}`;
-    case 'out_of_memory': return `Not enough memory for this model: ${msg}`;
-    case 'quota_exceeded': return `Browser storage is full (quota exceeded): ${msg}. Delete cached models below or load with "do not cache".`;
-    case 'not_found': return `Not found: ${msg}`;
-    case 'io_error': return `Could not read the model (network or file error): ${msg}`;
-    case 'context_full': return `The latest message does not fit the model's context window, even with the older turns left out. Shorten it or start a New chat. (${msg})`;
-    case 'aborted': return 'Cancelled.';
-    case 'invalid_argument': return `Invalid setting: ${msg}`;
-    case 'template_error': return `The model's chat template failed: ${msg}`;
-    default: return `Something went wrong: ${msg}`;
+    case 'unsupported':
+      return `This model or browser is not supported: ${msg}`;
+    case 'bad_gguf':
+      return `This is not a usable GGUF model file: ${msg}`;
+    case 'out_of_memory':
+      return `Not enough memory for this model: ${msg}`;
+    case 'quota_exceeded':
+      return `Browser storage is full (quota exceeded): ${msg}. Delete cached models below or load with "do not cache".`;
+    case 'not_found':
+      return `Not found: ${msg}`;
+    case 'io_error':
+      return `Could not read the model (network or file error): ${msg}`;
+    case 'context_full':
+      return `The latest message does not fit the model's context window, even with the older turns left out. Shorten it or start a New chat. (${msg})`;
+    case 'aborted':
+      return 'Cancelled.';
+    case 'invalid_argument':
+      return `Invalid setting: ${msg}`;
+    case 'template_error':
+      return `The model's chat template failed: ${msg}`;
+    default:
+      return `Something went wrong: ${msg}`;
   }
 }
 
@@ -97,9 +108,12 @@ function onProgress(e) {
   bar.max = Math.max(1, total);
   bar.value = Math.min(e.loaded, bar.max);
   const text = $(`progress-${e.phase}-text`);
-  text.textContent = e.phase === 'load'
-    ? (total && e.loaded >= total ? 'done' : 'parsing…')
-    : `${fmtBytes(e.loaded)} / ${e.total === undefined ? '?' : fmtBytes(e.total)}`;
+  text.textContent =
+    e.phase === 'load'
+      ? total && e.loaded >= total
+        ? 'done'
+        : 'parsing…'
+      : `${fmtBytes(e.loaded)} / ${e.total === undefined ? '?' : fmtBytes(e.total)}`;
 }
 
 function threadsOption() {
@@ -118,20 +132,25 @@ function setChatEnabled(on) {
 function showInfo(m) {
   const i = m.info;
   const rows = [
-    ['Name', i.name || state.modelName], ['Architecture', i.arch],
-    ['Parameters', i.parameterCount.toLocaleString()], ['File', fmtBytes(i.fileBytes)],
-    ['Context', `${i.contextLength} tokens`], ['Tokenizer', i.tokenizer],
+    ['Name', i.name || state.modelName],
+    ['Architecture', i.arch],
+    ['Parameters', i.parameterCount.toLocaleString()],
+    ['File', fmtBytes(i.fileBytes)],
+    ['Context', `${i.contextLength} tokens`],
+    ['Tokenizer', i.tokenizer],
     ['Runtime', i.wasm === 'mt' ? `wasm pthreads, ${i.threads} threads` : 'wasm single thread'],
     ['Chat template', i.chatTemplate ? 'from the model' : 'ChatML default'],
   ];
   const dl = $('model-info');
-  dl.replaceChildren(...rows.flatMap(([k, v]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    return [dt, dd];
-  }));
+  dl.replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
   dl.dataset.wasm = i.wasm;
   dl.dataset.threads = String(i.threads);
   dl.hidden = false;
@@ -161,7 +180,9 @@ async function load(source, name) {
   const ctx = params.get('ctx');
   try {
     const model = await loadModel(source, {
-      onProgress: (e) => { if (state.loadCtl === ctl) onProgress(e); },
+      onProgress: (e) => {
+        if (state.loadCtl === ctl) onProgress(e);
+      },
       signal: ctl.signal,
       threads: threadsOption(),
       cache: $('cache-policy').value,
@@ -238,7 +259,10 @@ function readSettings() {
     return v;
   };
   return {
-    temperature: num('temperature'), top_p: num('top-p'), top_k: Math.round(num('top-k')), max_tokens: Math.round(num('max-tokens')),
+    temperature: num('temperature'),
+    top_p: num('top-p'),
+    top_k: Math.round(num('top-k')),
+    max_tokens: Math.round(num('max-tokens')),
     // Templates that know the variable (Qwen3, DeepSeek-R1 distills …) switch thinking on or off.
     chat_template_kwargs: { enable_thinking: $('thinking').checked },
     ...($('json-mode').checked ? { response_format: { type: 'json_object' } } : {}),
@@ -309,7 +333,7 @@ async function send(text) {
     $('gen-tokens').dataset.count = String(counts.tokens);
     if (counts.usage) showCtx(counts.usage.prompt_tokens + counts.tokens, fullPrompt - counts.usage.prompt_tokens);
     else if (fullPrompt + counts.tokens <= model.info.contextLength) showCtx(fullPrompt + counts.tokens);
-    else showCtx(null);  // older turns are left out: how many is known when the answer ends
+    else showCtx(null); // older turns are left out: how many is known when the answer ends
   };
   const view = new AssistantView(li, {
     json: !!settings.response_format,
@@ -323,7 +347,9 @@ async function send(text) {
     const messages = conversation();
     // Rendered and tokenized as chat.completions does, to compare with usage.prompt_tokens.
     const rendered = await model.applyChatTemplate(messages, {
-      addGenerationPrompt: true, template: settings.chat_template, extra: settings.chat_template_kwargs,
+      addGenerationPrompt: true,
+      template: settings.chat_template,
+      extra: settings.chat_template_kwargs,
     });
     fullPrompt = (await model.tokenize(rendered, { addSpecial: true, parseSpecial: true })).length;
     updateStats();
@@ -390,52 +416,55 @@ async function renderCache() {
     tbody.replaceChildren();
     return;
   }
-  $('cache-usage').textContent = `${fmtBytes(usage.cachedBytes)} in ${usage.entries} model${usage.entries === 1 ? '' : 's'}` +
+  $('cache-usage').textContent =
+    `${fmtBytes(usage.cachedBytes)} in ${usage.entries} model${usage.entries === 1 ? '' : 's'}` +
     (usage.quota ? ` · origin uses ${fmtBytes(usage.usage)} of ${fmtBytes(usage.quota)}` : '');
   $('cache-usage').dataset.bytes = String(usage.cachedBytes);
   $('cache-empty').hidden = entries.length > 0;
-  tbody.replaceChildren(...entries.map((e) => {
-    const tr = document.createElement('tr');
-    tr.dataset.testid = 'cache-row';
-    tr.dataset.url = e.url;
-    tr.dataset.complete = String(e.complete);
-    const name = document.createElement('td');
-    name.className = 'url';
-    name.textContent = decodeURIComponent(new URL(e.url).pathname.split('/').pop() || e.url);
-    name.title = e.url;
-    const size = document.createElement('td');
-    size.textContent = fmtBytes(e.size);
-    const st = document.createElement('td');
-    st.textContent = e.complete
-      ? `cached ${new Date(e.cachedAt).toLocaleString()}`
-      : `partial ${Math.floor((100 * e.storedBytes) / e.size)}%, resumes on next load`;
-    const actions = document.createElement('td');
-    const loadBtn = document.createElement('button');
-    loadBtn.type = 'button';
-    loadBtn.textContent = e.complete ? 'Load' : 'Resume';
-    loadBtn.dataset.testid = 'cache-load';
-    loadBtn.setAttribute('aria-label', e.complete ? `Load ${name.textContent} from the cache` : `Resume downloading ${name.textContent}`);
-    loadBtn.addEventListener('click', () => {
-      $('model-url').value = e.url;
-      load(e.url, name.textContent);
-    });
-    const del = document.createElement('button');
-    del.type = 'button';
-    del.textContent = 'Delete';
-    del.dataset.testid = 'cache-delete';
-    del.setAttribute('aria-label', `Delete ${name.textContent} from the cache`);
-    del.addEventListener('click', async () => {
-      try {
-        await cache.delete(e.url);
-      } catch (err) {
-        showError(err);
-      }
-      refreshCache();
-    });
-    actions.append(loadBtn, ' ', del);
-    tr.append(name, size, st, actions);
-    return tr;
-  }));
+  tbody.replaceChildren(
+    ...entries.map((e) => {
+      const tr = document.createElement('tr');
+      tr.dataset.testid = 'cache-row';
+      tr.dataset.url = e.url;
+      tr.dataset.complete = String(e.complete);
+      const name = document.createElement('td');
+      name.className = 'url';
+      name.textContent = decodeURIComponent(new URL(e.url).pathname.split('/').pop() || e.url);
+      name.title = e.url;
+      const size = document.createElement('td');
+      size.textContent = fmtBytes(e.size);
+      const st = document.createElement('td');
+      st.textContent = e.complete
+        ? `cached ${new Date(e.cachedAt).toLocaleString()}`
+        : `partial ${Math.floor((100 * e.storedBytes) / e.size)}%, resumes on next load`;
+      const actions = document.createElement('td');
+      const loadBtn = document.createElement('button');
+      loadBtn.type = 'button';
+      loadBtn.textContent = e.complete ? 'Load' : 'Resume';
+      loadBtn.dataset.testid = 'cache-load';
+      loadBtn.setAttribute('aria-label', e.complete ? `Load ${name.textContent} from the cache` : `Resume downloading ${name.textContent}`);
+      loadBtn.addEventListener('click', () => {
+        $('model-url').value = e.url;
+        load(e.url, name.textContent);
+      });
+      const del = document.createElement('button');
+      del.type = 'button';
+      del.textContent = 'Delete';
+      del.dataset.testid = 'cache-delete';
+      del.setAttribute('aria-label', `Delete ${name.textContent} from the cache`);
+      del.addEventListener('click', async () => {
+        try {
+          await cache.delete(e.url);
+        } catch (err) {
+          showError(err);
+        }
+        refreshCache();
+      });
+      actions.append(loadBtn, ' ', del);
+      tr.append(name, size, st, actions);
+      return tr;
+    }),
+  );
 }
 
 // ---------- wiring ----------

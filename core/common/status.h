@@ -43,8 +43,8 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}     // NOLINT
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT
   Result(Code code, std::string msg) : v_(Status(code, std::move(msg))) {}
   bool ok() const noexcept { return v_.index() == 0; }
   T& value() & { return std::get<0>(v_); }
@@ -70,15 +70,20 @@ class [[nodiscard]] Result {
 }  // namespace chord
 
 // For bugs (broken invariants), never for bad input.
-#define CHORD_CHECK(x) \
-  do { if (!(x)) ::chord::check_failed(__FILE__, __LINE__, #x); } while (0)
+#define CHORD_CHECK(x)                                       \
+  do {                                                       \
+    if (!(x)) ::chord::check_failed(__FILE__, __LINE__, #x); \
+  } while (0)
 
 // Early-return helpers.
-#define CHORD_TRY(expr) \
-  do { ::chord::Status chord_s_ = (expr); if (!chord_s_.ok()) return chord_s_; } while (0)
+#define CHORD_TRY(expr)                  \
+  do {                                   \
+    ::chord::Status chord_s_ = (expr);   \
+    if (!chord_s_.ok()) return chord_s_; \
+  } while (0)
 #define CHORD_CONCAT_(a, b) a##b
 #define CHORD_CONCAT(a, b) CHORD_CONCAT_(a, b)
-#define CHORD_ASSIGN_OR_RETURN(lhs, expr) \
-  auto CHORD_CONCAT(chord_r_, __LINE__) = (expr); \
+#define CHORD_ASSIGN_OR_RETURN(lhs, expr)                                                       \
+  auto CHORD_CONCAT(chord_r_, __LINE__) = (expr);                                               \
   if (!CHORD_CONCAT(chord_r_, __LINE__).ok()) return CHORD_CONCAT(chord_r_, __LINE__).status(); \
   lhs = std::move(CHORD_CONCAT(chord_r_, __LINE__)).value()

@@ -14,19 +14,32 @@ namespace chord::gguf {
 
 const char* value_type_name(ValueType t) noexcept {
   switch (t) {
-    case ValueType::u8: return "u8";
-    case ValueType::i8: return "i8";
-    case ValueType::u16: return "u16";
-    case ValueType::i16: return "i16";
-    case ValueType::u32: return "u32";
-    case ValueType::i32: return "i32";
-    case ValueType::f32: return "f32";
-    case ValueType::boolean: return "bool";
-    case ValueType::string: return "string";
-    case ValueType::array: return "array";
-    case ValueType::u64: return "u64";
-    case ValueType::i64: return "i64";
-    case ValueType::f64: return "f64";
+    case ValueType::u8:
+      return "u8";
+    case ValueType::i8:
+      return "i8";
+    case ValueType::u16:
+      return "u16";
+    case ValueType::i16:
+      return "i16";
+    case ValueType::u32:
+      return "u32";
+    case ValueType::i32:
+      return "i32";
+    case ValueType::f32:
+      return "f32";
+    case ValueType::boolean:
+      return "bool";
+    case ValueType::string:
+      return "string";
+    case ValueType::array:
+      return "array";
+    case ValueType::u64:
+      return "u64";
+    case ValueType::i64:
+      return "i64";
+    case ValueType::f64:
+      return "f64";
   }
   return "unknown";
 }
@@ -35,24 +48,40 @@ using detail::cat;
 
 std::optional<int64_t> Value::as_int() const {
   switch (type) {
-    case ValueType::u8: case ValueType::u16: case ValueType::u32: case ValueType::u64:
+    case ValueType::u8:
+    case ValueType::u16:
+    case ValueType::u32:
+    case ValueType::u64:
     case ValueType::boolean:
       if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
       return static_cast<int64_t>(u);
-    case ValueType::i8: case ValueType::i16: case ValueType::i32: case ValueType::i64:
+    case ValueType::i8:
+    case ValueType::i16:
+    case ValueType::i32:
+    case ValueType::i64:
       return i;
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<double> Value::as_float() const {
   switch (type) {
-    case ValueType::f32: case ValueType::f64: return f;
-    case ValueType::u8: case ValueType::u16: case ValueType::u32: case ValueType::u64:
+    case ValueType::f32:
+    case ValueType::f64:
+      return f;
+    case ValueType::u8:
+    case ValueType::u16:
+    case ValueType::u32:
+    case ValueType::u64:
       return static_cast<double>(u);
-    case ValueType::i8: case ValueType::i16: case ValueType::i32: case ValueType::i64:
+    case ValueType::i8:
+    case ValueType::i16:
+    case ValueType::i32:
+    case ValueType::i64:
       return static_cast<double>(i);
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -133,8 +162,8 @@ Result<File> File::parse_split(std::vector<std::span<const uint8_t>> parts) {
                                         !no ? keys::kSplitNo : keys::kSplitCount, " key"));
     }
     if (*count != static_cast<int64_t>(n)) {
-      return Status(Code::bad_gguf, cat("split part ", i, " says split.count = ", *count, " but ", n,
-                                        " part(s) were given"));
+      return Status(Code::bad_gguf,
+                    cat("split part ", i, " says split.count = ", *count, " but ", n, " part(s) were given"));
     }
     if (*no != static_cast<int64_t>(i)) {
       return Status(Code::bad_gguf, cat("split part given at position ", i, " has split.no = ", *no,
@@ -147,9 +176,8 @@ Result<File> File::parse_split(std::vector<std::span<const uint8_t>> parts) {
     if (!files[i].find(keys::kSplitTensorsCount)) continue;
     const std::optional<int64_t> want = files[i].get_int(keys::kSplitTensorsCount);
     if (!want || *want != static_cast<int64_t>(total)) {
-      return Status(Code::bad_gguf, cat("split part ", i, " says split.tensors.count = ",
-                                        want ? *want : -1, " but the ", n, " part(s) hold ", total,
-                                        " tensors"));
+      return Status(Code::bad_gguf, cat("split part ", i, " says split.tensors.count = ", want ? *want : -1,
+                                        " but the ", n, " part(s) hold ", total, " tensors"));
     }
   }
 
@@ -189,8 +217,8 @@ Result<std::vector<uint8_t>> read_file(const std::string& path) {
   const int e = errno;
   std::fclose(f);
   if (failed) {
-    return Status(Code::io_error, cat("cannot read '", path, "': ", std::strerror(e), " (got ", got,
-                                      " of ", size, " bytes)"));
+    return Status(Code::io_error,
+                  cat("cannot read '", path, "': ", std::strerror(e), " (got ", got, " of ", size, " bytes)"));
   }
   return buf;
 }

@@ -16,8 +16,19 @@
 namespace chord::gguf {
 
 enum class ValueType : uint32_t {
-  u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7, string = 8,
-  array = 9, u64 = 10, i64 = 11, f64 = 12,
+  u8 = 0,
+  i8 = 1,
+  u16 = 2,
+  i16 = 3,
+  u32 = 4,
+  i32 = 5,
+  f32 = 6,
+  boolean = 7,
+  string = 8,
+  array = 9,
+  u64 = 10,
+  i64 = 11,
+  f64 = 12,
 };
 
 // "u8", "i8", ..., "bool", "string", "array", ...; "unknown" for an id GGUF does not define.
@@ -101,8 +112,7 @@ class Writer {
   void set_i32_array(std::string_view key, const std::vector<int32_t>& v);
   void set_value(std::string_view key, const Value& v);  // copy any value (e.g. from another File)
   // ne as in TensorInfo (ne[0] contiguous); data must hold row_size(type, ne[0]) * rows bytes.
-  Status add_tensor(std::string_view name, GgmlType type, std::vector<int64_t> ne,
-                    std::span<const uint8_t> data);
+  Status add_tensor(std::string_view name, GgmlType type, std::vector<int64_t> ne, std::span<const uint8_t> data);
   void set_alignment(uint32_t a);
   std::vector<uint8_t> finish() const;
   Status write_file(const std::string& path) const;

@@ -18,12 +18,25 @@ inline constexpr uint32_t kMaxDims = 4;             // GGML_MAX_DIMS
 // (a u64 length; a u32 type + u64 count). 0 for ids GGUF does not define.
 inline uint64_t min_encoded_size(uint32_t t) {
   switch (static_cast<ValueType>(t)) {
-    case ValueType::u8: case ValueType::i8: case ValueType::boolean: return 1;
-    case ValueType::u16: case ValueType::i16: return 2;
-    case ValueType::u32: case ValueType::i32: case ValueType::f32: return 4;
-    case ValueType::u64: case ValueType::i64: case ValueType::f64: return 8;
-    case ValueType::string: return 8;
-    case ValueType::array: return 12;
+    case ValueType::u8:
+    case ValueType::i8:
+    case ValueType::boolean:
+      return 1;
+    case ValueType::u16:
+    case ValueType::i16:
+      return 2;
+    case ValueType::u32:
+    case ValueType::i32:
+    case ValueType::f32:
+      return 4;
+    case ValueType::u64:
+    case ValueType::i64:
+    case ValueType::f64:
+      return 8;
+    case ValueType::string:
+      return 8;
+    case ValueType::array:
+      return 12;
   }
   return 0;
 }
@@ -35,7 +48,9 @@ inline void cat_one(std::string& s, std::string_view v) { s += v; }
 inline void cat_one(std::string& s, const char* v) { s += v; }
 inline void cat_one(std::string& s, const std::string& v) { s += v; }
 template <class T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
-void cat_one(std::string& s, T v) { s += std::to_string(v); }
+void cat_one(std::string& s, T v) {
+  s += std::to_string(v);
+}
 template <class... A>
 std::string cat(const A&... a) {
   std::string s;

@@ -16,8 +16,7 @@ using detail::cat;
 static_assert(std::endian::native == std::endian::little, "GGUF is read with little-endian loads");
 
 // Legacy pre-GGUF magics as little-endian u32 (file bytes "lmgg", "fmgg", "tjgg", "algg").
-constexpr uint32_t kMagicGgml = 0x67676d6c, kMagicGgmf = 0x67676d66, kMagicGgjt = 0x67676a74,
-                   kMagicGgla = 0x67676c61;
+constexpr uint32_t kMagicGgml = 0x67676d6c, kMagicGgmf = 0x67676d66, kMagicGgjt = 0x67676a74, kMagicGgla = 0x67676c61;
 
 // A read position over the file bytes. Reads fail (return false) instead of running past the end.
 class Cursor {
@@ -41,9 +40,7 @@ class Cursor {
   uint64_t pos_ = 0;
 };
 
-uint32_t bswap32(uint32_t x) {
-  return (x >> 24) | ((x >> 8) & 0xff00u) | ((x << 8) & 0xff0000u) | (x << 24);
-}
+uint32_t bswap32(uint32_t x) { return (x >> 24) | ((x >> 8) & 0xff00u) | ((x << 8) & 0xff0000u) | (x << 24); }
 
 // What is being read, for error messages; rendered only when an error is reported (building a
 // string per token of a 100k vocabulary would dominate the parse time).
@@ -60,8 +57,8 @@ struct What {
 };
 
 Status truncated(const Cursor& c, const What& what, uint64_t need) {
-  return {Code::bad_gguf, cat("truncated file: ", what.str(), " needs ", need, " bytes at offset ",
-                              c.pos(), " but only ", c.remaining(), " remain")};
+  return {Code::bad_gguf, cat("truncated file: ", what.str(), " needs ", need, " bytes at offset ", c.pos(),
+                              " but only ", c.remaining(), " remain")};
 }
 
 template <class T>
@@ -75,8 +72,8 @@ Status read_str(Cursor& c, std::string_view* out, const What& what) {
   uint64_t len = 0;
   CHORD_TRY(read_pod(c, &len, what));
   if (len > c.remaining()) {
-    return {Code::bad_gguf, cat(what.str(), ": string length ", len, " at offset ", c.pos() - 8,
-                                " exceeds the ", c.remaining(), " bytes left in the file")};
+    return {Code::bad_gguf, cat(what.str(), ": string length ", len, " at offset ", c.pos() - 8, " exceeds the ",
+                                c.remaining(), " bytes left in the file")};
   }
   *out = std::string_view(reinterpret_cast<const char*>(c.here()), static_cast<size_t>(len));
   c.skip(len);
@@ -97,23 +94,20 @@ Status read_value(Cursor& c, uint32_t raw_type, Value* v, std::string_view key, 
 
 Status read_array(Cursor& c, Value* v, std::string_view key, int depth) {
   if (depth >= detail::kMaxArrayDepth) {
-    return {Code::bad_gguf, cat("key '", key, "': arrays nested deeper than ", detail::kMaxArrayDepth,
-                                " at offset ", c.pos())};
+    return {Code::bad_gguf,
+            cat("key '", key, "': arrays nested deeper than ", detail::kMaxArrayDepth, " at offset ", c.pos())};
   }
   uint32_t elem = 0;
   uint64_t count = 0;
   CHORD_TRY(read_pod(c, &elem, What{"key '", key, "' array element type"}));
   const uint64_t min_size = detail::min_encoded_size(elem);
   if (min_size == 0) {
-    return {Code::bad_gguf, cat("key '", key, "': unknown array element type ", elem, " at offset ",
-                                c.pos() - 4)};
+    return {Code::bad_gguf, cat("key '", key, "': unknown array element type ", elem, " at offset ", c.pos() - 4)};
   }
   CHORD_TRY(read_pod(c, &count, What{"key '", key, "' array length"}));
   if (count > c.remaining() / min_size) {
-    return {Code::bad_gguf, cat("key '", key, "': array of ", count, " ",
-                                value_type_name(static_cast<ValueType>(elem)),
-                                " at offset ", c.pos() - 8, " cannot fit in the ", c.remaining(),
-                                " bytes left")};
+    return {Code::bad_gguf, cat("key '", key, "': array of ", count, " ", value_type_name(static_cast<ValueType>(elem)),
+                                " at offset ", c.pos() - 8, " cannot fit in the ", c.remaining(), " bytes left")};
   }
   v->type = ValueType::array;
   v->elem_type = static_cast<ValueType>(elem);
@@ -150,20 +144,41 @@ Status read_array(Cursor& c, Value* v, std::string_view key, int depth) {
     double* out = v->numbers.data();
     const uint8_t* p = c.here();
     switch (v->elem_type) {
-      case ValueType::u8: widen<uint8_t>(p, n, out); break;
-      case ValueType::i8: widen<int8_t>(p, n, out); break;
-      case ValueType::u16: widen<uint16_t>(p, n, out); break;
-      case ValueType::i16: widen<int16_t>(p, n, out); break;
-      case ValueType::u32: widen<uint32_t>(p, n, out); break;
-      case ValueType::i32: widen<int32_t>(p, n, out); break;
-      case ValueType::f32: widen<float>(p, n, out); break;
-      case ValueType::u64: widen<uint64_t>(p, n, out); break;
-      case ValueType::i64: widen<int64_t>(p, n, out); break;
-      case ValueType::f64: widen<double>(p, n, out); break;
+      case ValueType::u8:
+        widen<uint8_t>(p, n, out);
+        break;
+      case ValueType::i8:
+        widen<int8_t>(p, n, out);
+        break;
+      case ValueType::u16:
+        widen<uint16_t>(p, n, out);
+        break;
+      case ValueType::i16:
+        widen<int16_t>(p, n, out);
+        break;
+      case ValueType::u32:
+        widen<uint32_t>(p, n, out);
+        break;
+      case ValueType::i32:
+        widen<int32_t>(p, n, out);
+        break;
+      case ValueType::f32:
+        widen<float>(p, n, out);
+        break;
+      case ValueType::u64:
+        widen<uint64_t>(p, n, out);
+        break;
+      case ValueType::i64:
+        widen<int64_t>(p, n, out);
+        break;
+      case ValueType::f64:
+        widen<double>(p, n, out);
+        break;
       case ValueType::boolean:
         for (size_t k = 0; k < n; ++k) out[k] = p[k] != 0 ? 1.0 : 0.0;
         break;
-      default: break;
+      default:
+        break;
     }
     c.skip(n * min_size);
   }
@@ -175,16 +190,66 @@ Status read_value(Cursor& c, uint32_t raw_type, Value* v, std::string_view key, 
   v->type = t;
   const What what{"value of key '", key, "'"};
   switch (t) {
-    case ValueType::u8: { uint8_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->u = x; break; }
-    case ValueType::i8: { int8_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->i = x; break; }
-    case ValueType::u16: { uint16_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->u = x; break; }
-    case ValueType::i16: { int16_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->i = x; break; }
-    case ValueType::u32: { uint32_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->u = x; break; }
-    case ValueType::i32: { int32_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->i = x; break; }
-    case ValueType::u64: { uint64_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->u = x; break; }
-    case ValueType::i64: { int64_t x = 0; CHORD_TRY(read_pod(c, &x, what)); v->i = x; break; }
-    case ValueType::f32: { float x = 0; CHORD_TRY(read_pod(c, &x, what)); v->f = x; break; }
-    case ValueType::f64: { double x = 0; CHORD_TRY(read_pod(c, &x, what)); v->f = x; break; }
+    case ValueType::u8: {
+      uint8_t x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->u = x;
+      break;
+    }
+    case ValueType::i8: {
+      int8_t x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->i = x;
+      break;
+    }
+    case ValueType::u16: {
+      uint16_t x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->u = x;
+      break;
+    }
+    case ValueType::i16: {
+      int16_t x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->i = x;
+      break;
+    }
+    case ValueType::u32: {
+      uint32_t x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->u = x;
+      break;
+    }
+    case ValueType::i32: {
+      int32_t x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->i = x;
+      break;
+    }
+    case ValueType::u64: {
+      uint64_t x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->u = x;
+      break;
+    }
+    case ValueType::i64: {
+      int64_t x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->i = x;
+      break;
+    }
+    case ValueType::f32: {
+      float x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->f = x;
+      break;
+    }
+    case ValueType::f64: {
+      double x = 0;
+      CHORD_TRY(read_pod(c, &x, what));
+      v->f = x;
+      break;
+    }
     case ValueType::boolean: {
       uint8_t x = 0;
       CHORD_TRY(read_pod(c, &x, what));
@@ -197,10 +262,10 @@ Status read_value(Cursor& c, uint32_t raw_type, Value* v, std::string_view key, 
       v->s.assign(s);
       break;
     }
-    case ValueType::array: return read_array(c, v, key, depth);
+    case ValueType::array:
+      return read_array(c, v, key, depth);
     default:
-      return {Code::bad_gguf, cat("key '", key, "': unknown value type ", raw_type, " at offset ",
-                                  c.pos() - 4)};
+      return {Code::bad_gguf, cat("key '", key, "': unknown value type ", raw_type, " at offset ", c.pos() - 4)};
   }
   return Status::Ok();
 }
@@ -212,8 +277,7 @@ Status check_magic_and_version(Cursor& c, uint32_t* version) {
   uint32_t magic = 0;
   c.read(&magic);
   if (magic == kMagicGgml || magic == kMagicGgmf || magic == kMagicGgjt || magic == kMagicGgla) {
-    return {Code::unsupported,
-            "legacy GGML/GGJT file, convert it to GGUF (llama.cpp convert scripts) first"};
+    return {Code::unsupported, "legacy GGML/GGJT file, convert it to GGUF (llama.cpp convert scripts) first"};
   }
   if (magic != detail::kGgufMagic) {
     char hex[16];
@@ -242,8 +306,7 @@ Status alignment_of(const std::vector<std::pair<std::string, Value>>& kv, size_t
     if (k != keys::kAlignment) continue;
     const std::optional<int64_t> a = v.as_int();
     if (!a || v.type == ValueType::boolean) {
-      return {Code::bad_gguf, cat("general.alignment has type ", value_type_name(v.type),
-                                  ", expected an integer")};
+      return {Code::bad_gguf, cat("general.alignment has type ", value_type_name(v.type), ", expected an integer")};
     }
     if (*a <= 0 || *a > int64_t{1} << 31 || !detail::is_pow2(static_cast<uint64_t>(*a))) {
       return {Code::bad_gguf, cat("general.alignment = ", *a, " is not a nonzero power of two")};
@@ -260,15 +323,15 @@ Status read_tensor_info(Cursor& c, uint64_t index, TensorInfo* t, std::string_vi
   t->name.assign(*name);
   CHORD_TRY(read_pod(c, &t->n_dims, What{"n_dims of tensor '", *name, "'"}));
   if (t->n_dims > detail::kMaxDims) {
-    return {Code::bad_gguf, cat("tensor '", *name, "' (info at offset ", at, ") has n_dims ", t->n_dims,
-                                ", at most ", detail::kMaxDims, " allowed")};
+    return {Code::bad_gguf, cat("tensor '", *name, "' (info at offset ", at, ") has n_dims ", t->n_dims, ", at most ",
+                                detail::kMaxDims, " allowed")};
   }
   for (uint32_t d = 0; d < t->n_dims; ++d) {
     uint64_t raw = 0;
     CHORD_TRY(read_pod(c, &raw, What{"tensor '", *name, "' dimension", d}));
     if (raw == 0 || raw > static_cast<uint64_t>(INT64_MAX)) {
-      return {Code::bad_gguf, cat("tensor '", *name, "' dimension ", d, " is ", raw,
-                                  " (must be between 1 and 2^63-1)")};
+      return {Code::bad_gguf,
+              cat("tensor '", *name, "' dimension ", d, " is ", raw, " (must be between 1 and 2^63-1)")};
     }
     t->ne[d] = static_cast<int64_t>(raw);
   }
@@ -283,18 +346,18 @@ Status read_tensor_info(Cursor& c, uint64_t index, TensorInfo* t, std::string_vi
   int64_t n = 1;
   for (int64_t e : t->ne) {
     if (__builtin_mul_overflow(n, e, &n)) {
-      return {Code::bad_gguf, cat("tensor '", *name, "' shape {", t->ne[0], ", ", t->ne[1], ", ",
-                                  t->ne[2], ", ", t->ne[3], "} has more than 2^63 elements")};
+      return {Code::bad_gguf, cat("tensor '", *name, "' shape {", t->ne[0], ", ", t->ne[1], ", ", t->ne[2], ", ",
+                                  t->ne[3], "} has more than 2^63 elements")};
     }
   }
   if (t->ne[0] % ti->block_size != 0) {
-    return {Code::bad_gguf, cat("tensor '", *name, "' row length ", t->ne[0],
-                                " is not a multiple of the ", ti->name, " block size ", ti->block_size)};
+    return {Code::bad_gguf, cat("tensor '", *name, "' row length ", t->ne[0], " is not a multiple of the ", ti->name,
+                                " block size ", ti->block_size)};
   }
   const uint64_t blocks = static_cast<uint64_t>(n) / ti->block_size;
   if (__builtin_mul_overflow(blocks, uint64_t{ti->type_size}, &t->nbytes)) {
-    return {Code::bad_gguf, cat("tensor '", *name, "' byte size overflows (", blocks, " blocks of ",
-                                ti->type_size, " bytes)")};
+    return {Code::bad_gguf,
+            cat("tensor '", *name, "' byte size overflows (", blocks, " blocks of ", ti->type_size, " bytes)")};
   }
   return Status::Ok();
 }
@@ -304,8 +367,7 @@ Status read_tensor_info(Cursor& c, uint64_t index, TensorInfo* t, std::string_vi
 // at the aligned end of the one before (so no gap or overlap can hide a wrong type or shape), and
 // the file ends within the last tensor's padding (more bytes mean tensor infos the count left out).
 // Sets each tensor's data pointer.
-Status check_layout(std::vector<TensorInfo>& tensors, uint64_t infos_end, std::span<const uint8_t> bytes,
-                    uint64_t a) {
+Status check_layout(std::vector<TensorInfo>& tensors, uint64_t infos_end, std::span<const uint8_t> bytes, uint64_t a) {
   if (tensors.empty()) return Status::Ok();
   const uint64_t size = bytes.size();
   const uint64_t data_start = (infos_end + a - 1) / a * a;  // infos_end <= size < 2^63, a <= 2^31
@@ -313,23 +375,20 @@ Status check_layout(std::vector<TensorInfo>& tensors, uint64_t infos_end, std::s
   const TensorInfo* prev = nullptr;
   for (TensorInfo& t : tensors) {
     if (t.offset % a != 0) {
-      return Status(Code::bad_gguf, cat("tensor '", t.name, "' offset ", t.offset,
-                                        " is not a multiple of the alignment ", a));
+      return Status(Code::bad_gguf,
+                    cat("tensor '", t.name, "' offset ", t.offset, " is not a multiple of the alignment ", a));
     }
     if (data_start > size || t.offset > size - data_start || t.nbytes > size - data_start - t.offset) {
       return Status(Code::bad_gguf,
-                    cat("tensor '", t.name, "' data (offset ", t.offset, ", ", t.nbytes,
-                        " bytes, data section at ", data_start, ") lies outside the file of ", size,
-                        " bytes"));
+                    cat("tensor '", t.name, "' data (offset ", t.offset, ", ", t.nbytes, " bytes, data section at ",
+                        data_start, ") lies outside the file of ", size, " bytes"));
     }
     if (t.offset != expect) {
       return Status(Code::bad_gguf,
                     prev ? cat("tensor '", t.name, "' has offset ", t.offset, ", expected ", expect,
                                " (the aligned end of '", prev->name, "', ", prev->nbytes, " bytes at offset ",
-                               prev->offset, "): ", t.offset > expect ? "a gap" : "an overlap",
-                               " in the data layout")
-                         : cat("tensor '", t.name, "' is the first tensor but has offset ", t.offset,
-                               ", expected 0"));
+                               prev->offset, "): ", t.offset > expect ? "a gap" : "an overlap", " in the data layout")
+                         : cat("tensor '", t.name, "' is the first tensor but has offset ", t.offset, ", expected 0"));
     }
     t.data = bytes.data() + data_start + t.offset;
     expect = t.offset + (t.nbytes + a - 1) / a * a;  // <= size - data_start + a: no overflow
@@ -359,12 +418,12 @@ Result<File> File::parse(std::span<const uint8_t> bytes) {
   // length (8) + n_dims (4) + type (4) + offset (8).
   constexpr uint64_t kMinKv = 13, kMinTensor = 24;
   if (n_kv > c.remaining() / kMinKv) {
-    return Status(Code::bad_gguf, cat("metadata count ", n_kv, " cannot fit in the ", c.remaining(),
-                                      " bytes after the header"));
+    return Status(Code::bad_gguf,
+                  cat("metadata count ", n_kv, " cannot fit in the ", c.remaining(), " bytes after the header"));
   }
   if (n_tensors > c.remaining() / kMinTensor) {
-    return Status(Code::bad_gguf, cat("tensor count ", n_tensors, " cannot fit in the ", c.remaining(),
-                                      " bytes after the header"));
+    return Status(Code::bad_gguf,
+                  cat("tensor count ", n_tensors, " cannot fit in the ", c.remaining(), " bytes after the header"));
   }
 
   // Metadata. Keys are checked for duplicates through views into the file bytes.

@@ -74,36 +74,83 @@ class Out {
 
   void number(ValueType t, double d) {
     switch (t) {
-      case ValueType::u8: put(from_double<uint8_t>(d)); break;
-      case ValueType::i8: put(from_double<int8_t>(d)); break;
-      case ValueType::u16: put(from_double<uint16_t>(d)); break;
-      case ValueType::i16: put(from_double<int16_t>(d)); break;
-      case ValueType::u32: put(from_double<uint32_t>(d)); break;
-      case ValueType::i32: put(from_double<int32_t>(d)); break;
-      case ValueType::u64: put(from_double<uint64_t>(d)); break;
-      case ValueType::i64: put(from_double<int64_t>(d)); break;
-      case ValueType::f32: put(static_cast<float>(d)); break;
-      case ValueType::f64: put(d); break;
-      case ValueType::boolean: put<uint8_t>(d != 0 ? 1 : 0); break;
-      default: CHORD_CHECK(false && "not a numeric type");
+      case ValueType::u8:
+        put(from_double<uint8_t>(d));
+        break;
+      case ValueType::i8:
+        put(from_double<int8_t>(d));
+        break;
+      case ValueType::u16:
+        put(from_double<uint16_t>(d));
+        break;
+      case ValueType::i16:
+        put(from_double<int16_t>(d));
+        break;
+      case ValueType::u32:
+        put(from_double<uint32_t>(d));
+        break;
+      case ValueType::i32:
+        put(from_double<int32_t>(d));
+        break;
+      case ValueType::u64:
+        put(from_double<uint64_t>(d));
+        break;
+      case ValueType::i64:
+        put(from_double<int64_t>(d));
+        break;
+      case ValueType::f32:
+        put(static_cast<float>(d));
+        break;
+      case ValueType::f64:
+        put(d);
+        break;
+      case ValueType::boolean:
+        put<uint8_t>(d != 0 ? 1 : 0);
+        break;
+      default:
+        CHORD_CHECK(false && "not a numeric type");
     }
   }
 
   // The value body (its type tag is written by the caller).
   void value(const Value& v) {
     switch (v.type) {
-      case ValueType::u8: put(static_cast<uint8_t>(v.u)); break;
-      case ValueType::i8: put(static_cast<int8_t>(v.i)); break;
-      case ValueType::u16: put(static_cast<uint16_t>(v.u)); break;
-      case ValueType::i16: put(static_cast<int16_t>(v.i)); break;
-      case ValueType::u32: put(static_cast<uint32_t>(v.u)); break;
-      case ValueType::i32: put(static_cast<int32_t>(v.i)); break;
-      case ValueType::u64: put(v.u); break;
-      case ValueType::i64: put(v.i); break;
-      case ValueType::f32: put(static_cast<float>(v.f)); break;
-      case ValueType::f64: put(v.f); break;
-      case ValueType::boolean: put<uint8_t>(v.u != 0 ? 1 : 0); break;
-      case ValueType::string: str(v.s); break;
+      case ValueType::u8:
+        put(static_cast<uint8_t>(v.u));
+        break;
+      case ValueType::i8:
+        put(static_cast<int8_t>(v.i));
+        break;
+      case ValueType::u16:
+        put(static_cast<uint16_t>(v.u));
+        break;
+      case ValueType::i16:
+        put(static_cast<int16_t>(v.i));
+        break;
+      case ValueType::u32:
+        put(static_cast<uint32_t>(v.u));
+        break;
+      case ValueType::i32:
+        put(static_cast<int32_t>(v.i));
+        break;
+      case ValueType::u64:
+        put(v.u);
+        break;
+      case ValueType::i64:
+        put(v.i);
+        break;
+      case ValueType::f32:
+        put(static_cast<float>(v.f));
+        break;
+      case ValueType::f64:
+        put(v.f);
+        break;
+      case ValueType::boolean:
+        put<uint8_t>(v.u != 0 ? 1 : 0);
+        break;
+      case ValueType::string:
+        str(v.s);
+        break;
       case ValueType::array:
         put(static_cast<uint32_t>(v.elem_type));
         put<uint64_t>(v.array_size());
@@ -118,7 +165,8 @@ class Out {
           for (double d : v.numbers) number(v.elem_type, d);
         }
         break;
-      default: CHORD_CHECK(false && "unknown value type");
+      default:
+        CHORD_CHECK(false && "unknown value type");
     }
   }
 
@@ -132,9 +180,7 @@ Writer::Writer() : impl_(std::make_shared<Impl>()) {}
 
 void Writer::set_u32(std::string_view key, uint32_t v) { impl_->set(key, scalar_u(ValueType::u32, v)); }
 void Writer::set_u64(std::string_view key, uint64_t v) { impl_->set(key, scalar_u(ValueType::u64, v)); }
-void Writer::set_bool(std::string_view key, bool v) {
-  impl_->set(key, scalar_u(ValueType::boolean, v ? 1 : 0));
-}
+void Writer::set_bool(std::string_view key, bool v) { impl_->set(key, scalar_u(ValueType::boolean, v ? 1 : 0)); }
 
 void Writer::set_i32(std::string_view key, int32_t v) {
   Value x;
@@ -198,8 +244,7 @@ Status Writer::add_tensor(std::string_view name, GgmlType type, std::vector<int6
   }
   const TypeInfo* ti = type_info(type);
   if (!ti) {
-    return {Code::invalid_argument,
-            cat("add_tensor '", name, "': unknown type id ", static_cast<uint32_t>(type))};
+    return {Code::invalid_argument, cat("add_tensor '", name, "': unknown type id ", static_cast<uint32_t>(type))};
   }
   int64_t rows = 1;
   for (size_t d = 0; d < ne.size(); ++d) {
@@ -212,15 +257,12 @@ Status Writer::add_tensor(std::string_view name, GgmlType type, std::vector<int6
   }
   const uint64_t row = row_size(type, ne[0]);
   uint64_t want = 0;
-  if (row == 0 || __builtin_mul_overflow(row, static_cast<uint64_t>(rows), &want) ||
-      want != data.size()) {
-    return {Code::invalid_argument,
-            cat("add_tensor '", name, "': data has ", data.size(), " bytes, expected ", want,
-                " (row_size(", ti->name, ", ", ne[0], ") = ", row, " bytes x ", rows, " rows)",
-                row == 0 ? " (row length is not a multiple of the block size)" : "")};
+  if (row == 0 || __builtin_mul_overflow(row, static_cast<uint64_t>(rows), &want) || want != data.size()) {
+    return {Code::invalid_argument, cat("add_tensor '", name, "': data has ", data.size(), " bytes, expected ", want,
+                                        " (row_size(", ti->name, ", ", ne[0], ") = ", row, " bytes x ", rows, " rows)",
+                                        row == 0 ? " (row length is not a multiple of the block size)" : "")};
   }
-  impl_->tensors.push_back({std::string(name), type, std::move(ne),
-                            std::vector<uint8_t>(data.begin(), data.end())});
+  impl_->tensors.push_back({std::string(name), type, std::move(ne), std::vector<uint8_t>(data.begin(), data.end())});
   return Status::Ok();
 }
 

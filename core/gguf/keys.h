@@ -34,18 +34,19 @@ inline constexpr std::string_view kRopeScalingFactor = "rope.scaling.factor";
 inline constexpr std::string_view kRopeScalingOrigCtx = "rope.scaling.original_context_length";
 inline constexpr std::string_view kRopeScaleLinear = "rope.scale_linear";  // older files
 inline constexpr std::string_view kVocabSize = "vocab_size";
-inline constexpr std::string_view kRopeScalingAttnFactor = "rope.scaling.attn_factor";   // LongRoPE (phi3)
+inline constexpr std::string_view kRopeScalingAttnFactor = "rope.scaling.attn_factor";  // LongRoPE (phi3)
 inline constexpr std::string_view kRopeScalingFinetuned = "rope.scaling.finetuned";     // granite: false = no RoPE
 inline constexpr std::string_view kRopeFreqBaseSwa = "rope.freq_base_swa";              // gemma2/3 local layers
 inline constexpr std::string_view kSlidingWindow = "attention.sliding_window";
-inline constexpr std::string_view kPoolingType = "pooling_type";  // embeddings: llama.cpp enum (0 none, 1 mean, 2 cls, 3 last, 4 rank)
+inline constexpr std::string_view kPoolingType =
+    "pooling_type";  // embeddings: llama.cpp enum (0 none, 1 mean, 2 cls, 3 last, 4 rank)
 inline constexpr std::string_view kSlidingWindowPattern = "attention.sliding_window_pattern";
-inline constexpr std::string_view kAttnLogitSoftcap = "attn_logit_softcapping";         // gemma2
-inline constexpr std::string_view kFinalLogitSoftcap = "final_logit_softcapping";       // gemma2/3
-inline constexpr std::string_view kLogitScale = "logit_scale";                          // granite
-inline constexpr std::string_view kResidualScale = "residual_scale";                    // granite
-inline constexpr std::string_view kEmbeddingScale = "embedding_scale";                  // granite
-inline constexpr std::string_view kAttentionScale = "attention.scale";                  // granite
+inline constexpr std::string_view kAttnLogitSoftcap = "attn_logit_softcapping";    // gemma2
+inline constexpr std::string_view kFinalLogitSoftcap = "final_logit_softcapping";  // gemma2/3
+inline constexpr std::string_view kLogitScale = "logit_scale";                     // granite
+inline constexpr std::string_view kResidualScale = "residual_scale";               // granite
+inline constexpr std::string_view kEmbeddingScale = "embedding_scale";             // granite
+inline constexpr std::string_view kAttentionScale = "attention.scale";             // granite
 
 // tokenizer
 inline constexpr std::string_view kTokModel = "tokenizer.ggml.model";

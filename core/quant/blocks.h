@@ -13,7 +13,7 @@ constexpr int kQK5_0 = 32;
 constexpr int kQK5_1 = 32;
 constexpr int kQK8_0 = 32;
 constexpr int kQK8_1 = 32;
-constexpr int kQK_K = 256;       // super-block size of the K-quants
+constexpr int kQK_K = 256;  // super-block size of the K-quants
 constexpr int kQK4_NL = 32;
 constexpr int kKScaleSize = 12;  // packed 6-bit scales + mins of Q4_K / Q5_K
 
@@ -47,15 +47,15 @@ struct BlockQ5_1 {
 
 // x = d * q.
 struct BlockQ8_0 {
-  uint16_t d;          // f16 delta
-  int8_t qs[kQK8_0];   // (32) quants
+  uint16_t d;         // f16 delta
+  int8_t qs[kQK8_0];  // (32) quants
 };
 
 // x = d * q; s = d * sum(q) (the Q4_1/Q5_1 dot products use it for the min term).
 struct BlockQ8_1 {
-  uint16_t d;          // f16 delta
-  uint16_t s;          // f16 d * sum(qs[i])
-  int8_t qs[kQK8_1];   // (32) quants
+  uint16_t d;         // f16 delta
+  uint16_t s;         // f16 d * sum(qs[i])
+  int8_t qs[kQK8_1];  // (32) quants
 };
 
 // 16 sub-blocks of 16: x = d * (scales[j] & 15) * q - dmin * (scales[j] >> 4), q in 0..3.
@@ -79,34 +79,34 @@ struct BlockQ3_K {
 // 8 sub-blocks of 32: x = d * sc[j] * q - dmin * m[j], q in 0..15, 6-bit sc/m packed in scales
 // (get_scale_min_k4 layout). qs: per 64 elements 32 bytes, low nibble first 32, high the next.
 struct BlockQ4_K {
-  uint16_t d;                     // f16 super-block scale for the scales
-  uint16_t dmin;                  // f16 super-block scale for the mins
-  uint8_t scales[kKScaleSize];    // 8 scales + 8 mins, 6 bits each
-  uint8_t qs[kQK_K / 2];          // (128) 4-bit quants
+  uint16_t d;                   // f16 super-block scale for the scales
+  uint16_t dmin;                // f16 super-block scale for the mins
+  uint8_t scales[kKScaleSize];  // 8 scales + 8 mins, 6 bits each
+  uint8_t qs[kQK_K / 2];        // (128) 4-bit quants
 };
 
 // As Q4_K with a 5th bit: qh bit (2i) / (2i+1) of byte l is for element 64i + l / 64i + 32 + l.
 struct BlockQ5_K {
-  uint16_t d;                     // f16 super-block scale for the scales
-  uint16_t dmin;                  // f16 super-block scale for the mins
-  uint8_t scales[kKScaleSize];    // 8 scales + 8 mins, 6 bits each
-  uint8_t qh[kQK_K / 8];          // (32) high bits
-  uint8_t qs[kQK_K / 2];          // (128) low 4 bits
+  uint16_t d;                   // f16 super-block scale for the scales
+  uint16_t dmin;                // f16 super-block scale for the mins
+  uint8_t scales[kKScaleSize];  // 8 scales + 8 mins, 6 bits each
+  uint8_t qh[kQK_K / 8];        // (32) high bits
+  uint8_t qs[kQK_K / 2];        // (128) low 4 bits
 };
 
 // 16 sub-blocks of 16: x = d * scales[j] * (q - 32), q in 0..63 (low 4 bits in ql, high 2 in qh).
 struct BlockQ6_K {
-  uint8_t ql[kQK_K / 2];       // (128) low 4 bits
-  uint8_t qh[kQK_K / 4];       // (64) high 2 bits
-  int8_t scales[kQK_K / 16];   // (16) 8-bit scales
-  uint16_t d;                  // f16 super-block scale
+  uint8_t ql[kQK_K / 2];      // (128) low 4 bits
+  uint8_t qh[kQK_K / 4];      // (64) high 2 bits
+  int8_t scales[kQK_K / 16];  // (16) 8-bit scales
+  uint16_t d;                 // f16 super-block scale
 };
 
 // Activation format of the K-quant dot products (never stored in files).
 struct BlockQ8_K {
-  float d;                      // delta (f32)
-  int8_t qs[kQK_K];             // (256) quants
-  int16_t bsums[kQK_K / 16];    // (16) sum of qs in each group of 16
+  float d;                    // delta (f32)
+  int8_t qs[kQK_K];           // (256) quants
+  int16_t bsums[kQK_K / 16];  // (16) sum of qs in each group of 16
 };
 
 // The 16 non-linear 4-bit codebook values of IQ4_NL / IQ4_XS (ggml-common.h kvalues_iq4nl),
@@ -124,10 +124,10 @@ struct BlockIQ4_NL {
 // scales_l (nibble j % 2 of byte j / 2) and its high 2 bits at bit 2j of scales_h; qs as IQ4_NL per
 // sub-block (16 bytes each).
 struct BlockIQ4_XS {
-  uint16_t d;                  // f16 super-block scale
-  uint16_t scales_h;           // high 2 bits of the 8 sub-block scales
+  uint16_t d;                    // f16 super-block scale
+  uint16_t scales_h;             // high 2 bits of the 8 sub-block scales
   uint8_t scales_l[kQK_K / 64];  // (4) low 4 bits of the scales
-  uint8_t qs[kQK_K / 2];       // (128) codebook indices
+  uint8_t qs[kQK_K / 2];         // (128) codebook indices
 };
 
 // The 6-bit scale (0..63, used as ls - 32) of IQ4_XS sub-block j (0..7).

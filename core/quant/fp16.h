@@ -27,7 +27,7 @@ inline float fp16_to_fp32(uint16_t h) noexcept {
     bits = sign | ((exp + 112u) << 23) | (mant << 13);
   } else if (mant == 0) {  // signed zero
     bits = sign;
-  } else {  // subnormal: mant * 2^-24, renormalised
+  } else {             // subnormal: mant * 2^-24, renormalised
     uint32_t e = 113;  // exponent of 2^-14 (the subnormal range's scale) + 127
     while ((mant & 0x400u) == 0) {
       mant <<= 1;
@@ -44,7 +44,7 @@ inline uint16_t fp32_to_fp16(float f) noexcept {
   const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   const uint32_t abs = bits & 0x7FFFFFFFu;
   if (abs > 0x7F800000u) return sign | 0x7E00u;
-  const uint32_t e = abs >> 23;  // biased float exponent
+  const uint32_t e = abs >> 23;         // biased float exponent
   if (e >= 143) return sign | 0x7C00u;  // |f| >= 2^16 (or inf): beyond the half range
   const uint32_t mant = abs & 0x7FFFFFu;
   if (e >= 113) {  // a normal half: 13 mantissa bits dropped
@@ -64,9 +64,7 @@ inline uint16_t fp32_to_fp16(float f) noexcept {
   return static_cast<uint16_t>(sign | h);
 }
 
-inline float bf16_to_fp32(uint16_t h) noexcept {
-  return bit_cast<float>(static_cast<uint32_t>(h) << 16);
-}
+inline float bf16_to_fp32(uint16_t h) noexcept { return bit_cast<float>(static_cast<uint32_t>(h) << 16); }
 
 // Round to nearest even on the upper 16 bits; NaN kept NaN by setting the quiet bit (0x40).
 // Subnormals are rounded like any other value (current ggml does not flush them).

@@ -25,8 +25,8 @@ namespace {
 void pack_2bit(const uint8_t* L, uint8_t* qs) noexcept {
   for (int j = 0; j < kQK_K; j += 128) {
     for (int l = 0; l < 32; ++l) {
-      qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
-                                           (L[j + l + 96] << 6));
+      qs[j / 4 + l] =
+          static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
     }
   }
 }
@@ -48,9 +48,8 @@ void pack_scale_min_k4(const uint8_t* ls, const uint8_t* lm, uint8_t* q) noexcep
 // The shared part of quantize_row_q4_K_ref / q5_K_ref: per 32-element sub-block weights
 // av_x + |x| with av_x = sqrt(mean x^2), make_qkx2_quants, then 6-bit scales/mins relative to
 // the largest, and the final requantization of x with the rounded scales. L gets 0..nmax.
-void quantize_k4_scales(const float* x, int nmax, float rmin, float rdelta, int nstep,
-                        uint8_t* scales_packed, uint16_t* d_out, uint16_t* dmin_out,
-                        uint8_t* L) noexcept {
+void quantize_k4_scales(const float* x, int nmax, float rmin, float rdelta, int nstep, uint8_t* scales_packed,
+                        uint16_t* d_out, uint16_t* dmin_out, uint8_t* L) noexcept {
   float mins[kQK_K / 32], scales[kQK_K / 32], weights[32];
   uint8_t Laux[32];
   float max_scale = 0, max_min = 0;
@@ -59,8 +58,7 @@ void quantize_k4_scales(const float* x, int nmax, float rmin, float rdelta, int 
     for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
     const float av_x = std::sqrt(sum_x2 / 32);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-    scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin,
-                                 rdelta, nstep, false);
+    scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin, rdelta, nstep, false);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -102,8 +100,7 @@ void quantize_row_q2_K(const float* x, BlockQ2_K* y, int64_t n) noexcept {
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < kQK_K / 16; ++j) {
       for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-      scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f,
-                                   0.1f, 15, true);
+      scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
       if (scales[j] > max_scale) max_scale = scales[j];
       if (mins[j] > max_min) max_min = mins[j];
     }

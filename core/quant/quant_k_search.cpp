@@ -1,8 +1,9 @@
 // The scale searches behind the K-quant reference quantizers, as in llama.cpp ggml-quants.c
 // (make_qx_quants, make_q3_quants, make_qkx2_quants), float operations in the same order.
+#include "core/quant/quant_k_search.h"
+
 #include <cmath>
 
-#include "core/quant/quant_k_search.h"
 #include "core/quant/quant_util.h"
 
 namespace chord::quant::detail {
@@ -113,9 +114,8 @@ float make_q3_quants(int n, int nmax, const float* x, int8_t* L) noexcept {
 // (max - min) for is = 0..nstep, solving the weighted least-squares scale and min for each
 // rounding and keeping the one with the smallest weighted error (|d| if use_mad, else d^2).
 // Returns the scale; *the_min receives -min (>= 0).
-float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L,
-                       float* the_min, uint8_t* Laux, float rmin, float rdelta, int nstep,
-                       bool use_mad) noexcept {
+float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min, uint8_t* Laux,
+                       float rmin, float rdelta, int nstep, bool use_mad) noexcept {
   float min = x[0], max = x[0];
   float sum_w = weights[0];
   float sum_x = sum_w * x[0];

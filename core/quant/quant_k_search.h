@@ -17,8 +17,7 @@ float make_qx_quants(int n, int nmax, const float* x, int8_t* L) noexcept;
 float make_q3_quants(int n, int nmax, const float* x, int8_t* L) noexcept;
 
 // Asymmetric quants x ~ scale * L - the_min with L in 0..nmax. Returns the scale.
-float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L,
-                       float* the_min, uint8_t* Laux, float rmin, float rdelta, int nstep,
-                       bool use_mad) noexcept;
+float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min, uint8_t* Laux,
+                       float rmin, float rdelta, int nstep, bool use_mad) noexcept;
 
 }  // namespace chord::quant::detail

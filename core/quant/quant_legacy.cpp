@@ -48,8 +48,8 @@ void store_qh(uint8_t* qh, uint32_t bits) noexcept {
 }
 
 uint32_t load_qh(const uint8_t* qh) noexcept {
-  return static_cast<uint32_t>(qh[0]) | (static_cast<uint32_t>(qh[1]) << 8) |
-         (static_cast<uint32_t>(qh[2]) << 16) | (static_cast<uint32_t>(qh[3]) << 24);
+  return static_cast<uint32_t>(qh[0]) | (static_cast<uint32_t>(qh[1]) << 8) | (static_cast<uint32_t>(qh[2]) << 16) |
+         (static_cast<uint32_t>(qh[3]) << 24);
 }
 
 }  // namespace
@@ -101,10 +101,10 @@ void quantize_row_q5_0(const float* x, BlockQ5_0* y, int64_t n) noexcept {
     for (int j = 0; j < kQK5_0 / 2; ++j) {
       const float x0 = x[j] * id;
       const float x1 = x[j + kQK5_0 / 2] * id;
-      const uint8_t xi0 = static_cast<uint8_t>(
-          std::min(31, static_cast<int>(static_cast<int8_t>(trunc_to_int(x0 + 16.5f)))));
-      const uint8_t xi1 = static_cast<uint8_t>(
-          std::min(31, static_cast<int>(static_cast<int8_t>(trunc_to_int(x1 + 16.5f)))));
+      const uint8_t xi0 =
+          static_cast<uint8_t>(std::min(31, static_cast<int>(static_cast<int8_t>(trunc_to_int(x0 + 16.5f)))));
+      const uint8_t xi1 =
+          static_cast<uint8_t>(std::min(31, static_cast<int>(static_cast<int8_t>(trunc_to_int(x1 + 16.5f)))));
       y[i].qs[j] = static_cast<uint8_t>((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
       qh |= ((xi0 & 0x10u) >> 4) << j;
       qh |= ((xi1 & 0x10u) >> 4) << (j + kQK5_0 / 2);

@@ -41,25 +41,25 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 struct Expr {
   ExprKind kind = ExprKind::constant;
-  int line = 0;                    // source line for error messages
-  int depth = 1;                   // height of this subtree (bounded by the parser)
-  bool foldable = false;           // not a name, call or context filter: jinja2's as_const() can pass it
-  bool has_slice = false;          // a slice x[a:b] inside (where folding changes the result)
-  BinOp op = BinOp::add;           // binop
-  int fn_id = -1;                  // filter/test: index in the registry, -1 if unknown
-  Value value;                     // constant
-  std::string name;                // name / attribute / filter / test
-  std::vector<ExprPtr> args;       // operands (see ExprKind)
+  int line = 0;               // source line for error messages
+  int depth = 1;              // height of this subtree (bounded by the parser)
+  bool foldable = false;      // not a name, call or context filter: jinja2's as_const() can pass it
+  bool has_slice = false;     // a slice x[a:b] inside (where folding changes the result)
+  BinOp op = BinOp::add;      // binop
+  int fn_id = -1;             // filter/test: index in the registry, -1 if unknown
+  Value value;                // constant
+  std::string name;           // name / attribute / filter / test
+  std::vector<ExprPtr> args;  // operands (see ExprKind)
   std::vector<std::pair<std::string, ExprPtr>> kwargs;  // call/filter/test keyword arguments
-  std::vector<CmpOp> cmp_ops;      // compare
+  std::vector<CmpOp> cmp_ops;                           // compare
 };
 
 // Assignment target: a name, namespace attribute (ns.attr) or tuple of targets.
 struct Target {
   enum class Kind : std::uint8_t { name, nsref, tuple } kind = Kind::name;
-  std::string name;            // name, or the namespace variable for nsref
-  std::string attr;            // nsref attribute
-  std::vector<Target> items;   // tuple
+  std::string name;           // name, or the namespace variable for nsref
+  std::string attr;           // nsref attribute
+  std::vector<Target> items;  // tuple
 };
 
 enum class StmtKind : std::uint8_t {
@@ -75,7 +75,7 @@ enum class StmtKind : std::uint8_t {
   with,          // with_targets = with_values, body
   break_,
   continue_,
-  scope,         // {% generation %}body{% endgeneration %}: renders body unchanged
+  scope,  // {% generation %}body{% endgeneration %}: renders body unchanged
 };
 
 struct Stmt;
@@ -85,19 +85,19 @@ using Body = std::vector<StmtPtr>;
 struct Stmt {
   StmtKind kind = StmtKind::text;
   int line = 0;
-  std::string text;                                   // text
-  ExprPtr expr;                                       // print/set value, for iterable, call, filters
-  ExprPtr cond;                                       // for ... if cond
-  Target target;                                      // set / for / set_block
-  std::vector<std::pair<ExprPtr, Body>> branches;     // if / elif
+  std::string text;                                // text
+  ExprPtr expr;                                    // print/set value, for iterable, call, filters
+  ExprPtr cond;                                    // for ... if cond
+  Target target;                                   // set / for / set_block
+  std::vector<std::pair<ExprPtr, Body>> branches;  // if / elif
   Body body;
   Body else_body;
-  std::string name;                                   // macro name
-  std::vector<std::string> params;                    // macro / call block parameters
-  std::vector<ExprPtr> defaults;                      // defaults of the last params.size() - n params
+  std::string name;                 // macro name
+  std::vector<std::string> params;  // macro / call block parameters
+  std::vector<ExprPtr> defaults;    // defaults of the last params.size() - n params
   std::vector<Target> with_targets;
   std::vector<ExprPtr> with_values;
-  bool uses_caller = false;                           // macro body references caller/varargs/kwargs
+  bool uses_caller = false;  // macro body references caller/varargs/kwargs
   bool uses_varargs = false;
   bool uses_kwargs = false;
 };

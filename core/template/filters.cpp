@@ -75,22 +75,28 @@ Result<Value> f_center(Renderer& r, const Value& in, CallArgs& a) {
   if (w <= len) return make_str(s, in.is_safe());
   CHORD_TRY(r.check_size(static_cast<std::size_t>(w)));
   std::int64_t total = w - len, left = total / 2 + (total & w & 1);
-  return make_str(std::string(static_cast<std::size_t>(left), ' ') + s +
-                      std::string(static_cast<std::size_t>(total - left), ' '),
-                  in.is_safe());
+  return make_str(
+      std::string(static_cast<std::size_t>(left), ' ') + s + std::string(static_cast<std::size_t>(total - left), ' '),
+      in.is_safe());
 }
 
 Result<Value> f_length(Renderer&, const Value& in, CallArgs&) {
   switch (in.kind()) {
-    case Kind::string: return Value(static_cast<std::int64_t>(text::length(in.as_string())));
+    case Kind::string:
+      return Value(static_cast<std::int64_t>(text::length(in.as_string())));
     case Kind::array:
       if (in.is_generator()) return err("object of type 'generator' has no len()");
       return Value(static_cast<std::int64_t>(in.size()));
-    case Kind::object: return Value(static_cast<std::int64_t>(in.size()));
-    case Kind::undefined: return Value(std::int64_t{0});
-    case Kind::ns: return Value(static_cast<std::int64_t>(in.as_namespace()->attrs.entries.size()));
-    case Kind::loop: return Value(static_cast<std::int64_t>(in.as_loop()->items.size()));
-    default: return err(std::string("object of type '") + type_name(in) + "' has no len()");
+    case Kind::object:
+      return Value(static_cast<std::int64_t>(in.size()));
+    case Kind::undefined:
+      return Value(std::int64_t{0});
+    case Kind::ns:
+      return Value(static_cast<std::int64_t>(in.as_namespace()->attrs.entries.size()));
+    case Kind::loop:
+      return Value(static_cast<std::int64_t>(in.as_loop()->items.size()));
+    default:
+      return err(std::string("object of type '") + type_name(in) + "' has no len()");
   }
 }
 
@@ -110,16 +116,21 @@ Result<Value> f_dictsort(Renderer& r, const Value& in, CallArgs& a) {
   int pos = 0;
   if (p[1]) {
     CHORD_ASSIGN_OR_RETURN(std::string by, to_str(*p[1], 64));
-    if (by == "value") pos = 1;
-    else if (by != "key") return err("You can only sort by either \"key\" or \"value\"");
+    if (by == "value")
+      pos = 1;
+    else if (by != "key")
+      return err("You can only sort by either \"key\" or \"value\"");
   }
   if (!in.is_object()) return err("dictsort() requires a mapping");
   Array items;
   for (const auto& e : in.as_object().entries) items.push_back(tuple_of({key_value(e.first), e.second}));
-  CHORD_TRY(sort_values(r, items, [&](const Value& v) -> Result<Value> {
-    const Value& k = v.as_array()[static_cast<std::size_t>(pos)];
-    return cs ? k : fold_case(k);
-  }, rev));
+  CHORD_TRY(sort_values(
+      r, items,
+      [&](const Value& v) -> Result<Value> {
+        const Value& k = v.as_array()[static_cast<std::size_t>(pos)];
+        return cs ? k : fold_case(k);
+      },
+      rev));
   return Value::array(std::move(items));
 }
 
@@ -202,7 +213,9 @@ bool parse_py_int(std::string s, int base, std::int64_t& out) {
       prev_digit = false;
       continue;
     }
-    int d = isdigit(static_cast<unsigned char>(c)) ? c - '0' : isalpha(static_cast<unsigned char>(c)) ? tolower(c) - 'a' + 10 : 99;
+    int d = isdigit(static_cast<unsigned char>(c))   ? c - '0'
+            : isalpha(static_cast<unsigned char>(c)) ? tolower(c) - 'a' + 10
+                                                     : 99;
     if (d >= base) return false;
     v = v * static_cast<unsigned>(base) + static_cast<unsigned>(d);
     if (v > static_cast<unsigned __int128>(INT64_MAX) + 1) return false;
@@ -291,14 +304,18 @@ Result<Value> f_join(Renderer& r, const Value& in, CallArgs& a) {
   std::vector<const Value*> p;
   CHORD_TRY(bind_args(a, {"d", "attribute"}, p, "join"));
   std::string sep;
-  if (p[0]) { CHORD_ASSIGN_OR_RETURN(sep, to_str(*p[0], r.max_string())); }
+  if (p[0]) {
+    CHORD_ASSIGN_OR_RETURN(sep, to_str(*p[0], r.max_string()));
+  }
   CHORD_ASSIGN_OR_RETURN(Value items, py_iterable(in));
   CHORD_TRY(r.step(items.size()));
   std::string out;
   bool first = true;
   for (const auto& v0 : items.as_array()) {
     Value v = v0;
-    if (p[1]) { CHORD_ASSIGN_OR_RETURN(v, get_path(r, v0, *p[1], nullptr)); }
+    if (p[1]) {
+      CHORD_ASSIGN_OR_RETURN(v, get_path(r, v0, *p[1], nullptr));
+    }
     if (!first) out += sep;
     first = false;
     CHORD_TRY(py_str(v, out, r.max_string()));
@@ -330,7 +347,9 @@ Result<Value> f_replace(Renderer& r, const Value& in, CallArgs& a) {
   CHORD_ASSIGN_OR_RETURN(std::string from, to_str(*p[0], r.max_string()));
   CHORD_ASSIGN_OR_RETURN(std::string to, to_str(*p[1], r.max_string()));
   std::int64_t count = -1;
-  if (p[2] && !p[2]->is_null()) { CHORD_ASSIGN_OR_RETURN(count, arg_int(p[2], -1, "replace")); }
+  if (p[2] && !p[2]->is_null()) {
+    CHORD_ASSIGN_OR_RETURN(count, arg_int(p[2], -1, "replace"));
+  }
   CHORD_ASSIGN_OR_RETURN(std::string out, py_replace(r, s, from, to, count));
   return Value(std::move(out));
 }
@@ -459,7 +478,9 @@ Result<Value> f_trim(Renderer& r, const Value& in, CallArgs& a) {
   CHORD_ASSIGN_OR_RETURN(std::string s, soft_str(r, in));
   std::string chars;
   bool have = p[0] && !p[0]->is_null();
-  if (have) { CHORD_ASSIGN_OR_RETURN(chars, to_str(*p[0], r.max_string())); }
+  if (have) {
+    CHORD_ASSIGN_OR_RETURN(chars, to_str(*p[0], r.max_string()));
+  }
   return make_str(text::py_strip(s, true, true, have ? &chars : nullptr), in.is_safe());
 }
 
@@ -481,11 +502,17 @@ Result<Value> f_striptags(Renderer& r, const Value& in, CallArgs&) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s.compare(i, 4, "<!--") == 0) {
       std::size_t e = s.find("-->", i + 4);
-      if (e != std::string::npos) { i = e + 2; continue; }
+      if (e != std::string::npos) {
+        i = e + 2;
+        continue;
+      }
     }
     if (s[i] == '<') {
       std::size_t e = s.find('>', i + 1);
-      if (e != std::string::npos) { i = e; continue; }
+      if (e != std::string::npos) {
+        i = e;
+        continue;
+      }
     }
     out.push_back(s[i]);
   }
@@ -498,9 +525,11 @@ Result<Value> f_striptags(Renderer& r, const Value& in, CallArgs&) {
     }
   }
   if (!joined.empty() && joined.back() == ' ') joined.pop_back();
-  static const std::pair<const char*, const char*> kEnt[] = {
-      {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#34;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}};
-  for (const auto& e : kEnt) { CHORD_ASSIGN_OR_RETURN(joined, py_replace(r, joined, e.first, e.second, -1)); }
+  static const std::pair<const char*, const char*> kEnt[] = {{"&lt;", "<"},   {"&gt;", ">"},  {"&quot;", "\""},
+                                                             {"&#34;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}};
+  for (const auto& e : kEnt) {
+    CHORD_ASSIGN_OR_RETURN(joined, py_replace(r, joined, e.first, e.second, -1));
+  }
   return Value(std::move(joined));
 }
 
@@ -518,20 +547,60 @@ struct FilterDef {
 };
 
 const FilterDef kFilters[] = {
-    {"abs", f_abs}, {"attr", f_attr}, {"batch", f_batch}, {"capitalize", f_capitalize}, {"center", f_center},
-    {"count", f_length}, {"d", f_default}, {"default", f_default}, {"dictsort", f_dictsort}, {"e", f_escape},
-    {"escape", f_escape}, {"first", f_first}, {"float", f_float}, {"forceescape", f_forceescape},
-    {"format", f_format}, {"indent", f_indent}, {"int", f_int}, {"items", f_items}, {"join", f_join},
-    {"last", f_last}, {"length", f_length}, {"list", f_list}, {"lower", f_lower}, {"map", f_map},
-    {"max", f_max}, {"min", f_min}, {"reject", f_reject}, {"rejectattr", f_rejectattr}, {"replace", f_replace},
-    {"reverse", f_reverse}, {"round", f_round}, {"safe", f_safe}, {"select", f_select},
-    {"selectattr", f_selectattr}, {"sort", f_sort}, {"string", f_string}, {"striptags", f_striptags},
-    {"sum", f_sum}, {"title", f_title}, {"tojson", f_tojson}, {"trim", f_trim}, {"unique", f_unique},
-    {"upper", f_upper}, {"wordcount", f_wordcount},
+    {"abs", f_abs},
+    {"attr", f_attr},
+    {"batch", f_batch},
+    {"capitalize", f_capitalize},
+    {"center", f_center},
+    {"count", f_length},
+    {"d", f_default},
+    {"default", f_default},
+    {"dictsort", f_dictsort},
+    {"e", f_escape},
+    {"escape", f_escape},
+    {"first", f_first},
+    {"float", f_float},
+    {"forceescape", f_forceescape},
+    {"format", f_format},
+    {"indent", f_indent},
+    {"int", f_int},
+    {"items", f_items},
+    {"join", f_join},
+    {"last", f_last},
+    {"length", f_length},
+    {"list", f_list},
+    {"lower", f_lower},
+    {"map", f_map},
+    {"max", f_max},
+    {"min", f_min},
+    {"reject", f_reject},
+    {"rejectattr", f_rejectattr},
+    {"replace", f_replace},
+    {"reverse", f_reverse},
+    {"round", f_round},
+    {"safe", f_safe},
+    {"select", f_select},
+    {"selectattr", f_selectattr},
+    {"sort", f_sort},
+    {"string", f_string},
+    {"striptags", f_striptags},
+    {"sum", f_sum},
+    {"title", f_title},
+    {"tojson", f_tojson},
+    {"trim", f_trim},
+    {"unique", f_unique},
+    {"upper", f_upper},
+    {"wordcount", f_wordcount},
     // Known to jinja2 but not implemented here: a clear runtime error if a template calls them.
-    {"filesizeformat", f_unsupported}, {"groupby", f_unsupported}, {"pprint", f_unsupported},
-    {"random", f_unsupported}, {"slice", f_unsupported}, {"truncate", f_unsupported},
-    {"urlencode", f_unsupported}, {"urlize", f_unsupported}, {"wordwrap", f_unsupported},
+    {"filesizeformat", f_unsupported},
+    {"groupby", f_unsupported},
+    {"pprint", f_unsupported},
+    {"random", f_unsupported},
+    {"slice", f_unsupported},
+    {"truncate", f_unsupported},
+    {"urlencode", f_unsupported},
+    {"urlize", f_unsupported},
+    {"wordwrap", f_unsupported},
     {"xmlattr", f_unsupported},
 };
 

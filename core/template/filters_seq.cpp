@@ -61,8 +61,10 @@ static std::vector<Value> attr_parts(const Value& path) {
     std::size_t e = s.find('.', b);
     std::string part = s.substr(b, e == std::string::npos ? std::string::npos : e - b);
     bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (digits && part.size() < 18) parts.emplace_back(static_cast<std::int64_t>(std::stoll(part)));
-    else parts.emplace_back(part);
+    if (digits && part.size() < 18)
+      parts.emplace_back(static_cast<std::int64_t>(std::stoll(part)));
+    else
+      parts.emplace_back(part);
     if (e == std::string::npos) break;
     b = e + 1;
   }
@@ -133,9 +135,12 @@ Result<Value> f_map(Renderer& r, const Value& in, CallArgs& a) {
     const Value* attr = nullptr;
     const Value* dflt = nullptr;
     for (const auto& kw : a.kw) {
-      if (kw.first == "attribute") attr = &kw.second;
-      else if (kw.first == "default") dflt = &kw.second;
-      else return err("Unexpected keyword argument '" + kw.first + "'");
+      if (kw.first == "attribute")
+        attr = &kw.second;
+      else if (kw.first == "default")
+        dflt = &kw.second;
+      else
+        return err("Unexpected keyword argument '" + kw.first + "'");
     }
     if (!attr) return err("map requires a filter argument");
     for (const auto& v : items.as_array()) {
@@ -182,7 +187,9 @@ static Result<Value> select_impl(Renderer& r, const Value& in, CallArgs& a, bool
   Array out;
   for (const auto& v : items.as_array()) {
     Value x = v;
-    if (by_attr) { CHORD_ASSIGN_OR_RETURN(x, get_path(r, v, attr, nullptr)); }
+    if (by_attr) {
+      CHORD_ASSIGN_OR_RETURN(x, get_path(r, v, attr, nullptr));
+    }
     bool t;
     if (have_test) {
       CallArgs copy = targs;
@@ -222,14 +229,17 @@ Result<Value> f_sort(Renderer& r, const Value& in, CallArgs& a) {
   }
   CHORD_ASSIGN_OR_RETURN(Value items, py_iterable(in));
   Array arr = items.as_array();
-  CHORD_TRY(sort_values(r, arr, [&](const Value& v) -> Result<Value> {
-    Array key;
-    for (const auto& path : paths) {
-      CHORD_ASSIGN_OR_RETURN(Value k, get_path(r, v, path, nullptr));
-      key.push_back(cs ? k : fold_case(k));
-    }
-    return Value::array(std::move(key));
-  }, rev));
+  CHORD_TRY(sort_values(
+      r, arr,
+      [&](const Value& v) -> Result<Value> {
+        Array key;
+        for (const auto& path : paths) {
+          CHORD_ASSIGN_OR_RETURN(Value k, get_path(r, v, path, nullptr));
+          key.push_back(cs ? k : fold_case(k));
+        }
+        return Value::array(std::move(key));
+      },
+      rev));
   return Value::array(std::move(arr));
 }
 
@@ -242,7 +252,9 @@ Result<Value> f_unique(Renderer& r, const Value& in, CallArgs& a) {
   Array out;
   for (const auto& v : items.as_array()) {
     Value k = v;
-    if (p[1]) { CHORD_ASSIGN_OR_RETURN(k, get_path(r, v, *p[1], nullptr)); }
+    if (p[1]) {
+      CHORD_ASSIGN_OR_RETURN(k, get_path(r, v, *p[1], nullptr));
+    }
     if (!cs) k = fold_case(k);
     if (k.is_array() || k.is_object()) return err(std::string("unhashable type: '") + type_name(k) + "'");
     CHORD_TRY(r.step(seen.size() + 1));
@@ -265,7 +277,9 @@ static Result<Value> min_max(Renderer& r, const Value& in, CallArgs& a, bool wan
   if (arr.empty()) return Value::undefined("No aggregated item, sequence was empty.");
   auto key = [&](const Value& v) -> Result<Value> {
     Value k = v;
-    if (p[1]) { CHORD_ASSIGN_OR_RETURN(k, get_path(r, v, *p[1], nullptr)); }
+    if (p[1]) {
+      CHORD_ASSIGN_OR_RETURN(k, get_path(r, v, *p[1], nullptr));
+    }
     return cs ? k : fold_case(k);
   };
   std::size_t best = 0;
@@ -292,7 +306,9 @@ Result<Value> f_sum(Renderer& r, const Value& in, CallArgs& a) {
   CHORD_TRY(r.step(items.size()));
   for (const auto& v : items.as_array()) {
     Value x = v;
-    if (p[0] && !p[0]->is_null()) { CHORD_ASSIGN_OR_RETURN(x, get_path(r, v, *p[0], nullptr)); }
+    if (p[0] && !p[0]->is_null()) {
+      CHORD_ASSIGN_OR_RETURN(x, get_path(r, v, *p[0], nullptr));
+    }
     CHORD_ASSIGN_OR_RETURN(total, binary_op(BinOp::add, total, x, r.max_string()));
   }
   return total;

@@ -37,10 +37,10 @@ struct Callable {
 };
 
 struct LoopState {
-  Value items;               // array being iterated (after the loop's `if` filter)
-  std::size_t index0 = 0;    // current position
-  int depth = 1;             // loop.depth
-  Value last_changed;        // loop.changed() memory
+  Value items;             // array being iterated (after the loop's `if` filter)
+  std::size_t index0 = 0;  // current position
+  int depth = 1;           // loop.depth
+  Value last_changed;      // loop.changed() memory
   bool has_changed = false;
 };
 
@@ -114,7 +114,7 @@ class Renderer {
   // with kNotConstant at a name, call or context filter; a bad slice gives Undefined.
   bool const_mode_ = false;
   static constexpr const char* kNotConstant = "not a constant expression";
-  Value block_input_;     // body text fed to the filter chain of a filter/set block
+  Value block_input_;  // body text fed to the filter chain of a filter/set block
 
  private:
   std::size_t steps_ = 0;
@@ -137,29 +137,27 @@ struct DepthScope {
 // ---- Python semantics (ops.cpp, pyrepr.cpp) ----
 // Array flavours (Seq): lists and tuples support + * < and tojson; ranges also [] and slicing;
 // dict views and generators only iteration (and len / in for views).
-inline bool is_list_or_tuple(const Value& v) {
-  return v.is_array() && (v.seq() == Seq::list || v.seq() == Seq::tuple);
-}
+inline bool is_list_or_tuple(const Value& v) { return v.is_array() && (v.seq() == Seq::list || v.seq() == Seq::tuple); }
 inline bool is_indexable(const Value& v) { return is_list_or_tuple(v) || (v.is_array() && v.seq() == Seq::range); }
 
 bool truthy(const Value& v);
-const char* type_name(const Value& v);             // Python type name: 'str', 'int', 'NoneType', ...
-std::string object_type_repr(const Value& v);       // jinja2's object_type_repr: 'dict object', 'None'
-std::string undefined_message(const Value& v);      // "'x' is undefined" for an undefined value
+const char* type_name(const Value& v);          // Python type name: 'str', 'int', 'NoneType', ...
+std::string object_type_repr(const Value& v);   // jinja2's object_type_repr: 'dict object', 'None'
+std::string undefined_message(const Value& v);  // "'x' is undefined" for an undefined value
 Status undefined_error(const Value& v);
 Result<Value> binary_op(BinOp op, const Value& a, const Value& b, std::size_t max_bytes);
 bool py_equal(const Value& a, const Value& b);
 Result<int> py_compare(const Value& a, const Value& b);  // <0, 0, >0 or TypeError
 Result<bool> py_contains(const Value& container, const Value& item);
-Result<Value> py_iterable(const Value& v);  // an array Value of the items `for` would see
+Result<Value> py_iterable(const Value& v);                                // an array Value of the items `for` would see
 Status py_str(const Value& v, std::string& out, std::size_t max_bytes);   // str(v)
 Status py_repr(const Value& v, std::string& out, std::size_t max_bytes);  // repr(v)
 Result<std::string> to_str(const Value& v, std::size_t max_bytes);
-Value make_str(std::string s, bool safe);  // a str or Markup value
+Value make_str(std::string s, bool safe);                              // a str or Markup value
 Value concat_str(const Value& a, const Value& b, std::string joined);  // Markup-aware str + str
 Value tuple_of(Array items);
 Result<Value> percent_format(const Value& fmt, const Value& args, std::size_t max_bytes);  // str % args
-Result<Value> str_format(Renderer& r, const Value& self, CallArgs& args);                // str.format()
+Result<Value> str_format(Renderer& r, const Value& self, CallArgs& args);                  // str.format()
 // Python dict keys other than str (jinja2 dict literals may use ints) are stored in Object as
 // "\0" + tag + text: 'i' int, 'f' float, 'b' bool, 'n' None, 'u' Undefined. Strings are stored as is.
 Result<std::string> dict_key(const Value& k);

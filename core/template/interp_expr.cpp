@@ -52,7 +52,8 @@ Status slice_bounds(const Value& start, const Value& stop, std::int64_t st, std:
 Status slice_indices(const Value& start, const Value& stop, const Value& step, std::int64_t len,
                      std::vector<std::int64_t>& idx) {
   for (const Value* v : {&start, &stop, &step})
-    if (!v->is_null() && !int_like(*v)) return error("slice indices must be integers or None or have an __index__ method");
+    if (!v->is_null() && !int_like(*v))
+      return error("slice indices must be integers or None or have an __index__ method");
   std::int64_t st = step.is_null() ? 1 : int_of(step);
   if (st == 0) return error("slice step cannot be zero");
   std::vector<std::int64_t> ends;
@@ -67,7 +68,8 @@ bool safe_repr(const Value& v) {
     case Kind::boolean:
     case Kind::integer:
     case Kind::real:
-    case Kind::string: return true;
+    case Kind::string:
+      return true;
     case Kind::array:
       if (v.seq() == Seq::range) return true;
       if (!is_list_or_tuple(v)) return false;
@@ -78,7 +80,8 @@ bool safe_repr(const Value& v) {
       for (const auto& e : v.as_object().entries)
         if (!safe_repr(e.second)) return false;
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -86,24 +89,35 @@ bool safe_repr(const Value& v) {
 std::string describe(const Expr& e) {
   static const char* const kBin[] = {"+", "-", "*", "/", "//", "%", "**"};
   switch (e.kind) {
-    case ExprKind::name: return "variable '" + e.name + "'";
-    case ExprKind::getattr: return "attribute '." + e.name + "'";
-    case ExprKind::getitem: return "subscript []";
+    case ExprKind::name:
+      return "variable '" + e.name + "'";
+    case ExprKind::getattr:
+      return "attribute '." + e.name + "'";
+    case ExprKind::getitem:
+      return "subscript []";
     case ExprKind::call: {
       const Expr& f = *e.args[0];
       if (f.kind == ExprKind::name) return "call to '" + f.name + "'";
       if (f.kind == ExprKind::getattr) return "call to '." + f.name + "()'";
       return "call";
     }
-    case ExprKind::filter: return "filter '" + e.name + "'";
-    case ExprKind::test: return "test '" + e.name + "'";
-    case ExprKind::binop: return std::string("operator '") + kBin[static_cast<int>(e.op)] + "'";
-    case ExprKind::concat: return "operator '~'";
-    case ExprKind::compare: return "comparison";
+    case ExprKind::filter:
+      return "filter '" + e.name + "'";
+    case ExprKind::test:
+      return "test '" + e.name + "'";
+    case ExprKind::binop:
+      return std::string("operator '") + kBin[static_cast<int>(e.op)] + "'";
+    case ExprKind::concat:
+      return "operator '~'";
+    case ExprKind::compare:
+      return "comparison";
     case ExprKind::neg:
-    case ExprKind::pos: return "unary operator";
-    case ExprKind::dict: return "dict literal";
-    default: return "expression";
+    case ExprKind::pos:
+      return "unary operator";
+    case ExprKind::dict:
+      return "dict literal";
+    default:
+      return "expression";
   }
 }
 }  // namespace
@@ -126,7 +140,8 @@ Result<Value> Renderer::lookup(std::string_view name) {
 Result<Value> Renderer::get_attr(const Value& obj, std::string_view name) {
   bool unsafe = false;
   switch (obj.kind()) {
-    case Kind::undefined: return undefined_error(obj);
+    case Kind::undefined:
+      return undefined_error(obj);
     case Kind::object:
       if (has_method(obj, name, unsafe)) return bound(obj, name, unsafe);
       if (const Value* v = obj.find(name)) return *v;
@@ -134,7 +149,8 @@ Result<Value> Renderer::get_attr(const Value& obj, std::string_view name) {
     case Kind::ns:
       if (const Value* v = obj.as_namespace()->attrs.find(name)) return *v;
       return undefined_attr(obj, name);
-    case Kind::loop: return loop_attr(obj, name);
+    case Kind::loop:
+      return loop_attr(obj, name);
     default:
       if (!name.empty() && name[0] == '_') return undefined_attr(obj, name);
       if (has_method(obj, name, unsafe)) return bound(obj, name, unsafe);
@@ -198,10 +214,14 @@ Result<Value> Renderer::call_value(const Value& fn, CallArgs& args, int line) {
     return error(std::string("'") + type_name(fn) + "' object is not callable");
   }
   switch (c->kind) {
-    case CallableKind::builtin: return call_builtin(*this, c->builtin_id, args);
-    case CallableKind::method: return call_method(*this, c->self, c->name, args);
-    case CallableKind::macro: return call_macro(*c, args, nullptr);
-    case CallableKind::caller: return call_macro(*c, args, nullptr);
+    case CallableKind::builtin:
+      return call_builtin(*this, c->builtin_id, args);
+    case CallableKind::method:
+      return call_method(*this, c->self, c->name, args);
+    case CallableKind::macro:
+      return call_macro(*c, args, nullptr);
+    case CallableKind::caller:
+      return call_macro(*c, args, nullptr);
     case CallableKind::unsafe:
       return error("access to attribute '" + c->name + "' of '" + type_name(c->self) + "' object is unsafe.");
   }
@@ -292,8 +312,10 @@ Result<Value> Renderer::eval(const Expr& e) {
   }
   Result<Value> r = [&]() -> Result<Value> {
     switch (e.kind) {
-      case ExprKind::constant: return e.value;
-      case ExprKind::name: return lookup(e.name);
+      case ExprKind::constant:
+        return e.value;
+      case ExprKind::name:
+        return lookup(e.name);
       case ExprKind::list:
       case ExprKind::tuple: {
         Array items;
@@ -327,14 +349,17 @@ Result<Value> Renderer::eval(const Expr& e) {
         }
         Value parts[3];
         for (int i = 0; i < 3; ++i)
-          if (k.args[i]) { CHORD_ASSIGN_OR_RETURN(parts[i], eval(*k.args[i])); }
+          if (k.args[i]) {
+            CHORD_ASSIGN_OR_RETURN(parts[i], eval(*k.args[i]));
+          }
         // jinja2 compiles a slice to a plain Python subscript (no sandbox getitem), so anything
         // but str/list/tuple/range raises.
         if (obj.is_undefined()) return undefined_error(obj);
         bool is_str = obj.is_string();
         if (!is_str && !is_indexable(obj) && const_mode_) return undefined_item(obj, Value("slice"));
         if (obj.is_object()) return error("unhashable type: 'slice'");
-        if (!is_str && !is_indexable(obj)) return error(std::string("'") + type_name(obj) + "' object is not subscriptable");
+        if (!is_str && !is_indexable(obj))
+          return error(std::string("'") + type_name(obj) + "' object is not subscriptable");
         std::vector<char32_t> cps;
         if (is_str) cps = text::decode(obj.as_string());
         std::int64_t len = is_str ? static_cast<std::int64_t>(cps.size()) : static_cast<std::int64_t>(obj.size());
@@ -356,7 +381,8 @@ Result<Value> Renderer::eval(const Expr& e) {
         }
         return Value::array(std::move(out)).with_flags(false, obj.is_tuple(), false);
       }
-      case ExprKind::slice: return error("unexpected slice");
+      case ExprKind::slice:
+        return error("unexpected slice");
       case ExprKind::call: {
         CHORD_ASSIGN_OR_RETURN(Value fn, eval(*e.args[0]));
         CallArgs args;
@@ -427,8 +453,12 @@ Result<Value> Renderer::eval(const Expr& e) {
           CHORD_ASSIGN_OR_RETURN(Value right, eval(*e.args[i + 1]));
           bool ok = false;
           switch (e.cmp_ops[i]) {
-            case CmpOp::eq: ok = py_equal(left, right); break;
-            case CmpOp::ne: ok = !py_equal(left, right); break;
+            case CmpOp::eq:
+              ok = py_equal(left, right);
+              break;
+            case CmpOp::ne:
+              ok = !py_equal(left, right);
+              break;
             case CmpOp::in:
             case CmpOp::notin: {
               CHORD_ASSIGN_OR_RETURN(bool in, py_contains(right, left));

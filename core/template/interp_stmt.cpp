@@ -7,7 +7,7 @@
 namespace chord::tmpl {
 
 namespace {
-constexpr int kMaxRecursion = 400;       // statements + expressions + macro calls on the C++ stack
+constexpr int kMaxRecursion = 400;  // statements + expressions + macro calls on the C++ stack
 constexpr std::size_t kMaxKeptFrames = 100000;
 constexpr std::size_t kMaxNamespaces = 100000;
 Status error(const std::string& msg) { return Status(Code::template_error, msg); }
@@ -91,7 +91,9 @@ static Status emit(Renderer& r, std::string_view s) {
 
 static Status assign(Renderer& r, const Target& t, const Value& v) {
   switch (t.kind) {
-    case Target::Kind::name: r.frame_->set(t.name, v); return Status::Ok();
+    case Target::Kind::name:
+      r.frame_->set(t.name, v);
+      return Status::Ok();
     case Target::Kind::nsref: {
       CHORD_ASSIGN_OR_RETURN(Value nsv, r.lookup(t.name));
       Namespace* ns = nsv.as_namespace();
@@ -104,7 +106,8 @@ static Status assign(Renderer& r, const Target& t, const Value& v) {
       std::size_t n = t.items.size(), got = items.size();
       if (got > n) return error("too many values to unpack (expected " + std::to_string(n) + ")");
       if (got < n)
-        return error("not enough values to unpack (expected " + std::to_string(n) + ", got " + std::to_string(got) + ")");
+        return error("not enough values to unpack (expected " + std::to_string(n) + ", got " + std::to_string(got) +
+                     ")");
       for (std::size_t i = 0; i < n; ++i) CHORD_TRY(assign(r, t.items[i], items.as_array()[i]));
       return Status::Ok();
     }
@@ -177,7 +180,8 @@ Status Renderer::exec(const Stmt& s) {
   CHORD_TRY(step());
   Status st = [&]() -> Status {
     switch (s.kind) {
-      case StmtKind::text: return emit(*this, s.text);
+      case StmtKind::text:
+        return emit(*this, s.text);
       case StmtKind::print: {
         // jinja2 prints a {{ }} whose whole value it could compute at compile time as that
         // constant; otherwise (or if that failed) it evaluates at run time.
@@ -199,7 +203,8 @@ Status Renderer::exec(const Stmt& s) {
         }
         return exec_body(s.else_body);
       }
-      case StmtKind::for_: return exec_for(*this, s);
+      case StmtKind::for_:
+        return exec_for(*this, s);
       case StmtKind::set: {
         CHORD_ASSIGN_OR_RETURN(Value v, eval(*s.expr));
         return assign(*this, s.target, v);
@@ -271,8 +276,12 @@ Status Renderer::exec(const Stmt& s) {
         frame_ = saved;
         return st;
       }
-      case StmtKind::break_: flow_ = Flow::break_; return Status::Ok();
-      case StmtKind::continue_: flow_ = Flow::continue_; return Status::Ok();
+      case StmtKind::break_:
+        flow_ = Flow::break_;
+        return Status::Ok();
+      case StmtKind::continue_:
+        flow_ = Flow::continue_;
+        return Status::Ok();
       case StmtKind::scope: {
         std::shared_ptr<Frame> saved = frame_;
         frame_ = child_of(saved);
@@ -284,11 +293,12 @@ Status Renderer::exec(const Stmt& s) {
     return Status::Ok();
   }();
   if (!st.ok() && !located_) {
-    static const char* const kNames[] = {"text", "output", "if", "for loop", "set", "set block", "macro",
-                                         "call block", "filter block", "with", "break", "continue", "generation"};
+    static const char* const kNames[] = {"text",      "output",   "if",         "for loop",     "set",
+                                         "set block", "macro",    "call block", "filter block", "with",
+                                         "break",     "continue", "generation"};
     located_ = true;
-    return Status(Code::template_error, "line " + std::to_string(s.line) + " (" +
-                                            kNames[static_cast<int>(s.kind)] + "): " + st.message());
+    return Status(Code::template_error,
+                  "line " + std::to_string(s.line) + " (" + kNames[static_cast<int>(s.kind)] + "): " + st.message());
   }
   return st;
 }

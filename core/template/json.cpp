@@ -54,12 +54,30 @@ class JsonParser {
       out = Value(std::move(str));
       return Status::Ok();
     }
-    if (consume("true")) { out = Value(true); return Status::Ok(); }
-    if (consume("false")) { out = Value(false); return Status::Ok(); }
-    if (consume("null")) { out = Value(); return Status::Ok(); }
-    if (consume("NaN")) { out = Value(std::nan("")); return Status::Ok(); }
-    if (consume("Infinity")) { out = Value(HUGE_VAL); return Status::Ok(); }
-    if (consume("-Infinity")) { out = Value(-HUGE_VAL); return Status::Ok(); }
+    if (consume("true")) {
+      out = Value(true);
+      return Status::Ok();
+    }
+    if (consume("false")) {
+      out = Value(false);
+      return Status::Ok();
+    }
+    if (consume("null")) {
+      out = Value();
+      return Status::Ok();
+    }
+    if (consume("NaN")) {
+      out = Value(std::nan(""));
+      return Status::Ok();
+    }
+    if (consume("Infinity")) {
+      out = Value(HUGE_VAL);
+      return Status::Ok();
+    }
+    if (consume("-Infinity")) {
+      out = Value(-HUGE_VAL);
+      return Status::Ok();
+    }
     return parse_number(out);
   }
 
@@ -67,8 +85,10 @@ class JsonParser {
     std::size_t start = pos_;
     if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
     if (pos_ >= s_.size() || !(s_[pos_] >= '0' && s_[pos_] <= '9')) return fail("unexpected character");
-    if (s_[pos_] == '0') ++pos_;
-    else while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+    if (s_[pos_] == '0')
+      ++pos_;
+    else
+      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
     bool is_float = false;
     if (pos_ < s_.size() && s_[pos_] == '.') {
       is_float = true;
@@ -103,10 +123,14 @@ class JsonParser {
     for (int i = 0; i < 4; ++i) {
       char c = s_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-      else return fail("bad \\u escape");
+      if (c >= '0' && c <= '9')
+        v |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v |= c - 'A' + 10;
+      else
+        return fail("bad \\u escape");
     }
     return Status::Ok();
   }
@@ -125,14 +149,30 @@ class JsonParser {
       if (pos_ >= s_.size()) return fail("unterminated string");
       char e = s_[pos_++];
       switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
         case 'u': {
           unsigned cp;
           CHORD_TRY(parse_hex4(cp));
@@ -141,14 +181,17 @@ class JsonParser {
             pos_ += 2;
             unsigned lo;
             CHORD_TRY(parse_hex4(lo));
-            if (lo >= 0xDC00 && lo <= 0xDFFF) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            else pos_ = save;
+            if (lo >= 0xDC00 && lo <= 0xDFFF)
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            else
+              pos_ = save;
           }
           if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate has no UTF-8 form
           text::append_utf8(out, cp);
           break;
         }
-        default: return fail("bad escape");
+        default:
+          return fail("bad escape");
       }
     }
   }
@@ -168,8 +211,14 @@ class JsonParser {
       CHORD_TRY(parse_value(v, depth + 1));
       items.push_back(std::move(v));
       skip_ws();
-      if (pos_ < s_.size() && s_[pos_] == ',') { ++pos_; continue; }
-      if (pos_ < s_.size() && s_[pos_] == ']') { ++pos_; break; }
+      if (pos_ < s_.size() && s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < s_.size() && s_[pos_] == ']') {
+        ++pos_;
+        break;
+      }
       return fail("expected ',' or ']'");
     }
     out = Value::array(std::move(items));
@@ -205,8 +254,14 @@ class JsonParser {
         obj.entries.emplace_back(std::move(key), std::move(v));
       }
       skip_ws();
-      if (pos_ < s_.size() && s_[pos_] == ',') { ++pos_; continue; }
-      if (pos_ < s_.size() && s_[pos_] == '}') { ++pos_; break; }
+      if (pos_ < s_.size() && s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < s_.size() && s_[pos_] == '}') {
+        ++pos_;
+        break;
+      }
       return fail("expected ',' or '}'");
     }
     out = Value::object(std::move(obj));
@@ -229,16 +284,32 @@ void write_json_string(std::string& out, std::string_view s, bool ensure_ascii) 
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
-          if (c < 0x20 || (ensure_ascii && c == 0x7F)) uesc(c);
-          else out.push_back(static_cast<char>(c));
+          if (c < 0x20 || (ensure_ascii && c == 0x7F))
+            uesc(c);
+          else
+            out.push_back(static_cast<char>(c));
       }
       ++i;
       continue;
@@ -267,8 +338,10 @@ void write_json_string(std::string& out, std::string_view s, bool ensure_ascii) 
 class JsonWriter {
  public:
   JsonWriter(const JsonOptions& o, std::string& out) : o_(o), out_(out) {
-    if (!o.indent_str.empty()) unit_ = o.indent_str;
-    else if (o.indent > 0) unit_ = std::string(static_cast<std::size_t>(o.indent), ' ');
+    if (!o.indent_str.empty())
+      unit_ = o.indent_str;
+    else if (o.indent > 0)
+      unit_ = std::string(static_cast<std::size_t>(o.indent), ' ');
     pretty_ = o.indent >= 0 || !o.indent_str.empty();
   }
 
@@ -276,21 +349,35 @@ class JsonWriter {
     if (level > kMaxJsonDepth) return Status(Code::template_error, "tojson: value nested too deeply");
     if (out_.size() > o_.max_bytes) return Status(Code::template_error, "tojson: output exceeds the size limit");
     switch (v.kind()) {
-      case Kind::null: out_ += "null"; return Status::Ok();
-      case Kind::boolean: out_ += v.as_bool() ? "true" : "false"; return Status::Ok();
-      case Kind::integer: out_ += std::to_string(v.as_int()); return Status::Ok();
+      case Kind::null:
+        out_ += "null";
+        return Status::Ok();
+      case Kind::boolean:
+        out_ += v.as_bool() ? "true" : "false";
+        return Status::Ok();
+      case Kind::integer:
+        out_ += std::to_string(v.as_int());
+        return Status::Ok();
       case Kind::real: {
         double d = v.as_real();
-        if (std::isnan(d)) out_ += "NaN";
-        else if (std::isinf(d)) out_ += d > 0 ? "Infinity" : "-Infinity";
-        else out_ += text::float_repr(d);
+        if (std::isnan(d))
+          out_ += "NaN";
+        else if (std::isinf(d))
+          out_ += d > 0 ? "Infinity" : "-Infinity";
+        else
+          out_ += text::float_repr(d);
         return Status::Ok();
       }
-      case Kind::string: write_json_string(out_, v.as_string(), o_.ensure_ascii); return Status::Ok();
+      case Kind::string:
+        write_json_string(out_, v.as_string(), o_.ensure_ascii);
+        return Status::Ok();
       case Kind::array: {
         if (!is_list_or_tuple(v)) return not_serializable(type_name(v));
         const Array& a = v.as_array();
-        if (a.empty()) { out_ += "[]"; return Status::Ok(); }
+        if (a.empty()) {
+          out_ += "[]";
+          return Status::Ok();
+        }
         out_.push_back('[');
         for (std::size_t i = 0; i < a.size(); ++i) {
           if (i) out_ += o_.item_sep;
@@ -303,7 +390,10 @@ class JsonWriter {
       }
       case Kind::object: {
         const Object& obj = v.as_object();
-        if (obj.entries.empty()) { out_ += "{}"; return Status::Ok(); }
+        if (obj.entries.empty()) {
+          out_ += "{}";
+          return Status::Ok();
+        }
         std::vector<const std::pair<std::string, Value>*> order;
         for (const auto& e : obj.entries) order.push_back(&e);
         if (o_.sort_keys)
@@ -322,10 +412,14 @@ class JsonWriter {
         out_.push_back('}');
         return Status::Ok();
       }
-      case Kind::undefined: return not_serializable("Undefined");
-      case Kind::ns: return not_serializable("Namespace");
-      case Kind::callable: return not_serializable("function");
-      case Kind::loop: return not_serializable("LoopContext");
+      case Kind::undefined:
+        return not_serializable("Undefined");
+      case Kind::ns:
+        return not_serializable("Namespace");
+      case Kind::callable:
+        return not_serializable("function");
+      case Kind::loop:
+        return not_serializable("LoopContext");
     }
     return not_serializable("object");
   }

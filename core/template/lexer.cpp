@@ -68,7 +68,10 @@ class Lexer {
       std::size_t k = pos;
       while (true) {
         k = s.find('{', k);
-        if (k == std::string_view::npos || k + 1 >= s.size()) { k = std::string_view::npos; break; }
+        if (k == std::string_view::npos || k + 1 >= s.size()) {
+          k = std::string_view::npos;
+          break;
+        }
         char n = s[k + 1];
         if (n == '{' || n == '%' || n == '#') break;
         ++k;
@@ -160,9 +163,12 @@ class Lexer {
       if (s.substr(p, 6) == "endraw") {
         p = skip_spaces(s, p + 6);
         std::size_t end = 0;
-        if (s.substr(p, 3) == "+%}") end = p + 3;
-        else if (s.substr(p, 3) == "-%}") end = skip_spaces(s, p + 3);
-        else if (s.substr(p, 2) == "%}") end = (p + 2 < s.size() && s[p + 2] == '\n') ? p + 3 : p + 2;
+        if (s.substr(p, 3) == "+%}")
+          end = p + 3;
+        else if (s.substr(p, 3) == "-%}")
+          end = skip_spaces(s, p + 3);
+        else if (s.substr(p, 2) == "%}")
+          end = (p + 2 < s.size() && s[p + 2] == '\n') ? p + 3 : p + 2;
         if (end) {
           std::string_view body = s.substr(start, q - start);
           int nl = count_nl(s.substr(start, end - start));
@@ -184,9 +190,12 @@ class Lexer {
     }
     for (std::size_t q = p; q + 1 < s.size(); ++q) {
       std::size_t end = 0;
-      if (s[q] == '+' && s.substr(q, 3) == "+#}") end = q + 3;
-      else if (s[q] == '-' && s.substr(q, 3) == "-#}") end = skip_spaces(s, q + 3);
-      else if (s[q] == '#' && s[q + 1] == '}') end = (q + 2 < s.size() && s[q + 2] == '\n') ? q + 3 : q + 2;
+      if (s[q] == '+' && s.substr(q, 3) == "+#}")
+        end = q + 3;
+      else if (s[q] == '-' && s.substr(q, 3) == "-#}")
+        end = skip_spaces(s, q + 3);
+      else if (s[q] == '#' && s[q + 1] == '}')
+        end = (q + 2 < s.size() && s[q + 2] == '\n') ? q + 3 : q + 2;
       if (end) {
         line_ += count_nl(s.substr(p, end - p));
         pos = end;
@@ -202,17 +211,23 @@ class Lexer {
     tokens_.push_back(Token{block ? Tok::block_begin : Tok::var_begin, line_, {}, 0, 0});
     std::string balance;  // expected closers
     while (true) {
-      if (p >= s.size()) return fail(block ? "unexpected end of template, expected end of statement block"
-                                           : "unexpected end of template, expected end of print statement");
+      if (p >= s.size())
+        return fail(block ? "unexpected end of template, expected end of statement block"
+                          : "unexpected end of template, expected end of print statement");
       if (balance.empty()) {
         std::size_t end = 0;
         if (block) {
-          if (s.substr(p, 3) == "+%}") end = p + 3;
-          else if (s.substr(p, 3) == "-%}") end = skip_spaces(s, p + 3);
-          else if (s.substr(p, 2) == "%}") end = (p + 2 < s.size() && s[p + 2] == '\n') ? p + 3 : p + 2;
+          if (s.substr(p, 3) == "+%}")
+            end = p + 3;
+          else if (s.substr(p, 3) == "-%}")
+            end = skip_spaces(s, p + 3);
+          else if (s.substr(p, 2) == "%}")
+            end = (p + 2 < s.size() && s[p + 2] == '\n') ? p + 3 : p + 2;
         } else {
-          if (s.substr(p, 3) == "-}}") end = skip_spaces(s, p + 3);
-          else if (s.substr(p, 2) == "}}") end = p + 2;
+          if (s.substr(p, 3) == "-}}")
+            end = skip_spaces(s, p + 3);
+          else if (s.substr(p, 2) == "}}")
+            end = p + 2;
         }
         if (end) {
           tokens_.push_back(Token{block ? Tok::block_end : Tok::var_end, line_, {}, 0, 0});
@@ -253,11 +268,14 @@ class Lexer {
         }
       }
       static const char* const kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[",
-                                         "]", "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";"};
+                                         "]",  "(",  ")",  "{",  "}",  ">",  "<", "=", ".", ":", "|", ",", ";"};
       std::string_view op;
       for (const char* o : kOps) {
         std::string_view ov(o);
-        if (s.substr(p, ov.size()) == ov) { op = ov; break; }
+        if (s.substr(p, ov.size()) == ov) {
+          op = ov;
+          break;
+        }
       }
       if (op.empty()) {
         return fail(std::string("unexpected char '") + (static_cast<unsigned char>(c) < 0x20 ? '?' : c) + "'");
@@ -281,8 +299,10 @@ class Lexer {
       std::size_t r = q;
       while (r < s.size() && is_digit(s[r])) {
         while (r < s.size() && is_digit(s[r])) ++r;
-        if (r + 1 < s.size() && s[r] == '_' && is_digit(s[r + 1])) ++r;
-        else break;
+        if (r + 1 < s.size() && s[r] == '_' && is_digit(s[r + 1]))
+          ++r;
+        else
+          break;
       }
       return r;
     };
@@ -339,7 +359,10 @@ class Lexer {
         for (int k = 1; k <= n; ++k) {
           if (i + k >= in.size()) return false;
           char h = in[i + k];
-          int d = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+          int d = (h >= '0' && h <= '9')   ? h - '0'
+                  : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                  : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                           : -1;
           if (d < 0) return false;
           v = v * 16 + static_cast<char32_t>(d);
         }
@@ -348,17 +371,38 @@ class Lexer {
       };
       char32_t v = 0;
       switch (e) {
-        case '\n': break;  // line continuation
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
+        case '\n':
+          break;  // line continuation
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '\'':
+          out.push_back('\'');
+          break;
+        case '"':
+          out.push_back('"');
+          break;
+        case 'a':
+          out.push_back('\a');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'v':
+          out.push_back('\v');
+          break;
         case 'x':
           if (!hex(2, v)) return fail("truncated \\xXX escape in string literal");
           text::append_utf8(out, v);
@@ -370,7 +414,8 @@ class Lexer {
           if (v >= 0xD800 && v <= 0xDFFF) v = 0xFFFD;
           text::append_utf8(out, v);
           break;
-        case 'N': return fail("\\N{...} escapes are not supported");
+        case 'N':
+          return fail("\\N{...} escapes are not supported");
         default:
           if (e >= '0' && e <= '7') {
             v = static_cast<char32_t>(e - '0');

@@ -10,10 +10,11 @@ namespace chord::tmpl {
 namespace {
 
 const char* const kStrMethods[] = {
-    "capitalize", "casefold", "center", "count", "endswith", "find", "format", "index", "isalnum", "isalpha",
-    "isdigit", "islower", "isnumeric", "isspace", "isupper", "join", "ljust", "lower", "lstrip", "partition",
-    "removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit", "rstrip",
-    "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper", "zfill"};
+    "capitalize", "casefold", "center",     "count",     "endswith",     "find",         "format",     "index",
+    "isalnum",    "isalpha",  "isdigit",    "islower",   "isnumeric",    "isspace",      "isupper",    "join",
+    "ljust",      "lower",    "lstrip",     "partition", "removeprefix", "removesuffix", "replace",    "rfind",
+    "rindex",     "rjust",    "rpartition", "rsplit",    "rstrip",       "split",        "splitlines", "startswith",
+    "strip",      "swapcase", "title",      "upper",     "zfill"};
 const char* const kDictMethods[] = {"copy", "get", "items", "keys", "values"};
 const char* const kDictUnsafe[] = {"clear", "pop", "popitem", "setdefault", "update"};
 const char* const kListMethods[] = {"copy", "count", "index"};
@@ -34,7 +35,9 @@ Result<std::string> str_arg(Renderer& r, const Value* v, const char* fn) {
 }
 
 // Code-point index of byte offset `b` in s.
-std::int64_t cp_index(const std::string& s, std::size_t b) { return static_cast<std::int64_t>(text::length(std::string_view(s).substr(0, b))); }
+std::int64_t cp_index(const std::string& s, std::size_t b) {
+  return static_cast<std::int64_t>(text::length(std::string_view(s).substr(0, b)));
+}
 
 Value split_impl(const std::string& s, const Value* sep, std::int64_t maxsplit, bool from_right, bool safe) {
   Array parts;
@@ -59,7 +62,8 @@ Value split_impl(const std::string& s, const Value* sep, std::int64_t maxsplit, 
       } else {
         std::size_t keep = static_cast<std::size_t>(maxsplit);
         std::size_t e = spans[spans.size() - keep - 1].second;
-        std::vector<std::pair<std::size_t, std::size_t>> tail(spans.end() - static_cast<std::ptrdiff_t>(keep), spans.end());
+        std::vector<std::pair<std::size_t, std::size_t>> tail(spans.end() - static_cast<std::ptrdiff_t>(keep),
+                                                              spans.end());
         std::size_t b = 0;
         while (b < e && text::is_space(cps[b])) ++b;
         spans.clear();
@@ -110,12 +114,15 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     CHORD_TRY(bind({"chars"}));
     bool have = p[0] && !p[0]->is_null();
     std::string chars;
-    if (have) { CHORD_ASSIGN_OR_RETURN(chars, str_arg(r, p[0], "strip")); }
+    if (have) {
+      CHORD_ASSIGN_OR_RETURN(chars, str_arg(r, p[0], "strip"));
+    }
     return make_str(text::py_strip(s, m != "rstrip", m != "lstrip", have ? &chars : nullptr), safe);
   }
   if (m == "split" || m == "rsplit") {
     CHORD_TRY(bind({"sep", "maxsplit"}));
-    if (p[0] && !p[0]->is_null() && !p[0]->is_string()) return err(std::string("must be str or None, not ") + type_name(*p[0]));
+    if (p[0] && !p[0]->is_null() && !p[0]->is_string())
+      return err(std::string("must be str or None, not ") + type_name(*p[0]));
     if (p[0] && p[0]->is_string() && p[0]->as_string().empty()) return err("empty separator");
     CHORD_ASSIGN_OR_RETURN(std::int64_t maxsplit, arg_int(p[1], -1, "split"));
     Value out = split_impl(s, p[0], maxsplit, m == "rsplit", safe);
@@ -144,8 +151,7 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     }
     Array cands = p[0]->is_array() && p[0]->is_tuple() ? p[0]->as_array() : Array{*p[0]};
     for (const auto& c : cands) {
-      if (!c.is_string())
-        return err(std::string(m) + " first arg must be str or a tuple of str, not " + type_name(c));
+      if (!c.is_string()) return err(std::string(m) + " first arg must be str or a tuple of str, not " + type_name(c));
       const std::string& x = c.as_string();
       if (x.size() > sub.size()) continue;
       if (m == "startswith" ? sub.compare(0, x.size(), x) == 0 : sub.compare(sub.size() - x.size(), x.size(), x) == 0)
@@ -162,17 +168,20 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     CHORD_ASSIGN_OR_RETURN(std::string out, py_replace(r, s, from, to, count));
     return make_str(std::move(out), safe);
   }
-  static const char* const kNoArgs[] = {"upper", "lower", "casefold", "title", "capitalize", "swapcase", "isalnum",
-                                        "isalpha", "isdigit", "isnumeric", "isspace", "islower", "isupper"};
+  static const char* const kNoArgs[] = {"upper",    "lower",   "casefold", "title",   "capitalize",
+                                        "swapcase", "isalnum", "isalpha",  "isdigit", "isnumeric",
+                                        "isspace",  "islower", "isupper"};
   if (in_list(kNoArgs, m) && (!a.pos.empty() || !a.kw.empty()))
-    return err("str." + std::string(m) + "() takes no arguments (" + std::to_string(a.pos.size() + a.kw.size()) + " given)");
+    return err("str." + std::string(m) + "() takes no arguments (" + std::to_string(a.pos.size() + a.kw.size()) +
+               " given)");
   if (m == "upper") return make_str(text::upper(s), safe);
   if (m == "lower" || m == "casefold") return make_str(text::lower(s), safe);
   if (m == "title") return make_str(text::py_title(s), safe);
   if (m == "capitalize") return make_str(text::py_capitalize(s), safe);
   if (m == "swapcase") {
     std::string out;
-    for (char32_t c : text::decode(s)) text::append_utf8(out, text::is_upper(c) ? text::to_lower(c) : text::to_upper(c));
+    for (char32_t c : text::decode(s))
+      text::append_utf8(out, text::is_upper(c) ? text::to_lower(c) : text::to_upper(c));
     return make_str(std::move(out), safe);
   }
   if (m == "find" || m == "rfind" || m == "index" || m == "rindex" || m == "count") {
@@ -185,11 +194,14 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     const Value* pe = p[2] && !p[2]->is_null() ? p[2] : nullptr;
     CHORD_ASSIGN_OR_RETURN(std::int64_t b, arg_int(pb, 0, "find"));
     CHORD_ASSIGN_OR_RETURN(std::int64_t e, arg_int(pe, n, "find"));
-    if (e > n) e = n;
-    else if (e < 0) e = std::max<std::int64_t>(0, e + n);
+    if (e > n)
+      e = n;
+    else if (e < 0)
+      e = std::max<std::int64_t>(0, e + n);
     if (b < 0) b = std::max<std::int64_t>(0, b + n);
     bool none = b > n || e < b;
-    std::string window = none ? std::string() : text::encode(cps, static_cast<std::size_t>(b), static_cast<std::size_t>(e));
+    std::string window =
+        none ? std::string() : text::encode(cps, static_cast<std::size_t>(b), static_cast<std::size_t>(e));
     if (m == "count") {
       if (none) return Value(std::int64_t{0});
       if (sub.empty()) return Value(e - b + 1);
@@ -230,7 +242,9 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     CHORD_TRY(bind({"width", "fillchar"}));
     CHORD_ASSIGN_OR_RETURN(std::int64_t w, arg_int(p[0], 0, std::string(m).c_str()));
     std::string fill = " ";
-    if (p[1]) { CHORD_ASSIGN_OR_RETURN(fill, str_arg(r, p[1], "center")); }
+    if (p[1]) {
+      CHORD_ASSIGN_OR_RETURN(fill, str_arg(r, p[1], "center"));
+    }
     if (m == "zfill") fill = "0";
     std::int64_t len = static_cast<std::int64_t>(text::length(s));
     if (w <= len) return make_str(s, safe);
@@ -257,7 +271,8 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
     if (pos == std::string::npos)
       return m == "partition" ? tuple_of({make_str(s, safe), make_str("", safe), make_str("", safe)})
                               : tuple_of({make_str("", safe), make_str("", safe), make_str(s, safe)});
-    return tuple_of({make_str(s.substr(0, pos), safe), make_str(sep, safe), make_str(s.substr(pos + sep.size()), safe)});
+    return tuple_of(
+        {make_str(s.substr(0, pos), safe), make_str(sep, safe), make_str(s.substr(pos + sep.size()), safe)});
   }
   if (m == "removeprefix" || m == "removesuffix") {
     CHORD_TRY(bind({"affix"}));
@@ -290,7 +305,8 @@ Result<Value> str_method(Renderer& r, const Value& self, std::string_view m, Cal
 bool has_method(const Value& self, std::string_view name, bool& unsafe) {
   unsafe = false;
   switch (self.kind()) {
-    case Kind::string: return in_list(kStrMethods, name);
+    case Kind::string:
+      return in_list(kStrMethods, name);
     case Kind::object:
       if (in_list(kDictUnsafe, name)) return unsafe = true;
       return in_list(kDictMethods, name);
@@ -299,7 +315,8 @@ bool has_method(const Value& self, std::string_view name, bool& unsafe) {
       if (!is_list_or_tuple(self)) return false;
       if (!self.is_tuple() && in_list(kListUnsafe, name)) return unsafe = true;
       return in_list(kListMethods, name) && !(self.is_tuple() && name == "copy");
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -320,11 +337,17 @@ Result<Value> call_method(Renderer& r, const Value& self, std::string_view m, Ca
     if (m == "copy") return self;
     Array out;
     for (const auto& e : o.entries) {
-      if (m == "items") out.push_back(tuple_of({key_value(e.first), e.second}));
-      else if (m == "keys") out.push_back(key_value(e.first));
-      else out.push_back(e.second);
+      if (m == "items")
+        out.push_back(tuple_of({key_value(e.first), e.second}));
+      else if (m == "keys")
+        out.push_back(key_value(e.first));
+      else
+        out.push_back(e.second);
     }
-    return Value::array(std::move(out)).with_seq(m == "items" ? Seq::dict_items : m == "keys" ? Seq::dict_keys : Seq::dict_values);
+    return Value::array(std::move(out))
+        .with_seq(m == "items"  ? Seq::dict_items
+                  : m == "keys" ? Seq::dict_keys
+                                : Seq::dict_values);
   }
   if (self.is_array()) {
     if (m == "copy") return self.with_flags(false, false, false);
@@ -372,8 +395,10 @@ Result<Value> loop_attr(const Value& loop, std::string_view name) {
   if (name == "length") return Value(n);
   if (name == "depth") return Value(std::int64_t{1});
   if (name == "depth0") return Value(std::int64_t{0});
-  if (name == "previtem") return i > 0 ? items[static_cast<std::size_t>(i - 1)] : Value::undefined("there is no previous item");
-  if (name == "nextitem") return i + 1 < n ? items[static_cast<std::size_t>(i + 1)] : Value::undefined("there is no next item");
+  if (name == "previtem")
+    return i > 0 ? items[static_cast<std::size_t>(i - 1)] : Value::undefined("there is no previous item");
+  if (name == "nextitem")
+    return i + 1 < n ? items[static_cast<std::size_t>(i + 1)] : Value::undefined("there is no next item");
   if (name == "cycle" || name == "changed") {
     auto c = std::make_shared<Callable>();
     c->kind = CallableKind::method;
@@ -387,7 +412,8 @@ Result<Value> loop_attr(const Value& loop, std::string_view name) {
 // ---- global functions ----
 
 namespace {
-const char* const kBuiltins[] = {"range", "namespace", "dict", "raise_exception", "strftime_now", "lipsum", "cycler", "joiner"};
+const char* const kBuiltins[] = {"range",        "namespace", "dict",   "raise_exception",
+                                 "strftime_now", "lipsum",    "cycler", "joiner"};
 }
 
 int builtin_id(std::string_view name) {
@@ -443,7 +469,8 @@ Result<Value> call_builtin(Renderer& r, int id, CallArgs& a) {
       if (a.pos.size() != 1 || !a.pos[0].is_string()) return err("strftime_now() expects one format string");
       return Value(text::strftime_utc(a.pos[0].as_string(), r.now()));
     }
-    default: return err(std::string(kBuiltins[id]) + "() is not supported");
+    default:
+      return err(std::string(kBuiltins[id]) + "() is not supported");
   }
 }
 

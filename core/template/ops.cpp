@@ -19,33 +19,52 @@ Status overflow() { return type_error("integer overflow (Python big integers are
 bool truthy(const Value& v) {
   switch (v.kind()) {
     case Kind::null:
-    case Kind::undefined: return false;
-    case Kind::boolean: return v.as_bool();
-    case Kind::integer: return v.as_int() != 0;
-    case Kind::real: return v.as_real() != 0.0;
-    case Kind::string: return !v.as_string().empty();
-    case Kind::array: return v.is_generator() || !v.as_array().empty();
-    case Kind::object: return !v.as_object().entries.empty();
-    default: return true;
+    case Kind::undefined:
+      return false;
+    case Kind::boolean:
+      return v.as_bool();
+    case Kind::integer:
+      return v.as_int() != 0;
+    case Kind::real:
+      return v.as_real() != 0.0;
+    case Kind::string:
+      return !v.as_string().empty();
+    case Kind::array:
+      return v.is_generator() || !v.as_array().empty();
+    case Kind::object:
+      return !v.as_object().entries.empty();
+    default:
+      return true;
   }
 }
 
 const char* type_name(const Value& v) {
   switch (v.kind()) {
-    case Kind::null: return "NoneType";
-    case Kind::boolean: return "bool";
-    case Kind::integer: return "int";
-    case Kind::real: return "float";
-    case Kind::string: return v.is_safe() ? "Markup" : "str";
+    case Kind::null:
+      return "NoneType";
+    case Kind::boolean:
+      return "bool";
+    case Kind::integer:
+      return "int";
+    case Kind::real:
+      return "float";
+    case Kind::string:
+      return v.is_safe() ? "Markup" : "str";
     case Kind::array: {
-      static const char* const kNames[] = {"list", "tuple", "generator", "range", "dict_keys", "dict_values", "dict_items"};
+      static const char* const kNames[] = {"list",      "tuple",       "generator", "range",
+                                           "dict_keys", "dict_values", "dict_items"};
       return kNames[static_cast<int>(v.seq())];
     }
-    case Kind::object: return "dict";
-    case Kind::undefined: return "Undefined";
-    case Kind::ns: return "Namespace";
-    case Kind::callable: return v.as_callable()->kind == CallableKind::macro ? "Macro" : "function";
-    case Kind::loop: return "LoopContext";
+    case Kind::object:
+      return "dict";
+    case Kind::undefined:
+      return "Undefined";
+    case Kind::ns:
+      return "Namespace";
+    case Kind::callable:
+      return v.as_callable()->kind == CallableKind::macro ? "Macro" : "function";
+    case Kind::loop:
+      return "LoopContext";
   }
   return "object";
 }
@@ -68,30 +87,42 @@ Value tuple_of(Array items) { return Value::array(std::move(items)).with_flags(f
 
 Result<std::string> dict_key(const Value& k) {
   switch (k.kind()) {
-    case Kind::string: return k.as_string();
-    case Kind::integer: return std::string("\0i", 2) + std::to_string(k.as_int());
-    case Kind::boolean: return std::string(k.as_bool() ? "\0b1" : "\0b0", 3);
-    case Kind::null: return std::string("\0n", 2);
-    case Kind::undefined: return std::string("\0u", 2);  // jinja2's Undefined is hashable
+    case Kind::string:
+      return k.as_string();
+    case Kind::integer:
+      return std::string("\0i", 2) + std::to_string(k.as_int());
+    case Kind::boolean:
+      return std::string(k.as_bool() ? "\0b1" : "\0b0", 3);
+    case Kind::null:
+      return std::string("\0n", 2);
+    case Kind::undefined:
+      return std::string("\0u", 2);  // jinja2's Undefined is hashable
     case Kind::real: {
       double d = k.as_real();
       if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15)
         return std::string("\0i", 2) + std::to_string(static_cast<std::int64_t>(d));
       return std::string("\0f", 2) + text::float_repr(d);
     }
-    default: return type_error(std::string("unhashable type: '") + type_name(k) + "'");
+    default:
+      return type_error(std::string("unhashable type: '") + type_name(k) + "'");
   }
 }
 
 Value key_value(const std::string& k) {
   if (k.size() < 2 || k[0] != '\0') return Value(k);
   switch (k[1]) {
-    case 'i': return Value(static_cast<std::int64_t>(std::strtoll(k.c_str() + 2, nullptr, 10)));
-    case 'b': return Value(k.size() > 2 && k[2] == '1');
-    case 'n': return Value();
-    case 'u': return Value::undefined();
-    case 'f': return Value(std::strtod(k.c_str() + 2, nullptr));
-    default: return Value(k);
+    case 'i':
+      return Value(static_cast<std::int64_t>(std::strtoll(k.c_str() + 2, nullptr, 10)));
+    case 'b':
+      return Value(k.size() > 2 && k[2] == '1');
+    case 'n':
+      return Value();
+    case 'u':
+      return Value::undefined();
+    case 'f':
+      return Value(std::strtod(k.c_str() + 2, nullptr));
+    default:
+      return Value(k);
   }
 }
 
@@ -154,7 +185,8 @@ static Result<Value> repeat(const Value& seq, std::int64_t n, std::size_t max_by
   if (n < 0) n = 0;
   if (seq.is_string()) {
     const std::string& s = seq.as_string();
-    if (!s.empty() && static_cast<std::uint64_t>(n) > max_bytes / s.size()) return type_error("string too long (output size limit)");
+    if (!s.empty() && static_cast<std::uint64_t>(n) > max_bytes / s.size())
+      return type_error("string too long (output size limit)");
     std::string out;
     out.reserve(s.size() * static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) out += s;
@@ -282,8 +314,10 @@ bool py_equal(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case Kind::null:
-    case Kind::undefined: return true;
-    case Kind::string: return a.as_string() == b.as_string();
+    case Kind::undefined:
+      return true;
+    case Kind::string:
+      return a.as_string() == b.as_string();
     case Kind::array: {
       // Generators and dict_values compare by identity; dict_keys/items as sets; the rest in order.
       if (a.seq() != b.seq()) return false;
@@ -311,10 +345,14 @@ bool py_equal(const Value& a, const Value& b) {
       }
       return true;
     }
-    case Kind::ns: return a.as_namespace() == b.as_namespace();
-    case Kind::callable: return a.as_callable() == b.as_callable();
-    case Kind::loop: return a.as_loop() == b.as_loop();
-    default: return false;
+    case Kind::ns:
+      return a.as_namespace() == b.as_namespace();
+    case Kind::callable:
+      return a.as_callable() == b.as_callable();
+    case Kind::loop:
+      return a.as_loop() == b.as_loop();
+    default:
+      return false;
   }
 }
 
@@ -338,8 +376,8 @@ Result<int> py_compare(const Value& a, const Value& b) {
     }
     return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
   }
-  return type_error(std::string("'<' not supported between instances of '") + type_name(a) + "' and '" +
-                    type_name(b) + "'");
+  return type_error(std::string("'<' not supported between instances of '") + type_name(a) + "' and '" + type_name(b) +
+                    "'");
 }
 
 // hash(v) succeeds for a value no dict here can hold as a key (keys are scalars): tuples of
@@ -380,8 +418,10 @@ Result<bool> py_contains(const Value& c, const Value& item) {
         CHORD_ASSIGN_OR_RETURN(const Value* found, find_key(c.as_object(), item));
         return found != nullptr;
       }
-    case Kind::undefined: return false;
-    default: return type_error(std::string("argument of type '") + type_name(c) + "' is not iterable");
+    case Kind::undefined:
+      return false;
+    default:
+      return type_error(std::string("argument of type '") + type_name(c) + "' is not iterable");
   }
 }
 
@@ -390,7 +430,8 @@ Result<Value> py_iterable(const Value& v) {
     case Kind::array:
       if (const std::string* e = v.deferred_error()) return type_error(*e);
       return v;
-    case Kind::undefined: return Value::array();
+    case Kind::undefined:
+      return Value::array();
     case Kind::object: {
       Array keys;
       for (const auto& e : v.as_object().entries) keys.push_back(key_value(e.first));
@@ -406,7 +447,8 @@ Result<Value> py_iterable(const Value& v) {
       }
       return Value::array(std::move(chars));
     }
-    default: return type_error(std::string("'") + type_name(v) + "' object is not iterable");
+    default:
+      return type_error(std::string("'") + type_name(v) + "' object is not iterable");
   }
 }
 
@@ -461,25 +503,40 @@ static Status append_repr(const Value& v, std::string& out, std::size_t max_byte
   if (depth > kMaxValueDepth) return type_error("value nested too deeply to print");
   if (out.size() > max_bytes) return type_error("string too long (output size limit)");
   switch (v.kind()) {
-    case Kind::null: out += "None"; break;
-    case Kind::boolean: out += v.as_bool() ? "True" : "False"; break;
-    case Kind::integer: out += std::to_string(v.as_int()); break;
-    case Kind::real: out += text::float_repr(v.as_real()); break;
+    case Kind::null:
+      out += "None";
+      break;
+    case Kind::boolean:
+      out += v.as_bool() ? "True" : "False";
+      break;
+    case Kind::integer:
+      out += std::to_string(v.as_int());
+      break;
+    case Kind::real:
+      out += text::float_repr(v.as_real());
+      break;
     case Kind::string:
-      if (top_str) out += v.as_string();
-      else if (v.is_safe()) out += "Markup(" + text::str_repr(v.as_string()) + ")";
-      else out += text::str_repr(v.as_string());
+      if (top_str)
+        out += v.as_string();
+      else if (v.is_safe())
+        out += "Markup(" + text::str_repr(v.as_string()) + ")";
+      else
+        out += text::str_repr(v.as_string());
       break;
     case Kind::undefined:
       if (!top_str) out += "Undefined";
       break;
     case Kind::array:
     case Kind::object:
-    case Kind::ns: CHORD_TRY(append_container(v, out, max_bytes, depth)); break;
+    case Kind::ns:
+      CHORD_TRY(append_container(v, out, max_bytes, depth));
+      break;
     case Kind::callable: {
       const Callable* c = v.as_callable();
-      if (c->kind == CallableKind::macro) out += "<Macro " + text::str_repr(c->name) + ">";
-      else out += "<built-in method " + c->name + ">";
+      if (c->kind == CallableKind::macro)
+        out += "<Macro " + text::str_repr(c->name) + ">";
+      else
+        out += "<built-in method " + c->name + ">";
       break;
     }
     case Kind::loop: {

@@ -79,7 +79,9 @@ Status Parser::parse_statement(StmtPtr& out) {
     CHORD_TRY(parse_assign_target(s->target, false, "in"));
     if (!skip_name("in")) return fail("expected token 'in', got '" + describe(cur()) + "'");
     CHORD_ASSIGN_OR_RETURN(s->expr, parse_tuple(false, "recursive", false));
-    if (skip_name("if")) { CHORD_ASSIGN_OR_RETURN(s->cond, parse_expression(true)); }
+    if (skip_name("if")) {
+      CHORD_ASSIGN_OR_RETURN(s->cond, parse_expression(true));
+    }
     if (is_name(cur(), "recursive")) return fail("recursive for loops are not supported");
     ++loop_depth_;
     Status st = parse_statements({"endfor", "else"}, s->body, false);
@@ -95,7 +97,9 @@ Status Parser::parse_statement(StmtPtr& out) {
       CHORD_ASSIGN_OR_RETURN(s->expr, parse_tuple(true, nullptr, false));
     } else {
       s->kind = StmtKind::set_block;
-      if (is_op(cur(), "|")) { CHORD_ASSIGN_OR_RETURN(s->expr, parse_filter(nullptr, false)); }
+      if (is_op(cur(), "|")) {
+        CHORD_ASSIGN_OR_RETURN(s->expr, parse_filter(nullptr, false));
+      }
       CHORD_TRY(parse_body_isolated({"endset"}, s->body));
     }
   } else if (tag == "macro") {
@@ -203,8 +207,10 @@ Status Parser::parse_assign_target(Target& t, bool with_namespace, const char* e
     }
     one.name = n;
     items.push_back(std::move(one));
-    if (is_op(cur(), ",")) is_tuple = true;
-    else break;
+    if (is_op(cur(), ","))
+      is_tuple = true;
+    else
+      break;
   }
   if (items.empty()) return fail("expected an assignment target, got '" + describe(cur()) + "'");
   if (!is_tuple) {
@@ -221,8 +227,8 @@ Status Parser::parse_assign_target(Target& t, bool with_namespace, const char* e
 Status Parser::check_expr(const Expr* e, bool soft) {
   if (!e) return Status::Ok();
   if ((e->kind == ExprKind::filter || e->kind == ExprKind::test) && e->fn_id < 0 && !soft)
-    return fail_at(e->line, std::string("No ") + (e->kind == ExprKind::filter ? "filter" : "test") +
-                                " named '" + e->name + "'.");
+    return fail_at(
+        e->line, std::string("No ") + (e->kind == ExprKind::filter ? "filter" : "test") + " named '" + e->name + "'.");
   bool child_soft = soft || e->kind == ExprKind::cond;
   for (const auto& a : e->args) CHORD_TRY(check_expr(a.get(), child_soft));
   for (const auto& kw : e->kwargs) CHORD_TRY(check_expr(kw.second.get(), child_soft));

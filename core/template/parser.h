@@ -47,16 +47,26 @@ class Parser {
   }
   static std::string describe(const Token& t) {
     switch (t.type) {
-      case Tok::data: return "template data";
-      case Tok::var_begin: return "begin of print statement";
-      case Tok::var_end: return "end of print statement";
-      case Tok::block_begin: return "begin of statement block";
-      case Tok::block_end: return "end of statement block";
-      case Tok::eof: return "end of template";
-      case Tok::string: return "string";
-      case Tok::integer: return "integer";
-      case Tok::floating: return "float";
-      default: return t.value;
+      case Tok::data:
+        return "template data";
+      case Tok::var_begin:
+        return "begin of print statement";
+      case Tok::var_end:
+        return "end of print statement";
+      case Tok::block_begin:
+        return "begin of statement block";
+      case Tok::block_end:
+        return "end of statement block";
+      case Tok::eof:
+        return "end of template";
+      case Tok::string:
+        return "string";
+      case Tok::integer:
+        return "integer";
+      case Tok::floating:
+        return "float";
+      default:
+        return t.value;
     }
   }
   Status fail(const std::string& msg) const { return fail_at(cur().line, msg); }

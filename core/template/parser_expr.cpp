@@ -13,8 +13,10 @@ Result<ExprPtr> Parser::parse_tuple(bool with_condexpr, const char* extra_end, b
     if (tuple_end(extra_end)) break;
     CHORD_ASSIGN_OR_RETURN(ExprPtr e, parse_expression(with_condexpr));
     items.push_back(std::move(e));
-    if (is_op(cur(), ",")) is_tuple = true;
-    else break;
+    if (is_op(cur(), ","))
+      is_tuple = true;
+    else
+      break;
   }
   if (!is_tuple) {
     if (!items.empty()) return std::move(items[0]);
@@ -99,15 +101,25 @@ Result<ExprPtr> Parser::parse_compare() {
   while (true) {
     const Token& t = cur();
     CmpOp op;
-    if (is_op(t, "==")) op = CmpOp::eq;
-    else if (is_op(t, "!=")) op = CmpOp::ne;
-    else if (is_op(t, "<")) op = CmpOp::lt;
-    else if (is_op(t, "<=")) op = CmpOp::le;
-    else if (is_op(t, ">")) op = CmpOp::gt;
-    else if (is_op(t, ">=")) op = CmpOp::ge;
-    else if (is_name(t, "in")) op = CmpOp::in;
-    else if (is_name(t, "not") && is_name(look(), "in")) { op = CmpOp::notin; next(); }
-    else break;
+    if (is_op(t, "=="))
+      op = CmpOp::eq;
+    else if (is_op(t, "!="))
+      op = CmpOp::ne;
+    else if (is_op(t, "<"))
+      op = CmpOp::lt;
+    else if (is_op(t, "<="))
+      op = CmpOp::le;
+    else if (is_op(t, ">"))
+      op = CmpOp::gt;
+    else if (is_op(t, ">="))
+      op = CmpOp::ge;
+    else if (is_name(t, "in"))
+      op = CmpOp::in;
+    else if (is_name(t, "not") && is_name(look(), "in")) {
+      op = CmpOp::notin;
+      next();
+    } else
+      break;
     next();
     CHORD_ASSIGN_OR_RETURN(ExprPtr rhs, parse_math1());
     args.push_back(std::move(rhs));
@@ -161,11 +173,16 @@ Result<ExprPtr> Parser::parse_math2() {
   CHORD_ASSIGN_OR_RETURN(ExprPtr left, parse_pow());
   while (true) {
     BinOp op;
-    if (is_op(cur(), "*")) op = BinOp::mul;
-    else if (is_op(cur(), "/")) op = BinOp::div;
-    else if (is_op(cur(), "//")) op = BinOp::floordiv;
-    else if (is_op(cur(), "%")) op = BinOp::mod;
-    else break;
+    if (is_op(cur(), "*"))
+      op = BinOp::mul;
+    else if (is_op(cur(), "/"))
+      op = BinOp::div;
+    else if (is_op(cur(), "//"))
+      op = BinOp::floordiv;
+    else if (is_op(cur(), "%"))
+      op = BinOp::mod;
+    else
+      break;
     next();
     CHORD_ASSIGN_OR_RETURN(ExprPtr right, parse_pow());
     CHORD_ASSIGN_OR_RETURN(left, binop(op, line, std::move(left), std::move(right)));
@@ -199,7 +216,9 @@ Result<ExprPtr> Parser::parse_unary(bool with_filter) {
     CHORD_ASSIGN_OR_RETURN(node, parse_primary());
   }
   CHORD_ASSIGN_OR_RETURN(node, parse_postfix(std::move(node)));
-  if (with_filter) { CHORD_ASSIGN_OR_RETURN(node, parse_filter_expr(std::move(node))); }
+  if (with_filter) {
+    CHORD_ASSIGN_OR_RETURN(node, parse_filter_expr(std::move(node)));
+  }
   return node;
 }
 
@@ -330,8 +349,11 @@ Result<ExprPtr> Parser::parse_subscript(ExprPtr node) {
   }
   CHORD_TRY(expect_op("]"));
   ExprPtr arg;
-  if (subs.size() == 1) arg = std::move(subs[0]);
-  else { CHORD_ASSIGN_OR_RETURN(arg, make(ExprKind::tuple, line, std::move(subs))); }
+  if (subs.size() == 1)
+    arg = std::move(subs[0]);
+  else {
+    CHORD_ASSIGN_OR_RETURN(arg, make(ExprKind::tuple, line, std::move(subs)));
+  }
   std::vector<ExprPtr> args;
   args.push_back(std::move(node));
   args.push_back(std::move(arg));

@@ -19,9 +19,12 @@ std::string ascii_of(const std::string& repr) {
       out.push_back(static_cast<char>(c));
       continue;
     }
-    if (c <= 0xFF) std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
-    else if (c <= 0xFFFF) std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-    else std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(c));
+    if (c <= 0xFF)
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
+    else if (c <= 0xFFFF)
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+    else
+      std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(c));
     out += buf;
   }
   return out;
@@ -50,8 +53,10 @@ Result<std::string> format_one(char conv, const Value& v, const Spec& sp, bool e
     case 'r':
     case 'a': {
       std::string s;
-      if (conv == 's') CHORD_TRY(py_str(v, s, max_bytes));
-      else CHORD_TRY(py_repr(v, s, max_bytes));
+      if (conv == 's')
+        CHORD_TRY(py_str(v, s, max_bytes));
+      else
+        CHORD_TRY(py_repr(v, s, max_bytes));
       if (conv == 'a') s = ascii_of(s);
       if (escape && !(conv == 's' && v.is_safe())) s = text::html_escape(s);
       if (sp.prec >= 0) {
@@ -62,12 +67,20 @@ Result<std::string> format_one(char conv, const Value& v, const Spec& sp, bool e
     }
     case 'c': {
       std::string s;
-      if (v.is_int() && v.as_int() >= 0 && v.as_int() <= 0x10FFFF) text::append_utf8(s, static_cast<char32_t>(v.as_int()));
-      else if (v.is_string() && text::length(v.as_string()) == 1) s = v.as_string();
-      else return err("%c requires int or char");
+      if (v.is_int() && v.as_int() >= 0 && v.as_int() <= 0x10FFFF)
+        text::append_utf8(s, static_cast<char32_t>(v.as_int()));
+      else if (v.is_string() && text::length(v.as_string()) == 1)
+        s = v.as_string();
+      else
+        return err("%c requires int or char");
       return pad(s, 0, sp, false);
     }
-    case 'd': case 'i': case 'u': case 'o': case 'x': case 'X': {
+    case 'd':
+    case 'i':
+    case 'u':
+    case 'o':
+    case 'x':
+    case 'X': {
       std::int64_t n;
       if (v.is_int() || v.is_bool()) {
         n = v.is_bool() ? v.as_bool() : v.as_int();
@@ -75,7 +88,8 @@ Result<std::string> format_one(char conv, const Value& v, const Spec& sp, bool e
         if (!(std::fabs(v.as_real()) < 9e18)) return err("%d format: number out of range");
         n = static_cast<std::int64_t>(v.as_real());
       } else {
-        return err(std::string("%") + conv + " format: " + (conv == 'd' || conv == 'i' || conv == 'u' ? "a real number" : "an integer") +
+        return err(std::string("%") + conv +
+                   " format: " + (conv == 'd' || conv == 'i' || conv == 'u' ? "a real number" : "an integer") +
                    " is required, not " + type_name(v));
       }
       bool neg = n < 0;
@@ -93,7 +107,12 @@ Result<std::string> format_one(char conv, const Value& v, const Spec& sp, bool e
       if (sp.alt && (conv == 'x' || conv == 'X')) prefix += conv == 'x' ? "0x" : "0X";
       return pad(prefix + digits, prefix.size(), sp, true);
     }
-    case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': {
+    case 'e':
+    case 'E':
+    case 'f':
+    case 'F':
+    case 'g':
+    case 'G': {
       if (!v.is_number()) return err(std::string("must be real number, not ") + type_name(v));
       double d = v.as_double();
       if (sp.prec > 300) return err("precision too large");
@@ -103,7 +122,8 @@ Result<std::string> format_one(char conv, const Value& v, const Spec& sp, bool e
       std::string prefix = sign_of(std::signbit(d) && !std::isnan(d), sp);
       return pad(prefix + buf, prefix.size(), sp, std::isfinite(d));
     }
-    default: return err(std::string("unsupported format character '") + conv + "'");
+    default:
+      return err(std::string("unsupported format character '") + conv + "'");
   }
 }
 
@@ -113,7 +133,8 @@ Result<Value> percent_format(const Value& fmt, const Value& arg, std::size_t max
   // Python's str % treats anything with __getitem__ but a tuple or str as a mapping: dicts, lists,
   // ranges and jinja2's Undefined (whose lookups raise). A mapping may stand as the one positional
   // arg, and extra ones are no error.
-  bool mapping = arg.is_object() || arg.is_undefined() || (arg.is_array() && (arg.seq() == Seq::list || arg.seq() == Seq::range));
+  bool mapping =
+      arg.is_object() || arg.is_undefined() || (arg.is_array() && (arg.seq() == Seq::list || arg.seq() == Seq::range));
   Array args = arg.is_array() && arg.is_tuple() ? arg.as_array() : Array{arg};
   const std::string& f = fmt.as_string();
   bool escape = fmt.is_safe();
@@ -146,12 +167,18 @@ Result<Value> percent_format(const Value& fmt, const Value& arg, std::size_t max
     Spec sp;
     for (; i < f.size(); ++i) {
       char c = f[i];
-      if (c == '-') sp.left = true;
-      else if (c == '+') sp.plus = true;
-      else if (c == ' ') sp.space = true;
-      else if (c == '0') sp.zero = true;
-      else if (c == '#') sp.alt = true;
-      else break;
+      if (c == '-')
+        sp.left = true;
+      else if (c == '+')
+        sp.plus = true;
+      else if (c == ' ')
+        sp.space = true;
+      else if (c == '0')
+        sp.zero = true;
+      else if (c == '#')
+        sp.alt = true;
+      else
+        break;
     }
     auto number = [&](long& dst) -> Status {
       if (i < f.size() && f[i] == '*') {
@@ -206,8 +233,10 @@ Result<Value> str_format(Renderer& r, const Value& self, CallArgs& a) {
   for (std::size_t i = 0; i < f.size(); ++i) {
     char c = f[i];
     if (c == '}') {
-      if (i + 1 < f.size() && f[i + 1] == '}') ++i;
-      else return err("Single '}' encountered in format string");
+      if (i + 1 < f.size() && f[i + 1] == '}')
+        ++i;
+      else
+        return err("Single '}' encountered in format string");
       out.push_back('}');
       continue;
     }
@@ -245,13 +274,14 @@ Result<Value> str_format(Renderer& r, const Value& self, CallArgs& a) {
       if (!v) return err("'" + field + "'");
     }
     std::string piece;
-    if (conv == 'r') CHORD_TRY(py_repr(*v, piece, r.max_string()));
-    else CHORD_TRY(py_str(*v, piece, r.max_string()));
+    if (conv == 'r')
+      CHORD_TRY(py_repr(*v, piece, r.max_string()));
+    else
+      CHORD_TRY(py_str(*v, piece, r.max_string()));
     out += self.is_safe() && !v->is_safe() ? text::html_escape(piece) : piece;
     CHORD_TRY(r.check_size(out.size()));
   }
   return make_str(std::move(out), self.is_safe());
 }
-
 
 }  // namespace chord::tmpl

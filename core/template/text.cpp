@@ -73,14 +73,13 @@ std::size_t length(std::string_view s) {
 }
 
 bool is_space(char32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 bool is_linebreak(char32_t c) {
-  return c == '\n' || c == '\r' || c == 0x0B || c == 0x0C || (c >= 0x1C && c <= 0x1E) ||
-         c == 0x85 || c == 0x2028 || c == 0x2029;
+  return c == '\n' || c == '\r' || c == 0x0B || c == 0x0C || (c >= 0x1C && c <= 0x1E) || c == 0x85 || c == 0x2028 ||
+         c == 0x2029;
 }
 
 bool is_printable(char32_t c) {
@@ -277,9 +276,12 @@ std::string str_repr(std::string_view s) {
     } else if (c < 0x7F) {
       out.push_back(static_cast<char>(c));
     } else if (!is_printable(c)) {
-      if (c <= 0xFF) std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
-      else if (c <= 0xFFFF) std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      else std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(c));
+      if (c <= 0xFF)
+        std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
+      else if (c <= 0xFFFF)
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      else
+        std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(c));
       out += buf;
     } else {
       append_utf8(out, c);
@@ -294,20 +296,31 @@ std::string html_escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&#39;"; break;
-      case '"': out += "&#34;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
 }
 
 namespace {
-const char* const kMonths[] = {"January", "February", "March", "April", "May", "June", "July",
-                               "August", "September", "October", "November", "December"};
+const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                               "July",    "August",   "September", "October", "November", "December"};
 const char* const kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
 
 // Howard Hinnant's civil_from_days (proleptic Gregorian).
@@ -326,7 +339,7 @@ void civil_from_days(std::int64_t z, std::int64_t& y, int& m, int& d) {
 
 std::string strftime_utc(std::string_view fmt, std::int64_t t) {
   if (t < -62135596800LL || t > 253402300799LL) t = 0;  // outside years 1..9999: epoch
-  fmt = fmt.substr(0, fmt.find('\0'));  // C strftime stops at a NUL
+  fmt = fmt.substr(0, fmt.find('\0'));                  // C strftime stops at a NUL
   std::int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
   std::int64_t secs = t - days * 86400;
   std::int64_t year;
@@ -351,37 +364,101 @@ std::string strftime_utc(std::string_view fmt, std::int64_t t) {
       c = fmt[++i];
     }
     auto num = [&](long long v, int width) {
-      if (nopad) std::snprintf(buf, sizeof buf, "%lld", v);
-      else std::snprintf(buf, sizeof buf, "%0*lld", width, v);
+      if (nopad)
+        std::snprintf(buf, sizeof buf, "%lld", v);
+      else
+        std::snprintf(buf, sizeof buf, "%0*lld", width, v);
       out += buf;
     };
     switch (c) {
-      case 'Y': std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(year)); out += buf; break;
-      case 'y': num(((year % 100) + 100) % 100, 2); break;
-      case 'm': num(mon, 2); break;
-      case 'd': num(mday, 2); break;
-      case 'e': std::snprintf(buf, sizeof buf, "%2d", mday); out += buf; break;
-      case 'k': std::snprintf(buf, sizeof buf, "%2d", hour); out += buf; break;
-      case 'l': std::snprintf(buf, sizeof buf, "%2d", hour % 12 == 0 ? 12 : hour % 12); out += buf; break;
-      case 'H': num(hour, 2); break;
-      case 'I': num(hour % 12 == 0 ? 12 : hour % 12, 2); break;
-      case 'M': num(min, 2); break;
-      case 'S': num(sec, 2); break;
-      case 'j': num(yday, 3); break;
-      case 'p': out += hour < 12 ? "AM" : "PM"; break;
-      case 'B': out += kMonths[mon - 1]; break;
-      case 'b': case 'h': out += std::string(kMonths[mon - 1]).substr(0, 3); break;
-      case 'A': out += kDays[wday]; break;
-      case 'a': out += std::string(kDays[wday]).substr(0, 3); break;
-      case 'w': num(wday, 1); break;
-      case 'u': num(wday == 0 ? 7 : wday, 1); break;
-      case 'F': std::snprintf(buf, sizeof buf, "%lld-%02d-%02d", static_cast<long long>(year), mon, mday); out += buf; break;
-      case 'D': std::snprintf(buf, sizeof buf, "%02d/%02d/%02d", mon, mday, static_cast<int>(((year % 100) + 100) % 100)); out += buf; break;
-      case 'T': std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", hour, min, sec); out += buf; break;
-      case 'R': std::snprintf(buf, sizeof buf, "%02d:%02d", hour, min); out += buf; break;
-      case 'Z': case 'z': break;  // naive datetime: empty
-      case '%': out.push_back('%'); break;
-      default: out.push_back('%'); out.push_back(c); break;
+      case 'Y':
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(year));
+        out += buf;
+        break;
+      case 'y':
+        num(((year % 100) + 100) % 100, 2);
+        break;
+      case 'm':
+        num(mon, 2);
+        break;
+      case 'd':
+        num(mday, 2);
+        break;
+      case 'e':
+        std::snprintf(buf, sizeof buf, "%2d", mday);
+        out += buf;
+        break;
+      case 'k':
+        std::snprintf(buf, sizeof buf, "%2d", hour);
+        out += buf;
+        break;
+      case 'l':
+        std::snprintf(buf, sizeof buf, "%2d", hour % 12 == 0 ? 12 : hour % 12);
+        out += buf;
+        break;
+      case 'H':
+        num(hour, 2);
+        break;
+      case 'I':
+        num(hour % 12 == 0 ? 12 : hour % 12, 2);
+        break;
+      case 'M':
+        num(min, 2);
+        break;
+      case 'S':
+        num(sec, 2);
+        break;
+      case 'j':
+        num(yday, 3);
+        break;
+      case 'p':
+        out += hour < 12 ? "AM" : "PM";
+        break;
+      case 'B':
+        out += kMonths[mon - 1];
+        break;
+      case 'b':
+      case 'h':
+        out += std::string(kMonths[mon - 1]).substr(0, 3);
+        break;
+      case 'A':
+        out += kDays[wday];
+        break;
+      case 'a':
+        out += std::string(kDays[wday]).substr(0, 3);
+        break;
+      case 'w':
+        num(wday, 1);
+        break;
+      case 'u':
+        num(wday == 0 ? 7 : wday, 1);
+        break;
+      case 'F':
+        std::snprintf(buf, sizeof buf, "%lld-%02d-%02d", static_cast<long long>(year), mon, mday);
+        out += buf;
+        break;
+      case 'D':
+        std::snprintf(buf, sizeof buf, "%02d/%02d/%02d", mon, mday, static_cast<int>(((year % 100) + 100) % 100));
+        out += buf;
+        break;
+      case 'T':
+        std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", hour, min, sec);
+        out += buf;
+        break;
+      case 'R':
+        std::snprintf(buf, sizeof buf, "%02d:%02d", hour, min);
+        out += buf;
+        break;
+      case 'Z':
+      case 'z':
+        break;  // naive datetime: empty
+      case '%':
+        out.push_back('%');
+        break;
+      default:
+        out.push_back('%');
+        out.push_back(c);
+        break;
     }
   }
   return out;

@@ -21,7 +21,7 @@ bool is_printable(char32_t c);  // str.isprintable (approximate outside common b
 bool is_linebreak(char32_t c);  // str.splitlines boundaries (\r\n counted by the caller)
 bool is_alpha(char32_t c);
 bool is_digit(char32_t c);
-bool is_word(char32_t c);       // regex \w
+bool is_word(char32_t c);  // regex \w
 char32_t to_upper(char32_t c);
 char32_t to_lower(char32_t c);
 bool is_upper(char32_t c);
@@ -33,8 +33,8 @@ std::string py_title(std::string_view s);       // str.title()
 std::string py_capitalize(std::string_view s);  // str.capitalize()
 std::string py_strip(std::string_view s, bool left, bool right, const std::string* chars);
 
-std::string float_repr(double d);         // Python repr(float): 1.0, 1e-05, 1e+16, inf, nan
-std::string str_repr(std::string_view s); // Python repr(str) with its quote choice and escapes
+std::string float_repr(double d);             // Python repr(float): 1.0, 1e-05, 1e+16, inf, nan
+std::string str_repr(std::string_view s);     // Python repr(str) with its quote choice and escapes
 std::string html_escape(std::string_view s);  // markupsafe.escape
 
 // Python datetime.strftime for a UTC time (C locale); unknown directives are copied.

@@ -19,9 +19,7 @@ std::uint16_t child_depth(const Value& v) {
 }
 }  // namespace
 
-Value::Value(std::string s) : kind_(Kind::string) {
-  ptr_ = std::make_shared<const std::string>(std::move(s));
-}
+Value::Value(std::string s) : kind_(Kind::string) { ptr_ = std::make_shared<const std::string>(std::move(s)); }
 
 Value Value::array(Array items) {
   Value v;
@@ -113,16 +111,19 @@ Value Value::markup(std::string s) {
 
 double Value::as_double() const noexcept {
   switch (kind_) {
-    case Kind::integer: return static_cast<double>(u_.i);
-    case Kind::real: return u_.d;
-    case Kind::boolean: return u_.b ? 1.0 : 0.0;
-    default: return 0.0;
+    case Kind::integer:
+      return static_cast<double>(u_.i);
+    case Kind::real:
+      return u_.d;
+    case Kind::boolean:
+      return u_.b ? 1.0 : 0.0;
+    default:
+      return 0.0;
   }
 }
 
 const std::string& Value::as_string() const {
-  if ((kind_ == Kind::string || kind_ == Kind::undefined) && ptr_)
-    return *static_cast<const std::string*>(ptr_.get());
+  if ((kind_ == Kind::string || kind_ == Kind::undefined) && ptr_) return *static_cast<const std::string*>(ptr_.get());
   return kEmptyString;
 }
 

@@ -1,9 +1,9 @@
 // Byte-level BPE (tokenizer.ggml.model "gpt2"), as llama.cpp's llm_tokenizer_bpe: pre-tokenize by
 // tokenizer.ggml.pre, map each word's bytes to GPT-2's byte alphabet, then merge adjacent symbols
 // lowest merge rank first (ties: leftmost) using tokenizer.ggml.merges.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,9 +28,9 @@ class BpeTokenizer final : public TokenizerBase {
     int32_t merged;  // symbol id of left + right
   };
   struct Symbol {
-    int32_t sym;        // symbol id of this piece (see symbol_of)
-    uint32_t start, n;  // bytes of the word; n == 0 once merged into the left neighbour
-    int32_t prev, next; // neighbours in the word, -1 at the ends
+    int32_t sym;         // symbol id of this piece (see symbol_of)
+    uint32_t start, n;   // bytes of the word; n == 0 once merged into the left neighbour
+    int32_t prev, next;  // neighbours in the word, -1 at the ends
   };
   struct Bigram {
     int32_t rank, left, right;  // rank of the merge, symbol indices
@@ -58,8 +58,8 @@ class BpeTokenizer final : public TokenizerBase {
   // Symbol ids: a piece that is a token has its token id; the few merge pieces that are not get
   // ids from n_vocab on.
   std::unordered_map<std::string, int32_t> extra_syms_;
-  std::unordered_map<uint64_t, Merge> merges_;         // (left sym << 32 | right sym) -> merge
-  int32_t byte_sym_[256];                              // symbol of each single byte
+  std::unordered_map<uint64_t, Merge> merges_;  // (left sym << 32 | right sym) -> merge
+  int32_t byte_sym_[256];                       // symbol of each single byte
 };
 
 uint64_t pair_key(int32_t l, int32_t r) {
@@ -123,8 +123,7 @@ void BpeTokenizer::add_bigram(Scratch& s, int32_t left, int32_t right) const {
 
 // A piece with no token of its own (llama.cpp: each byte of its byte-alphabet text, looked up as
 // a one-byte token, the rest dropped).
-void BpeTokenizer::emit_unknown_piece(std::string_view bytes, std::string& buf,
-                                      std::vector<Token>& out) const {
+void BpeTokenizer::emit_unknown_piece(std::string_view bytes, std::string& buf, std::vector<Token>& out) const {
   buf.clear();
   for (const char c : bytes) buf += unicode::byte_to_utf8(static_cast<uint8_t>(c));
   if (Token id = id_of(buf); id >= 0) {
@@ -150,9 +149,8 @@ void BpeTokenizer::encode_word(std::string_view word, Scratch& s, std::vector<To
   const int32_t n = static_cast<int32_t>(word.size());
   s.symbols.resize(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
-    s.symbols[static_cast<size_t>(i)] =
-        Symbol{byte_sym_[static_cast<uint8_t>(word[static_cast<size_t>(i)])], static_cast<uint32_t>(i), 1,
-               i - 1, i + 1 < n ? i + 1 : -1};
+    s.symbols[static_cast<size_t>(i)] = Symbol{byte_sym_[static_cast<uint8_t>(word[static_cast<size_t>(i)])],
+                                               static_cast<uint32_t>(i), 1, i - 1, i + 1 < n ? i + 1 : -1};
   }
   s.heap.clear();
   for (int32_t i = 1; i < n; ++i) add_bigram(s, i - 1, i);

@@ -70,7 +70,10 @@ inline size_t opt_ws_then_run(const Text& t, size_t p, size_t end, InClass in) {
 // 's|'t|'re|'ve|'m|'ll|'d (case-insensitive when fold is set): length 2, 3 or 0.
 inline size_t contraction(const Text& t, size_t p, size_t end, bool fold) {
   if (t.cpt[p] != '\'' || p + 1 >= end) return 0;
-  auto low = [&](size_t i) { uint32_t c = cpt_at(t, i, end); return fold ? u::to_lower(c) : c; };
+  auto low = [&](size_t i) {
+    uint32_t c = cpt_at(t, i, end);
+    return fold ? u::to_lower(c) : c;
+  };
   const uint32_t a = low(p + 1);
   if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
   if (p + 2 < end) {
@@ -143,7 +146,10 @@ size_t m_digits3(const Text& t, size_t p, size_t end) { return std::min<size_t>(
 
 // [0-9][0-9][0-9]
 size_t m_ascii_digits3(const Text& t, size_t p, size_t end) {
-  auto d = [&](size_t i) { uint32_t c = cpt_at(t, i, end); return c >= '0' && c <= '9'; };
+  auto d = [&](size_t i) {
+    uint32_t c = cpt_at(t, i, end);
+    return c >= '0' && c <= '9';
+  };
   return d(p) && d(p + 1) && d(p + 2) ? 3 : 0;
 }
 
@@ -159,29 +165,29 @@ size_t m_punct_sym(const Text& t, size_t p, size_t end) {
   return run(p, end, [&](size_t i) {
     const uint32_t c = t.cpt[i];
     if (coll(t, i, end) & u::kPunctuation) return true;
-    return c == '$' || c == '+' || c == '<' || c == '=' || c == '>' || c == '^' || c == '~' ||
-           c == '|' || (backtick && c == '`');
+    return c == '$' || c == '+' || c == '<' || c == '=' || c == '>' || c == '^' || c == '~' || c == '|' ||
+           (backtick && c == '`');
   });
 }
 
 // DeepSeek LLM: \s?[A-Za-zµÀ-ÖØ-öø-ƺ...]+ -- the cased letters (Lu/Ll/Lt) of the regex as written.
 const std::pair<uint32_t, uint32_t> kDsCased[] = {
-    {0x41, 0x5A}, {0x61, 0x7A}, {0xB5, 0xB5}, {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x1BA},
-    {0x1BC, 0x1BF}, {0x1C4, 0x293}, {0x295, 0x2AF}, {0x370, 0x373}, {0x376, 0x377},
-    {0x37B, 0x37D}, {0x37F, 0x37F}, {0x386, 0x386}, {0x388, 0x38A}, {0x38C, 0x38C},
-    {0x38E, 0x3A1}, {0x3A3, 0x3F5}, {0x3F7, 0x481}, {0x48A, 0x52F}, {0x531, 0x556},
-    {0x10A0, 0x10C5}, {0x13A0, 0x13F5}, {0x13F8, 0x13FD}, {0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF},
-    {0x1D00, 0x1D2B}, {0x1D6B, 0x1D77}, {0x1D79, 0x1D9A}, {0x1E00, 0x1F15}, {0x1F18, 0x1F1D},
-    {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57}, {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B},
-    {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE},
-    {0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC}, {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC},
-    {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC}, {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113},
-    {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126}, {0x2128, 0x2128},
-    {0x212A, 0x212D}, {0x212F, 0x2134}, {0x2139, 0x2139}, {0x213C, 0x213F}, {0x2145, 0x2149},
-    {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2C7B}, {0x2C7E, 0x2CE4}, {0x2CEB, 0x2CEE},
-    {0x2CF2, 0x2CF3}, {0xA640, 0xA66D}, {0xA680, 0xA69B}, {0xA722, 0xA76F}, {0xA771, 0xA787},
-    {0xA78B, 0xA78E}, {0xAB70, 0xABBF}, {0xFB00, 0xFB06}, {0xFB13, 0xFB17}, {0xFF21, 0xFF3A},
-    {0xFF41, 0xFF5A}, {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
+    {0x41, 0x5A},       {0x61, 0x7A},       {0xB5, 0xB5},       {0xC0, 0xD6},       {0xD8, 0xF6},
+    {0xF8, 0x1BA},      {0x1BC, 0x1BF},     {0x1C4, 0x293},     {0x295, 0x2AF},     {0x370, 0x373},
+    {0x376, 0x377},     {0x37B, 0x37D},     {0x37F, 0x37F},     {0x386, 0x386},     {0x388, 0x38A},
+    {0x38C, 0x38C},     {0x38E, 0x3A1},     {0x3A3, 0x3F5},     {0x3F7, 0x481},     {0x48A, 0x52F},
+    {0x531, 0x556},     {0x10A0, 0x10C5},   {0x13A0, 0x13F5},   {0x13F8, 0x13FD},   {0x1C90, 0x1CBA},
+    {0x1CBD, 0x1CBF},   {0x1D00, 0x1D2B},   {0x1D6B, 0x1D77},   {0x1D79, 0x1D9A},   {0x1E00, 0x1F15},
+    {0x1F18, 0x1F1D},   {0x1F20, 0x1F45},   {0x1F48, 0x1F4D},   {0x1F50, 0x1F57},   {0x1F59, 0x1F59},
+    {0x1F5B, 0x1F5B},   {0x1F5D, 0x1F5D},   {0x1F5F, 0x1F7D},   {0x1F80, 0x1FB4},   {0x1FB6, 0x1FBC},
+    {0x1FBE, 0x1FBE},   {0x1FC2, 0x1FC4},   {0x1FC6, 0x1FCC},   {0x1FD0, 0x1FD3},   {0x1FD6, 0x1FDB},
+    {0x1FE0, 0x1FEC},   {0x1FF2, 0x1FF4},   {0x1FF6, 0x1FFC},   {0x2102, 0x2102},   {0x2107, 0x2107},
+    {0x210A, 0x2113},   {0x2115, 0x2115},   {0x2119, 0x211D},   {0x2124, 0x2124},   {0x2126, 0x2126},
+    {0x2128, 0x2128},   {0x212A, 0x212D},   {0x212F, 0x2134},   {0x2139, 0x2139},   {0x213C, 0x213F},
+    {0x2145, 0x2149},   {0x214E, 0x214E},   {0x2183, 0x2184},   {0x2C00, 0x2C7B},   {0x2C7E, 0x2CE4},
+    {0x2CEB, 0x2CEE},   {0x2CF2, 0x2CF3},   {0xA640, 0xA66D},   {0xA680, 0xA69B},   {0xA722, 0xA76F},
+    {0xA771, 0xA787},   {0xA78B, 0xA78E},   {0xAB70, 0xABBF},   {0xFB00, 0xFB06},   {0xFB13, 0xFB17},
+    {0xFF21, 0xFF3A},   {0xFF41, 0xFF5A},   {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
     {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943},
 };
 size_t m_ds_cased(const Text& t, size_t p, size_t end) {
@@ -235,8 +241,8 @@ size_t m_ds3_words(const Text& t, size_t p, size_t end) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
   };
   const uint32_t c = t.cpt[p];
-  const bool ascii_punct = (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) ||
-                           (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
+  const bool ascii_punct =
+      (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) || (c >= 0x7B && c <= 0x7E);
   if (ascii_punct && ascii_alpha(p + 1)) return 1 + run(p + 1, end, ascii_alpha);
   constexpr uint16_t kLM = u::kLetter | u::kMark, kPS = u::kPunctuation | u::kSymbol;
   auto lm = [&](size_t i) { return (coll(t, i, end) & kLM) != 0; };
@@ -263,8 +269,20 @@ size_t m_poro(const Text& t, size_t p, size_t end) {
     const uint32_t c = wide(t, i, end);
     if (c == kOut || is_ws(t, i, end)) return false;
     switch (c) {
-      case '(': case ')': case '|': case '.': case ',': case '!': case '?':
-      case 0x2026: case 0x3002: case 0xFF0C: case 0x3001: case 0x0964: case 0x06D4: case 0x060C:
+      case '(':
+      case ')':
+      case '|':
+      case '.':
+      case ',':
+      case '!':
+      case '?':
+      case 0x2026:
+      case 0x3002:
+      case 0xFF0C:
+      case 0x3001:
+      case 0x0964:
+      case 0x06D4:
+      case 0x060C:
         return false;
       default:
         return true;
@@ -307,19 +325,30 @@ void apply(const Text& t, Matcher m, std::vector<size_t>& segs, std::vector<size
 
 std::vector<Matcher> matchers(Kind kind) {
   switch (kind) {
-    case Kind::gpt2: return {m_gpt2};
-    case Kind::llama3: return {m_llama3<3, true>};
-    case Kind::qwen2: return {m_llama3<1, true>};
-    case Kind::seed_coder: return {m_llama3<1, false>};
+    case Kind::gpt2:
+      return {m_gpt2};
+    case Kind::llama3:
+      return {m_llama3<3, true>};
+    case Kind::qwen2:
+      return {m_llama3<1, true>};
+    case Kind::seed_coder:
+      return {m_llama3<1, false>};
     case Kind::deepseek_llm:
       return {m_newline, m_ds_cased, m_ds_punct, m_ws_at_end, m_ds_cjk, m_digits};
-    case Kind::deepseek_coder: return {m_newline, m_ws_letters, m_ws_punct, m_ds_cjk, m_digit};
-    case Kind::deepseek3: return {m_digits3, m_ds3_cjk, m_ds3_words};
-    case Kind::falcon: return {m_punct_sym<true>, m_gpt2, m_ascii_digits3};
-    case Kind::starcoder: return {m_digit, m_gpt2};
-    case Kind::poro: return {m_poro};
-    case Kind::viking: return {m_poro, m_digit};
-    case Kind::default_: break;
+    case Kind::deepseek_coder:
+      return {m_newline, m_ws_letters, m_ws_punct, m_ds_cjk, m_digit};
+    case Kind::deepseek3:
+      return {m_digits3, m_ds3_cjk, m_ds3_words};
+    case Kind::falcon:
+      return {m_punct_sym<true>, m_gpt2, m_ascii_digits3};
+    case Kind::starcoder:
+      return {m_digit, m_gpt2};
+    case Kind::poro:
+      return {m_poro};
+    case Kind::viking:
+      return {m_poro, m_digit};
+    case Kind::default_:
+      break;
   }
   return {m_punct_sym<false>, m_gpt2, m_digits, m_ascii_digits3};
 }
@@ -327,7 +356,11 @@ std::vector<Matcher> matchers(Kind kind) {
 }  // namespace
 
 std::optional<PreTokenizer> find_pre_tokenizer(std::string_view name) {
-  struct Entry { std::string_view name; Kind kind; bool ignore_merges, add_bos, clean, no_bos; };
+  struct Entry {
+    std::string_view name;
+    Kind kind;
+    bool ignore_merges, add_bos, clean, no_bos;
+  };
   static constexpr Entry kEntries[] = {
       {"", Kind::default_, false, false, true, false},
       {"default", Kind::default_, false, false, true, false},
@@ -402,8 +435,7 @@ std::optional<PreTokenizer> find_pre_tokenizer(std::string_view name) {
   return std::nullopt;
 }
 
-void split_words(Kind kind, std::string_view text, std::string& storage,
-                 std::vector<std::string_view>& words) {
+void split_words(Kind kind, std::string_view text, std::string& storage, std::vector<std::string_view>& words) {
   words.clear();
   if (text.empty()) return;
   Text t;

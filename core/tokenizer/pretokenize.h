@@ -40,7 +40,6 @@ std::optional<PreTokenizer> find_pre_tokenizer(std::string_view name);
 // Splits text into the words BPE runs on, in order, covering all of it. Invalid UTF-8 is first
 // re-encoded code point by code point (bad bytes -> U+FFFD, as llama.cpp does), into `storage`;
 // the words view either `text` or `storage`.
-void split_words(Kind kind, std::string_view text, std::string& storage,
-                 std::vector<std::string_view>& words);
+void split_words(Kind kind, std::string_view text, std::string& storage, std::vector<std::string_view>& words);
 
 }  // namespace chord::pretok

@@ -130,8 +130,8 @@ class SpmTokenizer final : public TokenizerBase {
   };
   using Queue = std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder>;
 
-  void try_add_bigram(const std::string& text, const std::vector<Symbol>& syms, int left, int right,
-                      Queue& queue, std::string& scratch) const {
+  void try_add_bigram(const std::string& text, const std::vector<Symbol>& syms, int left, int right, Queue& queue,
+                      std::string& scratch) const {
     if (left < 0 || right < 0) return;
     const Symbol& l = syms[static_cast<size_t>(left)];
     const Symbol& r = syms[static_cast<size_t>(right)];

@@ -16,27 +16,49 @@ namespace {
 
 // Texts llama.cpp takes as end-of-generation tokens (llama_vocab::impl::load, "special_eog_ids").
 constexpr std::string_view kEogTexts[] = {
-    "<|eot_id|>", "<|im_end|>",   "<|end|>",     "<|return|>",         "<|call|>",
-    "<|flush|>",  "<|calls|>",    "<end_of_turn>", "<|endoftext|>",    "</s>",
-    "<|eom_id|>", "<EOT>",        "_<EOT>",      "[EOT]",              "[EOS]",
-    "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>",       "<|tool_response>",
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<|return|>",
+    "<|call|>",
+    "<|flush|>",
+    "<|calls|>",
+    "<end_of_turn>",
+    "<|endoftext|>",
+    "</s>",
+    "<|eom_id|>",
+    "<EOT>",
+    "_<EOT>",
+    "[EOT]",
+    "[EOS]",
+    "<|end_of_text|>",
+    "<end_of_utterance>",
+    "<eos>",
+    "<turn|>",
+    "<|tool_response>",
 };
 // Candidates for the EOT id when the file names none, in the order we prefer them (llama.cpp
 // takes whichever its hash map yields first).
 constexpr std::string_view kEotTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-    "<EOT>", "_<EOT>", "[EOT]", "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<|endoftext|>",
+    "<|end_of_text|>",
+    "<EOT>",
+    "_<EOT>",
+    "[EOT]",
+    "<\xEF\xBD\x9C"
+    "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
     "<end_of_utterance>",
 };
 constexpr std::string_view kFimPadTexts[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"};
-constexpr std::string_view kFimRepTexts[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>",
-                                             "<reponame>"};
+constexpr std::string_view kFimRepTexts[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"};
 constexpr std::string_view kFimSepTexts[] = {"<|file_sep|>"};
 
 // C-locale isspace, as llama.cpp's partition uses it for lstrip/rstrip.
-bool is_c_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
+bool is_c_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
 TokenAttr attr_from_type(double v) {
   if (v >= 0 && v <= 6 && v == static_cast<double>(static_cast<int>(v))) {
@@ -55,14 +77,22 @@ std::string to_lower_ascii(std::string s) {
 VocabDefaults default_vocab(std::string_view model) {
   VocabDefaults d;
   if (model == "llama") {
-    d.bos = 1; d.eos = 2; d.unk = 0;
-    d.add_bos = true; d.add_space_prefix = true;
+    d.bos = 1;
+    d.eos = 2;
+    d.unk = 0;
+    d.add_bos = true;
+    d.add_space_prefix = true;
   } else if (model == "gpt2") {
-    d.bos = 11; d.eos = 11;
+    d.bos = 11;
+    d.eos = 11;
     d.clean_spaces = true;
   } else if (model == "bert") {
-    d.bos = 101; d.unk = 100; d.sep = 102; d.pad = 0;
-    d.add_bos = true; d.clean_spaces = true;
+    d.bos = 101;
+    d.unk = 100;
+    d.sep = 102;
+    d.pad = 0;
+    d.add_bos = true;
+    d.clean_spaces = true;
   }
   return d;
 }
@@ -171,8 +201,8 @@ Status TokenizerBase::load_common(const gguf::File& file, const VocabDefaults& d
     attrs_[static_cast<size_t>(id)] = a;
   };
   const bool has_call = eog_has("<|call|>") >= 0 || eog_has("<|calls|>") >= 0;
-  if (Token end = eog_has("<|end|>"); end >= 0 && has_call &&
-      (eog_has("<|return|>") >= 0 || eog_has("<|flush|>") >= 0)) {
+  if (Token end = eog_has("<|end|>");
+      end >= 0 && has_call && (eog_has("<|return|>") >= 0 || eog_has("<|flush|>") >= 0)) {
     eog_drop(end, TokenAttr::user_defined);
   }
   if (Token s = eog_has("</s>"); s >= 0 && eog_has("<|tool_response>") >= 0) eog_drop(s, TokenAttr::normal);
@@ -212,8 +242,7 @@ Status TokenizerBase::load_common(const gguf::File& file, const VocabDefaults& d
   return Status::Ok();
 }
 
-void TokenizerBase::split_special(std::string_view text, bool parse_special,
-                                  std::vector<TextFragment>& out) const {
+void TokenizerBase::split_special(std::string_view text, bool parse_special, std::vector<TextFragment>& out) const {
   out.clear();
   if (text.empty()) return;
   out.push_back({-1, text});
@@ -254,11 +283,14 @@ void TokenizerBase::split_special(std::string_view text, bool parse_special,
 
 Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_gguf(const gguf::File& file) {
   auto model = file.get_string(keys::kTokModel);
-  if (!model) return Result<std::shared_ptr<const Tokenizer>>(Code::not_found, "no tokenizer in this file (" + std::string(keys::kTokModel) + " missing)");
+  if (!model)
+    return Result<std::shared_ptr<const Tokenizer>>(
+        Code::not_found, "no tokenizer in this file (" + std::string(keys::kTokModel) + " missing)");
   if (*model == "llama") return make_spm_tokenizer(file);
   if (*model == "gpt2") return make_bpe_tokenizer(file);
   if (*model == "bert") return make_wpm_tokenizer(file);
-  return Result<std::shared_ptr<const Tokenizer>>(Code::unsupported, "tokenizer model '" + *model + "' is not supported (llama, gpt2 and bert are)");
+  return Result<std::shared_ptr<const Tokenizer>>(
+      Code::unsupported, "tokenizer model '" + *model + "' is not supported (llama, gpt2 and bert are)");
 }
 
 std::string Tokenizer::decode(const std::vector<Token>& ids, bool special) const {
@@ -320,13 +352,10 @@ std::string Tokenizer::decode(const std::vector<Token>& ids, bool special) const
   return c;
 }
 
-bool Tokenizer::is_eog(Token id) const {
-  return id >= 0 && std::binary_search(eog_.begin(), eog_.end(), id);
-}
+bool Tokenizer::is_eog(Token id) const { return id >= 0 && std::binary_search(eog_.begin(), eog_.end(), id); }
 
 bool Tokenizer::is_control(Token id) const {
-  return id >= 0 && static_cast<size_t>(id) < attrs_.size() &&
-         attrs_[static_cast<size_t>(id)] == TokenAttr::control;
+  return id >= 0 && static_cast<size_t>(id) < attrs_.size() && attrs_[static_cast<size_t>(id)] == TokenAttr::control;
 }
 
 Token Tokenizer::find(std::string_view text) const {

@@ -17,7 +17,13 @@ using Token = int32_t;
 
 // tokenizer.ggml.token_type values (llama.cpp LLAMA_TOKEN_TYPE_*)
 enum class TokenAttr : int32_t {
-  undefined = 0, normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6,
+  undefined = 0,
+  normal = 1,
+  unknown = 2,
+  control = 3,
+  user_defined = 4,
+  unused = 5,
+  byte = 6,
 };
 
 class Tokenizer {
@@ -35,11 +41,11 @@ class Tokenizer {
   std::string decode(const std::vector<Token>& ids, bool special) const;
 
   int32_t vocab_size() const { return static_cast<int32_t>(tokens_.size()); }
-  Token bos() const { return bos_; }   // -1 if none
-  Token eos() const { return eos_; }   // -1 if none
+  Token bos() const { return bos_; }  // -1 if none
+  Token eos() const { return eos_; }  // -1 if none
   bool add_bos() const { return add_bos_; }
   bool add_eos() const { return add_eos_; }
-  bool is_eog(Token id) const;         // end of generation: eos, eot, eom and other EOG tokens
+  bool is_eog(Token id) const;  // end of generation: eos, eot, eom and other EOG tokens
   bool is_control(Token id) const;
   // Vocabulary text of a token; "" for an id outside the vocabulary (no exception: wasm has none).
   const std::string& token_text(Token id) const {
@@ -61,8 +67,8 @@ class Tokenizer {
   bool add_bos_ = false, add_eos_ = false;
   // Filled by TokenizerBase::load_common (tokenizer_internal.h).
   std::unordered_map<std::string, Token> ids_;  // token text -> id (highest id wins), for find()
-  bool add_space_prefix_ = false;  // SPM: encode prepends a space, so decode strips one
-  bool clean_spaces_ = false;      // BPE/WPM: decode drops spaces before ?!., and 's 'm 're 've
+  bool add_space_prefix_ = false;               // SPM: encode prepends a space, so decode strips one
+  bool clean_spaces_ = false;                   // BPE/WPM: decode drops spaces before ?!., and 's 'm 're 've
 };
 
 // Turns a token stream into text without ever emitting a broken UTF-8 character: bytes of an

@@ -48,8 +48,7 @@ class TokenizerBase : public Tokenizer {
   Token pad() const { return pad_; }
   Token sep() const { return sep_; }
   TokenAttr attr(Token id) const {
-    return id >= 0 && static_cast<size_t>(id) < attrs_.size() ? attrs_[static_cast<size_t>(id)]
-                                                              : TokenAttr::undefined;
+    return id >= 0 && static_cast<size_t>(id) < attrs_.size() ? attrs_[static_cast<size_t>(id)] : TokenAttr::undefined;
   }
   float score(Token id) const {
     return id >= 0 && static_cast<size_t>(id) < scores_.size() ? scores_[static_cast<size_t>(id)] : 0.0f;
@@ -76,8 +75,8 @@ class TokenizerBase : public Tokenizer {
   // Empty input gives no fragments.
   void split_special(std::string_view text, bool parse_special, std::vector<TextFragment>& out) const;
 
-  std::vector<float> scores_;    // (n_vocab) merge priority for SPM; 0 where the file has none
-  std::vector<uint8_t> strip_;   // (n_vocab) kStripLeft | kStripRight
+  std::vector<float> scores_;   // (n_vocab) merge priority for SPM; 0 where the file has none
+  std::vector<uint8_t> strip_;  // (n_vocab) kStripLeft | kStripRight
   Token unk_ = -1, eot_ = -1, eom_ = -1, pad_ = -1, sep_ = -1;
   std::vector<Token> specials_;  // control + user-defined + unknown ids, longest text first
 };

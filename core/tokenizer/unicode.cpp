@@ -15,8 +15,7 @@ uint16_t flags_slow(uint32_t cpt) {
   const FlagRange* begin = data::kFlagRanges;
   const FlagRange* end = begin + data::kFlagRangesCount;
   // Last range whose start <= cpt (the first starts at 0).
-  const FlagRange* it =
-      std::upper_bound(begin, end, cpt, [](uint32_t c, const FlagRange& r) { return c < r.start; });
+  const FlagRange* it = std::upper_bound(begin, end, cpt, [](uint32_t c, const FlagRange& r) { return c < r.start; });
   return (it - 1)->flags;
 }
 
@@ -82,8 +81,7 @@ uint32_t decode_utf8(std::string_view s, size_t& pos) {
     return c;
   }
   if ((b0 & 0xF0) == 0xE0 && cont(pos + 1) && cont(pos + 2)) {
-    const uint32_t c =
-        (uint32_t(b0 & 0x0F) << 12) | (uint32_t(byte(pos + 1) & 0x3F) << 6) | (byte(pos + 2) & 0x3F);
+    const uint32_t c = (uint32_t(b0 & 0x0F) << 12) | (uint32_t(byte(pos + 1) & 0x3F) << 6) | (byte(pos + 2) & 0x3F);
     pos += 3;
     return c;
   }
@@ -139,11 +137,21 @@ bool is_valid_utf8(std::string_view s) {
     const uint8_t b0 = static_cast<uint8_t>(s[i]);
     size_t len;
     uint32_t c;
-    if (b0 < 0x80) { i += 1; continue; }
-    if ((b0 & 0xE0) == 0xC0) { len = 2; c = b0 & 0x1F; }
-    else if ((b0 & 0xF0) == 0xE0) { len = 3; c = b0 & 0x0F; }
-    else if ((b0 & 0xF8) == 0xF0) { len = 4; c = b0 & 0x07; }
-    else return false;
+    if (b0 < 0x80) {
+      i += 1;
+      continue;
+    }
+    if ((b0 & 0xE0) == 0xC0) {
+      len = 2;
+      c = b0 & 0x1F;
+    } else if ((b0 & 0xF0) == 0xE0) {
+      len = 3;
+      c = b0 & 0x0F;
+    } else if ((b0 & 0xF8) == 0xF0) {
+      len = 4;
+      c = b0 & 0x07;
+    } else
+      return false;
     if (n - i < len) return false;
     for (size_t k = 1; k < len; ++k) {
       const uint8_t b = static_cast<uint8_t>(s[i + k]);
@@ -162,8 +170,7 @@ uint32_t to_lower(uint32_t cpt) {
   using data::LowerRange;
   const LowerRange* begin = data::kLowerRanges;
   const LowerRange* end = begin + data::kLowerRangesCount;
-  const LowerRange* it =
-      std::upper_bound(begin, end, cpt, [](uint32_t c, const LowerRange& r) { return c < r.start; });
+  const LowerRange* it = std::upper_bound(begin, end, cpt, [](uint32_t c, const LowerRange& r) { return c < r.start; });
   if (it == begin) return cpt;
   const LowerRange& r = *(it - 1);
   const uint32_t off = cpt - r.start;
@@ -176,8 +183,7 @@ uint32_t nfd_first(uint32_t cpt) {
   using data::NfdRange;
   const NfdRange* begin = data::kNfdRanges;
   const NfdRange* end = begin + data::kNfdRangesCount;
-  const NfdRange* it =
-      std::upper_bound(begin, end, cpt, [](uint32_t c, const NfdRange& r) { return c < r.first; });
+  const NfdRange* it = std::upper_bound(begin, end, cpt, [](uint32_t c, const NfdRange& r) { return c < r.first; });
   if (it == begin) return cpt;
   const NfdRange& r = *(it - 1);
   return cpt <= r.last ? r.nfd : cpt;

@@ -21,7 +21,7 @@ enum : uint16_t {
   kSymbol = 0x0040,       // \p{S}
   kControl = 0x0080,      // \p{C} except Cn: Cc, Cf, Co, Cs
   kCategoryMask = 0x00FF,
-  kWhitespace = 0x0100,   // White_Space property (\s in Unicode-aware regex engines)
+  kWhitespace = 0x0100,  // White_Space property (\s in Unicode-aware regex engines)
 };
 
 inline constexpr uint32_t kReplacement = 0xFFFD;

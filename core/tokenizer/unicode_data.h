@@ -12,10 +12,10 @@ struct FlagRange {
 };
 
 struct LowerRange {
-  uint32_t start;  // first code point of the run
-  uint16_t count;  // code points in the run
-  uint16_t stride; // distance between them (1 or 2)
-  int32_t delta;   // lowercase = code point + delta
+  uint32_t start;   // first code point of the run
+  uint16_t count;   // code points in the run
+  uint16_t stride;  // distance between them (1 or 2)
+  int32_t delta;    // lowercase = code point + delta
 };
 
 struct NfdRange {

@@ -19,8 +19,8 @@ constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581, the word-sta
 // CJK ranges of BERT's _is_chinese_char (one of them as HF's Rust code has it: 0x2B920, not 0x2B820).
 bool is_chinese_char(uint32_t c) {
   return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
-         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) ||
-         (c >= 0x2B920 && c <= 0x2CEAF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
 class WpmTokenizer final : public TokenizerBase {
@@ -37,8 +37,10 @@ class WpmTokenizer final : public TokenizerBase {
     std::vector<TextFragment> frags;
     split_special(text, parse_special, frags);
     for (const TextFragment& f : frags) {
-      if (f.id >= 0) out.push_back(f.id);
-      else tokenize(f.text, out);
+      if (f.id >= 0)
+        out.push_back(f.id);
+      else
+        tokenize(f.text, out);
     }
     if (add_special && sep_ >= 0) out.push_back(sep_);  // [SEP]
     return out;

@@ -22,8 +22,9 @@ const compiled = new Map<string, Promise<{ factory: ModuleFactory; module: WebAs
 async function compile(base: string, flavor: Flavor): Promise<{ factory: ModuleFactory; module: WebAssembly.Module }> {
   const f = FILES[flavor];
   const wasmUrl = new URL(f.wasm, base).href;
-  const factoryP = import(/* @vite-ignore */ /* webpackIgnore: true */ new URL(f.mjs, base).href)
-    .then((m: { default: ModuleFactory }) => m.default);
+  const factoryP = import(/* @vite-ignore */ /* webpackIgnore: true */ new URL(f.mjs, base).href).then(
+    (m: { default: ModuleFactory }) => m.default,
+  );
   const moduleP = (async () => {
     const res = await checkedFetch(wasmUrl);
     if (typeof WebAssembly.compileStreaming === 'function' && res.headers.get('content-type')?.startsWith('application/wasm'))
@@ -64,7 +65,9 @@ function pthreadWorkerUrl(url: URL): string {
 }
 
 export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
-  const base = wasmBaseUrl ? new URL(String(wasmBaseUrl), typeof location !== 'undefined' ? location.href : undefined).href : defaultWasmBase();
+  const base = wasmBaseUrl
+    ? new URL(String(wasmBaseUrl), typeof location !== 'undefined' ? location.href : undefined).href
+    : defaultWasmBase();
   return {
     async instantiate(flavor, poolSize) {
       const key = `${flavor} ${base}`;
@@ -76,7 +79,9 @@ export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
       }
       const { factory, module } = await c;
       return instantiate({
-        factory, compiled: module, poolSize,
+        factory,
+        compiled: module,
+        poolSize,
         locateFile: (path) => (path.endsWith('.worker.js') ? pthreadWorkerUrl(new URL(path, base)) : new URL(path, base).href),
         mainScriptUrlOrBlob: new URL(FILES[flavor].js, base).href,
       });
@@ -85,7 +90,11 @@ export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
   };
 }
 
-export function browserReaders(source: ModelSource, fetchInit: RequestInit | undefined, cache: ModelCache | false | undefined): PartReader[] {
+export function browserReaders(
+  source: ModelSource,
+  fetchInit: RequestInit | undefined,
+  cache: ModelCache | false | undefined,
+): PartReader[] {
   const list = Array.isArray(source) ? source : [source];
   const out: PartReader[] = [];
   list.forEach((s, i) => {

@@ -49,9 +49,12 @@ export async function fitChat(req: FitRequest): Promise<FitResult> {
   let fit = await attempt(0, 0);
   if (fit.tokens.length <= room) return fit;
   const starts = turnStarts(req.messages);
-  const tooLong = (n: number) => new WasmChordError('context_full',
-    `the conversation needs ${n} prompt tokens, but the context holds ${req.contextLength} with ${req.reserve} kept for the reply` +
-    (req.policy === 'error' ? ' (context_overflow: error)' : ' even with only the system messages and the last turn'));
+  const tooLong = (n: number) =>
+    new WasmChordError(
+      'context_full',
+      `the conversation needs ${n} prompt tokens, but the context holds ${req.contextLength} with ${req.reserve} kept for the reply` +
+        (req.policy === 'error' ? ' (context_overflow: error)' : ' even with only the system messages and the last turn'),
+    );
   if (req.policy === 'error') throw tooLong(fit.tokens.length);
   const from = starts[0] ?? 0;
   const target = Math.floor(room * 0.75);

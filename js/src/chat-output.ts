@@ -26,7 +26,7 @@ export function promptOpensThinking(prompt: string): boolean {
 export class ReasoningSplitter {
   private state: 'start' | 'reasoning' | 'content';
   private held = '';
-  private afterClose = false;  // drop whitespace between </think> and the answer
+  private afterClose = false; // drop whitespace between </think> and the answer
 
   constructor(inThinking: boolean) {
     this.state = inThinking ? 'reasoning' : 'start';

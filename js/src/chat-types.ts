@@ -75,7 +75,10 @@ interface ChatCompletionParamsBase {
 export type ResponseFormat =
   | { type: 'text' }
   | { type: 'json_object'; schema?: Record<string, unknown> }
-  | { type: 'json_schema'; json_schema: { name?: string; schema?: Record<string, unknown>; strict?: boolean | null; description?: string } };
+  | {
+      type: 'json_schema';
+      json_schema: { name?: string; schema?: Record<string, unknown>; strict?: boolean | null; description?: string };
+    };
 
 export interface ChatCompletionCreateParamsNonStreaming extends ChatCompletionParamsBase {
   stream?: false | null;
@@ -146,7 +149,9 @@ export interface ChatCompletionChunk {
   choices: Array<{
     index: number;
     delta: {
-      role?: 'assistant'; content?: string; reasoning_content?: string;
+      role?: 'assistant';
+      content?: string;
+      reasoning_content?: string;
       tool_calls?: Array<{ index: number } & ChatToolCall>;
     };
     finish_reason: ChatFinishReason | null;

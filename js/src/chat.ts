@@ -9,12 +9,27 @@ import { completionId, openAiUsage } from './openai.js';
 import type { GenerationStream } from './model.js';
 import { optionsFromRequest, toRecord, type GenerationRecord } from './options.js';
 import {
-  TOOL_MARKERS, checkTools, detectToolFormat, forcedCallShape, genericToolPrompt, messagesForTemplate, mayBeToolCall,
-  parseToolCalls, toolCallId, type ChatTool, type ParsedToolCall, type ToolFormat,
+  TOOL_MARKERS,
+  checkTools,
+  detectToolFormat,
+  forcedCallShape,
+  genericToolPrompt,
+  messagesForTemplate,
+  mayBeToolCall,
+  parseToolCalls,
+  toolCallId,
+  type ChatTool,
+  type ParsedToolCall,
+  type ToolFormat,
 } from './tool-calls.js';
 import type { ModelInfo, StepLogprobs, TokenLogprob, TokenizeOptions, Usage } from './types.js';
 import type {
-  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatTokenLogprob, ChatToolCall,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+  ChatMessage,
+  ChatTokenLogprob,
+  ChatToolCall,
 } from './chat-types.js';
 
 /** What a chat completion needs from the model. */
@@ -41,12 +56,15 @@ export function normalizeMessages(messages: ChatMessage[]): unknown[] {
     if (typeof m !== 'object' || m === null || typeof m.role !== 'string') throw bad(`messages[${i}] needs a string role`);
     let content: unknown = m.content;
     if (Array.isArray(content)) {
-      content = content.map((p, j) => {
-        if (p && p.type === 'text' && typeof p.text === 'string') return p.text;
-        throw new WasmChordError('unsupported', `messages[${i}].content[${j}]: only text parts are supported`);
-      }).join('');
+      content = content
+        .map((p, j) => {
+          if (p && p.type === 'text' && typeof p.text === 'string') return p.text;
+          throw new WasmChordError('unsupported', `messages[${i}].content[${j}]: only text parts are supported`);
+        })
+        .join('');
     } else if (content === undefined) content = null;
-    else if (content !== null && typeof content !== 'string') throw bad(`messages[${i}].content must be a string, an array of text parts, or null`);
+    else if (content !== null && typeof content !== 'string')
+      throw bad(`messages[${i}].content must be a string, an array of text parts, or null`);
     return { ...m, content: content ?? '' };
   });
 }
@@ -62,7 +80,11 @@ class ToolCallStream {
   private mode: 'start' | 'content' | 'call';
   private held = '';
 
-  constructor(private readonly format: ToolFormat, private readonly tools: ChatTool[], forcedPrefix: string) {
+  constructor(
+    private readonly format: ToolFormat,
+    private readonly tools: ChatTool[],
+    forcedPrefix: string,
+  ) {
     this.mode = forcedPrefix ? 'call' : 'start';
     this.held = forcedPrefix;
   }
@@ -76,7 +98,8 @@ class ToolCallStream {
       else {
         const s = this.held.trimStart();
         const marker = TOOL_MARKERS[this.format];
-        if ((marker && s.startsWith(marker)) || (this.format !== 'hermes' && this.format !== 'mistral' && /^[[{]/.test(s))) this.mode = 'call';
+        if ((marker && s.startsWith(marker)) || (this.format !== 'hermes' && this.format !== 'mistral' && /^[[{]/.test(s)))
+          this.mode = 'call';
         return '';
       }
     }
@@ -108,7 +131,11 @@ class ToolCallStream {
  *  tool calls found. */
 type ReplyEvent = ReplyParts & { logprobs?: StepLogprobs; calls?: ChatToolCall[] };
 
-export async function createChatCompletion(host: ChatHost, params: ChatCompletionCreateParams, signal?: AbortSignal): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
+export async function createChatCompletion(
+  host: ChatHost,
+  params: ChatCompletionCreateParams,
+  signal?: AbortSignal,
+): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
   if (typeof params !== 'object' || params === null) throw bad('params must be an object');
   if (params.n !== undefined && params.n !== null && params.n !== 1) throw new WasmChordError('unsupported', 'only n = 1 is supported');
   const info = host.info;
@@ -130,16 +157,20 @@ export async function createChatCompletion(host: ChatHost, params: ChatCompletio
   if (useTools && format === 'generic') {
     const first = messages[0] as { role?: string; content?: string } | undefined;
     const prompt = genericToolPrompt(tools);
-    messages = first?.role === 'system' ? [{ ...first, content: `${first.content}\n\n${prompt}` }, ...messages.slice(1)] : [{ role: 'system', content: prompt }, ...messages];
+    messages =
+      first?.role === 'system'
+        ? [{ ...first, content: `${first.content}\n\n${prompt}` }, ...messages.slice(1)]
+        : [{ role: 'system', content: prompt }, ...messages];
   }
   let forcedPrefix = '';
   if (useTools && choice !== 'auto') {
-    if (genOpts.jsonSchema !== undefined || genOpts.grammar !== undefined) throw bad('a forced tool call cannot be combined with response_format or a grammar');
+    if (genOpts.jsonSchema !== undefined || genOpts.grammar !== undefined)
+      throw bad('a forced tool call cannot be combined with response_format or a grammar');
     const shape = forcedCallShape(format, tools, choice, params.parallel_tool_calls !== false);
     genOpts.jsonSchema = shape.schema;
     forcedPrefix = shape.prefix;
   }
-  toRecord(genOpts, info.nVocab);  // validate now, before anything is queued
+  toRecord(genOpts, info.nVocab); // validate now, before anything is queued
 
   const asked = [params.max_completion_tokens, params.max_tokens, params.n_predict].find((v) => v !== undefined && v !== null && v !== -1);
   let opensThinking = false;
@@ -147,7 +178,9 @@ export async function createChatCompletion(host: ChatHost, params: ChatCompletio
   const stream = host.stream(async () => {
     let usedDefaultTemplate = false;
     const fit = await fitChat({
-      messages, contextLength: ctx, policy: overflow,
+      messages,
+      contextLength: ctx,
+      policy: overflow,
       // Room for the reply: what was asked (at most half the context), else a quarter.
       reserve: asked !== undefined && asked !== null ? Math.min(asked, Math.floor(ctx / 2)) : Math.floor(ctx / 4),
       render: async (msgs) => {
@@ -182,7 +215,8 @@ export async function createChatCompletion(host: ChatHost, params: ChatCompletio
     if (calls) {
       const r = calls.finish();
       yield {
-        reasoning: '', content: r.content,
+        reasoning: '',
+        content: r.content,
         calls: r.calls.map((c) => ({ id: toolCallId(format), type: 'function', function: { name: c.name, arguments: c.arguments } })),
       };
     }
@@ -192,7 +226,8 @@ export async function createChatCompletion(host: ChatHost, params: ChatCompletio
   const created = Math.floor(Date.now() / 1000);
   const model = params.model ?? (info.name || info.arch);
   const wantLogprobs = genOpts.logprobs === true || (genOpts.topLogprobs ?? 0) > 0;
-  const finishReason = (calls: ChatToolCall[], r: { finishReason: 'stop' | 'length' }) => (calls.length ? 'tool_calls' as const : r.finishReason);
+  const finishReason = (calls: ChatToolCall[], r: { finishReason: 'stop' | 'length' }) =>
+    calls.length ? ('tool_calls' as const) : r.finishReason;
 
   if (!params.stream) {
     let reasoning = '';
@@ -206,23 +241,47 @@ export async function createChatCompletion(host: ChatHost, params: ChatCompletio
       if (e.calls) toolCalls = e.calls;
     }
     const r = await stream.result;
-    const message: ChatCompletion['choices'][0]['message'] = { role: 'assistant', content: toolCalls.length && text.trim() === '' ? null : text, refusal: null };
+    const message: ChatCompletion['choices'][0]['message'] = {
+      role: 'assistant',
+      content: toolCalls.length && text.trim() === '' ? null : text,
+      refusal: null,
+    };
     if (reasoning.trim() !== '') message.reasoning_content = reasoning.trim();
     if (toolCalls.length) message.tool_calls = toolCalls;
     return {
-      id, object: 'chat.completion', created, model,
-      choices: [{ index: 0, message, finish_reason: finishReason(toolCalls, r), logprobs: wantLogprobs ? { content: logprobs, refusal: null } : null }],
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [
+        {
+          index: 0,
+          message,
+          finish_reason: finishReason(toolCalls, r),
+          logprobs: wantLogprobs ? { content: logprobs, refusal: null } : null,
+        },
+      ],
       usage: openAiUsage(r.usage),
     };
   }
   type Delta = ChatCompletionChunk['choices'][0]['delta'];
-  const chunk = (delta: Delta, finish: ChatCompletionChunk['choices'][0]['finish_reason'], usage: Usage | null, logprobs?: StepLogprobs): ChatCompletionChunk => ({
-    id, object: 'chat.completion.chunk', created, model,
-    choices: [{ index: 0, delta, finish_reason: finish, logprobs: logprobs ? { content: [openAiLogprob(logprobs)], refusal: null } : null }],
+  const chunk = (
+    delta: Delta,
+    finish: ChatCompletionChunk['choices'][0]['finish_reason'],
+    usage: Usage | null,
+    logprobs?: StepLogprobs,
+  ): ChatCompletionChunk => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices: [
+      { index: 0, delta, finish_reason: finish, logprobs: logprobs ? { content: [openAiLogprob(logprobs)], refusal: null } : null },
+    ],
     usage: usage ? openAiUsage(usage) : null,
   });
   async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
-    let first = true;  // the role chunk comes with the first event: prompt errors come before any chunk
+    let first = true; // the role chunk comes with the first event: prompt errors come before any chunk
     let toolCalls: ChatToolCall[] = [];
     for await (const e of events()) {
       if (first) yield chunk({ role: 'assistant', content: '' }, null, null);

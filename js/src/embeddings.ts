@@ -71,8 +71,7 @@ function isTokenArray(v: unknown): v is number[] {
 export function embedInputs(input: unknown): PromptInput[] {
   const text = (t: string): PromptInput => ({ kind: 'text', text: t, addSpecial: true, parseSpecial: true });
   if (typeof input === 'string') return [text(input)];
-  if (!Array.isArray(input) || input.length === 0)
-    throw bad('input must be a string, a non-empty array of strings, or token-id arrays');
+  if (!Array.isArray(input) || input.length === 0) throw bad('input must be a string, a non-empty array of strings, or token-id arrays');
   if (isTokenArray(input)) return [{ kind: 'tokens', tokens: Array.from(input) }];
   return input.map((v, i) => {
     if (typeof v === 'string') return text(v);
@@ -106,7 +105,9 @@ export function embeddingResponse(out: EmbedOutput, format: unknown, model: stri
   return {
     object: 'list',
     data: out.embeddings.map((e, index) => ({
-      object: 'embedding', index, embedding: format === 'base64' ? float32Base64(e) : Array.from(e),
+      object: 'embedding',
+      index,
+      embedding: format === 'base64' ? float32Base64(e) : Array.from(e),
     })),
     model,
     usage: { prompt_tokens: out.promptTokens, total_tokens: out.promptTokens },

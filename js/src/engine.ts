@@ -1,14 +1,22 @@
 // The in-process engine: one wasm instance holding one model and its context. Loads parts into
 // the heap, tokenizes, renders chat templates and runs generation one step at a time, yielding
 // to the event loop between steps. Used directly in Node and inside the browser Worker.
-import {
-  AbortError, WasmChordError, abortErrorFrom, errorFromRaw, unwrap, wrapWasmFailure,
-} from './errors.js';
+import { AbortError, WasmChordError, abortErrorFrom, errorFromRaw, unwrap, wrapWasmFailure } from './errors.js';
 import { formatBytes } from './format.js';
 import type { ResolvedConfig } from './probe.js';
 import type { OpenedPart, PartReader } from './sources.js';
 import type {
-  DetokenizeOptions, GgufValue, ModelCache, ModelInfo, ProgressEvent, TokenizeOptions, Usage, FinishReason, GenerateResult, StepLogprobs, TokenLogprob,
+  DetokenizeOptions,
+  GgufValue,
+  ModelCache,
+  ModelInfo,
+  ProgressEvent,
+  TokenizeOptions,
+  Usage,
+  FinishReason,
+  GenerateResult,
+  StepLogprobs,
+  TokenLogprob,
 } from './types.js';
 import type { GenerationRecord } from './options.js';
 import type { EmbedOutput, EmbedRequest } from './embeddings.js';
@@ -27,9 +35,7 @@ export interface EngineEnv {
 }
 
 /** A prompt as text (tokenized with the model's tokenizer) or as token ids. */
-export type PromptInput =
-  | { kind: 'text'; text: string; addSpecial: boolean; parseSpecial: boolean }
-  | { kind: 'tokens'; tokens: number[] };
+export type PromptInput = { kind: 'text'; text: string; addSpecial: boolean; parseSpecial: boolean } | { kind: 'tokens'; tokens: number[] };
 
 export type EngineEvent =
   | { type: 'chunk'; text: string; token: number; logprobs?: StepLogprobs }
@@ -52,9 +58,9 @@ export interface ChatRenderResult {
 
 /** ChatML, used when a model has no tokenizer.chat_template (documented in the README). */
 export const DEFAULT_CHAT_TEMPLATE =
-  "{%- for message in messages -%}" +
+  '{%- for message in messages -%}' +
   "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' -}}" +
-  "{%- endfor -%}" +
+  '{%- endfor -%}' +
   "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}";
 
 const METADATA_MAX_ARRAY = 64;
@@ -107,10 +113,12 @@ export class Engine {
       const rt = mod.runtimeInfo();
       const room = rt.heapMax - rt.heapSize - HEAP_RESERVE;
       if (total > room)
-        throw new WasmChordError('out_of_memory',
+        throw new WasmChordError(
+          'out_of_memory',
           `the model is ${total} bytes (${formatBytes(total)}) but a wasm32 heap holds at most ${rt.heapMax} bytes ` +
-          `(${formatBytes(rt.heapMax)}), of which ${Math.max(0, room)} bytes are free for model weights; ` +
-          'use a smaller or more strongly quantized model');
+            `(${formatBytes(rt.heapMax)}), of which ${Math.max(0, room)} bytes are free for model weights; ` +
+            'use a smaller or more strongly quantized model',
+        );
       heapParts = new mod.HeapParts();
       for (const o of opened) unwrap(heapParts.add(o.size));
       const pumpPhase = await pumpAll(heapParts, opened, readers, onProgress, signal);
@@ -119,7 +127,7 @@ export class Engine {
       // Local bytes were reported as 'load' already; after a download, parsing starts a 'load' phase.
       if (pumpPhase !== 'load') onProgress?.({ phase: 'load', loaded: 0, total: phaseTotal });
       if (signal?.aborted) throw abortErrorFrom(signal);
-      const model = unwrap(mod.Model.load(heapParts));  // takes the buffers, frees them on failure
+      const model = unwrap(mod.Model.load(heapParts)); // takes the buffers, frees them on failure
       heapParts.delete();
       heapParts = undefined;
       let tok: RawTokenizer | undefined;
@@ -139,7 +147,11 @@ export class Engine {
       openedP.catch(() => {});
       heapParts?.delete();
       if (mod) mod.chordTerminateWorkers();
-      else modP.then((m) => m.chordTerminateWorkers(), () => {});
+      else
+        modP.then(
+          (m) => m.chordTerminateWorkers(),
+          () => {},
+        );
       if (signal?.aborted && !(e instanceof WasmChordError && e.code !== 'aborted')) throw abortErrorFrom(signal);
       throw wrapWasmFailure(e);
     }
@@ -200,12 +212,18 @@ export class Engine {
   async *generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
     this.check();
     if (this.active) throw new WasmChordError('invalid_argument', 'a generation is already running on this model');
-    const tokens = prompt.kind === 'text'
-      ? this.tok.encode(prompt.text, prompt.addSpecial, prompt.parseSpecial)
-      : Int32Array.from(prompt.tokens);
+    const tokens =
+      prompt.kind === 'text' ? this.tok.encode(prompt.text, prompt.addSpecial, prompt.parseSpecial) : Int32Array.from(prompt.tokens);
     let stopRequested = false;
     let finish: () => void = () => {};
-    this.active = { abort: () => { stopRequested = true; }, finished: new Promise<void>((r) => { finish = r; }) };
+    this.active = {
+      abort: () => {
+        stopRequested = true;
+      },
+      finished: new Promise<void>((r) => {
+        finish = r;
+      }),
+    };
     const gen = (() => {
       try {
         return unwrap(this.mod.Generator.start(this.ctx, tokens, JSON.stringify(options)));
@@ -226,10 +244,13 @@ export class Engine {
         const s = r.value!;
         if (s.token >= 0 && tFirst === undefined) tFirst = performance.now();
         if (s.text !== '' || (s.token >= 0 && !(s.done && this.tok.isEog(s.token) && s.finishReason === 'stop'))) {
-          const logprobs = s.logprob === undefined ? undefined : {
-            sampled: this.tokenLogprob(s.token, s.logprob),
-            top: (s.top ?? []).map(([id, lp]) => this.tokenLogprob(id, lp)),
-          };
+          const logprobs =
+            s.logprob === undefined
+              ? undefined
+              : {
+                  sampled: this.tokenLogprob(s.token, s.logprob),
+                  top: (s.top ?? []).map(([id, lp]) => this.tokenLogprob(id, lp)),
+                };
           yield { type: 'chunk', text: s.text, token: s.token, logprobs };
         }
         if (s.done) {
@@ -261,15 +282,21 @@ export class Engine {
     if (this.active) throw new WasmChordError('invalid_argument', 'a generation is already running on this model');
     let stopRequested = false;
     let finish: () => void = () => {};
-    this.active = { abort: () => { stopRequested = true; }, finished: new Promise<void>((r) => { finish = r; }) };
+    this.active = {
+      abort: () => {
+        stopRequested = true;
+      },
+      finished: new Promise<void>((r) => {
+        finish = r;
+      }),
+    };
     try {
       const out: EmbedOutput = { embeddings: [], promptTokens: 0 };
       for (const input of req.inputs) {
         if (signal?.aborted) throw abortErrorFrom(signal);
         if (stopRequested) throw new AbortError('the model was disposed during embedding');
-        const tokens = input.kind === 'text'
-          ? this.tok.encode(input.text, input.addSpecial, input.parseSpecial)
-          : Int32Array.from(input.tokens);
+        const tokens =
+          input.kind === 'text' ? this.tok.encode(input.text, input.addSpecial, input.parseSpecial) : Int32Array.from(input.tokens);
         out.promptTokens += tokens.length;
         out.embeddings.push(unwrap(this.ctx.embed(tokens, req.pooling ?? '', req.normalize)));
         await this.env.yieldToEventLoop();
@@ -300,8 +327,11 @@ export class Engine {
 }
 
 async function pumpAll(
-  heap: InstanceType<RawModule['HeapParts']>, opened: OpenedPart[], readers: PartReader[],
-  onProgress: ((e: ProgressEvent) => void) | undefined, signal: AbortSignal | undefined,
+  heap: InstanceType<RawModule['HeapParts']>,
+  opened: OpenedPart[],
+  readers: PartReader[],
+  onProgress: ((e: ProgressEvent) => void) | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<ProgressEvent['phase']> {
   const total = opened.reduce((s, o) => s + o.size, 0);
   const phase = opened.some((o) => o.phase === 'download') ? 'download' : opened.some((o) => o.phase === 'cache') ? 'cache' : 'load';
@@ -311,11 +341,14 @@ async function pumpAll(
     loaded += n;
     onProgress?.({ phase: p, loaded, total });
   };
-  await Promise.all(opened.map((o, i) => o.pump({ view: (off, len) => unwrap(heap.view(i, off, len)) }, onBytes, signal)
-    .catch((e: unknown) => {
-      if (e instanceof WasmChordError || e instanceof AbortError) throw e;
-      throw new WasmChordError('io_error', `${readers[i]!.name}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-    })));
+  await Promise.all(
+    opened.map((o, i) =>
+      o.pump({ view: (off, len) => unwrap(heap.view(i, off, len)) }, onBytes, signal).catch((e: unknown) => {
+        if (e instanceof WasmChordError || e instanceof AbortError) throw e;
+        throw new WasmChordError('io_error', `${readers[i]!.name}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      }),
+    ),
+  );
   return phase;
 }
 
@@ -328,7 +361,7 @@ function offerToCache(cache: ModelCache | false | undefined, heap: InstanceType<
     const pieces: Uint8Array<ArrayBuffer>[] = [];
     for (let off = 0; off < o.size; off += 16 << 20) {
       const view = unwrap(heap.view(i, off, Math.min(16 << 20, o.size - off)));
-      const copy = new Uint8Array(view.byteLength);  // not shared: Blob refuses shared views
+      const copy = new Uint8Array(view.byteLength); // not shared: Blob refuses shared views
       copy.set(view);
       pieces.push(copy);
     }

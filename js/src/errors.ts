@@ -18,8 +18,17 @@ export type ChordErrorCode =
   | 'internal';
 
 const CODES: ReadonlySet<string> = new Set<ChordErrorCode>([
-  'bad_gguf', 'unsupported', 'out_of_memory', 'context_full', 'aborted', 'invalid_argument',
-  'io_error', 'not_found', 'template_error', 'quota_exceeded', 'internal',
+  'bad_gguf',
+  'unsupported',
+  'out_of_memory',
+  'context_full',
+  'aborted',
+  'invalid_argument',
+  'io_error',
+  'not_found',
+  'template_error',
+  'quota_exceeded',
+  'internal',
 ]);
 
 export class WasmChordError extends Error {

@@ -9,17 +9,34 @@ import { FifoLock } from './lock.js';
 import { messagesForTemplate } from './tool-calls.js';
 import { toRecord } from './options.js';
 import type {
-  DetokenizeOptions, GenerateChunk, GenerateOptions, GenerateResult, GgufValue, ModelInfo, StepLogprobs,
+  DetokenizeOptions,
+  GenerateChunk,
+  GenerateOptions,
+  GenerateResult,
+  GgufValue,
+  ModelInfo,
+  StepLogprobs,
   TokenizeOptions,
 } from './types.js';
 import type { GenerationRecord } from './options.js';
 import {
-  embedInputs, embedRequest, embeddingResponse, type CreateEmbeddingResponse, type EmbedOptions, type EmbedOutput,
-  type EmbedRequest, type EmbeddingCreateParams,
+  embedInputs,
+  embedRequest,
+  embeddingResponse,
+  type CreateEmbeddingResponse,
+  type EmbedOptions,
+  type EmbedOutput,
+  type EmbedRequest,
+  type EmbeddingCreateParams,
 } from './embeddings.js';
 import type {
-  ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionCreateParamsStreaming, ChatMessage, RequestOptions,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+  ChatMessage,
+  RequestOptions,
 } from './chat-types.js';
 
 /** What a Model needs from where the wasm runs. */
@@ -47,7 +64,10 @@ export interface GenerationStream extends AsyncIterable<GenerateChunk> {
 function deferred<T>(): { promise: Promise<T>; settle(s: { ok: true; value: T } | { ok: false; error: unknown }): void } {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   promise.catch(() => {});
   return { promise, settle: (s) => (s.ok ? resolve(s.value) : reject(s.error)) };
 }
@@ -160,11 +180,16 @@ export class Model implements AsyncDisposable {
   }
 
   /** Renders messages with the model's chat template (or `template`) to the prompt text. */
-  async applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean; template?: string; extra?: Record<string, unknown> } = {}): Promise<string> {
+  async applyChatTemplate(
+    messages: ChatMessage[],
+    opts: { addGenerationPrompt?: boolean; template?: string; extra?: Record<string, unknown> } = {},
+  ): Promise<string> {
     this.checkOpen();
     const r = await this.backend.renderChat({
-      messages: messagesForTemplate(normalizeMessages(messages)), template: opts.template,
-      addGenerationPrompt: opts.addGenerationPrompt ?? true, extra: opts.extra,
+      messages: messagesForTemplate(normalizeMessages(messages)),
+      template: opts.template,
+      addGenerationPrompt: opts.addGenerationPrompt ?? true,
+      extra: opts.extra,
     });
     return r.prompt;
   }
@@ -172,9 +197,10 @@ export class Model implements AsyncDisposable {
   /** Streams a completion of `prompt` (text, or token ids used as they are) token by token. */
   generate(prompt: string | readonly number[], opts: GenerateOptions = {}): GenerationStream {
     this.checkOpen();
-    const input: PromptInput = typeof prompt === 'string'
-      ? { kind: 'text', text: prompt, addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? true }
-      : { kind: 'tokens', tokens: Array.from(prompt) };
+    const input: PromptInput =
+      typeof prompt === 'string'
+        ? { kind: 'text', text: prompt, addSpecial: opts.addSpecial ?? true, parseSpecial: opts.parseSpecial ?? true }
+        : { kind: 'tokens', tokens: Array.from(prompt) };
     const raw = toRecord(opts, this.info.nVocab);
     return this.stream(async () => ({ input, raw }), opts.signal);
   }
@@ -182,7 +208,9 @@ export class Model implements AsyncDisposable {
   /** generate() collected: resolves with the whole result. */
   async complete(prompt: string | readonly number[], opts: GenerateOptions = {}): Promise<GenerateResult> {
     const s = this.generate(prompt, opts);
-    for await (const _ of s) { /* drain */ }
+    for await (const _ of s) {
+      /* drain */
+    }
     return s.result;
   }
 
@@ -216,7 +244,13 @@ export class Model implements AsyncDisposable {
           } else done = ev;
         }
         if (!done) throw new WasmChordError('internal', 'generation ended without a result');
-        const result: GenerateResult = { text: text.join(''), tokens, finishReason: done.finishReason, usage: done.usage, timings: done.timings };
+        const result: GenerateResult = {
+          text: text.join(''),
+          tokens,
+          finishReason: done.finishReason,
+          usage: done.usage,
+          timings: done.timings,
+        };
         if (raw.logprobs || raw.top_logprobs) result.logprobs = logprobs;
         outcome.settle({ ok: true, value: result });
       } catch (e) {

@@ -23,7 +23,9 @@ function threadPort(worker: Worker): ClientPort {
     post: (m) => worker.postMessage(m),
     onMessage: (fn) => worker.on('message', (m: FromWorker) => fn(m)),
     onError: (fn) => worker.on('error', (e: Error) => fn(e)),
-    terminate: () => { void worker.terminate(); },
+    terminate: () => {
+      void worker.terminate();
+    },
     // An idle model must not keep the process alive; a call in flight must.
     setBusy: (busy) => (busy ? worker.ref() : worker.unref()),
   };

@@ -40,7 +40,7 @@ function typeName(v: unknown): string {
 }
 
 interface Check {
-  name: string;  // as the caller spelled it
+  name: string; // as the caller spelled it
   nVocab?: number;
   fail: OptionError;
 }
@@ -58,7 +58,8 @@ type Field = {
 
 function number(min = -Infinity, max = Infinity, integer = false) {
   return (v: unknown, c: Check): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw c.fail(`'${c.name}' must be a number, got ${typeName(v)}`, c.name, 'invalid_type');
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw c.fail(`'${c.name}' must be a number, got ${typeName(v)}`, c.name, 'invalid_type');
     if (integer && !Number.isInteger(v)) throw c.fail(`'${c.name}' must be an integer, got ${v}`, c.name, 'invalid_type');
     if (v < min || v > max) throw c.fail(`'${c.name}' must be between ${min} and ${max}, got ${v}`, c.name, 'invalid_value');
     return v;
@@ -76,7 +77,11 @@ function seed(v: unknown, c: Check): string {
   if (v === -1 || v === -1n) return String(crypto.getRandomValues(new BigUint64Array(1))[0]);
   if (typeof v === 'bigint') return String(BigInt.asUintN(64, v));
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
-    throw c.fail(`'${c.name}' must be a non-negative safe integer, a bigint, or -1 for random`, c.name, typeof v === 'number' ? 'invalid_value' : 'invalid_type');
+    throw c.fail(
+      `'${c.name}' must be a non-negative safe integer, a bigint, or -1 for random`,
+      c.name,
+      typeof v === 'number' ? 'invalid_value' : 'invalid_type',
+    );
   return String(v);
 }
 
@@ -91,7 +96,8 @@ function stop(v: unknown, c: Check): string[] {
 
 /** `{id: bias}` (OpenAI) or `[[id, bias]]`. */
 function logitBias(v: unknown, c: Check): Array<[number, number]> {
-  if (typeof v !== 'object' || v === null) throw c.fail(`'${c.name}' must be an object of {token id: bias}, got ${typeName(v)}`, c.name, 'invalid_type');
+  if (typeof v !== 'object' || v === null)
+    throw c.fail(`'${c.name}' must be an object of {token id: bias}, got ${typeName(v)}`, c.name, 'invalid_type');
   const entries: ReadonlyArray<readonly [unknown, unknown]> = Array.isArray(v) ? v : Object.entries(v);
   return entries.map(([k, b]): [number, number] => {
     const id = typeof k === 'string' && /^\d+$/.test(k) ? Number(k) : k;
@@ -157,7 +163,8 @@ export function toRecord(o: GenerateOptions, nVocab: number, extraStop: readonly
 function responseFormatSchema(rf: unknown, fail: OptionError): Record<string, unknown> | undefined {
   if (rf === undefined || rf === null) return undefined;
   const bad = (m: string): Error => fail(`'response_format' ${m}`, 'response_format', 'invalid_value');
-  if (typeof rf !== 'object' || Array.isArray(rf)) throw fail(`'response_format' must be an object, got ${typeName(rf)}`, 'response_format', 'invalid_type');
+  if (typeof rf !== 'object' || Array.isArray(rf))
+    throw fail(`'response_format' must be an object, got ${typeName(rf)}`, 'response_format', 'invalid_type');
   const r = rf as Record<string, unknown>;
   if (r.type === 'text') return undefined;
   if (r.type === 'json_object') {
@@ -192,13 +199,13 @@ export function optionsFromRequest(body: Record<string, unknown>, limits: Reques
     const name = names.find((n) => given(body[n]));
     if (name === undefined) continue;
     let v = body[name];
-    if (f.key === 'stop' && Array.isArray(v)) v = v.filter((s) => s !== '');  // OpenAI clients send '' for "none"
+    if (f.key === 'stop' && Array.isArray(v)) v = v.filter((s) => s !== ''); // OpenAI clients send '' for "none"
     if (f.key === 'stop' && v === '') continue;
     // A request's -1 means "until the context is full" (max tokens) or "random" (seed).
     if (f.key === 'maxTokens' && v === -1) out.maxTokens = limits.contextLength;
     else {
       const converted = f.convert(v, { name, fail });
-      out[f.key] = f.key === 'seed' ? v : converted;  // the public seed is a number or bigint
+      out[f.key] = f.key === 'seed' ? v : converted; // the public seed is a number or bigint
     }
   }
   const format = responseFormatSchema(body.response_format, fail);

@@ -5,12 +5,49 @@ import type { Flavor } from './wasm.js';
 
 // A module with one function returning v128.const 0: validates only where SIMD128 is supported.
 const SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // magic, version 1
-  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,        // type section: () -> v128
-  0x03, 0x02, 0x01, 0x00,                          // function section: one function of type 0
-  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c,        // code section: no locals, v128.const
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //   16 zero bytes
-  0x0b,                                            // end
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version 1
+  0x01,
+  0x05,
+  0x01,
+  0x60,
+  0x00,
+  0x01,
+  0x7b, // type section: () -> v128
+  0x03,
+  0x02,
+  0x01,
+  0x00, // function section: one function of type 0
+  0x0a,
+  0x16,
+  0x01,
+  0x14,
+  0x00,
+  0xfd,
+  0x0c, // code section: no locals, v128.const
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0, //   16 zero bytes
+  0x0b, // end
 ]);
 
 function sharedMemoryWorks(): boolean {
@@ -48,8 +85,7 @@ export interface ResolvedConfig {
 const MAX_AUTO_THREADS = 8;
 
 export function resolveConfig(o: LoadOptions, caps: Capabilities): ResolvedConfig {
-  if (!caps.simd)
-    throw new WasmChordError('unsupported', 'this WebAssembly engine lacks SIMD128, which wasm-chord requires');
+  if (!caps.simd) throw new WasmChordError('unsupported', 'this WebAssembly engine lacks SIMD128, which wasm-chord requires');
   const req = o.threads ?? 'auto';
   let threads: number;
   if (req === 'auto') {
@@ -58,15 +94,17 @@ export function resolveConfig(o: LoadOptions, caps: Capabilities): ResolvedConfi
     if (typeof req !== 'number' || !Number.isInteger(req) || req < 1 || req > 64)
       throw new WasmChordError('invalid_argument', "threads must be 'auto' or an integer from 1 to 64");
     if (req > 1 && !caps.threads)
-      throw new WasmChordError('unsupported', `threads: ${req} needs shared WebAssembly memory (SharedArrayBuffer); ` +
-        'in a browser serve the page cross-origin isolated (COOP same-origin, COEP require-corp), or use threads: 1');
+      throw new WasmChordError(
+        'unsupported',
+        `threads: ${req} needs shared WebAssembly memory (SharedArrayBuffer); ` +
+          'in a browser serve the page cross-origin isolated (COOP same-origin, COEP require-corp), or use threads: 1',
+      );
     threads = req;
   }
   const contextLength = o.contextLength ?? 0;
   if (!Number.isInteger(contextLength) || contextLength < 0)
     throw new WasmChordError('invalid_argument', 'contextLength must be a non-negative integer (0 = model default)');
   const batchSize = o.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new WasmChordError('invalid_argument', 'batchSize must be a positive integer');
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new WasmChordError('invalid_argument', 'batchSize must be a positive integer');
   return { flavor: threads > 1 ? 'mt' : 'st', threads, contextLength, batchSize };
 }

@@ -25,7 +25,7 @@ export interface PartReader {
   open(signal?: AbortSignal): Promise<OpenedPart>;
 }
 
-const CHUNK = 16 << 20;  // bytes per copy from in-memory sources
+const CHUNK = 16 << 20; // bytes per copy from in-memory sources
 
 /** name-00001-of-00003.gguf -> the names of all parts; anything else -> undefined. */
 export function splitPartNames(name: string): string[] | undefined {
@@ -53,7 +53,7 @@ function sizeError(name: string, got: number, want: number): WasmChordError {
   return new WasmChordError('io_error', `${name}: expected ${want} bytes but got ${got}` + (got < want ? ' (truncated)' : ''));
 }
 
-const READ_BYTES = 1 << 20;  // BYOB read buffer
+const READ_BYTES = 1 << 20; // BYOB read buffer
 
 /** Reads a stream chunk by chunk. With tryByob and a byte stream (Blob streams in current browsers
  *  and Node) every read lands in the same buffer, handed back and forth, so a multi-GB load leaves
@@ -71,7 +71,7 @@ export class ChunkReader {
     try {
       if (tryByob) byob = stream.getReader({ mode: 'byob' });
     } catch {
-      byob = undefined;  // not a byte stream
+      byob = undefined; // not a byte stream
     }
     this.byob = byob;
     this.plain = byob ? undefined : stream.getReader();
@@ -85,7 +85,7 @@ export class ChunkReader {
     }
     const { done, value } = await this.byob!.read(this.buf);
     if (done || !value) return undefined;
-    this.buf = new Uint8Array(value.buffer);  // the same memory, transferred back to us
+    this.buf = new Uint8Array(value.buffer); // the same memory, transferred back to us
     return value;
   }
 
@@ -96,8 +96,12 @@ export class ChunkReader {
 
 /** Copies chunks from a stream into the sink, checking the declared size. */
 async function pumpStream(
-  name: string, reader: ChunkReader, size: number, sink: PartSink,
-  onBytes: (n: number) => void, signal?: AbortSignal,
+  name: string,
+  reader: ChunkReader,
+  size: number,
+  sink: PartSink,
+  onBytes: (n: number) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   let off = 0;
   try {
@@ -215,8 +219,10 @@ export function urlReader(url: URL, fetchInit: RequestInit | undefined, cache: M
 
 /** Readers for sources any environment understands (URL strings need a base in workers). */
 export function universalReaders(
-  source: string | URL | Blob | ArrayBuffer | ArrayBufferView, index: number,
-  fetchInit: RequestInit | undefined, cache: ModelCache | false | undefined,
+  source: string | URL | Blob | ArrayBuffer | ArrayBufferView,
+  index: number,
+  fetchInit: RequestInit | undefined,
+  cache: ModelCache | false | undefined,
 ): PartReader[] | undefined {
   if (source instanceof URL) return splitUrls(source).map((u) => urlReader(u, fetchInit, cache));
   if (typeof source === 'string') {

@@ -29,13 +29,17 @@ export interface ParsedToolCall {
 export function detectToolFormat(template: string): ToolFormat {
   if (template.includes('<tool_call>')) return 'hermes';
   if (template.includes('[TOOL_CALLS]')) return 'mistral';
-  if (template.includes('<|python_tag|>') || (template.includes('<|start_header_id|>') && template.includes('"parameters"'))) return 'llama3';
+  if (template.includes('<|python_tag|>') || (template.includes('<|start_header_id|>') && template.includes('"parameters"')))
+    return 'llama3';
   return 'generic';
 }
 
 /** Marker tokens that may be control tokens (hidden from text) and must be put back for parsing. */
 export const TOOL_MARKERS: Record<ToolFormat, string | null> = {
-  hermes: '<tool_call>', llama3: '<|python_tag|>', mistral: '[TOOL_CALLS]', generic: null,
+  hermes: '<tool_call>',
+  llama3: '<|python_tag|>',
+  mistral: '[TOOL_CALLS]',
+  generic: null,
 };
 
 function bad(msg: string): WasmChordError {
@@ -48,9 +52,16 @@ export function checkTools(tools: unknown, choice: unknown): { tools: ChatTool[]
   if (!Array.isArray(tools)) throw bad('tools must be an array');
   const list = tools.map((t: unknown, i): ChatTool => {
     const f = (t as { function?: ToolFunction })?.function;
-    if ((t as { type?: unknown })?.type !== 'function' || typeof f !== 'object' || f === null || typeof f.name !== 'string' || f.name === '')
+    if (
+      (t as { type?: unknown })?.type !== 'function' ||
+      typeof f !== 'object' ||
+      f === null ||
+      typeof f.name !== 'string' ||
+      f.name === ''
+    )
       throw bad(`tools[${i}] must be {type: 'function', function: {name, description?, parameters?}}`);
-    if (f.parameters !== undefined && (typeof f.parameters !== 'object' || f.parameters === null)) throw bad(`tools[${i}].function.parameters must be a JSON Schema object`);
+    if (f.parameters !== undefined && (typeof f.parameters !== 'object' || f.parameters === null))
+      throw bad(`tools[${i}].function.parameters must be a JSON Schema object`);
     return t as ChatTool;
   });
   const c = choice ?? 'auto';
@@ -67,9 +78,16 @@ export function checkTools(tools: unknown, choice: unknown): { tools: ChatTool[]
 
 /** The system message that teaches a template without tool support the generic JSON format. */
 export function genericToolPrompt(tools: ChatTool[]): string {
-  return 'You can call these tools:\n' + JSON.stringify(tools.map((t) => t.function), null, 2) +
+  return (
+    'You can call these tools:\n' +
+    JSON.stringify(
+      tools.map((t) => t.function),
+      null,
+      2,
+    ) +
     '\n\nTo call tools, reply with only a JSON object: {"tool_calls": [{"name": <tool name>, "arguments": <object>}]}. ' +
-    'Otherwise reply normally.';
+    'Otherwise reply normally.'
+  );
 }
 
 /** The JSON Schema of one call to `tool` in `format`'s JSON (the part a grammar can force). */
@@ -86,21 +104,36 @@ function callSchema(format: ToolFormat, tool: ChatTool): Record<string, unknown>
 
 /** What a forced call (tool_choice 'required' or named) must look like: the JSON Schema of the
  *  reply's JSON part, and the text around it (`prefix` + JSON + `suffix`). */
-export function forcedCallShape(format: ToolFormat, tools: ChatTool[], choice: ToolChoice, parallel: boolean): { schema: Record<string, unknown>; prefix: string; suffix: string } {
+export function forcedCallShape(
+  format: ToolFormat,
+  tools: ChatTool[],
+  choice: ToolChoice,
+  parallel: boolean,
+): { schema: Record<string, unknown>; prefix: string; suffix: string } {
   const allowed = typeof choice === 'object' ? tools.filter((t) => t.function.name === choice.function.name) : tools;
   const one = allowed.length === 1 ? callSchema(format, allowed[0]!) : { anyOf: allowed.map((t) => callSchema(format, t)) };
   switch (format) {
-    case 'hermes': return { schema: one, prefix: '<tool_call>\n', suffix: '\n</tool_call>' };
-    case 'llama3': return { schema: one, prefix: '', suffix: '' };
-    case 'mistral': return { schema: { type: 'array', items: one, minItems: 1, ...(parallel ? {} : { maxItems: 1 }) }, prefix: '[TOOL_CALLS]', suffix: '' };
-    case 'generic': return {
-      schema: {
-        type: 'object',
-        properties: { tool_calls: { type: 'array', items: one, minItems: 1, ...(parallel ? {} : { maxItems: 1 }) } },
-        required: ['tool_calls'], additionalProperties: false,
-      },
-      prefix: '', suffix: '',
-    };
+    case 'hermes':
+      return { schema: one, prefix: '<tool_call>\n', suffix: '\n</tool_call>' };
+    case 'llama3':
+      return { schema: one, prefix: '', suffix: '' };
+    case 'mistral':
+      return {
+        schema: { type: 'array', items: one, minItems: 1, ...(parallel ? {} : { maxItems: 1 }) },
+        prefix: '[TOOL_CALLS]',
+        suffix: '',
+      };
+    case 'generic':
+      return {
+        schema: {
+          type: 'object',
+          properties: { tool_calls: { type: 'array', items: one, minItems: 1, ...(parallel ? {} : { maxItems: 1 }) } },
+          required: ['tool_calls'],
+          additionalProperties: false,
+        },
+        prefix: '',
+        suffix: '',
+      };
   }
 }
 
@@ -116,7 +149,7 @@ function parseJson(text: string): unknown {
 function asCall(v: unknown, names: ReadonlySet<string>): ParsedToolCall | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
-  const fn = typeof o.function === 'object' && o.function !== null ? o.function as Record<string, unknown> : o;
+  const fn = typeof o.function === 'object' && o.function !== null ? (o.function as Record<string, unknown>) : o;
   const name = fn.name;
   const args = fn.arguments ?? fn.parameters ?? {};
   if (typeof name !== 'string' || !names.has(name)) return null;
@@ -128,7 +161,7 @@ function asCall(v: unknown, names: ReadonlySet<string>): ParsedToolCall | null {
 function callsFrom(v: unknown, names: ReadonlySet<string>): ParsedToolCall[] | null {
   const list = Array.isArray(v) ? v : [v];
   const calls = list.map((x) => asCall(x, names));
-  return calls.length > 0 && calls.every((c) => c !== null) ? calls as ParsedToolCall[] : null;
+  return calls.length > 0 && calls.every((c) => c !== null) ? (calls as ParsedToolCall[]) : null;
 }
 
 /** Splits a finished reply into content and tool calls; text that is not a well-formed call of a
@@ -154,7 +187,8 @@ export function parseToolCalls(format: ToolFormat, text: string, tools: ChatTool
     if (at < 0) return none;
     const body = text.slice(at + '[TOOL_CALLS]'.length).trim();
     let calls = callsFrom(parseJson(body), names);
-    if (!calls) {  // newer form: name[ARGS]{json} repeated
+    if (!calls) {
+      // newer form: name[ARGS]{json} repeated
       calls = [];
       for (const part of body.split('[TOOL_CALLS]')) {
         const m = /^\s*([\w.-]+)\s*\[ARGS\]\s*([\s\S]*)$/.exec(part);
@@ -167,8 +201,7 @@ export function parseToolCalls(format: ToolFormat, text: string, tools: ChatTool
   }
   const body = text.replace(/^\s*<\|python_tag\|>/, '').trim();
   if (format === 'llama3') {
-    const calls = callsFrom(parseJson(body), names)
-      ?? callsFrom(body.split(/\s*;\s*|\n+/).map(parseJson), names);  // several calls, ';' or line separated
+    const calls = callsFrom(parseJson(body), names) ?? callsFrom(body.split(/\s*;\s*|\n+/).map(parseJson), names); // several calls, ';' or line separated
     return calls ? { content: '', calls } : none;
   }
   const v = parseJson(body) as Record<string, unknown> | undefined;

@@ -3,7 +3,8 @@
 /** A model to load: URL, File/Blob, bytes, or (Node only) a filesystem path. An array is the
  *  parts of a split GGUF (name-00001-of-0000N.gguf …), in order. A URL or path naming part 1 of a
  *  split model loads every part automatically. */
-export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadonlyArray<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
+export type ModelSource =
+  string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadonlyArray<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
 
 export interface ProgressEvent {
   phase: 'download' | 'cache' | 'load';

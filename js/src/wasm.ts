@@ -87,7 +87,14 @@ export interface RawModule {
   Context: { create(model: RawModel, nCtx: number, nBatch: number, threads: number): RawResult<RawContext> };
   /** optionsJson: a GenerationRecord (js/src/options.ts) as JSON. */
   Generator: { start(ctx: RawContext, tokens: Int32Array | readonly number[], optionsJson: string): RawResult<RawGenerator> };
-  renderChatTemplate(tmpl: string, messagesJson: string, addGenerationPrompt: boolean, bos: string, eos: string, extraJson: string): RawResult<string>;
+  renderChatTemplate(
+    tmpl: string,
+    messagesJson: string,
+    addGenerationPrompt: boolean,
+    bos: string,
+    eos: string,
+    extraJson: string,
+  ): RawResult<string>;
   runtimeInfo(): RawRuntimeInfo;
   /** Every generation option's default (runtime/options.h) as a GenerationRecord in JSON. */
   generationDefaults(): string;
@@ -112,7 +119,9 @@ export interface InstantiateParams {
 /** One independent wasm instance (its own heap): each model gets its own. */
 export async function instantiate(p: InstantiateParams): Promise<RawModule> {
   let fail: (e: unknown) => void = () => {};
-  const failed = new Promise<never>((_, reject) => { fail = reject; });
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
   const overrides: Record<string, unknown> = {
     instantiateWasm(imports: WebAssembly.Imports, receive: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
       WebAssembly.instantiate(p.compiled, imports).then(
@@ -123,7 +132,9 @@ export async function instantiate(p: InstantiateParams): Promise<RawModule> {
     },
     pthreadPoolSize: p.poolSize,
     print: () => {},
-    printErr: (s: string) => { if (typeof console !== 'undefined') console.warn(`[wasm-chord] ${s}`); },
+    printErr: (s: string) => {
+      if (typeof console !== 'undefined') console.warn(`[wasm-chord] ${s}`);
+    },
   };
   if (p.locateFile) overrides['locateFile'] = p.locateFile;
   if (p.mainScriptUrlOrBlob) overrides['mainScriptUrlOrBlob'] = p.mainScriptUrlOrBlob;

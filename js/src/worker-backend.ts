@@ -73,7 +73,9 @@ class PushQueue<T> implements AsyncIterableIterator<T> {
       }
       return Promise.resolve({ value: undefined, done: true });
     }
-    return new Promise((resolve, reject) => { this.waiting = { resolve, reject }; });
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
   }
   return(): Promise<IteratorResult<T>> {
     if (!this.ended) this.onReturn();
@@ -131,14 +133,23 @@ export class WorkerBackend implements Backend {
   private readonly pending = new TrackedMap<number, Pending>((n) => this.port.setBusy?.(n > 0));
   private terminated = false;
 
-  private constructor(private readonly port: ClientPort, private readonly cache: ModelCache | false | undefined) {
+  private constructor(
+    private readonly port: ClientPort,
+    private readonly cache: ModelCache | false | undefined,
+  ) {
     port.onMessage((m) => this.onMessage(m));
     port.onError((e) => this.failAll(new WasmChordError('internal', `the inference worker failed: ${e.message}`, { cause: e })));
   }
 
-  static async load(worker: ClientPort, sources: WireSource[], options: WireLoadOptions, cache: ModelCache | false | undefined,
-    onProgress: ((e: ProgressEvent) => void) | undefined, signal: AbortSignal | undefined,
-    onCacheError?: (e: Error) => void): Promise<WorkerBackend> {
+  static async load(
+    worker: ClientPort,
+    sources: WireSource[],
+    options: WireLoadOptions,
+    cache: ModelCache | false | undefined,
+    onProgress: ((e: ProgressEvent) => void) | undefined,
+    signal: AbortSignal | undefined,
+    onCacheError?: (e: Error) => void,
+  ): Promise<WorkerBackend> {
     const b = new WorkerBackend(worker, cache);
     const id = b.nextId++;
     const onAbort = () => b.post({ op: 'abort', id });
@@ -146,7 +157,10 @@ export class WorkerBackend implements Backend {
     try {
       await new Promise<unknown>((resolve, reject) => {
         b.pending.set(id, {
-          resolve, reject, onProgress, onCacheError,
+          resolve,
+          reject,
+          onProgress,
+          onCacheError,
           onLoaded: (info, metadata) => {
             b.info = info;
             b.metadata = metadata;
@@ -183,9 +197,15 @@ export class WorkerBackend implements Backend {
     const p = this.pending.get(m.id);
     if (!p) return;
     switch (m.type) {
-      case 'progress': p.onProgress?.(m.event); break;
-      case 'cache-error': p.onCacheError?.(deserializeError(m.error)); break;
-      case 'event': p.onEvent?.(m.event); break;
+      case 'progress':
+        p.onProgress?.(m.event);
+        break;
+      case 'cache-error':
+        p.onCacheError?.(deserializeError(m.error));
+        break;
+      case 'event':
+        p.onEvent?.(m.event);
+        break;
       case 'loaded':
         this.pending.delete(m.id);
         p.onLoaded?.(m.info, m.metadata);
@@ -243,8 +263,14 @@ export class WorkerBackend implements Backend {
     const cleanup = () => signal?.removeEventListener('abort', abort);
     this.pending.set(id, {
       onEvent: (e) => q.push(e),
-      resolve: () => { cleanup(); q.end(); },
-      reject: (e) => { cleanup(); q.end(e); },
+      resolve: () => {
+        cleanup();
+        q.end();
+      },
+      reject: (e) => {
+        cleanup();
+        q.end(e);
+      },
     });
     this.post({ op: 'generate', id, prompt, options });
     return q;

@@ -25,10 +25,10 @@ export interface ServerPlatform {
 
 export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
   let engine: Engine | undefined;
-  const turns = new FifoLock();  // generations and disposal, in arrival order
+  const turns = new FifoLock(); // generations and disposal, in arrival order
   const aborts = new Map<number, AbortController>();
   const cacheWaiters = new Map<number, (b: Blob | undefined) => void>();
-  let nextCacheId = -1;  // negative ids: requests that start on this side
+  let nextCacheId = -1; // negative ids: requests that start on this side
 
   const fail = (id: number, e: unknown) => port.post({ type: 'error', id, error: serializeError(e) });
 
@@ -62,10 +62,16 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
       const cfg = resolveConfig({ threads: o.threads, contextLength: o.contextLength, batchSize: o.batchSize }, platform.capabilities());
       const cache = cacheProxy(id, o.cache);
       const readers = platform.readers(sources.length === 1 ? sources[0]! : sources, o.fetchInit, cache);
-      engine = await Engine.load(readers, {
-        ...cfg, cache, signal: ctl.signal,
-        onProgress: (event) => port.post({ type: 'progress', id, event }),
-      }, platform.env(o.wasmBaseUrl));
+      engine = await Engine.load(
+        readers,
+        {
+          ...cfg,
+          cache,
+          signal: ctl.signal,
+          onProgress: (event) => port.post({ type: 'progress', id, event }),
+        },
+        platform.env(o.wasmBaseUrl),
+      );
       port.post({ type: 'loaded', id, info: engine.info, metadata: engine.metadata });
     } catch (e) {
       fail(id, e);
@@ -80,12 +86,23 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
       const e = engine;
       let value: unknown;
       switch (method) {
-        case 'tokenize': value = e.tokenize(args[0] as string, args[1] as object); break;
-        case 'detokenize': value = e.detokenize(args[0] as number[], args[1] as object); break;
-        case 'tokenBytes': value = e.tokenBytes(args[0] as number); break;
-        case 'metadataValue': value = e.metadataValue(args[0] as string); break;
-        case 'renderChat': value = e.renderChat(args[0] as ChatRenderRequest); break;
-        default: throw new WasmChordError('invalid_argument', `unknown method ${String(method)}`);
+        case 'tokenize':
+          value = e.tokenize(args[0] as string, args[1] as object);
+          break;
+        case 'detokenize':
+          value = e.detokenize(args[0] as number[], args[1] as object);
+          break;
+        case 'tokenBytes':
+          value = e.tokenBytes(args[0] as number);
+          break;
+        case 'metadataValue':
+          value = e.metadataValue(args[0] as string);
+          break;
+        case 'renderChat':
+          value = e.renderChat(args[0] as ChatRenderRequest);
+          break;
+        default:
+          throw new WasmChordError('invalid_argument', `unknown method ${String(method)}`);
       }
       port.post({ type: 'result', id, value });
     } catch (e) {
@@ -96,29 +113,45 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
   function generate(id: number, prompt: PromptInput, options: GenerationRecord): void {
     const ctl = new AbortController();
     aborts.set(id, ctl);
-    turns.run(async () => {
-      if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
-      for await (const event of engine.generate(prompt, options, ctl.signal)) port.post({ type: 'event', id, event });
-      port.post({ type: 'result', id, value: null });
-    }, ctl.signal).catch((e: unknown) => fail(id, e)).finally(() => aborts.delete(id));
+    turns
+      .run(async () => {
+        if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
+        for await (const event of engine.generate(prompt, options, ctl.signal)) port.post({ type: 'event', id, event });
+        port.post({ type: 'result', id, value: null });
+      }, ctl.signal)
+      .catch((e: unknown) => fail(id, e))
+      .finally(() => aborts.delete(id));
   }
 
   function embed(id: number, request: EmbedRequest): void {
     const ctl = new AbortController();
     aborts.set(id, ctl);
-    turns.run(async () => {
-      if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
-      port.post({ type: 'result', id, value: await engine.embed(request, ctl.signal) });
-    }, ctl.signal).catch((e: unknown) => fail(id, e)).finally(() => aborts.delete(id));
+    turns
+      .run(async () => {
+        if (!engine) throw new WasmChordError('invalid_argument', 'no model is loaded');
+        port.post({ type: 'result', id, value: await engine.embed(request, ctl.signal) });
+      }, ctl.signal)
+      .catch((e: unknown) => fail(id, e))
+      .finally(() => aborts.delete(id));
   }
 
   port.onMessage((m) => {
     switch (m.op) {
-      case 'load': void load(m.id, m.sources, m.options); break;
-      case 'call': call(m.id, m.method, m.args); break;
-      case 'generate': generate(m.id, m.prompt, m.options); break;
-      case 'embed': embed(m.id, m.request); break;
-      case 'abort': aborts.get(m.id)?.abort(); break;
+      case 'load':
+        void load(m.id, m.sources, m.options);
+        break;
+      case 'call':
+        call(m.id, m.method, m.args);
+        break;
+      case 'generate':
+        generate(m.id, m.prompt, m.options);
+        break;
+      case 'embed':
+        embed(m.id, m.request);
+        break;
+      case 'abort':
+        aborts.get(m.id)?.abort();
+        break;
       case 'cache-reply': {
         const w = cacheWaiters.get(m.id);
         cacheWaiters.delete(m.id);
@@ -127,11 +160,13 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
       }
       case 'dispose': {
         const id = m.id;
-        turns.run(async () => {
-          await engine?.dispose();
-          engine = undefined;
-          port.post({ type: 'result', id, value: null });
-        }).catch((e: unknown) => fail(id, e));
+        turns
+          .run(async () => {
+            await engine?.dispose();
+            engine = undefined;
+            port.post({ type: 'result', id, value: null });
+          })
+          .catch((e: unknown) => fail(id, e));
         break;
       }
     }

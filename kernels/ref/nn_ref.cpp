@@ -19,8 +19,8 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) 
   }
 }
 
-void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const float* freq_factors,
-                 float* cos, float* sin) noexcept {
+void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const float* freq_factors, float* cos,
+                 float* sin) noexcept {
   const float theta_scale = std::pow(base, -2.0f / static_cast<float>(n_rot));
   float theta = static_cast<float>(pos) * freq_scale;
   for (int32_t i = 0; i < n_rot / 2; ++i) {
@@ -108,8 +108,8 @@ inline float round_f16(float x) { return quant::fp16_to_fp32(quant::fp32_to_fp16
 // the probabilities are rounded to f16 first, as llama.cpp's f16 matrix products convert their f32
 // operand to the cache's type (the products of two halves are then exact in f32).
 template <class T, class Load>
-void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
-            int32_t head_dim, float scale, float cap, float* scores, float* out, Load load) {
+void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv, int32_t head_dim,
+            float scale, float cap, float* scores, float* out, Load load) {
   constexpr bool kHalf = sizeof(T) == 2;
   for (int64_t j = 0; j < n_kv; ++j) {
     const T* kj = k + j * k_stride;
@@ -130,14 +130,14 @@ void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_
 }
 }  // namespace
 
-void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept {
+void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out) noexcept {
   attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, 0.0f, scores, out,
          [](uint16_t h) { return quant::fp16_to_fp32(h); });
 }
 
-void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept {
+void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out) noexcept {
   attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, 0.0f, scores, out, [](float x) { return x; });
 }
 

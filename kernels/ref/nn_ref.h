@@ -19,8 +19,8 @@ void softcap(float* x, int64_t n, float cap) noexcept;
 void scale(float* x, float s, int64_t n) noexcept;
 void add(float* y, const float* x, int64_t n) noexcept;
 void f32_to_f16(const float* x, uint16_t* y, int64_t n) noexcept;
-void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept;
+void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out) noexcept;
 void attend_f32(const float* q, const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t n_kv,
                 int32_t head_dim, float scale, float* scores, float* out) noexcept;
 

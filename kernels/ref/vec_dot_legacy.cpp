@@ -19,8 +19,8 @@ using quant::kQK8_0;
 namespace {
 
 uint32_t load_qh(const uint8_t* qh) noexcept {
-  return static_cast<uint32_t>(qh[0]) | (static_cast<uint32_t>(qh[1]) << 8) |
-         (static_cast<uint32_t>(qh[2]) << 16) | (static_cast<uint32_t>(qh[3]) << 24);
+  return static_cast<uint32_t>(qh[0]) | (static_cast<uint32_t>(qh[1]) << 8) | (static_cast<uint32_t>(qh[2]) << 16) |
+         (static_cast<uint32_t>(qh[3]) << 24);
 }
 
 }  // namespace

@@ -68,15 +68,15 @@ void dot_multi(int64_t n, const void* w, const void* a, uint64_t a_stride, int n
 
 }  // namespace
 
-#define CHORD_FLOAT_DOT(name, F)                                                                            \
-  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept {                                 \
-    float r;                                                                                                \
-    dot_nt<F, 1>(n, static_cast<const F::T*>(w), static_cast<const uint8_t*>(a), 0, &r);                    \
-    return r;                                                                                               \
-  }                                                                                                         \
-  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,          \
-                            float* out) noexcept {                                                          \
-    dot_multi<F>(n, w, a, a_stride, n_act, out);                                                            \
+#define CHORD_FLOAT_DOT(name, F)                                                                   \
+  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept {                         \
+    float r;                                                                                       \
+    dot_nt<F, 1>(n, static_cast<const F::T*>(w), static_cast<const uint8_t*>(a), 0, &r);           \
+    return r;                                                                                      \
+  }                                                                                                \
+  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, \
+                            float* out) noexcept {                                                 \
+    dot_multi<F>(n, w, a, a_stride, n_act, out);                                                   \
   }
 CHORD_FLOAT_DOT(f32_f32, F32)
 CHORD_FLOAT_DOT(f16_f16, F16)

@@ -216,8 +216,8 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
     for (int t = 0; t < NT; ++t) {
       const uint8_t* row = a + t * a_stride;
       const auto* y = reinterpret_cast<const BlockQ8_K*>(row) + b;
-      const v128_t iv = Packed ? dot256_packed(u.w, reinterpret_cast<const int16_t*>(row + p0) + b * 256)
-                               : dot256(u.w, y->qs);
+      const v128_t iv =
+          Packed ? dot256_packed(u.w, reinterpret_cast<const int16_t*>(row + p0) + b * 256) : dot256(u.w, y->qs);
       float term = static_cast<float>(hsum_i32(iv)) * (u.d * y->d);
       if constexpr (Min) term -= static_cast<float>(hsum_i32(dot_mins(u.mins, y->bsums))) * (u.dmin * y->d);
       acc[t] += term;
@@ -246,7 +246,8 @@ int32_t block_int(const void* w_block, const void* a_block, int32_t* min_sum) {
 // The 8 scales and 8 mins (6 bits each, quant::scale_min_k4's layout in the 12 bytes at q) of a
 // Q4_K/Q5_K super-block: scales to sc[0..7] as int16, mins as the pairs (m0, m0, m1, m1, ..) that
 // the per-16 bsums dot wants. One vector holds scales (lanes 0-7) and mins (8-15) as bytes:
-//   j < 4: q[j] & 63 | q[j + 4] & 63;  j >= 4: (q[j + 4] & 15) | (q[j - 4] >> 6) << 4 | (q[j + 4] >> 4) | (q[j] >> 6) << 4.
+//   j < 4: q[j] & 63 | q[j + 4] & 63;  j >= 4: (q[j + 4] & 15) | (q[j - 4] >> 6) << 4 | (q[j + 4] >> 4) | (q[j] >> 6)
+//   << 4.
 inline void scales_mins_k4(const uint8_t* q, int16_t* sc, v128_t* mins_lo, v128_t* mins_hi) {
   const v128_t v = wasm_v128_load(q);  // 16 bytes: the 12 scale bytes and 4 of the block's next field
   const v128_t x = wasm_i8x16_shuffle(v, v, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
@@ -343,16 +344,16 @@ void dot_k4_packed(int64_t n, const void* w, const void* a, uint64_t a_stride, i
 
 }  // namespace
 
-#define CHORD_KQ(name, unpack, Block, Min)                                                                   \
-  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept {                                  \
-    float r;                                                                                                 \
-    dot_nt<unpack, sizeof(Block), Min, false, 1>(n, static_cast<const uint8_t*>(w),                          \
-                                                 static_cast<const uint8_t*>(a), 0, &r);                     \
-    return r;                                                                                                \
-  }                                                                                                          \
-  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,           \
-                            float* out) noexcept {                                                           \
-    dot_multi<unpack, sizeof(Block), Min, false>(n, w, a, a_stride, n_act, out);                             \
+#define CHORD_KQ(name, unpack, Block, Min)                                                                             \
+  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept {                                             \
+    float r;                                                                                                           \
+    dot_nt<unpack, sizeof(Block), Min, false, 1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), 0, \
+                                                 &r);                                                                  \
+    return r;                                                                                                          \
+  }                                                                                                                    \
+  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,                     \
+                            float* out) noexcept {                                                                     \
+    dot_multi<unpack, sizeof(Block), Min, false>(n, w, a, a_stride, n_act, out);                                       \
   }
 CHORD_KQ(q2_K_q8_K, unpack_q2_k, BlockQ2_K, true)
 CHORD_KQ(q3_K_q8_K, unpack_q3_k, BlockQ3_K, false)
@@ -368,7 +369,8 @@ void dot_packed_q4_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_st
 void dot_packed_q5_K_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept {
   dot_k4_packed<true>(n, w, a, a_stride, n_act, out);
 }
-void dot_packed_iq4_xs_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept {
+void dot_packed_iq4_xs_q8_K(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,
+                            float* out) noexcept {
   dot_multi<unpack_iq4_xs, sizeof(BlockIQ4_XS), false, true>(n, w, a, a_stride, n_act, out);
 }
 

@@ -175,7 +175,8 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
       for (int t = 0; t < NT; ++t) out[t] = F::ref(n, w, a + t * a_stride);
       return;
     }
-    const v128_t keep = wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(4 - (nb - nb4))));
+    const v128_t keep =
+        wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(4 - (nb - nb4))));
     masked_tail<F, NT>(w, a, a_stride, nb - 4, keep, out);
   }
 }
@@ -196,12 +197,12 @@ float dot_one(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-#define CHORD_LEGACY(name, F)                                                                                   \
-  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept { return dot_one<F>(n, w, a); }       \
-  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,              \
-                            float* out) noexcept {                                                              \
-    dot_multi<F>(n, w, a, a_stride, n_act, out);                                                                \
-  }                                                                                                             \
+#define CHORD_LEGACY(name, F)                                                                            \
+  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept { return dot_one<F>(n, w, a); } \
+  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,       \
+                            float* out) noexcept {                                                       \
+    dot_multi<F>(n, w, a, a_stride, n_act, out);                                                         \
+  }                                                                                                      \
   int32_t block_dot_##name(const void* w_block, const void* a_block) noexcept { return block_dot<F>(w_block, a_block); }
 CHORD_LEGACY(q4_0_q8_0, Q4_0)
 CHORD_LEGACY(q4_1_q8_1, Q4_1)

@@ -88,8 +88,8 @@ __attribute__((noinline)) void masked_tail(const uint8_t* w, const uint8_t* a, u
     const auto* q = reinterpret_cast<const int16_t*>(row + p0) + b * 32;
     const uint8_t* d = row + p0 + nb * 64 + b * 4;
     const uint8_t* e = row + p0 + nb * 68 + b * 4;
-    v128_t tot = hsum4_i32(dot_block(wv[0], q), dot_block(wv[1], q + 32), dot_block(wv[2], q + 64),
-                           dot_block(wv[3], q + 96));
+    v128_t tot =
+        hsum4_i32(dot_block(wv[0], q), dot_block(wv[1], q + 32), dot_block(wv[2], q + 64), dot_block(wv[3], q + 96));
     if constexpr (F::kShift >= 0) tot = wasm_i32x4_sub(tot, wasm_i32x4_shl(wasm_v128_load(e), F::kShift));
     v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, wasm_v128_load(d)));
     if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, wasm_v128_load(e)));
@@ -119,8 +119,8 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
       const auto* q = reinterpret_cast<const int16_t*>(row + p0) + b * 32;
       const uint8_t* d = row + p0 + nb * 64 + b * 4;
       const uint8_t* e = row + p0 + nb * 68 + b * 4;
-      v128_t tot = hsum4_i32(dot_block(wv[0], q), dot_block(wv[1], q + 32), dot_block(wv[2], q + 64),
-                             dot_block(wv[3], q + 96));
+      v128_t tot =
+          hsum4_i32(dot_block(wv[0], q), dot_block(wv[1], q + 32), dot_block(wv[2], q + 64), dot_block(wv[3], q + 96));
       if constexpr (F::kShift >= 0) tot = wasm_i32x4_sub(tot, wasm_i32x4_shl(wasm_v128_load(e), F::kShift));
       v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dw, wasm_v128_load(d)));
       if constexpr (F::kMin) term = wasm_f32x4_add(term, wasm_f32x4_mul(mw, wasm_v128_load(e)));
@@ -133,7 +133,8 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
       for (int t = 0; t < NT; ++t) out[t] = F::ref(n, w, a + t * a_stride);
       return;
     }
-    const v128_t keep = wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(4 - (nb - nb4))));
+    const v128_t keep =
+        wasm_i32x4_ge(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(4 - (nb - nb4))));
     masked_tail<F, NT>(w, a, a_stride, nb, p0, nb - 4, keep, out);
   }
 }
@@ -184,10 +185,9 @@ uint64_t packed_bytes_q8_1(int64_t n) noexcept { return packed_bytes<sizeof(Bloc
 void pack_q8_0(void* row, int64_t n) noexcept { pack<sizeof(BlockQ8_0)>(row, n); }
 void pack_q8_1(void* row, int64_t n) noexcept { pack<sizeof(BlockQ8_1)>(row, n); }
 
-#define CHORD_PACKED(name, F)                                                                          \
-  void dot_packed_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act,         \
-                         float* out) noexcept {                                                         \
-    dot_packed<F>(n, w, a, a_stride, n_act, out);                                                       \
+#define CHORD_PACKED(name, F)                                                                                          \
+  void dot_packed_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept { \
+    dot_packed<F>(n, w, a, a_stride, n_act, out);                                                                      \
   }
 CHORD_PACKED(q4_0_q8_0, Q4_0)
 CHORD_PACKED(q4_1_q8_1, Q4_1)

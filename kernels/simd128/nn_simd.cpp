@@ -43,7 +43,8 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) 
   v128_t a0 = wasm_f64x2_splat(0.0), a1 = a0;
   for (int64_t i = 0; i < n; i += 4) {
     const v128_t v = wasm_v128_load(x + i);
-    const v128_t lo = wasm_f64x2_promote_low_f32x4(v), hi = wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(v, v, 1, 1));
+    const v128_t lo = wasm_f64x2_promote_low_f32x4(v),
+                 hi = wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(v, v, 1, 1));
     a0 = wasm_f64x2_add(a0, wasm_f64x2_mul(lo, lo));
     a1 = wasm_f64x2_add(a1, wasm_f64x2_mul(hi, hi));
   }
@@ -138,8 +139,9 @@ void gelu_mul(float* gate, const float* up, int64_t n) noexcept {
   for (; i + 4 <= n; i += 4) {
     const v128_t x = wasm_v128_load(gate + i), u = wasm_v128_load(up + i);
     const v128_t h = round_f16x4(x);
-    const v128_t t = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(kSqrt2OverPi), h),
-                                    wasm_f32x4_add(one, wasm_f32x4_mul(wasm_f32x4_splat(kGeluCoefA), wasm_f32x4_mul(h, h))));
+    const v128_t t =
+        wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(kSqrt2OverPi), h),
+                       wasm_f32x4_add(one, wasm_f32x4_mul(wasm_f32x4_splat(kGeluCoefA), wasm_f32x4_mul(h, h))));
     const v128_t e = exp_f32x4(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f), t));
     const v128_t g = round_f16x4(wasm_f32x4_div(h, wasm_f32x4_add(one, e)));
     v128_t y = wasm_f32x4_mul(g, u);
@@ -224,8 +226,8 @@ inline void round_probs(float* p, int64_t n) {
 // to 32 dimensions kept in registers; each output element is the reference's sequential sum over
 // positions.
 template <class T>
-void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv,
-            int32_t head_dim, float scale, float* scores, float* out) {
+void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride, int64_t n_kv, int32_t head_dim,
+            float scale, float* scores, float* out) {
   alignas(16) float qr[kMaxGroupDim];
   round_for_cache<T>(q, qr, head_dim);
   q = qr;
@@ -358,8 +360,8 @@ void attend_group_f32(const float* q, int64_t q_stride, int32_t n_q, const float
   attend_group(q, q_stride, n_q, k, k_stride, v, v_stride, n_kv, head_dim, scale, softcap, scores, out, out_stride);
 }
 
-void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride,
-                int64_t n_kv, int32_t head_dim, float scale, float* scores, float* out) noexcept {
+void attend_f16(const float* q, const uint16_t* k, int64_t k_stride, const uint16_t* v, int64_t v_stride, int64_t n_kv,
+                int32_t head_dim, float scale, float* scores, float* out) noexcept {
   if (head_dim % 8 != 0 || head_dim > kMaxGroupDim)
     return ref::attend_f16(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);
   attend(q, k, k_stride, v, v_stride, n_kv, head_dim, scale, scores, out);

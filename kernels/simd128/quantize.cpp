@@ -133,7 +133,8 @@ void from_float_q8_K(const float* x, void* y, int64_t n) noexcept {
     for (int j = 0; j < 16; j += 8) {  // bsums: groups j..j+7
       v128_t g[8];
       for (int k = 0; k < 8; ++k)
-        g[k] = wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extadd_pairwise_i8x16(wasm_v128_load(b[i].qs + 16 * (j + k))));
+        g[k] =
+            wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extadd_pairwise_i8x16(wasm_v128_load(b[i].qs + 16 * (j + k))));
       const v128_t s = wasm_i16x8_narrow_i32x4(hsum4_i32(g[0], g[1], g[2], g[3]), hsum4_i32(g[4], g[5], g[6], g[7]));
       wasm_v128_store(b[i].bsums + j, s);
     }

@@ -8,10 +8,9 @@ namespace chord::kernels::simd128 {
 
 // Dot products of one weight row with n_act (1..4) activation rows a + t * a_stride (bytes):
 // out[t] = vec_dot(n, w, a + t * a_stride). vec_dot_* below is the n_act = 1 case (bit-identical).
-#define CHORD_SIMD_DOT(name)                                                                      \
-  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept;                         \
-  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, \
-                            float* out) noexcept;
+#define CHORD_SIMD_DOT(name)                                              \
+  float vec_dot_##name(int64_t n, const void* w, const void* a) noexcept; \
+  void vec_dot_multi_##name(int64_t n, const void* w, const void* a, uint64_t a_stride, int n_act, float* out) noexcept;
 CHORD_SIMD_DOT(f32_f32)
 CHORD_SIMD_DOT(f16_f16)
 CHORD_SIMD_DOT(bf16_bf16)

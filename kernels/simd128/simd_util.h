@@ -42,8 +42,8 @@ inline v128_t f32x4_to_f16(v128_t x) {
   const v128_t shl1 = wasm_i32x4_add(w, w);  // sign dropped, exponent in the top byte
   const v128_t sign = wasm_u32x4_shr(wasm_v128_and(w, wasm_i32x4_splat(static_cast<int32_t>(0x80000000u))), 16);
   // Overflowing values become inf through the first multiply; tiny ones become subnormal-exact.
-  v128_t base = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_abs(x), wasm_f32x4_splat(0x1p112f)),
-                               wasm_f32x4_splat(0x1p-110f));
+  v128_t base =
+      wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_abs(x), wasm_f32x4_splat(0x1p112f)), wasm_f32x4_splat(0x1p-110f));
   v128_t bias = wasm_v128_and(shl1, wasm_i32x4_splat(static_cast<int32_t>(0xFF000000u)));
   bias = wasm_u32x4_max(bias, wasm_i32x4_splat(0x71000000));  // exponents below -14 round as -14
   base = wasm_f32x4_add(wasm_i32x4_add(wasm_u32x4_shr(bias, 1), wasm_i32x4_splat(0x07800000)), base);
@@ -118,10 +118,17 @@ inline void for_row_tiles(const void* a, uint64_t a_stride, int n_act, float* ou
   const auto* ap = static_cast<const uint8_t*>(a);
   for (; n_act >= 4; n_act -= 4, ap += 4 * a_stride, out += 4) kernel.template operator()<4>(ap, out);
   switch (n_act) {
-    case 3: kernel.template operator()<3>(ap, out); break;
-    case 2: kernel.template operator()<2>(ap, out); break;
-    case 1: kernel.template operator()<1>(ap, out); break;
-    default: break;
+    case 3:
+      kernel.template operator()<3>(ap, out);
+      break;
+    case 2:
+      kernel.template operator()<2>(ap, out);
+      break;
+    case 1:
+      kernel.template operator()<1>(ap, out);
+      break;
+    default:
+      break;
   }
 }
 

@@ -96,33 +96,63 @@ int parse_args(int argc, char** argv, Args& a) {
     std::string o = argv[i];
     auto val = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     const char* v = nullptr;
-    if (o == "-h" || o == "--help") { std::fputs(kUsage, stdout); return 0; }
-    else if (o == "--no-bos") a.no_bos = true;
-    else if (o == "--special") a.special = true;
-    else if (o == "--print-ids") a.print_ids = true;
-    else if (o == "--ignore-eos") a.go.ignore_eos = true;
-    else if (o[0] != '-' && a.model.empty()) a.model = o;
-    else if (!(v = val())) { std::fprintf(stderr, "error: %s needs a value\n%s", o.c_str(), kUsage); return 2; }
-    else if (o == "-p" || o == "--prompt") a.prompt = v;
-    else if (o == "--ids") { a.have_ids = true; if (!parse_ids(v, a.ids)) { std::fprintf(stderr, "error: bad --ids\n"); return 2; } }
-    else if (o == "-n") { if (Status st = set_option(a.go, "max_tokens", v); !st.ok()) return fail(st); }
-    else if (o == "-c" || o == "--ctx") a.ctx = std::atoi(v);
-    else if (o == "-b" || o == "--batch-size") a.batch = std::atoi(v);
-    else if (o == "-t" || o == "--threads") a.threads = std::atoi(v);
-    else if (o == "--top") a.top = std::atoi(v);
+    if (o == "-h" || o == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (o == "--no-bos")
+      a.no_bos = true;
+    else if (o == "--special")
+      a.special = true;
+    else if (o == "--print-ids")
+      a.print_ids = true;
+    else if (o == "--ignore-eos")
+      a.go.ignore_eos = true;
+    else if (o[0] != '-' && a.model.empty())
+      a.model = o;
+    else if (!(v = val())) {
+      std::fprintf(stderr, "error: %s needs a value\n%s", o.c_str(), kUsage);
+      return 2;
+    } else if (o == "-p" || o == "--prompt")
+      a.prompt = v;
+    else if (o == "--ids") {
+      a.have_ids = true;
+      if (!parse_ids(v, a.ids)) {
+        std::fprintf(stderr, "error: bad --ids\n");
+        return 2;
+      }
+    } else if (o == "-n") {
+      if (Status st = set_option(a.go, "max_tokens", v); !st.ok()) return fail(st);
+    } else if (o == "-c" || o == "--ctx")
+      a.ctx = std::atoi(v);
+    else if (o == "-b" || o == "--batch-size")
+      a.batch = std::atoi(v);
+    else if (o == "-t" || o == "--threads")
+      a.threads = std::atoi(v);
+    else if (o == "--top")
+      a.top = std::atoi(v);
     else if (o == "--grammar-file" || o == "--json-schema-file") {  // llama.cpp's names
       std::string& text = o == "--grammar-file" ? a.go.grammar : a.go.json_schema.text;
       text.clear();
-      if (!read_text(v, text)) { std::fprintf(stderr, "error: cannot read %s\n", v); return 1; }
-    }
-    else if (o.size() > 2 && o[1] == '-') {  // a generation option by its record name (--top-k = top_k)
+      if (!read_text(v, text)) {
+        std::fprintf(stderr, "error: cannot read %s\n", v);
+        return 1;
+      }
+    } else if (o.size() > 2 && o[1] == '-') {  // a generation option by its record name (--top-k = top_k)
       std::string name = option_alias(o.substr(2));
       for (char& c : name) c = c == '-' ? '_' : c;
-      if (Status st = set_option(a.go, name, v); !st.ok()) { std::fprintf(stderr, "error: %s\n%s", st.message().c_str(), kUsage); return 2; }
+      if (Status st = set_option(a.go, name, v); !st.ok()) {
+        std::fprintf(stderr, "error: %s\n%s", st.message().c_str(), kUsage);
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "error: unknown option %s\n%s", o.c_str(), kUsage);
+      return 2;
     }
-    else { std::fprintf(stderr, "error: unknown option %s\n%s", o.c_str(), kUsage); return 2; }
   }
-  if (a.model.empty()) { std::fputs(kUsage, stderr); return 2; }
+  if (a.model.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
   return -1;
 }
 
@@ -148,8 +178,9 @@ int cmd_score(const Args& a, const std::shared_ptr<const Model>& m) {
     for (size_t i = 0; i < nv; ++i) sum += std::exp(l[i] - mx);
     for (size_t i = 0; i < nv; ++i) p[i] = {std::exp(l[i] - mx) / sum, static_cast<Token>(i)};
     const size_t k = std::min(nv, static_cast<size_t>(std::max(1, a.top)));
-    std::partial_sort(p.begin(), p.begin() + static_cast<long>(k), p.end(),
-                      [](auto& x, auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
+    std::partial_sort(p.begin(), p.begin() + static_cast<long>(k), p.end(), [](auto& x, auto& y) {
+      return x.first > y.first || (x.first == y.first && x.second < y.second);
+    });
     // One write per row: a line is never split between writes (seen garbled once in the pthreads
     // build under heavy load).
     std::string row = "{\"pos\":" + std::to_string(pos) + ",\"top\":[";
@@ -182,15 +213,18 @@ int cmd_run(const Args& a, const std::shared_ptr<const Model>& m) {
       prefill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       t0 = std::chrono::steady_clock::now();
     }
-    if (a.print_ids && s.token >= 0) std::printf("%d\n", s.token);
-    else if (!a.print_ids) std::fputs(s.text.c_str(), stdout);
+    if (a.print_ids && s.token >= 0)
+      std::printf("%d\n", s.token);
+    else if (!a.print_ids)
+      std::fputs(s.text.c_str(), stdout);
     std::fflush(stdout);
   } while (!s.done);
   const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int n_gen = (*gen)->completion_tokens();
-  std::fprintf(stderr, "\n[prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s); finish: %s]\n",
-               (*gen)->prompt_tokens(), prefill_s, (*gen)->prompt_tokens() / std::max(prefill_s, 1e-9), n_gen,
-               decode_s, (n_gen > 1 ? n_gen - 1 : 0) / std::max(decode_s, 1e-9), s.finish_reason);
+  std::fprintf(stderr,
+               "\n[prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens in %.3f s (%.1f tok/s); finish: %s]\n",
+               (*gen)->prompt_tokens(), prefill_s, (*gen)->prompt_tokens() / std::max(prefill_s, 1e-9), n_gen, decode_s,
+               (n_gen > 1 ? n_gen - 1 : 0) / std::max(decode_s, 1e-9), s.finish_reason);
   return 0;
 }
 
@@ -204,14 +238,15 @@ int main(int argc, char** argv) {
   const auto& m = *model;
   if (a.cmd == "info") {
     const ModelDesc& d = m->desc();
-    std::printf("arch %s  name '%s'\nvocab %d  embd %d  layers %d  heads %d/%d  head_dim %d  ffn %d  ctx_train %d\n"
-                "rope base %g  n_rot %d  %s  freq_scale %g  rms_eps %g  qkv_bias %d  qk_norm %d  tied %d\n"
-                "tokenizer %s/%s  bos %d  eos %d  file %llu bytes\n",
-                d.arch.c_str(), d.name.c_str(), d.n_vocab, d.n_embd, d.n_layer, d.n_head, d.n_head_kv, d.head_dim,
-                d.n_ff, d.n_ctx_train, d.rope_base, d.n_rot, d.rope_neox ? "neox" : "normal", d.rope_freq_scale,
-                d.rms_eps, d.qkv_bias, d.qk_norm, d.tied_embeddings, std::string(m->tokenizer()->model()).c_str(),
-                std::string(m->tokenizer()->pre()).c_str(), m->tokenizer()->bos(), m->tokenizer()->eos(),
-                static_cast<unsigned long long>(m->file_bytes()));
+    std::printf(
+        "arch %s  name '%s'\nvocab %d  embd %d  layers %d  heads %d/%d  head_dim %d  ffn %d  ctx_train %d\n"
+        "rope base %g  n_rot %d  %s  freq_scale %g  rms_eps %g  qkv_bias %d  qk_norm %d  tied %d\n"
+        "tokenizer %s/%s  bos %d  eos %d  file %llu bytes\n",
+        d.arch.c_str(), d.name.c_str(), d.n_vocab, d.n_embd, d.n_layer, d.n_head, d.n_head_kv, d.head_dim, d.n_ff,
+        d.n_ctx_train, d.rope_base, d.n_rot, d.rope_neox ? "neox" : "normal", d.rope_freq_scale, d.rms_eps, d.qkv_bias,
+        d.qk_norm, d.tied_embeddings, std::string(m->tokenizer()->model()).c_str(),
+        std::string(m->tokenizer()->pre()).c_str(), m->tokenizer()->bos(), m->tokenizer()->eos(),
+        static_cast<unsigned long long>(m->file_bytes()));
     return 0;
   }
   if (a.cmd == "tokenize") {

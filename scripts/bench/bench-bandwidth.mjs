@@ -50,10 +50,25 @@ export async function measureBandwidth(wasm, threads, { bytes = 256 << 20, passe
     const w = new Worker(WORKER, { eval: true, workerData: { wasm, bytes, passes, flag } });
     const q = [];
     let wake = null;
-    w.on('message', (m) => { q.push(m); if (wake) { wake(); wake = null; } });
-    w.on('error', (e) => { q.push({ error: e }); if (wake) { wake(); wake = null; } });
+    w.on('message', (m) => {
+      q.push(m);
+      if (wake) {
+        wake();
+        wake = null;
+      }
+    });
+    w.on('error', (e) => {
+      q.push({ error: e });
+      if (wake) {
+        wake();
+        wake = null;
+      }
+    });
     const next = async () => {
-      while (!q.length) await new Promise((r) => { wake = r; });
+      while (!q.length)
+        await new Promise((r) => {
+          wake = r;
+        });
       const m = q.shift();
       if (m.error) throw m.error;
       return m;
@@ -62,7 +77,7 @@ export async function measureBandwidth(wasm, threads, { bytes = 256 << 20, passe
     inbox.push(next);
   }
   try {
-    await Promise.all(inbox.map((n) => n()));  // all buffers allocated and touched
+    await Promise.all(inbox.map((n) => n())); // all buffers allocated and touched
     let best = 0;
     for (let t = 1; t <= trials; t++) {
       Atomics.store(flagView, 0, t);

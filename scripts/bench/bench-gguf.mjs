@@ -23,7 +23,8 @@ export function decodeBytesPerToken(g, pos) {
   const tied = !g.tensors.some((t) => t.name === 'output.weight');
   let weights = 0;
   for (const t of g.tensors) {
-    if (t.name === 'token_embd.weight' && !tied) weights += t.bytes / t.shape[1];  // one row
+    if (t.name === 'token_embd.weight' && !tied)
+      weights += t.bytes / t.shape[1]; // one row
     else weights += t.bytes;
   }
   const kvBytesPerPos = nLayer * 2 * nKv * headDim * 2;

@@ -4,12 +4,28 @@
 //   "warmGenN": 2, "warm": TEXT, "prompts": [TEXT..], "ban": [ids..]}'
 const cfg = JSON.parse(process.argv[2]);
 const llama = await import('@fugood/llama.node');
-try { await llama.toggleNativeLog?.(false); } catch { /* older builds */ }
+try {
+  await llama.toggleNativeLog?.(false);
+} catch {
+  /* older builds */
+}
 
 // Samplers neutralised (shared/DESIGN.md: DRY and XTC are on by default in this build).
 const NEUTRAL = {
-  temperature: 0, top_k: 1, top_p: 1, min_p: 0, typical_p: 1, penalty_repeat: 1, penalty_freq: 0, penalty_present: 0,
-  penalty_last_n: 0, dry_multiplier: 0, xtc_probability: 0, mirostat: 0, ignore_eos: true, seed: 1,
+  temperature: 0,
+  top_k: 1,
+  top_p: 1,
+  min_p: 0,
+  typical_p: 1,
+  penalty_repeat: 1,
+  penalty_freq: 0,
+  penalty_present: 0,
+  penalty_last_n: 0,
+  dry_multiplier: 0,
+  xtc_probability: 0,
+  mirostat: 0,
+  ignore_eos: true,
+  seed: 1,
   logit_bias: cfg.ban.map((id) => [id, -1000]),
 };
 
@@ -23,7 +39,11 @@ async function run(prompt, nGen) {
   const t = r.timings;
   return {
     // llama.node's predicted_n counts decode steps (the first token comes from the prompt pass).
-    promptN: t.prompt_n, cached: t.cache_n ?? 0, genN: t.predicted_n + 1, promptMs: t.prompt_ms, genMs: t.predicted_ms,
+    promptN: t.prompt_n,
+    cached: t.cache_n ?? 0,
+    genN: t.predicted_n + 1,
+    promptMs: t.prompt_ms,
+    genMs: t.predicted_ms,
     cpuMs: ((c) => (c.user + c.system) / 1e3)(process.cpuUsage(c0)),
   };
 }
@@ -33,8 +53,10 @@ const runs = [];
 for (const p of cfg.prompts) {
   const r = await run(p, cfg.genN);
   runs.push(r);
-  process.stderr.write(`    native rep ${runs.length}/${cfg.prompts.length}: prefill ${(r.promptN / r.promptMs * 1e3).toFixed(1)} tok/s, ` +
-    `decode ${((r.genN - 1) / r.genMs * 1e3).toFixed(1)} tok/s\n`);  // bench.mjs passes only these lines on
+  process.stderr.write(
+    `    native rep ${runs.length}/${cfg.prompts.length}: prefill ${((r.promptN / r.promptMs) * 1e3).toFixed(1)} tok/s, ` +
+      `decode ${(((r.genN - 1) / r.genMs) * 1e3).toFixed(1)} tok/s\n`,
+  ); // bench.mjs passes only these lines on
 }
 await ctx.release();
 process.stdout.write(`${JSON.stringify({ loadMs, warmup, runs })}\n`);

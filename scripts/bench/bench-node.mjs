@@ -9,7 +9,8 @@ import { makePrompt } from './bench-prompt.mjs';
 // creates a shared Memory in JS, the single-thread build exports its own from the instance.
 const memories = [];
 const keep = (inst) => {
-  for (const m of Object.values(inst?.exports ?? {})) {  // export names are minified
+  for (const m of Object.values(inst?.exports ?? {})) {
+    // export names are minified
     if (m instanceof WebAssembly.Memory && !memories.includes(m)) memories.push(m);
   }
   return inst;
@@ -60,9 +61,12 @@ async function run(prompt, nGen) {
   const c0 = process.cpuUsage();
   const r = await model.complete(prompt, { maxTokens: nGen, temperature: 0, topK: 1, ignoreEos: true, seed: 1, logitBias });
   return {
-    promptN: r.usage.promptTokens - r.usage.cachedTokens, cached: r.usage.cachedTokens, genN: r.usage.completionTokens,
-    promptMs: r.timings.promptMs, genMs: r.timings.totalMs - r.timings.promptMs,
-    cpuMs: ((c) => (c.user + c.system) / 1e3)(process.cpuUsage(c0)),  // all threads of the process
+    promptN: r.usage.promptTokens - r.usage.cachedTokens,
+    cached: r.usage.cachedTokens,
+    genN: r.usage.completionTokens,
+    promptMs: r.timings.promptMs,
+    genMs: r.timings.totalMs - r.timings.promptMs,
+    cpuMs: ((c) => (c.user + c.system) / 1e3)(process.cpuUsage(c0)), // all threads of the process
   };
 }
 
@@ -80,14 +84,29 @@ const runs = [];
 for (let i = 0; i < cfg.reps; i++) {
   const r = await run(prompts[i % prompts.length], cfg.genN);
   runs.push(r);
-  process.stderr.write(`    node rep ${i + 1}/${cfg.reps}: prefill ${(r.promptN / r.promptMs * 1e3).toFixed(1)} tok/s, ` +
-    `decode ${((r.genN - 1) / r.genMs * 1e3).toFixed(1)} tok/s\n`);
+  process.stderr.write(
+    `    node rep ${i + 1}/${cfg.reps}: prefill ${((r.promptN / r.promptMs) * 1e3).toFixed(1)} tok/s, ` +
+      `decode ${(((r.genN - 1) / r.genMs) * 1e3).toFixed(1)} tok/s\n`,
+  );
 }
 const heapBytes = Math.max(0, ...memories.map((m) => m.buffer.byteLength));
 const out = {
-  loadMs, warmup, runs, heapBytes, warm, prompts, ban,
-  rssBefore, maxRss: process.resourceUsage().maxRSS * 1024,
-  info: { wasm: info.wasm, threads: info.threads, contextLength: info.contextLength, contextBytes: info.contextBytes, fileBytes: info.fileBytes },
+  loadMs,
+  warmup,
+  runs,
+  heapBytes,
+  warm,
+  prompts,
+  ban,
+  rssBefore,
+  maxRss: process.resourceUsage().maxRSS * 1024,
+  info: {
+    wasm: info.wasm,
+    threads: info.threads,
+    contextLength: info.contextLength,
+    contextBytes: info.contextBytes,
+    fileBytes: info.fileBytes,
+  },
 };
 await model.dispose();
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -8,10 +8,10 @@ import { makePrompt } from './bench-prompt.mjs';
 const WLLAMA_WASM = '/node_modules/@wllama/wllama/esm/wasm/wllama.wasm';
 const quiet = { debug() {}, log() {}, warn: console.warn.bind(console), error: console.error.bind(console) };
 
-let blob = null;       // the model bytes, fetched once per model
-let ours = null;       // wasm-chord Model
-let wl = null;         // Wllama instance
-let ban = [];          // [[token id, bias]] applied to both runtimes
+let blob = null; // the model bytes, fetched once per model
+let ours = null; // wasm-chord Model
+let wl = null; // Wllama instance
+let ban = []; // [[token id, bias]] applied to both runtimes
 
 function errText(e) {
   return e instanceof Error ? `${e.name}${e.code ? ` (${e.code})` : ''}: ${e.message}` : String(e);
@@ -50,7 +50,10 @@ window.bench = {
     }
     const loadMs = performance.now() - t0;
     const i = ours.info;
-    return { loadMs, info: { wasm: i.wasm, threads: i.threads, contextLength: i.contextLength, contextBytes: i.contextBytes, fileBytes: i.fileBytes } };
+    return {
+      loadMs,
+      info: { wasm: i.wasm, threads: i.threads, contextLength: i.contextLength, contextBytes: i.contextBytes, fileBytes: i.fileBytes },
+    };
   },
 
   /** Prompt texts of exactly n tokens (by wasm-chord's tokenizer), one per seed. */
@@ -75,8 +78,13 @@ window.bench = {
       const r = await ours.complete(prompt, { maxTokens: nGen, temperature: 0, topK: 1, ignoreEos: true, seed: 1, logitBias: ban });
       const wallMs = performance.now() - t0;
       return {
-        promptN: r.usage.promptTokens - r.usage.cachedTokens, cached: r.usage.cachedTokens, genN: r.usage.completionTokens,
-        promptMs: r.timings.promptMs, genMs: r.timings.totalMs - r.timings.promptMs, wallMs, text: r.text,
+        promptN: r.usage.promptTokens - r.usage.cachedTokens,
+        cached: r.usage.cachedTokens,
+        genN: r.usage.completionTokens,
+        promptMs: r.timings.promptMs,
+        genMs: r.timings.totalMs - r.timings.promptMs,
+        wallMs,
+        text: r.text,
       };
     } catch (e) {
       return { error: errText(e) };
@@ -97,7 +105,10 @@ window.bench = {
       return { error: errText(e) };
     }
     const loadMs = performance.now() - t0;
-    return { loadMs, info: { multithread: wl.isMultithread(), threads: wl.getNumThreads(), contextLength: wl.getLoadedContextInfo().n_ctx } };
+    return {
+      loadMs,
+      info: { multithread: wl.isMultithread(), threads: wl.getNumThreads(), contextLength: wl.getLoadedContextInfo().n_ctx },
+    };
   },
 
   async runWllama(prompt, nGen) {
@@ -109,8 +120,19 @@ window.bench = {
       let timings;
       let tFirst;
       await wl.createCompletion({
-        prompt, max_tokens: nGen, temperature: 0, top_k: 1, top_p: 1, min_p: 0, penalty_repeat: 1,
-        penalty_last_n: 0, ignore_eos: true, cache_prompt: false, seed: 1, stream: true, logit_bias: ban,
+        prompt,
+        max_tokens: nGen,
+        temperature: 0,
+        top_k: 1,
+        top_p: 1,
+        min_p: 0,
+        penalty_repeat: 1,
+        penalty_last_n: 0,
+        ignore_eos: true,
+        cache_prompt: false,
+        seed: 1,
+        stream: true,
+        logit_bias: ban,
         onData: (c) => {
           tFirst ??= performance.now();
           text += c.choices?.[0]?.text ?? '';
@@ -137,7 +159,11 @@ window.bench = {
       const m = await performance.measureUserAgentSpecificMemory();
       return {
         bytes: m.bytes,
-        breakdown: m.breakdown.map((b) => ({ bytes: b.bytes, types: b.types, attribution: b.attribution.map((a) => ({ url: a.url, scope: a.scope })) })),
+        breakdown: m.breakdown.map((b) => ({
+          bytes: b.bytes,
+          types: b.types,
+          attribution: b.attribution.map((a) => ({ url: a.url, scope: a.scope })),
+        })),
       };
     } catch (e) {
       return { error: errText(e) };

@@ -45,12 +45,14 @@ export async function makePrompt(tokenize, seed, n) {
     const salad = wordSalad(seed, words);
     // Cut at word boundaries: find the longest prefix with <= n tokens, then trim by characters.
     const parts = salad.split(' ');
-    let lo = 1, hi = parts.length;
+    let lo = 1,
+      hi = parts.length;
     if ((await tokenize(salad)).length < n) {
       words *= 2;
       continue;
     }
-    while (lo < hi) {  // largest k with tokens(parts[0..k)) <= n
+    while (lo < hi) {
+      // largest k with tokens(parts[0..k)) <= n
       const mid = (lo + hi + 1) >> 1;
       if ((await tokenize(parts.slice(0, mid).join(' '))).length <= n) lo = mid;
       else hi = mid - 1;

@@ -45,50 +45,154 @@ export function memoryBar(fileBytes, kvBytes) {
 }
 
 export function browserTable(rows) {
-  const head = ['model', 'thr', 'prefill ours', 'prefill wllama', 'ratio', 'decode ours', 'decode wllama', 'ratio',
-    'CPU-time ratio', 'ceiling', 'ours % ceil', 'load ours s', 'load wllama s', 'RSS Δ ours MB', 'RSS Δ wllama MB', 'same prefix (chars)'];
-  return table(head, rows.map((r) => {
-    const o = summarize(r.ours.runs);
-    const w = summarize(r.wllama.runs);
-    return [r.model, r.threads, f(o.prefill), f(w.prefill), f(pairedRatio(r.ours.runs, r.wllama.runs, prefillRate), 2),
-      f(o.decode), f(w.decode), f(pairedRatio(r.ours.runs, r.wllama.runs, decodeRate), 2),
-      f(pairedRatio(r.ours.runs, r.wllama.runs, (x) => 1 / x.cpuMs), 2), f(r.ceiling), `${f((o.decode / r.ceiling) * 100, 0)}%`,
-      sec(r.ours.loadMs), sec(r.wllama.loadMs), mb(r.ours.memBytes), mb(r.wllama.memBytes),
-      (r.agree ?? []).join(', ') || '–'];
-  }));
+  const head = [
+    'model',
+    'thr',
+    'prefill ours',
+    'prefill wllama',
+    'ratio',
+    'decode ours',
+    'decode wllama',
+    'ratio',
+    'CPU-time ratio',
+    'ceiling',
+    'ours % ceil',
+    'load ours s',
+    'load wllama s',
+    'RSS Δ ours MB',
+    'RSS Δ wllama MB',
+    'same prefix (chars)',
+  ];
+  return table(
+    head,
+    rows.map((r) => {
+      const o = summarize(r.ours.runs);
+      const w = summarize(r.wllama.runs);
+      return [
+        r.model,
+        r.threads,
+        f(o.prefill),
+        f(w.prefill),
+        f(pairedRatio(r.ours.runs, r.wllama.runs, prefillRate), 2),
+        f(o.decode),
+        f(w.decode),
+        f(pairedRatio(r.ours.runs, r.wllama.runs, decodeRate), 2),
+        f(
+          pairedRatio(r.ours.runs, r.wllama.runs, (x) => 1 / x.cpuMs),
+          2,
+        ),
+        f(r.ceiling),
+        `${f((o.decode / r.ceiling) * 100, 0)}%`,
+        sec(r.ours.loadMs),
+        sec(r.wllama.loadMs),
+        mb(r.ours.memBytes),
+        mb(r.wllama.memBytes),
+        (r.agree ?? []).join(', ') || '–',
+      ];
+    }),
+  );
 }
 
 export function nodeTable(rows) {
-  const head = ['model', 'thr', 'prefill tok/s', 'decode tok/s', 'CPU s / run', 'ceiling', '% ceil', 'load s', 'wasm heap MB',
-    'peak RSS Δ MB', 'bar MB', 'heap ≤ bar', 'RSS Δ ≤ bar'];
+  const head = [
+    'model',
+    'thr',
+    'prefill tok/s',
+    'decode tok/s',
+    'CPU s / run',
+    'ceiling',
+    '% ceil',
+    'load s',
+    'wasm heap MB',
+    'peak RSS Δ MB',
+    'bar MB',
+    'heap ≤ bar',
+    'RSS Δ ≤ bar',
+  ];
   const cmp = (v, bar) => (v > 0 ? (v <= bar ? 'yes' : `no (+${mb(v - bar)})`) : '–');
-  return table(head, rows.map((r) => {
-    const s = summarize(r.runs);
-    return [r.model, r.threads, f(s.prefill), f(s.decode), f(median((r.runs ?? []).map((x) => x.cpuMs / 1e3)), 2), f(r.ceiling),
-      `${f((s.decode / r.ceiling) * 100, 0)}%`, sec(r.loadMs), mb(r.heapBytes), mb(r.maxRss - r.rssBefore), mb(r.bar),
-      cmp(r.heapBytes, r.bar), cmp(r.maxRss - r.rssBefore, r.bar)];
-  }));
+  return table(
+    head,
+    rows.map((r) => {
+      const s = summarize(r.runs);
+      return [
+        r.model,
+        r.threads,
+        f(s.prefill),
+        f(s.decode),
+        f(median((r.runs ?? []).map((x) => x.cpuMs / 1e3)), 2),
+        f(r.ceiling),
+        `${f((s.decode / r.ceiling) * 100, 0)}%`,
+        sec(r.loadMs),
+        mb(r.heapBytes),
+        mb(r.maxRss - r.rssBefore),
+        mb(r.bar),
+        cmp(r.heapBytes, r.bar),
+        cmp(r.maxRss - r.rssBefore, r.bar),
+      ];
+    }),
+  );
 }
 
 export function nativeTable(rows) {
   const head = ['model', 'thr', 'prefill tok/s', 'decode tok/s', 'CPU s / run', 'load s'];
-  return table(head, rows.map((r) => {
-    const s = summarize(r.runs);
-    return [r.model, r.threads, f(s.prefill), f(s.decode), f(median(r.runs.map((x) => x.cpuMs / 1e3)), 2), sec(r.loadMs)];
-  }));
+  return table(
+    head,
+    rows.map((r) => {
+      const s = summarize(r.runs);
+      return [r.model, r.threads, f(s.prefill), f(s.decode), f(median(r.runs.map((x) => x.cpuMs / 1e3)), 2), sec(r.loadMs)];
+    }),
+  );
 }
 
 export function ceilingTable(models, bandwidth) {
-  const head = ['model', 'GGUF MB', 'weights read / token MB', 'KV read / token MB', ...bandwidth.map((b) => `ceiling ${b.threads}T tok/s`)];
-  return table(head, models.map((m) => [m.name, mb(m.fileBytes), f(m.perToken.weights / MB), f(m.perToken.kv / MB, 2),
-    ...bandwidth.map((b) => f(b.bytesPerSec / m.perToken.total))]));
+  const head = [
+    'model',
+    'GGUF MB',
+    'weights read / token MB',
+    'KV read / token MB',
+    ...bandwidth.map((b) => `ceiling ${b.threads}T tok/s`),
+  ];
+  return table(
+    head,
+    models.map((m) => [
+      m.name,
+      mb(m.fileBytes),
+      f(m.perToken.weights / MB),
+      f(m.perToken.kv / MB, 2),
+      ...bandwidth.map((b) => f(b.bytesPerSec / m.perToken.total)),
+    ]),
+  );
 }
 
 export function memoryTable(rows) {
-  const head = ['model', 'thr', 'GGUF MB', 'KV MB', 'bar MB', 'ours RSS Δ peak MB', 'ours peak ≤ bar', 'ours RSS Δ after load MB',
-    'ours after ≤ bar', 'wllama RSS Δ peak MB', 'wllama RSS Δ after load MB'];
+  const head = [
+    'model',
+    'thr',
+    'GGUF MB',
+    'KV MB',
+    'bar MB',
+    'ours RSS Δ peak MB',
+    'ours peak ≤ bar',
+    'ours RSS Δ after load MB',
+    'ours after ≤ bar',
+    'wllama RSS Δ peak MB',
+    'wllama RSS Δ after load MB',
+  ];
   const cmp = (v, bar) => (v > 0 ? (v <= bar ? 'yes' : `no (+${mb(v - bar)})`) : '–');
-  return table(head, rows.map((r) => [r.model, r.threads, mb(r.fileBytes), mb(r.kvBytes), mb(r.bar),
-    mb(r.ours.memBytes), cmp(r.ours.memBytes, r.bar), mb(r.ours.memAfterBytes), cmp(r.ours.memAfterBytes, r.bar),
-    mb(r.wllama.memBytes), mb(r.wllama.memAfterBytes)]));
+  return table(
+    head,
+    rows.map((r) => [
+      r.model,
+      r.threads,
+      mb(r.fileBytes),
+      mb(r.kvBytes),
+      mb(r.bar),
+      mb(r.ours.memBytes),
+      cmp(r.ours.memBytes, r.bar),
+      mb(r.ours.memAfterBytes),
+      cmp(r.ours.memAfterBytes, r.bar),
+      mb(r.wllama.memBytes),
+      mb(r.wllama.memAfterBytes),
+    ]),
+  );
 }

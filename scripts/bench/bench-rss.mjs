@@ -44,13 +44,13 @@ function rssOf(pid) {
   }
 }
 
-const TICKS = 100;  // USER_HZ on Linux
+const TICKS = 100; // USER_HZ on Linux
 
 function cpuTicksOf(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);  // utime + stime, all threads
+    return Number(f[11]) + Number(f[12]); // utime + stime, all threads
   } catch {
     return 0;
   }

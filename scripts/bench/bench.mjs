@@ -19,18 +19,36 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODELS_DIR = 'build/bench-models';
 // reps: timed generations per runtime after the warm-up (TinyLlama runs take ~10x longer).
 const MODELS = [
-// TinyLlama shapes get fewer reps: one wllama run there is ~1 minute, and the whole bench should
-// stay near 30 minutes on the 2-core machine.
+  // TinyLlama shapes get fewer reps: one wllama run there is ~1 minute, and the whole bench should
+  // stay near 30 minutes on the 2-core machine.
   { name: 'smollm2-135m-Q8_0', preset: 'smollm2-135m', type: 'Q8_0', reps: 5 },
   { name: 'tinyllama-Q4_0', preset: 'tinyllama', type: 'Q4_0', reps: 2 },
   { name: 'tinyllama-Q4_K_M', preset: 'tinyllama', type: 'Q4_K_M', reps: 2 },
   { name: 'tinyllama-Q8_0', preset: 'tinyllama', type: 'Q8_0', reps: 2 },
 ];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function parseArgs(argv) {
-  const a = { quick: false, node: true, browser: true, threads: [1, 2], promptN: 128, genN: 64, warmPromptN: 16, warmGenN: 2, contextLength: 512 };
+  const a = {
+    quick: false,
+    node: true,
+    browser: true,
+    threads: [1, 2],
+    promptN: 128,
+    genN: 64,
+    warmPromptN: 16,
+    warmGenN: 2,
+    contextLength: 512,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -48,14 +66,22 @@ function parseArgs(argv) {
     else if (k === '--gen') a.genN = Number(v());
     else if (k === '--json') a.json = v();
     else if (k === '--help' || k === '-h') {
-      console.log('usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH]');
+      console.log(
+        'usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
   let models = MODELS;
   if (a.quick) models = MODELS.filter((m) => m.preset === 'smollm2-135m').map((m) => ({ ...m, reps: 1 }));
   if (a.models) {
-    models = a.models.map((n) => MODELS.find((m) => m.name === n) ?? (() => { throw new Error(`unknown model ${n} (${MODELS.map((m) => m.name).join(', ')})`); })());
+    models = a.models.map(
+      (n) =>
+        MODELS.find((m) => m.name === n) ??
+        (() => {
+          throw new Error(`unknown model ${n} (${MODELS.map((m) => m.name).join(', ')})`);
+        })(),
+    );
   }
   if (a.reps !== undefined) models = models.map((m) => ({ ...m, reps: a.reps }));
   a.models = models;
@@ -78,13 +104,17 @@ function ensureModels(models) {
   const synth = join(repo, 'build/native-release/chord-synth');
   if (!existsSync(synth)) {
     log('building chord-synth (native release)');
-    execFileSync('cmake', ['-S', repo, '-B', join(repo, 'build/native-release'), '-DCMAKE_BUILD_TYPE=Release', '-DCHORD_TESTS=OFF'], { stdio: 'inherit' });
+    execFileSync('cmake', ['-S', repo, '-B', join(repo, 'build/native-release'), '-DCMAKE_BUILD_TYPE=Release', '-DCHORD_TESTS=OFF'], {
+      stdio: 'inherit',
+    });
     execFileSync('cmake', ['--build', join(repo, 'build/native-release'), '--target', 'chord-synth', '-j2'], { stdio: 'inherit' });
   }
   mkdirSync(join(repo, MODELS_DIR), { recursive: true });
   for (const m of missing) {
     log(`generating ${MODELS_DIR}/${m.name}.gguf`);
-    execFileSync(synth, ['--preset', m.preset, '--type', m.type, '--seed', '1', '-o', join(repo, MODELS_DIR, `${m.name}.gguf`)], { stdio: 'inherit' });
+    execFileSync(synth, ['--preset', m.preset, '--type', m.type, '--seed', '1', '-o', join(repo, MODELS_DIR, `${m.name}.gguf`)], {
+      stdio: 'inherit',
+    });
   }
 }
 
@@ -92,10 +122,15 @@ function ensureModels(models) {
  *  stderr lines matching `keep` are passed on (llama.cpp logs a lot). */
 function child(script, cfg, keep = /./) {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [join(repo, 'scripts/bench', script), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: repo });
+    const p = spawn(process.execPath, [join(repo, 'scripts/bench', script), JSON.stringify(cfg)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: repo,
+    });
     let out = '';
     let err = '';
-    p.stdout.on('data', (d) => { out += d; });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
     p.stderr.on('data', (d) => {
       err += d;
       const lines = err.split('\n');
@@ -119,8 +154,16 @@ function seedsFor(m) {
 async function runNode(args, m, g, threads, ceiling) {
   log(`node   ${m.name} ${threads}T: load, warm-up, ${m.reps} reps`);
   const r = await nodeChild({
-    model: join(repo, MODELS_DIR, `${m.name}.gguf`), threads, contextLength: args.contextLength, promptN: args.promptN,
-    genN: args.genN, warmPromptN: args.warmPromptN, warmGenN: args.warmGenN, reps: m.reps, seeds: seedsFor(m), warmSeed: 99,
+    model: join(repo, MODELS_DIR, `${m.name}.gguf`),
+    threads,
+    contextLength: args.contextLength,
+    promptN: args.promptN,
+    genN: args.genN,
+    warmPromptN: args.warmPromptN,
+    warmGenN: args.warmGenN,
+    reps: m.reps,
+    seeds: seedsFor(m),
+    warmSeed: 99,
   });
   const kvBytes = decodeBytesPerToken(g, 0).kvBytesPerPos * args.contextLength;
   return { model: m.name, threads, ceiling, ...r, bar: memoryBar(g.fileSize, kvBytes) };
@@ -141,7 +184,8 @@ async function settle(rss) {
 async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, idx) {
   const order = idx % 2 === 0 ? ['ours', 'wllama'] : ['wllama', 'ours'];
   const side = { ours: { runs: [] }, wllama: { runs: [] } };
-  const call = (who, what, ...a) => page.evaluate(([fn, xs]) => window.bench[fn](...xs), [`${what}${who === 'ours' ? 'Ours' : 'Wllama'}`, a]);
+  const call = (who, what, ...a) =>
+    page.evaluate(([fn, xs]) => window.bench[fn](...xs), [`${what}${who === 'ours' ? 'Ours' : 'Wllama'}`, a]);
   for (const who of order) {
     // Peak memory of this runtime: renderer RSS from just before its load until after its warm-up.
     const base = rss.mark();
@@ -158,10 +202,12 @@ async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, 
     const w = await call(who, 'run', prompts.warm, args.warmGenN);
     if (w.error) side[who].error = `warm-up: ${w.error}`;
     side[who].memBytes = rss.peakSinceMark() - base;
-    await new Promise((r) => setTimeout(r, 2000));  // transient load buffers are often collected by then
+    await new Promise((r) => setTimeout(r, 2000)); // transient load buffers are often collected by then
     side[who].memAfterBytes = rss.now() - base;
-    log(`  ${who}: load ${(l.loadMs / 1e3).toFixed(2)} s, renderer RSS +${Math.round(side[who].memBytes / 2 ** 20)} MB peak, ` +
-      `+${Math.round(side[who].memAfterBytes / 2 ** 20)} MB 2 s after warm-up`);
+    log(
+      `  ${who}: load ${(l.loadMs / 1e3).toFixed(2)} s, renderer RSS +${Math.round(side[who].memBytes / 2 ** 20)} MB peak, ` +
+        `+${Math.round(side[who].memAfterBytes / 2 ** 20)} MB 2 s after warm-up`,
+    );
   }
   for (let i = 0; i < m.reps; i++) {
     const o = i % 2 === 0 ? order : [...order].reverse();
@@ -169,12 +215,16 @@ async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, 
       if (side[who].error) continue;
       const c0 = rss.cpuSeconds();
       const r = await call(who, 'run', prompts.prompts[i], args.genN);
-      r.cpuMs = (rss.cpuSeconds() - c0) * 1e3;  // CPU time of the whole generation (all threads)
+      r.cpuMs = (rss.cpuSeconds() - c0) * 1e3; // CPU time of the whole generation (all threads)
       side[who].runs[i] = r;
       if (r.error) log(`  rep ${i + 1}/${m.reps} ${who}: ERROR ${r.error}`);
-      else log(`  rep ${i + 1}/${m.reps} ${who.padEnd(6)}: prefill ${prefillRate(r).toFixed(1)} tok/s (${r.promptN} tok), decode ${decodeRate(r).toFixed(2)} tok/s (${r.genN} tok)`);
+      else
+        log(
+          `  rep ${i + 1}/${m.reps} ${who.padEnd(6)}: prefill ${prefillRate(r).toFixed(1)} tok/s (${r.promptN} tok), decode ${decodeRate(r).toFixed(2)} tok/s (${r.genN} tok)`,
+        );
       // ours may reuse the BOS of the previous prompt from its KV cache (cached = 1).
-      if (!r.error && r.promptN + (r.cached ?? 0) !== args.promptN) log(`  warning: ${who} prompt was ${r.promptN + (r.cached ?? 0)} tokens, not ${args.promptN}`);
+      if (!r.error && r.promptN + (r.cached ?? 0) !== args.promptN)
+        log(`  warning: ${who} prompt was ${r.promptN + (r.cached ?? 0)} tokens, not ${args.promptN}`);
     }
   }
   // Greedy outputs should start the same (later near-ties may differ: llama.cpp quantizes
@@ -189,7 +239,7 @@ async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, 
     agree.push(`${k}/${Math.max(a.text.length, b.text.length)}`);
   }
   for (const who of ['ours', 'wllama']) await call(who, 'dispose');
-  await settle(rss);  // terminated Workers free their heaps asynchronously: next baseline after that
+  await settle(rss); // terminated Workers free their heaps asynchronously: next baseline after that
   const kvBytes = decodeBytesPerToken(g, 0).kvBytesPerPos * args.contextLength;
   return { model: m.name, threads, ceiling, ...side, agree, fileBytes: g.fileSize, kvBytes, bar: memoryBar(g.fileSize, kvBytes) };
 }
@@ -209,19 +259,36 @@ async function main() {
       b.samples.push(v);
       b.bytesPerSec = Math.max(b.bytesPerSec, v);
     }
-    log(`memory bandwidth (wasm SIMD sum, 256 MiB per thread): ${bandwidth.map((b) => `${b.threads}T ${(b.samples.at(-1) / 1e9).toFixed(2)} GB/s`).join(', ')}`);
+    log(
+      `memory bandwidth (wasm SIMD sum, 256 MiB per thread): ${bandwidth.map((b) => `${b.threads}T ${(b.samples.at(-1) / 1e9).toFixed(2)} GB/s`).join(', ')}`,
+    );
   };
   await sampleBandwidth();
   const bwOf = (t) => bandwidth.find((b) => b.threads === t).bytesPerSec;
 
-  const models = await Promise.all(args.models.map(async (m) => {
-    const g = await readGguf(join(repo, MODELS_DIR, `${m.name}.gguf`));
-    // KV read per decoded token at the average decode position.
-    return { ...m, g, fileBytes: g.fileSize, perToken: decodeBytesPerToken(g, args.promptN + args.genN / 2) };
-  }));
+  const models = await Promise.all(
+    args.models.map(async (m) => {
+      const g = await readGguf(join(repo, MODELS_DIR, `${m.name}.gguf`));
+      // KV read per decoded token at the average decode position.
+      return { ...m, g, fileBytes: g.fileSize, perToken: decodeBytesPerToken(g, args.promptN + args.genN / 2) };
+    }),
+  );
 
-  log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other work)`);
-  const results = { date: new Date().toISOString(), loadavgStart: loadavg(), args: { ...args, models: args.models.map((m) => m.name) }, bandwidth, node: [], native: [], browser: [], prompts: {} };
+  log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (2 cores shared with other work)`,
+  );
+  const results = {
+    date: new Date().toISOString(),
+    loadavgStart: loadavg(),
+    args: { ...args, models: args.models.map((m) => m.name) },
+    bandwidth,
+    node: [],
+    native: [],
+    browser: [],
+    prompts: {},
+  };
 
   for (const m of models) {
     if (args.node || args.native) await sampleBandwidth();
@@ -239,8 +306,16 @@ async function main() {
     }
     if ((args.browser || args.native) && !results.prompts[m.name]) {
       log(`${m.name}: building prompts with wasm-chord's tokenizer`);
-      const p = await nodeChild({ model: join(repo, MODELS_DIR, `${m.name}.gguf`), threads: 1, contextLength: args.contextLength,
-        promptN: args.promptN, warmPromptN: args.warmPromptN, seeds: seedsFor(m), warmSeed: 99, promptsOnly: true });
+      const p = await nodeChild({
+        model: join(repo, MODELS_DIR, `${m.name}.gguf`),
+        threads: 1,
+        contextLength: args.contextLength,
+        promptN: args.promptN,
+        warmPromptN: args.warmPromptN,
+        seeds: seedsFor(m),
+        warmSeed: 99,
+        promptsOnly: true,
+      });
       results.prompts[m.name] = p;
     }
     if (args.native) {
@@ -248,8 +323,20 @@ async function main() {
       for (const t of args.threads) {
         log(`native ${m.name} ${t}T: llama.cpp (llama.node), ${m.reps} reps`);
         try {
-          const r = await child('bench-native.mjs', { model: join(repo, MODELS_DIR, `${m.name}.gguf`), threads: t,
-            contextLength: args.contextLength, genN: args.genN, warmGenN: args.warmGenN, warm: p.warm, prompts: p.prompts, ban: p.ban }, /native rep/);
+          const r = await child(
+            'bench-native.mjs',
+            {
+              model: join(repo, MODELS_DIR, `${m.name}.gguf`),
+              threads: t,
+              contextLength: args.contextLength,
+              genN: args.genN,
+              warmGenN: args.warmGenN,
+              warm: p.warm,
+              prompts: p.prompts,
+              ban: p.ban,
+            },
+            /native rep/,
+          );
           results.native.push({ model: m.name, threads: t, ceiling: bwOf(t) / m.perToken.total, ...r });
         } catch (e) {
           log(`native ${m.name} ${t}T FAILED: ${e.message}`);
@@ -267,7 +354,9 @@ async function main() {
     try {
       const page = ctx.pages()[0] ?? (await ctx.newPage());
       page.on('pageerror', (e) => log(`page error: ${e.message}`));
-      page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) log(`page console: ${msg.text().slice(0, 300)}`); });
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) log(`page console: ${msg.text().slice(0, 300)}`);
+      });
       await page.goto(`${server.url}scripts/bench/bench-page.html`);
       await page.waitForFunction(() => window.benchReady === true);
       const env = await page.evaluate(() => window.bench.env());
@@ -281,7 +370,9 @@ async function main() {
         log(`browser ${m.name}: ${Math.round(size / 2 ** 20)} MB fetched into a Blob`);
         await page.evaluate((ids) => window.bench.setBan(ids), results.prompts[m.name].ban);
         for (const t of args.threads) {
-          results.browser.push(await runBrowserPair(args, page, rss, m, m.g, t, bwOf(t) / m.perToken.total, results.prompts[m.name], idx++));
+          results.browser.push(
+            await runBrowserPair(args, page, rss, m, m.g, t, bwOf(t) / m.perToken.total, results.prompts[m.name], idx++),
+          );
         }
         await page.evaluate(() => window.bench.dropModel());
       }
@@ -302,10 +393,15 @@ async function main() {
   results.loadavgEnd = loadavg();
   const jsonPath = args.json ?? join(repo, 'build/bench', `results-${results.date.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify(results, (k, v) => (k === 'g' ? undefined : v), 1));
+  writeFileSync(
+    jsonPath,
+    JSON.stringify(results, (k, v) => (k === 'g' ? undefined : v), 1),
+  );
 
   const out = [];
-  out.push(`wasm-chord benchmark, ${results.date}; prompt ${args.promptN} tokens, decode ${args.genN} tokens, greedy, context ${args.contextLength}; tok/s are medians over reps, ratios are medians of paired ours/wllama reps (> 1: wasm-chord faster).`);
+  out.push(
+    `wasm-chord benchmark, ${results.date}; prompt ${args.promptN} tokens, decode ${args.genN} tokens, greedy, context ${args.contextLength}; tok/s are medians over reps, ratios are medians of paired ours/wllama reps (> 1: wasm-chord faster).`,
+  );
   if (results.browser.length) {
     out.push(`\n### Headless Chromium (${results.browserEnv?.userAgent.match(/Chrome\/[\d.]+/)?.[0]}), wasm-chord vs wllama 3.8\n`);
     out.push(browserTable(results.browser));
@@ -319,19 +415,31 @@ async function main() {
     out.push(nativeTable(results.native));
   }
   out.push('\n### Decode ceiling from memory bandwidth\n');
-  out.push(`Read bandwidth (wasm SIMD128 sum in Node worker_threads, best of ${bandwidth[0].samples.length} samples over the run): ` +
-    `${bandwidth.map((b) => `${b.threads} thread(s) ${(b.bytesPerSec / 1e9).toFixed(2)} GB/s (samples ${b.samples.map((v) => (v / 1e9).toFixed(1)).join(', ')})`).join('; ')}. ` +
-    'Ceiling = bandwidth / bytes read per decoded token (weights + KV at the mean decode position).\n');
+  out.push(
+    `Read bandwidth (wasm SIMD128 sum in Node worker_threads, best of ${bandwidth[0].samples.length} samples over the run): ` +
+      `${bandwidth.map((b) => `${b.threads} thread(s) ${(b.bytesPerSec / 1e9).toFixed(2)} GB/s (samples ${b.samples.map((v) => (v / 1e9).toFixed(1)).join(', ')})`).join('; ')}. ` +
+      'Ceiling = bandwidth / bytes read per decoded token (weights + KV at the mean decode position).\n',
+  );
   out.push(ceilingTable(models, bandwidth));
   if (results.browser.length) {
     out.push('\n### Memory bar (peak ≤ GGUF + KV cache + 64 MiB)\n');
     out.push(memoryTable(results.browser));
   }
-  const errors = [...results.browser.flatMap((r) => ['ours', 'wllama'].flatMap((w) => [r[w].error, ...r[w].runs.map((x) => x?.error)].filter(Boolean).map((e) => `${r.model} ${r.threads}T ${w}: ${e}`))),
-    ...results.node.filter((r) => r.error).map((r) => `node ${r.model} ${r.threads}T: ${r.error}`)];
+  const errors = [
+    ...results.browser.flatMap((r) =>
+      ['ours', 'wllama'].flatMap((w) =>
+        [r[w].error, ...r[w].runs.map((x) => x?.error)].filter(Boolean).map((e) => `${r.model} ${r.threads}T ${w}: ${e}`),
+      ),
+    ),
+    ...results.node.filter((r) => r.error).map((r) => `node ${r.model} ${r.threads}T: ${r.error}`),
+  ];
   if (errors.length) out.push(`\nFailures:\n${errors.map((e) => `- ${e}`).join('\n')}`);
-  out.push(`\nLoad average (1/5/15 min) at start ${results.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end ${results.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}.`);
-  out.push(`\nRaw results: ${jsonPath.startsWith(repo) ? jsonPath.slice(repo.length + 1) : jsonPath}; total ${((Date.now() - t00) / 60e3).toFixed(1)} min.`);
+  out.push(
+    `\nLoad average (1/5/15 min) at start ${results.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end ${results.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}.`,
+  );
+  out.push(
+    `\nRaw results: ${jsonPath.startsWith(repo) ? jsonPath.slice(repo.length + 1) : jsonPath}; total ${((Date.now() - t00) / 60e3).toFixed(1)} min.`,
+  );
   console.log(out.join('\n'));
 }
 

@@ -6,11 +6,12 @@
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
 #endif
+#include <strings.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <strings.h>
 #include <vector>
 
 #include "core/quant/quant.h"
@@ -89,14 +90,19 @@ int main(int argc, char** argv) {
   double secs = 1.5;
   std::string types = "F16,Q4_0,Q4_1,Q5_0,Q5_1,Q8_0,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K";
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--types") && i + 1 < argc) types = argv[++i];
-    else if (!std::strcmp(argv[i], "--secs") && i + 1 < argc) secs = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--cpu")) g_cpu_time = true;
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--types") && i + 1 < argc)
+      types = argv[++i];
+    else if (!std::strcmp(argv[i], "--secs") && i + 1 < argc)
+      secs = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--cpu"))
+      g_cpu_time = true;
   }
   ThreadPool pool(threads);
   std::printf("threads %d (pool %d)\n", threads, pool.size());
-  std::printf("%-6s %10s %14s %16s %18s\n", "type", "matvec GB/s", "matvec Gop/s", "prefill Gop/s", "TinyLlama est tok/s");
+  std::printf("%-6s %10s %14s %16s %18s\n", "type", "matvec GB/s", "matvec Gop/s", "prefill Gop/s",
+              "TinyLlama est tok/s");
   std::vector<uint8_t> act;
   // TinyLlama-1.1B: 22 layers of (q 2048x2048, k,v 256x2048, o 2048x2048, gate,up 5632x2048,
   // down 2048x5632) + output 32000x2048 = 1.034e9 multiply-adds per token.
@@ -142,16 +148,18 @@ int main(int argc, char** argv) {
       for (int round = 0; round < 3; ++round) {
         for (int k = 0; k < 3; ++k) {
           if (k == 2 && pk.empty()) continue;
-          const double tk = time_it([&] {
-            const Matrix& m = mats[which].m;
-            which = (which + 1) % n_mats;
-            if (k == 2) {
-              uint8_t* pp = pk.data() + (16 - reinterpret_cast<uintptr_t>(pk.data()) % 16) % 16;
-              for (int64_t r = 0; r < rows; ++r) impls[1]->dot_packed(cols, m.row(r), pp, 0, 1, &y[r]);
-            } else {
-              for (int64_t r = 0; r < rows; ++r) y[r] = impls[k]->vec_dot(cols, m.row(r), rp);
-            }
-          }, secs / 9);
+          const double tk = time_it(
+              [&] {
+                const Matrix& m = mats[which].m;
+                which = (which + 1) % n_mats;
+                if (k == 2) {
+                  uint8_t* pp = pk.data() + (16 - reinterpret_cast<uintptr_t>(pk.data()) % 16) % 16;
+                  for (int64_t r = 0; r < rows; ++r) impls[1]->dot_packed(cols, m.row(r), pp, 0, 1, &y[r]);
+                } else {
+                  for (int64_t r = 0; r < rows; ++r) y[r] = impls[k]->vec_dot(cols, m.row(r), rp);
+                }
+              },
+              secs / 9);
           best[k] = std::min(best[k], tk);
         }
       }
@@ -160,10 +168,12 @@ int main(int argc, char** argv) {
                   pk.empty() ? "-" : std::to_string(mbytes / best[2] / 1e9).c_str());
     }
     act.resize(matmul_act_bytes(mats[0].m.type, cols, 64));
-    const double tv = time_it([&] {
-      matmul(mats[which].m, x.data(), 1, y.data(), rows, act, pool);
-      which = (which + 1) % n_mats;
-    }, secs);
+    const double tv = time_it(
+        [&] {
+          matmul(mats[which].m, x.data(), 1, y.data(), rows, act, pool);
+          which = (which + 1) % n_mats;
+        },
+        secs);
     const double gbs = static_cast<double>(mbytes) / tv / 1e9;
     const double gops_v = 2.0 * rows * cols / tv / 1e9;
     // Prefill: 64 tokens against one matrix.
@@ -182,10 +192,12 @@ int main(int argc, char** argv) {
   f32_to_f16(std::vector<float>(kv.size(), 0.01f).data(), kv.data(), static_cast<int64_t>(kv.size()));
   const double t_norm = time_it([&] { rms_norm(a.data(), b.data(), b.data(), 2048, 1e-5f); }, 0.3);
   const double t_silu = time_it([&] { silu_mul(a.data(), b.data(), 5632); }, 0.3);
-  const double t_att = time_it([&] {
-    attend_group_f16(q.data(), 64, 8, kv.data(), 256, kv.data() + 64, 256, 512, 64, 0.125f, 0.0f, scores.data(), out.data(),
-                     64);
-  }, 0.3);
+  const double t_att = time_it(
+      [&] {
+        attend_group_f16(q.data(), 64, 8, kv.data(), 256, kv.data() + 64, 256, 512, 64, 0.125f, 0.0f, scores.data(),
+                         out.data(), 64);
+      },
+      0.3);
   std::printf("rms_norm(2048) %.2f us, silu_mul(5632) %.2f us, attend_group_f16(8 heads, 512 pos, dim 64) %.2f us\n",
               t_norm * 1e6, t_silu * 1e6, t_att * 1e6);
   std::printf("TinyLlama row ops per decoded token at 512 positions: %.2f ms\n",

@@ -5,15 +5,26 @@
 //   -> a line '@@EMBEDDINGS@@', then JSON [[floats]...] on the next line
 const [path, pooling, textsJson] = process.argv.slice(2);
 const llama = await import('@fugood/llama.node');
-try { await llama.toggleNativeLog?.(false); } catch { /* older builds */ }
+try {
+  await llama.toggleNativeLog?.(false);
+} catch {
+  /* older builds */
+}
 const out = [];
 for (const t of JSON.parse(textsJson)) {
   const ctx = await llama.loadModel({
-    model: path, embedding: true, pooling_type: pooling, n_ctx: 256, n_batch: 256, n_ubatch: 256,
-    n_threads: 2, n_gpu_layers: 0, flash_attn_type: 'off',
+    model: path,
+    embedding: true,
+    pooling_type: pooling,
+    n_ctx: 256,
+    n_batch: 256,
+    n_ubatch: 256,
+    n_threads: 2,
+    n_gpu_layers: 0,
+    flash_attn_type: 'off',
   });
   try {
-    out.push(Array.from((await ctx.embedding(t)).embedding));  // copied before release() frees it
+    out.push(Array.from((await ctx.embedding(t)).embedding)); // copied before release() frees it
   } finally {
     await ctx.release();
   }

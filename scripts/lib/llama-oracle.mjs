@@ -7,8 +7,17 @@ import { join } from 'node:path';
 
 // Samplers neutralised (see shared/DESIGN.md): DRY and XTC are on by default in this build.
 const NEUTRAL = {
-  top_p: 1, min_p: 0, typical_p: 1, penalty_repeat: 1, penalty_freq: 0, penalty_present: 0,
-  penalty_last_n: 0, dry_multiplier: 0, xtc_probability: 0, mirostat: 0, top_n_sigma: -1,
+  top_p: 1,
+  min_p: 0,
+  typical_p: 1,
+  penalty_repeat: 1,
+  penalty_freq: 0,
+  penalty_present: 0,
+  penalty_last_n: 0,
+  dry_multiplier: 0,
+  xtc_probability: 0,
+  mirostat: 0,
+  top_n_sigma: -1,
 };
 
 // Token ids stored at the head of a llama.cpp session file: u32 magic 'ggsn', u32 version,
@@ -28,7 +37,11 @@ async function llamaNode() {
   if (!llamaModule) {
     llamaModule = await import('@fugood/llama.node');
     // Quiet the native log (it writes every load to stderr).
-    try { await llamaModule.toggleNativeLog?.(false); } catch { /* older builds */ }
+    try {
+      await llamaModule.toggleNativeLog?.(false);
+    } catch {
+      /* older builds */
+    }
   }
   return llamaModule;
 }
@@ -95,7 +108,13 @@ export class Oracle {
   // Greedy continuation of n tokens: { prompt: ids, gen: ids }.
   async greedy(prompt, n) {
     const r = await this.completion({
-      ...NEUTRAL, prompt, temperature: 0, top_k: 1, n_predict: n + 1, ignore_eos: true, seed: 1,
+      ...NEUTRAL,
+      prompt,
+      temperature: 0,
+      top_k: 1,
+      n_predict: n + 1,
+      ignore_eos: true,
+      seed: 1,
     });
     return this.splitSession(r, n + 1);
   }
@@ -106,7 +125,14 @@ export class Oracle {
   // prompt + gen[0..k). { prompt: ids, gen: ids, content: [piece of gen[k]], probs: [[{piece, p}]] }.
   async sample(prompt, n, nProbs, seed) {
     const r = await this.completion({
-      ...NEUTRAL, prompt, temperature: 1, top_k: 0, n_predict: n + 1, n_probs: nProbs, ignore_eos: true, seed,
+      ...NEUTRAL,
+      prompt,
+      temperature: 1,
+      top_k: 0,
+      n_predict: n + 1,
+      n_probs: nProbs,
+      ignore_eos: true,
+      seed,
     });
     // The list accumulates over completions on one context (never cleared): take the tail.
     const cp = (r.completion_probabilities ?? []).slice(-(n + 1));

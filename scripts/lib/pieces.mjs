@@ -17,7 +17,7 @@ function gpt2Decoder() {
   return m;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });  // keep a leading U+FEFF
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }); // keep a leading U+FEFF
 
 export class Pieces {
   // kv: a GGUF's metadata (tokenizer.ggml.* keys), token texts as raw bytes.
@@ -29,13 +29,14 @@ export class Pieces {
     const dec = this.model === 'gpt2' ? gpt2Decoder() : null;
     this.bytes = tokens.map((t, id) => this.#raw(t, types[id] ?? TYPE.NORMAL, dec));
     this.text = this.bytes.map((b) => {
-      if (b.length === 1 && (b[0] & 0x80)) return `byte: \\x${b[0].toString(16)}`;
+      if (b.length === 1 && b[0] & 0x80) return `byte: \\x${b[0].toString(16)}`;
       return utf8.decode(b);
     });
     this.byText = new Map();
     this.text.forEach((s, id) => {
       const l = this.byText.get(s);
-      if (l) l.push(id); else this.byText.set(s, [id]);
+      if (l) l.push(id);
+      else this.byText.set(s, [id]);
     });
   }
 
@@ -50,7 +51,7 @@ export class Pieces {
       const v = parseInt(text.toString('latin1').slice(3, 5), 16);
       return Buffer.from([v]);
     }
-    if (type !== TYPE.NORMAL) return Buffer.alloc(0);  // unused/undefined: suppressed
+    if (type !== TYPE.NORMAL) return Buffer.alloc(0); // unused/undefined: suppressed
     if (!dec) return Buffer.from(text.toString('utf8').replaceAll('\u2581', ' '), 'utf8');
     const out = [];
     for (const ch of text.toString('utf8')) {
@@ -65,7 +66,13 @@ export class Pieces {
     return Buffer.from(out);
   }
 
-  piece(id) { return this.text[id]; }
-  ids(piece) { return this.byText.get(piece) ?? []; }
-  isUnique(piece) { return this.ids(piece).length === 1; }
+  piece(id) {
+    return this.text[id];
+  }
+  ids(piece) {
+    return this.byText.get(piece) ?? [];
+  }
+  isUnique(piece) {
+    return this.ids(piece).length === 1;
+  }
 }

@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
     }
     if (a == "--list") {
       for (const Preset& p : presets())
-        std::printf("%-14s %-6s embd %4d layers %2d heads %2d/%d ffn %4d  %s\n", p.name, p.arch, p.n_embd,
-                    p.n_layer, p.n_head, p.n_head_kv, p.n_ff, p.about);
+        std::printf("%-14s %-6s embd %4d layers %2d heads %2d/%d ffn %4d  %s\n", p.name, p.arch, p.n_embd, p.n_layer,
+                    p.n_head, p.n_head_kv, p.n_ff, p.about);
       return 0;
     }
     if (a == "-v") {
@@ -65,13 +65,20 @@ int main(int argc, char** argv) {
     }
     const char* v = argv[++i];
     double* scale = nullptr;  // the numeric scale options
-    if (a == "--preset") preset = v;
-    else if (a == "--type") type = v;
-    else if (a == "--seed") o.seed = std::strtoull(v, nullptr, 10);
-    else if (a == "-o" || a == "--out") o.out_path = v;
-    else if (a == "--layers") o.layers = std::atoi(v);
-    else if (a == "--vocab") o.vocab_path = v;
-    else if (a == "--threads") o.threads = std::max(1, std::atoi(v));
+    if (a == "--preset")
+      preset = v;
+    else if (a == "--type")
+      type = v;
+    else if (a == "--seed")
+      o.seed = std::strtoull(v, nullptr, 10);
+    else if (a == "-o" || a == "--out")
+      o.out_path = v;
+    else if (a == "--layers")
+      o.layers = std::atoi(v);
+    else if (a == "--vocab")
+      o.vocab_path = v;
+    else if (a == "--threads")
+      o.threads = std::max(1, std::atoi(v));
     else if (a == "--output-type") {
       auto tc = parse_type(v);
       if (!tc || tc->q4_k_m) {
@@ -88,13 +95,18 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.overrides.push_back({spec.substr(0, eq), tc->base});
-    }
-    else if (a == "--logit-scale") scale = &o.scales.logit;
-    else if (a == "--attn-scale") scale = &o.scales.attn;
-    else if (a == "--resid-scale") scale = &o.scales.resid;
-    else if (a == "--embd-scale") scale = &o.scales.embd;
-    else if (a == "--norm-noise") scale = &o.scales.norm_noise;
-    else if (a == "--bias-scale") scale = &o.scales.bias;
+    } else if (a == "--logit-scale")
+      scale = &o.scales.logit;
+    else if (a == "--attn-scale")
+      scale = &o.scales.attn;
+    else if (a == "--resid-scale")
+      scale = &o.scales.resid;
+    else if (a == "--embd-scale")
+      scale = &o.scales.embd;
+    else if (a == "--norm-noise")
+      scale = &o.scales.norm_noise;
+    else if (a == "--bias-scale")
+      scale = &o.scales.bias;
     else {
       std::fprintf(stderr, "chord-synth: unknown option %s\n", a.c_str());
       usage(stderr);

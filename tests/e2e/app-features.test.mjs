@@ -25,25 +25,51 @@ test('json_schema, tools, logprobs and reasoning in the browser', async (t) => {
     const schema = {
       type: 'object',
       properties: { name: { type: 'string', maxLength: 10 }, age: { type: 'integer', minimum: 0, maximum: 20 } },
-      required: ['name', 'age'], additionalProperties: false,
+      required: ['name', 'age'],
+      additionalProperties: false,
     };
     const json = await model.chat.completions.create({
-      messages, max_tokens: 64, temperature: 0.7, seed: 1, response_format: { type: 'json_schema', json_schema: { name: 'cat', schema, strict: true } },
+      messages,
+      max_tokens: 64,
+      temperature: 0.7,
+      seed: 1,
+      response_format: { type: 'json_schema', json_schema: { name: 'cat', schema, strict: true } },
     });
     out.json = json.choices[0].message.content;
-    const tools = [{
-      type: 'function',
-      function: {
-        name: 'get_weather', description: 'Weather in a city',
-        parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 12 } }, required: ['city'], additionalProperties: false },
+    const tools = [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Weather in a city',
+          parameters: {
+            type: 'object',
+            properties: { city: { type: 'string', maxLength: 12 } },
+            required: ['city'],
+            additionalProperties: false,
+          },
+        },
       },
-    }];
-    const call = await model.chat.completions.create({ messages, tools, tool_choice: 'required', max_tokens: 64, temperature: 0, chat_template: templates.qwen3 });
+    ];
+    const call = await model.chat.completions.create({
+      messages,
+      tools,
+      tool_choice: 'required',
+      max_tokens: 64,
+      temperature: 0,
+      chat_template: templates.qwen3,
+    });
     out.finish = call.choices[0].finish_reason;
     out.calls = call.choices[0].message.tool_calls;
     const lp = await model.chat.completions.create({ messages, max_tokens: 4, temperature: 0, logprobs: true, top_logprobs: 3 });
     out.logprobs = lp.choices[0].logprobs.content;
-    const think = await model.chat.completions.create({ messages, max_tokens: 8, temperature: 0, chat_template: templates.r1, chat_template_kwargs: { enable_thinking: true } });
+    const think = await model.chat.completions.create({
+      messages,
+      max_tokens: 8,
+      temperature: 0,
+      chat_template: templates.r1,
+      chat_template_kwargs: { enable_thinking: true },
+    });
     out.reasoning = think.choices[0].message.reasoning_content;
     out.content = think.choices[0].message.content;
     await model.dispose();

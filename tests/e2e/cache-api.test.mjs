@@ -14,30 +14,40 @@ test('cache API: usage, list, has, damaged chunks, clear, option errors', async 
     const greedy = async (m) => (await m.complete('Once upon a time', { maxTokens: 16, temperature: 0, topK: 1 })).text;
     const load = async (cacheOpt) => {
       const phases = [];
-      const m = await loadModel(url, { cache: cacheOpt, cacheChunkBytes: 65536, onProgress: (e) => { if (phases.at(-1) !== e.phase) phases.push(e.phase); } });
+      const m = await loadModel(url, {
+        cache: cacheOpt,
+        cacheChunkBytes: 65536,
+        onProgress: (e) => {
+          if (phases.at(-1) !== e.phase) phases.push(e.phase);
+        },
+      });
       const text = await greedy(m);
       await m.dispose();
       return { phases: phases.join(','), text };
     };
     // Overwrites a byte of stored chunk `index` (as disk corruption would).
-    const damage = (index) => new Promise((resolve, reject) => {
-      const req = indexedDB.open('wasm-chord-cache');
-      req.onsuccess = () => {
-        const db = req.result;
-        const tx = db.transaction('chunks', 'readwrite');
-        const store = tx.objectStore('chunks');
-        const get = store.get([abs, index]);
-        get.onsuccess = () => {
-          const rec = get.result;
-          const bytes = new Uint8Array(rec.data);
-          bytes[100] ^= 0xff;
-          store.put(rec);
+    const damage = (index) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('wasm-chord-cache');
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction('chunks', 'readwrite');
+          const store = tx.objectStore('chunks');
+          const get = store.get([abs, index]);
+          get.onsuccess = () => {
+            const rec = get.result;
+            const bytes = new Uint8Array(rec.data);
+            bytes[100] ^= 0xff;
+            store.put(rec);
+          };
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
         };
-        tx.oncomplete = () => { db.close(); resolve(); };
-        tx.onerror = () => reject(tx.error);
-      };
-      req.onerror = () => reject(req.error);
-    });
+        req.onerror = () => reject(req.error);
+      });
     const out = {};
     out.first = await load('auto');
     out.has = await cache.has(url);
@@ -52,7 +62,7 @@ test('cache API: usage, list, has, damaged chunks, clear, option errors', async 
       out.onlyDamaged = `${e.code}: ${e.message}`;
     }
     out.hasAfterDamage = await cache.has(url);
-    await load('auto');  // cached again
+    await load('auto'); // cached again
     await damage(7);
     out.autoDamaged = await load('auto');
     out.hasAfterAuto = await cache.has(url);
@@ -90,7 +100,10 @@ test('cache API: usage, list, has, damaged chunks, clear, option errors', async 
   assert.equal(r.autoDamaged.text, r.first.text, 'the right bytes in the end');
   assert.equal(r.hasAfterAuto, false);
   assert.equal(r.plain.text, r.first.text);
-  assert.ok(modelRequests(server, 'stories260K').some((q) => q.range === `bytes=${7 * 65536}-`), 'the rest came by a Range request');
+  assert.ok(
+    modelRequests(server, 'stories260K').some((q) => q.range === `bytes=${7 * 65536}-`),
+    'the rest came by a Range request',
+  );
   assert.deepEqual(r.cleared, { list: [], usage: 0 });
   assert.deepEqual(r.errors, ['invalid_argument', 'invalid_argument', 'invalid_argument']);
   assert.equal(r.deleteMissing, false);

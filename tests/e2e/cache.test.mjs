@@ -6,7 +6,18 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { findModelsDir } from '../../scripts/serve.mjs';
 import {
-  assistantText, cacheList, events, loadUrl, modelRequests, openDemo, say, session, setSettings, shot, waitGenerationEnd, waitLoaded,
+  assistantText,
+  cacheList,
+  events,
+  loadUrl,
+  modelRequests,
+  openDemo,
+  say,
+  session,
+  setSettings,
+  shot,
+  waitGenerationEnd,
+  waitLoaded,
 } from './lib.mjs';
 
 const GREEDY = { temperature: 0, 'top-k': 1, 'top-p': 1, 'max-tokens': 24 };
@@ -31,7 +42,7 @@ test('cache: reload offline and load from the cache, delete, cache "only" fails 
   await openDemo(page, server);
   const url = await page.inputValue('#model-url');
   assert.equal(await loadUrl(page, url), 'ready');
-  assert.ok(await events(page, 'download') > 0);
+  assert.ok((await events(page, 'download')) > 0);
   assert.deepEqual(await rows(page, 1), [{ url, complete: true }]);
   const online = await greedyAnswer(page);
 
@@ -39,12 +50,15 @@ test('cache: reload offline and load from the cache, delete, cache "only" fails 
   await page.reload();
   await page.waitForSelector('body[data-ready=true]');
   let blocked = 0;
-  await context.route('**/*.gguf*', (route) => { blocked++; return route.abort('internetdisconnected'); });
+  await context.route('**/*.gguf*', (route) => {
+    blocked++;
+    return route.abort('internetdisconnected');
+  });
   const before = modelRequests(server, '.gguf').length;
   await rows(page, 1);
   await page.click('[data-testid=cache-load]');
   assert.equal(await waitLoaded(page), 'ready', await page.textContent('#error'));
-  assert.ok(await events(page, 'cache') > 0, 'cache-read progress');
+  assert.ok((await events(page, 'cache')) > 0, 'cache-read progress');
   assert.equal(await events(page, 'download'), 0, 'no download progress');
   assert.equal(modelRequests(server, '.gguf').length, before, 'the server saw no request for the model');
   assert.equal(blocked, 0, 'nothing even tried the network');
@@ -105,8 +119,11 @@ test('cache: a download cut half-way resumes with a Range request (64 KiB chunks
   await page.click('[data-testid=cache-load]');
   assert.equal(await waitLoaded(page), 'ready', await page.textContent('#error'));
   const ranges = modelRequests(server, '/test/flaky/').filter((r) => r.range);
-  assert.deepEqual(ranges.map((r) => r.range), [`bytes=${list[0].storedBytes}-`]);
-  assert.ok(await events(page, 'cache') > 0 && await events(page, 'download') > 0, 'cache read, then download');
+  assert.deepEqual(
+    ranges.map((r) => r.range),
+    [`bytes=${list[0].storedBytes}-`],
+  );
+  assert.ok((await events(page, 'cache')) > 0 && (await events(page, 'download')) > 0, 'cache read, then download');
   list = await cacheList(page);
   assert.equal(list.length, 1);
   assert.equal(list[0].complete, true);
@@ -172,7 +189,7 @@ test('errors and local files: a non-GGUF URL is a clear error; a local file load
   assert.ok(file, 'the default model is served');
   await page.setInputFiles('#model-file', join(findModelsDir(), 'gguf', 'stories260K.gguf'));
   assert.equal(await waitLoaded(page), 'ready', await page.textContent('#error'));
-  assert.ok(await events(page, 'load') > 0);
+  assert.ok((await events(page, 'load')) > 0);
   assert.equal(await events(page, 'download'), 0);
   await say(page, 'Hello');
   await waitGenerationEnd(page);
@@ -198,7 +215,10 @@ test('cache: Cancel loading mid-download keeps a resumable partial entry, never 
   assert.equal(await page.evaluate(async (u) => (await import('wasm-chord')).cache.has(u), url), false);
   await page.click('[data-testid=cache-load]');
   assert.equal(await waitLoaded(page), 'ready', await page.textContent('#error'));
-  assert.ok(modelRequests(server, '/test/slow/').some((r) => r.range), 'resumed with a Range request');
+  assert.ok(
+    modelRequests(server, '/test/slow/').some((r) => r.range),
+    'resumed with a Range request',
+  );
   await page.waitForSelector('#cache-list tr[data-complete=true]');
   assert.equal((await rows(page, 1))[0].complete, true);
 });

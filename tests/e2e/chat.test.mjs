@@ -4,7 +4,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  assistantText, events, frames, openDemo, say, session, setSettings, shot, startFrameCounter, waitGenerationEnd, waitLoaded,
+  assistantText,
+  events,
+  frames,
+  openDemo,
+  say,
+  session,
+  setSettings,
+  shot,
+  startFrameCounter,
+  waitGenerationEnd,
+  waitLoaded,
 } from './lib.mjs';
 
 /** Samples the answer's length until it has grown `n` times (or generation ended). */
@@ -19,7 +29,10 @@ async function watchGrowth(page, n, intervalMs = 60) {
   return seen;
 }
 
-for (const mode of [{ name: 'isolated', query: '', wasm: 'mt' }, { name: 'not-isolated', query: '?coi=0', wasm: 'st' }]) {
+for (const mode of [
+  { name: 'isolated', query: '', wasm: 'mt' },
+  { name: 'not-isolated', query: '?coi=0', wasm: 'st' },
+]) {
   test(`chat (${mode.name}): load by URL, streaming answer, Stop, New chat; main thread stays responsive`, async (t) => {
     const { page, server } = await session(t);
     await openDemo(page, server, mode.query);
@@ -32,12 +45,15 @@ for (const mode of [{ name: 'isolated', query: '', wasm: 'mt' }, { name: 'not-is
     assert.match(await page.inputValue('#model-url'), /\/models\/stories260K\.gguf$/);
     await page.click('#load-url');
     assert.equal(await waitLoaded(page), 'ready', await page.textContent('#error'));
-    assert.ok(await events(page, 'download') >= 2, 'download progress events');
-    assert.ok(await events(page, 'load') >= 2, 'load progress events');
+    assert.ok((await events(page, 'download')) >= 2, 'download progress events');
+    assert.ok((await events(page, 'load')) >= 2, 'load progress events');
     assert.equal(await events(page, 'cache'), 0);
     assert.equal(await page.getAttribute('#model-info', 'data-wasm'), mode.wasm);
     assert.match(await page.textContent('#model-status'), mode.wasm === 'mt' ? /threads/ : /single thread/);
-    assert.ok(page.workers().some((w) => w.url().endsWith('/js/dist/worker.js')), 'the model runs in the package Worker');
+    assert.ok(
+      page.workers().some((w) => w.url().endsWith('/js/dist/worker.js')),
+      'the model runs in the package Worker',
+    );
 
     // A long answer: text grows over several observations while frames keep being painted.
     await setSettings(page, { 'max-tokens': 1500, temperature: 0.8 });
@@ -60,8 +76,10 @@ for (const mode of [{ name: 'isolated', query: '', wasm: 'mt' }, { name: 'not-is
     // Inference on the main thread would stall painting for the whole answer (seconds).
     const f1 = await frames(page);
     const fps = (f1.n - f0.n) / ((Date.now() - t0) / 1000);
-    assert.ok(fps >= 5 && f1.maxGap < 1000,
-      `requestAnimationFrame kept ticking during generation: ${fps.toFixed(1)} frames/s, longest gap ${f1.maxGap.toFixed(0)} ms`);
+    assert.ok(
+      fps >= 5 && f1.maxGap < 1000,
+      `requestAnimationFrame kept ticking during generation: ${fps.toFixed(1)} frames/s, longest gap ${f1.maxGap.toFixed(0)} ms`,
+    );
     t.diagnostic(`frames during generation: ${fps.toFixed(1)}/s, longest gap ${f1.maxGap.toFixed(0)} ms`);
     await shot(page, `chat-${mode.name}-streaming`);
     await page.click('#stop');

@@ -35,24 +35,41 @@ const std::vector<std::vector<uint8_t>>& bases() {
     TinySpec phi3;  // fused tensors, LongRoPE factors
     phi3.arch = "phi3";
     phi3.wtype = chord::GgmlType::Q8_0;
-    return std::vector<std::vector<uint8_t>>{chord::test::make_tiny(llama).bytes(), chord::test::make_tiny(qwen2).bytes(),
-                                             chord::test::make_tiny(qwen3).bytes(), chord::test::make_tiny(gemma3).bytes(),
-                                             chord::test::make_tiny(phi3).bytes()};
+    return std::vector<std::vector<uint8_t>>{
+        chord::test::make_tiny(llama).bytes(), chord::test::make_tiny(qwen2).bytes(),
+        chord::test::make_tiny(qwen3).bytes(), chord::test::make_tiny(gemma3).bytes(),
+        chord::test::make_tiny(phi3).bytes()};
   }();
   return b;
 }
 
 // Values worth writing over counts, lengths, dims, types and offsets.
-constexpr uint64_t kInteresting[] = {0, 1, 2, 3, 31, 32, 33, 255, 256, 4096, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
-                                     0x100000000ull, 0x7FFFFFFFFFFFFFFFull, 0x8000000000000000ull,
-                                     0xFFFFFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFF0ull};
+constexpr uint64_t kInteresting[] = {0,
+                                     1,
+                                     2,
+                                     3,
+                                     31,
+                                     32,
+                                     33,
+                                     255,
+                                     256,
+                                     4096,
+                                     0x7FFFFFFF,
+                                     0x80000000,
+                                     0xFFFFFFFF,
+                                     0x100000000ull,
+                                     0x7FFFFFFFFFFFFFFFull,
+                                     0x8000000000000000ull,
+                                     0xFFFFFFFFFFFFFFFFull,
+                                     0xFFFFFFFFFFFFFFF0ull};
 
 void exercise(const std::shared_ptr<const chord::Model>& m) {
   const chord::Tokenizer& tok = *m->tokenizer();
   const int32_t nv = m->desc().n_vocab;
   FUZZ_REQUIRE(nv == tok.vocab_size() && nv > 0);
   for (bool special : {false, true}) {
-    const auto ids = tok.encode("Once upon a time <s></s><|endoftext|> \xC3\xA9\xF0\x9F\xA6\x99 the  in on", true, special);
+    const auto ids =
+        tok.encode("Once upon a time <s></s><|endoftext|> \xC3\xA9\xF0\x9F\xA6\x99 the  in on", true, special);
     for (chord::Token id : ids) FUZZ_REQUIRE(id >= 0 && id < nv);
     (void)tok.decode(ids, special);
   }

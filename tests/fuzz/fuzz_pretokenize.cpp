@@ -19,10 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The decoder is lenient as llama.cpp's is (encoded surrogates pass through), so the re-encoded
   // text need not be strict UTF-8; it must decode to the same code points (a stable round trip).
   if (chord::unicode::to_cpts(normal) != cpts) std::abort();
-  const pt::Kind kinds[] = {pt::Kind::default_, pt::Kind::gpt2, pt::Kind::llama3, pt::Kind::qwen2,
-                            pt::Kind::seed_coder, pt::Kind::deepseek_llm, pt::Kind::deepseek_coder,
-                            pt::Kind::deepseek3, pt::Kind::falcon, pt::Kind::starcoder, pt::Kind::poro,
-                            pt::Kind::viking};
+  const pt::Kind kinds[] = {pt::Kind::default_,   pt::Kind::gpt2,         pt::Kind::llama3,         pt::Kind::qwen2,
+                            pt::Kind::seed_coder, pt::Kind::deepseek_llm, pt::Kind::deepseek_coder, pt::Kind::deepseek3,
+                            pt::Kind::falcon,     pt::Kind::starcoder,    pt::Kind::poro,           pt::Kind::viking};
   std::string storage, joined;
   std::vector<std::string_view> words;
   for (pt::Kind k : kinds) {

@@ -18,7 +18,11 @@ struct Reader {
   const uint8_t* p;
   size_t n;
   uint8_t u8() { return n ? (--n, *p++) : 0; }
-  uint32_t u32() { uint32_t v = 0; for (int i = 0; i < 4; ++i) v |= uint32_t(u8()) << (8 * i); return v; }
+  uint32_t u32() {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= uint32_t(u8()) << (8 * i);
+    return v;
+  }
   uint64_t u64() { return u32() | (uint64_t(u32()) << 32); }
   int32_t i32() { return static_cast<int32_t>(u32()); }
   // A selector byte: mostly ordinary values, sometimes raw bits (NaN, inf, denormals, huge).
@@ -39,13 +43,20 @@ struct Reader {
 float logit(Reader& r) {
   const uint8_t b = r.u8();
   switch (b) {
-    case 255: return NAN;
-    case 254: return INFINITY;
-    case 253: return -INFINITY;
-    case 252: return 3.4e38f;
-    case 251: return -3.4e38f;
-    case 250: return 1e-40f;
-    default: return (static_cast<float>(b) - 125.0f) / 8.0f;
+    case 255:
+      return NAN;
+    case 254:
+      return INFINITY;
+    case 253:
+      return -INFINITY;
+    case 252:
+      return 3.4e38f;
+    case 251:
+      return -3.4e38f;
+    case 250:
+      return 1e-40f;
+    default:
+      return (static_cast<float>(b) - 125.0f) / 8.0f;
   }
 }
 

@@ -90,8 +90,13 @@ std::vector<Token> read_ids(const Tokenizer& t, const uint8_t* p, size_t n) {
   for (size_t i = 0; i + 3 <= n; i += 3) {
     const uint32_t v = p[i] | (uint32_t(p[i + 1]) << 8) | (uint32_t(p[i + 2]) << 16);
     if (v & 0x800000) {
-      const Token bad[] = {-1, std::numeric_limits<Token>::min(), nv, nv + 1, std::numeric_limits<Token>::max(),
-                           -static_cast<Token>(v & 0xFFFF) - 1, nv + static_cast<Token>(v & 0xFFFF)};
+      const Token bad[] = {-1,
+                           std::numeric_limits<Token>::min(),
+                           nv,
+                           nv + 1,
+                           std::numeric_limits<Token>::max(),
+                           -static_cast<Token>(v & 0xFFFF) - 1,
+                           nv + static_cast<Token>(v & 0xFFFF)};
       ids.push_back(bad[(v & 0xFFFF) % 7]);
     } else {
       ids.push_back(static_cast<Token>(v % static_cast<uint32_t>(nv)));

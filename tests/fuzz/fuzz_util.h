@@ -65,12 +65,12 @@ inline std::shared_ptr<const Tokenizer> load_tokenizer_bytes(const std::vector<u
 inline bool valid_utf8(std::string_view s) { return unicode::is_valid_utf8(s); }
 
 // Aborts with a message (libFuzzer then saves the input as a crash).
-#define FUZZ_REQUIRE(cond)                                                          \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
+#define FUZZ_REQUIRE(cond)                                                                   \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "FUZZ_REQUIRE failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)
 
 }  // namespace chord::fuzz

@@ -12,7 +12,9 @@ const goldenText = readFileSync(GOLDEN_TEXT, 'utf8');
 const rows = [];
 let model;
 
-before(async () => { model = await loadModel(STORIES, { threads: 1, contextLength: 2048 }); });
+before(async () => {
+  model = await loadModel(STORIES, { threads: 1, contextLength: 2048 });
+});
 after(async () => {
   await model?.dispose();
   const lines = ['abort latency (ms from abort() to the AbortError rejection):'];
@@ -24,7 +26,12 @@ after(async () => {
 async function abortLatency(start, arm) {
   const ctl = new AbortController();
   let tAbort;
-  const abort = () => { if (tAbort === undefined) { tAbort = performance.now(); ctl.abort(); } };
+  const abort = () => {
+    if (tAbort === undefined) {
+      tAbort = performance.now();
+      ctl.abort();
+    }
+  };
   arm(abort);
   let err;
   try {
@@ -55,13 +62,21 @@ test('download: a slowly streamed GGUF aborts promptly and the connection is dro
     '/slow.gguf': {
       handler(req, res) {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) });
-        res.on('close', () => { closedAt = performance.now(); });
+        res.on('close', () => {
+          closedAt = performance.now();
+        });
         const tick = () => {
           if (res.destroyed) return;
-          if (sent >= bytes.byteLength) { res.end(); return; }
+          if (sent >= bytes.byteLength) {
+            res.end();
+            return;
+          }
           res.write(bytes.subarray(sent, sent + CHUNK));
           sent += CHUNK;
-          const t = setTimeout(() => { timers.delete(t); tick(); }, 10);
+          const t = setTimeout(() => {
+            timers.delete(t);
+            tick();
+          }, 10);
           timers.add(t);
         };
         tick();
@@ -72,18 +87,27 @@ test('download: a slowly streamed GGUF aborts promptly and the connection is dro
     let seenBytes = 0;
     let tAbort;
     const ms = await abortLatency(
-      (signal, abort) => loadModel(srv.url('/slow.gguf'), {
-        threads: 1, signal,
-        onProgress: (e) => {
-          if (e.phase !== 'download') return;
-          seenBytes = e.loaded;
-          if (e.loaded >= 256 << 10) { tAbort ??= performance.now(); abort(); }
-        },
-      }),
+      (signal, abort) =>
+        loadModel(srv.url('/slow.gguf'), {
+          threads: 1,
+          signal,
+          onProgress: (e) => {
+            if (e.phase !== 'download') return;
+            seenBytes = e.loaded;
+            if (e.loaded >= 256 << 10) {
+              tAbort ??= performance.now();
+              abort();
+            }
+          },
+        }),
       () => {},
     );
     assert.ok(seenBytes < bytes.byteLength, 'aborted before the download finished');
-    rows.push({ phase: 'download', ms, note: `after ${(seenBytes / 1024).toFixed(0)} of ${(bytes.byteLength / 1024).toFixed(0)} KiB (8 KiB / 10 ms)` });
+    rows.push({
+      phase: 'download',
+      ms,
+      note: `after ${(seenBytes / 1024).toFixed(0)} of ${(bytes.byteLength / 1024).toFixed(0)} KiB (8 KiB / 10 ms)`,
+    });
     assert.ok(ms < BOUND_MS, `download abort took ${ms} ms`);
     // the client dropped the connection: the server stops sending soon after
     const deadline = performance.now() + 2000;
@@ -99,12 +123,17 @@ test('download: a slowly streamed GGUF aborts promptly and the connection is dro
 test('load: abort at the first load progress event (local file)', async () => {
   let note = '';
   const ms = await abortLatency(
-    (signal, abort) => loadModel(STORIES, {
-      threads: 1, signal,
-      onProgress: (e) => {
-        if (e.phase === 'load' && note === '') { note = `at load progress ${e.loaded}/${e.total} bytes; the GGUF parse itself is one synchronous wasm call`; abort(); }
-      },
-    }),
+    (signal, abort) =>
+      loadModel(STORIES, {
+        threads: 1,
+        signal,
+        onProgress: (e) => {
+          if (e.phase === 'load' && note === '') {
+            note = `at load progress ${e.loaded}/${e.total} bytes; the GGUF parse itself is one synchronous wasm call`;
+            abort();
+          }
+        },
+      }),
     () => {},
   );
   rows.push({ phase: 'load', ms, note });
@@ -114,7 +143,7 @@ test('load: abort at the first load progress event (local file)', async () => {
 test('prefill: abort 5 ms into a ~1500-token prompt, then the model still works', async () => {
   const sentence = 'Once upon a time there was a little girl named Lily who loved to play outside. ';
   const promptA = sentence.repeat(58);
-  const promptB = `The dog ran. ${promptA}`;  // differs early, so no prompt-cache reuse between them
+  const promptB = `The dog ran. ${promptA}`; // differs early, so no prompt-cache reuse between them
   const n = (await model.tokenize(promptA)).length;
   assert.ok(n >= 1400 && n <= 1900, `prompt is ${n} tokens`);
   // reference: how long a full prefill of a prompt this long takes
@@ -132,11 +161,19 @@ test('prefill: abort 5 ms into a ~1500-token prompt, then the model still works'
     },
     (abort) => {
       const tArm = performance.now();
-      setTimeout(() => { late = performance.now() - tArm - 5; abort(); }, 5);
+      setTimeout(() => {
+        late = performance.now() - tArm - 5;
+        abort();
+      }, 5);
     },
   );
-  rows.push({ phase: 'prefill', ms, note: `${n}-token prompt, contextLength 2048, abort 5 ms after start; the timer fired ${late.toFixed(1)} ms late ` +
-    `(a prompt batch blocks the event loop); a full prefill takes ${fullMs.toFixed(0)} ms` });
+  rows.push({
+    phase: 'prefill',
+    ms,
+    note:
+      `${n}-token prompt, contextLength 2048, abort 5 ms after start; the timer fired ${late.toFixed(1)} ms late ` +
+      `(a prompt batch blocks the event loop); a full prefill takes ${fullMs.toFixed(0)} ms`,
+  });
   assert.ok(ms < BOUND_MS, `prefill abort took ${ms} ms`);
   assert.ok(ms + late < BOUND_MS, `prefill abort took ${ms + late} ms counting the late timer`);
   await stillGolden(model);

@@ -13,14 +13,24 @@ const PHI = readFileSync(join(TEMPLATES, 'microsoft-Phi-3.5-mini-instruct.jinja'
 const GEMMA = readFileSync(join(TEMPLATES, 'google-gemma-2-2b-it.jinja'), 'utf8');
 let model;
 
-before(async () => { model = await loadModel(STORIES, { threads: 1 }); });
-after(async () => { await model.dispose(); });
+before(async () => {
+  model = await loadModel(STORIES, { threads: 1 });
+});
+after(async () => {
+  await model.dispose();
+});
 
 test('no template in the GGUF: the ChatML default renders the conversation', async () => {
   assert.equal(model.info.chatTemplate, null);
   const prompt = await model.applyChatTemplate([
     { role: 'system', content: 'Be brief.' },
-    { role: 'user', content: [{ type: 'text', text: 'Tell me ' }, { type: 'text', text: 'a story.' }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'Tell me ' },
+        { type: 'text', text: 'a story.' },
+      ],
+    },
   ]);
   assert.equal(prompt, '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nTell me a story.<|im_end|>\n<|im_start|>assistant\n');
   assert.match(DEFAULT_CHAT_TEMPLATE, /im_start/);
@@ -81,18 +91,32 @@ test('streaming completion: role chunk, content deltas, finish_reason and usage 
 });
 
 test('an explicit chat_template is used, with the BOS text not doubled', async () => {
-  const messages = [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }, { role: 'user', content: 'Story?' }];
+  const messages = [
+    { role: 'user', content: 'Hi' },
+    { role: 'assistant', content: 'Hello' },
+    { role: 'user', content: 'Story?' },
+  ];
   const prompt = await model.applyChatTemplate(messages, { template: GEMMA });
   // gemma writes {{ bos_token }} itself; the tokenizer adds BOS, so the text copy is dropped
-  assert.equal(prompt, '<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello<end_of_turn>\n<start_of_turn>user\nStory?<end_of_turn>\n<start_of_turn>model\n');
+  assert.equal(
+    prompt,
+    '<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello<end_of_turn>\n<start_of_turn>user\nStory?<end_of_turn>\n<start_of_turn>model\n',
+  );
   const r = await model.chat.completions.create({ messages, chat_template: GEMMA, max_tokens: 5, ...GREEDY_OAI });
   const ids = await model.tokenize(prompt, { addSpecial: true, parseSpecial: true });
   assert.equal(ids.filter((t) => t === model.info.bosToken).length, 1);
   assert.equal(r.usage.prompt_tokens, ids.length);
   // the template's own raise_exception is a typed template_error
-  const e = await rejection(() => model.chat.completions.create({
-    messages: [{ role: 'system', content: 'x' }, { role: 'user', content: 'y' }], chat_template: GEMMA, max_tokens: 2,
-  }));
+  const e = await rejection(() =>
+    model.chat.completions.create({
+      messages: [
+        { role: 'system', content: 'x' },
+        { role: 'user', content: 'y' },
+      ],
+      chat_template: GEMMA,
+      max_tokens: 2,
+    }),
+  );
   assert.ok(e instanceof WasmChordError);
   assert.equal(e.code, 'template_error');
   assert.match(e.message, /System role not supported/);
@@ -106,7 +130,10 @@ test('a template stored in the GGUF (tokenizer.chat_template) is picked up', asy
   try {
     assert.equal(m.info.chatTemplate, PHI);
     assert.equal(m.metadata['tokenizer.chat_template'], PHI);
-    const messages = [{ role: 'system', content: 'Be kind.' }, { role: 'user', content: 'Hi' }];
+    const messages = [
+      { role: 'system', content: 'Be kind.' },
+      { role: 'user', content: 'Hi' },
+    ];
     assert.equal(await m.applyChatTemplate(messages), '<|system|>\nBe kind.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n');
     const r = await m.chat.completions.create({ messages, max_tokens: 8, ...GREEDY_OAI });
     const ids = await m.tokenize(await m.applyChatTemplate(messages), { addSpecial: true, parseSpecial: true });
@@ -165,7 +192,10 @@ test('sampling parameters: seed reproducibility, stop, logit_bias with string ke
 
 test('abort a streaming chat; bad requests are typed errors', async () => {
   const ctl = new AbortController();
-  const stream = await model.chat.completions.create({ messages: [{ role: 'user', content: 'Hi' }], stream: true, max_tokens: 200, ...GREEDY_OAI }, { signal: ctl.signal });
+  const stream = await model.chat.completions.create(
+    { messages: [{ role: 'user', content: 'Hi' }], stream: true, max_tokens: 200, ...GREEDY_OAI },
+    { signal: ctl.signal },
+  );
   let n = 0;
   const e = await rejection(async () => {
     for await (const _ of stream) if (++n === 3) ctl.abort();

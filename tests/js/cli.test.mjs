@@ -25,8 +25,14 @@ function cli(args, { input, timeout = 30000, onStdout, env } = {}) {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const out = [];
     const err = [];
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: wasm-chord ${args.join(' ')}`)); }, timeout);
-    child.stdout.on('data', (d) => { out.push(d); onStdout?.(d, child); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out: wasm-chord ${args.join(' ')}`));
+    }, timeout);
+    child.stdout.on('data', (d) => {
+      out.push(d);
+      onStdout?.(d, child);
+    });
     child.stderr.on('data', (d) => err.push(d));
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -42,12 +48,14 @@ function cli(args, { input, timeout = 30000, onStdout, env } = {}) {
 async function mapLimit(items, n, fn) {
   const out = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -148,7 +156,10 @@ describe('runtime errors', () => {
     assert.match(notGguf.stderr, /^wasm-chord: error: .*GGUF.*\(bad_gguf\)\n$/);
     const truncated = join(tmp, 'truncated.gguf');
     writeFileSync(truncated, readFileSync(STORIES).subarray(0, 5000));
-    for (const args of [['inspect', '-m', truncated], ['run', '-m', truncated, '-t', '1']]) {
+    for (const args of [
+      ['inspect', '-m', truncated],
+      ['run', '-m', truncated, '-t', '1'],
+    ]) {
       const r = await cli(args);
       const cmd = args[0];
       assert.equal(r.code, 1, `${cmd}: ${r.stderr}`);
@@ -217,7 +228,28 @@ describe('run', () => {
     const stopped = await cli(['run', '-m', STORIES, '-n', '100', '--stop', ' Lily', '--stop', 'zzz', ...GREEDY_ARGS]);
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal(stopped.stdout, goldenText.slice(0, cut));
-    const sampled = (seed) => cli(['run', '-m', STORIES, '-p', 'Once', '-n', '40', '--temp', '1', '--top-k', '0', '--top-p', '1', '--min-p', '0', '--seed', seed, '-t', '1']);
+    const sampled = (seed) =>
+      cli([
+        'run',
+        '-m',
+        STORIES,
+        '-p',
+        'Once',
+        '-n',
+        '40',
+        '--temp',
+        '1',
+        '--top-k',
+        '0',
+        '--top-p',
+        '1',
+        '--min-p',
+        '0',
+        '--seed',
+        seed,
+        '-t',
+        '1',
+      ]);
     const [a, b, c] = await Promise.all([sampled('7'), sampled('7'), sampled('8')]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(a.stdout, b.stdout);
@@ -256,7 +288,12 @@ describe('run', () => {
     let sent = false;
     const t0 = Date.now();
     const r = await cli(['run', '-m', STORIES, '-n', '-1', '--ignore-eos', ...GREEDY_ARGS], {
-      onStdout: (_d, child) => { if (!sent) { sent = true; child.kill('SIGINT'); } },
+      onStdout: (_d, child) => {
+        if (!sent) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
     });
     assert.ok(sent);
     assert.equal(r.code, 130, r.stderr);
@@ -267,7 +304,10 @@ describe('run', () => {
 
   test('a closed pipe (| head) ends quietly', async () => {
     const r = await new Promise((resolve, reject) => {
-      const sh = spawn('/bin/sh', ['-c', `"${process.execPath}" "${BIN}" run -m "${STORIES}" -n 2000 --ignore-eos --temp 0 -t 1 | head -c 20`]);
+      const sh = spawn('/bin/sh', [
+        '-c',
+        `"${process.execPath}" "${BIN}" run -m "${STORIES}" -n 2000 --ignore-eos --temp 0 -t 1 | head -c 20`,
+      ]);
       const out = [];
       const err = [];
       sh.stdout.on('data', (d) => out.push(d));
@@ -308,18 +348,27 @@ describe('tokenize', () => {
     assert.ok(!literal.includes(model.info.bosToken) && !literal.includes(model.info.eosToken));
   });
 
-  test('--pieces and --json show each token\'s piece; pieces rebuild the text', async () => {
+  test("--pieces and --json show each token's piece; pieces rebuild the text", async () => {
     const ids = await model.tokenize(text);
     const r = await cli(['tokenize', '-m', STORIES, '-p', text, '--pieces', '-t', '1']);
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
-    assert.deepEqual(lines.map(([id]) => Number(id)), ids);
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    assert.deepEqual(
+      lines.map(([id]) => Number(id)),
+      ids,
+    );
     const pieces = lines.map(([, p]) => JSON.parse(p));
     for (let i = 0; i < ids.length; ++i) assert.equal(pieces[i], new TextDecoder().decode(await model.tokenBytes(ids[i])));
     assert.equal(pieces[0], '<s>');
-    assert.equal(pieces.slice(1).join(''), ' ' + text);  // SPM's prefix space
+    assert.equal(pieces.slice(1).join(''), ' ' + text); // SPM's prefix space
     const j = JSON.parse((await cli(['tokenize', '-m', STORIES, '-p', text, '--json', '-t', '1'])).stdout);
-    assert.deepEqual(j, ids.map((id, i) => ({ id, piece: pieces[i] })));
+    assert.deepEqual(
+      j,
+      ids.map((id, i) => ({ id, piece: pieces[i] })),
+    );
   });
 });
 
@@ -335,14 +384,26 @@ describe('inspect', () => {
     assert.equal(j.fileBytes, bytes.byteLength);
     assert.deepEqual(j.warnings, []);
     assert.equal(j.tensors.length, model.info.tensorCount);
-    assert.deepEqual(j.tensors.map((t) => [t.name, t.shape, t.typeId, t.offset]), ref.tensors.map((t) => [t.name, t.ne, t.type, t.offset]));
-    assert.deepEqual(j.tensors.map((t) => t.bytes), ref.tensors.map((t) => t.nbytes));
+    assert.deepEqual(
+      j.tensors.map((t) => [t.name, t.shape, t.typeId, t.offset]),
+      ref.tensors.map((t) => [t.name, t.ne, t.type, t.offset]),
+    );
+    assert.deepEqual(
+      j.tensors.map((t) => t.bytes),
+      ref.tensors.map((t) => t.nbytes),
+    );
     assert.ok(j.tensors.every((t) => t.type === 'f32' && t.elements * 4 === t.bytes));
-    assert.equal(j.tensors.reduce((s, t) => s + t.elements, 0), model.info.parameterCount);
+    assert.equal(
+      j.tensors.reduce((s, t) => s + t.elements, 0),
+      model.info.parameterCount,
+    );
     const end = Math.max(...j.tensors.map((t) => j.dataOffset + t.offset + t.bytes));
     assert.ok(end <= bytes.byteLength && bytes.byteLength - end < j.alignment);
     assert.deepEqual(Object.keys(j.metadata).sort(), Object.keys(model.metadata).sort());
-    assert.deepEqual(Object.keys(j.metadata), ref.kvs.map((kv) => kv.key));
+    assert.deepEqual(
+      Object.keys(j.metadata),
+      ref.kvs.map((kv) => kv.key),
+    );
     assert.deepEqual(j.metadata['general.architecture'], { type: 'str', value: 'llama' });
     assert.deepEqual(j.metadata['llama.context_length'], { type: 'u32', value: model.info.nCtxTrain });
     const tokens = j.metadata['tokenizer.ggml.tokens'];
@@ -362,7 +423,14 @@ describe('inspect', () => {
     assert.match(r.stdout, /^ {2}llama\.attention\.layer_norm_rms_epsilon +f32 +0\.00001$/m);
     assert.match(r.stdout, /^ +0 +token_embd\.weight +f32 +\[64, 512\] +32768 +131072 +0$/m);
     const ref = parseGguf(new Uint8Array(readFileSync(STORIES)));
-    for (const t of ref.tensors) assert.match(r.stdout, new RegExp(` ${t.name.replace(/\./g, '\\.')} +f32 +\\[${t.ne.join(', ')}\\] +${t.ne.reduce((a, b) => a * b, 1)} +${t.nbytes} +${t.offset}$`, 'm'));
+    for (const t of ref.tensors)
+      assert.match(
+        r.stdout,
+        new RegExp(
+          ` ${t.name.replace(/\./g, '\\.')} +f32 +\\[${t.ne.join(', ')}\\] +${t.ne.reduce((a, b) => a * b, 1)} +${t.nbytes} +${t.offset}$`,
+          'm',
+        ),
+      );
   });
 
   test('GGUF v1/v2 files, quantized tensors and a URL (header only)', async () => {
@@ -375,7 +443,10 @@ describe('inspect', () => {
     const v1 = JSON.parse((await cli(['inspect', '-m', join(MODELS, 'legacy/tinyllamas-stories-260k-f32.gguf'), '--json'])).stdout);
     assert.equal(v1.version, 1);
     assert.equal(v1.tensors.length, 48);
-    assert.equal(v1.tensors.reduce((s, t) => s + t.elements, 0), model.info.parameterCount);
+    assert.equal(
+      v1.tensors.reduce((s, t) => s + t.elements, 0),
+      model.info.parameterCount,
+    );
 
     const body = new Uint8Array(readFileSync(STORIES));
     const srv = await serve({ '/stories260K.gguf': { body } });
@@ -402,7 +473,11 @@ describe('chat', () => {
     const r = await cli(['chat', '-m', STORIES, '-n', '12', ...GREEDY_ARGS], { input });
     assert.equal(r.code, 0, r.stderr);
     const r1 = await reply([{ role: 'user', content: 'Hello' }]);
-    const r2 = await reply([{ role: 'user', content: 'Hello' }, { role: 'assistant', content: r1 }, { role: 'user', content: 'Tell me a story' }]);
+    const r2 = await reply([
+      { role: 'user', content: 'Hello' },
+      { role: 'assistant', content: r1 },
+      { role: 'user', content: 'Tell me a story' },
+    ]);
     const fresh = await reply([{ role: 'user', content: 'Tell me a story' }]);
     assert.notEqual(r2, fresh, 'the second turn saw the history');
     assert.equal(r.stdout, `${r1}\n${r2}\n${r1}\n`);
@@ -413,17 +488,27 @@ describe('chat', () => {
     const input = 'Tell me\\\na story\n/bogus\n';
     const r = await cli(['chat', '-m', STORIES, '-n', '12', '--system', 'You are a storyteller.', ...GREEDY_ARGS], { input });
     assert.equal(r.code, 0, r.stderr);
-    const expected = await reply([{ role: 'system', content: 'You are a storyteller.' }, { role: 'user', content: 'Tell me\na story' }]);
+    const expected = await reply([
+      { role: 'system', content: 'You are a storyteller.' },
+      { role: 'user', content: 'Tell me\na story' },
+    ]);
     assert.equal(r.stdout, `${expected}\n`);
     assert.match(r.stderr, /unknown command \/bogus/);
   });
 
   test('a custom --chat-template file is used', async () => {
     const tpl = join(tmp, 'plain.jinja');
-    writeFileSync(tpl, "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}");
+    writeFileSync(
+      tpl,
+      "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}",
+    );
     const r = await cli(['chat', '-m', STORIES, '-n', '12', '--chat-template', tpl, ...GREEDY_ARGS], { input: 'Once upon a time\n' });
     assert.equal(r.code, 0, r.stderr);
-    const api = await model.chat.completions.create({ messages: [{ role: 'user', content: 'Once upon a time' }], chat_template: readFileSync(tpl, 'utf8'), ...GREEDY_CHAT });
+    const api = await model.chat.completions.create({
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      chat_template: readFileSync(tpl, 'utf8'),
+      ...GREEDY_CHAT,
+    });
     assert.equal(r.stdout, `${api.choices[0].message.content}\n`);
     const missing = await cli(['chat', '-m', STORIES, '--chat-template', join(tmp, 'none.jinja'), '-t', '1'], { input: '' });
     assert.equal(missing.code, 1);
@@ -438,7 +523,10 @@ describe('bench', () => {
     const j = JSON.parse(r.stdout);
     assert.equal(j.load.length, 1);
     assert.ok(j.load[0].ms > 0 && j.load[0].threads === 1);
-    assert.deepEqual(j.results.map((x) => x.test), ['pp32', 'tg16']);
+    assert.deepEqual(
+      j.results.map((x) => x.test),
+      ['pp32', 'tg16'],
+    );
     for (const x of j.results) {
       assert.equal(x.samples.length, 2);
       assert.ok(x.samples.every((s) => Number.isFinite(s) && s > 0));

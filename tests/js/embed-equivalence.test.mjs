@@ -29,15 +29,22 @@ after(() => {
 });
 
 const cosine = (a, b) => {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
   return ab / Math.sqrt(aa * bb);
 };
 
 // llama.cpp's vectors from a child process per model (see scripts/lib/llama-embed.mjs).
 function llamaEmbeddings(path, pooling) {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts/lib/llama-embed.mjs'), path, pooling, JSON.stringify(TEXTS)], {
-    encoding: 'utf8', maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
   });
   assert.equal(r.status, 0, `llama-embed.mjs failed:\n${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.split('\n@@EMBEDDINGS@@\n')[1]);

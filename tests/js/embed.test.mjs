@@ -12,8 +12,12 @@ const golden = JSON.parse(readFileSync(GOLDEN_JSON, 'utf8'));
 const TEXTS = ['Once upon a time there was a dog.', 'The sun was hot and the sky was blue.', 'Lily liked to play.'];
 let model;
 
-before(async () => { model = await loadModel(STORIES, { threads: 1, contextLength: 64 }); });
-after(async () => { await model.dispose(); });
+before(async () => {
+  model = await loadModel(STORIES, { threads: 1, contextLength: 64 });
+});
+after(async () => {
+  await model.dispose();
+});
 
 const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 const cosine = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0) / (norm(a) * norm(b));
@@ -37,7 +41,12 @@ test('normalize: false gives the raw pooled vector; pooling overrides the model'
   const [raw] = await model.embed(TEXTS[0], { normalize: false });
   const [unit] = await model.embed(TEXTS[0]);
   assert.ok(Math.abs(norm(raw) - 1) > 1e-3);
-  assert.ok(maxDiff(raw.map((x) => x / norm(raw)), unit) < 1e-5);
+  assert.ok(
+    maxDiff(
+      raw.map((x) => x / norm(raw)),
+      unit,
+    ) < 1e-5,
+  );
   const [last] = await model.embed(TEXTS[0], { pooling: 'last' });
   assert.ok(cosine(last, unit) < 0.9999, 'last differs from mean');
   // Causal attention: the first token (BOS) sees only itself, so CLS pooling is text-independent.
@@ -51,7 +60,13 @@ test('embeddings.create: OpenAI shape, base64 = float32 little-endian, token-id 
   assert.equal(f.object, 'list');
   assert.equal(f.model, 'm');
   assert.equal(f.data.length, 2);
-  assert.deepEqual(f.data.map((d) => [d.object, d.index]), [['embedding', 0], ['embedding', 1]]);
+  assert.deepEqual(
+    f.data.map((d) => [d.object, d.index]),
+    [
+      ['embedding', 0],
+      ['embedding', 1],
+    ],
+  );
   assert.ok(Array.isArray(f.data[0].embedding));
   assert.deepEqual(f.data[0].embedding, f.data[1].embedding, 'text and its token ids embed alike');
   assert.deepEqual(f.usage, { prompt_tokens: 2 * ids.length, total_tokens: 2 * ids.length });
@@ -82,15 +97,18 @@ test('bad input is a typed error; the model stays usable', async () => {
 test('an aborted signal rejects with AbortError', async () => {
   const ctl = new AbortController();
   ctl.abort();
-  assert.ok(await rejection(() => model.embed(TEXTS, { signal: ctl.signal })) instanceof AbortError);
+  assert.ok((await rejection(() => model.embed(TEXTS, { signal: ctl.signal }))) instanceof AbortError);
 });
 
 test('embeddings wait their turn behind a generation, which is unchanged by them', async () => {
   const stream = model.generate('', { ...GREEDY, maxTokens: 30 });
   const it = stream[Symbol.asyncIterator]();
-  const first = await it.next();  // the generation holds the model
+  const first = await it.next(); // the generation holds the model
   let embedded = false;
-  const emb = model.embed(TEXTS).then((v) => { embedded = true; return v; });
+  const emb = model.embed(TEXTS).then((v) => {
+    embedded = true;
+    return v;
+  });
   const tokens = [first.value.token];
   for (let r = await it.next(); !r.done; r = await it.next()) {
     assert.equal(embedded, false, 'the embedding waits for the generation');

@@ -12,7 +12,7 @@ const LOAD_CYCLES = 200;
 const LOAD_EVERY = 20;
 const GENERATIONS = 1000;
 const GEN_EVERY = 100;
-const WARMUP = 10;  // cycles / generations before the first sample
+const WARMUP = 10; // cycles / generations before the first sample
 const MB = 1 << 20;
 const RSS_BOUND = 16 * MB;
 const HEAP_BOUND = 8 * MB;
@@ -72,7 +72,9 @@ if (process.env.WASM_CHORD_ENDURANCE_CHILD) {
   test('200 load/dispose cycles and 1,000 generations keep memory flat', { timeout: 120000 }, () => {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
-      env: { ...process.env, WASM_CHORD_ENDURANCE_CHILD: '1' }, encoding: 'utf8', timeout: 110000,
+      env: { ...process.env, WASM_CHORD_ENDURANCE_CHILD: '1' },
+      encoding: 'utf8',
+      timeout: 110000,
     });
     assert.equal(r.status, 0, `the child failed:\n${r.stderr}`);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
@@ -86,7 +88,10 @@ if (process.env.WASM_CHORD_ENDURANCE_CHILD) {
     assert.equal(out.loads.length, LOAD_CYCLES / LOAD_EVERY + 1);
     assert.equal(out.gens.length, GENERATIONS / GEN_EVERY + 1);
     assert.equal(out.distinctTexts, 4 * 5, 'greedy output is the same for the same prompt every time');
-    for (const [name, samples] of [['load/dispose', out.loads], ['generate', out.gens]]) {
+    for (const [name, samples] of [
+      ['load/dispose', out.loads],
+      ['generate', out.gens],
+    ]) {
       assert.ok(growth(samples, 'rss') < RSS_BOUND, `${name}: RSS grew by ${growth(samples, 'rss')} bytes`);
       assert.ok(growth(samples, 'heapUsed') < HEAP_BOUND, `${name}: JS heap grew by ${growth(samples, 'heapUsed')} bytes`);
     }

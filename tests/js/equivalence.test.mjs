@@ -16,12 +16,13 @@ const WASM_CLI = process.env.CHORD_WASM_CLI ?? join(ROOT, 'build/wasm-mt/chord-c
 
 function quick(cli) {
   for (const tool of ['chord-cli', 'chord-synth']) {
-    assert.ok(existsSync(join(BIN, tool)),
-      `${join(BIN, tool)} is missing: build it first with "bash scripts/build.sh native-release"`);
+    assert.ok(existsSync(join(BIN, tool)), `${join(BIN, tool)} is missing: build it first with "bash scripts/build.sh native-release"`);
   }
   const extra = cli ? ['--cli', cli] : [];
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts/equivalence.mjs'), '--quick', '--bin', BIN, ...extra], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20,
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
   });
   const out = `${r.stdout}\n${r.stderr}`;
   process.stdout.write(r.stdout);

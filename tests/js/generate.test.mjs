@@ -10,8 +10,12 @@ const golden = JSON.parse(readFileSync(GOLDEN_JSON, 'utf8'));
 const goldenText = readFileSync(GOLDEN_TEXT, 'utf8');
 let model;
 
-before(async () => { model = await loadModel(STORIES, { threads: 1 }); });
-after(async () => { await model.dispose(); });
+before(async () => {
+  model = await loadModel(STORIES, { threads: 1 });
+});
+after(async () => {
+  await model.dispose();
+});
 
 async function collect(stream) {
   const chunks = [];
@@ -38,7 +42,9 @@ test('chunks stream one token at a time, with the event loop running between the
   const stream = model.generate('Once upon a time', { ...GREEDY, maxTokens: 60 });
   let immediateRan = true;
   let ticks = 0;
-  const ticker = setInterval(() => { ticks++; }, 1);
+  const ticker = setInterval(() => {
+    ticks++;
+  }, 1);
   const times = [];
   const tickAt = [];
   let n = 0;
@@ -46,7 +52,9 @@ test('chunks stream one token at a time, with the event loop running between the
     for await (const c of stream) {
       assert.ok(immediateRan, `the event loop ran before chunk ${n}`);
       immediateRan = false;
-      setImmediate(() => { immediateRan = true; });
+      setImmediate(() => {
+        immediateRan = true;
+      });
       assert.equal(typeof c.text, 'string');
       assert.ok(Number.isInteger(c.token) && c.token >= 0);
       times.push(performance.now());
@@ -155,18 +163,36 @@ test('stop strings, maxTokens, logit bias, ignoreEos and context limits', async 
 });
 
 test('invalid options are typed errors', async () => {
-  assert.throws(() => model.generate('x', { maxTokens: -1 }), (e) => e.code === 'invalid_argument');
-  assert.throws(() => model.generate('x', { topK: 1.5 }), (e) => e.code === 'invalid_argument');
-  assert.throws(() => model.generate('x', { stop: [''] }), (e) => e.code === 'invalid_argument');
-  assert.throws(() => model.generate('x', { logitBias: { 99999: 1 } }), (e) => e.code === 'invalid_argument');
-  assert.throws(() => model.generate('x', { seed: 1.5 }), (e) => e.code === 'invalid_argument');
+  assert.throws(
+    () => model.generate('x', { maxTokens: -1 }),
+    (e) => e.code === 'invalid_argument',
+  );
+  assert.throws(
+    () => model.generate('x', { topK: 1.5 }),
+    (e) => e.code === 'invalid_argument',
+  );
+  assert.throws(
+    () => model.generate('x', { stop: [''] }),
+    (e) => e.code === 'invalid_argument',
+  );
+  assert.throws(
+    () => model.generate('x', { logitBias: { 99999: 1 } }),
+    (e) => e.code === 'invalid_argument',
+  );
+  assert.throws(
+    () => model.generate('x', { seed: 1.5 }),
+    (e) => e.code === 'invalid_argument',
+  );
   const t = await rejection(() => model.complete('x', { temperature: -1 }));
   assert.equal(t.code, 'invalid_argument');
   const p = await rejection(() => model.complete([99999]));
   assert.equal(p.code, 'invalid_argument');
   const s = model.generate('x', { maxTokens: 2 });
   await collect(s);
-  assert.throws(() => s[Symbol.asyncIterator](), (e) => e.code === 'invalid_argument');
+  assert.throws(
+    () => s[Symbol.asyncIterator](),
+    (e) => e.code === 'invalid_argument',
+  );
 });
 
 test('overlapping generations run one after another; breaking out frees the model', async () => {

@@ -25,13 +25,38 @@ export const GREEDY = { temperature: 0, topK: 1, topP: 1, minP: 0, repeatPenalty
 const SCALAR_SIZE = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
 class Cursor {
-  constructor(buf) { this.buf = buf; this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength); this.pos = 0; }
-  u32() { const v = this.dv.getUint32(this.pos, true); this.pos += 4; return v; }
-  u64() { const v = this.dv.getBigUint64(this.pos, true); this.pos += 8; return Number(v); }
-  str() { const n = this.u64(); const s = new TextDecoder().decode(this.buf.subarray(this.pos, this.pos + n)); this.pos += n; return s; }
+  constructor(buf) {
+    this.buf = buf;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = 0;
+  }
+  u32() {
+    const v = this.dv.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  u64() {
+    const v = this.dv.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return Number(v);
+  }
+  str() {
+    const n = this.u64();
+    const s = new TextDecoder().decode(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return s;
+  }
   skipValue(type) {
-    if (type === 8) { this.str(); return; }
-    if (type === 9) { const et = this.u32(); const n = this.u64(); for (let i = 0; i < n; ++i) this.skipValue(et); return; }
+    if (type === 8) {
+      this.str();
+      return;
+    }
+    if (type === 9) {
+      const et = this.u32();
+      const n = this.u64();
+      for (let i = 0; i < n; ++i) this.skipValue(et);
+      return;
+    }
     this.pos += SCALAR_SIZE[type];
   }
 }
@@ -122,18 +147,33 @@ export function writeGguf({ kvs, tensors, alignment = 32 }) {
   const out = new Uint8Array(dataStart + off);
   const dv = new DataView(out.buffer);
   let p = 0;
-  dv.setUint32(p, 0x46554747, true); p += 4;
-  dv.setUint32(p, 3, true); p += 4;
-  dv.setBigUint64(p, BigInt(tensors.length), true); p += 8;
-  dv.setBigUint64(p, BigInt(kvs.length), true); p += 8;
-  for (const kv of kvs) { out.set(kv.raw, p); p += kv.raw.byteLength; }
+  dv.setUint32(p, 0x46554747, true);
+  p += 4;
+  dv.setUint32(p, 3, true);
+  p += 4;
+  dv.setBigUint64(p, BigInt(tensors.length), true);
+  p += 8;
+  dv.setBigUint64(p, BigInt(kvs.length), true);
+  p += 8;
+  for (const kv of kvs) {
+    out.set(kv.raw, p);
+    p += kv.raw.byteLength;
+  }
   for (const i of infos) {
-    dv.setBigUint64(p, BigInt(i.name.length), true); p += 8;
-    out.set(i.name, p); p += i.name.length;
-    dv.setUint32(p, i.t.ne.length, true); p += 4;
-    for (const n of i.t.ne) { dv.setBigUint64(p, BigInt(n), true); p += 8; }
-    dv.setUint32(p, i.t.type, true); p += 4;
-    dv.setBigUint64(p, BigInt(i.offset), true); p += 8;
+    dv.setBigUint64(p, BigInt(i.name.length), true);
+    p += 8;
+    out.set(i.name, p);
+    p += i.name.length;
+    dv.setUint32(p, i.t.ne.length, true);
+    p += 4;
+    for (const n of i.t.ne) {
+      dv.setBigUint64(p, BigInt(n), true);
+      p += 8;
+    }
+    dv.setUint32(p, i.t.type, true);
+    p += 4;
+    dv.setBigUint64(p, BigInt(i.offset), true);
+    p += 8;
   }
   for (const i of infos) out.set(i.t.data, dataStart + i.offset);
   return out;
@@ -153,11 +193,13 @@ export function splitGguf(path, n) {
   const parts = [];
   for (let i = 0; i < n; ++i) {
     const split = [kvU16('split.no', i), kvU16('split.count', n), kvI32('split.tensors.count', g.tensors.length)];
-    parts.push(writeGguf({
-      kvs: i === 0 ? [...g.kvs, ...split] : split,
-      tensors: g.tensors.slice(i * per, (i + 1) * per),
-      alignment: g.alignment,
-    }));
+    parts.push(
+      writeGguf({
+        kvs: i === 0 ? [...g.kvs, ...split] : split,
+        tensors: g.tensors.slice(i * per, (i + 1) * per),
+        alignment: g.alignment,
+      }),
+    );
   }
   return parts;
 }
@@ -169,8 +211,15 @@ export async function serve(routes) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     const r = routes[url.pathname];
-    if (!r) { res.writeHead(404); res.end('not found'); return; }
-    if (r.handler) { r.handler(req, res); return; }
+    if (!r) {
+      res.writeHead(404);
+      res.end('not found');
+      return;
+    }
+    if (r.handler) {
+      r.handler(req, res);
+      return;
+    }
     const headers = { 'content-type': 'application/octet-stream' };
     if (!r.chunked) headers['content-length'] = String(r.length ?? r.body.byteLength);
     res.writeHead(r.status ?? 200, headers);
@@ -183,7 +232,11 @@ export async function serve(routes) {
   const { port } = server.address();
   return {
     url: (p) => `http://127.0.0.1:${port}${p}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(resolve);
+      }),
   };
 }
 
@@ -218,36 +271,68 @@ export async function readSse(reader, onEvent) {
   }
 }
 
-export const BIN = join(import.meta.dirname, '../..', JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).bin['wasm-chord']);
+export const BIN = join(
+  import.meta.dirname,
+  '../..',
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).bin['wasm-chord'],
+);
 
 /** Starts `wasm-chord serve -m stories260K` on a free port; resolves once it listens. */
 export function spawnServer(extra = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '-m', STORIES, '--port', '0', '-t', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '-m', STORIES, '--port', '0', '-t', '1', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the server did not start:\n${stderr}`)); }, 20000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start:\n${stderr}`));
+    }, 20000);
     child.stderr.on('data', (d) => {
       stderr += d;
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1], child, stderr: () => stderr, stop: () => { child.kill('SIGTERM'); return exited; } });
+        resolve({
+          url: m[1],
+          child,
+          stderr: () => stderr,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
       }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited (${code}):\n${stderr}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}):\n${stderr}`));
+    });
   });
 }
 
 /** stories260K loaded in-process with the embeddable server and an official openai client on it. */
 export async function serveModel(opts = {}) {
-  const [{ loadModel }, { createServer: createChordServer }, { default: OpenAI }] =
-    await Promise.all([import('wasm-chord'), import('wasm-chord/server'), import('openai')]);
+  const [{ loadModel }, { createServer: createChordServer }, { default: OpenAI }] = await Promise.all([
+    import('wasm-chord'),
+    import('wasm-chord/server'),
+    import('openai'),
+  ]);
   const model = await loadModel(STORIES, { threads: 1, ...opts });
   const server = createChordServer(model, { modelId: 'stories' });
   const url = await server.listen(0);
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none' });
-  return { model, server, url, client, async close() { await server.close(); await model.dispose(); } };
+  return {
+    model,
+    server,
+    url,
+    client,
+    async close() {
+      await server.close();
+      await model.dispose();
+    },
+  };
 }
 
 // ---- JSON Schema checking for constrained-output tests (the keywords those tests use) ----

@@ -12,8 +12,13 @@ const storiesBytes = readFileSync(STORIES);
 
 // Models opened by a test are disposed after it (Node 20 has no `await using`).
 const open = [];
-function track(m) { open.push(m); return m; }
-afterEach(async () => { await Promise.all(open.splice(0).map((m) => m.dispose())); });
+function track(m) {
+  open.push(m);
+  return m;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((m) => m.dispose()));
+});
 
 async function greedyText(model, n = 24) {
   return (await model.complete('', { ...GREEDY, maxTokens: n })).text;
@@ -67,11 +72,22 @@ test('load from Uint8Array, ArrayBuffer, Blob and file: URL give the same model'
   class PlainStreamBlob extends Blob {
     stream() {
       const r = super.stream().getReader();
-      return new ReadableStream({ pull: async (c) => { const { done, value } = await r.read(); if (done) c.close(); else c.enqueue(value); } });
+      return new ReadableStream({
+        pull: async (c) => {
+          const { done, value } = await r.read();
+          if (done) c.close();
+          else c.enqueue(value);
+        },
+      });
     }
   }
-  const sources = [new Uint8Array(storiesBytes), ab, new Blob([storiesBytes]), new PlainStreamBlob([storiesBytes]),
-    new URL(`file://${STORIES}`)];
+  const sources = [
+    new Uint8Array(storiesBytes),
+    ab,
+    new Blob([storiesBytes]),
+    new PlainStreamBlob([storiesBytes]),
+    new URL(`file://${STORIES}`),
+  ];
   const texts = [];
   for (const s of sources) {
     const m = track(await loadModel(s, { threads: 1 }));
@@ -112,18 +128,35 @@ test('split GGUF: parts from URL (fetched in parallel), paths and an explicit ar
   parts.forEach((p, i) => writeFileSync(join(dir, names[i]), p));
   const requested = [];
   const routes = {};
-  parts.forEach((p, i) => { routes[`/s/${names[i]}`] = { body: p }; });
-  const srv = await serve(new Proxy(routes, { get: (t, k) => { if (typeof k === 'string' && t[k]) requested.push(k); return t[k]; } }));
+  parts.forEach((p, i) => {
+    routes[`/s/${names[i]}`] = { body: p };
+  });
+  const srv = await serve(
+    new Proxy(routes, {
+      get: (t, k) => {
+        if (typeof k === 'string' && t[k]) requested.push(k);
+        return t[k];
+      },
+    }),
+  );
   try {
     const whole = track(await loadModel(STORIES, { threads: 1 }));
     const want = await greedyText(whole);
     const byUrl = track(await loadModel(srv.url(`/s/${names[0]}`), { threads: 1 }));
     assert.equal(byUrl.info.tensorCount, 48);
     assert.equal(await greedyText(byUrl), want);
-    assert.deepEqual(requested.sort(), names.map((n) => `/s/${n}`));
+    assert.deepEqual(
+      requested.sort(),
+      names.map((n) => `/s/${n}`),
+    );
     const byPath = track(await loadModel(join(dir, names[0]), { threads: 1 }));
     assert.equal(await greedyText(byPath), want);
-    const byArray = track(await loadModel(parts.map((p) => new Blob([p])), { threads: 1 }));
+    const byArray = track(
+      await loadModel(
+        parts.map((p) => new Blob([p])),
+        { threads: 1 },
+      ),
+    );
     assert.equal(await greedyText(byArray), want);
     // parts out of order are refused with a clear error
     const bad = await rejection(() => loadModel([parts[1], parts[0], parts[2]], { threads: 1 }));
@@ -166,7 +199,7 @@ test('a model over the wasm32 heap fails early with out_of_memory naming the siz
     '/huge.gguf': {
       handler: (req, res) => {
         res.writeHead(200, { 'content-length': String(huge), 'content-type': 'application/octet-stream' });
-        res.write(storiesBytes.subarray(0, 4096));  // the first bytes, then nothing more
+        res.write(storiesBytes.subarray(0, 4096)); // the first bytes, then nothing more
         bodyRequested = true;
       },
     },
@@ -190,15 +223,18 @@ test('abort during loading rejects with AbortError', async () => {
     '/slow.gguf': {
       handler: (req, res) => {
         res.writeHead(200, { 'content-length': String(storiesBytes.byteLength) });
-        res.write(storiesBytes.subarray(0, 1000));  // then stall
+        res.write(storiesBytes.subarray(0, 1000)); // then stall
       },
     },
   });
   try {
     const ctl = new AbortController();
     const p = loadModel(srv.url('/slow.gguf'), {
-      threads: 1, signal: ctl.signal,
-      onProgress: (e) => { if (e.phase === 'download' && e.loaded > 0) ctl.abort(); },
+      threads: 1,
+      signal: ctl.signal,
+      onProgress: (e) => {
+        if (e.phase === 'download' && e.loaded > 0) ctl.abort();
+      },
     });
     const e = await rejection(() => p);
     assert.ok(e instanceof AbortError);
@@ -216,8 +252,11 @@ test('abort during loading rejects with AbortError', async () => {
 test('dispose frees the model; later calls fail with a typed error', async () => {
   const model = await loadModel(STORIES, { threads: 1 });
   await model.dispose();
-  await model.dispose();  // idempotent
-  assert.throws(() => model.generate('x'), (e) => e instanceof WasmChordError && e.code === 'invalid_argument');
+  await model.dispose(); // idempotent
+  assert.throws(
+    () => model.generate('x'),
+    (e) => e instanceof WasmChordError && e.code === 'invalid_argument',
+  );
   const e = await rejection(() => model.tokenize('x'));
   assert.equal(e.code, 'invalid_argument');
 });

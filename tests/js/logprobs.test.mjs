@@ -10,10 +10,14 @@ import { STORIES, serveModel } from './helpers.mjs';
 let served;
 let model;
 let client;
-before(async () => { ({ model, client } = served = await serveModel()); });
-after(async () => { await served?.close(); });
+before(async () => {
+  ({ model, client } = served = await serveModel());
+});
+after(async () => {
+  await served?.close();
+});
 
-test('top logprobs equal llama.cpp\'s probabilities along its continuation', async () => {
+test("top logprobs equal llama.cpp's probabilities along its continuation", async () => {
   const oracle = await new Oracle(STORIES, { n_ctx: 256 }).open();
   try {
     const n = 12;
@@ -25,11 +29,17 @@ test('top logprobs equal llama.cpp\'s probabilities along its continuation', asy
       const r = await model.complete([...ref.prompt, ...ref.gen.slice(0, pos)], { maxTokens: 1, temperature: 0, topLogprobs: k });
       const ours = r.logprobs[0].top;
       assert.equal(ours.length, k);
-      assert.ok(ours.every((t, i) => i === 0 || t.logprob <= ours[i - 1].logprob), 'best first');
+      assert.ok(
+        ours.every((t, i) => i === 0 || t.logprob <= ours[i - 1].logprob),
+        'best first',
+      );
       assert.equal(r.logprobs[0].sampled.token, ours[0].token, 'greedy samples the top token');
       for (const { piece, p } of ref.probs[pos]) {
         const mine = ours.find((t) => t.text === piece);
-        if (!mine) { assert.ok(p < ours[k - 1].logprob + 1e-3 || p < 0.02, `llama.cpp's '${piece}' (${p}) is missing at ${pos}`); continue; }
+        if (!mine) {
+          assert.ok(p < ours[k - 1].logprob + 1e-3 || p < 0.02, `llama.cpp's '${piece}' (${p}) is missing at ${pos}`);
+          continue;
+        }
         assert.ok(Math.abs(Math.exp(mine.logprob) - p) < 2e-3, `'${piece}' at ${pos}: ${Math.exp(mine.logprob)} vs ${p}`);
         ++compared;
       }
@@ -59,16 +69,32 @@ test('generate(): logprobs on chunks and the result; the sampled token among the
   const plain = await model.complete('Once upon a time', { maxTokens: 2 });
   assert.equal(plain.logprobs, undefined, 'off by default');
   assert.equal((await model.complete('x', { maxTokens: 1, logprobs: true })).logprobs[0].top.length, 0);
-  assert.throws(() => model.generate('x', { topLogprobs: 101 }), (e) => e.code === 'invalid_argument');
+  assert.throws(
+    () => model.generate('x', { topLogprobs: 101 }),
+    (e) => e.code === 'invalid_argument',
+  );
 });
 
 test('the openai client: logprobs in chat completions, streaming and not', async () => {
-  const req = { model: 'stories', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 6, temperature: 0, logprobs: true, top_logprobs: 2 };
+  const req = {
+    model: 'stories',
+    messages: [{ role: 'user', content: 'Hi' }],
+    max_tokens: 6,
+    temperature: 0,
+    logprobs: true,
+    top_logprobs: 2,
+  };
   const full = await client.chat.completions.create(req);
   const content = full.choices[0].logprobs.content;
   assert.equal(full.choices[0].finish_reason, 'length');
   assert.equal(content.length, full.usage.completion_tokens);
-  assert.equal(content.map((c) => c.token).join('').trim(), full.choices[0].message.content.trim());
+  assert.equal(
+    content
+      .map((c) => c.token)
+      .join('')
+      .trim(),
+    full.choices[0].message.content.trim(),
+  );
   for (const c of content) {
     assert.equal(c.top_logprobs.length, 2);
     assert.equal(c.top_logprobs[0].token, c.token, 'greedy: the sampled token is the most likely');

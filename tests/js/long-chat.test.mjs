@@ -8,8 +8,12 @@ import { STORIES } from './helpers.mjs';
 
 const CTX = 256;
 let model;
-before(async () => { model = await loadModel(STORIES, { threads: 1, contextLength: CTX }); });
-after(async () => { await model?.dispose(); });
+before(async () => {
+  model = await loadModel(STORIES, { threads: 1, contextLength: CTX });
+});
+after(async () => {
+  await model?.dispose();
+});
 
 const SYSTEM = { role: 'system', content: 'You tell short stories about a cat named Tom.' };
 
@@ -39,13 +43,22 @@ test('40 turns on a 256-token context keep answering; old turns are dropped, the
 
 test("context_overflow: 'error' and a single oversized turn are context_full", async () => {
   const history = [SYSTEM];
-  for (let i = 0; i < 30; ++i) history.push({ role: 'user', content: `Question ${i} about Tom and the garden?` }, { role: 'assistant', content: 'Tom ran and played all day in the sun.' });
+  for (let i = 0; i < 30; ++i)
+    history.push(
+      { role: 'user', content: `Question ${i} about Tom and the garden?` },
+      { role: 'assistant', content: 'Tom ran and played all day in the sun.' },
+    );
   history.push({ role: 'user', content: 'And then?' });
-  await assert.rejects(model.chat.completions.create({ messages: history, max_tokens: 8, context_overflow: 'error' }),
-    (e) => e.code === 'context_full' && /context_overflow/.test(e.message));
+  await assert.rejects(
+    model.chat.completions.create({ messages: history, max_tokens: 8, context_overflow: 'error' }),
+    (e) => e.code === 'context_full' && /context_overflow/.test(e.message),
+  );
   const ok = await model.chat.completions.create({ messages: history, max_tokens: 8 });
   assert.equal(ok.object, 'chat.completion');
   const huge = [{ role: 'user', content: 'Tom '.repeat(400) }];
   await assert.rejects(model.chat.completions.create({ messages: huge, max_tokens: 8 }), (e) => e.code === 'context_full');
-  await assert.rejects(model.chat.completions.create({ messages: history, context_overflow: 'sometimes' }), (e) => e.code === 'invalid_argument');
+  await assert.rejects(
+    model.chat.completions.create({ messages: history, context_overflow: 'sometimes' }),
+    (e) => e.code === 'invalid_argument',
+  );
 });

@@ -30,16 +30,30 @@ describe('repeat_last_n in chat requests', () => {
   /** llama.cpp's greedy continuation (token ids) of `prompt` with the same penalties. */
   async function llamaCpp(prompt, lastN) {
     const r = await oracle.completion({
-      prompt, temperature: 0, top_k: 1, top_p: 1, min_p: 0, typical_p: 1, dry_multiplier: 0, xtc_probability: 0,
-      mirostat: 0, top_n_sigma: -1, penalty_freq: 0, penalty_present: 0,
-      penalty_repeat: PENALTY.repeat_penalty, penalty_last_n: lastN, n_predict: N + 1, ignore_eos: true,
+      prompt,
+      temperature: 0,
+      top_k: 1,
+      top_p: 1,
+      min_p: 0,
+      typical_p: 1,
+      dry_multiplier: 0,
+      xtc_probability: 0,
+      mirostat: 0,
+      top_n_sigma: -1,
+      penalty_freq: 0,
+      penalty_present: 0,
+      penalty_repeat: PENALTY.repeat_penalty,
+      penalty_last_n: lastN,
+      n_predict: N + 1,
+      ignore_eos: true,
     });
-    return oracle.splitSession(r, N + 1);  // the session lacks the last sampled token: ask one more
+    return oracle.splitSession(r, N + 1); // the session lacks the last sampled token: ask one more
   }
 
   async function serverChat(extra) {
     const res = await fetch(`${url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ messages: MESSAGES, max_tokens: N, temperature: 0, ignore_eos: true, ...PENALTY, ...extra }),
     });
     assert.equal(res.status, 200, await res.clone().text());
@@ -52,11 +66,23 @@ describe('repeat_last_n in chat requests', () => {
     for (const lastN of [3, 64]) {
       const viaServer = await serverChat({ repeat_last_n: lastN });
       const viaAlias = await serverChat({ penalty_last_n: lastN });
-      const viaApi = (await model.chat.completions.create({
-        messages: MESSAGES, max_tokens: N, temperature: 0, ignore_eos: true, ...PENALTY, repeat_last_n: lastN,
-      })).choices[0].message.content;
+      const viaApi = (
+        await model.chat.completions.create({
+          messages: MESSAGES,
+          max_tokens: N,
+          temperature: 0,
+          ignore_eos: true,
+          ...PENALTY,
+          repeat_last_n: lastN,
+        })
+      ).choices[0].message.content;
       const direct = await model.complete(prompt, {
-        maxTokens: N, temperature: 0, ignoreEos: true, parseSpecial: true, repeatPenalty: PENALTY.repeat_penalty, penaltyLastN: lastN,
+        maxTokens: N,
+        temperature: 0,
+        ignoreEos: true,
+        parseSpecial: true,
+        repeatPenalty: PENALTY.repeat_penalty,
+        penaltyLastN: lastN,
       });
       assert.equal(viaAlias, viaServer);
       assert.equal(viaApi, viaServer);
@@ -69,12 +95,16 @@ describe('repeat_last_n in chat requests', () => {
   // llama.cpp's server counts the prompt's tokens in the window too, as we do; llama.node 1.7
   // counts only generated ones. A prompt of BOS alone ("<s>" there: BOS, BOS) keeps the two
   // comparable: BOS is never a greedy pick, so penalizing it changes nothing.
-  test('the window changes greedy output exactly as llama.cpp\'s penalty_last_n does', async () => {
+  test("the window changes greedy output exactly as llama.cpp's penalty_last_n does", async () => {
     const outputs = new Set();
     for (const lastN of [3, 16, 64]) {
       const { prompt, gen } = await llamaCpp('<s>', lastN);
       const ours = await model.complete(prompt, {
-        maxTokens: N, temperature: 0, ignoreEos: true, repeatPenalty: PENALTY.repeat_penalty, penaltyLastN: lastN,
+        maxTokens: N,
+        temperature: 0,
+        ignoreEos: true,
+        repeatPenalty: PENALTY.repeat_penalty,
+        penaltyLastN: lastN,
       });
       assert.deepEqual(prompt, [1, 1]);
       assert.deepEqual(ours.tokens, gen, `repeat_last_n ${lastN}`);
@@ -85,7 +115,10 @@ describe('repeat_last_n in chat requests', () => {
 });
 
 test('batchSize 256 evaluates a 600-token prompt in 3 batches (64: 10)', async () => {
-  for (const [batchSize, want] of [[256, 3], [64, 10]]) {
+  for (const [batchSize, want] of [
+    [256, 3],
+    [64, 10],
+  ]) {
     const model = await loadModel(STORIES, { threads: 1, contextLength: 1024, batchSize });
     try {
       const ids = Array.from({ length: 600 }, (_, i) => 100 + (i % 200));

@@ -9,8 +9,12 @@ import { loadModel } from 'wasm-chord';
 import { STORIES, TEMPLATES } from './helpers.mjs';
 
 let model;
-before(async () => { model = await loadModel(STORIES, { threads: 1 }); });
-after(async () => { await model?.dispose(); });
+before(async () => {
+  model = await loadModel(STORIES, { threads: 1 });
+});
+after(async () => {
+  await model?.dispose();
+});
 
 const R1 = readFileSync(join(TEMPLATES, 'deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja'), 'utf8');
 const MESSAGES = [{ role: 'user', content: 'Tell me a story.' }];
@@ -44,5 +48,8 @@ test('a template that opens <think>: the whole reply is reasoning, streamed and 
   const none = await model.chat.completions.create({ ...REQ, chat_template_kwargs: thinking, reasoning_format: 'none' });
   assert.equal(none.choices[0].message.content, direct.text);
   assert.equal(none.choices[0].message.reasoning_content, undefined);
-  await assert.rejects(model.chat.completions.create({ ...REQ, reasoning_format: 'deepseek-legacy' }), (e) => e.code === 'invalid_argument');
+  await assert.rejects(
+    model.chat.completions.create({ ...REQ, reasoning_format: 'deepseek-legacy' }),
+    (e) => e.code === 'invalid_argument',
+  );
 });

@@ -6,8 +6,12 @@ import { after, before, test } from 'node:test';
 import { serveModel } from './helpers.mjs';
 
 let s;
-before(async () => { s = await serveModel(); });
-after(async () => { await s.close(); });
+before(async () => {
+  s = await serveModel();
+});
+after(async () => {
+  await s.close();
+});
 
 const maxDiff = (a, b) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
@@ -51,13 +55,21 @@ test('bad requests are OpenAI-style 400s naming the field', async () => {
     [{ model: 'stories', input: 'x', pooling: 'max' }, 'pooling'],
   ];
   for (const [body, param] of cases) {
-    const res = await fetch(`${s.url}/v1/embeddings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${s.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(res.status, 400, JSON.stringify(body));
     const j = await res.json();
     assert.equal(j.error.type, 'invalid_request_error');
     assert.equal(j.error.param, param);
   }
-  const long = await fetch(`${s.url}/v1/embeddings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ input: 'word '.repeat(5000) }) });
+  const long = await fetch(`${s.url}/v1/embeddings`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ input: 'word '.repeat(5000) }),
+  });
   assert.equal(long.status, 400);
   assert.equal((await long.json()).error.code, 'context_length_exceeded');
   await assert.rejects(s.client.embeddings.create({ model: 'stories', input: [[1, 99999]] }), (e) => e.status === 400);

@@ -14,9 +14,14 @@ async function client(url, body, { dropAfter, dropAtMs } = {}) {
   const ctl = new AbortController();
   const timer = dropAtMs === undefined ? undefined : setTimeout(() => ctl.abort(), dropAtMs);
   const events = [];
-  let responded = false;  // the server sent response headers (it has the request in a turn)
+  let responded = false; // the server sent response headers (it has the request in a turn)
   try {
-    const res = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: ctl.signal });
+    const res = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: ctl.signal,
+    });
     responded = true;
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type'), /^text\/event-stream/);
@@ -66,9 +71,21 @@ test(`${CLIENTS} concurrent streaming clients, a third disconnecting at random p
     plans.push(plan);
   }
   const t0 = performance.now();
-  const results = await Promise.all(plans.map((p) => client(srv.url, {
-    model: 'stories260K', prompt: p.prompt, max_tokens: p.maxTokens, temperature: 0, stream: true,
-  }, p)));
+  const results = await Promise.all(
+    plans.map((p) =>
+      client(
+        srv.url,
+        {
+          model: 'stories260K',
+          prompt: p.prompt,
+          max_tokens: p.maxTokens,
+          temperature: 0,
+          stream: true,
+        },
+        p,
+      ),
+    ),
+  );
   const wallMs = performance.now() - t0;
 
   const expected = new Map();
@@ -77,7 +94,11 @@ test(`${CLIENTS} concurrent streaming clients, a third disconnecting at random p
   let droppedAfterHeaders = 0;
   for (const [i, r] of results.entries()) {
     const p = plans[i];
-    if (r.dropped) { dropped++; if (r.responded) droppedAfterHeaders++; continue; }
+    if (r.dropped) {
+      dropped++;
+      if (r.responded) droppedAfterHeaders++;
+      continue;
+    }
     survivors++;
     // a client planned to drop may have got its whole stream first: then it is checked like the rest
     assert.equal(r.rest, '', `client ${i}: no partial event at the end`);
@@ -115,22 +136,33 @@ test(`${CLIENTS} concurrent streaming clients, a third disconnecting at random p
     assert.ok(Date.now() - t1 < 5000, `the /health counters did not settle: ${JSON.stringify(h)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-  await new Promise((r) => setTimeout(r, 200));  // late disconnect handling would show up here
+  await new Promise((r) => setTimeout(r, 200)); // late disconnect handling would show up here
   h = await (await fetch(`${srv.url}/health`)).json();
-  assert.ok(total(h.stats) >= mustCount && total(h.stats) <= CLIENTS, `counters ${JSON.stringify(h.stats)} vs ${mustCount}..${CLIENTS} requests`);
+  assert.ok(
+    total(h.stats) >= mustCount && total(h.stats) <= CLIENTS,
+    `counters ${JSON.stringify(h.stats)} vs ${mustCount}..${CLIENTS} requests`,
+  );
   assert.deepEqual(h.queue, { running: 0, waiting: 0 });
   assert.equal(h.status, 'ok');
   assert.equal(h.stats.failed, 0);
   assert.ok(h.stats.completed >= survivors, `every surviving stream counted as completed: ${JSON.stringify(h.stats)}`);
-  assert.ok(h.stats.aborted + h.stats.dropped <= dropped, `only disconnected clients counted as aborted/dropped: ${JSON.stringify(h.stats)}`);
+  assert.ok(
+    h.stats.aborted + h.stats.dropped <= dropped,
+    `only disconnected clients counted as aborted/dropped: ${JSON.stringify(h.stats)}`,
+  );
   const models = await fetch(`${srv.url}/v1/models`);
   assert.equal(models.status, 200);
   assert.equal((await models.json()).data[0].id, 'stories260K');
-  const fin = await (await fetch(`${srv.url}/v1/completions`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 8, temperature: 0 }),
-  })).json();
+  const fin = await (
+    await fetch(`${srv.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', max_tokens: 8, temperature: 0 }),
+    })
+  ).json();
   assert.equal(fin.choices[0].text, (await model.complete('Once upon a time', { maxTokens: 8, temperature: 0 })).text);
-  console.log(`server under load: ${CLIENTS} clients in ${wallMs.toFixed(0)} ms, ${survivors} complete streams, ${dropped} disconnected (${droppedAfterHeaders} after response headers); ` +
-    `/health stats ${JSON.stringify(h.stats)}`);
+  console.log(
+    `server under load: ${CLIENTS} clients in ${wallMs.toFixed(0)} ms, ${survivors} complete streams, ${dropped} disconnected (${droppedAfterHeaders} after response headers); ` +
+      `/health stats ${JSON.stringify(h.stats)}`,
+  );
 });

@@ -68,7 +68,9 @@ function checkStream(events, object, { includeUsage = false } = {}) {
     assert.ok(withChoices.slice(0, -1).every((c) => c.usage === null));
   }
   assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
-  const text = withChoices.map((c) => (object === 'chat.completion.chunk' ? c.choices[0].delta.content ?? '' : c.choices[0].text)).join('');
+  const text = withChoices
+    .map((c) => (object === 'chat.completion.chunk' ? (c.choices[0].delta.content ?? '') : c.choices[0].text))
+    .join('');
   return { text, usage, finish: finishes[0].choices[0].finish_reason, id: [...ids][0] };
 }
 
@@ -82,7 +84,11 @@ async function expectChat(messages, maxTokens) {
   const key = JSON.stringify([messages, maxTokens]);
   if (!expected.has(key)) {
     const r = await model.chat.completions.create({ messages, max_tokens: maxTokens, temperature: 0 });
-    expected.set(key, { text: r.choices[0].message.content, promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens });
+    expected.set(key, {
+      text: r.choices[0].message.content,
+      promptTokens: r.usage.prompt_tokens,
+      completionTokens: r.usage.completion_tokens,
+    });
   }
   return expected.get(key);
 }
@@ -109,7 +115,10 @@ after(async () => {
 describe('the openai client', () => {
   test('models.list / retrieve', async () => {
     const list = await client.models.list();
-    assert.deepEqual(list.data.map((m) => m.id), [MODEL_ID]);
+    assert.deepEqual(
+      list.data.map((m) => m.id),
+      [MODEL_ID],
+    );
     assert.equal(list.data[0].object, 'model');
     assert.equal(list.data[0].meta.n_params, model.info.parameterCount);
     assert.equal((await client.models.retrieve(MODEL_ID)).id, MODEL_ID);
@@ -117,7 +126,10 @@ describe('the openai client', () => {
   });
 
   test('chat.completions.create, non-streaming', async () => {
-    const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Tell me a story about a cat.' }];
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Tell me a story about a cat.' },
+    ];
     const r = await client.chat.completions.create({ model: 'anything', messages, max_tokens: 16, temperature: 0 });
     const want = await expectChat(messages, 16);
     assert.equal(r.object, 'chat.completion');
@@ -137,7 +149,11 @@ describe('the openai client', () => {
     const want = await expectChat(messages, 20);
     for (const includeUsage of [false, true]) {
       const stream = await client.chat.completions.create({
-        model: MODEL_ID, messages, max_tokens: 20, temperature: 0, stream: true,
+        model: MODEL_ID,
+        messages,
+        max_tokens: 20,
+        temperature: 0,
+        stream: true,
         ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
       });
       const chunks = [];
@@ -167,7 +183,13 @@ describe('the openai client', () => {
     assert.equal(s.text, r.choices[0].text);
     assert.equal(s.usage.completion_tokens, 100);
 
-    const echo = await client.completions.create({ model: MODEL_ID, prompt: 'Once upon a time', max_tokens: 30, temperature: 0, echo: true });
+    const echo = await client.completions.create({
+      model: MODEL_ID,
+      prompt: 'Once upon a time',
+      max_tokens: 30,
+      temperature: 0,
+      echo: true,
+    });
     assert.ok(echo.choices[0].text.startsWith('Once upon a time,'));
     assert.ok(golden.text.startsWith(echo.choices[0].text));
     // the default max_tokens of completions is OpenAI's 16
@@ -176,9 +198,15 @@ describe('the openai client', () => {
 
   test('a client that aborts its stream leaves the server working', async () => {
     const before = (await health(srv.url)).stats;
-    const stream = await client.chat.completions.create({ model: MODEL_ID, messages: [{ role: 'user', content: 'Go on' }], max_tokens: 1800, stream: true, temperature: 0 });
+    const stream = await client.chat.completions.create({
+      model: MODEL_ID,
+      messages: [{ role: 'user', content: 'Go on' }],
+      max_tokens: 1800,
+      stream: true,
+      temperature: 0,
+    });
     let n = 0;
-    for await (const _ of stream) if (++n === 5) break;  // breaking out aborts the request
+    for await (const _ of stream) if (++n === 5) break; // breaking out aborts the request
     const h = await waitFor(srv.url, (x) => x.queue.running === 0, 'the aborted generation to stop');
     assert.equal(h.stats.aborted, before.aborted + 1);
     const messages = [{ role: 'user', content: 'Hello' }];
@@ -189,12 +217,22 @@ describe('the openai client', () => {
   test('response_format json_schema / json_object: JSON that parses and validates, streamed and not', async () => {
     const schema = {
       type: 'object',
-      properties: { name: { type: 'string', maxLength: 16 }, age: { type: 'integer', minimum: 0, maximum: 120 }, tags: { type: 'array', items: { type: 'string', maxLength: 8 }, maxItems: 2 } },
+      properties: {
+        name: { type: 'string', maxLength: 16 },
+        age: { type: 'integer', minimum: 0, maximum: 120 },
+        tags: { type: 'array', items: { type: 'string', maxLength: 8 }, maxItems: 2 },
+      },
       required: ['name', 'age'],
       additionalProperties: false,
     };
     const messages = [{ role: 'user', content: 'Who is Lily? Answer in JSON.' }];
-    const params = { model: MODEL_ID, messages, max_tokens: 96, temperature: 0, response_format: { type: 'json_schema', json_schema: { name: 'person', schema, strict: true } } };
+    const params = {
+      model: MODEL_ID,
+      messages,
+      max_tokens: 96,
+      temperature: 0,
+      response_format: { type: 'json_schema', json_schema: { name: 'person', schema, strict: true } },
+    };
     const r = await client.chat.completions.create(params);
     assert.equal(r.choices[0].finish_reason, 'stop');
     const content = r.choices[0].message.content;
@@ -203,23 +241,39 @@ describe('the openai client', () => {
     let streamed = '';
     for await (const c of stream) streamed += c.choices[0]?.delta?.content ?? '';
     assert.equal(streamed, content);
-    for (const seed of [1, 2]) {  // sampled: still valid
+    for (const seed of [1, 2]) {
+      // sampled: still valid
       const s = await client.chat.completions.create({ ...params, temperature: 1, seed, max_tokens: 160 });
       if (s.choices[0].finish_reason === 'stop') assert.deepEqual(schemaErrors(schema, JSON.parse(s.choices[0].message.content)), []);
     }
-    const obj = await client.chat.completions.create({ model: MODEL_ID, messages, max_tokens: 64, temperature: 0, response_format: { type: 'json_object' } });
+    const obj = await client.chat.completions.create({
+      model: MODEL_ID,
+      messages,
+      max_tokens: 64,
+      temperature: 0,
+      response_format: { type: 'json_object' },
+    });
     const text = obj.choices[0].message.content;
     assert.ok(text.startsWith('{'), text);
     if (obj.choices[0].finish_reason === 'stop') assert.equal(typeof JSON.parse(text), 'object');
-    await assert.rejects(client.chat.completions.create({ ...params, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'strin' } } } }),
-      (e) => e instanceof OpenAI.BadRequestError && /unrecognized schema/.test(e.message));
+    await assert.rejects(
+      client.chat.completions.create({
+        ...params,
+        response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'strin' } } },
+      }),
+      (e) => e instanceof OpenAI.BadRequestError && /unrecognized schema/.test(e.message),
+    );
   });
 
   test('bad requests reject with BadRequestError carrying param and code', async () => {
-    await assert.rejects(client.chat.completions.create({ model: MODEL_ID, messages: [] }),
-      (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === 'messages' && e.code === 'invalid_value');
-    await assert.rejects(client.chat.completions.create({ model: MODEL_ID, messages: [{ role: 'user', content: 'x' }], n: 3 }),
-      (e) => e instanceof OpenAI.BadRequestError && e.param === 'n' && e.code === 'unsupported');
+    await assert.rejects(
+      client.chat.completions.create({ model: MODEL_ID, messages: [] }),
+      (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === 'messages' && e.code === 'invalid_value',
+    );
+    await assert.rejects(
+      client.chat.completions.create({ model: MODEL_ID, messages: [{ role: 'user', content: 'x' }], n: 3 }),
+      (e) => e instanceof OpenAI.BadRequestError && e.param === 'n' && e.code === 'unsupported',
+    );
   });
 });
 
@@ -231,7 +285,10 @@ describe('raw HTTP', () => {
     assert.equal(res.headers.get('cache-control'), 'no-cache');
     assert.equal(events.at(-1), '[DONE]');
     const tokens = events.slice(0, -2);
-    assert.deepEqual(tokens.map((e) => e.token), golden.generated.slice(0, 60));
+    assert.deepEqual(
+      tokens.map((e) => e.token),
+      golden.generated.slice(0, 60),
+    );
     const summary = events.at(-2);
     assert.equal(summary.done, true);
     assert.equal(summary.text, tokens.map((e) => e.text).join(''));
@@ -241,28 +298,43 @@ describe('raw HTTP', () => {
     assert.ok(summary.timings.total_ms >= summary.timings.prompt_ms);
     // token ids as the prompt, and the non-streaming form
     const ids = await sse(`${srv.url}/v1/generate`, { prompt: [1], max_tokens: 10, temperature: 0 });
-    assert.deepEqual(ids.events.slice(0, -2).map((e) => e.token), golden.generated.slice(0, 10));
+    assert.deepEqual(
+      ids.events.slice(0, -2).map((e) => e.token),
+      golden.generated.slice(0, 10),
+    );
     const whole = await sse(`${srv.url}/v1/generate`, { prompt: '', max_tokens: 10, temperature: 0, stream: false });
     assert.deepEqual(whole.json.tokens, golden.generated.slice(0, 10));
   });
 
   test('several concurrent clients: every stream complete and well-formed, run one at a time', async () => {
-    const chat = (content, n) => ({ path: '/v1/chat/completions', body: { messages: [{ role: 'user', content }], max_tokens: n, temperature: 0, stream: true } });
+    const chat = (content, n) => ({
+      path: '/v1/chat/completions',
+      body: { messages: [{ role: 'user', content }], max_tokens: n, temperature: 0, stream: true },
+    });
     const reqs = [
       chat('Hello', 30),
       { path: '/v1/completions', body: { prompt: 'Once upon a time', max_tokens: 40, temperature: 0, stream: true } },
       chat('Tell me about the park', 25),
       { path: '/v1/generate', body: { prompt: 'The dog', max_tokens: 35, temperature: 0 } },
-      { path: '/v1/completions', body: { prompt: 'Lily', max_tokens: 20, temperature: 0, stream: true, stream_options: { include_usage: true } } },
+      {
+        path: '/v1/completions',
+        body: { prompt: 'Lily', max_tokens: 20, temperature: 0, stream: true, stream_options: { include_usage: true } },
+      },
       { path: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 15, temperature: 0 } },
     ];
-    const want = await Promise.all(reqs.map(({ path, body }) => (path === '/v1/chat/completions'
-      ? expectChat(body.messages, body.max_tokens)
-      : expectCompletion(body.prompt, body.max_tokens))));
+    const want = await Promise.all(
+      reqs.map(({ path, body }) =>
+        path === '/v1/chat/completions' ? expectChat(body.messages, body.max_tokens) : expectCompletion(body.prompt, body.max_tokens),
+      ),
+    );
     const stats0 = (await health(srv.url)).stats;
     const results = await Promise.all(reqs.map(({ path, body }) => sse(`${srv.url}${path}`, body)));
     const turns = results.map((r) => Number(r.res.headers.get('x-wasm-chord-turn')));
-    assert.deepEqual([...turns].sort((a, b) => a - b), Array.from({ length: reqs.length }, (_, i) => Math.min(...turns) + i), 'each request had its own turn');
+    assert.deepEqual(
+      [...turns].sort((a, b) => a - b),
+      Array.from({ length: reqs.length }, (_, i) => Math.min(...turns) + i),
+      'each request had its own turn',
+    );
     results.forEach((r, i) => {
       const { path, body } = reqs[i];
       assert.equal(r.res.status, 200);
@@ -270,10 +342,15 @@ describe('raw HTTP', () => {
         assert.equal(r.json.choices[0].message.content, want[i].text);
         assert.equal(r.json.usage.completion_tokens, body.max_tokens);
       } else if (path === '/v1/generate') {
-        assert.deepEqual(r.events.slice(0, -2).map((e) => e.token), want[i].tokens);
+        assert.deepEqual(
+          r.events.slice(0, -2).map((e) => e.token),
+          want[i].tokens,
+        );
         assert.equal(r.events.at(-2).text, want[i].text);
       } else {
-        const s = checkStream(r.events, path === '/v1/completions' ? 'text_completion' : 'chat.completion.chunk', { includeUsage: !!body.stream_options });
+        const s = checkStream(r.events, path === '/v1/completions' ? 'text_completion' : 'chat.completion.chunk', {
+          includeUsage: !!body.stream_options,
+        });
         assert.equal(s.text, want[i].text, `${path} ${JSON.stringify(body)}`);
         assert.equal(s.usage.completion_tokens, body.max_tokens);
         assert.equal(s.usage.prompt_tokens, want[i].promptTokens);
@@ -285,12 +362,25 @@ describe('raw HTTP', () => {
   });
 
   test('requests are served first come, first served', async () => {
-    const long = sse(`${srv.url}/v1/generate`, { prompt: '', max_tokens: 2000, ignore_eos: true, temperature: 0 }, {
-      onEvent: (_e, n) => { if (n === 1) started(); },
-    });
+    const long = sse(
+      `${srv.url}/v1/generate`,
+      { prompt: '', max_tokens: 2000, ignore_eos: true, temperature: 0 },
+      {
+        onEvent: (_e, n) => {
+          if (n === 1) started();
+        },
+      },
+    );
     let started;
-    await new Promise((r) => { started = r; });
-    const b = sse(`${srv.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'B' }], max_tokens: 5, stream: true, temperature: 0 });
+    await new Promise((r) => {
+      started = r;
+    });
+    const b = sse(`${srv.url}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: 'B' }],
+      max_tokens: 5,
+      stream: true,
+      temperature: 0,
+    });
     await waitFor(srv.url, (h) => h.queue.waiting === 1, 'B to queue');
     const c = sse(`${srv.url}/v1/completions`, { prompt: 'C', max_tokens: 5, stream: true, temperature: 0 });
     await waitFor(srv.url, (h) => h.queue.waiting === 2, 'C to queue');
@@ -306,20 +396,44 @@ describe('raw HTTP', () => {
     const s0 = (await health(srv.url)).stats;
     // mid-stream: the generation is aborted, the queue moves on
     const ctl = new AbortController();
-    await assert.rejects(sse(`${srv.url}/v1/generate`, { prompt: '', max_tokens: 2000, ignore_eos: true, temperature: 0 }, {
-      signal: ctl.signal, onEvent: (_e, n) => { if (n === 5) ctl.abort(); },
-    }), { name: 'AbortError' });
+    await assert.rejects(
+      sse(
+        `${srv.url}/v1/generate`,
+        { prompt: '', max_tokens: 2000, ignore_eos: true, temperature: 0 },
+        {
+          signal: ctl.signal,
+          onEvent: (_e, n) => {
+            if (n === 5) ctl.abort();
+          },
+        },
+      ),
+      { name: 'AbortError' },
+    );
     let h = await waitFor(srv.url, (x) => x.queue.running === 0, 'the aborted generation to stop');
     assert.equal(h.stats.aborted, s0.aborted + 1);
     assert.equal(h.stats.completed, s0.completed);
 
     // while queued: B leaves the line without running; C runs right after A
     let started;
-    const startedP = new Promise((r) => { started = r; });
-    const a = sse(`${srv.url}/v1/generate`, { prompt: '', max_tokens: 1500, ignore_eos: true, temperature: 0 }, { onEvent: (_e, n) => { if (n === 1) started(); } });
+    const startedP = new Promise((r) => {
+      started = r;
+    });
+    const a = sse(
+      `${srv.url}/v1/generate`,
+      { prompt: '', max_tokens: 1500, ignore_eos: true, temperature: 0 },
+      {
+        onEvent: (_e, n) => {
+          if (n === 1) started();
+        },
+      },
+    );
     await startedP;
     const bCtl = new AbortController();
-    const b = sse(`${srv.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'B' }], max_tokens: 5, stream: true }, { signal: bCtl.signal });
+    const b = sse(
+      `${srv.url}/v1/chat/completions`,
+      { messages: [{ role: 'user', content: 'B' }], max_tokens: 5, stream: true },
+      { signal: bCtl.signal },
+    );
     await waitFor(srv.url, (x) => x.queue.waiting === 1, 'B to queue');
     bCtl.abort();
     await assert.rejects(b, { name: 'AbortError' });
@@ -328,11 +442,18 @@ describe('raw HTTP', () => {
     const c = sse(`${srv.url}/v1/generate`, { prompt: '', max_tokens: 8, temperature: 0 });
     const [ra, rc] = await Promise.all([a, c]);
     assert.equal(Number(rc.res.headers.get('x-wasm-chord-turn')), Number(ra.res.headers.get('x-wasm-chord-turn')) + 1);
-    assert.deepEqual(rc.events.slice(0, -2).map((e) => e.token), golden.generated.slice(0, 8));
+    assert.deepEqual(
+      rc.events.slice(0, -2).map((e) => e.token),
+      golden.generated.slice(0, 8),
+    );
 
     // a non-streaming request whose client goes away is aborted too
     const nsCtl = new AbortController();
-    const ns = fetch(`${srv.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ prompt: '', max_tokens: 2000, ignore_eos: true, stream: false }), signal: nsCtl.signal });
+    const ns = fetch(`${srv.url}/v1/generate`, {
+      method: 'POST',
+      body: JSON.stringify({ prompt: '', max_tokens: 2000, ignore_eos: true, stream: false }),
+      signal: nsCtl.signal,
+    });
     await waitFor(srv.url, (x) => x.queue.running === 1, 'the request to start');
     nsCtl.abort();
     await assert.rejects(ns, { name: 'AbortError' });
@@ -353,7 +474,12 @@ describe('raw HTTP', () => {
       ['/v1/chat/completions', { messages: [] }, 'messages', 'invalid_value'],
       ['/v1/chat/completions', { messages: [{ content: 'hi' }] }, 'messages[0].role', 'invalid_type'],
       ['/v1/chat/completions', { messages: [{ role: 'user', content: 5 }] }, 'messages[0].content', 'invalid_type'],
-      ['/v1/chat/completions', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }, 'messages[0].content[0]', 'unsupported'],
+      [
+        '/v1/chat/completions',
+        { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] },
+        'messages[0].content[0]',
+        'unsupported',
+      ],
       ['/v1/chat/completions', { messages: msg, temperature: 'hot' }, 'temperature', 'invalid_type'],
       ['/v1/chat/completions', { messages: msg, temperature: -1 }, 'temperature', 'invalid_value'],
       ['/v1/chat/completions', { messages: msg, max_tokens: 1.5 }, 'max_tokens', 'invalid_type'],
@@ -378,7 +504,11 @@ describe('raw HTTP', () => {
     ];
     const s0 = (await health(srv.url)).stats;
     for (const [path, body, param, code] of cases) {
-      const res = await fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await fetch(`${srv.url}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
       const what = `${path} ${typeof body === 'string' ? body : JSON.stringify(body).slice(0, 80)}`;
       assert.equal(res.status, 400, what);
       assert.match(res.headers.get('content-type'), /^application\/json/);
@@ -397,7 +527,11 @@ describe('raw HTTP', () => {
   });
 
   test('unknown routes 404, wrong methods 405, CORS preflight, too-large bodies 413', async () => {
-    for (const [method, path] of [['GET', '/v2/models'], ['POST', '/v1/audio/speech'], ['GET', '/']]) {
+    for (const [method, path] of [
+      ['GET', '/v2/models'],
+      ['POST', '/v1/audio/speech'],
+      ['GET', '/'],
+    ]) {
       const res = await fetch(`${srv.url}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
       assert.equal(res.status, 404, `${method} ${path}`);
       const { error } = await res.json();
@@ -410,13 +544,20 @@ describe('raw HTTP', () => {
     assert.equal((await wrong.json()).error.code, 'method_not_allowed');
     const pre = await fetch(`${srv.url}/v1/chat/completions`, {
       method: 'OPTIONS',
-      headers: { Origin: 'https://example.org', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type, x-stainless-os' },
+      headers: {
+        Origin: 'https://example.org',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type, x-stainless-os',
+      },
     });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), '*');
     assert.match(pre.headers.get('access-control-allow-methods'), /POST/);
     assert.equal(pre.headers.get('access-control-allow-headers'), 'content-type, x-stainless-os');
-    const big = await fetch(`${srv.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(5 << 20) }] }) });
+    const big = await fetch(`${srv.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(5 << 20) }] }),
+    });
     assert.equal(big.status, 413);
     assert.equal((await big.json()).error.code, 'request_too_large');
     // without the /v1 prefix, as llama.cpp also answers
@@ -436,19 +577,29 @@ describe('options and shutdown', () => {
       assert.equal((await fetch(`${s.url}/health`)).status, 200);
       await assert.rejects(new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'wrong', maxRetries: 0 }).models.list(), (e) => e.status === 401);
       const ok = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'sekret', maxRetries: 0 });
-      assert.deepEqual((await ok.models.list()).data.map((m) => m.id), ['tiny']);
+      assert.deepEqual(
+        (await ok.models.list()).data.map((m) => m.id),
+        ['tiny'],
+      );
       const r = await ok.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Hello' }], temperature: 0 });
       assert.equal(r.model, 'tiny');
       assert.equal(r.usage.completion_tokens, 7, '-n sets the default max_tokens');
 
       // SIGTERM while a stream is running: the stream ends, the process exits 0
-      const stream = await ok.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Go' }], max_tokens: 1800, stream: true });
+      const stream = await ok.chat.completions.create({
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'Go' }],
+        max_tokens: 1800,
+        stream: true,
+      });
       let n = 0;
       const t0 = Date.now();
       const exited = (async () => {
         try {
           for await (const _ of stream) if (++n === 3) s.child.kill('SIGTERM');
-        } catch { /* the server cut the stream: fine */ }
+        } catch {
+          /* the server cut the stream: fine */
+        }
       })();
       const [{ code }] = await Promise.all([new Promise((r) => s.child.on('exit', (c) => r({ code: c }))), exited]);
       assert.equal(code, 0, s.stderr());
@@ -464,7 +615,9 @@ describe('options and shutdown', () => {
     const r = await new Promise((resolve) => {
       const child = spawn(process.execPath, [BIN, 'serve', '-m', STORIES, '--port', port, '-t', '1']);
       let stderr = '';
-      child.stderr.on('data', (d) => { stderr += d; });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
       child.on('exit', (code) => resolve({ code, stderr }));
     });
     assert.equal(r.code, 1);

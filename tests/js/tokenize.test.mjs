@@ -8,7 +8,7 @@ import { WasmChordError, loadModel } from 'wasm-chord';
 import { MODELS, STORIES, TINY_RANDOM, rejection } from './helpers.mjs';
 
 let stories;
-let llama;  // llama-2-tiny-random: the full 32000-token Llama 2 SentencePiece vocabulary
+let llama; // llama-2-tiny-random: the full 32000-token Llama 2 SentencePiece vocabulary
 
 before(async () => {
   stories = await loadModel(STORIES, { threads: 1 });
@@ -19,8 +19,16 @@ after(async () => {
   await llama.dispose();
 });
 
-const SAMPLES = ['Hello world', ' leading space', 'tabs\tand\nnewlines\n\n', 'Äpfel und Bären', 'emoji 😀🦙 and CJK 你好',
-  'numbers 3.14159 and 1,000,000', "it's 'quoted' \"twice\"", ''];
+const SAMPLES = [
+  'Hello world',
+  ' leading space',
+  'tabs\tand\nnewlines\n\n',
+  'Äpfel und Bären',
+  'emoji 😀🦙 and CJK 你好',
+  'numbers 3.14159 and 1,000,000',
+  "it's 'quoted' \"twice\"",
+  '',
+];
 
 test('llama.cpp reference ids for the Llama 2 vocabulary (test-tokenizer-0 vectors)', async () => {
   const inputs = readFileSync(join(MODELS, 'vocab/ggml-vocab-llama-spm.gguf.inp'), 'utf8').split('\n__ggml_vocab_test__\n');
@@ -59,7 +67,7 @@ test('special tokens: parseSpecial, detokenize special, token bytes', async () =
   // an emoji is four byte tokens; their raw bytes concatenate to its UTF-8 encoding
   const ids = await llama.tokenize('😀', { addSpecial: false });
   const bytes = [];
-  for (const id of ids) bytes.push(...await llama.tokenBytes(id));
+  for (const id of ids) bytes.push(...(await llama.tokenBytes(id)));
   assert.equal(new TextDecoder().decode(Uint8Array.from(bytes)).trim(), '😀');
   const piece = await stories.tokenBytes((await stories.tokenize('Once', { addSpecial: false }))[0]);
   assert.ok(piece instanceof Uint8Array);
@@ -70,7 +78,10 @@ test('raw-text prompts recognise special-token text by default (llama.cpp server
   const { bosToken: bos, eosToken: eos } = llama.info;
   const prompt = '<s>[INST] Hi [/INST] Hello</s><s>[INST] Again [/INST]';
   const parsed = await llama.tokenize(prompt, { addSpecial: false });
-  assert.deepEqual(parsed.filter((id) => id === bos || id === eos), [bos, eos, bos]);
+  assert.deepEqual(
+    parsed.filter((id) => id === bos || id === eos),
+    [bos, eos, bos],
+  );
   assert.equal(parsed[0], bos);
   assert.deepEqual(await llama.tokenize(prompt, { addSpecial: false, parseSpecial: true }), parsed);
   const literal = await llama.tokenize(prompt, { addSpecial: false, parseSpecial: false });
@@ -97,7 +108,10 @@ test('vocabulary through metadata matches the tokenizer', async () => {
   const tokens = await llama.metadataValue('tokenizer.ggml.tokens');
   assert.equal(tokens.length, 32000);
   const ids = await llama.tokenize('Hello world', { addSpecial: false });
-  assert.deepEqual(ids.map((i) => tokens[i]), ['▁Hello', '▁world']);
+  assert.deepEqual(
+    ids.map((i) => tokens[i]),
+    ['▁Hello', '▁world'],
+  );
   const types = await llama.metadataValue('tokenizer.ggml.token_type');
-  assert.equal(types[1], 3);  // <s> is a control token
+  assert.equal(types[1], 3); // <s> is a control token
 });

@@ -12,15 +12,24 @@ const tmpl = (name) => readFileSync(join(TEMPLATES, `${name}.jinja`), 'utf8');
 const WEATHER = {
   type: 'function',
   function: {
-    name: 'get_weather', description: 'Current weather in a city',
+    name: 'get_weather',
+    description: 'Current weather in a city',
     parameters: {
       type: 'object',
       properties: { city: { type: 'string', maxLength: 12 }, unit: { enum: ['celsius', 'fahrenheit'] } },
-      required: ['city', 'unit'], additionalProperties: false,
+      required: ['city', 'unit'],
+      additionalProperties: false,
     },
   },
 };
-const TIME = { type: 'function', function: { name: 'get_time', description: 'Current time in a time zone', parameters: { type: 'object', properties: { zone: { type: 'string', maxLength: 8 } }, required: ['zone'] } } };
+const TIME = {
+  type: 'function',
+  function: {
+    name: 'get_time',
+    description: 'Current time in a time zone',
+    parameters: { type: 'object', properties: { zone: { type: 'string', maxLength: 8 } }, required: ['zone'] },
+  },
+};
 const TOOLS = [WEATHER, TIME];
 
 /** The arguments of a call match the schemas above (a small validator for what they use). */
@@ -44,12 +53,22 @@ describe('on a model', () => {
   let served;
   let model;
   let client;
-  before(async () => { ({ model, client } = served = await serveModel()); });
-  after(async () => { await served?.close(); });
+  before(async () => {
+    ({ model, client } = served = await serveModel());
+  });
+  after(async () => {
+    await served?.close();
+  });
 
   const conversation = [
     { role: 'user', content: 'What is the weather in Paris?' },
-    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris", "unit": "celsius"}' } }] },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris", "unit": "celsius"}' } },
+      ],
+    },
     { role: 'tool', tool_call_id: 'call_1', content: '{"temperature": 21}' },
     { role: 'user', content: 'And the time?' },
   ];
@@ -63,7 +82,11 @@ describe('on a model', () => {
     }
   });
 
-  for (const [label, template] of [['Hermes/Qwen', 'Qwen-Qwen3-0.6B'], ['Llama 3.x', 'meta-llama-Llama-3.2-3B-Instruct'], ['generic', null]]) {
+  for (const [label, template] of [
+    ['Hermes/Qwen', 'Qwen-Qwen3-0.6B'],
+    ['Llama 3.x', 'meta-llama-Llama-3.2-3B-Instruct'],
+    ['generic', null],
+  ]) {
     test(`tool_choice 'required' (${label} format) returns calls whose arguments validate`, async () => {
       // Room for the whole call: the forced call's JSON Schema grammar allows whitespace and (parallel) more calls.
       const req = { messages: conversation.slice(0, 1), tools: TOOLS, tool_choice: 'required', max_tokens: 256, temperature: 0.7, seed: 5 };
@@ -76,13 +99,24 @@ describe('on a model', () => {
         validates(c);
       }
       const named = await model.chat.completions.create({ ...req, tool_choice: { type: 'function', function: { name: 'get_time' } } });
-      assert.deepEqual(named.choices[0].message.tool_calls.map((c) => c.function.name), ['get_time']);
+      assert.deepEqual(
+        named.choices[0].message.tool_calls.map((c) => c.function.name),
+        ['get_time'],
+      );
       validates(named.choices[0].message.tool_calls[0]);
     });
   }
 
   test('the openai client: forced calls streamed as tool_calls deltas equal the non-streamed ones', async () => {
-    const req = { model: 'stories', messages: conversation, tools: TOOLS, tool_choice: 'required', max_tokens: 96, temperature: 0, chat_template: tmpl('Qwen-Qwen3-0.6B') };
+    const req = {
+      model: 'stories',
+      messages: conversation,
+      tools: TOOLS,
+      tool_choice: 'required',
+      max_tokens: 96,
+      temperature: 0,
+      chat_template: tmpl('Qwen-Qwen3-0.6B'),
+    };
     const full = await client.chat.completions.create(req);
     assert.equal(full.choices[0].finish_reason, 'tool_calls');
     const calls = full.choices[0].message.tool_calls;
@@ -98,11 +132,17 @@ describe('on a model', () => {
       finish = ch.choices[0]?.finish_reason ?? finish;
     }
     assert.equal(finish, 'tool_calls');
-    assert.deepEqual(got, calls.map((c) => ({ name: c.function.name, arguments: c.function.arguments })));
+    assert.deepEqual(
+      got,
+      calls.map((c) => ({ name: c.function.name, arguments: c.function.arguments })),
+    );
     // 'none' renders no tools and calls none; bad tools are 400s.
     const none = await client.chat.completions.create({ ...req, tool_choice: 'none', max_tokens: 8 });
     assert.equal(none.choices[0].message.tool_calls, undefined);
     await assert.rejects(client.chat.completions.create({ ...req, tools: [{ type: 'function' }] }), (e) => e.status === 400);
-    await assert.rejects(client.chat.completions.create({ ...req, tool_choice: { type: 'function', function: { name: 'nope' } } }), (e) => e.status === 400);
+    await assert.rejects(
+      client.chat.completions.create({ ...req, tool_choice: { type: 'function', function: { name: 'nope' } } }),
+      (e) => e.status === 400,
+    );
   });
 });

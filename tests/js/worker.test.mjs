@@ -11,8 +11,12 @@ const golden = JSON.parse(readFileSync(GOLDEN_JSON, 'utf8'));
 const storiesBytes = readFileSync(STORIES);
 let model;
 
-before(async () => { model = await loadModel(STORIES, { threads: 1, worker: true }); });
-after(async () => { await model.dispose(); });
+before(async () => {
+  model = await loadModel(STORIES, { threads: 1, worker: true });
+});
+after(async () => {
+  await model.dispose();
+});
 
 test('info, metadata and greedy output cross the boundary intact', async () => {
   assert.equal(model.info.nVocab, 512);
@@ -26,7 +30,9 @@ test('info, metadata and greedy output cross the boundary intact', async () => {
 
 test('generation runs off the calling thread, streaming chunks as they come', async () => {
   let ticks = 0;
-  const ticker = setInterval(() => { ticks++; }, 1);
+  const ticker = setInterval(() => {
+    ticks++;
+  }, 1);
   const at = [];
   try {
     for await (const c of model.generate('', { ...GREEDY, maxTokens: 120 })) at.push([performance.now(), c.token]);
@@ -34,7 +40,10 @@ test('generation runs off the calling thread, streaming chunks as they come', as
     clearInterval(ticker);
   }
   assert.equal(at.length, 120);
-  assert.deepEqual(at.map(([, t]) => t), golden.generated.slice(0, 120));
+  assert.deepEqual(
+    at.map(([, t]) => t),
+    golden.generated.slice(0, 120),
+  );
   assert.ok(ticks >= 3, `timers kept firing (${ticks})`);
   assert.ok(at[0][0] < at.at(-1)[0]);
 });
@@ -45,9 +54,12 @@ test('errors keep their class and code across the boundary', async () => {
   assert.equal(bad.code, 'bad_gguf');
   const missing = await rejection(() => loadModel('/no/such/file.gguf', { threads: 1, worker: true }));
   assert.equal(missing.code, 'not_found');
-  const tmpl = await rejection(() => model.chat.completions.create({
-    messages: [{ role: 'user', content: 'x' }], chat_template: "{{ raise_exception('no thanks') }}",
-  }));
+  const tmpl = await rejection(() =>
+    model.chat.completions.create({
+      messages: [{ role: 'user', content: 'x' }],
+      chat_template: "{{ raise_exception('no thanks') }}",
+    }),
+  );
   assert.ok(tmpl instanceof WasmChordError);
   assert.equal(tmpl.code, 'template_error');
   assert.match(tmpl.message, /no thanks/);
@@ -75,7 +87,12 @@ test('abort mid-stream in the worker: AbortError with the reason as cause; model
 });
 
 test('streamed chat with usage through the worker', async () => {
-  const stream = await model.chat.completions.create({ messages: [{ role: 'user', content: 'Hi' }], stream: true, max_tokens: 12, temperature: 0 });
+  const stream = await model.chat.completions.create({
+    messages: [{ role: 'user', content: 'Hi' }],
+    stream: true,
+    max_tokens: 12,
+    temperature: 0,
+  });
   const chunks = [];
   for await (const c of stream) chunks.push(c);
   assert.equal(chunks[0].choices[0].delta.role, 'assistant');
@@ -90,7 +107,10 @@ for (const worker of [false, true]) {
     const puts = [];
     const cache = {
       get: async (key) => store.get(key),
-      put: async (key, blob) => { puts.push(key); store.set(key, blob); },
+      put: async (key, blob) => {
+        puts.push(key);
+        store.set(key, blob);
+      },
     };
     try {
       const url = srv.url('/m.gguf');
@@ -103,7 +123,7 @@ for (const worker of [false, true]) {
       const cached = store.get(url);
       assert.equal(cached.size, storiesBytes.byteLength);
       assert.deepEqual(new Uint8Array(await cached.arrayBuffer()), new Uint8Array(storiesBytes));
-      await srv.close();  // the second load cannot use the network
+      await srv.close(); // the second load cannot use the network
       const phases2 = new Set();
       const m2 = await loadModel(url, { threads: 1, worker, cache, onProgress: (e) => phases2.add(e.phase) });
       try {

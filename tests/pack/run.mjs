@@ -21,7 +21,12 @@ let tarball;
 let packedFiles;
 
 function run(cmd, args, cwd) {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_loglevel: 'error' },
+  });
 }
 
 before(() => {
@@ -36,13 +41,25 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the built package and nothing else', () => {
-  for (const f of ['package.json', 'README.md', 'js/dist/browser.js', 'js/dist/node.js', 'js/dist/worker.js', 'js/dist/browser.d.ts',
-    'js/dist/cache/index.js', 'js/dist/wasm/chord.wasm', 'js/dist/wasm/chord.mjs', 'js/dist/wasm/chord-mt.wasm',
-    'js/dist/wasm/chord-mt.mjs', 'js/dist/wasm/chord-mt.worker.js', 'js/dist/wasm/package.json'])
+  for (const f of [
+    'package.json',
+    'README.md',
+    'js/dist/browser.js',
+    'js/dist/node.js',
+    'js/dist/worker.js',
+    'js/dist/browser.d.ts',
+    'js/dist/cache/index.js',
+    'js/dist/wasm/chord.wasm',
+    'js/dist/wasm/chord.mjs',
+    'js/dist/wasm/chord-mt.wasm',
+    'js/dist/wasm/chord-mt.mjs',
+    'js/dist/wasm/chord-mt.worker.js',
+    'js/dist/wasm/package.json',
+  ])
     assert.ok(packedFiles.includes(f), `${f} is packed`);
   const stray = packedFiles.filter((f) => !f.startsWith('js/dist/') && !['package.json', 'README.md', 'js/README.md'].includes(f));
   assert.deepEqual(stray, [], 'only the package files');
-  assert.ok(!packedFiles.some((f) => f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no sources or maps');
+  assert.ok(!packedFiles.some((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), 'no sources or maps');
 });
 
 test('no script points at a source map that is not shipped', () => {
@@ -119,14 +136,25 @@ test('a page bundled by Vite 7 loads the model in a Worker and generates (thread
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', 'vite@7'], app);
   run(process.execPath, [join(app, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], app);
   const dist = join(app, 'dist');
-  assert.ok(readdirSync(join(dist, 'assets')).some((f) => /worker/.test(f)), 'the Worker was bundled');
+  assert.ok(
+    readdirSync(join(dist, 'assets')).some((f) => /worker/.test(f)),
+    'the Worker was bundled',
+  );
 
   mkdirSync(ARTIFACTS, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'wasm-chord-pack-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     for (const coi of [true, false]) {

@@ -10,7 +10,10 @@ import { findModelsDir } from '../../scripts/serve.mjs';
 
 const TEMPLATES = join(findModelsDir() ?? '/work/shared/models', 'chat-templates');
 const tmpl = (name) => readFileSync(join(TEMPLATES, `${name}.jinja`), 'utf8');
-const TOOLS = [{ type: 'function', function: { name: 'get_weather' } }, { type: 'function', function: { name: 'get_time' } }];
+const TOOLS = [
+  { type: 'function', function: { name: 'get_weather' } },
+  { type: 'function', function: { name: 'get_time' } },
+];
 
 /** Feeds `text` in pieces cut at `cuts` and joins what comes out. */
 function split(text, cuts, inThinking = false) {
@@ -42,7 +45,11 @@ test('the splitter gives the same parts wherever the stream is cut', () => {
     for (let i = 0; i <= text.length; ++i) {
       for (let j = i; j <= text.length; j += 3) {
         const got = split(text, [i, j], inThinking);
-        assert.deepEqual({ reasoning: got.reasoning.trim(), content: got.content }, { reasoning, content }, `${JSON.stringify(text)} cut at ${i}, ${j}`);
+        assert.deepEqual(
+          { reasoning: got.reasoning.trim(), content: got.content },
+          { reasoning, content },
+          `${JSON.stringify(text)} cut at ${i}, ${j}`,
+        );
       }
     }
   }
@@ -53,9 +60,13 @@ test('the splitter gives the same parts wherever the stream is cut', () => {
 
 test('each shipped template family is recognized', () => {
   const want = {
-    'NousResearch-Hermes-3-Llama-3.1-8B-tool_use': 'hermes', 'Qwen-Qwen3-0.6B': 'hermes', 'Qwen-Qwen2.5-7B-Instruct': 'hermes',
-    'meta-llama-Llama-3.2-3B-Instruct': 'llama3', 'meta-llama-Llama-3.1-8B-Instruct': 'llama3',
-    'mistralai-Mistral-Nemo-Instruct-2407': 'mistral', 'Mistral-Small-3.2-24B-Instruct-2506': 'mistral',
+    'NousResearch-Hermes-3-Llama-3.1-8B-tool_use': 'hermes',
+    'Qwen-Qwen3-0.6B': 'hermes',
+    'Qwen-Qwen2.5-7B-Instruct': 'hermes',
+    'meta-llama-Llama-3.2-3B-Instruct': 'llama3',
+    'meta-llama-Llama-3.1-8B-Instruct': 'llama3',
+    'mistralai-Mistral-Nemo-Instruct-2407': 'mistral',
+    'Mistral-Small-3.2-24B-Instruct-2506': 'mistral',
     'google-gemma-2-2b-it': 'generic',
   };
   for (const [name, format] of Object.entries(want)) assert.equal(detectToolFormat(tmpl(name)), format, name);
@@ -67,22 +78,45 @@ test('calls are parsed back in every format; what is not a call stays content', 
   const two = [...one, { name: 'get_time', arguments: '{"zone":"CET"}' }];
   const cases = [
     ['hermes', `<tool_call>\n{"name": "get_weather", "arguments": ${args}}\n</tool_call>`, '', one],
-    ['hermes', `Let me check.\n<tool_call>\n{"name": "get_weather", "arguments": ${args}}\n</tool_call>\n<tool_call>{"name": "get_time", "arguments": {"zone": "CET"}}</tool_call>`, 'Let me check.', two],
-    ['hermes', '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}', '', one],  // unterminated at EOS
-    ['hermes', '<tool_call>{"name": "launch", "arguments": {}}</tool_call>', '<tool_call>{"name": "launch", "arguments": {}}</tool_call>', []],
+    [
+      'hermes',
+      `Let me check.\n<tool_call>\n{"name": "get_weather", "arguments": ${args}}\n</tool_call>\n<tool_call>{"name": "get_time", "arguments": {"zone": "CET"}}</tool_call>`,
+      'Let me check.',
+      two,
+    ],
+    ['hermes', '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}', '', one], // unterminated at EOS
+    [
+      'hermes',
+      '<tool_call>{"name": "launch", "arguments": {}}</tool_call>',
+      '<tool_call>{"name": "launch", "arguments": {}}</tool_call>',
+      [],
+    ],
     ['llama3', `{"name": "get_weather", "parameters": ${args}}`, '', one],
-    ['llama3', `<|python_tag|>{"name": "get_weather", "parameters": ${args}}; {"name": "get_time", "parameters": {"zone": "CET"}}`, '', two],
+    [
+      'llama3',
+      `<|python_tag|>{"name": "get_weather", "parameters": ${args}}; {"name": "get_time", "parameters": {"zone": "CET"}}`,
+      '',
+      two,
+    ],
     ['llama3', '{"not": "a call"}', '{"not": "a call"}', []],
     ['mistral', `[TOOL_CALLS][{"name": "get_weather", "arguments": ${args}}, {"name": "get_time", "arguments": {"zone": "CET"}}]`, '', two],
     ['mistral', `[TOOL_CALLS]get_weather[ARGS]${args}`, '', one],
     ['mistral', 'Just text.', 'Just text.', []],
     ['generic', `{"tool_calls": [{"name": "get_weather", "arguments": ${args}}]}`, '', one],
-    ['generic', '{"tool_calls": [{"name": "get_weather", "arguments": "not json"}]}', '{"tool_calls": [{"name": "get_weather", "arguments": "not json"}]}', []],
+    [
+      'generic',
+      '{"tool_calls": [{"name": "get_weather", "arguments": "not json"}]}',
+      '{"tool_calls": [{"name": "get_weather", "arguments": "not json"}]}',
+      [],
+    ],
   ];
   for (const [format, text, content, calls] of cases) {
     const r = parseToolCalls(format, text, TOOLS);
-    assert.deepEqual(r.calls.map((c) => ({ ...c, arguments: JSON.stringify(JSON.parse(c.arguments)) })), calls, `${format}: ${text}`);
+    assert.deepEqual(
+      r.calls.map((c) => ({ ...c, arguments: JSON.stringify(JSON.parse(c.arguments)) })),
+      calls,
+      `${format}: ${text}`,
+    );
     assert.equal(r.content, content, `${format}: ${text}`);
   }
 });
-

@@ -72,7 +72,7 @@ export function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
-    tx.onerror = (ev) => ev.preventDefault();  // let it reach onabort with tx.error set
+    tx.onerror = (ev) => ev.preventDefault(); // let it reach onabort with tx.error set
   });
 }
 
@@ -96,14 +96,18 @@ export function openDb(): Promise<IDBDatabase> {
         db.close();
         dbPromise = undefined;
       };
-      db.onclose = () => { dbPromise = undefined; };
+      db.onclose = () => {
+        dbPromise = undefined;
+      };
       resolve(db);
     };
     req.onerror = () => reject(storageError('opening the model cache', req.error));
-    req.onblocked = () => {};  // an old connection is closing; success follows
+    req.onblocked = () => {}; // an old connection is closing; success follows
   });
   dbPromise = p;
-  p.catch(() => { if (dbPromise === p) dbPromise = undefined; });
+  p.catch(() => {
+    if (dbPromise === p) dbPromise = undefined;
+  });
   return p;
 }
 

@@ -66,8 +66,13 @@ export const cache = {
       const all = await listEntries(await db('cache.list'));
       return all
         .map((e) => ({
-          url: e.url, size: e.size, storedBytes: storedBytes(e), cachedAt: e.cachedAt, complete: e.complete,
-          etag: e.etag, lastModified: e.lastModified,
+          url: e.url,
+          size: e.size,
+          storedBytes: storedBytes(e),
+          cachedAt: e.cachedAt,
+          complete: e.complete,
+          etag: e.etag,
+          lastModified: e.lastModified,
         }))
         .sort((a, b) => (a.cachedAt ?? Infinity) - (b.cachedAt ?? Infinity) || a.url.localeCompare(b.url));
     });
@@ -93,8 +98,10 @@ export const cache = {
       const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
       const est = storage && typeof storage.estimate === 'function' ? await storage.estimate().catch(() => undefined) : undefined;
       return {
-        usage: est?.usage, quota: est?.quota,
-        cachedBytes: all.reduce((s, e) => s + storedBytes(e), 0), entries: all.length,
+        usage: est?.usage,
+        quota: est?.quota,
+        cachedBytes: all.reduce((s, e) => s + storedBytes(e), 0),
+        entries: all.length,
       };
     });
   },
@@ -107,16 +114,28 @@ export interface ResolveCacheExtra {
 
 /** Validates the cache options (before a Worker starts). */
 export function checkCacheOptions(policy: unknown, chunkBytes: unknown): void {
-  if (policy !== undefined && policy !== false && policy !== 'auto' && policy !== 'none' && policy !== 'only' &&
-    !(typeof policy === 'object' && policy !== null && typeof (policy as ModelCache).get === 'function'))
+  if (
+    policy !== undefined &&
+    policy !== false &&
+    policy !== 'auto' &&
+    policy !== 'none' &&
+    policy !== 'only' &&
+    !(typeof policy === 'object' && policy !== null && typeof (policy as ModelCache).get === 'function')
+  )
     throw new WasmChordError('invalid_argument', "cache must be 'auto', 'none', 'only', false or a ModelCache");
-  if (chunkBytes !== undefined &&
-    (typeof chunkBytes !== 'number' || !Number.isInteger(chunkBytes) || chunkBytes < MIN_CHUNK || chunkBytes > MAX_CHUNK))
+  if (
+    chunkBytes !== undefined &&
+    (typeof chunkBytes !== 'number' || !Number.isInteger(chunkBytes) || chunkBytes < MIN_CHUNK || chunkBytes > MAX_CHUNK)
+  )
     throw new WasmChordError('invalid_argument', `cacheChunkBytes must be an integer from ${MIN_CHUNK} to ${MAX_CHUNK}`);
 }
 
 /** What the URL readers consult: a ModelCache, the IndexedDB cache for 'auto'/'only', or false. */
-export function resolveCache(option: ModelCache | CachePolicy | false | undefined, dflt: CachePolicy, extra: ResolveCacheExtra = {}): ModelCache | false {
+export function resolveCache(
+  option: ModelCache | CachePolicy | false | undefined,
+  dflt: CachePolicy,
+  extra: ResolveCacheExtra = {},
+): ModelCache | false {
   checkCacheOptions(option, extra.chunkBytes);
   const o = option === undefined ? dflt : option;
   if (o === false || o === 'none') return false;
@@ -133,7 +152,7 @@ export function resolveCache(option: ModelCache | CachePolicy | false | undefine
   }
   const opts = { policy: o, chunkBytes: extra.chunkBytes ?? DEFAULT_CACHE_CHUNK_BYTES, onError: extra.onError };
   const idb: StreamingModelCache = {
-    get: async () => undefined,  // whole-file reads are not offered: openUrl streams chunk by chunk
+    get: async () => undefined, // whole-file reads are not offered: openUrl streams chunk by chunk
     openUrl: (url, fetchInit, signal) => openCachedUrl(url, fetchInit, opts, signal),
   };
   return idb;

@@ -19,7 +19,12 @@ export interface Opened {
 
 /** GETs `url` (from byte `from` when > 0). Returns undefined when the size is unknown (no length,
  *  or compressed in transit): the caller then loads without the cache. */
-export async function openHttp(url: URL, fetchInit: RequestInit | undefined, from: number, signal: AbortSignal | undefined): Promise<Opened | undefined> {
+export async function openHttp(
+  url: URL,
+  fetchInit: RequestInit | undefined,
+  from: number,
+  signal: AbortSignal | undefined,
+): Promise<Opened | undefined> {
   const name = url.href;
   const headers = new Headers(fetchInit?.headers);
   if (from > 0) headers.set('Range', `bytes=${from}-`);
@@ -37,7 +42,10 @@ export async function openHttp(url: URL, fetchInit: RequestInit | undefined, fro
     const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
     if (!m || Number(m[1]) !== from || Number(m[2]) - Number(m[1]) + 1 !== Number(len)) {
       res.body.cancel().catch(() => {});
-      throw new WasmChordError('io_error', `fetch ${name}: unusable Content-Range ${res.headers.get('content-range') ?? '(none)'} for a request from byte ${from}`);
+      throw new WasmChordError(
+        'io_error',
+        `fetch ${name}: unusable Content-Range ${res.headers.get('content-range') ?? '(none)'} for a request from byte ${from}`,
+      );
     }
     return { res, start: from, size: Number(m[3]), etag, lastModified };
   }
@@ -48,8 +56,13 @@ export async function openHttp(url: URL, fetchInit: RequestInit | undefined, fro
  *  chunk (the write-through cache may await it: backpressure). Bytes before `countFrom` are written
  *  but not reported as progress (a full response replacing bytes that came from the cache). */
 export async function pumpHttp(
-  name: string, o: Opened, sink: PartSink, onBytes: OnBytes, signal: AbortSignal | undefined,
-  countFrom: number, onChunkEnd?: (end: number) => Promise<void> | void,
+  name: string,
+  o: Opened,
+  sink: PartSink,
+  onBytes: OnBytes,
+  signal: AbortSignal | undefined,
+  countFrom: number,
+  onChunkEnd?: (end: number) => Promise<void> | void,
 ): Promise<void> {
   const reader = o.res.body!.getReader();
   let off = o.start;
@@ -70,8 +83,11 @@ export async function pumpHttp(
     reader.cancel().catch(() => {});
     if (signal?.aborted) throw abortErrorFrom(signal);
     if (e instanceof WasmChordError) throw e;
-    throw new WasmChordError('io_error', `${name}: the download stopped after ${off} of ${o.size} bytes ` +
-      `(${(e as Error)?.message ?? String(e)})`, { cause: e });
+    throw new WasmChordError(
+      'io_error',
+      `${name}: the download stopped after ${off} of ${o.size} bytes ` + `(${(e as Error)?.message ?? String(e)})`,
+      { cause: e },
+    );
   }
   if (off !== o.size) throw new WasmChordError('io_error', `${name}: expected ${o.size} bytes but got ${off} (truncated)`);
 }

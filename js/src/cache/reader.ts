@@ -3,9 +3,7 @@
 // still match, and otherwise downloads while writing checksummed chunks through to IndexedDB.
 import { WasmChordError, throwIfAborted } from '../errors.js';
 import { urlReader, type OpenedPart, type PartSink } from '../sources.js';
-import {
-  defaultDigest, digestOf, openDb, storageError, storedBytes, type EntryRecord,
-} from './idb.js';
+import { defaultDigest, digestOf, openDb, storageError, storedBytes, type EntryRecord } from './idb.js';
 import { openHttp, pumpHttp, type OnBytes, type Opened } from './network.js';
 import { claimEntry, completeEntry, deleteEntry, getChunk, getEntry, putChunk, startEntry } from './store.js';
 
@@ -21,13 +19,15 @@ async function tryLock(url: string): Promise<(() => void) | undefined> {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
   if (!locks) return () => {};
   return new Promise((resolve) => {
-    locks.request(`wasm-chord-cache ${url}`, { ifAvailable: true }, (lock) => {
-      if (!lock) {
-        resolve(undefined);
-        return undefined;
-      }
-      return new Promise<void>((release) => resolve(() => release()));
-    }).catch(() => resolve(undefined));
+    locks
+      .request(`wasm-chord-cache ${url}`, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(undefined);
+          return undefined;
+        }
+        return new Promise<void>((release) => resolve(() => release()));
+      })
+      .catch(() => resolve(undefined));
   });
 }
 
@@ -53,8 +53,11 @@ class ChunkWriter {
   private inFlight: Promise<void>[] = [];
   private stopped = false;
   constructor(
-    private readonly db: IDBDatabase, private readonly entry: EntryRecord, private readonly session: string,
-    private readonly sink: PartSink, private readonly onError: ((e: Error) => void) | undefined,
+    private readonly db: IDBDatabase,
+    private readonly entry: EntryRecord,
+    private readonly session: string,
+    private readonly sink: PartSink,
+    private readonly onError: ((e: Error) => void) | undefined,
   ) {
     this.next = entry.chunks.length;
   }
@@ -74,7 +77,7 @@ class ChunkWriter {
       const index = this.next++;
       const off = index * chunkBytes;
       const len = Math.min(chunkBytes, size - off);
-      const data = new ArrayBuffer(len);  // not shared: IndexedDB and WebCrypto refuse shared views
+      const data = new ArrayBuffer(len); // not shared: IndexedDB and WebCrypto refuse shared views
       new Uint8Array(data).set(this.sink.view(off, len));
       if (index === 0 && !looksLikeModel(new Uint8Array(data, 0, Math.min(4, len)))) {
         // Not a model file (an error page, a typo'd URL): keep it out of the cache.
@@ -83,12 +86,14 @@ class ChunkWriter {
         return;
       }
       const prev = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
-      const p = prev.then(async () => {
-        if (this.stopped) return;
-        const hash = await digestOf(this.entry.digest, data);
-        const ok = await putChunk(this.db, url, this.session, index, data, { size: len, hash });
-        if (!ok) this.stopped = true;  // deleted or taken over meanwhile: stop quietly
-      }).catch((e: unknown) => this.fail(e));
+      const p = prev
+        .then(async () => {
+          if (this.stopped) return;
+          const hash = await digestOf(this.entry.digest, data);
+          const ok = await putChunk(this.db, url, this.session, index, data, { size: len, hash });
+          if (!ok) this.stopped = true; // deleted or taken over meanwhile: stop quietly
+        })
+        .catch((e: unknown) => this.fail(e));
       this.inFlight.push(p);
       if (this.inFlight.length > 2) await this.inFlight.shift();
     }
@@ -117,18 +122,25 @@ class ChunkWriter {
 /** Reads chunks [0, count) of a stored entry into the sink, checking size and checksum. Returns the
  *  number of bytes read; stops early (returning the offset) at a missing or corrupt chunk. Throws
  *  AbortError if the signal fires. */
-async function readChunks(db: IDBDatabase, e: EntryRecord, count: number, sink: PartSink, onBytes: OnBytes, signal?: AbortSignal): Promise<number> {
+async function readChunks(
+  db: IDBDatabase,
+  e: EntryRecord,
+  count: number,
+  sink: PartSink,
+  onBytes: OnBytes,
+  signal?: AbortSignal,
+): Promise<number> {
   let off = 0;
   const get = (i: number) => {
     const p = getChunk(db, e.url, i);
-    p.catch(() => {});  // a read-ahead nobody awaits (abort, damage) must not be an unhandled rejection
+    p.catch(() => {}); // a read-ahead nobody awaits (abort, damage) must not be an unhandled rejection
     return p;
   };
   let pending = count > 0 ? get(0) : undefined;
   for (let i = 0; i < count; ++i) {
     const rec = await pending!.catch(() => undefined);
     throwIfAborted(signal);
-    pending = i + 1 < count ? get(i + 1) : undefined;  // read ahead while this one is checked
+    pending = i + 1 < count ? get(i + 1) : undefined; // read ahead while this one is checked
     const info = e.chunks[i]!;
     if (!rec || !(rec.data instanceof ArrayBuffer) || rec.data.byteLength !== info.size) return off;
     if ((await digestOf(e.digest, rec.data)) !== info.hash) return off;
@@ -144,7 +156,12 @@ function plainDownload(url: URL, fetchInit: RequestInit | undefined, signal?: Ab
 }
 
 /** Opens `url` through the cache (see the file comment). */
-export async function openCachedUrl(url: URL, fetchInit: RequestInit | undefined, o: CachedLoadOptions, signal?: AbortSignal): Promise<OpenedPart> {
+export async function openCachedUrl(
+  url: URL,
+  fetchInit: RequestInit | undefined,
+  o: CachedLoadOptions,
+  signal?: AbortSignal,
+): Promise<OpenedPart> {
   const key = url.href;
   let db: IDBDatabase;
   let entry: EntryRecord | undefined;
@@ -168,9 +185,11 @@ export async function openCachedUrl(url: URL, fetchInit: RequestInit | undefined
         if (got === e.size) return;
         // A chunk is missing or corrupt: drop the entry; fetch the rest unless offline-only.
         await deleteEntry(db, key).catch(() => {});
-        if (o.policy === 'only') throw new WasmChordError('io_error', `${key}: the cached copy is damaged (at byte ${got}) and was deleted`);
+        if (o.policy === 'only')
+          throw new WasmChordError('io_error', `${key}: the cached copy is damaged (at byte ${got}) and was deleted`);
         const h = await openHttp(url, fetchInit, got, sig);
-        if (!h || h.size !== e.size) throw new WasmChordError('io_error', `${key}: the cached copy is damaged and the server's file differs; load again`);
+        if (!h || h.size !== e.size)
+          throw new WasmChordError('io_error', `${key}: the cached copy is damaged and the server's file differs; load again`);
         await pumpHttp(key, h, sink, onBytes, sig, got);
       },
     };
@@ -178,9 +197,14 @@ export async function openCachedUrl(url: URL, fetchInit: RequestInit | undefined
   if (o.policy === 'only') throw new WasmChordError('not_found', `${key} is not in the model cache (cache: 'only')`);
 
   const release = await tryLock(key);
-  if (!release) return plainDownload(url, fetchInit, signal);  // another load is writing this entry
+  if (!release) return plainDownload(url, fetchInit, signal); // another load is writing this entry
   let released = false;
-  const unlock = () => { if (!released) { released = true; release(); } };
+  const unlock = () => {
+    if (!released) {
+      released = true;
+      release();
+    }
+  };
   try {
     const session = randomSession();
     // Resume: ask for the bytes after the stored chunks; use them only if the file is unchanged.
@@ -189,8 +213,12 @@ export async function openCachedUrl(url: URL, fetchInit: RequestInit | undefined
     let resume = false;
     if (entry && have > 0 && have < entry.size && (entry.etag !== null || entry.lastModified !== null)) {
       h = await openHttp(url, fetchInit, have, signal);
-      resume = !!h && h.start === have && h.size === entry.size && sameValidators(entry, h) &&
-        await claimEntry(db, key, entry.chunks.length, session).catch(() => false);
+      resume =
+        !!h &&
+        h.start === have &&
+        h.size === entry.size &&
+        sameValidators(entry, h) &&
+        (await claimEntry(db, key, entry.chunks.length, session).catch(() => false));
       if (h && !resume && h.start !== 0) {
         h.res.body?.cancel().catch(() => {});
         h = undefined;
@@ -199,22 +227,33 @@ export async function openCachedUrl(url: URL, fetchInit: RequestInit | undefined
     if (!h) h = await openHttp(url, fetchInit, 0, signal);
     if (!h) {
       unlock();
-      return plainDownload(url, fetchInit, signal);  // size unknown: cannot cache as it streams
+      return plainDownload(url, fetchInit, signal); // size unknown: cannot cache as it streams
     }
     const opened = h;
     let target: EntryRecord | undefined;
     if (resume) target = { ...entry!, session };
     else if (opened.size > 0) {
       target = {
-        url: key, size: opened.size, etag: opened.etag, lastModified: opened.lastModified, chunkBytes: o.chunkBytes,
-        digest: defaultDigest(), chunks: [], complete: false, cachedAt: null, startedAt: Date.now(), session,
+        url: key,
+        size: opened.size,
+        etag: opened.etag,
+        lastModified: opened.lastModified,
+        chunkBytes: o.chunkBytes,
+        digest: defaultDigest(),
+        chunks: [],
+        complete: false,
+        cachedAt: null,
+        startedAt: Date.now(),
+        session,
       };
       try {
         const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
         const est = storage && typeof storage.estimate === 'function' ? await storage.estimate() : undefined;
         if (est && est.quota !== undefined && est.usage !== undefined && opened.size > est.quota - est.usage)
-          throw new WasmChordError('quota_exceeded',
-            `caching ${key}: ${opened.size} bytes do not fit the ${Math.max(0, est.quota - est.usage)} bytes of storage quota left`);
+          throw new WasmChordError(
+            'quota_exceeded',
+            `caching ${key}: ${opened.size} bytes do not fit the ${Math.max(0, est.quota - est.usage)} bytes of storage quota left`,
+          );
         await startEntry(db, target);
       } catch (e) {
         o.onError?.(storageError(`caching ${key}`, e));
@@ -234,7 +273,8 @@ export async function openCachedUrl(url: URL, fetchInit: RequestInit | undefined
               opened.res.body?.cancel().catch(() => {});
               await deleteEntry(db, key).catch(() => {});
               const full = await openHttp(url, fetchInit, 0, sig);
-              if (!full || full.size !== opened.size) throw new WasmChordError('io_error', `${key}: the partial cache was damaged and the file changed; load again`);
+              if (!full || full.size !== opened.size)
+                throw new WasmChordError('io_error', `${key}: the partial cache was damaged and the file changed; load again`);
               await pumpHttp(key, full, sink, onBytes, sig, from);
               return;
             }

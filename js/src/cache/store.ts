@@ -3,8 +3,16 @@
 // checking that every chunk is stored.
 import { WasmChordError } from '../errors.js';
 import {
-  CHUNKS, ENTRIES, chunkRange, done, request, storageError, storedBytes,
-  type ChunkInfo, type ChunkRecord, type EntryRecord,
+  CHUNKS,
+  ENTRIES,
+  chunkRange,
+  done,
+  request,
+  storageError,
+  storedBytes,
+  type ChunkInfo,
+  type ChunkRecord,
+  type EntryRecord,
 } from './idb.js';
 
 export async function getEntry(db: IDBDatabase, url: string): Promise<EntryRecord | undefined> {
@@ -62,7 +70,14 @@ export async function claimEntry(db: IDBDatabase, url: string, expectChunks: num
 
 /** Stores chunk `index` and records it in the manifest, in one transaction. Returns false (and
  *  writes nothing) when the entry is gone or belongs to another session (deleted meanwhile). */
-export async function putChunk(db: IDBDatabase, url: string, session: string, index: number, data: ArrayBuffer, info: ChunkInfo): Promise<boolean> {
+export async function putChunk(
+  db: IDBDatabase,
+  url: string,
+  session: string,
+  index: number,
+  data: ArrayBuffer,
+  info: ChunkInfo,
+): Promise<boolean> {
   let owned = false;
   try {
     const tx = db.transaction([ENTRIES, CHUNKS], 'readwrite');

@@ -114,8 +114,7 @@ export function parseArgs(argv: readonly string[], cmd: CommandSpec): Parsed {
     }
   }
   const max = cmd.maxPositionals ?? 0;
-  if (positionals.length > max)
-    throw new UsageError(`unexpected argument '${positionals[max]}' for '${cmd.name}'`);
+  if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}' for '${cmd.name}'`);
   return { values, positionals };
 }
 
@@ -143,7 +142,15 @@ export const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', type: 'flag',
 export const MODEL_OPTIONS: OptionSpec[] = [
   { name: 'model', short: 'm', type: 'string', arg: 'PATH|URL', help: 'GGUF model file or http(s) URL (required)' },
   { name: 'threads', short: 't', type: 'string', arg: 'N|auto', help: 'kernel threads (default auto: up to 8 cores)' },
-  { name: 'ctx-size', short: 'c', aliases: ['ctx'], type: 'int', min: 0, arg: 'N', help: 'context length in tokens (default: model\'s, at most 4096)' },
+  {
+    name: 'ctx-size',
+    short: 'c',
+    aliases: ['ctx'],
+    type: 'int',
+    min: 0,
+    arg: 'N',
+    help: "context length in tokens (default: model's, at most 4096)",
+  },
   { name: 'batch-size', short: 'b', type: 'int', min: 1, arg: 'N', help: 'prompt tokens per forward batch (default 64)' },
   { name: 'progress', type: 'flag', help: 'show the loading progress bar even when stderr is not a terminal' },
   { name: 'no-progress', type: 'flag', help: 'never show the loading progress bar' },
@@ -164,13 +171,18 @@ export const SAMPLING_OPTIONS: OptionSpec[] = [
 
 /** How a raw-text prompt is tokenized (run, tokenize). */
 export const PROMPT_TEXT_OPTIONS: OptionSpec[] = [
-  { name: 'no-bos', type: 'flag', help: 'do not add BOS/EOS as the model\'s metadata says' },
-  { name: 'no-parse-special', type: 'flag', help: 'keep special-token text (e.g. <|im_start|>, <s>) as plain text; by default it becomes those tokens, as in llama.cpp (use for untrusted text)' },
+  { name: 'no-bos', type: 'flag', help: "do not add BOS/EOS as the model's metadata says" },
+  {
+    name: 'no-parse-special',
+    type: 'flag',
+    help: 'keep special-token text (e.g. <|im_start|>, <s>) as plain text; by default it becomes those tokens, as in llama.cpp (use for untrusted text)',
+  },
   { name: 'parse-special', type: 'flag', help: 'turn special-token text into those tokens (the default)' },
 ];
 
 /** The tokenize options PROMPT_TEXT_OPTIONS give. */
 export function promptTextArgs(values: Values): { addSpecial: boolean; parseSpecial: boolean } {
-  if (values['parse-special'] === true && values['no-parse-special'] === true) throw new UsageError('give --parse-special or --no-parse-special, not both');
+  if (values['parse-special'] === true && values['no-parse-special'] === true)
+    throw new UsageError('give --parse-special or --no-parse-special, not both');
   return { addSpecial: values['no-bos'] !== true, parseSpecial: values['no-parse-special'] !== true };
 }

@@ -7,7 +7,8 @@ import { formatBytes } from '../format.js';
 
 export const benchCommand: CommandSpec = {
   name: 'bench',
-  summary: 'Measure load time, prompt processing (pp: prompt tokens/s) and text generation\n' +
+  summary:
+    'Measure load time, prompt processing (pp: prompt tokens/s) and text generation\n' +
     '(tg: generated tokens/s) as llama-bench does: random token prompts, greedy decoding past EOS,\n' +
     'one warm-up run, then mean ± standard deviation over the repetitions.',
   usage: 'wasm-chord bench -m PATH|URL [-p 128] [-n 64] [-t N[,N...]] [-r 3] [--json]',
@@ -63,7 +64,12 @@ function promptMaker(nVocab: number): (n: number) => number[] {
 const GREEDY = { temperature: 0, topK: 1, topP: 1, minP: 0, repeatPenalty: 1 } as const;
 
 /** Runs the prompt ids for maxTokens; checks the KV cache was not reused (the prompts differ). */
-async function timed(model: Model, ids: number[], maxTokens: number, signal: AbortSignal): Promise<{ promptMs: number; totalMs: number; generated: number }> {
+async function timed(
+  model: Model,
+  ids: number[],
+  maxTokens: number,
+  signal: AbortSignal,
+): Promise<{ promptMs: number; totalMs: number; generated: number }> {
   const r = await model.complete(ids, { ...GREEDY, maxTokens, ignoreEos: true, signal });
   if (r.usage.cachedTokens > 0) throw new Error(`benchmark prompt reused ${r.usage.cachedTokens} cached tokens`);
   return { promptMs: r.timings.promptMs, totalMs: r.timings.totalMs, generated: r.usage.completionTokens };
@@ -85,7 +91,9 @@ export async function bench(values: Values, positionals: string[]): Promise<numb
     for (const t of threadList) {
       const t0 = performance.now();
       const model = await loadFromArgs({
-        values: { ...values, threads: t }, src, signal: interrupt.signal,
+        values: { ...values, threads: t },
+        src,
+        signal: interrupt.signal,
         contextLength: Math.max(nPrompt + 1, nGen + 1, 16),
       });
       const loadMs = performance.now() - t0;
@@ -95,8 +103,14 @@ export async function bench(values: Values, positionals: string[]): Promise<numb
         if (nPrompt + 1 > info.contextLength || nGen + 1 > info.contextLength)
           throw new UsageError(`the context (${info.contextLength} tokens) is too small for -p ${nPrompt} / -n ${nGen}`);
         const row = (test: string, samples: number[]): BenchRow => ({
-          model: modelName(src), sizeBytes: info.fileBytes, params: info.parameterCount, wasm: info.wasm,
-          threads: info.threads, test, samples, ...stats(samples),
+          model: modelName(src),
+          sizeBytes: info.fileBytes,
+          params: info.parameterCount,
+          wasm: info.wasm,
+          threads: info.threads,
+          test,
+          samples,
+          ...stats(samples),
         });
         const prompt = promptMaker(info.nVocab);
         // Warm-up: compiles hot paths and lets background compilation settle.
@@ -132,12 +146,27 @@ export async function bench(values: Values, positionals: string[]): Promise<numb
   }
   const cells = [['model', 'size', 'params', 'wasm', 'threads', 'test', 't/s']];
   for (const r of rows) {
-    cells.push([r.model, formatBytes(r.sizeBytes), r.params >= 1e9 ? `${(r.params / 1e9).toFixed(2)} B` : r.params >= 1e6 ? `${(r.params / 1e6).toFixed(2)} M` : `${(r.params / 1e3).toFixed(2)} K`,
-      r.wasm, String(r.threads), r.test, `${r.mean.toFixed(2)} ± ${r.stddev.toFixed(2)}`]);
+    cells.push([
+      r.model,
+      formatBytes(r.sizeBytes),
+      r.params >= 1e9
+        ? `${(r.params / 1e9).toFixed(2)} B`
+        : r.params >= 1e6
+          ? `${(r.params / 1e6).toFixed(2)} M`
+          : `${(r.params / 1e3).toFixed(2)} K`,
+      r.wasm,
+      String(r.threads),
+      r.test,
+      `${r.mean.toFixed(2)} ± ${r.stddev.toFixed(2)}`,
+    ]);
   }
   const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
   const line = (row: string[]) => `| ${row.map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  const out = [line(cells[0]!), `|${widths.map((w, i) => (i >= 4 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...cells.slice(1).map(line)];
+  const out = [
+    line(cells[0]!),
+    `|${widths.map((w, i) => (i >= 4 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`,
+    ...cells.slice(1).map(line),
+  ];
   out.push('');
   for (const l of loads) out.push(`load time (${l.threads} thread${l.threads === 1 ? '' : 's'}): ${l.ms.toFixed(1)} ms`);
   process.stdout.write(out.join('\n') + '\n');

@@ -10,7 +10,8 @@ import { exitOnBrokenPipe, loadFromArgs, modelArg, modelName, oneLine, requestFr
 
 export const chatCommand: CommandSpec = {
   name: 'chat',
-  summary: 'Chat with a model: each line read from stdin is a user message, each reply streams to stdout.\n' +
+  summary:
+    'Chat with a model: each line read from stdin is a user message, each reply streams to stdout.\n' +
     'Works interactively and with piped input. A line ending in \\ continues on the next line.\n' +
     'Commands: /reset clears the history, /exit (or end of input) quits, /help lists commands.',
   usage: 'wasm-chord chat -m PATH|URL [--system TEXT] [options]',
@@ -18,8 +19,16 @@ export const chatCommand: CommandSpec = {
   options: [
     ...MODEL_OPTIONS,
     { name: 'system', type: 'string', arg: 'TEXT', help: 'system message at the start of the conversation' },
-    { name: 'chat-template', type: 'string', arg: 'FILE', help: 'Jinja chat template file to use instead of the model\'s' },
-    { name: 'n-predict', short: 'n', aliases: ['max-tokens'], type: 'int', min: -1, arg: 'N', help: 'tokens per reply at most, -1 = until the context is full (default -1)' },
+    { name: 'chat-template', type: 'string', arg: 'FILE', help: "Jinja chat template file to use instead of the model's" },
+    {
+      name: 'n-predict',
+      short: 'n',
+      aliases: ['max-tokens'],
+      type: 'int',
+      min: -1,
+      arg: 'N',
+      help: 'tokens per reply at most, -1 = until the context is full (default -1)',
+    },
     ...SAMPLING_OPTIONS,
     { name: 'verbose', short: 'v', type: 'flag', help: 'print token counts and speed after each reply (stderr)' },
     HELP_OPTION,
@@ -38,7 +47,9 @@ export async function chat(values: Values, positionals: string[]): Promise<numbe
     try {
       template = await readFile(tf, 'utf8');
     } catch (e) {
-      throw new Error(`cannot read chat template '${tf}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw new Error(
+        `cannot read chat template '${tf}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      );
     }
   }
   const interactive = process.stdin.isTTY === true;
@@ -62,8 +73,8 @@ export async function chat(values: Values, positionals: string[]): Promise<numbe
     if (current) current.abort();
     else rl.close();
   };
-  rl.on('SIGINT', onSigint);  // a terminal's Ctrl-C
-  process.on('SIGINT', onSigint);  // a signal sent to the process
+  rl.on('SIGINT', onSigint); // a terminal's Ctrl-C
+  process.on('SIGINT', onSigint); // a signal sent to the process
   if (interactive) {
     process.stderr.write(`chatting with ${modelName(src)} (/help for commands, /exit to quit)\n`);
     rl.setPrompt('> ');
@@ -104,9 +115,15 @@ export async function chat(values: Values, positionals: string[]): Promise<numbe
       current = new AbortController();
       let reply = '';
       try {
-        const stream = await model.chat.completions.create({
-          ...request, messages, stream: true, chat_template: template,
-        }, { signal: current.signal });
+        const stream = await model.chat.completions.create(
+          {
+            ...request,
+            messages,
+            stream: true,
+            chat_template: template,
+          },
+          { signal: current.signal },
+        );
         for await (const c of stream) {
           const text = c.choices[0]?.delta.content ?? '';
           if (text !== '') {
@@ -114,8 +131,10 @@ export async function chat(values: Values, positionals: string[]): Promise<numbe
             reply += text;
           }
           if (c.usage && values.verbose === true)
-            process.stderr.write(`\n[${c.usage.prompt_tokens} prompt tokens (${c.usage.prompt_tokens_details.cached_tokens} cached), ` +
-              `${c.usage.completion_tokens} generated, finish: ${c.choices[0]?.finish_reason}]`);
+            process.stderr.write(
+              `\n[${c.usage.prompt_tokens} prompt tokens (${c.usage.prompt_tokens_details.cached_tokens} cached), ` +
+                `${c.usage.completion_tokens} generated, finish: ${c.choices[0]?.finish_reason}]`,
+            );
         }
         process.stdout.write('\n');
         history = [...messages, { role: 'assistant', content: reply }];

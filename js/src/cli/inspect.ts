@@ -9,7 +9,8 @@ import { formatBytes } from '../format.js';
 
 export const inspectCommand: CommandSpec = {
   name: 'inspect',
-  summary: 'Print a GGUF file\'s metadata and tensor table (name, type, shape, bytes, offset).\n' +
+  summary:
+    "Print a GGUF file's metadata and tensor table (name, type, shape, bytes, offset).\n" +
     'Only the header is read: for a URL, the download stops where the header ends.',
   usage: 'wasm-chord inspect -m PATH|URL [--json] [--all]',
   maxPositionals: 1,
@@ -56,7 +57,16 @@ function showValue(v: HeaderValue, limit: number): string {
 
 function table(rows: string[][], rightAlign: ReadonlySet<number>): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (rightAlign.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) => (rightAlign.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function render(src: string, h: GgufHeader, values: Values): string {
@@ -73,12 +83,25 @@ function render(src: string, h: GgufHeader, values: Values): string {
   out.push(`types:      ${[...types].map(([k, n]) => `${k} x${n}`).join(', ')}`);
   out.push('', `metadata (${Object.keys(h.metadata).length} keys):`);
   const rows = Object.entries(h.metadata).map(([k, v]) => [
-    `  ${k}`, v.length !== undefined ? `${v.type.replace(']', '')}, ${v.length}]` : v.type, showValue(v, all ? Infinity : 200)]);
+    `  ${k}`,
+    v.length !== undefined ? `${v.type.replace(']', '')}, ${v.length}]` : v.type,
+    showValue(v, all ? Infinity : 200),
+  ]);
   if (rows.length) out.push(table(rows, new Set()).trimEnd());
   if (values['no-tensors'] !== true && h.tensors.length) {
     out.push('', 'tensors:');
     const trows = [['  #', 'name', 'type', 'shape', 'elements', 'bytes', 'offset']];
-    h.tensors.forEach((t, i) => trows.push([`  ${i}`, t.name, t.type, `[${t.shape.join(', ')}]`, String(t.elements), t.bytes === null ? '?' : String(t.bytes), String(t.offset)]));
+    h.tensors.forEach((t, i) =>
+      trows.push([
+        `  ${i}`,
+        t.name,
+        t.type,
+        `[${t.shape.join(', ')}]`,
+        String(t.elements),
+        t.bytes === null ? '?' : String(t.bytes),
+        String(t.offset),
+      ]),
+    );
     out.push(table(trows, new Set([0, 4, 5, 6])).trimEnd());
   }
   for (const w of h.warnings) out.push(`warning: ${w}`);
@@ -88,9 +111,10 @@ function render(src: string, h: GgufHeader, values: Values): string {
 export async function inspect(values: Values, positionals: string[]): Promise<number> {
   const src = modelArg(values, positionals);
   const interrupt = interruptSignal();
-  const source = isUrl(src) && !src.startsWith('file:')
-    ? await urlSource(src, interrupt.signal)
-    : await fileSource(src.startsWith('file:') ? fileURLToPath(src) : src);
+  const source =
+    isUrl(src) && !src.startsWith('file:')
+      ? await urlSource(src, interrupt.signal)
+      : await fileSource(src.startsWith('file:') ? fileURLToPath(src) : src);
   try {
     const h = await readGgufHeader(source, { maxArray: values.all === true ? Infinity : 16 });
     exitOnBrokenPipe();

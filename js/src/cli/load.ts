@@ -17,7 +17,8 @@ export function isUrl(s: string): boolean {
 /** The -m value, or a single positional argument (wasm-chord run model.gguf …). */
 export function modelArg(values: Values, positionals: string[]): string {
   const m = values.model as string | undefined;
-  if (m !== undefined && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (the model is given with -m)`);
+  if (m !== undefined && positionals.length > 0)
+    throw new UsageError(`unexpected argument '${positionals[0]}' (the model is given with -m)`);
   const src = m ?? positionals[0];
   if (src === undefined || src === '') throw new UsageError('a model is required: -m PATH|URL');
   return src;
@@ -28,7 +29,9 @@ export function modelName(src: string): string {
   let name = src;
   try {
     name = isUrl(src) ? decodeURIComponent(new URL(src).pathname) : src;
-  } catch { /* keep src */ }
+  } catch {
+    /* keep src */
+  }
   return basename(name).replace(/\.gguf$/i, '') || 'model';
 }
 

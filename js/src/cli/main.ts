@@ -89,20 +89,24 @@ async function main(argv: string[]): Promise<number> {
 
 let currentCommand: string | undefined;
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-}, (e: unknown) => {
-  if (e instanceof UsageError) {
-    const hint = currentCommand ? `wasm-chord ${currentCommand} --help` : 'wasm-chord --help';
-    process.stderr.write(`wasm-chord: ${e.message}\nTry '${hint}' for more information.\n`);
-    process.exitCode = 2;
-  } else if (isAbortError(e)) {
-    process.stderr.write('\nwasm-chord: interrupted\n');
-    process.exitCode = 130;
-  } else {
-    const code = e instanceof WasmChordError && e.code !== 'internal' && e.code !== 'io_error' && e.code !== 'not_found' ? ` (${e.code})` : '';
-    process.stderr.write(`wasm-chord: error: ${oneLine(e)}${code}\n`);
-    if (process.env.WASM_CHORD_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
-  }
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      const hint = currentCommand ? `wasm-chord ${currentCommand} --help` : 'wasm-chord --help';
+      process.stderr.write(`wasm-chord: ${e.message}\nTry '${hint}' for more information.\n`);
+      process.exitCode = 2;
+    } else if (isAbortError(e)) {
+      process.stderr.write('\nwasm-chord: interrupted\n');
+      process.exitCode = 130;
+    } else {
+      const code =
+        e instanceof WasmChordError && e.code !== 'internal' && e.code !== 'io_error' && e.code !== 'not_found' ? ` (${e.code})` : '';
+      process.stderr.write(`wasm-chord: error: ${oneLine(e)}${code}\n`);
+      if (process.env.WASM_CHORD_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -14,7 +14,10 @@ export class ProgressBar {
   private shown = false;
   private lastPhase = '';
 
-  constructor(private readonly out: ProgressStream, private readonly label: string) {}
+  constructor(
+    private readonly out: ProgressStream,
+    private readonly label: string,
+  ) {}
 
   update(e: ProgressEvent): void {
     const now = Date.now();

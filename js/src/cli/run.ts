@@ -1,12 +1,22 @@
 // `wasm-chord run`: completes a prompt and streams the text to stdout as it is generated.
 import { readFile } from 'node:fs/promises';
-import { HELP_OPTION, MODEL_OPTIONS, PROMPT_TEXT_OPTIONS, SAMPLING_OPTIONS, UsageError, promptTextArgs, type CommandSpec, type Values } from './args.js';
+import {
+  HELP_OPTION,
+  MODEL_OPTIONS,
+  PROMPT_TEXT_OPTIONS,
+  SAMPLING_OPTIONS,
+  UsageError,
+  promptTextArgs,
+  type CommandSpec,
+  type Values,
+} from './args.js';
 import { exitOnBrokenPipe, interruptSignal, loadFromArgs, modelArg, requestFromArgs } from './load.js';
 import { optionsFromRequest } from '../options.js';
 
 export const runCommand: CommandSpec = {
   name: 'run',
-  summary: 'Generate a completion of a prompt, streamed to stdout as tokens are sampled.\n' +
+  summary:
+    'Generate a completion of a prompt, streamed to stdout as tokens are sampled.\n' +
     'The prompt is printed first (as llama.cpp does) unless --no-display-prompt is given.',
   usage: 'wasm-chord run -m PATH|URL [-p PROMPT | -f FILE] [options]',
   maxPositionals: 1,
@@ -14,12 +24,24 @@ export const runCommand: CommandSpec = {
     ...MODEL_OPTIONS,
     { name: 'prompt', short: 'p', type: 'string', arg: 'TEXT', help: 'prompt text (default: empty, generate from BOS)' },
     { name: 'file', short: 'f', type: 'string', arg: 'FILE', help: 'read the prompt from FILE (- for stdin)' },
-    { name: 'n-predict', short: 'n', aliases: ['max-tokens'], type: 'int', min: -1, arg: 'N', help: 'tokens to generate, -1 = until the context is full (default 256)' },
+    {
+      name: 'n-predict',
+      short: 'n',
+      aliases: ['max-tokens'],
+      type: 'int',
+      min: -1,
+      arg: 'N',
+      help: 'tokens to generate, -1 = until the context is full (default 256)',
+    },
     ...SAMPLING_OPTIONS,
     { name: 'ignore-eos', type: 'flag', help: 'keep generating past end-of-generation tokens' },
     ...PROMPT_TEXT_OPTIONS,
     { name: 'no-display-prompt', type: 'flag', help: 'do not print the prompt before the completion' },
-    { name: 'json', type: 'flag', help: 'print one JSON object (text, tokens, finish reason, usage, timings) at the end instead of streaming' },
+    {
+      name: 'json',
+      type: 'flag',
+      help: 'print one JSON object (text, tokens, finish reason, usage, timings) at the end instead of streaming',
+    },
     { name: 'verbose', short: 'v', type: 'flag', help: 'print model info and timings to stderr' },
     HELP_OPTION,
   ],
@@ -45,7 +67,9 @@ async function promptArg(values: Values): Promise<string> {
   try {
     return await readFile(f, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read prompt file '${f}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new Error(
+      `cannot read prompt file '${f}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
 }
 
@@ -60,8 +84,10 @@ export async function run(values: Values, positionals: string[]): Promise<number
     const verbose = values.verbose === true;
     if (verbose) {
       const i = model.info;
-      process.stderr.write(`model: ${i.arch} '${i.name}', ${i.parameterCount} parameters, ${i.fileBytes} bytes, ` +
-        `context ${i.contextLength}, ${i.threads} thread(s), wasm ${i.wasm}\n`);
+      process.stderr.write(
+        `model: ${i.arch} '${i.name}', ${i.parameterCount} parameters, ${i.fileBytes} bytes, ` +
+          `context ${i.contextLength}, ${i.threads} thread(s), wasm ${i.wasm}\n`,
+      );
     }
     const stream = model.generate(prompt, {
       ...optionsFromRequest(request, { contextLength: model.info.contextLength }),
@@ -84,9 +110,11 @@ export async function run(values: Values, positionals: string[]): Promise<number
       const { promptMs, totalMs } = r.timings;
       const decodeMs = totalMs - promptMs;
       const rate = (tokens: number, ms: number) => (ms > 0 ? (tokens / ms) * 1000 : 0).toFixed(1);
-      process.stderr.write(`prompt: ${r.usage.promptTokens} tokens (${r.usage.cachedTokens} cached) in ${promptMs.toFixed(1)} ms ` +
-        `(${rate(r.usage.promptTokens, promptMs)} tok/s); generated: ${r.usage.completionTokens} tokens in ${totalMs.toFixed(1)} ms ` +
-        `(${rate(Math.max(0, r.usage.completionTokens - 1), decodeMs)} tok/s after the first); finish: ${r.finishReason}\n`);
+      process.stderr.write(
+        `prompt: ${r.usage.promptTokens} tokens (${r.usage.cachedTokens} cached) in ${promptMs.toFixed(1)} ms ` +
+          `(${rate(r.usage.promptTokens, promptMs)} tok/s); generated: ${r.usage.completionTokens} tokens in ${totalMs.toFixed(1)} ms ` +
+          `(${rate(Math.max(0, r.usage.completionTokens - 1), decodeMs)} tok/s after the first); finish: ${r.finishReason}\n`,
+      );
     }
     return 0;
   } finally {

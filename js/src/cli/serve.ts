@@ -5,7 +5,8 @@ import { loadFromArgs, modelArg, modelName } from './load.js';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
-  summary: 'Serve the model over an OpenAI-compatible HTTP API:\n' +
+  summary:
+    'Serve the model over an OpenAI-compatible HTTP API:\n' +
     '  POST /v1/chat/completions, POST /v1/completions   (JSON, or SSE with "stream": true)\n' +
     '  POST /v1/generate                                 (SSE: one event per token)\n' +
     '  GET  /v1/models, GET /health\n' +
@@ -19,7 +20,14 @@ export const serveCommand: CommandSpec = {
     { name: 'alias', type: 'string', arg: 'NAME', help: 'model id in /v1/models and responses (default: file name)' },
     { name: 'api-key', type: 'string', arg: 'KEY', help: 'require "Authorization: Bearer KEY" on /v1 routes' },
     { name: 'cors-origin', type: 'string', arg: 'ORIGIN', help: 'Access-Control-Allow-Origin (default *; "none" sends no CORS headers)' },
-    { name: 'n-predict', short: 'n', type: 'int', min: -1, arg: 'N', help: 'max_tokens for requests without one; -1 = until the context is full' },
+    {
+      name: 'n-predict',
+      short: 'n',
+      type: 'int',
+      min: -1,
+      arg: 'N',
+      help: 'max_tokens for requests without one; -1 = until the context is full',
+    },
     { name: 'max-queue', type: 'int', min: 0, arg: 'N', help: 'requests that may wait for their turn; more get 503 (default 64)' },
     { name: 'verbose', short: 'v', type: 'flag', help: 'log every request to stderr' },
     HELP_OPTION,
@@ -70,8 +78,10 @@ export async function serve(values: Values, positionals: string[]): Promise<numb
     throw new Error(`cannot listen on ${host}:${port}: ${(e as Error).message}`);
   }
   const i = model.info;
-  process.stderr.write(`wasm-chord: serving '${modelId}' (${i.arch}, ${i.parameterCount} parameters, context ${i.contextLength}, ` +
-    `${i.threads} thread${i.threads === 1 ? '' : 's'})\n`);
+  process.stderr.write(
+    `wasm-chord: serving '${modelId}' (${i.arch}, ${i.parameterCount} parameters, context ${i.contextLength}, ` +
+      `${i.threads} thread${i.threads === 1 ? '' : 's'})\n`,
+  );
   process.stderr.write(`wasm-chord: listening on ${url} (OpenAI API at ${url}/v1)\n`);
   await new Promise<void>((resolve) => {
     const stop = (sig: NodeJS.Signals) => {

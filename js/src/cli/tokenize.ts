@@ -5,7 +5,8 @@ import { exitOnBrokenPipe, loadFromArgs, modelArg } from './load.js';
 
 export const tokenizeCommand: CommandSpec = {
   name: 'tokenize',
-  summary: 'Tokenize a text with the model\'s tokenizer. Prints the ids as a JSON array on one line;\n' +
+  summary:
+    "Tokenize a text with the model's tokenizer. Prints the ids as a JSON array on one line;\n" +
     '--pieces prints one token a line (id, tab, the piece as a JSON string), --json an array of {id, piece}.',
   usage: 'wasm-chord tokenize -m PATH|URL (-p TEXT | -f FILE) [options]',
   maxPositionals: 1,

@@ -28,14 +28,20 @@ export function badRequest(message: string, param: string | null = null, code: s
 /** What a failure from the package means for the client. */
 export function toHttpError(e: unknown): HttpError {
   if (e instanceof HttpError) return e;
-  if (isAbortError(e)) return new HttpError(503, 'the request was cancelled (the server is shutting down)', 'server_error', null, 'cancelled');
+  if (isAbortError(e))
+    return new HttpError(503, 'the request was cancelled (the server is shutting down)', 'server_error', null, 'cancelled');
   if (e instanceof WasmChordError) {
     switch (e.code) {
-      case 'invalid_argument': return badRequest(e.message);
-      case 'unsupported': return badRequest(e.message, null, 'unsupported');
-      case 'template_error': return badRequest(`chat template: ${e.message}`, null, 'template_error');
-      case 'context_full': return badRequest(e.message, null, 'context_length_exceeded');
-      default: return new HttpError(500, e.message, 'server_error', null, e.code);
+      case 'invalid_argument':
+        return badRequest(e.message);
+      case 'unsupported':
+        return badRequest(e.message, null, 'unsupported');
+      case 'template_error':
+        return badRequest(`chat template: ${e.message}`, null, 'template_error');
+      case 'context_full':
+        return badRequest(e.message, null, 'context_length_exceeded');
+      default:
+        return new HttpError(500, e.message, 'server_error', null, e.code);
     }
   }
   return new HttpError(500, e instanceof Error ? e.message : String(e), 'server_error');
@@ -62,7 +68,11 @@ export function corsHeaders(req: IncomingMessage, cors: CorsOptions): Record<str
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   const data = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(data)) });
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(data)),
+  });
   res.end(data);
 }
 
@@ -79,7 +89,8 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<Rec
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).byteLength;
-    if (size > limit) throw new HttpError(413, `the request body is larger than ${limit} bytes`, 'invalid_request_error', null, 'request_too_large');
+    if (size > limit)
+      throw new HttpError(413, `the request body is larger than ${limit} bytes`, 'invalid_request_error', null, 'request_too_large');
     parts.push(c as Buffer);
   }
   const text = Buffer.concat(parts).toString('utf8');
@@ -98,7 +109,10 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<Rec
 export class SseWriter {
   private started = false;
 
-  constructor(private readonly res: ServerResponse, private readonly headers: Record<string, string>) {}
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly headers: Record<string, string>,
+  ) {}
 
   get open(): boolean {
     return !this.res.destroyed && !this.res.writableEnded;

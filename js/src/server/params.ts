@@ -95,20 +95,23 @@ function messages(body: Body): ChatMessage[] {
     const at = `messages[${i}]`;
     if (typeof m !== 'object' || m === null || Array.isArray(m)) throw badRequest(`'${at}' must be an object`, at, 'invalid_type');
     const msg = m as Body;
-    if (typeof msg.role !== 'string' || msg.role === '') throw badRequest(`'${at}.role' must be a non-empty string`, `${at}.role`, 'invalid_type');
+    if (typeof msg.role !== 'string' || msg.role === '')
+      throw badRequest(`'${at}.role' must be a non-empty string`, `${at}.role`, 'invalid_type');
     const c = msg.content;
     if (Array.isArray(c)) {
       c.forEach((p: unknown, j) => {
         const pat = `${at}.content[${j}]`;
         if (typeof p !== 'object' || p === null) throw badRequest(`'${pat}' must be an object`, pat, 'invalid_type');
         const part = p as Body;
-        if (part.type !== 'text') throw badRequest(`'${pat}': only text content parts are supported (got type ${JSON.stringify(part.type)})`, pat, 'unsupported');
+        if (part.type !== 'text')
+          throw badRequest(`'${pat}': only text content parts are supported (got type ${JSON.stringify(part.type)})`, pat, 'unsupported');
         if (typeof part.text !== 'string') throw badRequest(`'${pat}.text' must be a string`, `${pat}.text`, 'invalid_type');
       });
     } else if (c !== undefined && c !== null && typeof c !== 'string') {
       throw badRequest(`'${at}.content' must be a string, an array of text parts, or null`, `${at}.content`, 'invalid_type');
     }
-    if (msg.name !== undefined && typeof msg.name !== 'string') throw badRequest(`'${at}.name' must be a string`, `${at}.name`, 'invalid_type');
+    if (msg.name !== undefined && typeof msg.name !== 'string')
+      throw badRequest(`'${at}.name' must be a string`, `${at}.name`, 'invalid_type');
     return msg as ChatMessage;
   });
 }
@@ -131,7 +134,13 @@ export function chatRequest(body: Body, model: string, limits: Limits): ChatRequ
   optObject(body, 'chat_template_kwargs');
   // The request goes on as it came (every generation field included), with max tokens resolved.
   const params = {
-    ...body, messages: msgs, model, stream, max_tokens: options.maxTokens, max_completion_tokens: undefined, n_predict: undefined,
+    ...body,
+    messages: msgs,
+    model,
+    stream,
+    max_tokens: options.maxTokens,
+    max_completion_tokens: undefined,
+    n_predict: undefined,
   } as unknown as ChatCompletionCreateParams;
   return { params, stream, includeUsage };
 }
@@ -152,7 +161,7 @@ function promptParam(body: Body): string | number[] {
   if (Array.isArray(p) && p.length === 1 && (typeof p[0] === 'string' || Array.isArray(p[0]))) p = p[0];
   if (typeof p === 'string') return p;
   if (Array.isArray(p) && p.length > 0 && p.every((x) => Number.isInteger(x) && (x as number) >= 0)) return p as number[];
-  if (Array.isArray(p) && p.length > 1) throw badRequest("only one prompt per request is supported", 'prompt', 'unsupported');
+  if (Array.isArray(p) && p.length > 1) throw badRequest('only one prompt per request is supported', 'prompt', 'unsupported');
   throw badRequest("'prompt' must be a string or an array of token ids", 'prompt', 'invalid_type');
 }
 
@@ -210,7 +219,11 @@ export function embeddingRequest(body: Body, model: string): EmbeddingCreatePara
   if (pooling !== undefined && !POOLINGS.includes(pooling as never))
     throw badRequest(`'pooling' must be one of ${POOLINGS.join(', ')}, got '${pooling}'`, 'pooling', 'invalid_value');
   return {
-    input: body.input as EmbeddingCreateParams['input'], model, encoding_format: format as EmbeddingCreateParams['encoding_format'],
-    dimensions: optInt(body, 'dimensions', 1), pooling: pooling as EmbeddingCreateParams['pooling'], normalize: optBool(body, 'normalize'),
+    input: body.input as EmbeddingCreateParams['input'],
+    model,
+    encoding_format: format as EmbeddingCreateParams['encoding_format'],
+    dimensions: optInt(body, 'dimensions', 1),
+    pooling: pooling as EmbeddingCreateParams['pooling'],
+    normalize: optBool(body, 'normalize'),
   };
 }

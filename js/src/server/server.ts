@@ -75,7 +75,8 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
     };
     res.on('close', onClose);
     if (closing) throw new HttpError(503, 'the server is shutting down', 'server_error', null, 'shutting_down');
-    if (queue.pending >= maxQueue) throw new HttpError(503, `the server is busy: ${queue.pending} requests are waiting`, 'server_error', null, 'queue_full');
+    if (queue.pending >= maxQueue)
+      throw new HttpError(503, `the server is busy: ${queue.pending} requests are waiting`, 'server_error', null, 'queue_full');
     let release: () => void;
     try {
       release = await queue.acquire(ctl.signal);
@@ -146,7 +147,10 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
     const id = completionId('cmpl');
     const t = Math.floor(Date.now() / 1000);
     const chunk = (text: string, finish: string | null, usage: CompletionUsage | null) => ({
-      id, object: 'text_completion', created: t, model: modelId,
+      id,
+      object: 'text_completion',
+      created: t,
+      model: modelId,
       choices: [{ text, index: 0, logprobs: null, finish_reason: finish }],
       usage,
     });
@@ -158,11 +162,19 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
           const parts: string[] = [];
           for await (const c of stream) parts.push(c.text);
           const res0: GenerateResult = await stream.result;
-          sendJson(res, 200, {
-            id, object: 'text_completion', created: t, model: modelId,
-            choices: [{ text: echo + parts.join(''), index: 0, logprobs: null, finish_reason: res0.finishReason }],
-            usage: openAiUsage(res0.usage),
-          }, h);
+          sendJson(
+            res,
+            200,
+            {
+              id,
+              object: 'text_completion',
+              created: t,
+              model: modelId,
+              choices: [{ text: echo + parts.join(''), index: 0, logprobs: null, finish_reason: res0.finishReason }],
+              usage: openAiUsage(res0.usage),
+            },
+            h,
+          );
           return;
         }
         sse = new SseWriter(res, h);
@@ -194,7 +206,9 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
       await inTurn(res, h, async (signal) => {
         const stream = model.generate(r.prompt, { ...r.options, signal });
         if (!r.stream) {
-          for await (const _ of stream) { /* drain */ }
+          for await (const _ of stream) {
+            /* drain */
+          }
           const x = await stream.result;
           sendJson(res, 200, { model: modelId, text: x.text, tokens: x.tokens, ...summary(x) }, h);
           return;
@@ -216,10 +230,17 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
   };
 
   const modelObject = () => ({
-    id: modelId, object: 'model', created, owned_by: 'wasm-chord',
+    id: modelId,
+    object: 'model',
+    created,
+    owned_by: 'wasm-chord',
     meta: {
-      arch: model.info.arch, n_params: model.info.parameterCount, n_ctx: model.info.contextLength,
-      n_ctx_train: model.info.nCtxTrain, n_vocab: model.info.nVocab, size: model.info.fileBytes,
+      arch: model.info.arch,
+      n_params: model.info.parameterCount,
+      n_ctx: model.info.contextLength,
+      n_ctx_train: model.info.nCtxTrain,
+      n_vocab: model.info.nVocab,
+      size: model.info.fileBytes,
     },
   });
 
@@ -230,26 +251,48 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
     '/v1/embeddings': { POST: embeddings },
     '/v1/models': { GET: async (_req, res, h) => sendJson(res, 200, { object: 'list', data: [modelObject()] }, h) },
     '/health': {
-      GET: async (_req, res, h) => sendJson(res, 200, {
-        status: closing ? 'shutting_down' : 'ok', model: modelId,
-        queue: { running: queue.running ? 1 : 0, waiting: queue.pending }, stats,
-      }, h),
+      GET: async (_req, res, h) =>
+        sendJson(
+          res,
+          200,
+          {
+            status: closing ? 'shutting_down' : 'ok',
+            model: modelId,
+            queue: { running: queue.running ? 1 : 0, waiting: queue.pending },
+            stats,
+          },
+          h,
+        ),
     },
   };
 
   function route(method: string, rawPath: string): Handler | HttpError {
     let path = rawPath.replace(/\/+$/, '') || '/';
-    if (!routes[path] && routes[`/v1${path}`]) path = `/v1${path}`;  // llama.cpp also serves /chat/completions…
+    if (!routes[path] && routes[`/v1${path}`]) path = `/v1${path}`; // llama.cpp also serves /chat/completions…
     const m = /^\/v1\/models\/(.+)$/.exec(path);
     if (m && method === 'GET') {
       const id = decodeURIComponent(m[1]!);
-      if (id !== modelId) return new HttpError(404, `The model '${id}' does not exist (this server has '${modelId}')`, 'invalid_request_error', 'model', 'model_not_found');
+      if (id !== modelId)
+        return new HttpError(
+          404,
+          `The model '${id}' does not exist (this server has '${modelId}')`,
+          'invalid_request_error',
+          'model',
+          'model_not_found',
+        );
       return async (_req, res, h) => sendJson(res, 200, modelObject(), h);
     }
     const r = routes[path];
     if (!r) return new HttpError(404, `Unknown route ${method} ${rawPath}`, 'invalid_request_error', null, 'not_found');
     const handler = r[method];
-    if (!handler) return new HttpError(405, `${method} is not allowed on ${path} (use ${Object.keys(r).join(', ')})`, 'invalid_request_error', null, 'method_not_allowed');
+    if (!handler)
+      return new HttpError(
+        405,
+        `${method} is not allowed on ${path} (use ${Object.keys(r).join(', ')})`,
+        'invalid_request_error',
+        null,
+        'method_not_allowed',
+      );
     return handler;
   }
 
@@ -259,15 +302,26 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const h = corsHeaders(req, cors);
     // While shutting down, a connection that just finished its response is closed right away.
-    res.on('finish', () => { if (closing) setImmediate(() => http.closeIdleConnections()); });
-    if (options.log) res.on('close', () => options.log!(`${method} ${path} ${res.headersSent ? res.statusCode : '-'} ${(performance.now() - t0).toFixed(0)} ms${res.writableFinished ? '' : ' (client disconnected)'}`));
+    res.on('finish', () => {
+      if (closing) setImmediate(() => http.closeIdleConnections());
+    });
+    if (options.log)
+      res.on('close', () =>
+        options.log!(
+          `${method} ${path} ${res.headersSent ? res.statusCode : '-'} ${(performance.now() - t0).toFixed(0)} ms${res.writableFinished ? '' : ' (client disconnected)'}`,
+        ),
+      );
     if (method === 'OPTIONS') {
       res.writeHead(204, h);
       res.end();
       return;
     }
     if (options.apiKey !== undefined && path !== '/health' && req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      sendError(res, new HttpError(401, 'Incorrect or missing API key (Authorization: Bearer …)', 'invalid_request_error', null, 'invalid_api_key'), h);
+      sendError(
+        res,
+        new HttpError(401, 'Incorrect or missing API key (Authorization: Bearer …)', 'invalid_request_error', null, 'invalid_api_key'),
+        h,
+      );
       return;
     }
     const handler = route(method, path);

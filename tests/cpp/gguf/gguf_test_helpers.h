@@ -30,11 +30,22 @@ inline bool same_value(const gguf::Value& a, const gguf::Value& b) {
   using gguf::ValueType;
   if (a.type != b.type) return false;
   switch (a.type) {
-    case ValueType::u8: case ValueType::u16: case ValueType::u32: case ValueType::u64:
-    case ValueType::boolean: return a.u == b.u;
-    case ValueType::i8: case ValueType::i16: case ValueType::i32: case ValueType::i64: return a.i == b.i;
-    case ValueType::f32: case ValueType::f64: return a.f == b.f;
-    case ValueType::string: return a.s == b.s;
+    case ValueType::u8:
+    case ValueType::u16:
+    case ValueType::u32:
+    case ValueType::u64:
+    case ValueType::boolean:
+      return a.u == b.u;
+    case ValueType::i8:
+    case ValueType::i16:
+    case ValueType::i32:
+    case ValueType::i64:
+      return a.i == b.i;
+    case ValueType::f32:
+    case ValueType::f64:
+      return a.f == b.f;
+    case ValueType::string:
+      return a.s == b.s;
     case ValueType::array:
       if (a.elem_type != b.elem_type || a.array_size() != b.array_size()) return false;
       if (a.strings != b.strings || a.numbers != b.numbers) return false;
@@ -66,9 +77,7 @@ inline size_t after_gguf_string(const std::vector<uint8_t>& bytes, std::string_v
 }
 
 // A tensor's bytes as a span (nbytes is u64; size_t is 32-bit in wasm32).
-inline std::span<const uint8_t> data_of(const gguf::TensorInfo& t) {
-  return {t.data, static_cast<size_t>(t.nbytes)};
-}
+inline std::span<const uint8_t> data_of(const gguf::TensorInfo& t) { return {t.data, static_cast<size_t>(t.nbytes)}; }
 
 template <class T>
 void poke(std::vector<uint8_t>& b, size_t at, T v) {
@@ -85,8 +94,7 @@ T peek(const std::vector<uint8_t>& b, size_t at) {
 inline gguf::Value int_value(gguf::ValueType t, int64_t x) {
   gguf::Value v;
   v.type = t;
-  if (t == gguf::ValueType::i8 || t == gguf::ValueType::i16 || t == gguf::ValueType::i32 ||
-      t == gguf::ValueType::i64) {
+  if (t == gguf::ValueType::i8 || t == gguf::ValueType::i16 || t == gguf::ValueType::i32 || t == gguf::ValueType::i64) {
     v.i = x;
   } else {
     v.u = static_cast<uint64_t>(x);

@@ -2,7 +2,6 @@
 // their real positions in stories260K.gguf, misalignment, duplicates, unknown types, deep nesting,
 // and random byte mutations. Each must give a typed error, never a crash (run under ASan).
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <random>
 
@@ -17,8 +16,7 @@ using chord::test::poke;
 
 namespace {
 
-constexpr uint64_t kHuge[] = {0xFFFFFFFFFFFFFFFFull, 1ull << 62, 1ull << 60, 0x8000000000000000ull,
-                              1ull << 32};
+constexpr uint64_t kHuge[] = {0xFFFFFFFFFFFFFFFFull, 1ull << 62, 1ull << 60, 0x8000000000000000ull, 1ull << 32};
 
 // Parses a copy of `bytes` (exactly sized, so ASan sees any over-read) and returns the status.
 Status parse_copy(const std::vector<uint8_t>& bytes, size_t len) {
@@ -39,7 +37,9 @@ void expect(const Status& s, Code code, std::initializer_list<const char*> needl
 // A minimal GGUF header with one kv whose value bytes are `body` (after the key).
 std::vector<uint8_t> one_kv(std::string_view key, const std::vector<uint8_t>& body) {
   std::vector<uint8_t> b = {'G', 'G', 'U', 'F', 3, 0, 0, 0};
-  auto put64 = [&](uint64_t v) { for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i))); };
+  auto put64 = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
   put64(0);
   put64(1);
   put64(key.size());
@@ -51,11 +51,23 @@ std::vector<uint8_t> one_kv(std::string_view key, const std::vector<uint8_t>& bo
 // Bytes a value takes in a GGUF file (after its type tag).
 size_t encoded_size(const Value& v) {
   switch (v.type) {
-    case ValueType::u8: case ValueType::i8: case ValueType::boolean: return 1;
-    case ValueType::u16: case ValueType::i16: return 2;
-    case ValueType::u32: case ValueType::i32: case ValueType::f32: return 4;
-    case ValueType::u64: case ValueType::i64: case ValueType::f64: return 8;
-    case ValueType::string: return 8 + v.s.size();
+    case ValueType::u8:
+    case ValueType::i8:
+    case ValueType::boolean:
+      return 1;
+    case ValueType::u16:
+    case ValueType::i16:
+      return 2;
+    case ValueType::u32:
+    case ValueType::i32:
+    case ValueType::f32:
+      return 4;
+    case ValueType::u64:
+    case ValueType::i64:
+    case ValueType::f64:
+      return 8;
+    case ValueType::string:
+      return 8 + v.s.size();
     case ValueType::array: {
       size_t n = 12;
       for (const std::string& x : v.strings) n += 8 + x.size();
@@ -71,8 +83,12 @@ size_t encoded_size(const Value& v) {
   return 0;
 }
 
-void push32(std::vector<uint8_t>& b, uint32_t v) { for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i))); }
-void push64(std::vector<uint8_t>& b, uint64_t v) { for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i))); }
+void push32(std::vector<uint8_t>& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void push64(std::vector<uint8_t>& b, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
 
 }  // namespace
 
@@ -162,8 +178,8 @@ TEST_CASE("hostile: huge counts and lengths in the header and metadata") {
 
   const size_t toks = after_gguf_string(b, keys::kTokTokens);
   REQUIRE(toks != std::string::npos);
-  REQUIRE(test::peek<uint32_t>(b, toks) == 9);       // array
-  REQUIRE(test::peek<uint32_t>(b, toks + 4) == 8);   // of string
+  REQUIRE(test::peek<uint32_t>(b, toks) == 9);      // array
+  REQUIRE(test::peek<uint32_t>(b, toks + 4) == 8);  // of string
   REQUIRE(test::peek<uint64_t>(b, toks + 8) == 512);
   for (uint64_t h : kHuge) {
     poke<uint64_t>(b, toks + 8, h);
@@ -244,7 +260,7 @@ TEST_CASE("hostile: tensor dims / types / offsets") {
   expect(parse_status(b), Code::bad_gguf, {"token_embd.weight", "not a multiple of the alignment 32"});
   reset();
   for (uint64_t off : std::initializer_list<uint64_t>{offset + (uint64_t{1} << 40), 0xFFFFFFFFFFFFFFE0ull,
-                                                     uint64_t{1} << 62, uint64_t{orig.size()}}) {
+                                                      uint64_t{1} << 62, uint64_t{orig.size()}}) {
     poke<uint64_t>(b, at + 24, off);
     expect(parse_status(b), Code::bad_gguf, {"token_embd.weight", "outside the file"});
     reset();
@@ -299,8 +315,8 @@ TEST_CASE("hostile: magic / version / alignment / nesting") {
   };
   for (int64_t a : {0, 3, 48, -32}) {
     INFO("alignment " << a);
-    expect(parse_status(with_alignment(test::int_value(a < 0 ? ValueType::i32 : ValueType::u32, a))),
-           Code::bad_gguf, {"general.alignment"});
+    expect(parse_status(with_alignment(test::int_value(a < 0 ? ValueType::i32 : ValueType::u32, a))), Code::bad_gguf,
+           {"general.alignment"});
   }
   Value str;
   str.type = ValueType::string;
@@ -370,10 +386,18 @@ TEST_CASE("hostile: random mutations of the header never crash") {
       std::memcpy(old.data(), b.data() + pos, 8);
       saved.emplace_back(pos, old);
       switch (rng() % 4) {
-        case 0: b[pos] = static_cast<uint8_t>(rng()); break;
-        case 1: b[pos] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
-        case 2: poke<uint64_t>(b, pos, rng()); break;
-        default: poke<uint64_t>(b, pos, ~uint64_t{0} >> (rng() % 64)); break;
+        case 0:
+          b[pos] = static_cast<uint8_t>(rng());
+          break;
+        case 1:
+          b[pos] ^= static_cast<uint8_t>(1u << (rng() % 8));
+          break;
+        case 2:
+          poke<uint64_t>(b, pos, rng());
+          break;
+        default:
+          poke<uint64_t>(b, pos, ~uint64_t{0} >> (rng() % 64));
+          break;
       }
     }
     auto r = File::parse(b);  // in place: the buffer is exactly the file, so ASan sees over-reads
@@ -398,7 +422,8 @@ TEST_CASE("hostile: random mutations of the header never crash") {
 namespace {
 
 // Three tensors written by the Writer (alignment 32): a f32 [64] (256 bytes), b q8_0 [32, 2]
-// (68 bytes, padded to 96), c f32 [60] (240 bytes, padded to 256). Positions of each tensor info's type and offset fields.
+// (68 bytes, padded to 96), c f32 [60] (240 bytes, padded to 256). Positions of each tensor info's type and offset
+// fields.
 struct Laid {
   std::vector<uint8_t> bytes;
   size_t type_at[3];

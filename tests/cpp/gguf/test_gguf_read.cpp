@@ -1,7 +1,6 @@
 // GGUF reader on the real fixtures: stories260K (v3, F32), llama-2-tiny-random (F16, 32k vocab),
 // the Q8_0 v2 file, every vocab GGUF, and the legacy files that must be refused cleanly.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "core/gguf/keys.h"
@@ -144,9 +143,9 @@ TEST_CASE("tinyllamas Q8_0 (GGUF v2): refused for its flat-quantised ffn_down, p
     const std::string name = "blk." + std::to_string(l) + ".ffn_down.weight";
     const size_t at = test::after_gguf_string(fixed, name);
     REQUIRE(at != std::string::npos);
-    REQUIRE(test::peek<uint32_t>(fixed, at) == 2);         // n_dims
-    REQUIRE(test::peek<uint64_t>(fixed, at + 4) == 172);   // ne[0]
-    REQUIRE(test::peek<uint32_t>(fixed, at + 20) == 8);    // Q8_0
+    REQUIRE(test::peek<uint32_t>(fixed, at) == 2);        // n_dims
+    REQUIRE(test::peek<uint64_t>(fixed, at + 4) == 172);  // ne[0]
+    REQUIRE(test::peek<uint32_t>(fixed, at + 20) == 8);   // Q8_0
     test::poke<uint32_t>(fixed, at + 20, static_cast<uint32_t>(GgmlType::I8));
     test::poke<uint64_t>(fixed, at + 4, 172 * 64 / 32 * 34);
     test::poke<uint64_t>(fixed, at + 12, 1);
@@ -200,12 +199,18 @@ TEST_CASE("every vocab GGUF parses with the listed vocabulary size") {
   };
   // From MODELS.md (arch, tokenizer model, n_vocab columns).
   const Row rows[] = {
-      {"baichuan", "baichuan", "llama", 64000},      {"bert-bge", "bert", "bert", 30522},
-      {"deepseek-coder", "llama", "gpt2", 32256},    {"deepseek-llm", "llama", "gpt2", 102400},
-      {"falcon", "falcon", "gpt2", 65024},           {"gpt-2", "gpt2", "gpt2", 50257},
-      {"gpt-neox", "gptneox", "gpt2", 50432},        {"llama-spm", "llama", "llama", 32000},
-      {"mpt", "mpt", "gpt2", 50432},                 {"phi-3", "phi3", "llama", 32064},
-      {"refact", "refact", "gpt2", 49216},           {"starcoder", "starcoder2", "gpt2", 49152},
+      {"baichuan", "baichuan", "llama", 64000},
+      {"bert-bge", "bert", "bert", 30522},
+      {"deepseek-coder", "llama", "gpt2", 32256},
+      {"deepseek-llm", "llama", "gpt2", 102400},
+      {"falcon", "falcon", "gpt2", 65024},
+      {"gpt-2", "gpt2", "gpt2", 50257},
+      {"gpt-neox", "gptneox", "gpt2", 50432},
+      {"llama-spm", "llama", "llama", 32000},
+      {"mpt", "mpt", "gpt2", 50432},
+      {"phi-3", "phi3", "llama", 32064},
+      {"refact", "refact", "gpt2", 49216},
+      {"starcoder", "starcoder2", "gpt2", 49152},
   };
   for (const Row& row : rows) {
     const std::string rel = std::string("vocab/ggml-vocab-") + row.file + ".gguf";

@@ -37,8 +37,7 @@ std::vector<std::vector<uint8_t>> split_model(const File& f, int n) {
   return parts;
 }
 
-std::vector<std::span<const uint8_t>> spans(const std::vector<std::vector<uint8_t>>& parts,
-                                            std::vector<int> order) {
+std::vector<std::span<const uint8_t>> spans(const std::vector<std::vector<uint8_t>>& parts, std::vector<int> order) {
   std::vector<std::span<const uint8_t>> s;
   for (int i : order) s.emplace_back(parts[i]);
   return s;

@@ -1,7 +1,6 @@
 // GGUF writer: every value type round-trips, tensors of several types at alignment 32 and 64, and a
 // real file copied through the writer parses to the same metadata and tensor bytes.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -108,9 +107,8 @@ TEST_CASE("writer: every value type round-trips in insertion order") {
   sa.elem_type = sb.elem_type = ValueType::string;
   sa.strings = {"a"};
   sb.strings = {"b", "c"};
-  w.set_value("a.nested_i32", array_of({number_array(ValueType::i32, {1, 2}),
-                                       number_array(ValueType::i32, {}),
-                                       number_array(ValueType::i32, {3})}));
+  w.set_value("a.nested_i32", array_of({number_array(ValueType::i32, {1, 2}), number_array(ValueType::i32, {}),
+                                        number_array(ValueType::i32, {3})}));
   w.set_value("a.nested_str", array_of({sa, sb}));
   w.set_value("a.deep", array_of({array_of({number_array(ValueType::f32, {0.5})}), array_of({})}));
   // set_* on an existing key replaces the value in place.
@@ -123,10 +121,10 @@ TEST_CASE("writer: every value type round-trips in insertion order") {
   CHECK(f.version() == 3);
   CHECK(f.tensors().empty());
   const std::vector<std::string> order = {
-      "a.u32", "a.i32", "a.u64", "a.f32", "a.bool", "a.string", "a.empty", "a.strings", "a.f32s",
-      "a.i32s", "a.u8", "a.i8", "a.u16", "a.i16", "a.i64", "a.f64", "a.bools", "a.u8s", "a.i8s",
-      "a.u16s", "a.i16s", "a.u32s", "a.u64s", "a.i64s", "a.f64s", "a.empty_i32s", "a.nested_i32",
-      "a.nested_str", "a.deep"};
+      "a.u32",   "a.i32",        "a.u64",        "a.f32",        "a.bool", "a.string", "a.empty", "a.strings",
+      "a.f32s",  "a.i32s",       "a.u8",         "a.i8",         "a.u16",  "a.i16",    "a.i64",   "a.f64",
+      "a.bools", "a.u8s",        "a.i8s",        "a.u16s",       "a.i16s", "a.u32s",   "a.u64s",  "a.i64s",
+      "a.f64s",  "a.empty_i32s", "a.nested_i32", "a.nested_str", "a.deep"};
   REQUIRE(f.metadata().size() == order.size());
   for (size_t k = 0; k < order.size(); ++k) CHECK(f.metadata()[k].first == order[k]);
 
@@ -185,10 +183,10 @@ TEST_CASE("writer: tensors of several types at alignment 32 and 64") {
       std::vector<int64_t> ne;
     };
     const std::vector<Spec> specs = {
-        {"f32", GgmlType::F32, {5, 3}},         {"f16", GgmlType::F16, {7}},
-        {"q8_0", GgmlType::Q8_0, {64, 3}},      {"q4_0", GgmlType::Q4_0, {32, 1, 2}},
-        {"q4_k", GgmlType::Q4_K, {256, 2}},     {"q6_k", GgmlType::Q6_K, {512, 1, 1, 2}},
-        {"i8", GgmlType::I8, {3, 3, 3}},        {"bf16", GgmlType::BF16, {1}},
+        {"f32", GgmlType::F32, {5, 3}},     {"f16", GgmlType::F16, {7}},
+        {"q8_0", GgmlType::Q8_0, {64, 3}},  {"q4_0", GgmlType::Q4_0, {32, 1, 2}},
+        {"q4_k", GgmlType::Q4_K, {256, 2}}, {"q6_k", GgmlType::Q6_K, {512, 1, 1, 2}},
+        {"i8", GgmlType::I8, {3, 3, 3}},    {"bf16", GgmlType::BF16, {1}},
     };
     Writer w;
     if (alignment != 32) w.set_alignment(alignment);
@@ -225,9 +223,9 @@ TEST_CASE("writer: add_tensor validates shape and size") {
   Writer w;
   std::vector<uint8_t> d(64 * 4);
   CHECK(w.add_tensor("ok", GgmlType::F32, {64}, d).ok());
-  CHECK(w.add_tensor("ok", GgmlType::F32, {64}, d).code() == Code::invalid_argument);      // duplicate
-  CHECK(w.add_tensor("short", GgmlType::F32, {65}, d).code() == Code::invalid_argument);   // size
-  CHECK(w.add_tensor("q", GgmlType::Q8_0, {48}, d).code() == Code::invalid_argument);      // 48 % 32
+  CHECK(w.add_tensor("ok", GgmlType::F32, {64}, d).code() == Code::invalid_argument);     // duplicate
+  CHECK(w.add_tensor("short", GgmlType::F32, {65}, d).code() == Code::invalid_argument);  // size
+  CHECK(w.add_tensor("q", GgmlType::Q8_0, {48}, d).code() == Code::invalid_argument);     // 48 % 32
   CHECK(w.add_tensor("zero", GgmlType::F32, {64, 0}, d).code() == Code::invalid_argument);
   CHECK(w.add_tensor("neg", GgmlType::F32, {-64}, d).code() == Code::invalid_argument);
   CHECK(w.add_tensor("5d", GgmlType::F32, {64, 1, 1, 1, 1}, d).code() == Code::invalid_argument);
@@ -283,7 +281,8 @@ TEST_CASE("writer: write_file and read_file") {
   w.set_string("general.name", "scratch");
   std::vector<uint8_t> d = random_bytes(4 * 10, 7);
   REQUIRE(w.add_tensor("t", GgmlType::F32, {10}, d).ok());
-  const std::string path = test::scratch_dir() + "/chord_gguf_write_test_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".gguf";
+  const std::string path = test::scratch_dir() + "/chord_gguf_write_test_" +
+                           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".gguf";
   REQUIRE(w.write_file(path).ok());
   auto back = read_file(path);
   std::remove(path.c_str());

@@ -2,9 +2,8 @@
 // and wasm bounds see any over-read), check a Status's code and message, and find the byte
 // positions of header fields inside a written GGUF for patching.
 #pragma once
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -20,7 +19,8 @@
 namespace chord::test {
 
 inline Result<std::shared_ptr<const Model>> load_bytes(const std::vector<uint8_t>& bytes, size_t len = SIZE_MAX) {
-  auto owner = std::make_shared<std::vector<uint8_t>>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(len, bytes.size())));
+  auto owner = std::make_shared<std::vector<uint8_t>>(
+      bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(len, bytes.size())));
   ModelBytes mb;
   mb.parts.emplace_back(owner->data(), owner->size());
   mb.owner = owner;

@@ -3,7 +3,6 @@
 // or out-of-file data, duplicate names, legacy files, and seeded random mutations. Every one must
 // give a typed error (or, for a mutation that leaves a valid model, load and run) — never a crash.
 #include <catch2/catch.hpp>
-
 #include <random>
 
 #include "core/gguf/keys.h"
@@ -232,7 +231,7 @@ TEST_CASE("hostile: legacy and odd fixture files give typed errors") {
   };
   const Case cases[] = {
       {"legacy/tinyllamas-stories-260k-f32.gguf", Code::unsupported, "version"},  // GGUF v1
-      {"legacy/TinyLLama-v0.ggmlv3.q4_0.bin", Code::unsupported, "GGJT"},       // GGJT, not GGUF
+      {"legacy/TinyLLama-v0.ggmlv3.q4_0.bin", Code::unsupported, "GGJT"},         // GGJT, not GGUF
       // Q8_0 ffn_down rows of 172 (not a multiple of the 32-wide block): refused, as llama.cpp does.
       {"gguf/tinyllamas-stories-260k-q8_0.gguf", Code::bad_gguf, "ffn_down"},
       {"vocab/ggml-vocab-gpt-2.gguf", Code::unsupported, "gpt2"},  // a vocab-only file of another arch
@@ -269,8 +268,12 @@ TEST_CASE("hostile: seeded random mutations never crash; survivors load and run"
       const size_t span = rng() % 8 ? l.data_start : b.size();
       const size_t at = rng() % span;
       switch (rng() % 3) {
-        case 0: b[at] = static_cast<uint8_t>(rng()); break;
-        case 1: b[at] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
+        case 0:
+          b[at] = static_cast<uint8_t>(rng());
+          break;
+        case 1:
+          b[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
+          break;
         default:
           if (at + 8 <= b.size()) put_le(b, at, kHuge[rng() % (sizeof kHuge / sizeof kHuge[0])], rng() % 2 ? 8 : 4);
       }

@@ -3,7 +3,6 @@
 // logits, contexts whose KV cache would not fit a wasm heap, and aborts. Each gives a typed error
 // with a clear message, or the documented clamping.
 #include <catch2/catch.hpp>
-
 #include <climits>
 #include <cmath>
 #include <functional>
@@ -122,7 +121,10 @@ TEST_CASE("limits: negative or NaN sampling values are refused, documented range
       {"frequency_penalty", [](SamplerParams& p) { p.frequency_penalty = INFINITY; }},
       {"presence_penalty", [](SamplerParams& p) { p.presence_penalty = NAN; }},
       {"repeat_last_n", [](SamplerParams& p) { p.penalty_last_n = -2; }},
-      {"logit_bias", [](SamplerParams& p) { p.logit_bias = {{5, NAN}}; }},
+      {"logit_bias",
+       [](SamplerParams& p) {
+         p.logit_bias = {{5, NAN}};
+       }},
   };
   auto ctx = Context::create(tiny_model(), {32, 8, 1});
   REQUIRE(ctx.ok());
@@ -139,9 +141,20 @@ TEST_CASE("limits: negative or NaN sampling values are refused, documented range
   const std::vector<std::function<void(SamplerParams&)>> ok = {
       [](SamplerParams& p) { p.top_k = -5; },
       [](SamplerParams& p) { p.top_k = INT_MAX; },
-      [](SamplerParams& p) { p.temperature = INFINITY; p.top_k = 0; p.top_p = 1; p.min_p = 0; },
-      [](SamplerParams& p) { p.penalty_last_n = -1; p.repeat_penalty = 1e30f; p.frequency_penalty = -1e30f; },
-      [nv](SamplerParams& p) { p.logit_bias = {{-1, 5.0f}, {nv, 5.0f}, {INT_MIN, 1.0f}, {3, INFINITY}}; },
+      [](SamplerParams& p) {
+        p.temperature = INFINITY;
+        p.top_k = 0;
+        p.top_p = 1;
+        p.min_p = 0;
+      },
+      [](SamplerParams& p) {
+        p.penalty_last_n = -1;
+        p.repeat_penalty = 1e30f;
+        p.frequency_penalty = -1e30f;
+      },
+      [nv](SamplerParams& p) {
+        p.logit_bias = {{-1, 5.0f}, {nv, 5.0f}, {INT_MIN, 1.0f}, {3, INFINITY}};
+      },
       [nv](SamplerParams& p) {
         for (Token t = 0; t < nv; ++t) p.logit_bias.emplace_back(t, -INFINITY);  // every token banned
       },

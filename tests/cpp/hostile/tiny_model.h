@@ -18,23 +18,58 @@
 namespace chord::test {
 
 struct TinySpec {
-  std::string arch = "llama";   // llama | mistral | qwen2 | qwen3 (qwen2: qkv biases, qwen3: q/k norm) |
-                                // gemma3 (q/k norms, post-norms, window 2) | phi3 (fused qkv and gate/up, LongRoPE)
-  std::string tok = "llama";    // llama (SPM, byte fallback) | gpt2 (byte-level BPE)
+  std::string arch = "llama";  // llama | mistral | qwen2 | qwen3 (qwen2: qkv biases, qwen3: q/k norm) |
+                               // gemma3 (q/k norms, post-norms, window 2) | phi3 (fused qkv and gate/up, LongRoPE)
+  std::string tok = "llama";   // llama (SPM, byte fallback) | gpt2 (byte-level BPE)
   int32_t n_embd = 32, n_layer = 1, n_head = 4, n_head_kv = 2, n_ff = 32, n_ctx_train = 64;
-  int32_t head_dim = 0;         // 0: n_embd / n_head; else written as attention.key_length
+  int32_t head_dim = 0;            // 0: n_embd / n_head; else written as attention.key_length
   GgmlType wtype = GgmlType::F32;  // matmul weights (norms and biases stay f32)
   bool tied = true;                // no output.weight
   uint64_t seed = 1;
 };
 
-inline gguf::Value v_u32(uint32_t x) { gguf::Value v; v.type = gguf::ValueType::u32; v.u = x; return v; }
-inline gguf::Value v_i32(int32_t x) { gguf::Value v; v.type = gguf::ValueType::i32; v.i = x; return v; }
-inline gguf::Value v_u64(uint64_t x) { gguf::Value v; v.type = gguf::ValueType::u64; v.u = x; return v; }
-inline gguf::Value v_f32(float x) { gguf::Value v; v.type = gguf::ValueType::f32; v.f = x; return v; }
-inline gguf::Value v_f64(double x) { gguf::Value v; v.type = gguf::ValueType::f64; v.f = x; return v; }
-inline gguf::Value v_bool(bool x) { gguf::Value v; v.type = gguf::ValueType::boolean; v.u = x; return v; }
-inline gguf::Value v_str(std::string s) { gguf::Value v; v.type = gguf::ValueType::string; v.s = std::move(s); return v; }
+inline gguf::Value v_u32(uint32_t x) {
+  gguf::Value v;
+  v.type = gguf::ValueType::u32;
+  v.u = x;
+  return v;
+}
+inline gguf::Value v_i32(int32_t x) {
+  gguf::Value v;
+  v.type = gguf::ValueType::i32;
+  v.i = x;
+  return v;
+}
+inline gguf::Value v_u64(uint64_t x) {
+  gguf::Value v;
+  v.type = gguf::ValueType::u64;
+  v.u = x;
+  return v;
+}
+inline gguf::Value v_f32(float x) {
+  gguf::Value v;
+  v.type = gguf::ValueType::f32;
+  v.f = x;
+  return v;
+}
+inline gguf::Value v_f64(double x) {
+  gguf::Value v;
+  v.type = gguf::ValueType::f64;
+  v.f = x;
+  return v;
+}
+inline gguf::Value v_bool(bool x) {
+  gguf::Value v;
+  v.type = gguf::ValueType::boolean;
+  v.u = x;
+  return v;
+}
+inline gguf::Value v_str(std::string s) {
+  gguf::Value v;
+  v.type = gguf::ValueType::string;
+  v.s = std::move(s);
+  return v;
+}
 inline gguf::Value v_strs(std::vector<std::string> s) {
   gguf::Value v;
   v.type = gguf::ValueType::array;
@@ -77,12 +112,18 @@ class TinyModel {
 
   void set(const std::string& key, gguf::Value v) {
     for (auto& [k, old] : kv)
-      if (k == key) { old = std::move(v); return; }
+      if (k == key) {
+        old = std::move(v);
+        return;
+      }
     kv.emplace_back(key, std::move(v));
   }
   void erase(const std::string& key) {
     for (size_t i = 0; i < kv.size(); ++i)
-      if (kv[i].first == key) { kv.erase(kv.begin() + static_cast<std::ptrdiff_t>(i)); return; }
+      if (kv[i].first == key) {
+        kv.erase(kv.begin() + static_cast<std::ptrdiff_t>(i));
+        return;
+      }
   }
   gguf::Value* get(const std::string& key) {
     for (auto& [k, v] : kv)
@@ -101,7 +142,10 @@ class TinyModel {
   }
   bool remove_tensor(const std::string& name) {
     for (size_t i = 0; i < tensors.size(); ++i)
-      if (tensors[i].name == name) { tensors.erase(tensors.begin() + static_cast<std::ptrdiff_t>(i)); return true; }
+      if (tensors[i].name == name) {
+        tensors.erase(tensors.begin() + static_cast<std::ptrdiff_t>(i));
+        return true;
+      }
     return false;
   }
   // Replaces (or adds) a tensor with seeded f32 values of the given shape and type.
@@ -115,8 +159,10 @@ class TinyModel {
       x = (static_cast<float>(static_cast<int32_t>(s >> 40) % 1000) / 1000.0f) * 0.5f;
     }
     TinyTensor t = make_tensor(name, type, std::move(ne), f);
-    if (TinyTensor* old = tensor(name)) *old = std::move(t);
-    else tensors.push_back(std::move(t));
+    if (TinyTensor* old = tensor(name))
+      *old = std::move(t);
+    else
+      tensors.push_back(std::move(t));
   }
 
   std::vector<uint8_t> bytes() const {
@@ -140,8 +186,11 @@ inline void add_spm_vocab(TinyModel& m) {
     toks.push_back(std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">");
     types.push_back(6);
   }
-  for (const char* w : {"\xE2\x96\x81", "\xE2\x96\x81O", "\xE2\x96\x81t", "e", "h", "\xE2\x96\x81the", "nce",
-                        "\xE2\x96\x81Once", "\xE2\x96\x81" "a", "\xE2\x96\x81upon", "\xE2\x96\x81time"}) {
+  for (const char* w :
+       {"\xE2\x96\x81", "\xE2\x96\x81O", "\xE2\x96\x81t", "e", "h", "\xE2\x96\x81the", "nce", "\xE2\x96\x81Once",
+        "\xE2\x96\x81"
+        "a",
+        "\xE2\x96\x81upon", "\xE2\x96\x81time"}) {
     toks.push_back(w);
     types.push_back(1);
   }
@@ -203,8 +252,10 @@ inline TinyModel make_tiny(const TinySpec& s = {}) {
   m.set(ak(keys::kRopeFreqBase), v_f32(10000.0f));
   if (s.arch == "gemma3") m.set(ak(keys::kSlidingWindow), v_u32(2));
   if (s.arch == "phi3") m.set(ak(keys::kRopeScalingOrigCtx), v_u32(4));
-  if (s.tok == "gpt2") add_bpe_vocab(m);
-  else add_spm_vocab(m);
+  if (s.tok == "gpt2")
+    add_bpe_vocab(m);
+  else
+    add_spm_vocab(m);
 
   const int64_t E = s.n_embd, V = vocab_count(m), HD = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
   const int64_t Q = s.n_head * HD, KV = s.n_head_kv * HD, F = s.n_ff;

@@ -28,7 +28,8 @@ inline Decoded decode_weights(GgmlType t, const uint8_t* p) {
   for (int g = 0; g < 16; ++g) d.scale16[g] = 1, d.min16[g] = 0;
   using namespace chord::quant;
   switch (t) {
-    case GgmlType::Q4_0: case GgmlType::Q4_1: {
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1: {
       const uint8_t* qs = p + (t == GgmlType::Q4_0 ? 2 : 4);
       for (int e = 0; e < 32; ++e) {
         const int nib = e < 16 ? (qs[e] & 15) : (qs[e - 16] >> 4);
@@ -36,7 +37,8 @@ inline Decoded decode_weights(GgmlType t, const uint8_t* p) {
       }
       break;
     }
-    case GgmlType::Q5_0: case GgmlType::Q5_1: {
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1: {
       const uint8_t* qh = p + (t == GgmlType::Q5_0 ? 2 : 4);
       const uint8_t* qs = qh + 4;
       uint32_t h;
@@ -69,7 +71,8 @@ inline Decoded decode_weights(GgmlType t, const uint8_t* p) {
       }
       break;
     }
-    case GgmlType::Q4_K: case GgmlType::Q5_K: {
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K: {
       const bool five = t == GgmlType::Q5_K;
       const uint8_t* scales = p + 4;
       const uint8_t* qh = five ? p + 16 : nullptr;
@@ -78,7 +81,8 @@ inline Decoded decode_weights(GgmlType t, const uint8_t* p) {
         const uint8_t byte = qs[32 * (e / 64) + e % 32];
         d.q[e] = ((e % 64) < 32 ? (byte & 15) : (byte >> 4)) + (qh ? 16 * ((qh[e % 32] >> (e / 32)) & 1) : 0);
       }
-      for (int g = 0; g < 16; ++g) d.scale16[g] = k4_scale(scales, g / 2, false), d.min16[g] = k4_scale(scales, g / 2, true);
+      for (int g = 0; g < 16; ++g)
+        d.scale16[g] = k4_scale(scales, g / 2, false), d.min16[g] = k4_scale(scales, g / 2, true);
       break;
     }
     case GgmlType::Q6_K: {
@@ -92,7 +96,8 @@ inline Decoded decode_weights(GgmlType t, const uint8_t* p) {
       break;
     }
     // The I-quant codebook written out again here (ggml-common.h kvalues_iq4nl).
-    case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: {
+    case GgmlType::IQ4_NL:
+    case GgmlType::IQ4_XS: {
       static constexpr int kBook[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
       const bool xs = t == GgmlType::IQ4_XS;
       const uint8_t* qs = p + (xs ? 8 : 2);  // IQ4_XS: d, scales_h (u16), scales_l[4], qs

@@ -15,11 +15,10 @@
 // Q4_1/Q5_1 additionally use Q8_1's s = f16(d_a * sum q_a) where the exact math has
 // f16(d_a) * sum q_a: that format error, sum_b |m_b| |s_b - d_b sum q_a|, is added to the bound.
 // F32/F16/BF16 multiply in f32 (u each) and add in double: |kernel - ref| <= 3u T.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/quant.h"
 #include "kernels/ops.h"
@@ -34,10 +33,9 @@ namespace {
 
 constexpr double kU = 1.0 / 16777216.0;  // 2^-24
 
-const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,
-                                 GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
-                                 GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                                 GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
+const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,   GgmlType::Q4_1,
+                                 GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K,   GgmlType::Q3_K,
+                                 GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
 
 bool is_float(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
 bool has_min(GgmlType t) {
@@ -49,19 +47,32 @@ bool has_min(GgmlType t) {
 int64_t kernel_block_int(GgmlType t, const uint8_t* w, const uint8_t* a, int32_t* min_sum) {
   *min_sum = 0;
   switch (t) {
-    case GgmlType::Q4_0: return ref::block_dot_q4_0_q8_0(w, a);
-    case GgmlType::Q4_1: return ref::block_dot_q4_1_q8_1(w, a);
-    case GgmlType::Q5_0: return ref::block_dot_q5_0_q8_0(w, a);
-    case GgmlType::Q5_1: return ref::block_dot_q5_1_q8_1(w, a);
-    case GgmlType::Q8_0: return ref::block_dot_q8_0_q8_0(w, a);
-    case GgmlType::Q2_K: return ref::block_dot_q2_K_q8_K(w, a, min_sum);
-    case GgmlType::Q3_K: return ref::block_dot_q3_K_q8_K(w, a);
-    case GgmlType::Q4_K: return ref::block_dot_q4_K_q8_K(w, a, min_sum);
-    case GgmlType::Q5_K: return ref::block_dot_q5_K_q8_K(w, a, min_sum);
-    case GgmlType::Q6_K: return ref::block_dot_q6_K_q8_K(w, a);
-    case GgmlType::IQ4_NL: return ref::block_dot_iq4_nl_q8_0(w, a);
-    case GgmlType::IQ4_XS: return ref::block_dot_iq4_xs_q8_K(w, a);
-    default: return 0;
+    case GgmlType::Q4_0:
+      return ref::block_dot_q4_0_q8_0(w, a);
+    case GgmlType::Q4_1:
+      return ref::block_dot_q4_1_q8_1(w, a);
+    case GgmlType::Q5_0:
+      return ref::block_dot_q5_0_q8_0(w, a);
+    case GgmlType::Q5_1:
+      return ref::block_dot_q5_1_q8_1(w, a);
+    case GgmlType::Q8_0:
+      return ref::block_dot_q8_0_q8_0(w, a);
+    case GgmlType::Q2_K:
+      return ref::block_dot_q2_K_q8_K(w, a, min_sum);
+    case GgmlType::Q3_K:
+      return ref::block_dot_q3_K_q8_K(w, a);
+    case GgmlType::Q4_K:
+      return ref::block_dot_q4_K_q8_K(w, a, min_sum);
+    case GgmlType::Q5_K:
+      return ref::block_dot_q5_K_q8_K(w, a, min_sum);
+    case GgmlType::Q6_K:
+      return ref::block_dot_q6_K_q8_K(w, a);
+    case GgmlType::IQ4_NL:
+      return ref::block_dot_iq4_nl_q8_0(w, a);
+    case GgmlType::IQ4_XS:
+      return ref::block_dot_iq4_xs_q8_K(w, a);
+    default:
+      return 0;
   }
 }
 
@@ -90,9 +101,9 @@ std::vector<float> input(int family, size_t n, uint32_t seed) {
 }
 
 struct DotCheck {
-  double ref = 0;        // double dot of dequantized rows
-  double bound = 0;      // allowed |kernel - ref|
-  float got = 0;         // kernel result
+  double ref = 0;    // double dot of dequantized rows
+  double bound = 0;  // allowed |kernel - ref|
+  float got = 0;     // kernel result
 };
 
 DotCheck run_dot(GgmlType wt, const std::vector<float>& wf, const std::vector<float>& af) {
@@ -179,8 +190,8 @@ TEST_CASE("op tables: activation types are llama.cpp's vec_dot_type") {
   }
   CHECK(ref_ops(GgmlType::IQ4_NL)->act_type == GgmlType::Q8_0);
   CHECK(ref_ops(GgmlType::IQ4_XS)->act_type == GgmlType::Q8_K);
-  for (GgmlType t : {GgmlType::Q8_1, GgmlType::Q8_K, GgmlType::IQ2_XXS, GgmlType::I8,
-                     GgmlType::TQ1_0, GgmlType::MXFP4}) {
+  for (GgmlType t :
+       {GgmlType::Q8_1, GgmlType::Q8_K, GgmlType::IQ2_XXS, GgmlType::I8, GgmlType::TQ1_0, GgmlType::MXFP4}) {
     CHECK(ref_ops(t) == nullptr);
     CHECK(ops(t) == nullptr);
   }
@@ -188,7 +199,7 @@ TEST_CASE("op tables: activation types are llama.cpp's vec_dot_type") {
     INFO(type_info(t)->name);
     REQUIRE(ops(t) != nullptr);
     CHECK(ops(t)->act_type == ref_ops(t)->act_type);  // SIMD entries keep the activation type
-    CHECK(quant::has_reference(t));                     // get_row dequantizes any weight type
+    CHECK(quant::has_reference(t));                   // get_row dequantizes any weight type
   }
 }
 

@@ -39,8 +39,7 @@ inline std::vector<float> llama_test_data(size_t n, float offset, float amplitud
 inline size_t bytes_for(GgmlType t, int64_t n) { return static_cast<size_t>(row_size(t, n)); }
 
 // quantize_row then dequantize_row.
-inline std::vector<float> round_trip(GgmlType t, const std::vector<float>& x,
-                                     std::vector<uint8_t>* q_out = nullptr) {
+inline std::vector<float> round_trip(GgmlType t, const std::vector<float>& x, std::vector<uint8_t>* q_out = nullptr) {
   const auto n = static_cast<int64_t>(x.size());
   std::vector<uint8_t> q(bytes_for(t, n));
   quant::quantize_row(t, x.data(), q.data(), n);

@@ -1,11 +1,10 @@
 // fp16 / bf16 conversions: exhaustive over all 65536 bit patterns, every rounding boundary,
 // known values, and random floats checked against a nearest-value oracle computed in double.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <random>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/quant.h"
 
@@ -39,7 +38,7 @@ bool is_nearest_half(float f) {
   if (mag < 0x7BFF && err > std::fabs(af - half_value(static_cast<uint16_t>(mag + 1)))) return false;
   // Exact tie: the even mantissa wins.
   const double other = af > half_value(mag) ? half_value(static_cast<uint16_t>(mag + 1))
-                                             : (mag > 0 ? half_value(static_cast<uint16_t>(mag - 1)) : -1.0);
+                                            : (mag > 0 ? half_value(static_cast<uint16_t>(mag - 1)) : -1.0);
   if (other >= 0 && std::fabs(af - other) == err && (mag & 1) != 0) return false;
   return true;
 }
@@ -94,8 +93,8 @@ TEST_CASE("fp16 known values") {
   CHECK(fp32_to_fp16(std::ldexp(1.0f, -24)) == 0x0001);  // smallest subnormal
   CHECK(fp32_to_fp16(std::ldexp(1.0f, -25)) == 0x0000);  // tie 0 / 2^-24: even -> 0
   CHECK(fp32_to_fp16(std::nextafter(std::ldexp(1.0f, -25), 1.0f)) == 0x0001);
-  CHECK(fp32_to_fp16(3 * std::ldexp(1.0f, -25)) == 0x0002);  // 1.5 units: tie -> even 2
-  CHECK(fp32_to_fp16(5 * std::ldexp(1.0f, -25)) == 0x0002);  // 2.5 units: tie -> even 2
+  CHECK(fp32_to_fp16(3 * std::ldexp(1.0f, -25)) == 0x0002);         // 1.5 units: tie -> even 2
+  CHECK(fp32_to_fp16(5 * std::ldexp(1.0f, -25)) == 0x0002);         // 2.5 units: tie -> even 2
   CHECK(fp32_to_fp16(1.0f + std::ldexp(1.0f, -11)) == 0x3C00);      // tie -> even 1.0
   CHECK(fp32_to_fp16(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3C02);  // tie -> even
   CHECK(fp32_to_fp16(std::ldexp(1.0f, -30)) == 0x0000);

@@ -17,12 +17,11 @@
 //  - Q2_K on x = (i % 4) - 1: exact fit with scale 1 and min 1 in all 16 sub-blocks -> 4-bit
 //    scale and min both 15 (byte 0xFF), d = dmin = f16(1/15).
 //  - Q8_K: iscale = -127/max (not -128), nearest_int rounds ties to even, bsums are sums of 16.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/quant.h"
 #include "core/quant/quant_k_search.h"
@@ -58,12 +57,10 @@ void k4_scale(const uint8_t* s, int j, int* sc, int* m) {
   }
 }
 
-void require_close(double got, double want, double scale) {
-  REQUIRE(std::fabs(got - want) <= 1e-6 * scale);
-}
+void require_close(double got, double want, double scale) { REQUIRE(std::fabs(got - want) <= 1e-6 * scale); }
 
-double weighted_error(const std::vector<float>& x, const std::vector<float>& w, const uint8_t* L,
-                      float scale, float the_min, bool mad) {
+double weighted_error(const std::vector<float>& x, const std::vector<float>& w, const uint8_t* L, float scale,
+                      float the_min, bool mad) {
   double e = 0;
   for (size_t i = 0; i < x.size(); ++i) {
     const double d = static_cast<double>(scale) * L[i] - the_min - x[i];
@@ -178,7 +175,8 @@ TEST_CASE("K-quant scale searches never do worse than their starting point") {
   for (uint32_t seed = 0; seed < 200; ++seed) {
     for (const int n : {16, 32}) {
       auto x = test::gaussian(static_cast<size_t>(n), 1000 + seed);
-      if (seed % 3 == 0) for (auto& v : x) v += 0.7f;  // some blocks mostly positive
+      if (seed % 3 == 0)
+        for (auto& v : x) v += 0.7f;  // some blocks mostly positive
       std::vector<float> w(x.size());
       float sum_x2 = 0;
       for (float v : x) sum_x2 += v * v;
@@ -186,8 +184,10 @@ TEST_CASE("K-quant scale searches never do worse than their starting point") {
       std::vector<uint8_t> L0(x.size()), L1(x.size()), aux(x.size());
       float m0, m1;
       const int nmax = n == 16 ? 3 : 15;
-      const float s0 = detail::make_qkx2_quants(n, nmax, x.data(), w.data(), L0.data(), &m0, aux.data(), -1.f, 0.1f, 0, false);
-      const float s1 = detail::make_qkx2_quants(n, nmax, x.data(), w.data(), L1.data(), &m1, aux.data(), -1.f, 0.1f, 20, false);
+      const float s0 =
+          detail::make_qkx2_quants(n, nmax, x.data(), w.data(), L0.data(), &m0, aux.data(), -1.f, 0.1f, 0, false);
+      const float s1 =
+          detail::make_qkx2_quants(n, nmax, x.data(), w.data(), L1.data(), &m1, aux.data(), -1.f, 0.1f, 20, false);
       const double e0 = weighted_error(x, w, L0.data(), s0, m0, false);
       const double e1 = weighted_error(x, w, L1.data(), s1, m1, false);
       REQUIRE(e1 <= e0 * (1 + 1e-5));
@@ -200,11 +200,15 @@ TEST_CASE("K-quant scale searches never do worse than their starting point") {
     const auto x = test::gaussian(16, 5000 + seed);
     int8_t Lq[16];
     for (const int which : {0, 1}) {
-      const float s = which == 0 ? detail::make_qx_quants(16, 32, x.data(), Lq)
-                                 : detail::make_q3_quants(16, 4, x.data(), Lq);
+      const float s =
+          which == 0 ? detail::make_qx_quants(16, 32, x.data(), Lq) : detail::make_q3_quants(16, 4, x.data(), Lq);
       const int nmax = which == 0 ? 32 : 4;
       double err = 0, err_start = 0, amax = 0, max = 0;
-      for (float v : x) if (std::fabs(v) > amax) { amax = std::fabs(v); max = v; }
+      for (float v : x)
+        if (std::fabs(v) > amax) {
+          amax = std::fabs(v);
+          max = v;
+        }
       for (int i = 0; i < 16; ++i) {
         REQUIRE(Lq[i] >= 0);
         REQUIRE(Lq[i] < 2 * nmax);
@@ -231,15 +235,15 @@ TEST_CASE("K-quants quantize hand-traced blocks") {
     float y[kQK_K];
     dequantize_row_q6_K(&b, y, kQK_K);
     for (int i = 0; i < kQK_K; ++i) REQUIRE(y[i] == x[i]);
-    CHECK(b.ql[0] == 0x00);  // elements 0 and 64: q = 4 * 0
-    CHECK(b.ql[1] == 0x44);  // elements 1 and 65: q = 4 * 1 = 4 in both nibbles
+    CHECK(b.ql[0] == 0x00);   // elements 0 and 64: q = 4 * 0
+    CHECK(b.ql[1] == 0x44);   // elements 1 and 65: q = 4 * 1 = 4 in both nibbles
     CHECK(b.qh[15] == 0xFF);  // elements 15, 47, 79, 111: q = 60 -> high bits 3 in every pair
   }
   SECTION("Q3_K of (i % 8) - 4") {
     for (int i = 0; i < kQK_K; ++i) x[i] = static_cast<float>(i % 8 - 4);
     BlockQ3_K b;
     quantize_row_q3_K(x.data(), &b, kQK_K);
-    CHECK(b.d == 0xA800);  // -1/32
+    CHECK(b.d == 0xA800);                                  // -1/32
     for (int j = 0; j < 12; ++j) CHECK(b.scales[j] == 0);  // 6-bit value 0 = scale -32
     for (int l = 0; l < 32; ++l) {
       CHECK(b.hmask[l] == ((l % 8) >= 4 ? 0xFF : 0x00));  // q = x + 4 >= 4 for x >= 0
@@ -335,7 +339,7 @@ TEST_CASE("K-quants: round-trip error bounds") {
     GgmlType t;
     double rel_rms;
   };
-  const Spec specs[] = {{GgmlType::Q2_K, 0.33}, {GgmlType::Q3_K, 0.17}, {GgmlType::Q4_K, 0.08},
+  const Spec specs[] = {{GgmlType::Q2_K, 0.33},  {GgmlType::Q3_K, 0.17}, {GgmlType::Q4_K, 0.08},
                         {GgmlType::Q5_K, 0.041}, {GgmlType::Q6_K, 0.02}, {GgmlType::Q8_K, 0.008}};
   for (const Spec& s : specs) {
     INFO(type_info(s.t)->name);
@@ -364,9 +368,9 @@ TEST_CASE("every type meets llama.cpp test-quantize-fns' quantization error thre
   // tests/test-quantize-fns.cpp: data 0.1 + 2 cos(i), 4096 values, error sqrt(sum d^2) / n below
   // 0.002, or 0.0075 for Q2_K and 0.004 for Q3_K.
   const auto x = test::llama_test_data(4096, 0.0f);
-  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
-                     GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                     GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS}) {
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q8_1,
+                     GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K,
+                     GgmlType::IQ4_NL, GgmlType::IQ4_XS}) {
     const auto y = test::round_trip(t, x);
     double sum = 0;
     for (size_t i = 0; i < x.size(); ++i) sum += (static_cast<double>(x[i]) - y[i]) * (x[i] - y[i]);
@@ -386,12 +390,11 @@ TEST_CASE("every type survives non-finite and extreme inputs (no trap, no saniti
   x[77] = -INFINITY;
   x[300] = 3.4e38f;
   x[301] = -3.4e38f;
-  x[400] = 1e-45f;  // denormal
+  x[400] = 1e-45f;                                // denormal
   for (size_t i = 256; i < 288; ++i) x[i] = NAN;  // a whole block of NaN
-  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,
-                     GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K,
-                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::IQ4_NL,
-                     GgmlType::IQ4_XS}) {
+  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                     GgmlType::Q8_0, GgmlType::Q8_1, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                     GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS}) {
     INFO(type_info(t)->name);
     const auto y = test::round_trip(t, x);
     CHECK(y.size() == x.size());

@@ -1,10 +1,9 @@
 // Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1: dequantization of hand-built blocks, quantization of inputs whose
 // blocks can be worked out by hand, and per-element round-trip error bounds on many inputs.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/quant.h"
 #include "core/quant/rows.h"
@@ -24,14 +23,14 @@ uint32_t qh_word(const uint8_t* qh) {
 std::vector<std::vector<float>> legacy_inputs() {
   std::vector<std::vector<float>> v;
   v.push_back(test::gaussian(256, 1));
-  v.push_back(test::gaussian(256, 2, 1e4f));   // large (|x| up to ~4e4 < 65504: d stays finite)
+  v.push_back(test::gaussian(256, 2, 1e4f));    // large (|x| up to ~4e4 < 65504: d stays finite)
   v.push_back(test::gaussian(256, 3, 1e-30f));  // tiny: the f16 scales underflow to 0
   v.push_back(test::constant(256, 0.0f));
   v.push_back(test::constant(256, 1.2345f));
   v.push_back(test::constant(256, -3.0f));
   auto mixed = test::gaussian(256, 4);
   for (size_t i = 0; i < mixed.size(); i += 7) mixed[i] *= 100.0f;  // outliers
-  for (size_t i = 64; i < 96; ++i) mixed[i] = 0.0f;                // one all-zero block
+  for (size_t i = 64; i < 96; ++i) mixed[i] = 0.0f;                 // one all-zero block
   v.push_back(mixed);
   auto positive = test::gaussian(256, 5);
   for (auto& x : positive) x = std::fabs(x) + 10.0f;  // min far from 0: tests the Q4_1/Q5_1 min
@@ -128,7 +127,7 @@ TEST_CASE("legacy formats quantize hand-computed blocks") {
     float y[32];
     dequantize_row_q4_0(&b, y, 32);
     for (int j = 0; j < 32; ++j) CHECK(y[j] == x[j]);  // all on the grid: exact
-    CHECK((b.qs[5] & 15) == 0);                         // the max maps to q = 0 (-8 * -0.5 = 4)
+    CHECK((b.qs[5] & 15) == 0);                        // the max maps to q = 0 (-8 * -0.5 = 4)
   }
   SECTION("Q4_1 of j % 16: min 0, max 15, d = 1, q = x") {
     float x[32];
@@ -165,8 +164,8 @@ TEST_CASE("legacy formats quantize hand-computed blocks") {
     CHECK(b1.d == b.d);
     // id = 1 / (16/127) = 7.9375 (exact in float), so x * id is exact: (j - 16) * 7.9375.
     CHECK(b.qs[0] == -127);
-    CHECK(b.qs[8] == -64);   // -63.5 -> -64 (roundf: away from zero, not to even)
-    CHECK(b.qs[24] == 64);   // 63.5 -> 64
+    CHECK(b.qs[8] == -64);  // -63.5 -> -64 (roundf: away from zero, not to even)
+    CHECK(b.qs[24] == 64);  // 63.5 -> 64
     CHECK(b.qs[16] == 0);
     CHECK(b.qs[31] == 119);  // 119.0625
     int sum = 0;
@@ -196,9 +195,9 @@ TEST_CASE("legacy formats: per-element round-trip error within the format's step
     float qmax;     // largest |q| multiplying d when dequantizing
     float k_steps;  // allowed error in steps (1 for Q4_0/Q5_0: the clamped end loses a step)
   };
-  const Spec specs[] = {{GgmlType::Q4_0, true, 8, 8, 1.0f},  {GgmlType::Q5_0, true, 16, 16, 1.0f},
+  const Spec specs[] = {{GgmlType::Q4_0, true, 8, 8, 1.0f},     {GgmlType::Q5_0, true, 16, 16, 1.0f},
                         {GgmlType::Q8_0, true, 127, 127, 0.5f}, {GgmlType::Q8_1, true, 127, 127, 0.5f},
-                        {GgmlType::Q4_1, false, 15, 15, 0.5f}, {GgmlType::Q5_1, false, 31, 31, 0.5f}};
+                        {GgmlType::Q4_1, false, 15, 15, 0.5f},  {GgmlType::Q5_1, false, 31, 31, 0.5f}};
   const auto inputs = legacy_inputs();
   for (const Spec& s : specs) {
     for (size_t in = 0; in < inputs.size(); ++in) {
@@ -225,8 +224,8 @@ TEST_CASE("legacy formats: per-element round-trip error within the format's step
         const double bound = s.k_steps * step + s.qmax * d_err + m_err + 1e-6 * (amax + step);
         for (int j = 0; j < 32; ++j) {
           const double err = std::fabs(static_cast<double>(xb[j]) - y[b * 32 + j]);
-          INFO(type_info(s.t)->name << " input " << in << " block " << b << " j " << j
-                                    << " x " << xb[j] << " y " << y[b * 32 + j]);
+          INFO(type_info(s.t)->name << " input " << in << " block " << b << " j " << j << " x " << xb[j] << " y "
+                                    << y[b * 32 + j]);
           REQUIRE(err <= bound);
         }
       }
@@ -235,8 +234,7 @@ TEST_CASE("legacy formats: per-element round-trip error within the format's step
 }
 
 TEST_CASE("legacy formats: special inputs") {
-  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
-                     GgmlType::Q8_1}) {
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q8_1}) {
     INFO(type_info(t)->name);
     // All zero: every value comes back exactly 0.
     const auto z = round_trip(t, test::constant(64, 0.0f));

@@ -1,11 +1,10 @@
 // Agreement with llama.cpp's own quantizer on real data: gguf/tinyllamas-stories-260k-q8_0.gguf
 // was quantized by llama.cpp from the same F32 weights as gguf/stories260K.gguf, so quantizing
 // those F32 tensors with our Q8_0 reference must give byte-identical blocks.
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/gguf/gguf.h"
 #include "core/quant/quant.h"
@@ -75,8 +74,7 @@ TEST_CASE("Q8_0 quantizer reproduces llama.cpp's blocks of stories260K byte for 
     const uint64_t row_bytes = row_size(GgmlType::Q8_0, n_per_row);
     REQUIRE(row_bytes * static_cast<uint64_t>(tq.nrows()) == tq.nbytes);
     for (int64_t r = 0; r < tq.nrows(); ++r) {
-      quant::quantize_row(GgmlType::Q8_0, src.data() + r * n_per_row, out.data() + r * row_bytes,
-                          n_per_row);
+      quant::quantize_row(GgmlType::Q8_0, src.data() + r * n_per_row, out.data() + r * row_bytes, n_per_row);
     }
     size_t first_diff = out.size();
     for (size_t i = 0; i < out.size(); ++i) {
@@ -118,7 +116,8 @@ std::vector<GgjtTensor> ggjt_tensors(const std::vector<uint8_t>& b) {
   if (!read_u32(b, &off, &magic) || magic != 0x67676A74u || !read_u32(b, &off, &version) || version != 3) {
     return out;
   }
-  for (uint32_t& h : hp) if (!read_u32(b, &off, &h)) return out;
+  for (uint32_t& h : hp)
+    if (!read_u32(b, &off, &h)) return out;
   for (uint32_t i = 0; i < hp[0]; ++i) {  // vocab: length, bytes, f32 score
     uint32_t len;
     if (!read_u32(b, &off, &len) || len > b.size() - off) return {};
@@ -126,8 +125,8 @@ std::vector<GgjtTensor> ggjt_tensors(const std::vector<uint8_t>& b) {
   }
   while (off < b.size()) {
     uint32_t n_dims, name_len, type;
-    if (!read_u32(b, &off, &n_dims) || !read_u32(b, &off, &name_len) || !read_u32(b, &off, &type) ||
-        n_dims < 1 || n_dims > 4) {
+    if (!read_u32(b, &off, &n_dims) || !read_u32(b, &off, &name_len) || !read_u32(b, &off, &type) || n_dims < 1 ||
+        n_dims > 4) {
       return {};
     }
     int64_t n = 1;
@@ -179,6 +178,6 @@ TEST_CASE("Q4_0 blocks written by llama.cpp (GGJT v3) are a fixed point of dequa
     ++checked;
     blocks += t.nelements / 32;
   }
-  CHECK(checked == 58);  // tok_embeddings, output, 8 x (wq wk wv wo w1 w2 w3)
+  CHECK(checked == 58);                                  // tok_embeddings, output, 8 x (wq wk wv wo w1 w2 w3)
   CHECK(blocks == 2 * 64000 + 8 * (4 * 128 + 3 * 512));  // 144384 blocks of 32
 }

@@ -26,7 +26,10 @@ inline std::vector<double> json_numbers(const std::string& json, const std::stri
   while (p < end) {
     char* next = nullptr;
     double v = std::strtod(p, &next);
-    if (next == p) { ++p; continue; }
+    if (next == p) {
+      ++p;
+      continue;
+    }
     out.push_back(v);
     p = next;
   }

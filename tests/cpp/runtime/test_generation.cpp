@@ -1,6 +1,5 @@
 // Batch prefill vs token-by-token, KV prefix reuse, sampling reproducibility and stop conditions.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "runtime/context.h"
@@ -42,7 +41,8 @@ std::string generate(Context& ctx, const std::string& prompt, GenerateOptions go
 
 TEST_CASE("batched prompt evaluation equals token-by-token evaluation") {
   auto m = stories();
-  auto toks = m->tokenizer()->encode("Once upon a time, there was a little dog named Max who liked to run", true, false);
+  auto toks =
+      m->tokenizer()->encode("Once upon a time, there was a little dog named Max who liked to run", true, false);
   REQUIRE(toks.size() > 10);
   auto a = Context::create(m, {128, 64, 1});
   auto b = Context::create(m, {128, 5, 2});  // small batches, 2 threads

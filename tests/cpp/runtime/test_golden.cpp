@@ -1,6 +1,5 @@
 // The forward pass against goldens from an independent float64 implementation (shared/models/golden).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "runtime/context.h"
@@ -34,7 +33,7 @@ std::shared_ptr<const Model> load(const std::string& rel) {
 
 // Greedy decoding from BOS, token by token, as the golden was made.
 std::vector<Token> greedy_from_bos(const std::shared_ptr<const Model>& m, int n, std::vector<float>* logits0,
-                                  bool kv_f32) {
+                                   bool kv_f32) {
   auto ctx = Context::create(m, {256, 64, 1, kv_f32});
   REQUIRE(ctx.ok());
   std::vector<Token> out;

@@ -1,7 +1,6 @@
 // Model description and loading details: split part names, metadata errors.
-#include <cmath>
-
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "core/gguf/gguf.h"
 #include "runtime/model.h"
@@ -34,7 +33,8 @@ TEST_CASE("model description of stories260K") {
 }
 
 TEST_CASE("unsupported and malformed files give typed errors") {
-  CHECK(Model::load_file(test::model_path("legacy/tinyllamas-stories-260k-f32.gguf")).status().code() == Code::unsupported);
+  CHECK(Model::load_file(test::model_path("legacy/tinyllamas-stories-260k-f32.gguf")).status().code() ==
+        Code::unsupported);
   CHECK(Model::load_file(test::model_path("legacy/TinyLLama-v0.ggmlv3.q4_0.bin")).status().code() == Code::unsupported);
   CHECK(Model::load_file(test::model_path("MODELS.md")).status().code() == Code::bad_gguf);
   CHECK(Model::load_file("/nonexistent/model.gguf").status().code() == Code::io_error);
@@ -58,7 +58,8 @@ Result<ModelDesc> describe_with(const std::string& arch, int n_layer, Extra extr
   w.set_f32(arch + ".rope.freq_base", 1e6f);
   extra(w);
   const std::vector<uint8_t> one(4, 0);
-  for (int i = 0; i < (n_tensors < 0 ? n_layer : n_tensors); ++i) REQUIRE(w.add_tensor("t" + std::to_string(i), GgmlType::F32, {1}, one).ok());
+  for (int i = 0; i < (n_tensors < 0 ? n_layer : n_tensors); ++i)
+    REQUIRE(w.add_tensor("t" + std::to_string(i), GgmlType::F32, {1}, one).ok());
   static std::vector<uint8_t> bytes;
   bytes = w.finish();
   auto f = gguf::File::parse(bytes);
@@ -130,7 +131,8 @@ TEST_CASE("architectures: per-layer windows, RoPE bases, NoPE layers and multipl
   auto unk = describe_with("olmo2", 2, [](gguf::Writer&) {});
   CHECK(unk.status().code() == Code::unsupported);
   CHECK(unk.status().message().find("'olmo2'") != std::string::npos);
-  auto huge = describe_with("llama", 1000, [](gguf::Writer&) {}, 3);  // more layers than tensors
+  auto huge = describe_with(
+      "llama", 1000, [](gguf::Writer&) {}, 3);  // more layers than tensors
   CHECK(huge.status().code() == Code::bad_gguf);
   CHECK(huge.status().message().find("block_count 1000 exceeds") != std::string::npos);
 }

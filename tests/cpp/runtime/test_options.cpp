@@ -1,7 +1,6 @@
 // The generation-options record: JSON in and out, command-line text, validation, and the
 // context's batch size deciding how a long prompt is evaluated.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "runtime/context.h"

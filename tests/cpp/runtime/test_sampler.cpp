@@ -1,8 +1,7 @@
 // Sampler semantics on crafted logits, against llama.cpp's definitions (src/llama-sampling.cpp):
 // which candidates survive each stage and with what probability, computed here independently.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
 #include <vector>
@@ -96,7 +95,7 @@ TEST_CASE("sampler: the truncations compose in llama.cpp's order, temperature ap
   p.top_k = 4;      // logits 5, 4, 3, 2
   p.top_p = 0.95f;  // over the renormalized four: .6439 .2369 .0871 .0321 -> cum .968 at the 3rd
   check_same(dist(p, kLogits), softmax(kLogits, {6, 3, 4}));
-  p.min_p = 0.2f;   // then p/p_max = e^(l-5) >= .2: logits 5, 4
+  p.min_p = 0.2f;  // then p/p_max = e^(l-5) >= .2: logits 5, 4
   check_same(dist(p, kLogits), softmax(kLogits, {6, 3}));
   p.temperature = 0.5f;  // the same survivors, sharpened
   check_same(dist(p, kLogits), softmax(kLogits, {6, 3}, 0.5));

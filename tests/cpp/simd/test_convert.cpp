@@ -1,13 +1,12 @@
 // Activation quantizers and f16/bf16 conversions: the SIMD128 versions write exactly the reference
 // bytes (ties, zeros, tiny, huge, NaN/inf blocks, every half), and the reference Q8 quantizers meet
 // their defining property against double precision (|x - d q| <= d / 2, q within int8).
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/fp16.h"
 #include "core/quant/quant.h"
@@ -27,10 +26,12 @@ std::vector<std::vector<float>> hard_rows(size_t n) {
   std::vector<std::vector<float>> rows;
   rows.push_back(gaussian(n, 3));
   std::vector<float> ties(n);
-  for (size_t i = 0; i < n; ++i) ties[i] = (i % 32 == 0) ? 127.0f : static_cast<float>(static_cast<int>(i % 40) - 20) + 0.5f;
+  for (size_t i = 0; i < n; ++i)
+    ties[i] = (i % 32 == 0) ? 127.0f : static_cast<float>(static_cast<int>(i % 40) - 20) + 0.5f;
   rows.push_back(ties);  // Q8_0: d = 1, x * id = k + 0.5 exactly: round half away from zero
   std::vector<float> kties(n);
-  for (size_t i = 0; i < n; ++i) kties[i] = (i % 256 == 7) ? -127.0f : static_cast<float>(static_cast<int>(i % 9) - 4) - 0.5f;
+  for (size_t i = 0; i < n; ++i)
+    kties[i] = (i % 256 == 7) ? -127.0f : static_cast<float>(static_cast<int>(i % 9) - 4) - 0.5f;
   rows.push_back(kties);  // Q8_K: iscale = 1, nearest_int ties to even
   rows.push_back(std::vector<float>(n, 0.0f));
   std::vector<float> mixed = gaussian(n, 4);
@@ -59,12 +60,15 @@ TEST_CASE("simd from_float: same bytes as the reference quantizers") {
     GgmlType t;
     void (*fn)(const float*, void*, int64_t) noexcept;
   };
-  const Q qs[] = {{GgmlType::Q8_0, s::from_float_q8_0}, {GgmlType::Q8_1, s::from_float_q8_1},
-                  {GgmlType::Q8_K, s::from_float_q8_K}, {GgmlType::F16, s::from_float_f16},
+  const Q qs[] = {{GgmlType::Q8_0, s::from_float_q8_0},
+                  {GgmlType::Q8_1, s::from_float_q8_1},
+                  {GgmlType::Q8_K, s::from_float_q8_K},
+                  {GgmlType::F16, s::from_float_f16},
                   {GgmlType::BF16, s::from_float_bf16}};
   for (const Q& q : qs) {
     for (size_t blocks : {1, 2, 3, 7, 64, 257}) {
-      const size_t n = blocks * (q.t == GgmlType::Q8_K ? 256 : 32) + (q.t == GgmlType::F16 || q.t == GgmlType::BF16 ? blocks % 7 : 0);
+      const size_t n = blocks * (q.t == GgmlType::Q8_K ? 256 : 32) +
+                       (q.t == GgmlType::F16 || q.t == GgmlType::BF16 ? blocks % 7 : 0);
       for (const auto& x : hard_rows(n)) {
         std::vector<uint8_t> want(bytes_for(q.t, n)), got(want.size() + 64, 0xAB);
         quant::quantize_row(q.t, x.data(), want.data(), static_cast<int64_t>(n));
@@ -90,7 +94,8 @@ TEST_CASE("f16/bf16 conversions: SIMD equals the scalar reference on every half 
   for (uint32_t i = 0; i < 65536; ++i) wide[i] = quant::fp16_to_fp32(halves[i]);
   std::vector<float> probes;
   for (uint32_t i = 0; i < 0x7C00; ++i) {
-    const float a = quant::fp16_to_fp32(static_cast<uint16_t>(i)), b = quant::fp16_to_fp32(static_cast<uint16_t>(i + 1));
+    const float a = quant::fp16_to_fp32(static_cast<uint16_t>(i)),
+                b = quant::fp16_to_fp32(static_cast<uint16_t>(i + 1));
     const float mid = static_cast<float>((static_cast<double>(a) + b) / 2);
     for (float v : {a, mid, std::nextafter(mid, 0.0f), std::nextafter(mid, 1e9f)}) {
       probes.push_back(v);

@@ -5,12 +5,11 @@
 // f32x4 lane step, a pairwise lane sum, the reference for leftover blocks — stays inside it), on
 // 1, 2, 3, 7, 64 and 257 blocks, unaligned rows, raw random blocks (every quant bit pattern,
 // activations of -128 and +-127, max-magnitude f16 scales) and quantized float data.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/quant.h"
 #include "kernels/ref/vec_dot.h"
@@ -35,11 +34,19 @@ bool has_min(GgmlType t) {
 // Offsets of a weight block's f16 scale fields (d first), for raw blocks.
 std::vector<size_t> half_fields(GgmlType t) {
   switch (t) {
-    case GgmlType::Q4_1: case GgmlType::Q5_1: case GgmlType::Q4_K: case GgmlType::Q5_K: return {0, 2};
-    case GgmlType::Q2_K: return {80, 82};
-    case GgmlType::Q3_K: return {108};
-    case GgmlType::Q6_K: return {208};
-    default: return {0};
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_1:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+      return {0, 2};
+    case GgmlType::Q2_K:
+      return {80, 82};
+    case GgmlType::Q3_K:
+      return {108};
+    case GgmlType::Q6_K:
+      return {208};
+    default:
+      return {0};
   }
 }
 
@@ -68,7 +75,10 @@ std::vector<uint8_t> raw_acts(GgmlType t, int64_t nb, std::mt19937& rng) {
     const int mode = static_cast<int>(rng() % 4);
     for (int i = 0; i < qk; ++i) {
       const int r = static_cast<int>(rng() % 256) - 128;
-      qs[i] = static_cast<int8_t>(mode == 0 ? r : mode == 1 ? (i % 2 ? -128 : 127) : mode == 2 ? -128 : (r % 3 ? r : 127));
+      qs[i] = static_cast<int8_t>(mode == 0   ? r
+                                  : mode == 1 ? (i % 2 ? -128 : 127)
+                                  : mode == 2 ? -128
+                                              : (r % 3 ? r : 127));
     }
     if (t == GgmlType::Q8_K) {
       const float d = std::ldexp(static_cast<float>(rng() % 1000 + 1), -10);
@@ -234,19 +244,44 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
       int32_t ref_min = 0;
       int64_t ref_sum = 0;
       switch (wt) {
-        case GgmlType::Q4_0: ref_sum = kernels::ref::block_dot_q4_0_q8_0(pw, pa); break;
-        case GgmlType::Q4_1: ref_sum = kernels::ref::block_dot_q4_1_q8_1(pw, pa); break;
-        case GgmlType::Q5_0: ref_sum = kernels::ref::block_dot_q5_0_q8_0(pw, pa); break;
-        case GgmlType::Q5_1: ref_sum = kernels::ref::block_dot_q5_1_q8_1(pw, pa); break;
-        case GgmlType::Q8_0: ref_sum = kernels::ref::block_dot_q8_0_q8_0(pw, pa); break;
-        case GgmlType::Q2_K: ref_sum = kernels::ref::block_dot_q2_K_q8_K(pw, pa, &ref_min); break;
-        case GgmlType::Q3_K: ref_sum = kernels::ref::block_dot_q3_K_q8_K(pw, pa); break;
-        case GgmlType::Q4_K: ref_sum = kernels::ref::block_dot_q4_K_q8_K(pw, pa, &ref_min); break;
-        case GgmlType::Q5_K: ref_sum = kernels::ref::block_dot_q5_K_q8_K(pw, pa, &ref_min); break;
-        case GgmlType::Q6_K: ref_sum = kernels::ref::block_dot_q6_K_q8_K(pw, pa); break;
-        case GgmlType::IQ4_NL: ref_sum = kernels::ref::block_dot_iq4_nl_q8_0(pw, pa); break;
-        case GgmlType::IQ4_XS: ref_sum = kernels::ref::block_dot_iq4_xs_q8_K(pw, pa); break;
-        default: break;
+        case GgmlType::Q4_0:
+          ref_sum = kernels::ref::block_dot_q4_0_q8_0(pw, pa);
+          break;
+        case GgmlType::Q4_1:
+          ref_sum = kernels::ref::block_dot_q4_1_q8_1(pw, pa);
+          break;
+        case GgmlType::Q5_0:
+          ref_sum = kernels::ref::block_dot_q5_0_q8_0(pw, pa);
+          break;
+        case GgmlType::Q5_1:
+          ref_sum = kernels::ref::block_dot_q5_1_q8_1(pw, pa);
+          break;
+        case GgmlType::Q8_0:
+          ref_sum = kernels::ref::block_dot_q8_0_q8_0(pw, pa);
+          break;
+        case GgmlType::Q2_K:
+          ref_sum = kernels::ref::block_dot_q2_K_q8_K(pw, pa, &ref_min);
+          break;
+        case GgmlType::Q3_K:
+          ref_sum = kernels::ref::block_dot_q3_K_q8_K(pw, pa);
+          break;
+        case GgmlType::Q4_K:
+          ref_sum = kernels::ref::block_dot_q4_K_q8_K(pw, pa, &ref_min);
+          break;
+        case GgmlType::Q5_K:
+          ref_sum = kernels::ref::block_dot_q5_K_q8_K(pw, pa, &ref_min);
+          break;
+        case GgmlType::Q6_K:
+          ref_sum = kernels::ref::block_dot_q6_K_q8_K(pw, pa);
+          break;
+        case GgmlType::IQ4_NL:
+          ref_sum = kernels::ref::block_dot_iq4_nl_q8_0(pw, pa);
+          break;
+        case GgmlType::IQ4_XS:
+          ref_sum = kernels::ref::block_dot_iq4_xs_q8_K(pw, pa);
+          break;
+        default:
+          break;
       }
       INFO("block " << b);
       REQUIRE(ref_sum == want);
@@ -256,19 +291,44 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
       int32_t simd_min = 0;
       int64_t simd_sum = 0;
       switch (wt) {
-        case GgmlType::Q4_0: simd_sum = s::block_dot_q4_0_q8_0(pw, pa); break;
-        case GgmlType::Q4_1: simd_sum = s::block_dot_q4_1_q8_1(pw, pa); break;
-        case GgmlType::Q5_0: simd_sum = s::block_dot_q5_0_q8_0(pw, pa); break;
-        case GgmlType::Q5_1: simd_sum = s::block_dot_q5_1_q8_1(pw, pa); break;
-        case GgmlType::Q8_0: simd_sum = s::block_dot_q8_0_q8_0(pw, pa); break;
-        case GgmlType::Q2_K: simd_sum = s::block_dot_q2_K_q8_K(pw, pa, &simd_min); break;
-        case GgmlType::Q3_K: simd_sum = s::block_dot_q3_K_q8_K(pw, pa); break;
-        case GgmlType::Q4_K: simd_sum = s::block_dot_q4_K_q8_K(pw, pa, &simd_min); break;
-        case GgmlType::Q5_K: simd_sum = s::block_dot_q5_K_q8_K(pw, pa, &simd_min); break;
-        case GgmlType::Q6_K: simd_sum = s::block_dot_q6_K_q8_K(pw, pa); break;
-        case GgmlType::IQ4_NL: simd_sum = s::block_dot_iq4_nl_q8_0(pw, pa); break;
-        case GgmlType::IQ4_XS: simd_sum = s::block_dot_iq4_xs_q8_K(pw, pa); break;
-        default: break;
+        case GgmlType::Q4_0:
+          simd_sum = s::block_dot_q4_0_q8_0(pw, pa);
+          break;
+        case GgmlType::Q4_1:
+          simd_sum = s::block_dot_q4_1_q8_1(pw, pa);
+          break;
+        case GgmlType::Q5_0:
+          simd_sum = s::block_dot_q5_0_q8_0(pw, pa);
+          break;
+        case GgmlType::Q5_1:
+          simd_sum = s::block_dot_q5_1_q8_1(pw, pa);
+          break;
+        case GgmlType::Q8_0:
+          simd_sum = s::block_dot_q8_0_q8_0(pw, pa);
+          break;
+        case GgmlType::Q2_K:
+          simd_sum = s::block_dot_q2_K_q8_K(pw, pa, &simd_min);
+          break;
+        case GgmlType::Q3_K:
+          simd_sum = s::block_dot_q3_K_q8_K(pw, pa);
+          break;
+        case GgmlType::Q4_K:
+          simd_sum = s::block_dot_q4_K_q8_K(pw, pa, &simd_min);
+          break;
+        case GgmlType::Q5_K:
+          simd_sum = s::block_dot_q5_K_q8_K(pw, pa, &simd_min);
+          break;
+        case GgmlType::Q6_K:
+          simd_sum = s::block_dot_q6_K_q8_K(pw, pa);
+          break;
+        case GgmlType::IQ4_NL:
+          simd_sum = s::block_dot_iq4_nl_q8_0(pw, pa);
+          break;
+        case GgmlType::IQ4_XS:
+          simd_sum = s::block_dot_iq4_xs_q8_K(pw, pa);
+          break;
+        default:
+          break;
       }
       REQUIRE(simd_sum == ref_sum);
       REQUIRE(simd_min == ref_min);

@@ -3,13 +3,12 @@
 // reference, the SIMD128 versions and the nn.h dispatch against double precision, with bounds from
 // u = 2^-24; element-wise ops that do the reference's float operations in its order must match it
 // bit for bit. Sizes 1..2051, unaligned rows, extreme inputs.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/fp16.h"
 #include "kernels/nn.h"
@@ -35,20 +34,22 @@ struct NnImpl {
   void (*f32_to_f16)(const float*, uint16_t*, int64_t);
   void (*attend_f16)(const float*, const uint16_t*, int64_t, const uint16_t*, int64_t, int64_t, int32_t, float, float*,
                      float*);
-  void (*attend_f32)(const float*, const float*, int64_t, const float*, int64_t, int64_t, int32_t, float, float*, float*);
+  void (*attend_f32)(const float*, const float*, int64_t, const float*, int64_t, int64_t, int32_t, float, float*,
+                     float*);
 };
 
 std::vector<NnImpl> impls() {
   namespace r = kernels::ref;
   namespace k = kernels;
   std::vector<NnImpl> v;
-  v.push_back({"ref", r::rms_norm, r::rope, r::softmax, r::silu_mul, r::add, r::f32_to_f16, r::attend_f16, r::attend_f32});
-  v.push_back({"dispatch", k::rms_norm, k::rope, k::softmax, k::silu_mul, k::add, k::f32_to_f16, k::attend_f16,
-               k::attend_f32});
+  v.push_back(
+      {"ref", r::rms_norm, r::rope, r::softmax, r::silu_mul, r::add, r::f32_to_f16, r::attend_f16, r::attend_f32});
+  v.push_back(
+      {"dispatch", k::rms_norm, k::rope, k::softmax, k::silu_mul, k::add, k::f32_to_f16, k::attend_f16, k::attend_f32});
 #ifdef CHORD_SIMD128
   namespace s = kernels::simd128;
-  v.push_back({"simd128", s::rms_norm, s::rope, s::softmax, s::silu_mul, s::add, s::f32_to_f16, s::attend_f16,
-               s::attend_f32});
+  v.push_back(
+      {"simd128", s::rms_norm, s::rope, s::softmax, s::silu_mul, s::add, s::f32_to_f16, s::attend_f16, s::attend_f32});
 #endif
   return v;
 }
@@ -219,14 +220,17 @@ TEST_CASE("nn attention over f16 and f32 caches within the derived bound of doub
           INFO(im.name << " head_dim " << hd << " n_kv " << n_kv << " f16 " << f16);
           std::vector<float> scores(n_kv), out(hd + 1, 7.0f);
           if (f16) {
-            im.attend_f16(q.data(), kh.data() + 8, stride, vh.data() + 8, stride, n_kv, hd, scale, scores.data(), out.data());
+            im.attend_f16(q.data(), kh.data() + 8, stride, vh.data() + 8, stride, n_kv, hd, scale, scores.data(),
+                          out.data());
           } else {
-            im.attend_f32(q.data(), kf.data() + 8, stride, vf.data() + 8, stride, n_kv, hd, scale, scores.data(), out.data());
+            im.attend_f32(q.data(), kf.data() + 8, stride, vf.data() + 8, stride, n_kv, hd, scale, scores.data(),
+                          out.data());
           }
           REQUIRE(out[hd] == 7.0f);
           // Rows start 8 elements into the cache arrays.
-          check_head(q.data(), n_kv, hd, scale, f16, [&](int64_t j, int d) { return K(j, d + 8); },
-                     [&](int64_t j, int d) { return V(j, d + 8); }, out.data());
+          check_head(
+              q.data(), n_kv, hd, scale, f16, [&](int64_t j, int d) { return K(j, d + 8); },
+              [&](int64_t j, int d) { return V(j, d + 8); }, out.data());
         }
       }
     }
@@ -237,7 +241,8 @@ TEST_CASE("nn attention over f16 and f32 caches within the derived bound of doub
 TEST_CASE("simd exp_f32x4 within 4 u of exp over the whole float range") {
   std::vector<float> xs;
   for (float x = -110.0f; x <= 90.0f; x += 0.01173f) xs.push_back(x);
-  for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 88.72f, 88.73f, -87.33f, -103.9f, -104.5f, 1e30f, -1e30f}) xs.push_back(x);
+  for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 88.72f, 88.73f, -87.33f, -103.9f, -104.5f, 1e30f, -1e30f})
+    xs.push_back(x);
   xs.push_back(std::numeric_limits<float>::infinity());
   xs.push_back(-std::numeric_limits<float>::infinity());
   while (xs.size() % 4) xs.push_back(0.5f);
@@ -283,25 +288,29 @@ TEST_CASE("nn grouped (GQA) attention: every head within the derived bound of do
         for (size_t i = 0; i < kf.size(); ++i) kh[i] = quant::fp32_to_fp16(kf[i]), vh[i] = quant::fp32_to_fp16(vf[i]);
         const float scale = 0.125f;
         for (float cap : {0.0f, 3.0f})
-        for (bool f16 : {true, false}) {
-          auto K = [&](int64_t j, int d) { return f16 ? quant::fp16_to_fp32(kh[j * stride + d]) : kf[j * stride + d]; };
-          auto V = [&](int64_t j, int d) { return f16 ? quant::fp16_to_fp32(vh[j * stride + d]) : vf[j * stride + d]; };
-          for (const GroupImpl& im : gi) {
-            INFO(im.name << " hd " << hd << " n_q " << n_q << " n_kv " << n_kv << " f16 " << f16 << " cap " << cap);
-            std::vector<float> scores(n_q * n_kv), out(n_q * o_stride, 7.0f);
-            if (f16) {
-              im.f16(q.data(), q_stride, n_q, kh.data(), stride, vh.data(), stride, n_kv, hd, scale, cap, scores.data(),
-                     out.data(), o_stride);
-            } else {
-              im.f32(q.data(), q_stride, n_q, kf.data(), stride, vf.data(), stride, n_kv, hd, scale, cap, scores.data(),
-                     out.data(), o_stride);
-            }
-            for (int32_t h = 0; h < n_q; ++h) {
-              check_head(q.data() + h * q_stride, n_kv, hd, scale, f16, K, V, out.data() + h * o_stride, cap);
-              REQUIRE(out[h * o_stride + hd] == 7.0f);  // nothing written between output rows
+          for (bool f16 : {true, false}) {
+            auto K = [&](int64_t j, int d) {
+              return f16 ? quant::fp16_to_fp32(kh[j * stride + d]) : kf[j * stride + d];
+            };
+            auto V = [&](int64_t j, int d) {
+              return f16 ? quant::fp16_to_fp32(vh[j * stride + d]) : vf[j * stride + d];
+            };
+            for (const GroupImpl& im : gi) {
+              INFO(im.name << " hd " << hd << " n_q " << n_q << " n_kv " << n_kv << " f16 " << f16 << " cap " << cap);
+              std::vector<float> scores(n_q * n_kv), out(n_q * o_stride, 7.0f);
+              if (f16) {
+                im.f16(q.data(), q_stride, n_q, kh.data(), stride, vh.data(), stride, n_kv, hd, scale, cap,
+                       scores.data(), out.data(), o_stride);
+              } else {
+                im.f32(q.data(), q_stride, n_q, kf.data(), stride, vf.data(), stride, n_kv, hd, scale, cap,
+                       scores.data(), out.data(), o_stride);
+              }
+              for (int32_t h = 0; h < n_q; ++h) {
+                check_head(q.data() + h * q_stride, n_kv, hd, scale, f16, K, V, out.data() + h * o_stride, cap);
+                REQUIRE(out[h * o_stride + hd] == 7.0f);  // nothing written between output rows
+              }
             }
           }
-        }
       }
     }
   }

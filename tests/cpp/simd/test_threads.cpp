@@ -2,12 +2,11 @@
 // (the spin/sleep hand-off), jobs after idle periods (workers asleep), and matmul results that do
 // not depend on the thread count (bit for bit), through the op table the build selects.
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "core/quant/quant.h"
 #include "kernels/matmul.h"
@@ -46,7 +45,8 @@ TEST_CASE("threaded matmul equals the single-thread result bit for bit") {
                      GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS}) {
     INFO(type_info(t)->name);
     std::vector<uint8_t> wq(row_size(t, cols) * rows);
-    for (int64_t r = 0; r < rows; ++r) quant::quantize_row(t, wf.data() + r * cols, wq.data() + r * row_size(t, cols), cols);
+    for (int64_t r = 0; r < rows; ++r)
+      quant::quantize_row(t, wf.data() + r * cols, wq.data() + r * row_size(t, cols), cols);
     Matrix m{wq.data(), t, cols, rows, row_size(t, cols)};
     std::vector<float> y1(n_tok * rows), y2(n_tok * rows);
     std::vector<uint8_t> act(matmul_act_bytes(t, cols, n_tok));

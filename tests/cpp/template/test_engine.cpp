@@ -1,7 +1,6 @@
 // Unit tests of the template engine's own API: JSON parse/dump edge cases, Value builders,
 // apply_chat_template, error messages (line + construct) and the resource limits.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <string>
 
@@ -24,7 +23,8 @@ std::string repeat(const std::string& s, int n) {
 }  // namespace
 
 TEST_CASE("parse_json reads JSON into values") {
-  auto v = parse_json(R"( {"a": [1, -2, 3.5, true, false, null], "s": "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "e": {}} )");
+  auto v =
+      parse_json(R"( {"a": [1, -2, 3.5, true, false, null], "s": "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "e": {}} )");
   REQUIRE(v.ok());
   const Value& a = (*v)["a"];
   REQUIRE(a.size() == 6);
@@ -65,9 +65,11 @@ TEST_CASE("to_json matches Python json.dumps") {
   v.set("b", Value(1));
   v.set("a", Value::array({Value(0.1), Value(1e-5), Value(1e16), Value(123.0), Value(-0.0), Value(5e-324),
                            Value(1.7976931348623157e308), Value(0.1 + 0.2)}));
-  CHECK(to_json(v) == R"({"b": 1, "a": [0.1, 1e-05, 1e+16, 123.0, -0.0, 5e-324, 1.7976931348623157e+308, 0.30000000000000004]})");
-  CHECK(to_json(v, 2) == "{\n  \"b\": 1,\n  \"a\": [\n    0.1,\n    1e-05,\n    1e+16,\n    123.0,\n    -0.0,\n"
-                         "    5e-324,\n    1.7976931348623157e+308,\n    0.30000000000000004\n  ]\n}");
+  CHECK(to_json(v) ==
+        R"({"b": 1, "a": [0.1, 1e-05, 1e+16, 123.0, -0.0, 5e-324, 1.7976931348623157e+308, 0.30000000000000004]})");
+  CHECK(to_json(v, 2) ==
+        "{\n  \"b\": 1,\n  \"a\": [\n    0.1,\n    1e-05,\n    1e+16,\n    123.0,\n    -0.0,\n"
+        "    5e-324,\n    1.7976931348623157e+308,\n    0.30000000000000004\n  ]\n}");
   CHECK(to_json(Value(std::string("tab\t nl\n q\" bs\\ \x01 \x7f \xC3\xA9 \xE2\x80\xA8 \xF0\x9F\x98\x80"))) ==
         "\"tab\\t nl\\n q\\\" bs\\\\ \\u0001 \x7f \xC3\xA9 \xE2\x80\xA8 \xF0\x9F\x98\x80\"");
   JsonOptions ascii;
@@ -158,7 +160,8 @@ TEST_CASE("errors name the line and the construct") {
   CHECK(s.message().find("filter 'length'") != std::string::npos);
   CHECK(s.message().find("NoneType") != std::string::npos);
 
-  s = render_status("{% if true %}\n  {{ raise_exception('Only user and assistant roles are supported!') }}\n{% endif %}");
+  s = render_status(
+      "{% if true %}\n  {{ raise_exception('Only user and assistant roles are supported!') }}\n{% endif %}");
   CHECK(s.message().find("line 2") != std::string::npos);
   CHECK(s.message().find("Only user and assistant roles are supported!") != std::string::npos);
 
@@ -204,15 +207,25 @@ TEST_CASE("hostile templates fail cleanly within limits") {
   small.max_loop_iterations = 20000;
   small.max_output_bytes = 100000;
   CHECK(!render_status("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-                       Value::object(), small).ok());
+                       Value::object(), small)
+             .ok());
   CHECK(!render_status("{% for i in range(10000) %}{{ 'x' * 1000 }}{% endfor %}", Value::object(), small).ok());
   CHECK(!render_status("{{ 'x' * 1000000000 }}").ok());
   CHECK(!render_status("{{ [1] * 1000000000 }}").ok());
-  CHECK(!render_status("{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}").ok());
-  CHECK(!render_status("{% set ns = namespace(l=[1]) %}{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}").ok());
-  CHECK(!render_status("{% set ns = namespace(x=1) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}").ok());
-  CHECK(!render_status("{% set ns = namespace(x=1) %}{% for i in range(5000) %}{% set ns.x = {'k': ns.x} %}{% endfor %}").ok());
-  CHECK(!render_status("{% set ns = namespace(l=0) %}{% for i in range(5000) %}{% for x in [ns.l] %}{% set ns.l = loop %}{% endfor %}{% endfor %}").ok());
+  CHECK(
+      !render_status("{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}")
+           .ok());
+  CHECK(
+      !render_status("{% set ns = namespace(l=[1]) %}{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}")
+           .ok());
+  CHECK(!render_status("{% set ns = namespace(x=1) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}")
+             .ok());
+  CHECK(
+      !render_status("{% set ns = namespace(x=1) %}{% for i in range(5000) %}{% set ns.x = {'k': ns.x} %}{% endfor %}")
+           .ok());
+  CHECK(!render_status("{% set ns = namespace(l=0) %}{% for i in range(5000) %}{% for x in [ns.l] %}{% set ns.l = loop "
+                       "%}{% endfor %}{% endfor %}")
+             .ok());
   CHECK(!render_status("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}").ok());  // self-reference
   CHECK(render_status("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns.me.me.me is defined }}").ok());
   CHECK(!render_status("{{ range(1000000) | list }}").ok());

@@ -1,7 +1,6 @@
 // Renders every chat template in shared/models/chat-templates with every conversation and compares
 // with the jinja2 goldens from scripts/gen_template_goldens.py (tests/fixtures/chat-templates).
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -56,7 +55,10 @@ TEST_CASE("every chat template matches jinja2 on every conversation") {
       std::string diff = jinja2::mismatch(out, c);
       INFO(diff);
       CHECK(diff.empty());
-      if (c.find("expected")) ++rendered; else ++errors;
+      if (c.find("expected"))
+        ++rendered;
+      else
+        ++errors;
     }
   }
   CHECK(rendered > 500);

@@ -1,7 +1,6 @@
 // Small templates (expression language, filters, tests, whitespace control, tojson) rendered
 // with jinja2 by scripts/gen_template_goldens.py; each must render identically here.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "core/template/chat_template.h"
@@ -11,7 +10,8 @@ using namespace chord;
 using namespace chord::tmpl;
 
 TEST_CASE("snippets match jinja2") {
-  auto doc = parse_json(jinja2::read_file(std::string(CHORD_SOURCE_DIR) + "/tests/fixtures/chat-templates/_snippets.json"));
+  auto doc =
+      parse_json(jinja2::read_file(std::string(CHORD_SOURCE_DIR) + "/tests/fixtures/chat-templates/_snippets.json"));
   REQUIRE(doc.ok());
   const Value& ctx = (*doc)["context"];
   RenderOptions opts;
@@ -24,7 +24,10 @@ TEST_CASE("snippets match jinja2") {
     std::string diff = jinja2::mismatch(out, s);
     INFO(diff);
     CHECK(diff.empty());
-    if (s.find("expected")) ++n_ok; else ++n_err;
+    if (s.find("expected"))
+      ++n_ok;
+    else
+      ++n_err;
   }
   CHECK(n_ok > 120);
   CHECK(n_err > 20);

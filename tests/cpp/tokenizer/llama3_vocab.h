@@ -19,18 +19,30 @@ inline constexpr int32_t kLlama3Vocab = 128256;
 // Text of special token `id` (128000..128255) as Llama 3.1/3.2's tokenizer defines them.
 inline std::string llama3_special_text(int32_t id) {
   switch (id - kLlama3BaseTokens) {
-    case 0: return "<|begin_of_text|>";
-    case 1: return "<|end_of_text|>";
-    case 2: return "<|reserved_special_token_0|>";
-    case 3: return "<|reserved_special_token_1|>";
-    case 4: return "<|finetune_right_pad_id|>";
-    case 5: return "<|reserved_special_token_2|>";
-    case 6: return "<|start_header_id|>";
-    case 7: return "<|end_header_id|>";
-    case 8: return "<|eom_id|>";
-    case 9: return "<|eot_id|>";
-    case 10: return "<|python_tag|>";
-    default: return "<|reserved_special_token_" + std::to_string(id - kLlama3BaseTokens - 8) + "|>";
+    case 0:
+      return "<|begin_of_text|>";
+    case 1:
+      return "<|end_of_text|>";
+    case 2:
+      return "<|reserved_special_token_0|>";
+    case 3:
+      return "<|reserved_special_token_1|>";
+    case 4:
+      return "<|finetune_right_pad_id|>";
+    case 5:
+      return "<|reserved_special_token_2|>";
+    case 6:
+      return "<|start_header_id|>";
+    case 7:
+      return "<|end_header_id|>";
+    case 8:
+      return "<|eom_id|>";
+    case 9:
+      return "<|eot_id|>";
+    case 10:
+      return "<|python_tag|>";
+    default:
+      return "<|reserved_special_token_" + std::to_string(id - kLlama3BaseTokens - 8) + "|>";
   }
 }
 
@@ -65,10 +77,14 @@ inline bool json_string(const std::string& s, size_t& i, std::string& out) {
     for (int k = 0; k < 4; ++k) {
       const char c = s[i++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else return false;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return false;
     }
     return true;
   };
@@ -82,14 +98,30 @@ inline bool json_string(const std::string& s, size_t& i, std::string& out) {
     if (i >= s.size()) return false;
     const char e = s[i++];
     switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         uint32_t v;
         if (!hex4(v)) return false;
@@ -102,7 +134,8 @@ inline bool json_string(const std::string& s, size_t& i, std::string& out) {
         append_utf8_cpt(out, v);
         break;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
   return false;
@@ -137,11 +170,16 @@ inline Status parse_encoder_json(const std::string& s, size_t n, std::vector<std
     tokens[id] = key;
     ++count;
     detail::skip_ws(s, i);
-    if (i < s.size() && s[i] == ',') { ++i; continue; }
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
     if (i < s.size() && s[i] == '}') break;
     return {Code::invalid_argument, "encoder.json: expected ',' or '}'"};
   }
-  if (count != n) return {Code::invalid_argument, "encoder.json: " + std::to_string(count) + " tokens, expected " + std::to_string(n)};
+  if (count != n)
+    return {Code::invalid_argument,
+            "encoder.json: " + std::to_string(count) + " tokens, expected " + std::to_string(n)};
   return Status::Ok();
 }
 

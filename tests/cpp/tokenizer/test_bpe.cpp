@@ -2,7 +2,6 @@
 // compared as tests/test-tokenizer-0.cpp does: add_special = false, parse_special = false), the
 // Llama-3 vocabulary built from bpe-llama3.2, detokenization round trips and special tokens.
 #include <catch2/catch.hpp>
-
 #include <span>
 #include <string>
 #include <vector>
@@ -58,7 +57,10 @@ std::shared_ptr<const Tokenizer> load(const std::string& path) {
 }  // namespace
 
 TEST_CASE("bpe: llama.cpp vocab test vectors", "[bpe]") {
-  struct Vocab { const char* file; const char* pre; };
+  struct Vocab {
+    const char* file;
+    const char* pre;
+  };
   const Vocab vocabs[] = {
       {"vocab/ggml-vocab-gpt-2.gguf", "gpt-2"},
       {"vocab/ggml-vocab-deepseek-llm.gguf", "deepseek-llm"},
@@ -142,10 +144,13 @@ TEST_CASE("bpe: GPT-2 special tokens, bytes and round trips", "[bpe]") {
     const std::string s(1, static_cast<char>(b));
     const auto ids = tok->encode(s, false, false);
     REQUIRE_FALSE(ids.empty());
-    if (b < 0x80) CHECK(pieces(*tok, ids) == s);
-    else CHECK(pieces(*tok, ids) == "\xEF\xBF\xBD");
+    if (b < 0x80)
+      CHECK(pieces(*tok, ids) == s);
+    else
+      CHECK(pieces(*tok, ids) == "\xEF\xBF\xBD");
   }
-  const std::string mixed = "caf\xC3\xA9 \xF0\x9F\xA6\x99 na\xC3\xAFve  \t\n\n  x \xE4\xB8\xAD\xE6\x96\x87 1234567 it's";
+  const std::string mixed =
+      "caf\xC3\xA9 \xF0\x9F\xA6\x99 na\xC3\xAFve  \t\n\n  x \xE4\xB8\xAD\xE6\x96\x87 1234567 it's";
   CHECK(pieces(*tok, tok->encode(mixed, false, false)) == mixed);
   CHECK(tok->encode("", true, false).empty());  // GPT-2 adds no BOS
   CHECK(tok->token_to_piece(-1, true).empty());

@@ -2,7 +2,6 @@
 // scripts/gen_pretok_vectors.py from Python regex replays of llama.cpp's regex lists), plus the
 // name table, invalid UTF-8 and long whitespace runs.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -34,7 +33,8 @@ std::string from_hex(const std::string& h) {
 
 TEST_CASE("pretokenize: reference splits of every implemented regex list", "[pretok]") {
   std::string data;
-  REQUIRE(chord::test::read_text_file(std::string(CHORD_SOURCE_DIR) + "/tests/cpp/tokenizer/data/pretok_vectors.txt", data));
+  REQUIRE(chord::test::read_text_file(std::string(CHORD_SOURCE_DIR) + "/tests/cpp/tokenizer/data/pretok_vectors.txt",
+                                      data));
   std::string text;
   size_t n_texts = 0, n_checked = 0, failed = 0;
   for (size_t pos = 0; pos < data.size();) {
@@ -90,7 +90,9 @@ TEST_CASE("pretokenize: names", "[pretok]") {
 
 TEST_CASE("pretokenize: invalid UTF-8 and long runs", "[pretok]") {
   // Bad bytes become U+FFFD, as llama.cpp rebuilds words from decoded code points.
-  const auto w = split("gpt-2", "ab\xFF" "cd \xC3");
+  const auto w = split("gpt-2",
+                       "ab\xFF"
+                       "cd \xC3");
   CHECK(w == std::vector<std::string>{"ab", "\xEF\xBF\xBD", "cd", " \xEF\xBF\xBD"});
   CHECK(split("llama-bpe", "").empty());
   // A long whitespace run that does not end the text must stay linear for \s+$ (DeepSeek LLM).
@@ -106,12 +108,34 @@ TEST_CASE("pretokenize: invalid UTF-8 and long runs", "[pretok]") {
 }
 
 TEST_CASE("pretokenize: words always cover the text", "[pretok]") {
-  const char* names[] = {"default", "gpt-2", "llama-bpe", "qwen2", "seed-coder", "deepseek-llm",
-                         "deepseek-coder", "deepseek-v3", "falcon", "starcoder", "poro-chat", "viking"};
+  const char* names[] = {"default",        "gpt-2",       "llama-bpe", "qwen2",     "seed-coder", "deepseek-llm",
+                         "deepseek-coder", "deepseek-v3", "falcon",    "starcoder", "poro-chat",  "viking"};
   // Byte soup biased to ASCII, with valid multi-byte characters and stray bytes mixed in.
-  const char* pieces[] = {"a", "Z", "7", " ", "  ", "\n", "\r\n", "\t", "'s", "'LL", ".", "~", "$",
-                          "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\xA6\x99", "\xE3\x80\x80", "\xC2\xA0",
-                          "\xD9\xA3", "\xCC\x81", "\xFF", "\xC3", "\xE2\x82", "\x80", "\xED\xA0\x80"};
+  const char* pieces[] = {"a",
+                          "Z",
+                          "7",
+                          " ",
+                          "  ",
+                          "\n",
+                          "\r\n",
+                          "\t",
+                          "'s",
+                          "'LL",
+                          ".",
+                          "~",
+                          "$",
+                          "\xC3\xA9",
+                          "\xE4\xB8\xAD",
+                          "\xF0\x9F\xA6\x99",
+                          "\xE3\x80\x80",
+                          "\xC2\xA0",
+                          "\xD9\xA3",
+                          "\xCC\x81",
+                          "\xFF",
+                          "\xC3",
+                          "\xE2\x82",
+                          "\x80",
+                          "\xED\xA0\x80"};
   uint32_t state = 7;
   for (int round = 0; round < 300; ++round) {
     std::string text;

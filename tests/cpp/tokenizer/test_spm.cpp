@@ -1,7 +1,6 @@
 // SPM ("llama") tokenizer: llama.cpp's test vectors for llama-spm and phi-3, known ids from
 // stories260K, round trips (byte fallback), special-token parsing, EOG and factory errors.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -84,9 +83,10 @@ TEST_CASE("spm: round trips with multi-byte UTF-8 and byte fallback", "[spm]") {
       "Hello world",
       "  leading spaces and trailing  ",
       "line one\nline two\ttabbed",
-      "caf\xC3\xA9 na\xC3\xAFve \xC3\xBC" "ber",                       // 2-byte
-      "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xE2\x82\xAC 100",         // 3-byte: 日本語 €
-      "llama \xF0\x9F\xA6\x99 and rocket \xF0\x9F\x9A\x80!",           // 4-byte emoji
+      "caf\xC3\xA9 na\xC3\xAFve \xC3\xBC"
+      "ber",                                                    // 2-byte
+      "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xE2\x82\xAC 100",  // 3-byte: 日本語 €
+      "llama \xF0\x9F\xA6\x99 and rocket \xF0\x9F\x9A\x80!",    // 4-byte emoji
       "mixed: \xD0\xBF\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xF0\x9F\x98\x81?",
   };
   for (const char* path : {"gguf/stories260K.gguf", "gguf/llama-2-tiny-random.gguf"}) {
@@ -113,8 +113,8 @@ TEST_CASE("spm: round trips with multi-byte UTF-8 and byte fallback", "[spm]") {
   CHECK(std::vector<Token>(o.end() - 2, o.end()) == std::vector<Token>{c3, b6});
   const auto emoji = small->encode("\xF0\x9F\xA6\x99", false, false);
   const std::vector<Token> tail(emoji.end() - 4, emoji.end());
-  CHECK(tail == std::vector<Token>{small->find("<0xF0>"), small->find("<0x9F>"), small->find("<0xA6>"),
-                                   small->find("<0x99>")});
+  CHECK(tail ==
+        std::vector<Token>{small->find("<0xF0>"), small->find("<0x9F>"), small->find("<0xA6>"), small->find("<0x99>")});
   // llama-2's vocab has many CJK characters as tokens, so 日本語 takes no byte token there.
   auto big = must_load("gguf/llama-2-tiny-random.gguf");
   for (Token id : big->encode("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", false, false)) {
@@ -176,9 +176,22 @@ TEST_CASE("spm: phi-3 specials, rstrip and EOG", "[spm]") {
 TEST_CASE("spm: synthetic vocab, merge order, unk fallback, factory errors", "[spm]") {
   // Tokens: <unk> <s> </s>, then pieces with chosen scores. "▁ab" wins over "▁a"+"b"; "bc" vs "ab"
   // on "abc" picks the higher score; equal scores merge leftmost first.
-  const std::vector<std::string> toks = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "c",
-                                         "\xE2\x96\x81" "a", "ab", "bc", "\xE2\x96\x81" "ab", "abc",
-                                         "<tool>", "<|im_end|>"};
+  const std::vector<std::string> toks = {"<unk>",
+                                         "<s>",
+                                         "</s>",
+                                         "\xE2\x96\x81",
+                                         "a",
+                                         "b",
+                                         "c",
+                                         "\xE2\x96\x81"
+                                         "a",
+                                         "ab",
+                                         "bc",
+                                         "\xE2\x96\x81"
+                                         "ab",
+                                         "abc",
+                                         "<tool>",
+                                         "<|im_end|>"};
   const std::vector<float> scores = {0, 0, 0, -1, -1, -1, -1, -5, -3, -2, -4, -10, 0, 0};
   const std::vector<int32_t> types = {2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1};
   auto build = [&](std::string_view model, bool with_types, bool short_types) {
@@ -203,16 +216,20 @@ TEST_CASE("spm: synthetic vocab, merge order, unk fallback, factory errors", "[s
   // "▁abc": pairs (▁,a)=-5 (a,b)=-3 (b,c)=-2 -> bc first; then (a,bc)="abc"? not a pair token
   // ("abc" needs a+bc: text "abc" is a token, score -10), (▁,a) -5 > -10 -> "▁a"; then "▁a"+"bc"
   // is no token; "abc" was queued for (a,bc) but a was merged -> stale. Result: ▁a, bc.
-  CHECK(tok->encode("abc", false, false) == std::vector<Token>{id("\xE2\x96\x81" "a"), id("bc")});
+  CHECK(tok->encode("abc", false, false) == std::vector<Token>{id("\xE2\x96\x81"
+                                                                  "a"),
+                                                               id("bc")});
   // "ab": (▁,a)=-5, (a,b)=-3 -> "ab" first, then (▁,ab) = "▁ab" -4 -> one token.
-  CHECK(tok->encode("ab", false, false) == std::vector<Token>{id("\xE2\x96\x81" "ab")});
+  CHECK(tok->encode("ab", false, false) == std::vector<Token>{id("\xE2\x96\x81"
+                                                                 "ab")});
   // No byte tokens at all: an unknown character falls back to <unk>, one per byte.
   CHECK(tok->encode("\xC3\xA9", false, false) == std::vector<Token>{id("\xE2\x96\x81"), 0, 0});
   CHECK(tok->encode("x", true, false) == std::vector<Token>{1, id("\xE2\x96\x81"), 0});
   // A user-defined token is split out even without parse_special, and shown as its text.
   const Token tool = id("<tool>");
-  CHECK(tok->encode("a<tool>b", false, false) ==
-        std::vector<Token>{id("\xE2\x96\x81" "a"), tool, id("\xE2\x96\x81"), id("b")});
+  CHECK(tok->encode("a<tool>b", false, false) == std::vector<Token>{id("\xE2\x96\x81"
+                                                                       "a"),
+                                                                    tool, id("\xE2\x96\x81"), id("b")});
   CHECK(tok->token_to_piece(tool, false) == "<tool>");
   CHECK(tok->decode(tok->encode("a<tool>b", false, false), false) == "a<tool> b");
   // "<|im_end|>" is one of llama.cpp's EOG texts: it becomes control and end-of-generation.
@@ -256,14 +273,15 @@ TEST_CASE("spm: ids verified with llama.cpp (parse_special, no BOS)", "[spm]") {
     std::string text;
     std::vector<Token> ids;
   };
-  const std::string mixed = "\xC3\xA9 \xC3\xB6 \xF0\x9F\xA6\x99 \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E";  // é ö 🦙 日本語
+  const std::string mixed =
+      "\xC3\xA9 \xC3\xB6 \xF0\x9F\xA6\x99 \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E";  // é ö 🦙 日本語
   const std::vector<Case> cases = {
       {"gguf/stories260K.gguf", "hello</s> world", {281, 306, 414, 2, 410, 263, 304, 341}},
       {"gguf/stories260K.gguf", "</s> x", {2, 410, 410, 444}},
       {"gguf/stories260K.gguf", "<unk>x", {0, 410, 444}},
       {"gguf/stories260K.gguf", "\n\nx", {410, 13, 13, 444}},
-      {"gguf/stories260K.gguf", mixed,
-       {410, 485, 410, 198, 185, 410, 243, 162, 169, 156, 410, 233, 154, 168, 233, 159, 175, 235, 173, 161}},
+      {"gguf/stories260K.gguf", mixed, {410, 485, 410, 198, 185, 410, 243, 162, 169, 156,
+                                        410, 233, 154, 168, 233, 159, 175, 235, 173, 161}},
       {"gguf/llama-2-tiny-random.gguf", "</s> x", {2, 29871, 921}},
       {"gguf/llama-2-tiny-random.gguf", "a  b   c", {263, 29871, 289, 259, 274}},
       {"gguf/llama-2-tiny-random.gguf", mixed, {904, 3963, 29871, 243, 162, 169, 156, 29871, 30325, 30346, 30968}},

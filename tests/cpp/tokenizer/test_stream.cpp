@@ -1,7 +1,6 @@
 // StreamDecoder: token-at-a-time output is always valid UTF-8, adds up to decode(), holds back
 // split characters from byte-fallback tokens, and follows decode()'s leading-space rule.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -124,7 +123,8 @@ TEST_CASE("stream: incomplete and invalid bytes", "[stream]") {
 
 TEST_CASE("stream: random byte streams never yield invalid UTF-8", "[stream]") {
   auto tok = must_load("gguf/stories260K.gguf");
-  const std::vector<std::string> pieces = {"a", " b", "\xC3\xB6", "\xE6\x97\xA5", "\xF0\x9F\xA6\x99", "\n", "\xE2\x82\xAC"};
+  const std::vector<std::string> pieces = {"a",  " b",          "\xC3\xB6", "\xE6\x97\xA5", "\xF0\x9F\xA6\x99",
+                                           "\n", "\xE2\x82\xAC"};
   uint32_t state = 777;
   auto next = [&state]() {
     state = state * 1664525u + 1013904223u;

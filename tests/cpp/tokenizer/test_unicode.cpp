@@ -1,7 +1,6 @@
 // Unicode helpers: category spot checks against known Unicode facts, lowercase and NFD samples,
 // lenient UTF-8 decoding of malformed input, and the GPT-2 byte alphabet being a bijection.
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <set>
 #include <string>
@@ -11,31 +10,28 @@
 namespace u = chord::unicode;
 
 TEST_CASE("unicode: category flags of sample code points", "[unicode]") {
-  struct Case { uint32_t cpt; uint16_t category; bool ws; };
+  struct Case {
+    uint32_t cpt;
+    uint16_t category;
+    bool ws;
+  };
   const Case cases[] = {
-      {'A', u::kLetter, false},        {'z', u::kLetter, false},
-      {'5', u::kNumber, false},        {'!', u::kPunctuation, false},
-      {'_', u::kPunctuation, false},   {'$', u::kSymbol, false},
-      {'~', u::kSymbol, false},        {'+', u::kSymbol, false},
-      {' ', u::kSeparator, true},      {'\t', u::kControl, true},
-      {'\n', u::kControl, true},       {0x1C, u::kControl, false},  // not White_Space
-      {0x7F, u::kControl, false},      {0x85, u::kControl, true},
-      {0xA0, u::kSeparator, true},     {0xAD, u::kControl, false},  // soft hyphen: Cf
-      {0xB2, u::kNumber, false},       {0xB5, u::kLetter, false},
-      {0xD7, u::kSymbol, false},       {0xE9, u::kLetter, false},
-      {0x0301, u::kMark, false},       {0x0378, u::kUndefined, false},
-      {0x0660, u::kNumber, false},     {0x0E01, u::kLetter, false},
-      {0x0E31, u::kMark, false},       {0x1680, u::kSeparator, true},
-      {0x2003, u::kSeparator, true},   {0x200B, u::kControl, false},
-      {0x2026, u::kPunctuation, false}, {0x2028, u::kSeparator, true},
-      {0x2029, u::kSeparator, true},   {0x20AC, u::kSymbol, false},
-      {0x2167, u::kNumber, false},     {0x3000, u::kSeparator, true},
-      {0x3002, u::kPunctuation, false}, {0x4E2D, u::kLetter, false},
-      {0xAC00, u::kLetter, false},     {0xD800, u::kControl, false},
-      {0xE000, u::kControl, false},    {0xFF01, u::kPunctuation, false},
-      {0xFFFD, u::kSymbol, false},     {0x1F600, u::kSymbol, false},
-      {0x1F999, u::kSymbol, false},    {0x20000, u::kLetter, false},
-      {0xE0001, u::kControl, false},   {0x10FFFF, u::kUndefined, false},
+      {'A', u::kLetter, false},         {'z', u::kLetter, false},      {'5', u::kNumber, false},
+      {'!', u::kPunctuation, false},    {'_', u::kPunctuation, false}, {'$', u::kSymbol, false},
+      {'~', u::kSymbol, false},         {'+', u::kSymbol, false},      {' ', u::kSeparator, true},
+      {'\t', u::kControl, true},        {'\n', u::kControl, true},     {0x1C, u::kControl, false},  // not White_Space
+      {0x7F, u::kControl, false},       {0x85, u::kControl, true},     {0xA0, u::kSeparator, true},
+      {0xAD, u::kControl, false},  // soft hyphen: Cf
+      {0xB2, u::kNumber, false},        {0xB5, u::kLetter, false},     {0xD7, u::kSymbol, false},
+      {0xE9, u::kLetter, false},        {0x0301, u::kMark, false},     {0x0378, u::kUndefined, false},
+      {0x0660, u::kNumber, false},      {0x0E01, u::kLetter, false},   {0x0E31, u::kMark, false},
+      {0x1680, u::kSeparator, true},    {0x2003, u::kSeparator, true}, {0x200B, u::kControl, false},
+      {0x2026, u::kPunctuation, false}, {0x2028, u::kSeparator, true}, {0x2029, u::kSeparator, true},
+      {0x20AC, u::kSymbol, false},      {0x2167, u::kNumber, false},   {0x3000, u::kSeparator, true},
+      {0x3002, u::kPunctuation, false}, {0x4E2D, u::kLetter, false},   {0xAC00, u::kLetter, false},
+      {0xD800, u::kControl, false},     {0xE000, u::kControl, false},  {0xFF01, u::kPunctuation, false},
+      {0xFFFD, u::kSymbol, false},      {0x1F600, u::kSymbol, false},  {0x1F999, u::kSymbol, false},
+      {0x20000, u::kLetter, false},     {0xE0001, u::kControl, false}, {0x10FFFF, u::kUndefined, false},
   };
   for (const Case& c : cases) {
     INFO("U+" << std::hex << c.cpt);
@@ -63,30 +59,30 @@ TEST_CASE("unicode: simple lowercase", "[unicode]") {
   CHECK(u::to_lower('A') == 'a');
   CHECK(u::to_lower('a') == 'a');
   CHECK(u::to_lower('1') == '1');
-  CHECK(u::to_lower(0xC4) == 0xE4);      // Ä
-  CHECK(u::to_lower(0xD7) == 0xD7);      // × has no case
-  CHECK(u::to_lower(0x100) == 0x101);    // Ā (a stride-2 run)
+  CHECK(u::to_lower(0xC4) == 0xE4);    // Ä
+  CHECK(u::to_lower(0xD7) == 0xD7);    // × has no case
+  CHECK(u::to_lower(0x100) == 0x101);  // Ā (a stride-2 run)
   CHECK(u::to_lower(0x101) == 0x101);
-  CHECK(u::to_lower(0x130) == 'i');      // İ: simple mapping drops the dot
-  CHECK(u::to_lower(0x3A3) == 0x3C3);    // Σ
-  CHECK(u::to_lower(0x414) == 0x434);    // Д
-  CHECK(u::to_lower(0x1E9E) == 0xDF);    // ẞ
-  CHECK(u::to_lower(0x212A) == 'k');     // Kelvin sign
+  CHECK(u::to_lower(0x130) == 'i');        // İ: simple mapping drops the dot
+  CHECK(u::to_lower(0x3A3) == 0x3C3);      // Σ
+  CHECK(u::to_lower(0x414) == 0x434);      // Д
+  CHECK(u::to_lower(0x1E9E) == 0xDF);      // ẞ
+  CHECK(u::to_lower(0x212A) == 'k');       // Kelvin sign
   CHECK(u::to_lower(0x10400) == 0x10428);  // Deseret
   CHECK(u::to_lower(0x4E2D) == 0x4E2D);
 }
 
 TEST_CASE("unicode: first code point of NFD", "[unicode]") {
   CHECK(u::nfd_first('e') == 'e');
-  CHECK(u::nfd_first(0xE9) == 'e');      // é
-  CHECK(u::nfd_first(0xC5) == 'A');      // Å
-  CHECK(u::nfd_first(0x212B) == 'A');    // Angstrom sign
-  CHECK(u::nfd_first(0x1E09) == 'c');    // ḉ (two marks)
-  CHECK(u::nfd_first(0x439) == 0x438);   // й
-  CHECK(u::nfd_first(0xAC00) == 0x1100); // 가 -> leading jamo
-  CHECK(u::nfd_first(0xD7A3) == 0x1112); // last Hangul syllable
+  CHECK(u::nfd_first(0xE9) == 'e');       // é
+  CHECK(u::nfd_first(0xC5) == 'A');       // Å
+  CHECK(u::nfd_first(0x212B) == 'A');     // Angstrom sign
+  CHECK(u::nfd_first(0x1E09) == 'c');     // ḉ (two marks)
+  CHECK(u::nfd_first(0x439) == 0x438);    // й
+  CHECK(u::nfd_first(0xAC00) == 0x1100);  // 가 -> leading jamo
+  CHECK(u::nfd_first(0xD7A3) == 0x1112);  // last Hangul syllable
   CHECK(u::nfd_first(0x4E2D) == 0x4E2D);
-  CHECK(u::nfd_first(0xC6) == 0xC6);     // Æ has no decomposition
+  CHECK(u::nfd_first(0xC6) == 0xC6);  // Æ has no decomposition
 }
 
 TEST_CASE("unicode: UTF-8 round trip of every scalar value", "[unicode]") {
@@ -108,7 +104,8 @@ TEST_CASE("unicode: malformed UTF-8 decodes to U+FFFD one byte at a time", "[uni
   using V = std::vector<uint32_t>;
   CHECK(cpts("\x80") == V{0xFFFD});
   CHECK(cpts("a\xE2\x82") == V{'a', 0xFFFD, 0xFFFD});  // truncated 3-byte sequence
-  CHECK(cpts("\xE2\x82" "a") == V{0xFFFD, 0xFFFD, 'a'});
+  CHECK(cpts("\xE2\x82"
+             "a") == V{0xFFFD, 0xFFFD, 'a'});
   CHECK(cpts("\xF8\x88\x80\x80\x80") == V{0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD});
   CHECK(cpts("\xF4\x90\x80\x80") == V{0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD});  // past U+10FFFF
   CHECK(cpts("\xC3") == V{0xFFFD});
@@ -149,8 +146,10 @@ TEST_CASE("unicode: GPT-2 byte alphabet is a bijection", "[unicode]") {
     CHECK(u::cpt_to_byte(c) == b);
     CHECK(u::byte_to_utf8(static_cast<uint8_t>(b)) == u::to_utf8(c));
     const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
-    if (printable) CHECK(c == static_cast<uint32_t>(b));
-    else CHECK(c >= 0x100);
+    if (printable)
+      CHECK(c == static_cast<uint32_t>(b));
+    else
+      CHECK(c >= 0x100);
   }
   CHECK(seen.size() == 256);
   CHECK(u::byte_to_cpt(' ') == 0x120);   // "Ġ"
@@ -158,6 +157,6 @@ TEST_CASE("unicode: GPT-2 byte alphabet is a bijection", "[unicode]") {
   CHECK(u::byte_to_cpt(0) == 0x100);
   CHECK(u::byte_to_cpt(0xAD) == 0x143);
   CHECK(u::cpt_to_byte(0x144) == -1);
-  CHECK(u::cpt_to_byte(0x20) == -1);     // a raw space is not in the alphabet
+  CHECK(u::cpt_to_byte(0x20) == -1);  // a raw space is not in the alphabet
   CHECK(u::cpt_to_byte(0x4E2D) == -1);
 }

@@ -1,7 +1,6 @@
 // WordPiece against llama.cpp's test vectors for ggml-vocab-bert-bge.gguf (add_special = false,
 // parse_special = false) plus [CLS]/[SEP] handling, accents, CJK and unknown words.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -49,7 +48,9 @@ TEST_CASE("wpm: bert-bge test vectors", "[wpm]") {
     CHECK(tok.token_to_piece(punct[1], false) == " ,");
     CHECK(tok.encode("\xE4\xB8\xAD\xE6\x96\x87", false, false).size() == 2);
     // A word with a character the vocabulary lacks becomes [UNK] as a whole.
-    CHECK(tok.encode("ab\xF0\x9F\xA6\x99" "cd", false, false) == std::vector<Token>{unk});
+    CHECK(tok.encode("ab\xF0\x9F\xA6\x99"
+                     "cd",
+                     false, false) == std::vector<Token>{unk});
     CHECK(tok.encode("[CLS] x", false, true).front() == cls);
   }
 }

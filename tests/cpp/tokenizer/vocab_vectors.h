@@ -38,8 +38,8 @@ inline Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const std::string
 }
 
 struct VocabCase {
-  std::string text;          // input string, exactly as between the separators
-  std::vector<Token> ids;    // expected ids (no BOS/EOS: llama.cpp tokenizes with add_special=false)
+  std::string text;        // input string, exactly as between the separators
+  std::vector<Token> ids;  // expected ids (no BOS/EOS: llama.cpp tokenizes with add_special=false)
 };
 
 // Reads `<gguf>.inp` (tests separated by "\n__ggml_vocab_test__\n", the file ending in one) and
@@ -102,19 +102,28 @@ inline bool is_valid_utf8(const std::string& s) {
     const auto c = static_cast<uint8_t>(s[i]);
     size_t len;
     uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > s.size()) return false;
     for (size_t k = 1; k < len; ++k) {
       const auto b = static_cast<uint8_t>(s[i + k]);
       if ((b & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (b & 0x3F);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     i += len;
