@@ -2,6 +2,8 @@
 // same GGUF, prompts and token counts, one model and thread count per process. Prints one JSON line.
 // Usage: node bench-native.mjs '{"model": PATH, "threads": N, "contextLength": 512, "genN": 64,
 //   "warmGenN": 2, "warm": TEXT, "prompts": [TEXT..], "ban": [ids..]}'
+import { NEUTRAL as ORACLE_NEUTRAL } from '../lib/llama-oracle.mjs';
+
 const cfg = JSON.parse(process.argv[2]);
 const llama = await import('@fugood/llama.node');
 try {
@@ -10,20 +12,11 @@ try {
   /* older builds */
 }
 
-// Samplers neutralised (shared/DESIGN.md: DRY and XTC are on by default in this build).
+// Greedy with every other sampler neutralised (shared/DESIGN.md: DRY and XTC are on by default).
 const NEUTRAL = {
+  ...ORACLE_NEUTRAL,
   temperature: 0,
   top_k: 1,
-  top_p: 1,
-  min_p: 0,
-  typical_p: 1,
-  penalty_repeat: 1,
-  penalty_freq: 0,
-  penalty_present: 0,
-  penalty_last_n: 0,
-  dry_multiplier: 0,
-  xtc_probability: 0,
-  mirostat: 0,
   ignore_eos: true,
   seed: 1,
   logit_bias: cfg.ban.map((id) => [id, -1000]),

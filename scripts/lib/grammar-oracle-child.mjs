@@ -2,21 +2,7 @@
 // equivalence test. A separate process because the native library logs and may crash.
 //   job: { model, cases: [{ prompt, n, grammar? , schema? }] }
 //   reply: { ok: true, texts: [string] } or { ok: false, error }
-import { Oracle } from './llama-oracle.mjs';
-
-const NEUTRAL = {
-  top_p: 1,
-  min_p: 0,
-  typical_p: 1,
-  penalty_repeat: 1,
-  penalty_freq: 0,
-  penalty_present: 0,
-  penalty_last_n: 0,
-  dry_multiplier: 0,
-  xtc_probability: 0,
-  mirostat: 0,
-  top_n_sigma: -1,
-};
+import { NEUTRAL, Oracle, answerJob } from './llama-oracle.mjs';
 
 async function run(job) {
   const o = await new Oracle(job.model, { n_threads: 2 }).open();
@@ -34,12 +20,4 @@ async function run(job) {
   }
 }
 
-process.once('message', async (job) => {
-  let reply;
-  try {
-    reply = await run(job);
-  } catch (e) {
-    reply = { ok: false, error: String(e?.stack ?? e) };
-  }
-  process.send(reply, () => process.exit(0));
-});
+answerJob(run);

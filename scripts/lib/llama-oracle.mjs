@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Samplers neutralised (see shared/DESIGN.md): DRY and XTC are on by default in this build.
-const NEUTRAL = {
+export const NEUTRAL = {
   top_p: 1,
   min_p: 0,
   typical_p: 1,
@@ -143,4 +143,18 @@ export class Oracle {
       probs: cp.map((c) => c.probs.map((q) => ({ piece: q.tok_str, p: q.prob }))),
     };
   }
+}
+
+/** For a child process: answers the one job it is sent with run(job)'s result, or { ok: false,
+ *  error } when it throws, then exits. */
+export function answerJob(run) {
+  process.once('message', async (job) => {
+    let reply;
+    try {
+      reply = await run(job);
+    } catch (e) {
+      reply = { ok: false, error: String(e?.stack ?? e) };
+    }
+    process.send(reply, () => process.exit(0));
+  });
 }

@@ -4,7 +4,7 @@
 //   reply: { ok: true, tokenize: [ids per text], greedy: {prompt, gen},
 //            sample: {prompt, gen, content, probs} }
 //          or { ok: false, error }
-import { Oracle } from './llama-oracle.mjs';
+import { Oracle, answerJob } from './llama-oracle.mjs';
 
 async function run(job) {
   const o = await new Oracle(job.model, { n_threads: job.threads ?? 2, ...(job.llamaOpts ?? {}) }).open();
@@ -21,12 +21,4 @@ async function run(job) {
   }
 }
 
-process.once('message', async (job) => {
-  let reply;
-  try {
-    reply = await run(job);
-  } catch (e) {
-    reply = { ok: false, error: String(e?.stack ?? e) };
-  }
-  process.send(reply, () => process.exit(0));
-});
+answerJob(run);

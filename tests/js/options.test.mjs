@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadModel } from 'wasm-chord';
-import { Oracle } from '../../scripts/lib/llama-oracle.mjs';
+import { NEUTRAL, Oracle } from '../../scripts/lib/llama-oracle.mjs';
 import { STORIES, serveModel } from './helpers.mjs';
 
 // Greedy with a strong repeat penalty: the window it looks back over decides what repeats.
@@ -30,18 +30,10 @@ describe('repeat_last_n in chat requests', () => {
   /** llama.cpp's greedy continuation (token ids) of `prompt` with the same penalties. */
   async function llamaCpp(prompt, lastN) {
     const r = await oracle.completion({
+      ...NEUTRAL,
       prompt,
       temperature: 0,
       top_k: 1,
-      top_p: 1,
-      min_p: 0,
-      typical_p: 1,
-      dry_multiplier: 0,
-      xtc_probability: 0,
-      mirostat: 0,
-      top_n_sigma: -1,
-      penalty_freq: 0,
-      penalty_present: 0,
       penalty_repeat: PENALTY.repeat_penalty,
       penalty_last_n: lastN,
       n_predict: N + 1,
