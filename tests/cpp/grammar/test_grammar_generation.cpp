@@ -7,20 +7,13 @@
 #include "runtime/generator.h"
 #include "runtime/options.h"
 #include "tests/cpp/grammar/grammars.h"
-#include "tests/cpp/test_util.h"
+#include "tests/cpp/test_models.h"
 
 using namespace chord;
 
 namespace {
 
-std::shared_ptr<const Model> stories() {
-  static std::shared_ptr<const Model> m = [] {
-    auto r = Model::load_file(test::model_path("gguf/stories260K.gguf"));
-    REQUIRE(r.ok());
-    return *r;
-  }();
-  return m;
-}
+using test::stories;
 
 struct Out {
   std::string text, finish;

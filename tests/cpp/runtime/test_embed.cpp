@@ -7,20 +7,13 @@
 #include "kernels/matmul.h"
 #include "runtime/context.h"
 #include "runtime/embed.h"
-#include "tests/cpp/test_util.h"
+#include "tests/cpp/test_models.h"
 
 using namespace chord;
 
 namespace {
 
-std::shared_ptr<const Model> stories() {
-  static std::shared_ptr<const Model> m = [] {
-    auto r = Model::load_file(test::model_path("gguf/stories260K.gguf"));
-    REQUIRE(r.ok());
-    return *r;
-  }();
-  return m;
-}
+using test::stories;
 
 std::unique_ptr<Context> context(int32_t n_ctx = 128, int32_t n_batch = 64) {
   auto c = Context::create(stories(), {n_ctx, n_batch, 1});

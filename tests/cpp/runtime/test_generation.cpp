@@ -4,20 +4,13 @@
 
 #include "runtime/context.h"
 #include "runtime/generator.h"
-#include "tests/cpp/test_util.h"
+#include "tests/cpp/test_models.h"
 
 using namespace chord;
 
 namespace {
 
-std::shared_ptr<const Model> stories() {
-  static std::shared_ptr<const Model> m = [] {
-    auto r = Model::load_file(test::model_path("gguf/stories260K.gguf"));
-    REQUIRE(r.ok());
-    return *r;
-  }();
-  return m;
-}
+using test::stories;
 
 std::string generate(Context& ctx, const std::string& prompt, GenerateOptions go, Generator** out = nullptr,
                      std::string* finish = nullptr) {
