@@ -14,6 +14,7 @@ import { decodeBytesPerToken, readGguf } from './bench-gguf.mjs';
 import { browserTable, ceilingTable, decodeRate, memoryBar, memoryTable, nativeTable, nodeTable, prefillRate } from './bench-report.mjs';
 import { RendererRss } from './bench-rss.mjs';
 import { startServer } from './bench-server.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../lib/chromium.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODELS_DIR = 'build/bench-models';
@@ -25,16 +26,6 @@ const MODELS = [
   { name: 'tinyllama-Q4_0', preset: 'tinyllama', type: 'Q4_0', reps: 2 },
   { name: 'tinyllama-Q4_K_M', preset: 'tinyllama', type: 'Q4_K_M', reps: 2 },
   { name: 'tinyllama-Q8_0', preset: 'tinyllama', type: 'Q8_0', reps: 2 },
-];
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
 ];
 
 function parseArgs(argv) {
@@ -349,7 +340,7 @@ async function main() {
     const { chromium } = await import(join(repo, 'node_modules/playwright-core/index.mjs'));
     const server = await startServer(repo);
     const udd = mkdtempSync(join(tmpdir(), 'bench-chromium-'));
-    const ctx = await chromium.launchPersistentContext(udd, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    const ctx = await chromium.launchPersistentContext(udd, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const rss = new RendererRss();
     try {
       const page = ctx.pages()[0] ?? (await ctx.newPage());

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
-import { ARTIFACTS, CHROMIUM_ARGS } from './lib.mjs';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from './lib.mjs';
 
 const page = (cdn) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>wasm-chord from a CDN</title>
@@ -43,7 +43,7 @@ test('cross-origin package: a page on another origin loads a model in the Worker
   writeFileSync(join(dir, 'index.html'), page(cdn.url));
   const profile = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
   });
   t.after(async () => {

@@ -5,29 +5,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/lib/chromium.mjs';
 import { startServer } from '../../scripts/serve.mjs';
+
+export { CHROMIUM, CHROMIUM_ARGS };
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ARTIFACTS = join(REPO, 'test-results', 'e2e');
 mkdirSync(ARTIFACTS, { recursive: true });
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** A server plus a browser profile of its own; close() removes both. */
 export async function session(t) {
   const server = await startServer({ port: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 900 },
   });

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM } from '../../scripts/lib/chromium.mjs';
 import { findModelsDir } from '../../scripts/serve.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -17,8 +18,7 @@ if (
   !existsSync(join(repo, 'js/dist/wasm/chord-mt.wasm'))
 )
   problems.push('the package is not built: run npm run build:package');
-if (!existsSync(process.env.CHROMIUM ?? '/usr/bin/chromium'))
-  problems.push('Chromium is missing: run npm run setup (Debian package chromium)');
+if (!existsSync(CHROMIUM)) problems.push('Chromium is missing: run npm run setup (Debian package chromium)');
 if (
   !existsSync(join(repo, 'node_modules/marked/lib/marked.esm.js')) ||
   !existsSync(join(repo, 'node_modules/dompurify/dist/purify.es.mjs'))
