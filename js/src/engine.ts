@@ -208,28 +208,37 @@ export class Engine {
     return { token, text: new TextDecoder().decode(bytes), bytes: Array.from(bytes), logprob };
   }
 
-  /** Runs one generation; events stream as tokens are sampled. The caller serializes calls. */
-  async *generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+  /** Marks the model busy with one generation or embedding until end(); dispose() meanwhile
+   *  makes stopped() true and waits for end(). */
+  private begin(): { stopped: () => boolean; end: () => void } {
     this.check();
     if (this.active) throw new WasmChordError('invalid_argument', 'a generation is already running on this model');
-    const tokens =
-      prompt.kind === 'text' ? this.tok.encode(prompt.text, prompt.addSpecial, prompt.parseSpecial) : Int32Array.from(prompt.tokens);
-    let stopRequested = false;
-    let finish: () => void = () => {};
+    let stopped = false;
+    let end!: () => void;
     this.active = {
       abort: () => {
-        stopRequested = true;
+        stopped = true;
       },
       finished: new Promise<void>((r) => {
-        finish = r;
+        end = () => {
+          this.active = undefined;
+          r();
+        };
       }),
     };
+    return { stopped: () => stopped, end };
+  }
+
+  /** Runs one generation; events stream as tokens are sampled. The caller serializes calls. */
+  async *generate(prompt: PromptInput, options: GenerationRecord, signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    const busy = this.begin();
     const gen = (() => {
       try {
+        const tokens =
+          prompt.kind === 'text' ? this.tok.encode(prompt.text, prompt.addSpecial, prompt.parseSpecial) : Int32Array.from(prompt.tokens);
         return unwrap(this.mod.Generator.start(this.ctx, tokens, JSON.stringify(options)));
       } catch (e) {
-        this.active = undefined;
-        finish();
+        busy.end();
         throw wrapWasmFailure(e);
       }
     })();
@@ -238,7 +247,7 @@ export class Engine {
     try {
       for (;;) {
         if (signal?.aborted) throw abortErrorFrom(signal);
-        if (stopRequested) throw new AbortError('the model was disposed during generation');
+        if (busy.stopped()) throw new AbortError('the model was disposed during generation');
         const r = gen.step();
         if (r.code !== 'ok') throw errorFromRaw(r);
         const s = r.value!;
@@ -269,8 +278,7 @@ export class Engine {
       throw wrapWasmFailure(e);
     } finally {
       gen.delete();
-      this.active = undefined;
-      finish();
+      busy.end();
     }
   }
 
@@ -278,23 +286,12 @@ export class Engine {
    *  turn recomputes its prefix), yielding to the event loop between inputs. The caller
    *  serializes calls with generations. */
   async embed(req: EmbedRequest, signal?: AbortSignal): Promise<EmbedOutput> {
-    this.check();
-    if (this.active) throw new WasmChordError('invalid_argument', 'a generation is already running on this model');
-    let stopRequested = false;
-    let finish: () => void = () => {};
-    this.active = {
-      abort: () => {
-        stopRequested = true;
-      },
-      finished: new Promise<void>((r) => {
-        finish = r;
-      }),
-    };
+    const busy = this.begin();
     try {
       const out: EmbedOutput = { embeddings: [], promptTokens: 0 };
       for (const input of req.inputs) {
         if (signal?.aborted) throw abortErrorFrom(signal);
-        if (stopRequested) throw new AbortError('the model was disposed during embedding');
+        if (busy.stopped()) throw new AbortError('the model was disposed during embedding');
         const tokens =
           input.kind === 'text' ? this.tok.encode(input.text, input.addSpecial, input.parseSpecial) : Int32Array.from(input.tokens);
         out.promptTokens += tokens.length;
@@ -305,8 +302,7 @@ export class Engine {
     } catch (e) {
       throw wrapWasmFailure(e);
     } finally {
-      this.active = undefined;
-      finish();
+      busy.end();
     }
   }
 
