@@ -98,7 +98,7 @@ export function browserReaders(
   const list = Array.isArray(source) ? source : [source];
   const out: PartReader[] = [];
   list.forEach((s, i) => {
-    const r = universalReaders(s as Parameters<typeof universalReaders>[0], i, fetchInit, cache);
+    const r = universalReaders(s as Parameters<typeof universalReaders>[0], i, fetchInit, cache, !Array.isArray(source));
     if (!r) throw new WasmChordError('invalid_argument', `model source #${i} is not a URL, Blob, ArrayBuffer or typed array`);
     out.push(...r);
   });

@@ -114,21 +114,22 @@ function pathReader(path: string): PartReader {
   };
 }
 
-function pathReaders(path: string): PartReader[] {
-  const names = splitPartNames(basename(path));
+function pathReaders(path: string, whole: boolean): PartReader[] {
+  const names = whole ? splitPartNames(basename(path)) : undefined;
   return names ? names.map((n) => pathReader(join(dirname(path), n))) : [pathReader(path)];
 }
 
 /** Paths (no scheme) and file: URLs read from disk; everything else as in the browser. */
 export function nodeReaders(source: ModelSource, fetchInit: RequestInit | undefined, cache: ModelCache | false | undefined): PartReader[] {
+  const whole = !Array.isArray(source); // an array lists every part itself
   const list = (Array.isArray(source) ? source : [source]) as Array<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
   const out: PartReader[] = [];
   list.forEach((s, i) => {
-    if (s instanceof URL && s.protocol === 'file:') out.push(...pathReaders(fileURLToPath(s)));
-    else if (typeof s === 'string' && s.startsWith('file:')) out.push(...pathReaders(fileURLToPath(s)));
-    else if (typeof s === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) out.push(...pathReaders(s));
+    if (s instanceof URL && s.protocol === 'file:') out.push(...pathReaders(fileURLToPath(s), whole));
+    else if (typeof s === 'string' && s.startsWith('file:')) out.push(...pathReaders(fileURLToPath(s), whole));
+    else if (typeof s === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) out.push(...pathReaders(s, whole));
     else {
-      const r = universalReaders(s, i, fetchInit, cache);
+      const r = universalReaders(s, i, fetchInit, cache, whole);
       if (!r) throw new WasmChordError('invalid_argument', `model source #${i} is not a path, URL, Blob, ArrayBuffer or typed array`);
       out.push(...r);
     }

@@ -217,14 +217,18 @@ export function urlReader(url: URL, fetchInit: RequestInit | undefined, cache: M
   };
 }
 
-/** Readers for sources any environment understands (URL strings need a base in workers). */
+/** Readers for sources any environment understands (URL strings need a base in workers). `whole`:
+ *  the source is the whole model (not one item of an array of parts), so a URL naming part 1 of a
+ *  split model stands for all its parts. */
 export function universalReaders(
   source: string | URL | Blob | ArrayBuffer | ArrayBufferView,
   index: number,
   fetchInit: RequestInit | undefined,
   cache: ModelCache | false | undefined,
+  whole = true,
 ): PartReader[] | undefined {
-  if (source instanceof URL) return splitUrls(source).map((u) => urlReader(u, fetchInit, cache));
+  const parts = (u: URL) => (whole ? splitUrls(u) : [u]);
+  if (source instanceof URL) return parts(source).map((u) => urlReader(u, fetchInit, cache));
   if (typeof source === 'string') {
     let url: URL;
     try {
@@ -232,7 +236,7 @@ export function universalReaders(
     } catch {
       return undefined;
     }
-    return splitUrls(url).map((u) => urlReader(u, fetchInit, cache));
+    return parts(url).map((u) => urlReader(u, fetchInit, cache));
   }
   if (typeof Blob !== 'undefined' && source instanceof Blob) {
     const name = typeof File !== 'undefined' && source instanceof File ? source.name : `blob #${index}`;
