@@ -35,6 +35,7 @@ const browser: Platform = {
     const here = import.meta.url;
     return crossOriginWorkerPort(new URL('./worker.js', here).href);
   },
+  hubDefaults: () => ({}),
 };
 
 /** Loads a GGUF model from a URL (streamed, with progress), a File/Blob, or bytes. */

@@ -2,8 +2,9 @@
 // names a chord::Code; cancellation is an AbortError (name === 'AbortError'). Both survive the
 // worker boundary through serializeError/deserializeError.
 
-/** chord::Code names (core/common/status.h), plus 'internal' for a trapped wasm instance (a bug) and
- *  'quota_exceeded' for the browser's storage quota (model cache). */
+/** chord::Code names (core/common/status.h), plus 'internal' for a trapped wasm instance (a bug),
+ *  'quota_exceeded' for the browser's storage quota (model cache) and 'unauthorized' for a model
+ *  host that wants credentials (HTTP 401/403, e.g. a private or gated Hugging Face repo). */
 export type ChordErrorCode =
   | 'bad_gguf'
   | 'unsupported'
@@ -15,6 +16,7 @@ export type ChordErrorCode =
   | 'not_found'
   | 'template_error'
   | 'quota_exceeded'
+  | 'unauthorized'
   | 'internal';
 
 const CODES: ReadonlySet<string> = new Set<ChordErrorCode>([
@@ -28,6 +30,7 @@ const CODES: ReadonlySet<string> = new Set<ChordErrorCode>([
   'not_found',
   'template_error',
   'quota_exceeded',
+  'unauthorized',
   'internal',
 ]);
 

@@ -1,6 +1,7 @@
 // fetch() with the package's error mapping, for every URL it reads (models, cache resumes, wasm
 // files, the CLI's header reader): a network failure is io_error (the cause kept), an abort is an
-// AbortError with the signal's reason, HTTP 404 is not_found and any other non-2xx io_error.
+// AbortError with the signal's reason, HTTP 404 is not_found, 401/403 unauthorized and any other
+// non-2xx io_error.
 import { WasmChordError, abortErrorFrom } from './errors.js';
 
 /** A Response that is ok (2xx) and has a body. */
@@ -22,7 +23,8 @@ export async function checkedFetch(url: string | URL, init?: RequestInit, signal
   }
   if (!res.ok) {
     res.body?.cancel().catch(() => {});
-    throw new WasmChordError(res.status === 404 ? 'not_found' : 'io_error', `fetch ${name}: HTTP ${res.status} ${res.statusText}`.trim());
+    const code = res.status === 404 ? 'not_found' : res.status === 401 || res.status === 403 ? 'unauthorized' : 'io_error';
+    throw new WasmChordError(code, `fetch ${name}: HTTP ${res.status} ${res.statusText}`.trim());
   }
   if (!res.body) throw new WasmChordError('io_error', `fetch ${name}: the response has no body`);
   return res as OkResponse;

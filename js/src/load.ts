@@ -1,11 +1,14 @@
-// loadModel for every environment: checks the options, then loads in the calling thread (an Engine
-// behind a LocalBackend) or starts a worker and proxies to it (a WorkerBackend). What differs
-// between the browser and Node is a small Platform record (browser.ts and node.ts fill it in).
+// loadModel for every environment: checks the options, resolves an hf: source to its hub URLs,
+// then loads in the calling thread (an Engine behind a LocalBackend) or starts a worker and proxies
+// to it (a WorkerBackend). What differs between the browser and Node is a small Platform record
+// (browser.ts and node.ts fill it in).
 import { checkCacheOptions, resolveCache } from './cache/index.js';
 import { Engine } from './engine.js';
+import { WasmChordError } from './errors.js';
+import { HF_TOKEN_HINT, hubHeaders, isHfSource, resolveHf } from './hub.js';
 import { LocalBackend } from './local-backend.js';
 import { Model } from './model.js';
-import { resolveConfig } from './probe.js';
+import { resolveConfig, type ResolvedConfig } from './probe.js';
 import { wireFetchInit, type WireSource } from './rpc.js';
 import type { LoadOptions, ModelSource } from './types.js';
 import { WorkerBackend, type ClientPort } from './worker-backend.js';
@@ -27,12 +30,39 @@ export interface Platform extends ServerPlatform {
   wireBaseUrl(base: string | URL): string;
   /** Starts an inference worker (browser.ts: worker.js; node.ts: node-worker.js). */
   startWorker(): ClientPort;
+  /** hfToken / hfEndpoint when the options give none (Node: HF_TOKEN, HF_ENDPOINT). */
+  hubDefaults(): { token?: string; endpoint?: string };
 }
 
 /** Loads a model with `platform`: in this thread, or in a worker it starts. */
 export async function loadOn(platform: Platform, source: ModelSource, options: LoadOptions): Promise<Model> {
   const cfg = resolveConfig(options, platform.capabilities()); // fails early: bad options, no SIMD
   checkCacheOptions(options.cache, options.cacheChunkBytes);
+  if (Array.isArray(source) && source.some(isHfSource))
+    throw new WasmChordError('invalid_argument', 'an hf: source names a whole model: give it alone, not in an array');
+  if (!isHfSource(source)) return loadResolved(platform, source, options, cfg);
+  const dflt = platform.hubDefaults();
+  const token = options.hfToken ?? dflt.token;
+  const hub = await resolveHf(source, {
+    endpoint: options.hfEndpoint ?? dflt.endpoint,
+    token,
+    fetchInit: options.fetchInit,
+    signal: options.signal,
+  });
+  // The token goes with the file requests too (only those: an hf: source is never mixed with others).
+  const fetchInit = { ...options.fetchInit, headers: hubHeaders(options.fetchInit?.headers, token) };
+  try {
+    return await loadResolved(platform, hub.urls, { ...options, fetchInit }, cfg);
+  } catch (e) {
+    if (e instanceof WasmChordError && e.code === 'unauthorized') {
+      const hint = token ? 'the token was refused (a gated repo also needs its conditions accepted on the hub)' : HF_TOKEN_HINT;
+      throw new WasmChordError('unauthorized', `${source} (${hub.file}): ${e.message}; ${hint}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+async function loadResolved(platform: Platform, source: ModelSource, options: LoadOptions, cfg: ResolvedConfig): Promise<Model> {
   const onCacheError = options.onCacheError ?? platform.defaultOnCacheError;
   if (!platform.useWorker(options.worker)) {
     const cache = resolveCache(options.cache, platform.defaultCache, { chunkBytes: options.cacheChunkBytes, onError: onCacheError });

@@ -45,6 +45,8 @@ const node: Platform = {
   },
   wireBaseUrl: String,
   startWorker: () => threadPort(new Worker(new URL('./node-worker.js', import.meta.url), { name: 'wasm-chord' })),
+  // The variables huggingface_hub and llama.cpp read.
+  hubDefaults: () => ({ token: process.env.HF_TOKEN || undefined, endpoint: process.env.HF_ENDPOINT || undefined }),
 };
 
 /** Loads a GGUF model from a path, file:/http(s): URL, Blob or bytes. */

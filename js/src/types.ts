@@ -1,8 +1,9 @@
 // Public option and result types shared by the Node and browser entries.
 
-/** A model to load: URL, File/Blob, bytes, or (Node only) a filesystem path. An array is the
- *  parts of a split GGUF (name-00001-of-0000N.gguf …), in order. A URL or path naming part 1 of a
- *  split model loads every part automatically. */
+/** A model to load: URL, File/Blob, bytes, (Node only) a filesystem path, or a Hugging Face hub
+ *  name: 'hf:owner/repo[:QUANT]' or 'hf:owner/repo/path/file.gguf' (alone, not in an array). An
+ *  array is the parts of a split GGUF (name-00001-of-0000N.gguf …), in order. A URL or path naming
+ *  part 1 of a split model loads every part automatically. */
 export type ModelSource =
   string | URL | Blob | ArrayBuffer | ArrayBufferView | ReadonlyArray<string | URL | Blob | ArrayBuffer | ArrayBufferView>;
 
@@ -49,6 +50,12 @@ export interface LoadOptions {
   onCacheError?: (error: Error) => void;
   /** fetch() init for URL sources (headers, credentials…). */
   fetchInit?: RequestInit;
+  /** hf: sources: a token sent as `Authorization: Bearer …` to the hub (private and gated repos).
+   *  Node default: the HF_TOKEN environment variable. */
+  hfToken?: string;
+  /** hf: sources: the hub's base URL (a mirror). Default https://huggingface.co; in Node the
+   *  HF_ENDPOINT environment variable when set. */
+  hfEndpoint?: string | URL;
   /** Run inference in a worker: browser default true (a module Worker); Node default false
    *  (in-process), true runs it in a worker_threads thread. */
   worker?: boolean;

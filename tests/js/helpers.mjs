@@ -186,9 +186,10 @@ export function withKeys(path, extra) {
   return writeGguf({ kvs: [...g.kvs.filter((kv) => !keys.has(kv.key)), ...extra], tensors: g.tensors, alignment: g.alignment });
 }
 
-/** Splits a model into n gguf-split style parts (metadata in part 0, tensors spread out). */
-export function splitGguf(path, n) {
-  const g = parseGguf(new Uint8Array(readFileSync(path)));
+/** Splits a model (a path or the file's bytes) into n gguf-split style parts (metadata in part 0,
+ *  tensors spread out). */
+export function splitGguf(model, n) {
+  const g = parseGguf(typeof model === 'string' ? new Uint8Array(readFileSync(model)) : model);
   const per = Math.ceil(g.tensors.length / n);
   const parts = [];
   for (let i = 0; i < n; ++i) {

@@ -19,6 +19,11 @@ before(async () => {
       res.end('no');
       return;
     }
+    if (req.url === '/private' || req.url === '/forbidden') {
+      res.writeHead(req.url === '/private' ? 401 : 403);
+      res.end('no');
+      return;
+    }
     if (req.url === '/broken') {
       res.writeHead(500, 'Internal Server Error');
       res.end('no');
@@ -49,7 +54,7 @@ test('2xx: the response with its body', async () => {
   assert.equal(await res.text(), 'hello');
 });
 
-test('404 is not_found, other statuses io_error, both naming the URL and status', async () => {
+test('404 is not_found, 401/403 unauthorized, other statuses io_error, all naming the URL and status', async () => {
   const e404 = await failure(checkedFetch(`${base}/missing`));
   assert.ok(e404 instanceof WasmChordError);
   assert.equal(e404.code, 'not_found');
@@ -57,6 +62,14 @@ test('404 is not_found, other statuses io_error, both naming the URL and status'
   const e500 = await failure(checkedFetch(new URL(`${base}/broken`)));
   assert.equal(e500.code, 'io_error');
   assert.match(e500.message, /HTTP 500/);
+  for (const [path, status] of [
+    ['/private', 401],
+    ['/forbidden', 403],
+  ]) {
+    const e = await failure(checkedFetch(`${base}${path}`));
+    assert.equal(e.code, 'unauthorized');
+    assert.match(e.message, new RegExp(`${path}: HTTP ${status}`));
+  }
 });
 
 test('a network failure is io_error with the reason in the message and the cause kept', async () => {
