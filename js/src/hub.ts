@@ -55,8 +55,8 @@ function bad(source: string, why: string): WasmChordError {
 }
 
 /** True for strings loadModel resolves through the hub. */
-export function isHfSource(s: unknown): s is string {
-  return typeof s === 'string' && /^hf:/i.test(s);
+export function isHfSource(s: unknown): s is `hf:${string}` {
+  return typeof s === 'string' && s.startsWith('hf:');
 }
 
 /** Parses an hf: source; throws invalid_argument when it is malformed. */

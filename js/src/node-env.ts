@@ -66,6 +66,11 @@ export function nodeEnv(base: string | URL | undefined): EngineEnv {
   };
 }
 
+/** hf: defaults from the environment: the variables huggingface_hub and llama.cpp read. */
+export function nodeHubDefaults(): { token?: string; endpoint?: string } {
+  return { token: process.env.HF_TOKEN || undefined, endpoint: process.env.HF_ENDPOINT || undefined };
+}
+
 const CHUNK = 16 << 20;
 
 /** Opens a file for reading with its size; a missing file is not_found, other failures io_error. */

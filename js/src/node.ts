@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { WasmChordError } from './errors.js';
 import { loadOn, type Platform } from './load.js';
 import type { Model } from './model.js';
-import { nodeCapabilities, nodeEnv, nodeReaders } from './node-env.js';
+import { nodeCapabilities, nodeEnv, nodeHubDefaults, nodeReaders } from './node-env.js';
 import type { FromWorker } from './rpc.js';
 import type { Capabilities, LoadOptions, ModelSource } from './types.js';
 import type { ClientPort } from './worker-backend.js';
@@ -45,8 +45,7 @@ const node: Platform = {
   },
   wireBaseUrl: String,
   startWorker: () => threadPort(new Worker(new URL('./node-worker.js', import.meta.url), { name: 'wasm-chord' })),
-  // The variables huggingface_hub and llama.cpp read.
-  hubDefaults: () => ({ token: process.env.HF_TOKEN || undefined, endpoint: process.env.HF_ENDPOINT || undefined }),
+  hubDefaults: nodeHubDefaults,
 };
 
 /** Loads a GGUF model from a path, file:/http(s): URL, Blob or bytes. */

@@ -9,40 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { loadModel } from 'wasm-chord';
-import { GOLDEN_JSON, GOLDEN_TEXT, MODELS, STORIES, parseGguf, serve } from './helpers.mjs';
+import { BIN, GOLDEN_JSON, GOLDEN_TEXT, MODELS, STORIES, parseGguf, runCli as cli, serve } from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-const BIN = join(ROOT, PKG.bin['wasm-chord']);
 const goldenText = readFileSync(GOLDEN_TEXT, 'utf8');
 const golden = JSON.parse(readFileSync(GOLDEN_JSON, 'utf8'));
 const COMMANDS = ['run', 'chat', 'tokenize', 'inspect', 'bench', 'serve'];
 const GREEDY_ARGS = ['--temp', '0', '-t', '1'];
-
-/** Runs the bin; resolves with its exit status and output. `onStdout` sees output as it comes. */
-function cli(args, { input, timeout = 30000, onStdout, env } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    const out = [];
-    const err = [];
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`timed out: wasm-chord ${args.join(' ')}`));
-    }, timeout);
-    child.stdout.on('data', (d) => {
-      out.push(d);
-      onStdout?.(d, child);
-    });
-    child.stderr.on('data', (d) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-    if (input !== undefined) child.stdin.end(input);
-    else child.stdin.end();
-  });
-}
 
 /** Maps with at most `n` calls in flight (the spawned processes mostly wait on Node's startup). */
 async function mapLimit(items, n, fn) {

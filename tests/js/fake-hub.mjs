@@ -8,12 +8,45 @@
 // need a token that was granted access (401 without a token, 403 GatedRepo with another one).
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
+import { STORIES, kvString, splitGguf, withKeys } from './helpers.mjs';
 
 /** Tokens the fake hub accepts: READER may read everything, OTHER is valid but not granted gated repos. */
 export const TOKENS = { READER: 'hf_readerTokenForTheFakeHubOnly0000000000', OTHER: 'hf_otherTokenForTheFakeHubOnly00000000000' };
 
 function sha1(s) {
   return createHash('sha1').update(s).digest('hex');
+}
+
+/** The test repos: stories260K under quant names, general.name saying which file it is (the tests
+ *  are about picking and streaming the right bytes, not about quantization), split parts, a
+ *  projector that must never be picked, a broken split, an empty, a private and a gated repo. */
+export function storiesRepos() {
+  const named = (name) => withKeys(STORIES, [kvString('general.name', name)]);
+  const q6Parts = splitGguf(named('stories Q6_K'), 3);
+  const text = (s) => new TextEncoder().encode(s);
+  return {
+    'chord-test/stories-GGUF': {
+      files: {
+        '.gitattributes': text('*.gguf filter=lfs diff=lfs merge=lfs -text\n'),
+        'README.md': text('# stories260K\n'),
+        // listed first: a picker that ignored the projector filter would take it for Q4_K_M
+        'mmproj-stories260K-Q4_K_M.gguf': text('not a language model'),
+        'stories260K-F32.gguf': named('stories F32'),
+        'stories260K-Q4_K_M.gguf': named('stories Q4_K_M'),
+        'stories260K-Q8_0.gguf': named('stories Q8_0'),
+        'Q6_K/stories260K-Q6_K-00001-of-00003.gguf': q6Parts[0],
+        'Q6_K/stories260K-Q6_K-00002-of-00003.gguf': q6Parts[1],
+        'Q6_K/stories260K-Q6_K-00003-of-00003.gguf': q6Parts[2],
+      },
+    },
+    'chord-test/no-q4km-GGUF': { files: { 'model-F32.gguf': named('no-q4km F32'), 'model-Q8_0.gguf': named('no-q4km Q8_0') } },
+    'chord-test/broken-split-GGUF': {
+      files: { 'm-Q4_0-00001-of-00002.gguf': q6Parts[0] }, // part 2 missing
+    },
+    'chord-test/empty': { files: { 'README.md': text('nothing here\n') } },
+    'chord-test/private-GGUF': { private: true, files: { 'private-Q4_K_M.gguf': named('private Q4_K_M') } },
+    'chord-test/gated-GGUF': { gated: true, files: { 'gated-Q4_K_M.gguf': named('gated Q4_K_M') } },
+  };
 }
 
 /** Starts the hub. repos: { 'owner/name': { files: { path: Uint8Array }, private?, gated? } }. */

@@ -278,6 +278,31 @@ export const BIN = join(
   JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).bin['wasm-chord'],
 );
 
+/** Runs the bin; resolves with its exit status and output. `onStdout` sees output as it comes. */
+export function runCli(args, { input, timeout = 30000, onStdout, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const out = [];
+    const err = [];
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out: wasm-chord ${args.join(' ')}`));
+    }, timeout);
+    child.stdout.on('data', (d) => {
+      out.push(d);
+      onStdout?.(d, child);
+    });
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
 /** Starts `wasm-chord serve -m stories260K` on a free port; resolves once it listens. */
 export function spawnServer(extra = []) {
   return new Promise((resolve, reject) => {

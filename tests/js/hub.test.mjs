@@ -1,41 +1,13 @@
 // loadModel('hf:owner/repo[:QUANT]') and 'hf:owner/repo/path.gguf' against a fake Hugging Face hub
 // (fake-hub.mjs): quant selection (a tag, the default order), file paths, split models, access
 // errors as typed errors, the token, and the cache (a second load downloads nothing).
-// The files under quant names are stories260K with general.name saying which file it is: these
-// tests are about picking and streaming the right bytes, not about quantization.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { loadModel, WasmChordError } from 'wasm-chord';
-import { GREEDY, STORIES, kvString, rejection, splitGguf, withKeys } from './helpers.mjs';
-import { TOKENS, fakeHub } from './fake-hub.mjs';
+import { GREEDY, STORIES, rejection } from './helpers.mjs';
+import { TOKENS, fakeHub, storiesRepos } from './fake-hub.mjs';
 
-const named = (name) => withKeys(STORIES, [kvString('general.name', name)]);
-const q6Parts = splitGguf(named('stories Q6_K'), 3);
-const text = (s) => new TextEncoder().encode(s);
-
-const REPOS = {
-  'chord-test/stories-GGUF': {
-    files: {
-      '.gitattributes': text('*.gguf filter=lfs diff=lfs merge=lfs -text\n'),
-      'README.md': text('# stories260K\n'),
-      // listed first: a picker that ignored the projector filter would take it for Q4_K_M
-      'mmproj-stories260K-Q4_K_M.gguf': text('not a language model'),
-      'stories260K-F32.gguf': named('stories F32'),
-      'stories260K-Q4_K_M.gguf': named('stories Q4_K_M'),
-      'stories260K-Q8_0.gguf': named('stories Q8_0'),
-      'Q6_K/stories260K-Q6_K-00001-of-00003.gguf': q6Parts[0],
-      'Q6_K/stories260K-Q6_K-00002-of-00003.gguf': q6Parts[1],
-      'Q6_K/stories260K-Q6_K-00003-of-00003.gguf': q6Parts[2],
-    },
-  },
-  'chord-test/no-q4km-GGUF': { files: { 'model-F32.gguf': named('no-q4km F32'), 'model-Q8_0.gguf': named('no-q4km Q8_0') } },
-  'chord-test/broken-split-GGUF': {
-    files: { 'm-Q4_0-00001-of-00002.gguf': q6Parts[0] }, // part 2 missing
-  },
-  'chord-test/empty': { files: { 'README.md': text('nothing here\n') } },
-  'chord-test/private-GGUF': { private: true, files: { 'private-Q4_K_M.gguf': named('private Q4_K_M') } },
-  'chord-test/gated-GGUF': { gated: true, files: { 'gated-Q4_K_M.gguf': named('gated Q4_K_M') } },
-};
+const REPOS = storiesRepos();
 
 let hub;
 before(async () => {

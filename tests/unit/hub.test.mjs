@@ -9,7 +9,7 @@ test('parseHfSource: repo, revision, tag, file', () => {
   assert.deepEqual(parseHfSource('hf:unsloth/gemma-3-1b-it-GGUF:Q4_K_M'), spec('unsloth/gemma-3-1b-it-GGUF', undefined, 'Q4_K_M'));
   assert.deepEqual(parseHfSource('hf://o/r@v1.0:iq4_xs'), spec('o/r', 'v1.0', 'iq4_xs'));
   assert.deepEqual(parseHfSource('hf:o/r@refs%2Fpr%2F3/sub/m-Q8_0.gguf'), spec('o/r', 'refs/pr/3', undefined, 'sub/m-Q8_0.gguf'));
-  assert.deepEqual(parseHfSource('HF:o/r.v2/x.GGUF'), spec('o/r.v2', undefined, undefined, 'x.GGUF'));
+  assert.deepEqual(parseHfSource('hf:o/r.v2/x.GGUF'), spec('o/r.v2', undefined, undefined, 'x.GGUF'));
   for (const bad of [
     'hf:',
     'hf:o',

@@ -2,7 +2,7 @@
 // parameter checks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PROMPT_TEXT_OPTIONS, UsageError, parseArgs, promptTextArgs } from '../../js/dist/cli/args.js';
+import { HELP_OPTION, MODEL_OPTIONS, PROMPT_TEXT_OPTIONS, UsageError, parseArgs, promptTextArgs } from '../../js/dist/cli/args.js';
 import { formatBytes } from '../../js/dist/format.js';
 import { completionId, openAiUsage } from '../../js/dist/openai.js';
 import { HttpError } from '../../js/dist/server/http.js';
@@ -38,6 +38,19 @@ test('CLI prompt-text flags: special-token text is parsed unless --no-parse-spec
   assert.deepEqual(args(['--no-parse-special', '--no-bos']), { addSpecial: false, parseSpecial: false });
   assert.deepEqual(args(['--parse-special']), { addSpecial: true, parseSpecial: true });
   assert.throws(() => args(['--parse-special', '--no-parse-special']), UsageError);
+});
+
+test("CLI one-dash names of several letters (llama.cpp's -hf) beside -h and positionals", () => {
+  const cmd = { name: 't', summary: '', usage: '', options: [...MODEL_OPTIONS, HELP_OPTION], maxPositionals: 1 };
+  const v = (argv) => parseArgs(argv, cmd);
+  assert.equal(v(['-hf', 'a/b:Q4_0']).values['hf-repo'], 'a/b:Q4_0');
+  assert.equal(v(['-hf=a/b']).values['hf-repo'], 'a/b');
+  assert.equal(v(['--hf', 'a/b']).values['hf-repo'], 'a/b');
+  assert.equal(v(['-hfr', 'a/b', '-hff', 'f.gguf', '-hft', 'hf_x']).values['hf-token'], 'hf_x');
+  assert.equal(v(['-h']).values.help, true);
+  assert.deepEqual(v(['xhf']).positionals, ['xhf']);
+  assert.throws(() => v(['-hf']), /-hf needs a value/);
+  assert.throws(() => v(['-hx']), /-h takes no value/);
 });
 
 test('server parameters: a wrong type or range is a 400 naming the field', () => {

@@ -17,6 +17,8 @@ export interface OptionSpec {
   short?: string;
   /** Other long names accepted for the same option (e.g. llama.cpp's spelling). */
   aliases?: string[];
+  /** Names of several letters written with one dash (llama.cpp's -hf). */
+  dashNames?: string[];
   type: OptionType;
   /** Placeholder shown in --help, e.g. 'N'. */
   arg?: string;
@@ -59,9 +61,11 @@ function parseNumber(spec: OptionSpec, raw: string): number {
 export function parseArgs(argv: readonly string[], cmd: CommandSpec): Parsed {
   const byLong = new Map<string, OptionSpec>();
   const byShort = new Map<string, OptionSpec>();
+  const byDash = new Map<string, OptionSpec>();
   for (const o of cmd.options) {
     byLong.set(o.name, o);
     for (const a of o.aliases ?? []) byLong.set(a, o);
+    for (const d of o.dashNames ?? []) byDash.set(d, o);
     if (o.short) byShort.set(o.short, o);
   }
   const values: Values = {};
@@ -88,6 +92,11 @@ export function parseArgs(argv: readonly string[], cmd: CommandSpec): Parsed {
       spec = byLong.get(name);
       shown = `--${name}`;
       if (!spec) throw new UsageError(`unknown option ${shown} for '${cmd.name}'`);
+    } else if (a.startsWith('-') && byDash.has(a.split('=')[0]!.slice(1))) {
+      const eq = a.indexOf('=');
+      shown = eq < 0 ? a : a.slice(0, eq);
+      inline = eq < 0 ? undefined : a.slice(eq + 1);
+      spec = byDash.get(shown.slice(1))!;
     } else if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) {
       spec = byShort.get(a[1]!);
       shown = a.slice(0, 2);
@@ -121,7 +130,14 @@ export function parseArgs(argv: readonly string[], cmd: CommandSpec): Parsed {
 /** The --help text of a command, generated from its option table. */
 export function formatHelp(cmd: CommandSpec): string {
   const rows = cmd.options.map((o) => {
-    const names = [o.short ? `-${o.short}` : '', `--${o.name}`, ...(o.aliases ?? []).map((a) => `--${a}`)].filter(Boolean).join(', ');
+    const names = [
+      o.short ? `-${o.short}` : '',
+      ...(o.dashNames ?? []).map((d) => `-${d}`),
+      `--${o.name}`,
+      ...(o.aliases ?? []).map((a) => `--${a}`),
+    ]
+      .filter(Boolean)
+      .join(', ');
     const arg = o.type === 'flag' ? '' : ` ${o.arg ?? (o.type === 'string' || o.type === 'list' ? 'TEXT' : 'N')}`;
     return [`  ${names}${arg}`, o.help] as const;
   });
@@ -139,8 +155,35 @@ export function formatHelp(cmd: CommandSpec): string {
 
 export const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', type: 'flag', help: 'show this help and exit' };
 
+/** Loading from the Hugging Face hub (llama.cpp's flags; HF_ENDPOINT sets the hub's address). */
+export const HF_OPTIONS: OptionSpec[] = [
+  {
+    name: 'hf-repo',
+    dashNames: ['hf', 'hfr'],
+    aliases: ['hf'],
+    type: 'string',
+    arg: 'USER/MODEL[:QUANT]',
+    help: 'model from the Hugging Face hub ($HF_ENDPOINT for a mirror): a repo and quant (default Q4_K_M, else Q4_0, Q8_0, the first), or USER/MODEL/FILE.gguf',
+  },
+  { name: 'hf-file', dashNames: ['hff'], type: 'string', arg: 'FILE', help: 'with -hf: this file of the repo instead of a quant' },
+  {
+    name: 'hf-token',
+    dashNames: ['hft'],
+    type: 'string',
+    arg: 'TOKEN',
+    help: 'Hugging Face token for private and gated repos (default: $HF_TOKEN)',
+  },
+];
+
 export const MODEL_OPTIONS: OptionSpec[] = [
-  { name: 'model', short: 'm', type: 'string', arg: 'PATH|URL', help: 'GGUF model file or http(s) URL (required)' },
+  {
+    name: 'model',
+    short: 'm',
+    type: 'string',
+    arg: 'PATH|URL',
+    help: 'GGUF model file, http(s) URL or hf:USER/MODEL[:QUANT] (or use -hf)',
+  },
+  ...HF_OPTIONS,
   { name: 'threads', short: 't', type: 'string', arg: 'N|auto', help: 'kernel threads (default auto: up to 8 cores)' },
   {
     name: 'ctx-size',

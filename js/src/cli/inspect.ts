@@ -1,9 +1,11 @@
 // `wasm-chord inspect`: GGUF metadata and the tensor table (name, type, shape, bytes), read from
 // the header alone, so it is quick on large files and reads only the first bytes of a URL.
 import { fileURLToPath } from 'node:url';
-import { HELP_OPTION, type CommandSpec, type Values } from './args.js';
+import { HELP_OPTION, HF_OPTIONS, type CommandSpec, type Values } from './args.js';
 import { fileSource } from '../gguf/file-source.js';
-import { readGgufHeader, urlSource, type GgufHeader, type HeaderScalar, type HeaderValue } from '../gguf/header.js';
+import { readGgufHeader, urlSource, type GgufHeader, type HeaderScalar, type HeaderValue, type PrefixSource } from '../gguf/header.js';
+import { hubHeaders, isHfSource, resolveHf } from '../hub.js';
+import { nodeHubDefaults } from '../node-env.js';
 import { exitOnBrokenPipe, interruptSignal, isUrl, modelArg } from './load.js';
 import { formatBytes } from '../format.js';
 
@@ -12,10 +14,11 @@ export const inspectCommand: CommandSpec = {
   summary:
     "Print a GGUF file's metadata and tensor table (name, type, shape, bytes, offset).\n" +
     'Only the header is read: for a URL, the download stops where the header ends.',
-  usage: 'wasm-chord inspect -m PATH|URL [--json] [--all]',
+  usage: 'wasm-chord inspect -m PATH|URL|hf:USER/MODEL[:QUANT] [--json] [--all]',
   maxPositionals: 1,
   options: [
-    { name: 'model', short: 'm', type: 'string', arg: 'PATH|URL', help: 'GGUF file or http(s) URL (required)' },
+    { name: 'model', short: 'm', type: 'string', arg: 'PATH|URL', help: 'GGUF file, http(s) URL or hf:USER/MODEL[:QUANT] (or use -hf)' },
+    ...HF_OPTIONS,
     { name: 'json', type: 'flag', help: 'print everything as one JSON object' },
     { name: 'all', type: 'flag', help: 'print arrays (e.g. the vocabulary) whole instead of their first 16 elements' },
     { name: 'no-tensors', type: 'flag', help: 'leave out the tensor table' },
@@ -111,10 +114,15 @@ function render(src: string, h: GgufHeader, values: Values): string {
 export async function inspect(values: Values, positionals: string[]): Promise<number> {
   const src = modelArg(values, positionals);
   const interrupt = interruptSignal();
-  const source =
-    isUrl(src) && !src.startsWith('file:')
-      ? await urlSource(src, interrupt.signal)
-      : await fileSource(src.startsWith('file:') ? fileURLToPath(src) : src);
+  let source: PrefixSource;
+  if (isHfSource(src)) {
+    // The header of the file (part 1 of a split model) the hub resolves the name to.
+    const env = nodeHubDefaults();
+    const token = (values['hf-token'] as string | undefined) ?? env.token;
+    const hub = await resolveHf(src, { endpoint: env.endpoint, token, signal: interrupt.signal });
+    source = await urlSource(hub.urls[0]!, interrupt.signal, { headers: hubHeaders(undefined, token) });
+  } else if (isUrl(src) && !src.startsWith('file:')) source = await urlSource(src, interrupt.signal);
+  else source = await fileSource(src.startsWith('file:') ? fileURLToPath(src) : src);
   try {
     const h = await readGgufHeader(source, { maxArray: values.all === true ? Infinity : 16 });
     exitOnBrokenPipe();

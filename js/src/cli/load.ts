@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WasmChordError } from '../errors.js';
+import { isHfSource, parseHfSource } from '../hub.js';
 import type { Model } from '../model.js';
 import { loadModel } from '../node.js';
 import type { LoadOptions } from '../types.js';
@@ -14,18 +15,38 @@ export function isUrl(s: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 }
 
-/** The -m value, or a single positional argument (wasm-chord run model.gguf …). */
+/** The model source: -m, -hf [-hff] (as an hf: source), or a single positional argument
+ *  (wasm-chord run model.gguf …). */
 export function modelArg(values: Values, positionals: string[]): string {
   const m = values.model as string | undefined;
-  if (m !== undefined && positionals.length > 0)
-    throw new UsageError(`unexpected argument '${positionals[0]}' (the model is given with -m)`);
-  const src = m ?? positionals[0];
-  if (src === undefined || src === '') throw new UsageError('a model is required: -m PATH|URL');
+  const hf = values['hf-repo'] as string | undefined;
+  const hfFile = values['hf-file'] as string | undefined;
+  if (hfFile !== undefined && hf === undefined) throw new UsageError('--hf-file needs -hf USER/MODEL');
+  if (hf !== undefined && m !== undefined) throw new UsageError('give the model with -m or -hf, not both');
+  const named = m ?? hf;
+  if (named !== undefined && positionals.length > 0)
+    throw new UsageError(`unexpected argument '${positionals[0]}' (the model is given with ${m !== undefined ? '-m' : '-hf'})`);
+  let src = m ?? positionals[0];
+  if (hf !== undefined) src = `hf:${hfFile === undefined ? hf : `${hf.replace(/:[^/]*$/, '')}/${hfFile}`}`;
+  if (src === undefined || src === '') throw new UsageError('a model is required: -m PATH|URL or -hf USER/MODEL[:QUANT]');
+  if (isHfSource(src)) {
+    try {
+      parseHfSource(src);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   return src;
 }
 
-/** A short name for messages and the server's model id: the file name without .gguf. */
+/** A short name for messages and the server's model id: the file name without .gguf (for an hf:
+ *  source, what follows hf:). */
 export function modelName(src: string): string {
+  if (isHfSource(src))
+    return src
+      .slice(3)
+      .replace(/^\/\//, '')
+      .replace(/\.gguf$/i, '');
   let name = src;
   try {
     name = isUrl(src) ? decodeURIComponent(new URL(src).pathname) : src;
@@ -37,6 +58,7 @@ export function modelName(src: string): string {
 
 /** Fails early, with a one-line message, on a path that is not a readable file. */
 export async function checkModelPath(src: string): Promise<void> {
+  if (isHfSource(src)) return; // resolved by loadModel
   if (isUrl(src) && !src.startsWith('file:')) {
     if (!/^https?:/i.test(src)) throw new UsageError(`unsupported URL scheme in '${src}' (use a path, file:, http: or https:)`);
     return;
@@ -98,6 +120,7 @@ export async function loadFromArgs({ values, src, signal, contextLength }: LoadA
       threads,
       contextLength: (values['ctx-size'] as number | undefined) ?? contextLength,
       batchSize: values['batch-size'] as number | undefined,
+      hfToken: values['hf-token'] as string | undefined,
       signal,
       onProgress: bar ? (e) => bar.update(e) : undefined,
     });

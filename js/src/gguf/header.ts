@@ -224,8 +224,8 @@ export interface PrefixSource {
 
 /** Streams the URL's body and stops reading once the header is complete (any server works,
  *  Range support or not). */
-export async function urlSource(url: string, signal?: AbortSignal): Promise<PrefixSource> {
-  const res = await checkedFetch(url, undefined, signal);
+export async function urlSource(url: string, signal?: AbortSignal, init?: RequestInit): Promise<PrefixSource> {
+  const res = await checkedFetch(url, init, signal);
   const len = Number(res.headers.get('content-length'));
   const size = res.headers.get('content-encoding') || !Number.isFinite(len) || len <= 0 ? undefined : len;
   const reader = res.body.getReader();
