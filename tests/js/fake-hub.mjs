@@ -3,6 +3,7 @@
 // of a file download), with a log of every request.
 //   GET /api/models/{owner}/{repo}[/revision/{rev}] -> { id, sha, siblings: [{ rfilename }] }
 //   GET /{owner}/{repo}/resolve/{rev}/{path}         -> 302 to /cdn/{sha}/{path} -> the bytes
+// with CORS headers on every answer (and preflights) so that pages on other origins can use it.
 // Access: a missing repo is 404 with a valid token and 401 without (the hub does not reveal private
 // repos); a private repo needs a valid token; a gated repo lists its files to anyone, but its files
 // need a token that was granted access (401 without a token, 403 GatedRepo with another one).
@@ -58,6 +59,13 @@ export async function fakeHub(repos) {
     const path = decodeURIComponent(url.pathname);
     const auth = req.headers.authorization;
     requests.push({ method: req.method, path, auth });
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', 'content-length, etag, x-repo-commit, x-error-code, x-error-message');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-headers': 'authorization, range', 'access-control-allow-methods': 'GET, HEAD' });
+      res.end();
+      return;
+    }
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     const valid = token === TOKENS.READER || token === TOKENS.OTHER;
     const fail = (status, code, message) => {
@@ -112,7 +120,11 @@ export async function fakeHub(repos) {
     m = /^\/cdn\/([^/]+\/[^/]+)\/[0-9a-f]{40}\/(.+)$/.exec(path);
     const body = m && repos[m[1]]?.files[m[2]];
     if (body) {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength) });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(body.byteLength),
+        etag: `"${sha1(m[0])}"`,
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
@@ -126,7 +138,9 @@ export async function fakeHub(repos) {
     sha: (id) => shas[id],
     /** Requests for file bytes (the CDN hop) so far. */
     downloads: () =>
-      requests.filter((r) => r.path.startsWith('/cdn/')).map((r) => r.path.replace(/^\/cdn\/[^/]+\/[^/]+\/[0-9a-f]{40}\//, '')),
+      requests
+        .filter((r) => r.method === 'GET' && r.path.startsWith('/cdn/'))
+        .map((r) => r.path.replace(/^\/cdn\/[^/]+\/[^/]+\/[0-9a-f]{40}\//, '')),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();

@@ -1,0 +1,61 @@
+// hf: sources in Chromium: a page loads from the fake Hugging Face hub on another origin (CORS, a
+// token in the Worker's requests, a split model), the IndexedDB cache serves the second load without
+// a download, and a missing token is a typed error.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { TOKENS, fakeHub, storiesRepos } from '../js/fake-hub.mjs';
+import { openDemo, session } from './lib.mjs';
+
+let hub;
+before(async () => {
+  hub = await fakeHub(storiesRepos());
+});
+after(() => hub.close());
+
+test('hf: sources: token, split parts, cache hit on the second load, typed errors', async (t) => {
+  const { page, server } = await session(t);
+  await openDemo(page, server);
+  const r = await page.evaluate(
+    async ({ base, token }) => {
+      const { loadModel } = await import('wasm-chord');
+      const load = async (source, extra = {}) => {
+        const phases = [];
+        const m = await loadModel(source, {
+          hfEndpoint: base,
+          onProgress: (e) => {
+            if (phases.at(-1) !== e.phase) phases.push(e.phase);
+          },
+          ...extra,
+        });
+        const text = (await m.complete('Once upon a time', { maxTokens: 12, temperature: 0, topK: 1 })).text;
+        const out = { name: m.metadata['general.name'], tensors: m.info.tensorCount, phases: phases.join(','), text };
+        await m.dispose();
+        return out;
+      };
+      const out = {};
+      out.first = await load('hf:chord-test/private-GGUF', { hfToken: token });
+      out.second = await load('hf:chord-test/private-GGUF', { hfToken: token });
+      out.split = await load('hf:chord-test/stories-GGUF:Q6_K');
+      try {
+        await load('hf:chord-test/private-GGUF');
+        out.anon = 'loaded';
+      } catch (e) {
+        out.anon = `${e.code}: ${e.message}`;
+      }
+      return out;
+    },
+    { base: hub.base, token: TOKENS.READER },
+  );
+  assert.deepEqual({ name: r.first.name, phases: r.first.phases }, { name: 'private Q4_K_M', phases: 'download,load' });
+  assert.deepEqual({ name: r.second.name, phases: r.second.phases }, { name: 'private Q4_K_M', phases: 'cache,load' });
+  assert.equal(r.second.text, r.first.text);
+  assert.equal(r.split.name, 'stories Q6_K');
+  assert.equal(r.split.tensors, 48);
+  assert.equal(r.split.text, r.first.text);
+  assert.match(r.anon, /^unauthorized: .*chord-test\/private-GGUF.*pass hfToken/);
+  const downloads = hub.downloads();
+  assert.equal(downloads.filter((d) => d === 'private-Q4_K_M.gguf').length, 1, 'the second load downloaded nothing');
+  assert.equal(downloads.filter((d) => d.startsWith('Q6_K/')).length, 3);
+  const api = hub.requests.filter((q) => q.method === 'GET' && q.path.startsWith('/api/models/chord-test/private-GGUF'));
+  assert.equal(api.filter((q) => q.auth === `Bearer ${TOKENS.READER}`).length, 2);
+});
