@@ -107,15 +107,13 @@ class ContextHandle {
 
 class GeneratorHandle {
  public:
-  // options: {max_tokens, temperature, top_k, top_p, min_p, repeat_penalty, frequency_penalty,
-  // presence_penalty, penalty_last_n, seed_hi, seed_lo, logit_bias: [[id, bias]...], stop: [...],
-  // ignore_eos}; every field present (the TypeScript layer fills defaults).
   // options: the generation-options record as JSON (runtime/options.h); omitted fields keep defaults.
   static val start(const ContextHandle& ctx, const val& tokens, const std::string& options_json);  // -> {value}
 
   val step();  // -> {value: {token, text, done, finishReason}}
   int prompt_tokens() const { return gen_->prompt_tokens(); }
   int prompt_batches() const { return gen_->prompt_batches(); }
+  int context_shifts() const { return gen_->context_shifts(); }
   int cached_tokens() const { return gen_->cached_tokens(); }
   int completion_tokens() const { return gen_->completion_tokens(); }
   bool done() const { return gen_->done(); }

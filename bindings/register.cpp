@@ -55,6 +55,7 @@ EMSCRIPTEN_BINDINGS(chord) {
       .function("step", &GeneratorHandle::step)
       .function("promptTokens", &GeneratorHandle::prompt_tokens)
       .function("promptBatches", &GeneratorHandle::prompt_batches)
+      .function("contextShifts", &GeneratorHandle::context_shifts)
       .function("cachedTokens", &GeneratorHandle::cached_tokens)
       .function("completionTokens", &GeneratorHandle::completion_tokens)
       .function("done", &GeneratorHandle::done);

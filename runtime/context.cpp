@@ -97,6 +97,30 @@ void Context::truncate(int32_t n) {
   if (n < n_past()) history_.resize(static_cast<size_t>(kv_.keepable(std::max(0, n))));
 }
 
+Status Context::shift(int32_t n_keep, int32_t n_discard) {
+  const ModelDesc& d = model_->desc();
+  if (!can_shift())
+    return Status(Code::unsupported, "context shift is not available for models with sliding-window layers");
+  if (n_keep < 0 || n_discard <= 0 || n_keep + n_discard > n_past())
+    return Status(Code::invalid_argument, "cannot shift " + std::to_string(n_discard) + " tokens after " +
+                                              std::to_string(n_keep) + " of " + std::to_string(n_past()));
+  const int32_t half = d.n_rot / 2;
+  std::vector<float> cs(static_cast<size_t>(half)), sn(static_cast<size_t>(half));
+  float base = 0, scale = 0;  // what cs/sn hold
+  kv_.shift(n_keep, n_discard, n_past(), [&](int32_t il, float* k) {
+    const LayerDesc& l = d.layers[static_cast<size_t>(il)];
+    if (!l.use_rope) return;
+    if (l.rope_base != base || l.rope_freq_scale != scale) {  // a pure rotation: no magnitude factor
+      kn::rope_angles(-n_discard, d.n_rot, l.rope_base, l.rope_freq_scale, rope_factors_, cs.data(), sn.data());
+      base = l.rope_base;
+      scale = l.rope_freq_scale;
+    }
+    for (int32_t h = 0; h < d.n_head_kv; ++h) kn::rope(k + h * d.head_dim, cs.data(), sn.data(), d.n_rot, d.rope_neox);
+  });
+  history_.erase(history_.begin() + n_keep, history_.begin() + n_keep + n_discard);
+  return Status::Ok();
+}
+
 int32_t Context::common_prefix(std::span<const Token> tokens) const {
   size_t i = 0;
   while (i < tokens.size() && i < history_.size() && tokens[i] == history_[i]) ++i;

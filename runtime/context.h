@@ -38,6 +38,11 @@ class Context {
   // Forget positions >= n (keeps a shared prefix for the next turn of a chat). Keeps nothing when
   // sliding-window layers have already dropped rows that continuing at n would need.
   void truncate(int32_t n);
+  // llama.cpp's context shift: forgets positions n_keep .. n_keep + n_discard - 1 and moves the later
+  // ones down, re-rotating their cached keys for the new positions (RoPE is a rotation, so rotating
+  // by -n_discard positions gives the keys as if computed there). unsupported with sliding-window rings.
+  Status shift(int32_t n_keep, int32_t n_discard);
+  bool can_shift() const { return !kv_.has_rings(); }
   // Length of the common prefix of `tokens` and what the cache holds that can be kept (see truncate).
   int32_t common_prefix(std::span<const Token> tokens) const;
 

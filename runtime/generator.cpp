@@ -28,6 +28,8 @@ Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<To
   if (static_cast<int64_t>(prompt.size()) > ctx.n_ctx())
     return Status(Code::context_full, "the prompt has " + std::to_string(prompt.size()) +
                                           " tokens but the context holds " + std::to_string(ctx.n_ctx()));
+  if (opts.context_shift && !ctx.can_shift())
+    return Status(Code::unsupported, "context_shift is not available for models with sliding-window layers");
   std::unique_ptr<GrammarSampler> constraint;
   if (!opts.grammar.empty() || !opts.json_schema.text.empty()) {
     std::string gbnf = opts.grammar;
@@ -88,6 +90,22 @@ void Generator::fill_logprobs(Step& s) {
   for (size_t i = 0; i < k; ++i) s.top_logprobs.emplace_back(rank_[i].second, static_cast<float>(rank_[i].first - lse));
 }
 
+// llama.cpp server's rule: keep n_keep tokens (-1: the prompt's) plus one for BOS, at most n_ctx - 4,
+// and drop n_discard of the rest (0: half).
+Status Generator::shift_context() {
+  const Tokenizer& tk = *ctx_.model().tokenizer();
+  const int32_t bos = prompt_[0] == tk.bos() ? 1 : 0;
+  const int32_t keep =
+      std::max(0, std::min((opts_.n_keep < 0 ? prompt_tokens() : opts_.n_keep) + bos, ctx_.n_ctx() - 4));
+  const int32_t left = ctx_.n_past() - keep;
+  const int32_t discard = opts_.n_discard > 0 ? std::min(opts_.n_discard, left) : left / 2;
+  if (discard <= 0)
+    return Status(Code::context_full, "context shift keeps " + std::to_string(keep) + " of " +
+                                          std::to_string(ctx_.n_ctx()) + " tokens: nothing left to discard");
+  ++shifts_;
+  return ctx_.shift(keep, discard);
+}
+
 Result<Step> Generator::step() {
   if (done_) return Status(Code::invalid_argument, "generation already finished");
   Step s;
@@ -129,6 +147,13 @@ Result<Step> Generator::step() {
     }
   }
   if (generated_ >= opts_.max_tokens) return finish("length", std::move(s));
+  if (opts_.context_shift && ctx_.n_past() + 1 >= ctx_.n_ctx()) {  // llama.cpp shifts one token early
+    Status st = shift_context();
+    if (!st.ok()) {
+      done_ = true;
+      return st;
+    }
+  }
   if (ctx_.n_past() >= ctx_.n_ctx()) return finish("length", std::move(s));
   Status st = ctx_.eval(std::span<const Token>(&tok, 1), false, logits_);
   if (!st.ok()) {

@@ -36,6 +36,7 @@ class Generator {
   int32_t cached_tokens() const { return reused_; }  // prompt tokens served from the KV cache
   int32_t completion_tokens() const { return generated_; }
   int32_t prompt_batches() const { return batches_; }  // prompt steps run (n_batch tokens each)
+  int32_t context_shifts() const { return shifts_; }
   bool done() const { return done_; }
   const GenerateOptions& options() const { return opts_; }
 
@@ -44,6 +45,7 @@ class Generator {
   Step finish(const char* reason, Step s);
   std::string take_ready_text(bool final);
   void fill_logprobs(Step& s);
+  Status shift_context();  // opts_.context_shift on a full context
 
   Context& ctx_;
   std::vector<Token> prompt_;
@@ -55,6 +57,7 @@ class Generator {
   int32_t reused_ = 0;
   int32_t generated_ = 0;
   int32_t batches_ = 0;
+  int32_t shifts_ = 0;
   bool done_ = false;
   std::vector<float> logits_;
   std::vector<std::pair<float, Token>> rank_;  // scratch for top_logprobs

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/common/status.h"
+#include "core/quant/fp16.h"
 #include "kernels/nn.h"
 
 namespace chord {
@@ -102,6 +103,28 @@ int32_t KvCache::keepable(int32_t n) const {
       if (l.slot_pos[static_cast<size_t>(slot_of(l, p))] != p) return 0;
   }
   return n;
+}
+
+bool KvCache::has_rings() const {
+  return std::any_of(layers_.begin(), layers_.end(), [](const Layer& l) { return l.ring != 0; });
+}
+
+void KvCache::read_k(const Layer& l, int64_t row, float* k) const {
+  const int64_t kv = shape_.kv_dim;
+  if (shape_.f32) {
+    std::memcpy(k, l.k.data() + row * kv * 4, static_cast<size_t>(kv) * 4);
+  } else {
+    const uint16_t* h = reinterpret_cast<const uint16_t*>(l.k.data()) + row * kv;
+    for (int64_t i = 0; i < kv; ++i) k[i] = quant::fp16_to_fp32(h[i]);
+  }
+}
+
+void KvCache::write_k(Layer& l, int64_t row, const float* k) {
+  const int64_t kv = shape_.kv_dim;
+  if (shape_.f32)
+    std::memcpy(l.k.data() + row * kv * 4, k, static_cast<size_t>(kv) * 4);
+  else
+    kn::f32_to_f16(k, reinterpret_cast<uint16_t*>(l.k.data()) + row * kv, kv);
 }
 
 uint64_t KvCache::bytes() const {

@@ -3,6 +3,7 @@
 // keep only a ring of recent rows (memory bounded by the window, as llama.cpp's SWA cache).
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace chord {
@@ -46,6 +47,13 @@ class KvCache {
   // rows that are gone; then nothing is kept (0), as llama.cpp re-processes the prompt.
   int32_t keepable(int32_t n) const;
 
+  // Context shift (llama.cpp's): forgets positions n_keep .. n_keep + n_discard - 1 of the n_past
+  // cached ones and moves the later rows down by n_discard; rerope(il, k_row) re-rotates each moved
+  // K row (kv_dim floats) for its new position. Layers with rings cannot shift (has_rings()).
+  template <class F>
+  void shift(int32_t n_keep, int32_t n_discard, int32_t n_past, F&& rerope);
+  bool has_rings() const;
+
   uint64_t bytes() const;
 
  private:
@@ -57,9 +65,27 @@ class KvCache {
     std::vector<int32_t> slot_pos;  // (ring) position last stored in each slot, -1 if none
   };
   int64_t slot_of(const Layer& l, int32_t pos) const { return l.ring ? pos % l.ring : pos; }
+  void read_k(const Layer& l, int64_t row, float* k) const;
+  void write_k(Layer& l, int64_t row, const float* k);
 
   KvCacheShape shape_;
   std::vector<Layer> layers_;
 };
+
+template <class F>
+void KvCache::shift(int32_t n_keep, int32_t n_discard, int32_t n_past, F&& rerope) {
+  const int64_t kv = shape_.kv_dim, row_bytes = kv * (shape_.f32 ? 4 : 2);
+  std::vector<float> k(static_cast<size_t>(kv));
+  for (int32_t il = 0; il < static_cast<int32_t>(layers_.size()); ++il) {
+    Layer& l = layers_[static_cast<size_t>(il)];
+    for (int64_t p = n_keep + n_discard; p < n_past; ++p) {
+      read_k(l, p, k.data());
+      rerope(il, k.data());
+      write_k(l, p - n_discard, k.data());
+      std::memmove(l.v.data() + (p - n_discard) * row_bytes, l.v.data() + p * row_bytes,
+                   static_cast<size_t>(row_bytes));
+    }
+  }
+}
 
 }  // namespace chord

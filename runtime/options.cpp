@@ -209,6 +209,8 @@ Status set_option(GenerateOptions& o, std::string_view name, std::string_view te
 Status validate(const GenerateOptions& o) {
   if (o.max_tokens < 0) return bad("max_tokens", "must be >= 0");
   if (o.top_logprobs < 0 || o.top_logprobs > 100) return bad("top_logprobs", "must be in [0, 100]");
+  if (o.n_keep < -1) return bad("n_keep", "must be >= -1");
+  if (o.n_discard < 0) return bad("n_discard", "must be >= 0");
   for (const auto& s : o.stop)
     if (s.empty()) return bad("stop", "strings must not be empty");
   if (!o.grammar.empty() && !o.json_schema.text.empty()) return bad("grammar", "and json_schema cannot both be given");

@@ -27,6 +27,12 @@ struct GenerateOptions {
   int32_t top_logprobs = 0;       // and this many most likely tokens at each step (0..100)
   std::string grammar;            // GBNF (llama.cpp syntax) the output must match; "" = none
   JsonText json_schema;           // JSON Schema the output must match (converted to GBNF); exclusive with grammar
+  // When the context fills up: stop with "length" (default), or shift it as llama.cpp's server does
+  // (when one free position is left): keep the first n_keep tokens (-1: the prompt's) plus BOS, drop
+  // the next n_discard (0 = half of the rest) and go on. Not for models with sliding-window layers.
+  bool context_shift = false;
+  int32_t n_keep = 0;
+  int32_t n_discard = 0;
 };
 
 // Calls v(name, field) for every field of the record, by its wire name. `O` may be const.
@@ -49,6 +55,9 @@ void visit_options(O& o, V&& v) {
   v("top_logprobs", o.top_logprobs);
   v("grammar", o.grammar);
   v("json_schema", o.json_schema);
+  v("context_shift", o.context_shift);
+  v("n_keep", o.n_keep);
+  v("n_discard", o.n_discard);
 }
 
 // Applies a JSON object's fields over `base`; omitted fields keep base's values. Unknown keys and

@@ -268,7 +268,12 @@ export class Engine {
             type: 'done',
             finishReason: s.finishReason === 'length' ? 'length' : 'stop',
             usage: { promptTokens: gen.promptTokens(), completionTokens: gen.completionTokens(), cachedTokens: gen.cachedTokens() },
-            timings: { promptMs: (tFirst ?? now) - t0, totalMs: now - t0, promptBatches: gen.promptBatches() },
+            timings: {
+              promptMs: (tFirst ?? now) - t0,
+              totalMs: now - t0,
+              promptBatches: gen.promptBatches(),
+              contextShifts: gen.contextShifts(),
+            },
           };
           return;
         }

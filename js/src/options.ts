@@ -29,6 +29,9 @@ export interface GenerationRecord {
   grammar?: string;
   /** JSON Schema as JSON text. */
   json_schema?: string;
+  context_shift?: boolean;
+  n_keep?: number;
+  n_discard?: number;
 }
 
 /** Makes the error for a bad option; the server answers a 400 naming `param`. */
@@ -141,6 +144,9 @@ const FIELDS: readonly Field[] = [
   { key: 'topLogprobs', wire: 'top_logprobs', convert: int(0, 100) },
   { key: 'grammar', wire: 'grammar', convert: text },
   { key: 'jsonSchema', wire: 'json_schema', convert: schema },
+  { key: 'contextShift', wire: 'context_shift', convert: bool },
+  { key: 'nKeep', wire: 'n_keep', convert: int(-1) },
+  { key: 'nDiscard', wire: 'n_discard', convert: int(0) },
 ];
 
 const given = (v: unknown): boolean => v !== undefined && v !== null;

@@ -137,6 +137,15 @@ export interface GenerateOptions extends SamplingOptions {
   stop?: string | readonly string[];
   /** Keep going past end-of-generation tokens. */
   ignoreEos?: boolean;
+  /** When the context fills up, shift it as llama.cpp does instead of finishing with 'length':
+   *  keep the first `nKeep` tokens (plus BOS; -1 = the whole prompt), drop the next `nDiscard`
+   *  (default half of the rest) and go on; `maxTokens` still bounds the output. Default false.
+   *  Not available for models with sliding-window layers (Gemma 2/3, Phi-3 windows): unsupported. */
+  contextShift?: boolean;
+  /** Tokens after BOS kept by a context shift; -1 = the whole prompt. Default 0. */
+  nKeep?: number;
+  /** Tokens dropped by each context shift; 0 = half of those after the kept ones. Default 0. */
+  nDiscard?: number;
   /** A GBNF grammar (llama.cpp's syntax) the output must match; it may end only where the grammar can. */
   grammar?: string;
   /** A JSON Schema (object or its JSON text) the output must match, converted to a grammar as
@@ -192,8 +201,9 @@ export interface GenerateResult {
   finishReason: FinishReason;
   usage: Usage;
   /** Milliseconds spent on the prompt (until the first sampled token) and in total; the prompt
-   *  was evaluated in `promptBatches` forward passes of up to `batchSize` tokens. */
-  timings: { promptMs: number; totalMs: number; promptBatches: number };
+   *  was evaluated in `promptBatches` forward passes of up to `batchSize` tokens; `contextShifts`
+   *  counts the context shifts made (the contextShift option). */
+  timings: { promptMs: number; totalMs: number; promptBatches: number; contextShifts: number };
   /** With the logprobs option: one entry per generated token. */
   logprobs?: StepLogprobs[];
 }

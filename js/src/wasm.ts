@@ -68,6 +68,7 @@ export interface RawGenerator extends Deletable {
   step(): RawResult<RawStep>;
   promptTokens(): number;
   promptBatches(): number;
+  contextShifts(): number;
   cachedTokens(): number;
   completionTokens(): number;
   done(): boolean;

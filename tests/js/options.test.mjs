@@ -122,3 +122,38 @@ test('batchSize 256 evaluates a 600-token prompt in 3 batches (64: 10)', async (
     }
   }
 });
+
+// llama.cpp's context shift: when one free position is left, keep BOS + n_keep tokens, drop half of
+// the rest, re-rotate the moved keys and go on. llama.node (ctx_shift on) applies it with n_keep 0:
+// greedy output over several shifts is the same text. (It ignores a completion's n_keep, so the
+// other settings are checked for effect only.)
+test("contextShift generates past a full context as llama.cpp's context shift does", async () => {
+  const N_CTX = 64;
+  const model = await loadModel(STORIES, { threads: 1, contextLength: N_CTX });
+  const oracle = await new Oracle(STORIES, { n_ctx: N_CTX, n_batch: 64, ctx_shift: true }).open();
+  try {
+    const prompt = 'Once upon a time';
+    const base = { maxTokens: 150, temperature: 0, ignoreEos: true };
+    const plain = await model.complete(prompt, base);
+    assert.equal(plain.finishReason, 'length');
+    assert.ok(plain.usage.completionTokens < N_CTX);
+    assert.equal(plain.timings.contextShifts, 0);
+    const ours = await model.complete(prompt, { ...base, contextShift: true });
+    assert.equal(ours.usage.completionTokens, 150);
+    assert.ok(ours.timings.contextShifts >= 3, `${ours.timings.contextShifts} shifts`);
+    const ref = await oracle.completion({ ...NEUTRAL, prompt, temperature: 0, top_k: 1, n_predict: 150, ignore_eos: true, seed: 1 });
+    assert.equal(ours.text, ref.text);
+    const texts = new Set([ours.text]);
+    for (const more of [{ nKeep: 4 }, { nKeep: -1 }, { nDiscard: 8 }]) {
+      const r = await model.complete(prompt, { ...base, contextShift: true, ...more });
+      assert.equal(r.usage.completionTokens, 150, JSON.stringify(more));
+      if (more.nDiscard) assert.ok(r.timings.contextShifts > ours.timings.contextShifts, 'smaller shifts, more of them');
+      texts.add(r.text);
+    }
+    assert.equal(texts.size, 4, 'what is kept and dropped changes what follows');
+    await assert.rejects(model.complete('x', { contextShift: true, nDiscard: -1 }), (e) => e.code === 'invalid_argument');
+  } finally {
+    await model.dispose();
+    await oracle.close();
+  }
+});

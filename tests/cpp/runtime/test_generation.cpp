@@ -161,3 +161,50 @@ TEST_CASE("bad requests get typed errors") {
   CHECK(Generator::start(**ctx, too_long, go).status().code() == Code::context_full);
   CHECK(Context::create(m, {-1, 8, 1}).status().code() == Code::invalid_argument);
 }
+
+TEST_CASE("context shift keeps generating past a full context; without it the context ends it") {
+  auto m = stories();
+  auto ctx = Context::create(m, {48, 16, 1});
+  REQUIRE(ctx.ok());
+  const auto prompt = m->tokenizer()->encode("Once upon a time", true, false);
+  GenerateOptions go;
+  go.sampling.temperature = 0;
+  go.ignore_eos = true;
+  go.max_tokens = 120;
+  auto run = [&](const GenerateOptions& o, std::string& finish, int32_t& shifts) {
+    auto g = Generator::start(**ctx, prompt, o);
+    REQUIRE(g.ok());
+    for (;;) {
+      auto s = (*g)->step();
+      REQUIRE(s.ok());
+      if (s->done) {
+        finish = s->finish_reason;
+        break;
+      }
+    }
+    shifts = (*g)->context_shifts();
+    CHECK((*ctx)->n_past() <= 48);
+    return (*g)->completion_tokens();
+  };
+  std::string finish;
+  int32_t shifts = 0;
+  // The last token is sampled from the full context's logits and never evaluated.
+  CHECK(run(go, finish, shifts) == 48 - static_cast<int32_t>(prompt.size()) + 1);
+  CHECK(finish == "length");
+  CHECK(shifts == 0);
+  go.context_shift = true;
+  go.n_keep = -1;  // the whole prompt stays
+  CHECK(run(go, finish, shifts) == 120);
+  CHECK(finish == "length");
+  CHECK(shifts >= 3);
+  for (size_t i = 0; i < prompt.size(); ++i) CHECK((*ctx)->history()[i] == prompt[i]);
+  go.n_keep = 0;
+  go.n_discard = 8;
+  CHECK(run(go, finish, shifts) == 120);
+  CHECK(shifts >= 10);
+  CHECK((*ctx)->history()[0] == prompt[0]);  // BOS is always kept
+  go.n_discard = -1;
+  auto bad = Generator::start(**ctx, prompt, go);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("n_discard") != std::string::npos);
+}

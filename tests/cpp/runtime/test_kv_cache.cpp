@@ -85,3 +85,54 @@ TEST_CASE("kv cache: sliding-window models give the same logits with and without
     CHECK((*ring)->common_prefix(toks) == (*ring)->n_past());
   }
 }
+
+// One layer's keys and values depend only on the token and its position, so after a shift a
+// one-layer model's cache must equal a fresh evaluation of the shifted history: the next logits agree.
+TEST_CASE("kv cache: a context shift re-rotates keys as if computed at the new positions") {
+  for (const char* arch : {"llama", "qwen2"}) {  // normal and NeoX RoPE
+    for (bool f32 : {true, false}) {
+      test::TinySpec spec;
+      spec.arch = arch;
+      const std::vector<uint8_t> bytes = test::make_tiny(spec).bytes();
+      auto m = Model::load(ModelBytes{{std::span<const uint8_t>(bytes)}, nullptr});
+      REQUIRE(m.ok());
+      std::vector<Token> toks;
+      for (int32_t i = 0; i < 30; ++i) toks.push_back(1 + (i * 7) % 13);
+      auto a = Context::create(*m, ContextOptions{32, 8, 1, f32});
+      auto b = Context::create(*m, ContextOptions{32, 8, 1, f32});
+      REQUIRE(a.ok());
+      REQUIRE(b.ok());
+      std::vector<float> la, lb;
+      REQUIRE((*a)->eval(toks, false, la).ok());
+      REQUIRE((*a)->shift(4, 11).ok());
+      REQUIRE((*a)->n_past() == 19);
+      std::vector<Token> kept((*a)->history());
+      CHECK(std::equal(kept.begin(), kept.begin() + 4, toks.begin()));
+      CHECK(std::equal(kept.begin() + 4, kept.end(), toks.begin() + 15));
+      const Token next = 5;
+      REQUIRE((*a)->eval(std::span<const Token>(&next, 1), false, la).ok());
+      kept.push_back(next);
+      REQUIRE((*b)->eval(kept, false, lb).ok());
+      double worst = 0, mag = 0;
+      for (size_t i = 0; i < la.size(); ++i) {
+        worst = std::max(worst, static_cast<double>(std::fabs(la[i] - lb[i])));
+        mag = std::max(mag, static_cast<double>(std::fabs(lb[i])));
+      }
+      INFO(arch << " f32 " << f32 << " max |dlogit| " << worst << " of " << mag);
+      // f32: only the rotation's rounding; f16: the moved keys are rounded to f16 twice.
+      CHECK(worst <= (f32 ? 1e-5 : 2e-3) * std::max(1.0, mag));
+    }
+  }
+  // Ring (sliding-window) caches cannot shift, as in llama.cpp.
+  test::TinySpec spec;
+  spec.arch = "gemma3";
+  const std::vector<uint8_t> bytes = test::make_tiny(spec).bytes();
+  auto m = Model::load(ModelBytes{{std::span<const uint8_t>(bytes)}, nullptr});
+  REQUIRE(m.ok());
+  auto c = Context::create(*m, {16, 4, 1});
+  REQUIRE(c.ok());
+  CHECK_FALSE((*c)->can_shift());
+  std::vector<float> l;
+  REQUIRE((*c)->eval(std::vector<Token>{1, 2, 3, 4, 5, 6}, false, l).ok());
+  CHECK((*c)->shift(1, 2).code() == Code::unsupported);
+}
