@@ -107,3 +107,34 @@ test('the openai client: logprobs in chat completions, streaming and not', async
   const none = await client.chat.completions.create({ ...req, logprobs: undefined, top_logprobs: undefined });
   assert.equal(none.choices[0].logprobs, null);
 });
+
+test('the openai client: legacy completions logprobs, streaming and not', async () => {
+  const req = { model: 'stories', prompt: 'Once upon a time', max_tokens: 6, temperature: 0, logprobs: 2 };
+  const full = await client.completions.create(req);
+  const lp = full.choices[0].logprobs;
+  assert.equal(lp.tokens.length, full.usage.completion_tokens);
+  assert.equal(lp.tokens.join(''), full.choices[0].text);
+  const direct = await model.complete('Once upon a time', { maxTokens: 6, temperature: 0, topLogprobs: 2 });
+  assert.deepEqual(
+    lp.token_logprobs,
+    direct.logprobs.map((l) => l.sampled.logprob),
+  );
+  let offset = 0;
+  lp.tokens.forEach((t, i) => {
+    assert.equal(lp.text_offset[i], offset);
+    offset += t.length;
+    const top = Object.entries(lp.top_logprobs[i]);
+    assert.ok(top.length >= 1 && top.length <= 2);
+    assert.equal(Math.max(...top.map(([, v]) => v)), lp.token_logprobs[i], 'greedy: the sampled token is the most likely');
+  });
+  const streamed = { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
+  for await (const ch of await client.completions.create({ ...req, stream: true })) {
+    const l = ch.choices[0]?.logprobs;
+    if (l) for (const k of Object.keys(streamed)) streamed[k].push(...l[k]);
+  }
+  assert.deepEqual(streamed, lp);
+  const none = await client.completions.create({ ...req, logprobs: undefined });
+  assert.equal(none.choices[0].logprobs, null);
+  await assert.rejects(client.completions.create({ ...req, echo: true }), (e) => e.status === 400 && /echo/.test(e.message));
+  await assert.rejects(client.completions.create({ ...req, logprobs: 21 }), (e) => e.status === 400);
+});

@@ -152,6 +152,8 @@ export interface CompletionRequest {
   options: GenerateOptions;
   stream: boolean;
   includeUsage: boolean;
+  /** Report the legacy `logprobs` object per choice. */
+  logprobs: boolean;
 }
 
 function promptParam(body: Body): string | number[] {
@@ -173,11 +175,15 @@ export function completionRequest(body: Body, limits: Limits): CompletionRequest
   const bestOf = optInt(body, 'best_of', 1);
   if (bestOf !== undefined && bestOf !== 1) throw badRequest("only 'best_of': 1 is supported", 'best_of', 'unsupported');
   unsupported(body, 'suffix', (v) => v === '', 'suffix');
-  unsupported(body, 'logprobs', (v) => v === 0, 'logprobs');
+  // Legacy logprobs: an integer, the number of most likely tokens reported per step (OpenAI: 0..5).
+  const logprobs = optInt(body, 'logprobs', 0, 20);
   const echo = optBool(body, 'echo') ?? false;
+  if (echo && logprobs !== undefined) unsupported(body, 'logprobs', () => false, "'logprobs' with 'echo' (prompt logprobs)");
   const { stream, includeUsage } = streamOptions(body);
   // OpenAI's default for completions is 16 tokens.
-  return { prompt, echo, options: generation(body, limits, 16), stream, includeUsage };
+  const options = generation({ ...body, logprobs: undefined }, limits, 16);
+  if (logprobs !== undefined) Object.assign(options, { logprobs: true, topLogprobs: logprobs });
+  return { prompt, echo, options, stream, includeUsage, logprobs: logprobs !== undefined };
 }
 
 export interface GenerateRequest {

@@ -10,7 +10,7 @@ import type { GenerateResult } from '../types.js';
 import { HttpError, SseWriter, corsHeaders, readJson, sendError, sendJson, toHttpError } from './http.js';
 import { chatRequest, completionRequest, embeddingRequest, generateRequest, type Limits } from './params.js';
 import { FifoLock } from '../lock.js';
-import { completionId, openAiUsage } from '../openai.js';
+import { type CompletionLogprobs, completionId, completionLogprobs, openAiUsage } from '../openai.js';
 
 export interface ServerOptions {
   /** The id /v1/models reports and responses carry as `model`. */
@@ -146,12 +146,12 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
     let sse: SseWriter | undefined;
     const id = completionId('cmpl');
     const t = Math.floor(Date.now() / 1000);
-    const chunk = (text: string, finish: string | null, usage: CompletionUsage | null) => ({
+    const chunk = (text: string, finish: string | null, usage: CompletionUsage | null, logprobs: CompletionLogprobs | null = null) => ({
       id,
       object: 'text_completion',
       created: t,
       model: modelId,
-      choices: [{ text, index: 0, logprobs: null, finish_reason: finish }],
+      choices: [{ text, index: 0, logprobs, finish_reason: finish }],
       usage,
     });
     try {
@@ -170,7 +170,14 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
               object: 'text_completion',
               created: t,
               model: modelId,
-              choices: [{ text: echo + parts.join(''), index: 0, logprobs: null, finish_reason: res0.finishReason }],
+              choices: [
+                {
+                  text: echo + parts.join(''),
+                  index: 0,
+                  logprobs: r.logprobs ? completionLogprobs(res0.logprobs ?? [], 0) : null,
+                  finish_reason: res0.finishReason,
+                },
+              ],
               usage: openAiUsage(res0.usage),
             },
             h,
@@ -178,9 +185,12 @@ export function createServer(model: Model, options: ServerOptions): ChordServer 
           return;
         }
         sse = new SseWriter(res, h);
+        let offset = 0;
         for await (const c of stream) {
-          if (c.text === '' && echo === '') continue;
-          await sse.send(chunk(echo + c.text, null, null));
+          if (c.text === '' && echo === '' && !(r.logprobs && c.logprobs)) continue;
+          const lp = r.logprobs && c.logprobs ? completionLogprobs([c.logprobs], offset) : null;
+          offset += lp ? c.logprobs!.sampled.text.length : 0;
+          await sse.send(chunk(echo + c.text, null, null, lp));
           echo = '';
         }
         const result = await stream.result;
