@@ -33,6 +33,13 @@ constexpr Table make_ref_table() {
   set(GgmlType::Q6_K, GgmlType::Q8_K, ref::vec_dot_q6_K_q8_K);
   set(GgmlType::IQ4_NL, GgmlType::Q8_0, ref::vec_dot_iq4_nl_q8_0);
   set(GgmlType::IQ4_XS, GgmlType::Q8_K, ref::vec_dot_iq4_xs_q8_K);
+  set(GgmlType::IQ2_XXS, GgmlType::Q8_K, ref::vec_dot_iq2_xxs_q8_K);
+  set(GgmlType::IQ2_XS, GgmlType::Q8_K, ref::vec_dot_iq2_xs_q8_K);
+  set(GgmlType::IQ2_S, GgmlType::Q8_K, ref::vec_dot_iq2_s_q8_K);
+  set(GgmlType::IQ3_XXS, GgmlType::Q8_K, ref::vec_dot_iq3_xxs_q8_K);
+  set(GgmlType::IQ3_S, GgmlType::Q8_K, ref::vec_dot_iq3_s_q8_K);
+  set(GgmlType::IQ1_S, GgmlType::Q8_K, ref::vec_dot_iq1_s_q8_K);
+  set(GgmlType::IQ1_M, GgmlType::Q8_K, ref::vec_dot_iq1_m_q8_K);
   // Q8_1 / Q8_K are activation formats only; types left empty here cannot be computed with.
   return t;
 }

@@ -266,7 +266,7 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
 
   ModelWeights& w = m->w_;
   CHORD_TRY(bind_weight(f, "token_embd.weight", d.n_embd, d.n_vocab, true, w.token_embd));
-  if (!quant::has_reference(w.token_embd.type))
+  if (!quant::has_dequant(w.token_embd.type))
     return Status(Code::unsupported, "token_embd.weight type cannot be dequantized");
   CHORD_TRY(bind_weight(f, "output_norm.weight", d.n_embd, 1, false, w.output_norm));
   if (!d.tied_embeddings)

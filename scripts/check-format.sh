@@ -13,7 +13,7 @@ if [ -n "${FORMAT_BASE:-}" ]; then
 else
   files=$(git ls-files)
 fi
-exclude='^(core/tokenizer/unicode_data\.cpp|tests/fuzz/corpus/|tests/fixtures/)'
+exclude='^(core/tokenizer/unicode_data\.cpp|core/quant/iq_grids\.cpp|tests/fuzz/corpus/|tests/fixtures/)'
 cpp=$(grep -E '\.(cpp|h)$' <<<"$files" | grep -Ev "$exclude" || true)
 ts=$(grep -E '\.(ts|mjs|js)$' <<<"$files" | grep -Ev "$exclude" || true)
 

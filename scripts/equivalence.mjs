@@ -6,7 +6,8 @@
 //
 //   node scripts/equivalence.mjs [--quick] [--bin build/native-release] [--cache build/synth]
 //        [--cli build/wasm-mt/chord-cli.js]   (compare another chord-cli: the wasm SIMD/pthreads build)
-//        (--quick: one row per architecture, several weight families, plus an I-quant; the full grid is 9 x 13)
+//        (--quick: one row per architecture, several weight families, plus I-quants; the full grid is
+//        9 x 13, plus tiny-llama x the 7 grid I-quants)
 //        [--arch tiny-llama,...] [--type Q4_0,...] [--seed 1] [--json out.json] [--threads 2]
 //        [--model FILE.gguf ...]   (check given files instead of the generated grid)
 //        [--synth-args "--resid-scale 0.05"] [--llama-opts '{"flash_attn_type":"on"}']
@@ -37,7 +38,9 @@ const ARCHS = [
   'tiny-phi3',
 ];
 const TYPES = ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'Q3_K', 'IQ4_NL', 'IQ4_XS'];
-// --quick: one row per architecture, each with a different weight family, and one I-quant row.
+// The grid I-quants (random valid blocks from chord-synth): in the full grid with tiny-llama only.
+const GRID_IQ_TYPES = ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
+// --quick: one row per architecture, each with a different weight family, and I-quant rows.
 const QUICK = [
   ['tiny-llama', 'Q4_0'],
   ['tiny-mistral', 'Q4_K'],
@@ -49,6 +52,8 @@ const QUICK = [
   ['tiny-gemma3', 'Q4_K'],
   ['tiny-phi3', 'Q6_K'],
   ['tiny-llama', 'IQ4_XS'],
+  ['tiny-llama', 'IQ2_XXS'],
+  ['tiny-llama', 'IQ1_M'],
 ];
 // The generation prompt (short, so most of the 64 positions are continuation) and more texts
 // whose tokenization must match (llama.node tokenize(): no BOS, special tokens parsed).
@@ -120,7 +125,10 @@ function parseArgs(argv) {
   }
   if (a.models.length) a.grid = a.models.map((m) => [basename(m), '-', m]);
   else if (a.quick && !a.archs && !a.types) a.grid = QUICK.map(([arch, type]) => [arch, type, null]);
-  else a.grid = (a.archs ?? ARCHS).flatMap((arch) => (a.types ?? TYPES).map((type) => [arch, type, null]));
+  else {
+    a.grid = (a.archs ?? ARCHS).flatMap((arch) => (a.types ?? TYPES).map((type) => [arch, type, null]));
+    if (!a.types && (a.archs ?? ARCHS).includes('tiny-llama')) a.grid.push(...GRID_IQ_TYPES.map((type) => ['tiny-llama', type, null]));
+  }
   return a;
 }
 

@@ -135,6 +135,68 @@ inline int iq4_xs_scale(const BlockIQ4_XS& b, int j) noexcept {
   return ((b.scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((b.scales_h >> (2 * j)) & 3) << 4);
 }
 
+// The grid I-quants (codebooks and the shared integer unpacking in iq_grids.h). Each block is 8
+// sub-blocks of 32 elements, each sub-block 4 groups of 8 picked from a grid, with signs and odd
+// sub-block scales 2s + 1; d is the f16 block scale. Value formulas per type in iq_grids.h.
+
+// Sub-block ib: qs[4ib..4ib+3] read as two u32, the first 4 bytes are kIq2xxsGrid indices of the
+// 4 groups, the second holds 4 7-bit sign codes (bits 7l..7l+6) and s in bits 28..31.
+struct BlockIQ2_XXS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];  // (32)
+};
+
+// qs[4ib + l]: kIq2xsGrid index in bits 0..8, 7-bit sign code in bits 9..15; scales[ib]: s of
+// groups 0-1 in the low nibble, of groups 2-3 in the high nibble.
+struct BlockIQ2_XS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];      // (32)
+  uint8_t scales[kQK_K / 32];  // (8)
+};
+
+// qs[4ib + l]: low 8 bits of the kIq2sGrid index, bits 8-9 at bits 2l..2l+1 of qh[ib];
+// qs[32 + 4ib + l]: the 8 signs of group l (bit j: element j negative); scales as IQ2_XS.
+struct BlockIQ2_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 4];       // (64) indices (32), then signs (32)
+  uint8_t qh[kQK_K / 32];      // (8)
+  uint8_t scales[kQK_K / 32];  // (8)
+};
+
+// qs[8ib + k]: kIq3xxsGrid index of elements 4k..4k+3; qs[64 + 4ib..] as a u32: 4 7-bit sign
+// codes (per 8 elements) and s in bits 28..31.
+struct BlockIQ3_XXS {
+  uint16_t d;
+  uint8_t qs[3 * kQK_K / 8];  // (96)
+};
+
+// qs[8ib + k]: low 8 bits of the kIq3sGrid index of elements 4k..4k+3, bit 8 at bit k of qh[ib];
+// signs[4ib + l]: the 8 signs of group l; scales[ib / 2]: s in nibble ib % 2.
+struct BlockIQ3_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 4];       // (64)
+  uint8_t qh[kQK_K / 32];      // (8)
+  uint8_t signs[kQK_K / 8];    // (32)
+  uint8_t scales[kQK_K / 64];  // (4)
+};
+
+// qs[4ib + l] | ((qh[ib] >> 3l) & 7) << 8: kIq1sGrid index of group l; qh[ib] bits 12..14: s,
+// bit 15: delta -1 (else +1).
+struct BlockIQ1_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 8];    // (32)
+  uint16_t qh[kQK_K / 32];  // (8)
+};
+
+// qs[4ib + l] | bits 8..10 from qh[2ib + l / 2] (low nibble for even l, high for odd; the nibble's
+// bit 3: delta -1); scales read as 4 u16: bits 6(ib%2)..+2 and +3..+5 of u16 ib / 2 are s of the two
+// halves of sub-block ib; the top nibbles of the 4 u16 form the f16 d (u16 0 lowest).
+struct BlockIQ1_M {
+  uint8_t qs[kQK_K / 8];       // (32)
+  uint8_t qh[kQK_K / 16];      // (16)
+  uint8_t scales[kQK_K / 32];  // (8)
+};
+
 // Their sizes are static_asserted against ggml's figures in the type table (types.h).
 
 }  // namespace chord::quant

@@ -15,15 +15,21 @@ namespace chord::quant {
 // fp16_to_fp32, fp32_to_fp16, bf16_to_fp32, fp32_to_bf16 are defined inline in fp16.h.
 // Per-type row functions (quantize_row_q4_0(const float*, BlockQ4_0*, n), ...) are in rows.h.
 
-// True when dequantize_row/quantize_row handle the type.
+// True when dequantize_row and quantize_row both handle the type.
 constexpr bool has_reference(GgmlType t) noexcept {
   const TypeInfo* ti = type_info(t);
   return ti && ti->to_float && ti->from_float;
 }
+// True when dequantize_row handles the type (every type we compute with; the grid I-quants have no
+// quantizer).
+constexpr bool has_dequant(GgmlType t) noexcept {
+  const TypeInfo* ti = type_info(t);
+  return ti && ti->to_float;
+}
 
 // n must be a multiple of the type's block size (callers check; violations are bugs).
 inline void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n) noexcept {
-  CHORD_CHECK(has_reference(t) && "dequantize_row: type without a reference implementation");
+  CHORD_CHECK(has_dequant(t) && "dequantize_row: type without a reference dequantizer");
   type_info(t)->to_float(src, dst, n);
 }
 // Reference quantizer, matching llama.cpp's quantize_row_*_ref bit for bit.

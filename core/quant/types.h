@@ -56,6 +56,7 @@ struct TypeInfo {
   uint32_t type_size = 0;            // bytes per block
   ToFloatFn to_float = nullptr;      // reference dequantizer (nullptr: none)
   FromFloatFn from_float = nullptr;  // reference quantizer, llama.cpp's quantize_row_*_ref bit for bit
+                                     // (nullptr: none, e.g. the grid I-quants, which only dequantize)
 };
 
 namespace types_detail {
@@ -73,6 +74,12 @@ void from_float_as(const float* x, void* y, int64_t n) noexcept {
 template <class B, void (*D)(const B*, float*, int64_t) noexcept, void (*Q)(const float*, B*, int64_t) noexcept>
 constexpr TypeInfo with_ref(const char* name, uint32_t block_size, uint32_t type_size) {
   return {name, block_size, type_size, &to_float_as<B, D>, &from_float_as<B, Q>};
+}
+
+// A type that is only dequantized (no reference quantizer).
+template <class B, void (*D)(const B*, float*, int64_t) noexcept>
+constexpr TypeInfo with_dequant(const char* name, uint32_t block_size, uint32_t type_size) {
+  return {name, block_size, type_size, &to_float_as<B, D>, nullptr};
 }
 
 constexpr std::array<TypeInfo, kTypeCount> make_type_traits() {
@@ -94,20 +101,20 @@ constexpr std::array<TypeInfo, kTypeCount> make_type_traits() {
   set(GgmlType::Q5_K, with_ref<q::BlockQ5_K, q::dequantize_row_q5_K, q::quantize_row_q5_K>("q5_K", 256, 176));
   set(GgmlType::Q6_K, with_ref<q::BlockQ6_K, q::dequantize_row_q6_K, q::quantize_row_q6_K>("q6_K", 256, 210));
   set(GgmlType::Q8_K, with_ref<q::BlockQ8_K, q::dequantize_row_q8_K, q::quantize_row_q8_K>("q8_K", 256, 292));
-  set(GgmlType::IQ2_XXS, {"iq2_xxs", 256, 66});
-  set(GgmlType::IQ2_XS, {"iq2_xs", 256, 74});
-  set(GgmlType::IQ3_XXS, {"iq3_xxs", 256, 98});
-  set(GgmlType::IQ1_S, {"iq1_s", 256, 50});
+  set(GgmlType::IQ2_XXS, with_dequant<q::BlockIQ2_XXS, q::dequantize_row_iq2_xxs>("iq2_xxs", 256, 66));
+  set(GgmlType::IQ2_XS, with_dequant<q::BlockIQ2_XS, q::dequantize_row_iq2_xs>("iq2_xs", 256, 74));
+  set(GgmlType::IQ3_XXS, with_dequant<q::BlockIQ3_XXS, q::dequantize_row_iq3_xxs>("iq3_xxs", 256, 98));
+  set(GgmlType::IQ1_S, with_dequant<q::BlockIQ1_S, q::dequantize_row_iq1_s>("iq1_s", 256, 50));
   set(GgmlType::IQ4_NL, with_ref<q::BlockIQ4_NL, q::dequantize_row_iq4_nl, q::quantize_row_iq4_nl>("iq4_nl", 32, 18));
-  set(GgmlType::IQ3_S, {"iq3_s", 256, 110});
-  set(GgmlType::IQ2_S, {"iq2_s", 256, 82});
+  set(GgmlType::IQ3_S, with_dequant<q::BlockIQ3_S, q::dequantize_row_iq3_s>("iq3_s", 256, 110));
+  set(GgmlType::IQ2_S, with_dequant<q::BlockIQ2_S, q::dequantize_row_iq2_s>("iq2_s", 256, 82));
   set(GgmlType::IQ4_XS, with_ref<q::BlockIQ4_XS, q::dequantize_row_iq4_xs, q::quantize_row_iq4_xs>("iq4_xs", 256, 136));
   set(GgmlType::I8, {"i8", 1, 1});
   set(GgmlType::I16, {"i16", 1, 2});
   set(GgmlType::I32, {"i32", 1, 4});
   set(GgmlType::I64, {"i64", 1, 8});
   set(GgmlType::F64, {"f64", 1, 8});
-  set(GgmlType::IQ1_M, {"iq1_m", 256, 56});
+  set(GgmlType::IQ1_M, with_dequant<q::BlockIQ1_M, q::dequantize_row_iq1_m>("iq1_m", 256, 56));
   set(GgmlType::TQ1_0, {"tq1_0", 256, 54});
   set(GgmlType::TQ2_0, {"tq2_0", 256, 66});
   set(GgmlType::MXFP4, {"mxfp4", 32, 17});
@@ -151,5 +158,12 @@ static_assert(block_matches<quant::BlockQ6_K>(GgmlType::Q6_K, quant::kQK_K));
 static_assert(block_matches<quant::BlockQ8_K>(GgmlType::Q8_K, quant::kQK_K));
 static_assert(block_matches<quant::BlockIQ4_NL>(GgmlType::IQ4_NL, quant::kQK4_NL));
 static_assert(block_matches<quant::BlockIQ4_XS>(GgmlType::IQ4_XS, quant::kQK_K));
+static_assert(block_matches<quant::BlockIQ2_XXS>(GgmlType::IQ2_XXS, quant::kQK_K));
+static_assert(block_matches<quant::BlockIQ2_XS>(GgmlType::IQ2_XS, quant::kQK_K));
+static_assert(block_matches<quant::BlockIQ2_S>(GgmlType::IQ2_S, quant::kQK_K));
+static_assert(block_matches<quant::BlockIQ3_XXS>(GgmlType::IQ3_XXS, quant::kQK_K));
+static_assert(block_matches<quant::BlockIQ3_S>(GgmlType::IQ3_S, quant::kQK_K));
+static_assert(block_matches<quant::BlockIQ1_S>(GgmlType::IQ1_S, quant::kQK_K));
+static_assert(block_matches<quant::BlockIQ1_M>(GgmlType::IQ1_M, quant::kQK_K));
 
 }  // namespace chord

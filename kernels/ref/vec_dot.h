@@ -6,6 +6,8 @@
 #pragma once
 #include <cstdint>
 
+#include "core/quant/types.h"
+
 namespace chord::kernels::ref {
 
 float vec_dot_f32_f32(int64_t n, const void* w, const void* a) noexcept;    // sum in double
@@ -26,6 +28,14 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) noexcept;
 
 float vec_dot_iq4_nl_q8_0(int64_t n, const void* w, const void* a) noexcept;
 float vec_dot_iq4_xs_q8_K(int64_t n, const void* w, const void* a) noexcept;
+// Grid I-quants, all against Q8_K (vec_dot_iq_grid.cpp).
+float vec_dot_iq2_xxs_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_iq2_xs_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_iq2_s_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_iq3_xxs_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_iq3_s_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_iq1_s_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_iq1_m_q8_K(int64_t n, const void* w, const void* a) noexcept;
 
 // Per-block integer parts (exposed so SIMD kernels can be tested against them bit for bit).
 // Legacy: sum over the block of q_w * q_a (Q4_0/Q5_0 with the -8/-16 offset applied; Q4_1/Q5_1
@@ -44,5 +54,9 @@ int32_t block_dot_q6_K_q8_K(const void* w_block, const void* a_block) noexcept;
 // I-quants: codebook values times activations; IQ4_XS weighted by its sub-block scales - 32.
 int32_t block_dot_iq4_nl_q8_0(const void* w_block, const void* a_block) noexcept;
 int32_t block_dot_iq4_xs_q8_K(const void* w_block, const void* a_block) noexcept;
+// Grid I-quants (t as in quant::is_grid_iq): sum_e scale * q * q_a over the block (quant::IqSubBlock's
+// integers), and in *delta_sum the IQ1 shift part sum_e scale * delta * q_a (0 for the others).
+// A block contributes mul(t) * d_w * d_a * (sum + delta_sum / 8).
+int32_t block_dot_iq_grid_q8_K(GgmlType t, const void* w_block, const void* a_block, int32_t* delta_sum) noexcept;
 
 }  // namespace chord::kernels::ref

@@ -8,6 +8,7 @@
 
 #include "core/gguf/gguf.h"
 #include "core/gguf/keys.h"
+#include "core/quant/iq_grids.h"
 #include "core/quant/quant.h"
 #include "scripts/synth/rng.h"
 #include "scripts/synth/synth.h"
@@ -26,7 +27,14 @@ struct Dist {
 void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64_t cols, int64_t r0, int64_t r1,
                uint8_t* out, uint64_t row_bytes) {
   std::vector<float> row(static_cast<size_t>(cols));
+  const bool random_blocks = quant::is_grid_iq(t);  // no quantizer: random valid blocks of the same RMS
   for (int64_t r = r0; r < r1; ++r) {
+    if (random_blocks) {
+      const auto rms = static_cast<float>(std::sqrt(d.mean * d.mean + d.std * d.std));
+      quant::random_row_iq(t, stream_key(seed, name, static_cast<uint64_t>(r)), rms,
+                           out + static_cast<uint64_t>(r) * row_bytes, cols);
+      continue;
+    }
     Rng rng(stream_key(seed, name, static_cast<uint64_t>(r)));
     for (float& v : row) {
       v = static_cast<float>(d.mean + d.std * rng.normal());

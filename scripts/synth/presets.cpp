@@ -79,15 +79,20 @@ struct TypeName {
   uint32_t file_type;  // llama_ftype (include/llama.h); K types map to their _S variant
 };
 
+// The grid I-quants (IQ2_XXS .. IQ1_M) get random valid blocks: no quantizer (fill_rows, generate.cpp).
 constexpr TypeName kTypes[] = {
-    {"F32", GgmlType::F32, false, 0},        {"F16", GgmlType::F16, false, 1},
-    {"BF16", GgmlType::BF16, false, 32},     {"Q8_0", GgmlType::Q8_0, false, 7},
-    {"Q4_0", GgmlType::Q4_0, false, 2},      {"Q4_1", GgmlType::Q4_1, false, 3},
-    {"Q5_0", GgmlType::Q5_0, false, 8},      {"Q5_1", GgmlType::Q5_1, false, 9},
-    {"Q2_K", GgmlType::Q2_K, false, 10},     {"Q3_K", GgmlType::Q3_K, false, 11},
-    {"Q4_K", GgmlType::Q4_K, false, 14},     {"Q5_K", GgmlType::Q5_K, false, 16},
-    {"Q6_K", GgmlType::Q6_K, false, 18},     {"Q4_K_M", GgmlType::Q4_K, true, 15},
-    {"IQ4_NL", GgmlType::IQ4_NL, false, 25}, {"IQ4_XS", GgmlType::IQ4_XS, false, 30},
+    {"F32", GgmlType::F32, false, 0},          {"F16", GgmlType::F16, false, 1},
+    {"BF16", GgmlType::BF16, false, 32},       {"Q8_0", GgmlType::Q8_0, false, 7},
+    {"Q4_0", GgmlType::Q4_0, false, 2},        {"Q4_1", GgmlType::Q4_1, false, 3},
+    {"Q5_0", GgmlType::Q5_0, false, 8},        {"Q5_1", GgmlType::Q5_1, false, 9},
+    {"Q2_K", GgmlType::Q2_K, false, 10},       {"Q3_K", GgmlType::Q3_K, false, 11},
+    {"Q4_K", GgmlType::Q4_K, false, 14},       {"Q5_K", GgmlType::Q5_K, false, 16},
+    {"Q6_K", GgmlType::Q6_K, false, 18},       {"Q4_K_M", GgmlType::Q4_K, true, 15},
+    {"IQ4_NL", GgmlType::IQ4_NL, false, 25},   {"IQ4_XS", GgmlType::IQ4_XS, false, 30},
+    {"IQ2_XXS", GgmlType::IQ2_XXS, false, 19}, {"IQ2_XS", GgmlType::IQ2_XS, false, 20},
+    {"IQ2_S", GgmlType::IQ2_S, false, 28},     {"IQ3_XXS", GgmlType::IQ3_XXS, false, 23},
+    {"IQ3_S", GgmlType::IQ3_S, false, 26},     {"IQ1_S", GgmlType::IQ1_S, false, 24},
+    {"IQ1_M", GgmlType::IQ1_M, false, 31},
 };
 
 // llama-quant.cpp use_more_bits: the first and last eighth of the layers and every third between.
@@ -148,6 +153,13 @@ GgmlType weight_type(const TypeChoice& tc, Role role, int32_t layer, int32_t n_l
         t = GgmlType::Q8_0;
         break;
       case GgmlType::IQ4_XS:
+      case GgmlType::IQ2_XXS:  // llama-quant.cpp's fallback for the I-quants
+      case GgmlType::IQ2_XS:
+      case GgmlType::IQ2_S:
+      case GgmlType::IQ3_XXS:
+      case GgmlType::IQ3_S:
+      case GgmlType::IQ1_S:
+      case GgmlType::IQ1_M:
         t = GgmlType::IQ4_NL;
         break;
       default:

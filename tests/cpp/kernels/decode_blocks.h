@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/quant/blocks.h"
+#include "core/quant/iq_grids.h"
 #include "core/quant/types.h"
 
 namespace chord::test {
@@ -15,7 +16,108 @@ struct Decoded {
   int q[256];
   int scale16[16];  // multiplier of each 16-element group's integer sum (1 for legacy types)
   int min16[16];    // multiplier of each group's activation sum (0 when the type has no min)
+  int delta8[32];   // IQ1_S / IQ1_M: the +-1 shift (in eighths) of each 8 elements; 0 otherwise
 };
+
+// Grid entry i, element j (the grids are data from ggml-common.h; element j in byte j).
+inline int grid_at(const uint64_t* g, uint32_t i, int j) { return static_cast<int8_t>((g[i] >> (8 * j)) & 0xFF); }
+inline int grid_at(const uint32_t* g, uint32_t i, int j) { return static_cast<int>((g[i] >> (8 * j)) & 0xFF); }
+// 7 stored sign bits plus their parity as the 8th (ggml's ksigns_iq2xs); element j negative: -1.
+inline int sign7(uint32_t code, int j) {
+  int ones = 0;
+  for (int k = 0; k < 7; ++k) ones += (code >> k) & 1;
+  const uint32_t full = (code & 127) | ((ones & 1) << 7);
+  return (full >> j) & 1 ? -1 : 1;
+}
+inline uint32_t le16(const uint8_t* p) { return p[0] | (p[1] << 8); }
+inline uint32_t le32(const uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
+
+// The grid I-quants, element e = 32 ib + 8 l + j, from the byte offsets of ggml-common.h's structs.
+inline void decode_grid_iq(GgmlType t, const uint8_t* p, Decoded& d) {
+  using namespace chord::quant;
+  for (int ib = 0; ib < 8; ++ib) {
+    for (int l = 0; l < 4; ++l) {
+      for (int j = 0; j < 8; ++j) {
+        const int e = 32 * ib + 8 * l + j;
+        int v = 0;
+        switch (t) {
+          case GgmlType::IQ2_XXS: {  // d, then per ib: 4 index bytes, u32 of signs + scale
+            const uint8_t* q = p + 2 + 8 * ib;
+            v = grid_at(kIq2xxsGrid, q[l], j) * sign7(le32(q + 4) >> (7 * l), j);
+            break;
+          }
+          case GgmlType::IQ2_XS: {  // d, u16 qs[32], scales[8]
+            const uint32_t w = le16(p + 2 + 2 * (4 * ib + l));
+            v = grid_at(kIq2xsGrid, w & 511, j) * sign7(w >> 9, j);
+            break;
+          }
+          case GgmlType::IQ2_S: {  // d, qs[32], signs[32], qh[8], scales[8]
+            const uint32_t idx = p[2 + 4 * ib + l] | (((p[66 + ib] >> (2 * l)) & 3) << 8);
+            v = grid_at(kIq2sGrid, idx, j) * ((p[34 + 4 * ib + l] >> j) & 1 ? -1 : 1);
+            break;
+          }
+          case GgmlType::IQ3_XXS: {  // d, qs[64], then u32 signs + scale per ib
+            const int k = 2 * l + j / 4;
+            v = grid_at(kIq3xxsGrid, p[2 + 8 * ib + k], j % 4) * sign7(le32(p + 66 + 4 * ib) >> (7 * l), j);
+            break;
+          }
+          case GgmlType::IQ3_S: {  // d, qs[64], qh[8], signs[32], scales[4]
+            const int k = 2 * l + j / 4;
+            const uint32_t idx = p[2 + 8 * ib + k] | (((p[66 + ib] >> k) & 1) << 8);
+            v = grid_at(kIq3sGrid, idx, j % 4) * ((p[74 + 4 * ib + l] >> j) & 1 ? -1 : 1);
+            break;
+          }
+          case GgmlType::IQ1_S: {  // d, qs[32], u16 qh[8]
+            const uint32_t qh = le16(p + 34 + 2 * ib);
+            v = grid_at(kIq1sGrid, p[2 + 4 * ib + l] | (((qh >> (3 * l)) & 7) << 8), j);
+            d.delta8[e / 8] = (qh >> 15) ? -1 : 1;
+            break;
+          }
+          case GgmlType::IQ1_M: {  // qs[32], qh[16], scales[8]
+            const uint32_t nib = (p[32 + 2 * ib + l / 2] >> (4 * (l % 2))) & 15;
+            v = grid_at(kIq1sGrid, p[4 * ib + l] | ((nib & 7) << 8), j);
+            d.delta8[e / 8] = (nib & 8) ? -1 : 1;
+            break;
+          }
+          default:
+            break;
+        }
+        d.q[e] = v;
+      }
+    }
+    // Odd scales 2s + 1 of the two 16-element halves.
+    int s0 = 0, s1 = 0;
+    switch (t) {
+      case GgmlType::IQ2_XXS:
+        s0 = s1 = static_cast<int>(le32(p + 2 + 8 * ib + 4) >> 28);
+        break;
+      case GgmlType::IQ2_XS:
+        s0 = p[66 + ib] & 15, s1 = p[66 + ib] >> 4;
+        break;
+      case GgmlType::IQ2_S:
+        s0 = p[74 + ib] & 15, s1 = p[74 + ib] >> 4;
+        break;
+      case GgmlType::IQ3_XXS:
+        s0 = s1 = static_cast<int>(le32(p + 66 + 4 * ib) >> 28);
+        break;
+      case GgmlType::IQ3_S:
+        s0 = s1 = (p[106 + ib / 2] >> (4 * (ib % 2))) & 15;
+        break;
+      case GgmlType::IQ1_S:
+        s0 = s1 = (le16(p + 34 + 2 * ib) >> 12) & 7;
+        break;
+      case GgmlType::IQ1_M: {
+        const uint32_t sc = le16(p + 48 + 2 * (ib / 2)) >> (6 * (ib % 2));
+        s0 = sc & 7, s1 = (sc >> 3) & 7;
+        break;
+      }
+      default:
+        break;
+    }
+    d.scale16[2 * ib] = 2 * s0 + 1;
+    d.scale16[2 * ib + 1] = 2 * s1 + 1;
+  }
+}
 
 inline int k4_scale(const uint8_t* s, int j, bool min) {
   if (j < 4) return min ? (s[j + 4] & 63) : (s[j] & 63);
@@ -28,6 +130,15 @@ inline Decoded decode_weights(GgmlType t, const uint8_t* p) {
   for (int g = 0; g < 16; ++g) d.scale16[g] = 1, d.min16[g] = 0;
   using namespace chord::quant;
   switch (t) {
+    case GgmlType::IQ2_XXS:
+    case GgmlType::IQ2_XS:
+    case GgmlType::IQ2_S:
+    case GgmlType::IQ3_XXS:
+    case GgmlType::IQ3_S:
+    case GgmlType::IQ1_S:
+    case GgmlType::IQ1_M:
+      decode_grid_iq(t, p, d);
+      break;
     case GgmlType::Q4_0:
     case GgmlType::Q4_1: {
       const uint8_t* qs = p + (t == GgmlType::Q4_0 ? 2 : 4);

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/quant/iq_grids.h"
 #include "core/quant/quant.h"
 #include "kernels/ops.h"
 #include "kernels/ref/vec_dot.h"
@@ -33,9 +34,11 @@ namespace {
 
 constexpr double kU = 1.0 / 16777216.0;  // 2^-24
 
-const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,   GgmlType::Q4_1,
-                                 GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K,   GgmlType::Q3_K,
-                                 GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
+const GgmlType kWeightTypes[] = {
+    GgmlType::F32,     GgmlType::F16,    GgmlType::BF16,   GgmlType::Q4_0,    GgmlType::Q4_1,   GgmlType::Q5_0,
+    GgmlType::Q5_1,    GgmlType::Q8_0,   GgmlType::Q2_K,   GgmlType::Q3_K,    GgmlType::Q4_K,   GgmlType::Q5_K,
+    GgmlType::Q6_K,    GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::IQ2_XXS, GgmlType::IQ2_XS, GgmlType::IQ2_S,
+    GgmlType::IQ3_XXS, GgmlType::IQ3_S,  GgmlType::IQ1_S,  GgmlType::IQ1_M};
 
 bool is_float(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
 bool has_min(GgmlType t) {
@@ -43,9 +46,11 @@ bool has_min(GgmlType t) {
          t == GgmlType::Q5_K;
 }
 
-// The reference integer part of one block, through the exported block_dot_* functions.
-int64_t kernel_block_int(GgmlType t, const uint8_t* w, const uint8_t* a, int32_t* min_sum) {
-  *min_sum = 0;
+// The reference integer part of one block, through the exported block_dot_* functions (grid
+// I-quants: the IQ1 shift part in *delta_sum).
+int64_t kernel_block_int(GgmlType t, const uint8_t* w, const uint8_t* a, int32_t* min_sum, int32_t* delta_sum) {
+  *min_sum = *delta_sum = 0;
+  if (quant::is_grid_iq(t)) return ref::block_dot_iq_grid_q8_K(t, w, a, delta_sum);
   switch (t) {
     case GgmlType::Q4_0:
       return ref::block_dot_q4_0_q8_0(w, a);
@@ -111,7 +116,13 @@ DotCheck run_dot(GgmlType wt, const std::vector<float>& wf, const std::vector<fl
   REQUIRE(op != nullptr);
   const auto n = static_cast<int64_t>(wf.size());
   std::vector<uint8_t> wq(test::bytes_for(wt, n)), aq(test::bytes_for(op->act_type, n) + 8);
-  quant::quantize_row(wt, wf.data(), wq.data(), n);
+  if (quant::is_grid_iq(wt)) {  // no quantizer: random blocks with wf's RMS (zero rows stay zero)
+    uint32_t seed;
+    std::memcpy(&seed, wf.data(), 4);
+    quant::random_row_iq(wt, seed + static_cast<uint64_t>(n), static_cast<float>(test::rms(wf)), wq.data(), n);
+  } else {
+    quant::quantize_row(wt, wf.data(), wq.data(), n);
+  }
   op->from_float(af.data(), aq.data(), n);
   // from_float writes exactly what the reference quantizer / converter writes for act_type.
   std::vector<uint8_t> aq2(aq.size());
@@ -142,15 +153,17 @@ DotCheck run_dot(GgmlType wt, const std::vector<float>& wf, const std::vector<fl
     const uint8_t* ab = aq.data() + b * abytes;
     const test::Decoded dw = test::decode_weights(wt, wb);
     const int8_t* qa = test::activation_quants(op->act_type, ab);
-    int64_t want = 0, want_min = 0;
+    int64_t want = 0, want_min = 0, want_delta = 0;
     for (uint32_t e = 0; e < bs; ++e) {
       want += static_cast<int64_t>(dw.scale16[e / 16]) * dw.q[e] * qa[e];
       want_min += static_cast<int64_t>(dw.min16[e / 16]) * qa[e];
+      want_delta += static_cast<int64_t>(dw.scale16[e / 16]) * dw.delta8[e / 8] * qa[e];
     }
-    int32_t min_sum;
-    const int64_t got = kernel_block_int(wt, wb, ab, &min_sum);
+    int32_t min_sum, delta_sum;
+    const int64_t got = kernel_block_int(wt, wb, ab, &min_sum, &delta_sum);
     REQUIRE(got == want);
     REQUIRE(min_sum == want_min);
+    REQUIRE(delta_sum == want_delta);
     if (!has_min(wt)) continue;
     // Magnitude of the min part of each weight: |m| (Q4_1/Q5_1) or |dmin * min_g| (K-quants).
     uint16_t mh;
@@ -190,8 +203,10 @@ TEST_CASE("op tables: activation types are llama.cpp's vec_dot_type") {
   }
   CHECK(ref_ops(GgmlType::IQ4_NL)->act_type == GgmlType::Q8_0);
   CHECK(ref_ops(GgmlType::IQ4_XS)->act_type == GgmlType::Q8_K);
-  for (GgmlType t :
-       {GgmlType::Q8_1, GgmlType::Q8_K, GgmlType::IQ2_XXS, GgmlType::I8, GgmlType::TQ1_0, GgmlType::MXFP4}) {
+  for (GgmlType t : kWeightTypes) {
+    if (quant::is_grid_iq(t)) CHECK(ref_ops(t)->act_type == GgmlType::Q8_K);
+  }
+  for (GgmlType t : {GgmlType::Q8_1, GgmlType::Q8_K, GgmlType::I8, GgmlType::TQ1_0, GgmlType::MXFP4}) {
     CHECK(ref_ops(t) == nullptr);
     CHECK(ops(t) == nullptr);
   }
@@ -199,7 +214,7 @@ TEST_CASE("op tables: activation types are llama.cpp's vec_dot_type") {
     INFO(type_info(t)->name);
     REQUIRE(ops(t) != nullptr);
     CHECK(ops(t)->act_type == ref_ops(t)->act_type);  // SIMD entries keep the activation type
-    CHECK(quant::has_reference(t));                   // get_row dequantizes any weight type
+    CHECK(quant::has_dequant(t));                     // get_row dequantizes any weight type
   }
 }
 
@@ -249,6 +264,7 @@ TEST_CASE("quantize + vec_dot meet llama.cpp test-quantize-fns' dot product thre
   double exact = 0;
   for (size_t i = 0; i < x.size(); ++i) exact += x[i] * y[i];  // as llama.cpp: f32 products
   for (GgmlType wt : kWeightTypes) {
+    if (!quant::has_reference(wt)) continue;  // the grid I-quants have no quantizer here
     const TypeOps* op = ref_ops(wt);
     std::vector<uint8_t> wq(test::bytes_for(wt, 4096)), aq(test::bytes_for(op->act_type, 4096));
     quant::quantize_row(wt, x.data(), wq.data(), 4096);

@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "core/quant/iq_grids.h"
 #include "core/quant/quant.h"
 #include "kernels/ref/vec_dot.h"
 #include "tests/cpp/kernels/decode_blocks.h"
@@ -45,6 +46,8 @@ std::vector<size_t> half_fields(GgmlType t) {
       return {108};
     case GgmlType::Q6_K:
       return {208};
+    case GgmlType::IQ1_M:
+      return {};  // its d lives in the scales' top nibbles (raw_weights sets it)
     default:
       return {0};
   }
@@ -60,6 +63,21 @@ std::vector<uint8_t> raw_weights(GgmlType t, int64_t nb, std::mt19937& rng) {
       const uint16_t h = b % 5 == 4 ? 0x7BFF : random_half(rng, 1e-3f, 2.0f);
       put_u16(w.data() + b * bs + off, h);
     }
+    if (t == GgmlType::IQ1_M)
+      quant::iq_set_block_d(t, w.data() + b * bs, b % 5 == 4 ? 0x7BFF : random_half(rng, 1e-3f, 2.0f));
+  }
+  return w;
+}
+
+// Weight rows from float data: the type's quantizer, or for the grid I-quants (no quantizer)
+// random valid blocks with the data's RMS.
+std::vector<uint8_t> weight_row(GgmlType t, const std::vector<float>& x, uint32_t seed) {
+  const auto n = static_cast<int64_t>(x.size());
+  std::vector<uint8_t> w(bytes_for(t, n));
+  if (quant::is_grid_iq(t)) {
+    quant::random_row_iq(t, seed, static_cast<float>(rms(x)), w.data(), n);
+  } else {
+    quant::quantize_row(t, x.data(), w.data(), n);
   }
   return w;
 }
@@ -236,13 +254,15 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
       const uint8_t* pa = a.data() + b * ab;
       const Decoded dw = decode_weights(wt, pw);
       const int8_t* qa = activation_quants(at, pa);
-      int64_t want = 0, want_min = 0;
+      int64_t want = 0, want_min = 0, want_delta = 0;
       for (uint32_t i = 0; i < qk; ++i) {
         want += static_cast<int64_t>(dw.scale16[i / 16]) * dw.q[i] * qa[i];
         want_min += static_cast<int64_t>(dw.min16[i / 16]) * qa[i];
+        want_delta += static_cast<int64_t>(dw.scale16[i / 16]) * dw.delta8[i / 8] * qa[i];
       }
-      int32_t ref_min = 0;
+      int32_t ref_min = 0, ref_delta = 0;
       int64_t ref_sum = 0;
+      if (quant::is_grid_iq(wt)) ref_sum = kernels::ref::block_dot_iq_grid_q8_K(wt, pw, pa, &ref_delta);
       switch (wt) {
         case GgmlType::Q4_0:
           ref_sum = kernels::ref::block_dot_q4_0_q8_0(pw, pa);
@@ -285,8 +305,10 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
       }
       INFO("block " << b);
       REQUIRE(ref_sum == want);
+      REQUIRE(ref_delta == want_delta);
       if (has_min(wt) && wt != GgmlType::Q4_1 && wt != GgmlType::Q5_1) REQUIRE(ref_min == want_min);
 #ifdef CHORD_SIMD128
+      if (quant::is_grid_iq(wt)) continue;  // no SIMD kernels for the grid I-quants yet
       namespace s = kernels::simd128;
       int32_t simd_min = 0;
       int64_t simd_sum = 0;
@@ -363,8 +385,7 @@ TEST_CASE("simd dot: quantized float rows of every type and size within the deri
         const int64_t n = blocks * bs + (is_float_type(wt) ? blocks % 7 : 0);  // float rows: odd tails
         const uint32_t seed = static_cast<uint32_t>(blocks * 31 + family * 7 + static_cast<uint32_t>(wt));
         const auto wf = family_input(family, n, seed);
-        std::vector<uint8_t> wq(bytes_for(wt, n));
-        quant::quantize_row(wt, wf.data(), wq.data(), n);
+        const std::vector<uint8_t> wq = weight_row(wt, wf, seed);
         std::vector<std::vector<uint8_t>> acts;
         for (int t = 0; t < 5; ++t) {
           const auto af = family_input((family + 2 + t) % 5, n, seed + 1000 + t);
@@ -385,10 +406,8 @@ TEST_CASE("simd dot: zero rows give exactly zero") {
     const kernels::TypeOps* op = kernels::ref_ops(wt);
     std::vector<float> zero(n, 0.0f);
     const auto x = gaussian(n, 5);
-    std::vector<uint8_t> wz(bytes_for(wt, n)), wx(bytes_for(wt, n)), az(bytes_for(op->act_type, n)),
-        ax(bytes_for(op->act_type, n));
-    quant::quantize_row(wt, zero.data(), wz.data(), n);
-    quant::quantize_row(wt, x.data(), wx.data(), n);
+    const std::vector<uint8_t> wz = weight_row(wt, zero, 1), wx = weight_row(wt, x, 2);
+    std::vector<uint8_t> az(bytes_for(op->act_type, n)), ax(bytes_for(op->act_type, n));
     op->from_float(zero.data(), az.data(), n);
     op->from_float(x.data(), ax.data(), n);
     for (const DotImpl& impl : dot_impls(wt)) {
