@@ -43,7 +43,7 @@ export interface LoadOptions {
   /** Cache for URL sources: a CachePolicy (browser default 'auto': the IndexedDB cache), a
    *  ModelCache of your own, or false / 'none' (Node default). */
   cache?: ModelCache | CachePolicy | false;
-  /** Bytes per IndexedDB chunk record (default 32 MiB). */
+  /** Bytes per IndexedDB chunk record (default 8 MiB). */
   cacheChunkBytes?: number;
   /** A cache failure that did not stop the load (e.g. code 'quota_exceeded': the model loaded but
    *  was not cached; nothing partial is left reported as cached). Default: console.warn. */

@@ -85,7 +85,7 @@ test('cache: reload offline and load from the cache, delete, cache "only" fails 
   assert.deepEqual(await rows(page, 0), []);
 });
 
-test('cache: a download cut half-way is not cached; retry downloads again (default 32 MiB chunks)', async (t) => {
+test('cache: a download cut half-way is not cached; retry downloads again (default 8 MiB chunks)', async (t) => {
   const { page, server } = await session(t);
   await openDemo(page, server);
   const url = `${server.url}/test/flaky/stories260K.gguf?k=big`;

@@ -9,7 +9,7 @@ import { clearAll, deleteEntry, getEntry, listEntries } from './store.js';
 import type { StreamingModelCache } from './streaming.js';
 
 /** Default bytes per IndexedDB chunk record. */
-export const DEFAULT_CACHE_CHUNK_BYTES = 32 << 20;
+export const DEFAULT_CACHE_CHUNK_BYTES = 8 << 20;
 const MIN_CHUNK = 64 << 10;
 const MAX_CHUNK = 256 << 20;
 

@@ -2,7 +2,7 @@
 // and a pump that streams the body into the heap sink at the right offset.
 import { WasmChordError, abortErrorFrom, throwIfAborted } from '../errors.js';
 import { checkedFetch } from '../fetch.js';
-import type { PartSink } from '../sources.js';
+import { ChunkReader, type PartSink } from '../sources.js';
 import type { ProgressEvent } from '../types.js';
 
 export type OnBytes = (n: number, phase?: ProgressEvent['phase']) => void;
@@ -64,13 +64,13 @@ export async function pumpHttp(
   countFrom: number,
   onChunkEnd?: (end: number) => Promise<void> | void,
 ): Promise<void> {
-  const reader = o.res.body!.getReader();
+  const reader = new ChunkReader(o.res.body!, true);
   let off = o.start;
   try {
     for (;;) {
       throwIfAborted(signal);
-      const { done, value } = await reader.read();
-      if (done) break;
+      const value = await reader.read();
+      if (!value) break;
       const n = value.byteLength;
       if (off + n > o.size) throw new WasmChordError('io_error', `${name}: expected ${o.size} bytes but got more`);
       sink.view(off, n).set(value);

@@ -3,7 +3,7 @@
 // still match, and otherwise downloads while writing checksummed chunks through to IndexedDB.
 import { WasmChordError, throwIfAborted } from '../errors.js';
 import { urlReader, type OpenedPart, type PartSink } from '../sources.js';
-import { defaultDigest, digestOf, openDb, storageError, storedBytes, type EntryRecord } from './idb.js';
+import { defaultDigest, digestOf, mul128, openDb, storageError, storedBytes, type EntryRecord } from './idb.js';
 import { openHttp, pumpHttp, type OnBytes, type Opened } from './network.js';
 import { claimEntry, completeEntry, deleteEntry, getChunk, getEntry, putChunk, startEntry } from './store.js';
 
@@ -47,11 +47,16 @@ function randomSession(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-/** Copies finished chunks out of the heap and stores them in order, at most two in flight. */
+/** Stores finished chunks in order as the heap fills: each is checksummed where it lies in the heap,
+ *  copied into one reused staging buffer (IndexedDB refuses shared memory and would clone a whole
+ *  heap-sized buffer behind a view) and put, which clones it at once. IndexedDB runs transactions
+ *  on the same stores in the order they were made; at most two wait at a time (backpressure on the
+ *  download), so the cache costs about three chunks of memory beside the heap. */
 class ChunkWriter {
   private next: number;
   private inFlight: Promise<void>[] = [];
   private stopped = false;
+  private staging: Uint8Array<ArrayBuffer> | undefined;
   constructor(
     private readonly db: IDBDatabase,
     private readonly entry: EntryRecord,
@@ -77,23 +82,23 @@ class ChunkWriter {
       const index = this.next++;
       const off = index * chunkBytes;
       const len = Math.min(chunkBytes, size - off);
-      const data = new ArrayBuffer(len); // not shared: IndexedDB and WebCrypto refuse shared views
-      new Uint8Array(data).set(this.sink.view(off, len));
-      if (index === 0 && !looksLikeModel(new Uint8Array(data, 0, Math.min(4, len)))) {
+      const view = this.sink.view(off, len);
+      if (index === 0 && !looksLikeModel(view.subarray(0, Math.min(4, len)))) {
         // Not a model file (an error page, a typo'd URL): keep it out of the cache.
         this.stopped = true;
         await deleteEntry(this.db, url).catch(() => {});
         return;
       }
-      const prev = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
-      const p = prev
-        .then(async () => {
-          if (this.stopped) return;
-          const hash = await digestOf(this.entry.digest, data);
-          const ok = await putChunk(this.db, url, this.session, index, data, { size: len, hash });
+      const hash = this.entry.digest === 'MUL-128' ? mul128(view) : await digestOf(this.entry.digest, view.slice().buffer);
+      this.staging ??= new Uint8Array(new ArrayBuffer(chunkBytes));
+      const data = this.staging.subarray(0, len);
+      data.set(view);
+      const p = putChunk(this.db, url, this.session, index, data, { size: len, hash }).then(
+        (ok) => {
           if (!ok) this.stopped = true; // deleted or taken over meanwhile: stop quietly
-        })
-        .catch((e: unknown) => this.fail(e));
+        },
+        (e: unknown) => this.fail(e),
+      );
       this.inFlight.push(p);
       if (this.inFlight.length > 2) await this.inFlight.shift();
     }
@@ -143,8 +148,10 @@ async function readChunks(
     pending = i + 1 < count ? get(i + 1) : undefined; // read ahead while this one is checked
     const info = e.chunks[i]!;
     if (!rec || !(rec.data instanceof ArrayBuffer) || rec.data.byteLength !== info.size) return off;
-    if ((await digestOf(e.digest, rec.data)) !== info.hash) return off;
-    sink.view(off, info.size).set(new Uint8Array(rec.data));
+    const bytes = new Uint8Array(rec.data);
+    const hash = e.digest === 'MUL-128' ? mul128(bytes) : await digestOf(e.digest, rec.data);
+    if (hash !== info.hash) return off;
+    sink.view(off, info.size).set(bytes);
     off += info.size;
     onBytes(info.size, 'cache');
   }

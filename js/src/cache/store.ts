@@ -69,20 +69,27 @@ export async function claimEntry(db: IDBDatabase, url: string, expectChunks: num
 }
 
 /** Stores chunk `index` and records it in the manifest, in one transaction. Returns false (and
- *  writes nothing) when the entry is gone or belongs to another session (deleted meanwhile). */
+ *  writes nothing) when the entry is gone or belongs to another session (deleted meanwhile).
+ *  `data` is cloned before this returns (IndexedDB clones a value when put() is called), so the
+ *  caller may reuse its buffer at once. */
 export async function putChunk(
   db: IDBDatabase,
   url: string,
   session: string,
   index: number,
-  data: ArrayBuffer,
+  data: Uint8Array<ArrayBuffer>,
   info: ChunkInfo,
 ): Promise<boolean> {
   let owned = false;
+  let tx: IDBTransaction | undefined;
   try {
-    const tx = db.transaction([ENTRIES, CHUNKS], 'readwrite');
-    const entries = tx.objectStore(ENTRIES);
+    // 'relaxed': no flush to disk per chunk; completeEntry's transaction is the durable step.
+    tx = db.transaction([ENTRIES, CHUNKS], 'readwrite', { durability: 'relaxed' });
     const finished = done(tx);
+    // Put first (the clone happens now), check ownership after: an abort takes the put back.
+    const rec: ChunkRecord = { url, index, data: data.byteLength === data.buffer.byteLength ? data.buffer : data.slice().buffer };
+    tx.objectStore(CHUNKS).put(rec);
+    const entries = tx.objectStore(ENTRIES);
     const e = (await request(entries.get(url))) as EntryRecord | undefined;
     if (!e || e.session !== session || e.complete || e.chunks.length !== index) {
       tx.abort();
@@ -90,14 +97,13 @@ export async function putChunk(
       return false;
     }
     owned = true;
-    const rec: ChunkRecord = { url, index, data };
-    tx.objectStore(CHUNKS).put(rec);
     entries.put({ ...e, chunks: [...e.chunks, info] });
     await finished;
     return true;
   } catch (e) {
-    if (!owned) return false;
-    throw storageError(`caching ${url} (chunk ${index})`, e);
+    // The put may fail the transaction (quota) before the ownership check: still a storage error.
+    if (!owned && !tx?.error) return false;
+    throw storageError(`caching ${url} (chunk ${index})`, tx?.error ?? e);
   }
 }
 
