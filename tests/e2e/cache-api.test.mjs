@@ -25,29 +25,30 @@ test('cache API: usage, list, has, damaged chunks, clear, option errors', async 
       await m.dispose();
       return { phases: phases.join(','), text };
     };
-    // Overwrites a byte of stored chunk `index` (as disk corruption would).
-    const damage = (index) =>
-      new Promise((resolve, reject) => {
+    // Overwrites a byte of stored chunk `index` (as disk corruption would); chunks are Blobs.
+    const damage = async (index) => {
+      const db = await new Promise((resolve, reject) => {
         const req = indexedDB.open('wasm-chord-cache');
-        req.onsuccess = () => {
-          const db = req.result;
-          const tx = db.transaction('chunks', 'readwrite');
-          const store = tx.objectStore('chunks');
-          const get = store.get([abs, index]);
-          get.onsuccess = () => {
-            const rec = get.result;
-            const bytes = new Uint8Array(rec.data);
-            bytes[100] ^= 0xff;
-            store.put(rec);
-          };
-          tx.oncomplete = () => {
-            db.close();
-            resolve();
-          };
-          tx.onerror = () => reject(tx.error);
-        };
+        req.onsuccess = () => resolve(req.result);
         req.onerror = () => reject(req.error);
       });
+      const store = (mode) => db.transaction('chunks', mode).objectStore('chunks');
+      const rec = await new Promise((resolve, reject) => {
+        const get = store('readonly').get([abs, index]);
+        get.onsuccess = () => resolve(get.result);
+        get.onerror = () => reject(get.error);
+      });
+      const bytes = new Uint8Array(rec.data instanceof Blob ? await rec.data.arrayBuffer() : rec.data);
+      bytes[100] ^= 0xff;
+      rec.data = rec.data instanceof Blob ? new Blob([bytes]) : bytes.buffer;
+      await new Promise((resolve, reject) => {
+        const tx = store('readwrite').transaction;
+        tx.objectStore('chunks').put(rec);
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+    };
     const out = {};
     out.first = await load('auto');
     out.has = await cache.has(url);

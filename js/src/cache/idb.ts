@@ -42,7 +42,9 @@ export interface EntryRecord {
 export interface ChunkRecord {
   url: string;
   index: number;
-  data: ArrayBuffer;
+  /** A Blob (written now: read back as a stream straight into the heap, no garbage buffer per
+   *  chunk) or an ArrayBuffer (entries of older versions). */
+  data: Blob | ArrayBuffer;
 }
 
 export function idbAvailable(): boolean {

@@ -70,8 +70,7 @@ export async function claimEntry(db: IDBDatabase, url: string, expectChunks: num
 
 /** Stores chunk `index` and records it in the manifest, in one transaction. Returns false (and
  *  writes nothing) when the entry is gone or belongs to another session (deleted meanwhile).
- *  `data` is cloned before this returns (IndexedDB clones a value when put() is called), so the
- *  caller may reuse its buffer at once. */
+ *  `data` is copied into a Blob before this returns, so the caller may reuse its buffer at once. */
 export async function putChunk(
   db: IDBDatabase,
   url: string,
@@ -86,8 +85,8 @@ export async function putChunk(
     // 'relaxed': no flush to disk per chunk; completeEntry's transaction is the durable step.
     tx = db.transaction([ENTRIES, CHUNKS], 'readwrite', { durability: 'relaxed' });
     const finished = done(tx);
-    // Put first (the clone happens now), check ownership after: an abort takes the put back.
-    const rec: ChunkRecord = { url, index, data: data.byteLength === data.buffer.byteLength ? data.buffer : data.slice().buffer };
+    // Put first, check ownership after: an abort takes the put back.
+    const rec: ChunkRecord = { url, index, data: new Blob([data]) };
     tx.objectStore(CHUNKS).put(rec);
     const entries = tx.objectStore(ENTRIES);
     const e = (await request(entries.get(url))) as EntryRecord | undefined;
