@@ -1,7 +1,7 @@
 // Browser side of the benchmark: window.bench loads a GGUF (as a Blob, fetched once) into
 // wasm-chord (its module Worker) or wllama (its Worker), runs one timed generation from given token
 // ids, and reports memory. bench.mjs drives it step by step through Playwright.
-import { loadModel, capabilities } from '/js/dist/browser.js';
+import { loadModel, capabilities, cache } from '/js/dist/browser.js';
 import { Wllama } from '/node_modules/@wllama/wllama/esm/index.js';
 import { makePrompt } from './bench-prompt.mjs';
 
@@ -150,6 +150,73 @@ window.bench = {
   async disposeWllama() {
     if (wl) await wl.exit();
     wl = null;
+  },
+
+  // ---- URL-load table (bench-load.mjs): each call loads, records when the bytes were in, and
+  // disposes again; the caller samples renderer RSS around it. ----
+
+  async clearCacheOurs() {
+    await cache.clear();
+    return (await cache.list()).length;
+  },
+
+  /** loadModel(url) with the default cache ('auto'); times to the last streamed byte and to ready. */
+  async urlLoadOurs(url, threads, contextLength) {
+    const t0 = performance.now();
+    let bytesMs;
+    let phase;
+    try {
+      ours = await loadModel(url, {
+        threads,
+        contextLength,
+        onProgress: (e) => {
+          if (e.phase !== 'load') phase = e.phase;
+          if (e.phase !== 'load' && e.loaded === e.total) bytesMs ??= performance.now() - t0;
+        },
+      });
+    } catch (e) {
+      return { error: errText(e) };
+    }
+    const loadMs = performance.now() - t0;
+    const fileBytes = ours.info.fileBytes;
+    await ours.dispose();
+    ours = null;
+    return { loadMs, bytesMs, phase, fileBytes, cached: await cache.has(url) };
+  },
+
+  /** fetch(url) into a Blob, then loadModel(blob) (no cache). */
+  async blobLoadOurs(url, threads, contextLength) {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(url);
+      const b = await res.blob();
+      const fetchMs = performance.now() - t0;
+      ours = await loadModel(b, { threads, contextLength, cache: false });
+      const loadMs = performance.now() - t0;
+      await ours.dispose();
+      ours = null;
+      return { loadMs, fetchMs };
+    } catch (e) {
+      return { error: errText(e) };
+    }
+  },
+
+  /** wllama's fetch-and-load: fetch(url) into a Blob, then wllama.loadModel([blob]). */
+  async blobLoadWllama(url, threads, contextLength) {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(url);
+      const b = await res.blob();
+      const fetchMs = performance.now() - t0;
+      wl = new Wllama({ default: WLLAMA_WASM }, { suppressNativeLog: true, logger: quiet });
+      await wl.loadModel([b], { n_threads: threads, n_ctx: contextLength, n_gpu_layers: 0, n_parallel: 1 });
+      const loadMs = performance.now() - t0;
+      await wl.exit();
+      wl = null;
+      return { loadMs, fetchMs };
+    } catch (e) {
+      return { error: errText(e) };
+    }
   },
 
   /** Memory per worker (needs cross-origin isolation); null when the API is missing. */

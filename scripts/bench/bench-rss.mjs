@@ -102,6 +102,16 @@ export class RendererRss {
     this.sample();
     return this.peak;
   }
+  /** Waits (up to 15 s) until the RSS stops falling (terminated Workers free their heaps late). */
+  async settle() {
+    let last = this.mark();
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const v = this.mark();
+      if (last - v < 4 * 2 ** 20 && i >= 1) return;
+      last = v;
+    }
+  }
   stop() {
     clearInterval(this.timer);
   }

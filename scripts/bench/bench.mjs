@@ -3,7 +3,9 @@
 // memory-bandwidth ceiling for decode and the memory bar. Prints Markdown tables and saves JSON.
 // Usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N]
 //        [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH]
-//        (--native adds native llama.cpp rows through @fugood/llama.node as a reference)
+//        [--load-reps N] [--no-load] [--load-only]
+//        (--native adds native llama.cpp rows through @fugood/llama.node as a reference; the
+//        URL-load table (bench-load.mjs) runs --load-reps rounds per model, --load-only runs just it)
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { buildBandwidthWasm, measureBandwidth } from './bench-bandwidth.mjs';
 import { decodeBytesPerToken, readGguf } from './bench-gguf.mjs';
 import { browserTable, ceilingTable, decodeRate, memoryBar, memoryTable, nativeTable, nodeTable, prefillRate } from './bench-report.mjs';
+import { loadTable, runLoadTable } from './bench-load.mjs';
 import { RendererRss } from './bench-rss.mjs';
 import { startServer } from './bench-server.mjs';
 import { CHROMIUM, CHROMIUM_ARGS } from '../lib/chromium.mjs';
@@ -39,6 +42,9 @@ function parseArgs(argv) {
     warmPromptN: 16,
     warmGenN: 2,
     contextLength: 512,
+    load: true,
+    loadOnly: false,
+    loadReps: 3,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -56,15 +62,25 @@ function parseArgs(argv) {
     else if (k === '--prompt') a.promptN = Number(v());
     else if (k === '--gen') a.genN = Number(v());
     else if (k === '--json') a.json = v();
+    else if (k === '--load-reps') a.loadReps = Number(v());
+    else if (k === '--no-load') a.load = false;
+    else if (k === '--load-only') a.loadOnly = true;
     else if (k === '--help' || k === '-h') {
       console.log(
-        'usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH]',
+        'usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH] [--load-reps N] [--no-load] [--load-only]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
   let models = MODELS;
-  if (a.quick) models = MODELS.filter((m) => m.preset === 'smollm2-135m').map((m) => ({ ...m, reps: 1 }));
+  if (a.quick) {
+    models = MODELS.filter((m) => m.preset === 'smollm2-135m').map((m) => ({ ...m, reps: 1 }));
+    a.loadReps = 1;
+  }
+  if (a.loadOnly) {
+    a.node = false;
+    a.load = true;
+  }
   if (a.models) {
     models = a.models.map(
       (n) =>
@@ -160,17 +176,6 @@ async function runNode(args, m, g, threads, ceiling) {
   return { model: m.name, threads, ceiling, ...r, bar: memoryBar(g.fileSize, kvBytes) };
 }
 
-/** Waits (up to 15 s) until the renderer RSS stops falling. */
-async function settle(rss) {
-  let last = rss.mark();
-  for (let i = 0; i < 30; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    const v = rss.mark();
-    if (last - v < 4 * 2 ** 20 && i >= 1) return;
-    last = v;
-  }
-}
-
 /** One (model, threads) pair in the page: both loaded, then alternating timed runs. */
 async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, idx) {
   const order = idx % 2 === 0 ? ['ours', 'wllama'] : ['wllama', 'ours'];
@@ -230,7 +235,7 @@ async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, 
     agree.push(`${k}/${Math.max(a.text.length, b.text.length)}`);
   }
   for (const who of ['ours', 'wllama']) await call(who, 'dispose');
-  await settle(rss); // terminated Workers free their heaps asynchronously: next baseline after that
+  await rss.settle(); // terminated Workers free their heaps asynchronously: next baseline after that
   const kvBytes = decodeBytesPerToken(g, 0).kvBytesPerPos * args.contextLength;
   return { model: m.name, threads, ceiling, ...side, agree, fileBytes: g.fileSize, kvBytes, bar: memoryBar(g.fileSize, kvBytes) };
 }
@@ -278,6 +283,7 @@ async function main() {
     node: [],
     native: [],
     browser: [],
+    load: [],
     prompts: {},
   };
 
@@ -355,7 +361,7 @@ async function main() {
       log(`chromium: ${env.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, crossOriginIsolated ${env.crossOriginIsolated}, JSPI ${env.jspi}`);
       if (!env.crossOriginIsolated) throw new Error('the page is not cross-origin isolated: threads are unavailable');
       let idx = 0;
-      for (const m of models) {
+      for (const m of args.loadOnly ? [] : models) {
         await sampleBandwidth();
         const size = await page.evaluate((u) => window.bench.fetchModel(u), `/${MODELS_DIR}/${m.name}.gguf`);
         log(`browser ${m.name}: ${Math.round(size / 2 ** 20)} MB fetched into a Blob`);
@@ -366,6 +372,23 @@ async function main() {
           );
         }
         await page.evaluate(() => window.bench.dropModel());
+      }
+      if (args.load) {
+        log(`URL-load table: ${args.loadReps} round(s) per model, ${args.threads[0]} thread(s)`);
+        results.load = await runLoadTable({
+          page,
+          rss,
+          models: models.map((m) => ({
+            name: m.name,
+            url: `${server.url}${MODELS_DIR}/${m.name}.gguf`,
+            fileBytes: m.fileBytes,
+            kvBytes: decodeBytesPerToken(m.g, 0).kvBytesPerPos * args.contextLength,
+          })),
+          reps: args.loadReps,
+          threads: args.threads[0],
+          contextLength: args.contextLength,
+          log,
+        });
       }
     } finally {
       rss.stop();
@@ -396,6 +419,12 @@ async function main() {
   if (results.browser.length) {
     out.push(`\n### Headless Chromium (${results.browserEnv?.userAgent.match(/Chrome\/[\d.]+/)?.[0]}), wasm-chord vs wllama 3.8\n`);
     out.push(browserTable(results.browser));
+  }
+  if (results.load.length) {
+    out.push(
+      `\n### Loading a URL in headless Chromium (served from 127.0.0.1; medians of ${args.loadReps} rounds, ratio = median of paired wllama / ours times, > 1: ours faster; peak = renderer RSS over its baseline, bar = GGUF + KV + 64 MiB)\n`,
+    );
+    out.push(loadTable(results.load));
   }
   if (results.node.length) {
     out.push(`\n### Node ${process.version}, wasm-chord in-process\n`);
