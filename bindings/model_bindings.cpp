@@ -1,7 +1,10 @@
 // Embind-facing model objects: heap buffers for the model bytes, the model (info and GGUF
 // metadata as plain JS values) and its tokenizer.
 #include <emscripten/heap.h>
+#include <malloc.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +16,32 @@ namespace chord::bind {
 
 // ---- HeapParts ----
 
+namespace {
+
+// dlmalloc extends the heap through sbrk by less than half the address space at a time (on wasm32:
+// < 2 GiB, HALF_MAX_SIZE_T), so malloc of a 2 GiB+ part fails on a small heap although the heap
+// could grow to 4 GiB. Before such a part, grow the free top of the heap in 1 GiB steps and free
+// them, with trimming off so they stay one free top chunk; the part is then carved from it. (Trimming
+// would only lower the break pointer: wasm memory never shrinks.)
+void grow_free_top(size_t n) {
+  constexpr size_t kStep = size_t{1} << 30;
+  constexpr size_t kSlack = size_t{16} << 20;  // dlmalloc's headers and alignment, generously
+  if (n < kStep) return;
+  mallopt(M_TRIM_THRESHOLD, -1);
+  std::array<void*, 8> steps{};
+  size_t count = 0, have = 0;
+  while (have < n + kSlack && count < steps.size()) {
+    const size_t want = std::min(kStep, n + kSlack - have);
+    void* p = std::malloc(want);
+    if (!p) break;
+    steps[count++] = p;
+    have += want;
+  }
+  while (count > 0) std::free(steps[--count]);  // newest first: each merges into the top chunk
+}
+
+}  // namespace
+
 val HeapParts::add(double size) {
   if (!(size >= 0) || size != std::floor(size))
     return error_val(Code::invalid_argument, "part size must be a whole number of bytes");
@@ -22,6 +51,7 @@ val HeapParts::add(double size) {
                                               " bytes cannot fit in a wasm32 heap of at most " +
                                               std::to_string(static_cast<uint64_t>(max)) + " bytes");
   const size_t n = static_cast<size_t>(size);
+  grow_free_top(n);
   auto* p = static_cast<uint8_t*>(std::malloc(n == 0 ? 1 : n));
   if (!p)
     return error_val(Code::out_of_memory, "could not allocate " + std::to_string(n) +

@@ -49,19 +49,26 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
       nb * (E + std::max(E, Q) + (Q + 2 * KV) + E + 2 * F + static_cast<uint64_t>(d.n_rot)) +
       static_cast<uint64_t>(opts.threads) * group * static_cast<uint64_t>(opts.n_ctx);
   const uint64_t scratch = 4 * scratch_floats + act_bytes(model->weights(), opts.n_batch);
+  // On 32-bit targets (wasm32) the model's bytes share the 4 GiB address space with the context.
   const uint64_t resident = sizeof(void*) == 4 ? model->file_bytes() : 0;
-  constexpr uint64_t kMaxBytes = 3ull << 30;  // beyond this a wasm32 heap (4 GiB at most) cannot hold it
+  constexpr uint64_t kMaxBytes = 3ull << 30;      // KV + scratch beyond this never fit a wasm32 heap
+  constexpr uint64_t kAddressSpace = 4ull << 30;  // wasm32: model + KV + scratch must fit below this
   auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
   const std::string need = "a context of " + std::to_string(opts.n_ctx) + " tokens needs " + mib(kv_bytes) +
                            " of KV cache + " + mib(scratch) + " of scratch";
-  if (opts.n_ctx > (1 << 20) || kv_bytes + scratch + resident > kMaxBytes)
-    return Status(Code::out_of_memory, need + (resident ? " beside the model's " + mib(resident) : std::string()) +
-                                           ", over the " + mib(kMaxBytes) + " limit; ask for fewer tokens");
+  const std::string beside = resident ? " beside the model's " + mib(resident) + " (" +
+                                            std::to_string(kv_bytes + scratch + resident) + " bytes in all)"
+                                      : std::string();
+  if (opts.n_ctx > (1 << 20) || kv_bytes + scratch > kMaxBytes)
+    return Status(Code::out_of_memory, need + beside + ", over the " + mib(kMaxBytes) + " limit; ask for fewer tokens");
+  if (kv_bytes + scratch + resident > kAddressSpace)
+    return Status(Code::out_of_memory, need + beside + ", over the " + mib(kAddressSpace) +
+                                           " a wasm32 heap can address; ask for fewer tokens or a smaller model");
   // Probe once with malloc, which returns null instead of throwing when the heap cannot grow.
   if (void* probe = std::malloc(static_cast<size_t>(kv_bytes + scratch)))
     std::free(probe);
   else
-    return Status(Code::out_of_memory, need + ", which could not be allocated; ask for fewer tokens");
+    return Status(Code::out_of_memory, need + beside + ", which could not be allocated; ask for fewer tokens");
 
   auto c = std::unique_ptr<Context>(new Context());
   c->model_ = std::move(model);

@@ -16,8 +16,9 @@ const TYPES = {
 };
 const ROOTS = ['js/dist/', 'node_modules/@wllama/wllama/esm/', 'build/bench-models/', 'scripts/bench/'];
 
-/** Starts the server on an ephemeral port; resolves to { url, close() }. */
-export function startServer(repoRoot) {
+/** Starts the server on an ephemeral port; resolves to { url, close() }. `mounts` maps extra URL
+ *  prefixes to folders outside the repo (e.g. { 'big/': '/tmp/chord-big' } for big-model.mjs). */
+export function startServer(repoRoot, mounts = {}) {
   const server = createServer((req, res) => {
     const headers = {
       'Cross-Origin-Opener-Policy': 'same-origin',
@@ -33,11 +34,12 @@ export function startServer(repoRoot) {
       return;
     }
     rel = normalize(rel).split(sep).join('/');
-    if (rel.startsWith('..') || !ROOTS.some((r) => rel.startsWith(r))) {
+    const mount = Object.keys(mounts).find((m) => rel.startsWith(m));
+    if (rel.startsWith('..') || (!mount && !ROOTS.some((r) => rel.startsWith(r)))) {
       res.writeHead(404, headers).end('not found');
       return;
     }
-    const file = join(repoRoot, rel);
+    const file = mount ? join(mounts[mount], rel.slice(mount.length)) : join(repoRoot, rel);
     let st;
     try {
       st = statSync(file);

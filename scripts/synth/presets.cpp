@@ -57,6 +57,9 @@ const std::vector<Preset>& presets() {
       {"phi3.5-mini", "phi3", 3072, 32, 32, 32, 0, 8192, 131072, 10000.0f, 1e-5f, false, false, false,
        "vocab/ggml-vocab-llama-spm.gguf", nullptr, -1, "Phi-3.5-mini shape (LongRoPE 4096 -> 131072), SPM 32000",
        0, 262144, 32.0f, 4096},
+      {"llama3.2-3b", "llama", 3072, 28, 24, 8, 0, 8192, 131072, 500000.0f, 1e-5f, false, false, true,
+       "vocab/ggml-vocab-deepseek-llm.gguf", nullptr, -1,
+       "Llama-3.2-3B shape (tied), BPE 102400 (deepseek-llm vocab; the real one has 128256)"},
       {"smollm3-3b", "smollm3", 2048, 36, 16, 4, 0, 11008, 65536, 5000000.0f, 1e-6f, false, false, true,
        "vocab/ggml-vocab-starcoder.gguf", "smollm", -1, "SmolLM3-3B shape (NoPE every 4th layer), BPE 49152"},
   };
