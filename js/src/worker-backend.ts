@@ -185,7 +185,13 @@ export class WorkerBackend implements Backend {
   private onMessage(m: FromWorker): void {
     if (m.type === 'cache-get') {
       const cache = this.cache;
-      const reply = (blob: Blob | undefined) => this.post({ op: 'cache-reply', id: m.id, blob });
+      const reply = (blob: Blob | undefined) => {
+        try {
+          this.post({ op: 'cache-reply', id: m.id, blob });
+        } catch {
+          this.post({ op: 'cache-reply', id: m.id, blob: undefined }); // not cloneable: a miss, never a hang
+        }
+      };
       if (!cache) reply(undefined);
       else cache.get(m.key).then(reply, () => reply(undefined));
       return;

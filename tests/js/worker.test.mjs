@@ -2,7 +2,7 @@
 // results equal in-process ones, the caller's thread stays free, errors keep their class and code
 // across the boundary, aborts work, and the ModelCache seam is consulted from the caller's side.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { openAsBlob, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { AbortError, WasmChordError, loadModel } from 'wasm-chord';
 import { GOLDEN_JSON, GREEDY, STORIES, rejection, serve } from './helpers.mjs';
@@ -137,6 +137,19 @@ for (const worker of [false, true]) {
     }
   });
 }
+
+test('a cached Blob that cannot be posted to the worker (file-backed, Node) is a miss, not a hang', async () => {
+  const srv = await serve({ '/m.gguf': { body: storiesBytes } });
+  try {
+    const phases = new Set();
+    const cache = { get: async () => openAsBlob(STORIES) };
+    const m = await loadModel(srv.url('/m.gguf'), { threads: 1, worker: true, cache, onProgress: (e) => phases.add(e.phase) });
+    await m.dispose();
+    assert.ok(phases.has('download') && !phases.has('cache'), [...phases].join());
+  } finally {
+    await srv.close();
+  }
+});
 
 test('dispose ends the worker; later calls are typed errors', async () => {
   const m = await loadModel(STORIES, { threads: 1, worker: true });
