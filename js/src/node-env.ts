@@ -9,7 +9,7 @@ import type { EngineEnv } from './engine.js';
 import { WasmChordError, throwIfAborted } from './errors.js';
 import { capabilities as probe } from './probe.js';
 import { splitPartNames, universalReaders, type PartReader } from './sources.js';
-import type { Capabilities, ModelCache, ModelSource } from './types.js';
+import type { Capabilities, ModelCache, ModelSource, ProgressEvent } from './types.js';
 import { instantiate, type Flavor, type ModuleFactory } from './wasm.js';
 
 const FILES: Record<Flavor, { js: string; wasm: string }> = {
@@ -91,14 +91,15 @@ export async function openFile(path: string): Promise<{ file: FileHandle; size: 
   }
 }
 
-function pathReader(path: string): PartReader {
+/** A file read straight into the heap; `phase` 'cache' for a file of the disk cache. */
+export function pathReader(path: string, phase: ProgressEvent['phase'] = 'load'): PartReader {
   return {
     name: path,
     async open() {
       const { file, size } = await openFile(path);
       return {
         size,
-        phase: 'load',
+        phase,
         async pump(sink, onBytes, signal) {
           try {
             for (let off = 0; off < size;) {

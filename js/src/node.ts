@@ -12,6 +12,7 @@ import type { Capabilities, LoadOptions, ModelSource } from './types.js';
 import type { ClientPort } from './worker-backend.js';
 
 export * from './common.js';
+export { fileCache, type FileCache, type FileCacheOptions } from './node-cache.js';
 
 /** What this Node offers (SIMD, shared memory for threads, core count). */
 export function capabilities(): Capabilities {

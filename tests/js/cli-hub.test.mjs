@@ -1,7 +1,11 @@
 // `wasm-chord … -hf USER/MODEL[:QUANT]` (llama.cpp's flags: -hf/--hf/--hf-repo, -hff, -hft) against the
 // fake hub, found through HF_ENDPOINT: the picked file generates, split models load, inspect reads
-// the header, the token comes from --hf-token or HF_TOKEN, failures are one line with exit 1 or 2.
+// the header, the token comes from --hf-token or HF_TOKEN, downloads are kept in $WASM_CHORD_CACHE,
+// failures are one line with exit 1 or 2.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadModel } from 'wasm-chord';
 import { GREEDY, STORIES, runCli } from './helpers.mjs';
@@ -17,7 +21,9 @@ before(async () => {
 });
 after(() => hub.close());
 
-const cli = (args, env = {}) => runCli(args, { env: { HF_ENDPOINT: hub.base, HF_TOKEN: '', ...env } });
+const cacheDir = mkdtempSync(join(tmpdir(), 'wasm-chord-hf-cache-'));
+after(() => rmSync(cacheDir, { recursive: true, force: true }));
+const cli = (args, env = {}) => runCli(args, { env: { HF_ENDPOINT: hub.base, HF_TOKEN: '', WASM_CHORD_CACHE: cacheDir, ...env } });
 const RUN = ['-n', '12', '--temp', '0', '-t', '1'];
 
 test('run -hf USER/MODEL:QUANT, --hf with the default quant, -hf + -hff, -m hf:…', async () => {
@@ -78,4 +84,23 @@ test('an unknown quant lists the available ones; a missing repo names it; bad fl
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, re);
   }
+});
+
+test('downloads are kept on disk: the second run downloads nothing; --no-download-cache bypasses it', async () => {
+  const args = ['run', '-hf', 'chord-test/no-q4km-GGUF:F32', ...RUN];
+  const from = hub.downloads().length;
+  for (let i = 0; i < 2; ++i) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, want);
+  }
+  assert.deepEqual(hub.downloads().slice(from), ['model-F32.gguf']);
+  assert.ok(
+    readdirSync(cacheDir).some((f) => f.endsWith('-model-F32.gguf')),
+    readdirSync(cacheDir).join(' '),
+  );
+  assert.ok(!readdirSync(cacheDir).some((f) => f.endsWith('.part')));
+  const r = await cli([...args, '--no-download-cache']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(hub.downloads().slice(from), ['model-F32.gguf', 'model-F32.gguf']);
 });

@@ -2,8 +2,11 @@
 // (fake-hub.mjs): quant selection (a tag, the default order), file paths, split models, access
 // errors as typed errors, the token, and the cache (a second load downloads nothing).
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { loadModel, WasmChordError } from 'wasm-chord';
+import { fileCache, loadModel, WasmChordError } from 'wasm-chord';
 import { GREEDY, STORIES, rejection } from './helpers.mjs';
 import { TOKENS, fakeHub, storiesRepos } from './fake-hub.mjs';
 
@@ -174,6 +177,42 @@ test('cache: the second load reads the cached files and downloads nothing (split
   }
   const sha = hub.sha('chord-test/stories-GGUF');
   assert.ok(store.has(`${hub.base}/chord-test/stories-GGUF/resolve/${sha}/stories260K-Q8_0.gguf`), [...store.keys()].join('\n'));
+});
+
+test('fileCache (Node, on disk): whole files only, read back with no download, in-process and in a worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-chord-file-cache-'));
+  try {
+    const errors = [];
+    const cache = fileCache(dir, { onError: (e) => errors.push(e) });
+    for (const [source, options, files] of [
+      ['hf:chord-test/stories-GGUF:Q6_K', { threads: 2 }, 3], // the pthreads build: heap views on shared memory
+      ['hf:chord-test/stories-GGUF:F32', { worker: true }, 1], // the worker asks get/put over messages
+    ]) {
+      const before = hub.downloads().length;
+      const phases = async () => {
+        const events = [];
+        const m = await load(source, { ...options, cache, onProgress: (e) => events.push(e.phase) });
+        assert.equal(await greedy(m), wantText);
+        return [...new Set(events)].join(',');
+      };
+      assert.equal(await phases(), 'download,load', source);
+      assert.equal(hub.downloads().length - before, files);
+      for (let i = 0; i < 100 && readdirSync(dir).filter((f) => f.endsWith('.gguf')).length < (files === 3 ? 3 : 4); ++i)
+        await new Promise((r) => setTimeout(r, 10)); // the worker's put is not awaited by the load
+      assert.equal(await phases(), 'cache,load', source);
+      assert.equal(hub.downloads().length - before, files, `${source}: nothing downloaded the second time`);
+    }
+    const sha = hub.sha('chord-test/stories-GGUF');
+    assert.ok(
+      readdirSync(dir).includes(
+        cache.pathOf(`${hub.base}/chord-test/stories-GGUF/resolve/${sha}/stories260K-F32.gguf`).slice(dir.length + 1),
+      ),
+    );
+    assert.ok(!readdirSync(dir).some((f) => f.endsWith('.part')));
+    assert.deepEqual(errors, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('in a worker thread, with the endpoint from HF_ENDPOINT', async () => {

@@ -173,6 +173,11 @@ export const HF_OPTIONS: OptionSpec[] = [
     arg: 'TOKEN',
     help: 'Hugging Face token for private and gated repos (default: $HF_TOKEN)',
   },
+  {
+    name: 'no-download-cache',
+    type: 'flag',
+    help: 'with -hf: do not keep or reuse downloads in $WASM_CHORD_CACHE (default ~/.cache/wasm-chord)',
+  },
 ];
 
 export const MODEL_OPTIONS: OptionSpec[] = [

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { WasmChordError } from '../errors.js';
 import { isHfSource, parseHfSource } from '../hub.js';
 import type { Model } from '../model.js';
+import { defaultCacheDir, fileCache } from '../node-cache.js';
 import { loadModel } from '../node.js';
 import type { LoadOptions } from '../types.js';
 import { SAMPLING_OPTIONS, UsageError, type Values } from './args.js';
@@ -121,6 +122,11 @@ export async function loadFromArgs({ values, src, signal, contextLength }: LoadA
       contextLength: (values['ctx-size'] as number | undefined) ?? contextLength,
       batchSize: values['batch-size'] as number | undefined,
       hfToken: values['hf-token'] as string | undefined,
+      // hf: downloads are kept on disk, as llama.cpp's -hf does (files pinned to the repo's commit).
+      cache:
+        isHfSource(src) && values['no-download-cache'] !== true
+          ? fileCache(defaultCacheDir(), { onError: (e) => process.stderr.write(`wasm-chord: warning: ${oneLine(e)}\n`) })
+          : undefined,
       signal,
       onProgress: bar ? (e) => bar.update(e) : undefined,
     });
