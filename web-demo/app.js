@@ -178,6 +178,7 @@ async function load(source, name) {
   $('cancel-load').disabled = false;
   const chunk = params.get('chunk');
   const ctx = params.get('ctx');
+  const hfEndpoint = params.get('hf-endpoint');
   try {
     const model = await loadModel(source, {
       onProgress: (e) => {
@@ -188,6 +189,7 @@ async function load(source, name) {
       cache: $('cache-policy').value,
       ...(chunk ? { cacheChunkBytes: Number(chunk) } : {}),
       ...(ctx ? { contextLength: Number(ctx) } : {}),
+      ...(hfEndpoint ? { hfEndpoint } : {}),
       onCacheError: (e) => showNotice(`Loaded, but not cached: ${explain(e)}`, e.code ?? ''),
     });
     if (state.loadCtl !== ctl) {

@@ -1,10 +1,10 @@
 // hf: sources in Chromium: a page loads from the fake Hugging Face hub on another origin (CORS, a
 // token in the Worker's requests, a split model), the IndexedDB cache serves the second load without
-// a download, and a missing token is a typed error.
+// a download, and a missing token is a typed error; the demo's URL field takes hf: names.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TOKENS, fakeHub, storiesRepos } from '../js/fake-hub.mjs';
-import { openDemo, session } from './lib.mjs';
+import { loadUrl, openDemo, session } from './lib.mjs';
 
 let hub;
 before(async () => {
@@ -58,4 +58,12 @@ test('hf: sources: token, split parts, cache hit on the second load, typed error
   assert.equal(downloads.filter((d) => d.startsWith('Q6_K/')).length, 3);
   const api = hub.requests.filter((q) => q.method === 'GET' && q.path.startsWith('/api/models/chord-test/private-GGUF'));
   assert.equal(api.filter((q) => q.auth === `Bearer ${TOKENS.READER}`).length, 2);
+
+  // The demo's URL field takes the name as a person types it (the hub from ?hf-endpoint=).
+  await openDemo(page, server, `?hf-endpoint=${encodeURIComponent(hub.base)}`);
+  assert.equal(await loadUrl(page, 'hf:chord-test/stories-GGUF:F32'), 'ready', await page.textContent('#error'));
+  assert.match(await page.textContent('#model-status'), /stories-GGUF:F32/);
+  assert.equal(await loadUrl(page, 'hf:chord-test/stories-GGUF:Q5_K_S'), 'error');
+  assert.equal(await page.getAttribute('#error', 'data-code'), 'not_found');
+  assert.match(await page.textContent('#error'), /available quants: F32, Q4_K_M, Q6_K, Q8_0/);
 });
