@@ -288,6 +288,28 @@ function chooseFile(spec: HfSpec, files: readonly string[]): string {
   throw new WasmChordError('not_found', `${spec.repo} has no ${spec.tag} file; available quants: ${quants.join(', ')}`);
 }
 
+/** A cache that also remembers what hf: sources resolved to, so that they load when the hub cannot
+ *  be reached (llama.cpp falls back on its cached files the same way). fileCache is one. */
+export interface HubMemo {
+  rememberHub(key: string, r: HubResolution): Promise<void>;
+  /** The last resolution of `key` if every file of it is cached, else undefined. */
+  recallHub(key: string): Promise<HubResolution | undefined>;
+}
+
+export function isHubMemo(c: unknown): c is HubMemo {
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof (c as HubMemo).recallHub === 'function' &&
+    typeof (c as HubMemo).rememberHub === 'function'
+  );
+}
+
+/** The memo key of a source: the hub and the name (not the token). */
+export function hubMemoKey(source: string, endpoint: string | URL | undefined): string {
+  return `${hubBase(endpoint)} ${source}`;
+}
+
 /** Resolves an hf: source to the resolve URLs of its parts, pinned to the revision's commit. */
 export async function resolveHf(source: string, o: HubOptions = {}): Promise<HubResolution> {
   const spec = parseHfSource(source);

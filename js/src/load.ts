@@ -5,7 +5,7 @@
 import { checkCacheOptions, resolveCache } from './cache/index.js';
 import { Engine } from './engine.js';
 import { WasmChordError } from './errors.js';
-import { HF_TOKEN_HINT, hubHeaders, isHfSource, resolveHf } from './hub.js';
+import { HF_TOKEN_HINT, hubHeaders, hubMemoKey, isHfSource, isHubMemo, resolveHf, type HubResolution } from './hub.js';
 import { LocalBackend } from './local-backend.js';
 import { Model } from './model.js';
 import { resolveConfig, type ResolvedConfig } from './probe.js';
@@ -43,12 +43,21 @@ export async function loadOn(platform: Platform, source: ModelSource, options: L
   if (!isHfSource(source)) return loadResolved(platform, source, options, cfg);
   const dflt = platform.hubDefaults();
   const token = options.hfToken ?? dflt.token;
-  const hub = await resolveHf(source, {
-    endpoint: options.hfEndpoint ?? dflt.endpoint,
-    token,
-    fetchInit: options.fetchInit,
-    signal: options.signal,
-  });
+  const endpoint = options.hfEndpoint ?? dflt.endpoint;
+  const memo = isHubMemo(options.cache) ? options.cache : undefined;
+  let hub: HubResolution;
+  try {
+    hub = await resolveHf(source, { endpoint, token, fetchInit: options.fetchInit, signal: options.signal });
+    await memo?.rememberHub(hubMemoKey(source, endpoint), hub).catch(() => {});
+  } catch (e) {
+    // The hub unreachable (or failing): the files of the last resolution, when all are cached.
+    const last =
+      e instanceof WasmChordError && e.code === 'io_error'
+        ? await memo?.recallHub(hubMemoKey(source, endpoint)).catch(() => undefined)
+        : undefined;
+    if (!last) throw e;
+    hub = last;
+  }
   // The token goes with the file requests too (only those: an hf: source is never mixed with others).
   const fetchInit = { ...options.fetchInit, headers: hubHeaders(options.fetchInit?.headers, token) };
   try {

@@ -1,12 +1,14 @@
 // A model cache on disk for Node (the CLI keeps hf: downloads in one): one file per URL in a
 // directory. A download streams into the heap as usual and is then written from there to a
 // temporary file that is renamed into place when complete, so a file in the cache is always whole;
-// a cached file is read straight into the heap (progress phase 'cache').
+// a cached file is read straight into the heap (progress phase 'cache'). It also remembers what
+// hf: names resolved to, so they load from it when the hub cannot be reached.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamingModelCache } from './cache/streaming.js';
+import type { HubMemo, HubResolution } from './hub.js';
 import { WasmChordError } from './errors.js';
 import { pathReader } from './node-env.js';
 import { urlReader } from './sources.js';
@@ -24,7 +26,7 @@ export interface FileCacheOptions {
   onError?: (e: Error) => void;
 }
 
-export interface FileCache extends StreamingModelCache {
+export interface FileCache extends StreamingModelCache, HubMemo {
   /** The file that holds (or would hold) `url`. */
   pathOf(url: string | URL): string;
 }
@@ -58,8 +60,26 @@ export function fileCache(dir: string, options: FileCacheOptions = {}): FileCach
     }
   }
 
+  const memoPath = (key: string) => join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 16)}.hf.json`);
+
   return {
     pathOf,
+    async rememberHub(key, r) {
+      await store(memoPath(key), async (file) => {
+        await file.writeFile(JSON.stringify({ key, ...r }));
+      });
+    },
+    async recallHub(key) {
+      let r: (HubResolution & { key?: string }) | undefined;
+      try {
+        r = JSON.parse(await readFile(memoPath(key), 'utf8')) as HubResolution & { key?: string };
+      } catch {
+        return undefined;
+      }
+      if (r?.key !== key || !Array.isArray(r.urls) || !r.urls.every((u) => typeof u === 'string')) return undefined;
+      for (const u of r.urls) if (!(await has(pathOf(u)))) return undefined;
+      return { urls: r.urls, file: String(r.file), revision: String(r.revision) };
+    },
     // Only a worker's load asks for whole Blobs (in-process loads use openUrl): an in-memory copy,
     // as file-backed Blobs cannot be posted to a worker thread.
     async get(key) {

@@ -104,3 +104,21 @@ test('downloads are kept on disk: the second run downloads nothing; --no-downloa
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(hub.downloads().slice(from), ['model-F32.gguf', 'model-F32.gguf']);
 });
+
+test('offline: a cached -hf model loads when the hub cannot be reached (as llama.cpp falls back on its cache)', async () => {
+  const own = await fakeHub(storiesRepos()); // a hub of its own, to take down
+  const args = ['run', '-hf', 'chord-test/stories-GGUF:Q6_K', ...RUN];
+  try {
+    const r = await cli(args, { HF_ENDPOINT: own.base });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(own.downloads().length, 3);
+  } finally {
+    await own.close();
+  }
+  const offline = await cli(args, { HF_ENDPOINT: own.base });
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.equal(offline.stdout, want);
+  const notCached = await cli(['run', '-hf', 'chord-test/stories-GGUF:Q8_0', ...RUN], { HF_ENDPOINT: own.base });
+  assert.equal(notCached.code, 1);
+  assert.match(notCached.stderr, /cannot reach the Hugging Face hub at http:\/\/127\.0\.0\.1:\d+/);
+});
