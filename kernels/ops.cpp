@@ -40,6 +40,8 @@ constexpr Table make_ref_table() {
   set(GgmlType::IQ3_S, GgmlType::Q8_K, ref::vec_dot_iq3_s_q8_K);
   set(GgmlType::IQ1_S, GgmlType::Q8_K, ref::vec_dot_iq1_s_q8_K);
   set(GgmlType::IQ1_M, GgmlType::Q8_K, ref::vec_dot_iq1_m_q8_K);
+  set(GgmlType::TQ1_0, GgmlType::Q8_K, ref::vec_dot_tq1_0_q8_K);
+  set(GgmlType::TQ2_0, GgmlType::Q8_K, ref::vec_dot_tq2_0_q8_K);
   // Q8_1 / Q8_K are activation formats only; types left empty here cannot be computed with.
   return t;
 }

@@ -197,6 +197,23 @@ struct BlockIQ1_M {
   uint8_t scales[kQK_K / 32];  // (8)
 };
 
+// Ternary types: x = d * (t - 1), t in 0..2 (the 2-bit code 3 decodes as 2). They share the grid
+// I-quants' unpacking (scale 1, no shift; iq_grids.h).
+// TQ1_0: base-3 digits, 5 per byte: digit n of byte b is ((b * 3^n mod 256) * 3) >> 8. Byte m of
+// qs[0..31] holds elements 32n + m, byte m of qs[32..47] elements 160 + 16n + m, qh[j] elements
+// 240 + 4n + j (n = 0..3 there).
+struct BlockTQ1_0 {
+  uint8_t qs[48];  // 240 elements
+  uint8_t qh[4];   // 16 elements
+  uint16_t d;
+};
+
+// TQ2_0: element 128h + 32l + m is bits 2l..2l+1 of qs[32h + m].
+struct BlockTQ2_0 {
+  uint8_t qs[kQK_K / 4];  // (64)
+  uint16_t d;
+};
+
 // Their sizes are static_asserted against ggml's figures in the type table (types.h).
 
 }  // namespace chord::quant

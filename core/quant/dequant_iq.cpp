@@ -1,6 +1,7 @@
 // Reference dequantization of the grid I-quants (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S,
-// IQ1_M), as llama.cpp's dequantize_row_iq*: every type goes through one integer unpacking per
-// 32-element sub-block (iq_unpack), which the reference dot products share.
+// IQ1_M) and the ternary TQ1_0 / TQ2_0, as llama.cpp's dequantize_row_*: every type goes through
+// one integer unpacking per 32-element sub-block (iq_unpack), which the reference dots share.
+#include <cstddef>
 #include <cstring>
 
 #include "core/common/status.h"
@@ -102,6 +103,35 @@ void unpack_iq1_m(const BlockIQ1_M& b, int ib, IqSubBlock& o) noexcept {
   o.scale[1] = static_cast<int16_t>(2 * ((sc >> 3) & 7) + 1);
 }
 
+// Ternary: t - 1 of element e (layouts in blocks.h).
+int8_t tq1_0_value(const BlockTQ1_0& b, int e) noexcept {
+  static constexpr uint8_t kPow3[5] = {1, 3, 9, 27, 81};
+  uint8_t byte;
+  int n;
+  if (e < 160) {
+    byte = b.qs[e % 32], n = e / 32;
+  } else if (e < 240) {
+    byte = b.qs[32 + (e - 160) % 16], n = (e - 160) / 16;
+  } else {
+    byte = b.qh[(e - 240) % 4], n = (e - 240) / 4;
+  }
+  const auto q = static_cast<uint8_t>(byte * kPow3[n]);  // digit n moved to the top (mod 256)
+  return static_cast<int8_t>(((q * 3) >> 8) - 1);
+}
+
+void unpack_tq(GgmlType t, const void* block, int ib, IqSubBlock& o) noexcept {
+  for (int k = 0; k < 32; ++k) {
+    const int e = 32 * ib + k;
+    if (t == GgmlType::TQ1_0) {
+      o.q[k] = tq1_0_value(*static_cast<const BlockTQ1_0*>(block), e);
+    } else {
+      const auto& b = *static_cast<const BlockTQ2_0*>(block);
+      o.q[k] = static_cast<int8_t>(((b.qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3) - 1);
+    }
+  }
+  o.scale[0] = o.scale[1] = 1;
+}
+
 template <class B>
 const B& as(const void* p) noexcept {
   return *static_cast<const B*>(p);
@@ -128,6 +158,11 @@ void dequantize_rows(GgmlType t, const B* x, float* y, int64_t n) noexcept {
   for (int64_t i = 0; i < n / kQK_K; ++i) dequantize_block(t, &x[i], y + i * kQK_K);
 }
 
+// Byte offset of d (not IQ1_M).
+size_t d_offset(GgmlType t) noexcept {
+  return t == GgmlType::TQ1_0 ? offsetof(BlockTQ1_0, d) : t == GgmlType::TQ2_0 ? offsetof(BlockTQ2_0, d) : 0;
+}
+
 }  // namespace
 
 void iq_unpack(GgmlType t, const void* block, int ib, IqSubBlock& out) noexcept {
@@ -147,8 +182,11 @@ void iq_unpack(GgmlType t, const void* block, int ib, IqSubBlock& out) noexcept 
       return unpack_iq1_s(as<BlockIQ1_S>(block), ib, out);
     case GgmlType::IQ1_M:
       return unpack_iq1_m(as<BlockIQ1_M>(block), ib, out);
+    case GgmlType::TQ1_0:
+    case GgmlType::TQ2_0:
+      return unpack_tq(t, block, ib, out);
     default:
-      CHORD_CHECK(false && "iq_unpack: not a grid I-quant");
+      CHORD_CHECK(false && "iq_unpack: not a grid I-quant or ternary type");
   }
 }
 
@@ -159,8 +197,8 @@ uint16_t iq_block_d(GgmlType t, const void* block) noexcept {
     for (int i = 0; i < 4; ++i) d = static_cast<uint16_t>(d | ((iq1_m_scales_u16(b, i) >> 12) << (4 * i)));
     return d;
   }
-  uint16_t d;  // every other grid I-quant starts with d
-  std::memcpy(&d, block, 2);
+  uint16_t d;  // every other grid I-quant starts with d; the ternary types end with it
+  std::memcpy(&d, static_cast<const uint8_t*>(block) + d_offset(t), 2);
   return d;
 }
 
@@ -171,7 +209,7 @@ void iq_set_block_d(GgmlType t, void* block, uint16_t d) noexcept {
       b.scales[2 * i + 1] = static_cast<uint8_t>((b.scales[2 * i + 1] & 0x0F) | (((d >> (4 * i)) & 15) << 4));
     return;
   }
-  std::memcpy(block, &d, 2);
+  std::memcpy(static_cast<uint8_t*>(block) + d_offset(t), &d, 2);
 }
 
 void dequantize_row_iq2_xxs(const BlockIQ2_XXS* x, float* y, int64_t n) noexcept {
@@ -194,6 +232,12 @@ void dequantize_row_iq1_s(const BlockIQ1_S* x, float* y, int64_t n) noexcept {
 }
 void dequantize_row_iq1_m(const BlockIQ1_M* x, float* y, int64_t n) noexcept {
   dequantize_rows(GgmlType::IQ1_M, x, y, n);
+}
+void dequantize_row_tq1_0(const BlockTQ1_0* x, float* y, int64_t n) noexcept {
+  dequantize_rows(GgmlType::TQ1_0, x, y, n);
+}
+void dequantize_row_tq2_0(const BlockTQ2_0* x, float* y, int64_t n) noexcept {
+  dequantize_rows(GgmlType::TQ2_0, x, y, n);
 }
 
 }  // namespace chord::quant

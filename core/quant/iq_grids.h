@@ -47,9 +47,14 @@ constexpr bool is_grid_iq(GgmlType t) noexcept {
   return t == GgmlType::IQ2_XXS || t == GgmlType::IQ2_XS || t == GgmlType::IQ2_S || t == GgmlType::IQ3_XXS ||
          t == GgmlType::IQ3_S || t == GgmlType::IQ1_S || t == GgmlType::IQ1_M;
 }
+// The types on the shared unpacking below (and without a quantizer here): the grid I-quants and
+// the ternary TQ1_0 / TQ2_0 (q in -1..2, scale 1, no shift).
+constexpr bool has_iq_unpack(GgmlType t) noexcept {
+  return is_grid_iq(t) || t == GgmlType::TQ1_0 || t == GgmlType::TQ2_0;
+}
 
 // The power of two by which llama.cpp's formulas scale d * (2s + 1): 1/8 for the IQ2 types,
-// 1/4 for IQ3_XXS, 1 for IQ3_S and the IQ1 types.
+// 1/4 for IQ3_XXS, 1 for IQ3_S, the IQ1 and the ternary types.
 constexpr float iq_grid_mul(GgmlType t) noexcept {
   switch (t) {
     case GgmlType::IQ2_XXS:
@@ -63,14 +68,14 @@ constexpr float iq_grid_mul(GgmlType t) noexcept {
   }
 }
 
-// Sub-block ib (0..7) of one block of grid I-quant type t (is_grid_iq(t)).
+// Sub-block ib (0..7) of one block of type t (has_iq_unpack(t)).
 void iq_unpack(GgmlType t, const void* block, int ib, IqSubBlock& out) noexcept;
 // The block's f16 scale d (IQ1_M: assembled from the top nibbles of its scales).
 uint16_t iq_block_d(GgmlType t, const void* block) noexcept;
 // Writes the block's f16 scale (the inverse of iq_block_d; the other bits stay).
 void iq_set_block_d(GgmlType t, void* block, uint16_t d) noexcept;
 
-// Valid random blocks for the grid I-quants (which have no quantizer here): random indices, signs
+// Valid random blocks for the has_iq_unpack types (which have no quantizer here): random indices, signs
 // and scales, then each block's d set so its values have root-mean-square `rms` (chord-synth and
 // tests). n is a multiple of 256; the bytes depend only on (seed, n, rms).
 void random_row_iq(GgmlType t, uint64_t seed, float rms, void* y, int64_t n) noexcept;

@@ -1,6 +1,6 @@
-// Valid random blocks of the grid I-quants (random_row_iq in iq_grids.h): every bit pattern of
-// their indices, signs and scales decodes to a value, so random bytes are valid blocks once d is a
-// finite half; d is then chosen per block for the requested root-mean-square.
+// Valid random blocks of the grid I-quants and ternary types (random_row_iq in iq_grids.h): every
+// bit pattern of their indices, signs, digits and scales decodes to a value, so random bytes are
+// valid blocks once d is a finite half; d is then chosen per block for the requested RMS.
 #include <cmath>
 
 #include "core/common/status.h"
@@ -22,7 +22,7 @@ uint64_t splitmix64(uint64_t& s) noexcept {
 }  // namespace
 
 void random_row_iq(GgmlType t, uint64_t seed, float rms, void* y, int64_t n) noexcept {
-  CHORD_CHECK(is_grid_iq(t) && n % kQK_K == 0);
+  CHORD_CHECK(has_iq_unpack(t) && n % kQK_K == 0);
   const uint32_t bytes = type_info(t)->type_size;
   auto* out = static_cast<uint8_t*>(y);
   uint64_t s = seed;

@@ -52,7 +52,7 @@ void quantize_row_iq4_xs(const float* x, BlockIQ4_XS* y, int64_t n) noexcept;
 void dequantize_row_iq4_nl(const BlockIQ4_NL* x, float* y, int64_t n) noexcept;
 void dequantize_row_iq4_xs(const BlockIQ4_XS* x, float* y, int64_t n) noexcept;
 
-// Grid I-quants (dequant_iq.cpp): dequantization only (no quantizer here; see random_row_iq).
+// Grid I-quants and ternary types (dequant_iq.cpp): dequantization only (no quantizer here; see random_row_iq).
 void dequantize_row_iq2_xxs(const BlockIQ2_XXS* x, float* y, int64_t n) noexcept;
 void dequantize_row_iq2_xs(const BlockIQ2_XS* x, float* y, int64_t n) noexcept;
 void dequantize_row_iq2_s(const BlockIQ2_S* x, float* y, int64_t n) noexcept;
@@ -60,6 +60,8 @@ void dequantize_row_iq3_xxs(const BlockIQ3_XXS* x, float* y, int64_t n) noexcept
 void dequantize_row_iq3_s(const BlockIQ3_S* x, float* y, int64_t n) noexcept;
 void dequantize_row_iq1_s(const BlockIQ1_S* x, float* y, int64_t n) noexcept;
 void dequantize_row_iq1_m(const BlockIQ1_M* x, float* y, int64_t n) noexcept;
+void dequantize_row_tq1_0(const BlockTQ1_0* x, float* y, int64_t n) noexcept;
+void dequantize_row_tq2_0(const BlockTQ2_0* x, float* y, int64_t n) noexcept;
 
 // Q4_K / Q5_K: unpack the 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes
 // (llama.cpp's get_scale_min_k4 layout: j < 4 in the low 6 bits of bytes j and j + 4; j >= 4

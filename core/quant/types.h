@@ -115,8 +115,8 @@ constexpr std::array<TypeInfo, kTypeCount> make_type_traits() {
   set(GgmlType::I64, {"i64", 1, 8});
   set(GgmlType::F64, {"f64", 1, 8});
   set(GgmlType::IQ1_M, with_dequant<q::BlockIQ1_M, q::dequantize_row_iq1_m>("iq1_m", 256, 56));
-  set(GgmlType::TQ1_0, {"tq1_0", 256, 54});
-  set(GgmlType::TQ2_0, {"tq2_0", 256, 66});
+  set(GgmlType::TQ1_0, with_dequant<q::BlockTQ1_0, q::dequantize_row_tq1_0>("tq1_0", 256, 54));
+  set(GgmlType::TQ2_0, with_dequant<q::BlockTQ2_0, q::dequantize_row_tq2_0>("tq2_0", 256, 66));
   set(GgmlType::MXFP4, {"mxfp4", 32, 17});
   return t;
 }
@@ -165,5 +165,7 @@ static_assert(block_matches<quant::BlockIQ3_XXS>(GgmlType::IQ3_XXS, quant::kQK_K
 static_assert(block_matches<quant::BlockIQ3_S>(GgmlType::IQ3_S, quant::kQK_K));
 static_assert(block_matches<quant::BlockIQ1_S>(GgmlType::IQ1_S, quant::kQK_K));
 static_assert(block_matches<quant::BlockIQ1_M>(GgmlType::IQ1_M, quant::kQK_K));
+static_assert(block_matches<quant::BlockTQ1_0>(GgmlType::TQ1_0, quant::kQK_K));
+static_assert(block_matches<quant::BlockTQ2_0>(GgmlType::TQ2_0, quant::kQK_K));
 
 }  // namespace chord

@@ -36,6 +36,8 @@ float vec_dot_iq3_xxs_q8_K(int64_t n, const void* w, const void* a) noexcept;
 float vec_dot_iq3_s_q8_K(int64_t n, const void* w, const void* a) noexcept;
 float vec_dot_iq1_s_q8_K(int64_t n, const void* w, const void* a) noexcept;
 float vec_dot_iq1_m_q8_K(int64_t n, const void* w, const void* a) noexcept;
+float vec_dot_tq1_0_q8_K(int64_t n, const void* w, const void* a) noexcept;  // ternary, same path
+float vec_dot_tq2_0_q8_K(int64_t n, const void* w, const void* a) noexcept;
 
 // Per-block integer parts (exposed so SIMD kernels can be tested against them bit for bit).
 // Legacy: sum over the block of q_w * q_a (Q4_0/Q5_0 with the -8/-16 offset applied; Q4_1/Q5_1
@@ -54,7 +56,7 @@ int32_t block_dot_q6_K_q8_K(const void* w_block, const void* a_block) noexcept;
 // I-quants: codebook values times activations; IQ4_XS weighted by its sub-block scales - 32.
 int32_t block_dot_iq4_nl_q8_0(const void* w_block, const void* a_block) noexcept;
 int32_t block_dot_iq4_xs_q8_K(const void* w_block, const void* a_block) noexcept;
-// Grid I-quants (t as in quant::is_grid_iq): sum_e scale * q * q_a over the block (quant::IqSubBlock's
+// Grid I-quants and ternary types (quant::has_iq_unpack(t)): sum_e scale * q * q_a over the block (quant::IqSubBlock's
 // integers), and in *delta_sum the IQ1 shift part sum_e scale * delta * q_a (0 for the others).
 // A block contributes mul(t) * d_w * d_a * (sum + delta_sum / 8).
 int32_t block_dot_iq_grid_q8_K(GgmlType t, const void* w_block, const void* a_block, int32_t* delta_sum) noexcept;

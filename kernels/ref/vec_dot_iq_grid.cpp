@@ -1,5 +1,5 @@
-// Reference dot products of the grid I-quants with Q8_K (llama.cpp's vec_dot_type for all of
-// them): exact int32 block sums over the shared integer unpacking (quant::iq_unpack), then one
+// Reference dot products of the grid I-quants and the ternary types with Q8_K (llama.cpp's
+// vec_dot_type for all of them): exact int32 block sums over the shared integer unpacking (quant::iq_unpack), then one
 // float scaling per block and the type's power-of-two factor at the end, as ggml's *_generic do.
 #include "core/quant/blocks.h"
 #include "core/quant/fp16.h"
@@ -70,6 +70,12 @@ float vec_dot_iq1_s_q8_K(int64_t n, const void* w, const void* a) noexcept {
 }
 float vec_dot_iq1_m_q8_K(int64_t n, const void* w, const void* a) noexcept {
   return vec_dot_grid(GgmlType::IQ1_M, n, w, a);
+}
+float vec_dot_tq1_0_q8_K(int64_t n, const void* w, const void* a) noexcept {
+  return vec_dot_grid(GgmlType::TQ1_0, n, w, a);
+}
+float vec_dot_tq2_0_q8_K(int64_t n, const void* w, const void* a) noexcept {
+  return vec_dot_grid(GgmlType::TQ2_0, n, w, a);
 }
 
 }  // namespace chord::kernels::ref

@@ -27,7 +27,7 @@ struct Dist {
 void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64_t cols, int64_t r0, int64_t r1,
                uint8_t* out, uint64_t row_bytes) {
   std::vector<float> row(static_cast<size_t>(cols));
-  const bool random_blocks = quant::is_grid_iq(t);  // no quantizer: random valid blocks of the same RMS
+  const bool random_blocks = quant::has_iq_unpack(t);  // no quantizer: random valid blocks of the same RMS
   for (int64_t r = r0; r < r1; ++r) {
     if (random_blocks) {
       const auto rms = static_cast<float>(std::sqrt(d.mean * d.mean + d.std * d.std));

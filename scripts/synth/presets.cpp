@@ -82,7 +82,8 @@ struct TypeName {
   uint32_t file_type;  // llama_ftype (include/llama.h); K types map to their _S variant
 };
 
-// The grid I-quants (IQ2_XXS .. IQ1_M) get random valid blocks: no quantizer (fill_rows, generate.cpp).
+// The grid I-quants (IQ2_XXS .. IQ1_M) and TQ1_0 / TQ2_0 get random valid blocks: no quantizer here
+// (fill_rows, generate.cpp).
 constexpr TypeName kTypes[] = {
     {"F32", GgmlType::F32, false, 0},          {"F16", GgmlType::F16, false, 1},
     {"BF16", GgmlType::BF16, false, 32},       {"Q8_0", GgmlType::Q8_0, false, 7},
@@ -95,7 +96,8 @@ constexpr TypeName kTypes[] = {
     {"IQ2_XXS", GgmlType::IQ2_XXS, false, 19}, {"IQ2_XS", GgmlType::IQ2_XS, false, 20},
     {"IQ2_S", GgmlType::IQ2_S, false, 28},     {"IQ3_XXS", GgmlType::IQ3_XXS, false, 23},
     {"IQ3_S", GgmlType::IQ3_S, false, 26},     {"IQ1_S", GgmlType::IQ1_S, false, 24},
-    {"IQ1_M", GgmlType::IQ1_M, false, 31},
+    {"IQ1_M", GgmlType::IQ1_M, false, 31},     {"TQ1_0", GgmlType::TQ1_0, false, 36},
+    {"TQ2_0", GgmlType::TQ2_0, false, 37},
 };
 
 // llama-quant.cpp use_more_bits: the first and last eighth of the layers and every third between.
@@ -144,6 +146,8 @@ GgmlType weight_type(const TypeChoice& tc, Role role, int32_t layer, int32_t n_l
     switch (t) {
       case GgmlType::Q2_K:
       case GgmlType::Q3_K:
+      case GgmlType::TQ1_0:  // llama-quant.cpp: Q4_0 for the ternary types too
+      case GgmlType::TQ2_0:
         t = GgmlType::Q4_0;
         break;
       case GgmlType::Q4_K:

@@ -139,6 +139,23 @@ inline Decoded decode_weights(GgmlType t, const uint8_t* p) {
     case GgmlType::IQ1_M:
       decode_grid_iq(t, p, d);
       break;
+    case GgmlType::TQ1_0: {  // base-3 digits, as ggml's dequantize_row_tq1_0 walks them
+      static constexpr int kPow3[5] = {1, 3, 9, 27, 81};
+      int e = 0;
+      auto digit = [&](uint8_t byte, int n) { return ((static_cast<uint8_t>(byte * kPow3[n]) * 3) >> 8) - 1; };
+      for (int n = 0; n < 5; ++n)
+        for (int m = 0; m < 32; ++m) d.q[e++] = digit(p[m], n);
+      for (int n = 0; n < 5; ++n)
+        for (int m = 0; m < 16; ++m) d.q[e++] = digit(p[32 + m], n);
+      for (int n = 0; n < 4; ++n)
+        for (int j = 0; j < 4; ++j) d.q[e++] = digit(p[48 + j], n);
+      break;
+    }
+    case GgmlType::TQ2_0:  // 2-bit codes, 4 per byte, minus 1
+      for (int h = 0; h < 2; ++h)
+        for (int l = 0; l < 4; ++l)
+          for (int m = 0; m < 32; ++m) d.q[128 * h + 32 * l + m] = ((p[32 * h + m] >> (2 * l)) & 3) - 1;
+      break;
     case GgmlType::Q4_0:
     case GgmlType::Q4_1: {
       const uint8_t* qs = p + (t == GgmlType::Q4_0 ? 2 : 4);

@@ -38,7 +38,7 @@ const GgmlType kWeightTypes[] = {
     GgmlType::F32,     GgmlType::F16,    GgmlType::BF16,   GgmlType::Q4_0,    GgmlType::Q4_1,   GgmlType::Q5_0,
     GgmlType::Q5_1,    GgmlType::Q8_0,   GgmlType::Q2_K,   GgmlType::Q3_K,    GgmlType::Q4_K,   GgmlType::Q5_K,
     GgmlType::Q6_K,    GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::IQ2_XXS, GgmlType::IQ2_XS, GgmlType::IQ2_S,
-    GgmlType::IQ3_XXS, GgmlType::IQ3_S,  GgmlType::IQ1_S,  GgmlType::IQ1_M};
+    GgmlType::IQ3_XXS, GgmlType::IQ3_S,  GgmlType::IQ1_S,  GgmlType::IQ1_M,   GgmlType::TQ1_0,  GgmlType::TQ2_0};
 
 bool is_float(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
 bool has_min(GgmlType t) {
@@ -50,7 +50,7 @@ bool has_min(GgmlType t) {
 // I-quants: the IQ1 shift part in *delta_sum).
 int64_t kernel_block_int(GgmlType t, const uint8_t* w, const uint8_t* a, int32_t* min_sum, int32_t* delta_sum) {
   *min_sum = *delta_sum = 0;
-  if (quant::is_grid_iq(t)) return ref::block_dot_iq_grid_q8_K(t, w, a, delta_sum);
+  if (quant::has_iq_unpack(t)) return ref::block_dot_iq_grid_q8_K(t, w, a, delta_sum);
   switch (t) {
     case GgmlType::Q4_0:
       return ref::block_dot_q4_0_q8_0(w, a);
@@ -116,7 +116,7 @@ DotCheck run_dot(GgmlType wt, const std::vector<float>& wf, const std::vector<fl
   REQUIRE(op != nullptr);
   const auto n = static_cast<int64_t>(wf.size());
   std::vector<uint8_t> wq(test::bytes_for(wt, n)), aq(test::bytes_for(op->act_type, n) + 8);
-  if (quant::is_grid_iq(wt)) {  // no quantizer: random blocks with wf's RMS (zero rows stay zero)
+  if (quant::has_iq_unpack(wt)) {  // no quantizer: random blocks with wf's RMS (zero rows stay zero)
     uint32_t seed;
     std::memcpy(&seed, wf.data(), 4);
     quant::random_row_iq(wt, seed + static_cast<uint64_t>(n), static_cast<float>(test::rms(wf)), wq.data(), n);
@@ -204,9 +204,9 @@ TEST_CASE("op tables: activation types are llama.cpp's vec_dot_type") {
   CHECK(ref_ops(GgmlType::IQ4_NL)->act_type == GgmlType::Q8_0);
   CHECK(ref_ops(GgmlType::IQ4_XS)->act_type == GgmlType::Q8_K);
   for (GgmlType t : kWeightTypes) {
-    if (quant::is_grid_iq(t)) CHECK(ref_ops(t)->act_type == GgmlType::Q8_K);
+    if (quant::has_iq_unpack(t)) CHECK(ref_ops(t)->act_type == GgmlType::Q8_K);  // TQ1_0 / TQ2_0 too
   }
-  for (GgmlType t : {GgmlType::Q8_1, GgmlType::Q8_K, GgmlType::I8, GgmlType::TQ1_0, GgmlType::MXFP4}) {
+  for (GgmlType t : {GgmlType::Q8_1, GgmlType::Q8_K, GgmlType::I8, GgmlType::MXFP4}) {
     CHECK(ref_ops(t) == nullptr);
     CHECK(ops(t) == nullptr);
   }

@@ -1,7 +1,7 @@
-// Grid I-quants (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M): grid entries and the sign
-// table spot-checked against ggml-common.h's literals, hand-built blocks dequantized element by
-// element (values worked out by hand from the layouts), dequantization of random blocks against
-// the tests' independent decoder, and the random valid blocks chord-synth writes.
+// Grid I-quants (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M) and the ternary TQ1_0 / TQ2_0:
+// grid entries and the sign table spot-checked against ggml-common.h's literals, hand-built blocks
+// dequantized element by element (values worked out by hand from the layouts), dequantization of
+// random blocks against the tests' independent decoder, and the random valid blocks chord-synth writes.
 #include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -18,8 +18,10 @@ using namespace chord::quant;
 
 namespace {
 
-constexpr GgmlType kGridTypes[] = {GgmlType::IQ2_XXS, GgmlType::IQ2_XS, GgmlType::IQ2_S, GgmlType::IQ3_XXS,
-                                   GgmlType::IQ3_S,   GgmlType::IQ1_S,  GgmlType::IQ1_M};
+// The grid I-quants and the ternary types (same unpacking, no quantizer).
+constexpr GgmlType kGridTypes[] = {GgmlType::IQ2_XXS, GgmlType::IQ2_XS, GgmlType::IQ2_S,
+                                   GgmlType::IQ3_XXS, GgmlType::IQ3_S,  GgmlType::IQ1_S,
+                                   GgmlType::IQ1_M,   GgmlType::TQ1_0,  GgmlType::TQ2_0};
 
 std::vector<float> dequant(GgmlType t, const void* block) {
   std::vector<float> y(256);
@@ -149,6 +151,31 @@ TEST_CASE("grid I-quants dequantize hand-built blocks") {
     CHECK(y[216] == 2.5f * 0.875f);  // 0.5 * 5
     CHECK(y[223] == 2.5f * 0.875f);
     CHECK(y[0] == 0.5f * -0.875f);
+  }
+}
+
+TEST_CASE("ternary types dequantize hand-built blocks") {
+  SECTION("TQ1_0") {  // byte 200 = digits 2, 1, 0, 0, 0 (2 * 81 + 27 = 189, * 256 / 243 rounded up)
+    uint8_t b[54] = {};
+    b[5] = 200, b[32 + 8] = 200, b[48 + 2] = 200;
+    put16(b + 52, fp32_to_fp16(0.5f));
+    const auto y = dequant(GgmlType::TQ1_0, b);
+    const int first[5] = {5, 37, 69, 101, 133}, mid[3] = {168, 184, 200}, tail[4] = {242, 246, 250, 254};
+    const float want[5] = {0.5f, 0.0f, -0.5f, -0.5f, -0.5f};
+    for (int n = 0; n < 5; ++n) CHECK(y[first[n]] == want[n]);
+    for (int n = 0; n < 3; ++n) CHECK(y[mid[n]] == want[n]);
+    for (int n = 0; n < 4; ++n) CHECK(y[tail[n]] == want[n]);
+    CHECK(y[0] == -0.5f);  // byte 0: every digit 0
+  }
+  SECTION("TQ2_0") {  // qs[33] codes 0, 1, 2, 3 in bits 0-1, 2-3, 4-5, 6-7
+    uint8_t b[66] = {};
+    b[33] = 0xE4;
+    put16(b + 64, fp32_to_fp16(2.0f));
+    const auto y = dequant(GgmlType::TQ2_0, b);
+    CHECK(y[129] == -2.0f);
+    CHECK(y[161] == 0.0f);
+    CHECK(y[193] == 2.0f);
+    CHECK(y[225] == 4.0f);
   }
 }
 
