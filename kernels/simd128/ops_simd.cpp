@@ -32,6 +32,21 @@ constexpr OpOverride kSimd[] = {
     {G::IQ4_NL, s::from_float_q8_0, s::vec_dot_iq4_nl_q8_0, s::vec_dot_multi_iq4_nl_q8_0},
     {G::IQ4_XS, s::from_float_q8_K, s::vec_dot_iq4_xs_q8_K, s::vec_dot_multi_iq4_xs_q8_K, s::packed_bytes_q8_K,
      s::pack_q8_K, s::dot_packed_iq4_xs_q8_K},
+#define CHORD_IQG(T, name)                                                                                    \
+  {                                                                                                           \
+    G::T, s::from_float_q8_K, s::vec_dot_##name, s::vec_dot_multi_##name, s::packed_bytes_q8_K, s::pack_q8_K, \
+        s::dot_packed_##name                                                                                  \
+  }
+    CHORD_IQG(IQ2_XXS, iq2_xxs_q8_K),
+    CHORD_IQG(IQ2_XS, iq2_xs_q8_K),
+    CHORD_IQG(IQ2_S, iq2_s_q8_K),
+    CHORD_IQG(IQ3_XXS, iq3_xxs_q8_K),
+    CHORD_IQG(IQ3_S, iq3_s_q8_K),
+    CHORD_IQG(IQ1_S, iq1_s_q8_K),
+    CHORD_IQG(IQ1_M, iq1_m_q8_K),
+    CHORD_IQG(TQ1_0, tq1_0_q8_K),
+    CHORD_IQG(TQ2_0, tq2_0_q8_K),
+#undef CHORD_IQG
 };
 
 }  // namespace

@@ -48,6 +48,10 @@ std::vector<size_t> half_fields(GgmlType t) {
       return {208};
     case GgmlType::IQ1_M:
       return {};  // its d lives in the scales' top nibbles (raw_weights sets it)
+    case GgmlType::TQ1_0:
+      return {52};
+    case GgmlType::TQ2_0:
+      return {64};
     default:
       return {0};
   }
@@ -74,7 +78,7 @@ std::vector<uint8_t> raw_weights(GgmlType t, int64_t nb, std::mt19937& rng) {
 std::vector<uint8_t> weight_row(GgmlType t, const std::vector<float>& x, uint32_t seed) {
   const auto n = static_cast<int64_t>(x.size());
   std::vector<uint8_t> w(bytes_for(t, n));
-  if (quant::is_grid_iq(t)) {
+  if (quant::has_iq_unpack(t)) {
     quant::random_row_iq(t, seed, static_cast<float>(rms(x)), w.data(), n);
   } else {
     quant::quantize_row(t, x.data(), w.data(), n);
@@ -262,7 +266,7 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
       }
       int32_t ref_min = 0, ref_delta = 0;
       int64_t ref_sum = 0;
-      if (quant::is_grid_iq(wt)) ref_sum = kernels::ref::block_dot_iq_grid_q8_K(wt, pw, pa, &ref_delta);
+      if (quant::has_iq_unpack(wt)) ref_sum = kernels::ref::block_dot_iq_grid_q8_K(wt, pw, pa, &ref_delta);
       switch (wt) {
         case GgmlType::Q4_0:
           ref_sum = kernels::ref::block_dot_q4_0_q8_0(pw, pa);
@@ -308,7 +312,11 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
       REQUIRE(ref_delta == want_delta);
       if (has_min(wt) && wt != GgmlType::Q4_1 && wt != GgmlType::Q5_1) REQUIRE(ref_min == want_min);
 #ifdef CHORD_SIMD128
-      if (quant::is_grid_iq(wt)) continue;  // no SIMD kernels for the grid I-quants yet
+      if (quant::has_iq_unpack(wt)) {  // IQ1 types fold the shift into the sum (8 sum + delta_sum)
+        const bool iq1 = wt == GgmlType::IQ1_S || wt == GgmlType::IQ1_M;
+        REQUIRE(kernels::simd128::block_dot_iq_grid_q8_K(wt, pw, pa) == (iq1 ? 8 * ref_sum + ref_delta : ref_sum));
+        continue;
+      }
       namespace s = kernels::simd128;
       int32_t simd_min = 0;
       int64_t simd_sum = 0;

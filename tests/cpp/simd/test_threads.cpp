@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/quant/iq_grids.h"
 #include "core/quant/quant.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
@@ -42,11 +43,17 @@ TEST_CASE("threaded matmul equals the single-thread result bit for bit") {
   const auto wf = test::gaussian(rows * cols, 3);
   const auto x = test::gaussian(n_tok * cols, 4);
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::Q4_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q4_K,
-                     GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS}) {
+                     GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::IQ2_S, GgmlType::IQ1_M}) {
     INFO(type_info(t)->name);
     std::vector<uint8_t> wq(row_size(t, cols) * rows);
-    for (int64_t r = 0; r < rows; ++r)
-      quant::quantize_row(t, wf.data() + r * cols, wq.data() + r * row_size(t, cols), cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      uint8_t* row = wq.data() + r * row_size(t, cols);
+      if (quant::has_iq_unpack(t)) {  // no quantizer: random valid blocks
+        quant::random_row_iq(t, static_cast<uint64_t>(r), 1.0f, row, cols);
+      } else {
+        quant::quantize_row(t, wf.data() + r * cols, row, cols);
+      }
+    }
     Matrix m{wq.data(), t, cols, rows, row_size(t, cols)};
     std::vector<float> y1(n_tok * rows), y2(n_tok * rows);
     std::vector<uint8_t> act(matmul_act_bytes(t, cols, n_tok));
