@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/quant/iq_grids.h"
 #include "core/quant/quant.h"
 #include "kernels/matmul.h"
 #include "kernels/nn.h"
@@ -51,7 +52,11 @@ Mat make(GgmlType t, int64_t rows, int64_t cols, uint32_t seed) {
         s = s * 1664525u + 1013904223u;
         v = static_cast<float>(static_cast<int32_t>(s >> 8) % 2000) / 1000.0f;
       }
-      quant::quantize_row(t, row.data(), r.bytes.data() + i * rb, cols);
+      if (quant::has_iq_unpack(t)) {  // no quantizer: valid random blocks
+        quant::random_row_iq(t, seed * 1000003ull + static_cast<uint64_t>(i), 1.0f, r.bytes.data() + i * rb, cols);
+      } else {
+        quant::quantize_row(t, row.data(), r.bytes.data() + i * rb, cols);
+      }
     } else {
       std::memcpy(r.bytes.data() + i * rb, r.bytes.data() + (i % 64) * rb, rb);
     }
