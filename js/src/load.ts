@@ -2,6 +2,7 @@
 // then loads in the calling thread (an Engine behind a LocalBackend) or starts a worker and proxies
 // to it (a WorkerBackend). What differs between the browser and Node is a small Platform record
 // (browser.ts and node.ts fill it in).
+import { idbHubMemo } from './cache/hub-memo.js';
 import { checkCacheOptions, resolveCache } from './cache/index.js';
 import { Engine } from './engine.js';
 import { WasmChordError } from './errors.js';
@@ -44,19 +45,26 @@ export async function loadOn(platform: Platform, source: ModelSource, options: L
   const dflt = platform.hubDefaults();
   const token = options.hfToken ?? dflt.token;
   const endpoint = options.hfEndpoint ?? dflt.endpoint;
-  const memo = isHubMemo(options.cache) ? options.cache : undefined;
-  let hub: HubResolution;
-  try {
-    hub = await resolveHf(source, { endpoint, token, fetchInit: options.fetchInit, signal: options.signal });
-    await memo?.rememberHub(hubMemoKey(source, endpoint), hub).catch(() => {});
-  } catch (e) {
-    // The hub unreachable (or failing): the files of the last resolution, when all are cached.
-    const last =
-      e instanceof WasmChordError && e.code === 'io_error'
-        ? await memo?.recallHub(hubMemoKey(source, endpoint)).catch(() => undefined)
-        : undefined;
-    if (!last) throw e;
-    hub = last;
+  const key = hubMemoKey(source, endpoint);
+  // Where resolutions are remembered: a cache that does it itself (fileCache), else beside the
+  // IndexedDB cache when that is in use.
+  const policy = options.cache ?? platform.defaultCache;
+  const memo = isHubMemo(policy) ? policy : policy === 'auto' || policy === 'only' ? idbHubMemo() : undefined;
+  let hub: HubResolution | undefined;
+  if (policy === 'only' && memo) {
+    // Offline by request: the last resolution, its files all cached, or nothing.
+    hub = await memo.recallHub(key).catch(() => undefined);
+    if (!hub) throw new WasmChordError('not_found', `${source} is not in the model cache (cache: 'only')`);
+  } else {
+    try {
+      hub = await resolveHf(source, { endpoint, token, fetchInit: options.fetchInit, signal: options.signal });
+      await memo?.rememberHub(key, hub).catch(() => {});
+    } catch (e) {
+      // The hub unreachable (or failing): the files of the last resolution, when all are cached.
+      const last = e instanceof WasmChordError && e.code === 'io_error' ? await memo?.recallHub(key).catch(() => undefined) : undefined;
+      if (!last) throw e;
+      hub = last;
+    }
   }
   // The token goes with the file requests too (only those: an hf: source is never mixed with others).
   const fetchInit = { ...options.fetchInit, headers: hubHeaders(options.fetchInit?.headers, token) };

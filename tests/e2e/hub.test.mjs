@@ -1,6 +1,7 @@
 // hf: sources in Chromium: a page loads from the fake Hugging Face hub on another origin (CORS, a
 // token in the Worker's requests, a split model), the IndexedDB cache serves the second load without
-// a download, and a missing token is a typed error; the demo's URL field takes hf: names.
+// a download, offline loads use the last resolution (cache 'only' never asks the hub), a missing
+// token is a typed error; the demo's URL field takes hf: names.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TOKENS, fakeHub, storiesRepos } from '../js/fake-hub.mjs';
@@ -12,7 +13,7 @@ before(async () => {
 });
 after(() => hub.close());
 
-test('hf: sources: token, split parts, cache hit on the second load, typed errors', async (t) => {
+test('hf: sources: token, split parts, cache hit on the second load, offline, typed errors, the demo', async (t) => {
   const { page, server } = await session(t);
   await openDemo(page, server);
   const r = await page.evaluate(
@@ -56,8 +57,56 @@ test('hf: sources: token, split parts, cache hit on the second load, typed error
   const downloads = hub.downloads();
   assert.equal(downloads.filter((d) => d === 'private-Q4_K_M.gguf').length, 1, 'the second load downloaded nothing');
   assert.equal(downloads.filter((d) => d.startsWith('Q6_K/')).length, 3);
-  const api = hub.requests.filter((q) => q.method === 'GET' && q.path.startsWith('/api/models/chord-test/private-GGUF'));
-  assert.equal(api.filter((q) => q.auth === `Bearer ${TOKENS.READER}`).length, 2);
+  const privateApi = hub.requests.filter((q) => q.method === 'GET' && q.path.startsWith('/api/models/chord-test/private-GGUF'));
+  assert.equal(privateApi.filter((q) => q.auth === `Bearer ${TOKENS.READER}`).length, 2);
+
+  // Offline: cache 'only' never asks the hub; with the hub's API unreachable 'auto' falls back on
+  // the last resolution whose files are all cached; a name never loaded is not_found.
+  const attempts = (list) =>
+    page.evaluate(
+      async ({ base, token, list }) => {
+        const { loadModel } = await import('wasm-chord');
+        const out = [];
+        for (const [source, extra] of list) {
+          const phases = [];
+          const onProgress = (e) => phases.at(-1) !== e.phase && phases.push(e.phase);
+          try {
+            const m = await loadModel(source, { hfEndpoint: base, hfToken: token, onProgress, ...extra });
+            out.push(`${m.metadata['general.name']} ${phases.join(',')}`);
+            await m.dispose();
+          } catch (e) {
+            out.push(`${e.code}: ${e.message}`);
+          }
+        }
+        return out;
+      },
+      { base: hub.base, token: TOKENS.READER, list },
+    );
+  const api = () => hub.requests.filter((q) => q.path.startsWith('/api/')).length;
+  const apiBefore = api();
+  const dlBefore = hub.downloads().length;
+  hub.setApiDown(true);
+  try {
+    const only = await attempts([
+      ['hf:chord-test/stories-GGUF:Q6_K', { cache: 'only' }],
+      ['hf:chord-test/stories-GGUF:Q8_0', { cache: 'only' }],
+    ]);
+    assert.deepEqual(only, [
+      'stories Q6_K cache,load',
+      "not_found: hf:chord-test/stories-GGUF:Q8_0 is not in the model cache (cache: 'only')",
+    ]);
+    assert.equal(api(), apiBefore, "cache 'only' never asks the hub");
+    const auto = await attempts([
+      ['hf:chord-test/private-GGUF', {}],
+      ['hf:chord-test/stories-GGUF:Q8_0', {}],
+    ]);
+    assert.equal(auto[0], 'private Q4_K_M cache,load');
+    assert.match(auto[1], /^io_error: cannot reach the Hugging Face hub/);
+    assert.ok(api() > apiBefore, "'auto' tried the hub");
+    assert.equal(hub.downloads().length, dlBefore, 'nothing downloaded offline');
+  } finally {
+    hub.setApiDown(false);
+  }
 
   // The demo's URL field takes the name as a person types it (the hub from ?hf-endpoint=).
   await openDemo(page, server, `?hf-endpoint=${encodeURIComponent(hub.base)}`);

@@ -53,6 +53,7 @@ export function storiesRepos() {
 /** Starts the hub. repos: { 'owner/name': { files: { path: Uint8Array }, private?, gated? } }. */
 export async function fakeHub(repos) {
   const requests = [];
+  let apiDown = false;
   const shas = Object.fromEntries(Object.keys(repos).map((id) => [id, sha1(id)]));
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -64,6 +65,10 @@ export async function fakeHub(repos) {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-allow-headers': 'authorization, range', 'access-control-allow-methods': 'GET, HEAD' });
       res.end();
+      return;
+    }
+    if (apiDown && path.startsWith('/api/')) {
+      req.socket.destroy(); // as an unreachable host: the fetch fails
       return;
     }
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
@@ -136,6 +141,10 @@ export async function fakeHub(repos) {
     base,
     requests,
     sha: (id) => shas[id],
+    /** While down, API requests fail as if the host could not be reached (files still come). */
+    setApiDown: (down) => {
+      apiDown = down;
+    },
     /** Requests for file bytes (the CDN hop) so far. */
     downloads: () =>
       requests
