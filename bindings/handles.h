@@ -95,9 +95,11 @@ class ContextHandle {
   int common_prefix(const val& tokens) const;
   void truncate(int n) { ctx_->truncate(n); }
   val history() const;  // Int32Array
-  // One text's embedding (runtime/embed.h; clears the cache). pooling: "mean" | "cls" | "last", or
-  // "" for the model's. -> {value: Float32Array (n_embd)}
-  val embed(const val& tokens, const std::string& pooling, bool normalize);
+  // Each token array's embedding, short ones packed into shared forward batches (runtime/embed.h
+  // embed_many; clears the cache). pooling: "mean" | "cls" | "last", or "" for the model's.
+  // -> {value: Float32Array (n_embd)[]}
+  val embed(const val& token_arrays, const std::string& pooling, bool normalize);
+  int n_batch() const { return ctx_->n_batch(); }
   double memory_bytes() const { return static_cast<double>(ctx_->memory_bytes()); }
   const std::shared_ptr<Context>& context() const { return ctx_; }
 

@@ -43,6 +43,7 @@ EMSCRIPTEN_BINDINGS(chord) {
   class_<ContextHandle>("Context")
       .class_function("create", &ContextHandle::create)
       .function("nCtx", &ContextHandle::n_ctx)
+      .function("nBatch", &ContextHandle::n_batch)
       .function("nPast", &ContextHandle::n_past)
       .function("commonPrefix", &ContextHandle::common_prefix)
       .function("truncate", &ContextHandle::truncate)

@@ -26,7 +26,7 @@ int ContextHandle::common_prefix(const val& tokens) const {
 
 val ContextHandle::history() const { return copy_i32(ctx_->history()); }
 
-val ContextHandle::embed(const val& tokens, const std::string& pooling, bool normalize) {
+val ContextHandle::embed(const val& token_arrays, const std::string& pooling, bool normalize) {
   EmbedOptions eo;
   eo.normalize = normalize;
   if (!pooling.empty()) {
@@ -34,9 +34,14 @@ val ContextHandle::embed(const val& tokens, const std::string& pooling, bool nor
     if (!p.ok()) return status_val(p.status());
     eo.pooling = *p;
   }
-  auto v = chord::embed(*ctx_, ints_from_js(tokens), eo);
+  std::vector<std::vector<Token>> seqs;
+  const int n = token_arrays["length"].as<int>();
+  for (int i = 0; i < n; ++i) seqs.push_back(ints_from_js(token_arrays[i]));
+  auto v = chord::embed_many(*ctx_, seqs, eo);
   if (!v.ok()) return status_val(v.status());
-  return ok_val(copy_f32(*v));
+  val out = val::array();
+  for (const auto& e : *v) out.call<void>("push", copy_f32(e));
+  return ok_val(out);
 }
 
 // ---- GeneratorHandle ----

@@ -14,6 +14,14 @@ namespace chord::kernels {
 
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) { impl::rms_norm(x, w, out, n, eps); }
 
+// LayerNorm and the ungated GELU serve encoder models only (once per row, cheap beside the matmuls):
+// the scalar references everywhere.
+void layer_norm(const float* x, const float* w, const float* b, float* out, int64_t n, float eps) {
+  ref::layer_norm(x, w, b, out, n, eps);
+}
+
+void gelu(float* x, int64_t n) { ref::gelu(x, n); }
+
 void rope(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox) {
   impl::rope(x, cos, sin, n_rot, neox);
 }

@@ -9,6 +9,10 @@ namespace chord::kernels {
 // out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]  (w may be null: no scaling). out may alias x.
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
 
+// LayerNorm (ggml_norm, then weight and bias as llama.cpp's build_norm): out[i] = (x[i] - mean) /
+// sqrt(var + eps) * w[i] + b[i], mean and variance over the n values (w, b may be null). out may alias x.
+void layer_norm(const float* x, const float* w, const float* b, float* out, int64_t n, float eps);
+
 // Rotates pairs of x (one head of head_dim values) by the angles in cos/sin (n_rot/2 each).
 // neox: pairs (i, i + n_rot/2); normal: pairs (2i, 2i+1). Dims past n_rot are left alone.
 void rope(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox);
@@ -26,6 +30,9 @@ void silu_mul(float* gate, const float* up, int64_t n);
 // input rounded to f16 and the GELU looked up in a table of f16 values (so also rounded to f16);
 // inputs <= -10 give 0, inputs >= 10 pass unchanged.
 void gelu_mul(float* gate, const float* up, int64_t n);
+
+// x[i] = gelu(x[i]) as gelu_mul computes it (llama.cpp's f16 table), without a gate: BERT's FFN.
+void gelu(float* x, int64_t n);
 
 // Soft-capping (Gemma 2): x[i] = tanh(x[i] * (1 / cap)) * cap.
 void softcap(float* x, int64_t n, float cap);

@@ -1,6 +1,7 @@
 // The forward pass over a batch of tokens (see context.h). One code path for every supported
 // architecture, read top to bottom in forward_batch(); differences come from ModelDesc (per-layer
-// windows, RoPE bases and NoPE layers, biases, q/k norms, post-norms, GELU, multipliers, soft-caps).
+// windows, RoPE bases and NoPE layers, biases, q/k norms, post-norms, GELU, multipliers, soft-caps,
+// the encoders' LayerNorms, position embeddings and non-causal attention).
 #include "runtime/context.h"
 
 #include <algorithm>
@@ -31,8 +32,18 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   if (opts.n_ctx < 0 || opts.n_batch < 0 || opts.threads < 0)
     return Status(Code::invalid_argument, "context options must not be negative");
   if (opts.n_ctx == 0) opts.n_ctx = std::min(d.n_ctx_train > 0 ? d.n_ctx_train : 4096, 4096);
+  if (model->weights().position_embd.data && opts.n_ctx > d.n_ctx_train)
+    return Status(Code::invalid_argument, "this model has learned positions for " + std::to_string(d.n_ctx_train) +
+                                              " tokens; ask for a context of at most that, got " +
+                                              std::to_string(opts.n_ctx));
   if (opts.n_batch == 0) opts.n_batch = 64;
   opts.n_batch = std::min(opts.n_batch, opts.n_ctx);
+  // Non-causal attention sees the whole sequence, so a sequence is one batch; and its K and V stay
+  // f32, as llama.cpp's cache-less encoder graph multiplies f32 tensors.
+  if (!d.causal) {
+    opts.n_batch = opts.n_ctx;
+    opts.kv_f32 = true;
+  }
   if (opts.threads == 0) opts.threads = kn::ThreadPool::hardware_threads();
   if (opts.threads > 256)
     return Status(Code::invalid_argument, "threads must be <= 256, got " + std::to_string(opts.threads));
@@ -46,7 +57,7 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   const uint64_t KV = static_cast<uint64_t>(d.kv_dim()), F = static_cast<uint64_t>(d.n_ff);
   const uint64_t group = static_cast<uint64_t>(d.n_head / d.n_head_kv);
   const uint64_t scratch_floats =
-      nb * (E + std::max(E, Q) + (Q + 2 * KV) + E + 2 * F + static_cast<uint64_t>(d.n_rot)) +
+      nb * (E + std::max(E, Q) + (Q + 2 * KV) + E + 2 * F + static_cast<uint64_t>(d.n_rot) + 3) +
       static_cast<uint64_t>(opts.threads) * group * static_cast<uint64_t>(opts.n_ctx);
   const uint64_t scratch = 4 * scratch_floats + act_bytes(model->weights(), opts.n_batch);
   // On 32-bit targets (wasm32) the model's bytes share the 4 GiB address space with the context.
@@ -84,6 +95,9 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   c->gu_.resize(nb * 2 * F);
   c->rope_cos_.resize(nb * static_cast<uint64_t>(d.n_rot / 2));
   c->rope_sin_.resize(nb * static_cast<uint64_t>(d.n_rot / 2));
+  c->pos_.resize(nb);
+  c->lo_.resize(nb);
+  c->hi_.resize(nb);
   // Per thread: the scores of one GQA group (n_head / n_head_kv query heads) over the context.
   c->scores_.resize(static_cast<size_t>(c->pool_->size()) * group * static_cast<uint64_t>(opts.n_ctx));
   // RoPE frequency divisors: Llama 3's rope_freqs, else LongRoPE's long factors when the context is
@@ -97,6 +111,7 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
 uint64_t Context::memory_bytes() const {
   uint64_t n = kv_.bytes();
   for (const auto* s : {&x_, &h_, &qkv_, &o_, &gu_, &rope_cos_, &rope_sin_, &scores_}) n += s->size() * 4;
+  for (const auto* s : {&pos_, &lo_, &hi_}) n += s->size() * 4;
   return n + act_.capacity();
 }
 
@@ -150,12 +165,15 @@ Status Context::check_tokens(std::span<const Token> tokens) const {
 
 Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector<float>& logits) {
   const ModelDesc& d = model_->desc();
+  if (!model_->weights().output.data || !d.causal)
+    return Status(Code::unsupported, d.arch + " is an embedding model (no causal language-model head): use embed");
   CHORD_TRY(check_tokens(tokens));
   logits.resize((all_logits ? tokens.size() : 1) * static_cast<size_t>(d.n_vocab));
   for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(opts_.n_batch)) {
     const size_t n = std::min(tokens.size() - off, static_cast<size_t>(opts_.n_batch));
     const bool last = off + n == tokens.size();
     float* out = all_logits ? logits.data() + off * d.n_vocab : (last ? logits.data() : nullptr);
+    layout_sequence(static_cast<int64_t>(n));
     CHORD_TRY(forward_batch(tokens.subspan(off, n), all_logits, out));
   }
   return Status::Ok();
@@ -164,50 +182,97 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
 Status Context::eval_hidden(std::span<const Token> tokens, std::vector<float>& hidden) {
   const size_t E = static_cast<size_t>(model_->desc().n_embd);
   CHORD_TRY(check_tokens(tokens));
+  if (!model_->desc().causal && (n_past() > 0 || tokens.size() > static_cast<size_t>(opts_.n_batch)))
+    return Status(Code::invalid_argument, "a non-causal model evaluates a whole sequence at once, from position 0");
   hidden.resize(tokens.size() * E);
   for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(opts_.n_batch)) {
     const size_t n = std::min(tokens.size() - off, static_cast<size_t>(opts_.n_batch));
+    layout_sequence(static_cast<int64_t>(n));
     CHORD_TRY(forward_batch(tokens.subspan(off, n), false, nullptr, hidden.data() + off * E));
   }
   return Status::Ok();
+}
+
+Status Context::eval_packed(std::span<const Token> tokens, std::span<const int32_t> lens, std::vector<float>& hidden) {
+  const size_t E = static_cast<size_t>(model_->desc().n_embd);
+  CHORD_TRY(check_tokens(tokens));
+  int64_t total = 0;
+  for (int32_t len : lens) {
+    if (len <= 0) return Status(Code::invalid_argument, "packed sequences must not be empty");
+    total += len;
+  }
+  if (total != static_cast<int64_t>(tokens.size()) || total > opts_.n_batch || n_past() > 0)
+    return Status(Code::invalid_argument,
+                  "packed sequences must fill one batch of an empty context: " + std::to_string(total) +
+                      " tokens in lens, " + std::to_string(tokens.size()) + " given, batch " +
+                      std::to_string(opts_.n_batch));
+  hidden.resize(tokens.size() * E);
+  layout_packed(lens);
+  return forward_batch(tokens, false, nullptr, hidden.data());
+}
+
+void Context::layout_sequence(int64_t n) {
+  const int32_t pos0 = n_past();
+  const bool causal = model_->desc().causal;  // non-causal: the whole sequence is this batch (eval_hidden)
+  for (int64_t t = 0; t < n; ++t) {
+    const int32_t p = pos0 + static_cast<int32_t>(t);
+    pos_[static_cast<size_t>(t)] = p;
+    lo_[static_cast<size_t>(t)] = 0;
+    hi_[static_cast<size_t>(t)] = causal ? p + 1 : pos0 + static_cast<int32_t>(n);
+  }
+}
+
+void Context::layout_packed(std::span<const int32_t> lens) {
+  const bool causal = model_->desc().causal;
+  int32_t start = n_past();
+  size_t t = 0;
+  for (int32_t len : lens) {
+    for (int32_t i = 0; i < len; ++i, ++t) {
+      pos_[t] = i;
+      lo_[t] = start;
+      hi_[t] = causal ? start + i + 1 : start + len;
+    }
+    start += len;
+  }
 }
 
 Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, float* logits, float* hidden) {
   const ModelDesc& d = model_->desc();
   const ModelWeights& w = model_->weights();
   const int64_t n = static_cast<int64_t>(tokens.size());
-  const int32_t pos0 = n_past();
   const int64_t E = d.n_embd;
-  auto residual_add = [&](const Weight& post_norm) {  // x += residual_scale * norm(o)
+  // x += residual_scale * post_norm(o), then (encoders' post-norm layers) x = norm(x).
+  auto residual_add = [&](const Weight& post_norm, const Weight& sum_norm, const Weight& sum_norm_b) {
     for (int64_t t = 0; t < n; ++t) {
       float* o = o_.data() + t * E;
-      if (post_norm.data) kn::rms_norm(o, post_norm.f32(), o, E, d.rms_eps);
+      if (post_norm.data) kn::rms_norm(o, post_norm.f32(), o, E, d.norm_eps);
       if (d.residual_scale != 1.0f) kn::scale(o, d.residual_scale, E);
       kn::add(x_.data() + t * E, o, E);
     }
+    if (sum_norm.data) norm_rows(x_.data(), sum_norm, sum_norm_b, x_.data(), n);
   };
 
-  for (int64_t t = 0; t < n; ++t) {
-    kn::get_row(w.token_embd, tokens[static_cast<size_t>(t)], x_.data() + t * E);
-    if (d.embd_scale != 1.0f) kn::scale(x_.data() + t * E, d.embd_scale, E);
-  }
+  embed_tokens(tokens);
   rope_base_ = rope_scale_ = 0;  // positions changed: the RoPE table is recomputed
   for (int32_t il = 0; il < d.n_layer; ++il) {
     if (abort_.load(std::memory_order_relaxed)) return Status(Code::aborted, "aborted");
     const LayerWeights& L = w.layers[static_cast<size_t>(il)];
-    attention_block(il, n, pos0);
-    residual_add(L.attn_post_norm);
+    attention_block(il, n);
+    residual_add(L.attn_post_norm, L.attn_out_norm, L.attn_out_norm_b);
     ffn_block(il, n);
-    residual_add(L.ffn_post_norm);
+    residual_add(L.ffn_post_norm, L.layer_out_norm, L.layer_out_norm_b);
   }
   history_.insert(history_.end(), tokens.begin(), tokens.end());
-  if (hidden)
-    for (int64_t t = 0; t < n; ++t) kn::rms_norm(x_.data() + t * E, w.output_norm.f32(), hidden + t * E, E, d.rms_eps);
+  if (hidden) {  // encoders end with their last layer's norm: no output norm
+    if (w.output_norm.data)
+      norm_rows(x_.data(), w.output_norm, Weight{}, hidden, n);
+    else
+      std::copy(x_.begin(), x_.begin() + n * E, hidden);
+  }
   if (!logits) return Status::Ok();
   // Only the rows whose logits are wanted go through the (large) output projection.
   const int64_t first = all_logits ? 0 : n - 1;
-  for (int64_t t = first; t < n; ++t)
-    kn::rms_norm(x_.data() + t * E, w.output_norm.f32(), h_.data() + (t - first) * E, E, d.rms_eps);
+  norm_rows(x_.data() + first * E, w.output_norm, Weight{}, h_.data(), n - first);
   kn::matmul(w.output, h_.data(), n - first, logits, d.n_vocab, act_, *pool_);
   const int64_t n_out = (n - first) * d.n_vocab;
   if (d.logit_scale != 1.0f) kn::scale(logits, d.logit_scale, n_out);
@@ -215,14 +280,47 @@ Status Context::forward_batch(std::span<const Token> tokens, bool all_logits, fl
   return Status::Ok();
 }
 
-void Context::rope_table(const LayerDesc& l, int64_t n, int32_t pos0) {
+void Context::embed_tokens(std::span<const Token> tokens) {
+  const ModelDesc& d = model_->desc();
+  const ModelWeights& w = model_->weights();
+  const int64_t E = d.n_embd, n = static_cast<int64_t>(tokens.size());
+  // llama.cpp's bert graph: token type 0 ("sentence A") for every token, then the position row.
+  float* extra = o_.data();  // (n_embd) scratch for one dequantized row
+  for (int64_t t = 0; t < n; ++t) {
+    float* x = x_.data() + t * E;
+    kn::get_row(w.token_embd, tokens[static_cast<size_t>(t)], x);
+    if (d.embd_scale != 1.0f) kn::scale(x, d.embd_scale, E);
+    if (w.token_types.data) {
+      kn::get_row(w.token_types, 0, extra);
+      kn::add(x, extra, E);
+    }
+    if (w.position_embd.data) {
+      kn::get_row(w.position_embd, pos_[static_cast<size_t>(t)], extra);
+      kn::add(x, extra, E);
+    }
+  }
+  if (w.embd_norm.data) norm_rows(x_.data(), w.embd_norm, w.embd_norm_b, x_.data(), n);
+}
+
+void Context::norm_rows(const float* x, const Weight& w, const Weight& b, float* out, int64_t n) const {
+  const ModelDesc& d = model_->desc();
+  const int64_t E = d.n_embd;
+  for (int64_t t = 0; t < n; ++t) {
+    if (d.norm == NormKind::layer)
+      kn::layer_norm(x + t * E, w.f32(), b.data ? b.f32() : nullptr, out + t * E, E, d.norm_eps);
+    else
+      kn::rms_norm(x + t * E, w.f32(), out + t * E, E, d.norm_eps);
+  }
+}
+
+void Context::rope_table(const LayerDesc& l, int64_t n) {
   if (l.rope_base == rope_base_ && l.rope_freq_scale == rope_scale_) return;
   const ModelDesc& d = model_->desc();
   const int32_t half = d.n_rot / 2;
   for (int64_t t = 0; t < n; ++t) {
     float* cs = rope_cos_.data() + t * half;
     float* sn = rope_sin_.data() + t * half;
-    kn::rope_angles(pos0 + static_cast<int32_t>(t), d.n_rot, l.rope_base, l.rope_freq_scale, rope_factors_, cs, sn);
+    kn::rope_angles(pos_[static_cast<size_t>(t)], d.n_rot, l.rope_base, l.rope_freq_scale, rope_factors_, cs, sn);
     if (d.rope_attn_factor != 1.0f) {  // LongRoPE's magnitude correction (ggml's mscale)
       kn::scale(cs, d.rope_attn_factor, half);
       kn::scale(sn, d.rope_attn_factor, half);
@@ -232,24 +330,29 @@ void Context::rope_table(const LayerDesc& l, int64_t n, int32_t pos0) {
   rope_scale_ = l.rope_freq_scale;
 }
 
-// norm -> q, k, v (fused or apart, + biases) -> per head: q/k norm, RoPE, q scale -> KV cache ->
-// attention over the positions each token sees -> output projection into o_.
-void Context::attention_block(int32_t il, int64_t n, int32_t pos0) {
+// norm (pre-norm decoders) -> q, k, v (fused or apart, + biases) -> per head: q/k norm, RoPE, q scale
+// -> KV cache -> attention over the positions each token sees -> output projection (+ bias) into o_.
+void Context::attention_block(int32_t il, int64_t n) {
   const ModelDesc& d = model_->desc();
   const LayerDesc& ld = d.layers[static_cast<size_t>(il)];
   const LayerWeights& L = model_->weights().layers[static_cast<size_t>(il)];
   kn::ThreadPool& pool = *pool_;
   const int64_t E = d.n_embd, Q = d.q_dim(), KV = d.kv_dim(), HD = d.head_dim, S = Q + 2 * KV;
   const int32_t half_rot = d.n_rot / 2, group = d.n_head / d.n_head_kv;
-  for (int64_t t = 0; t < n; ++t) kn::rms_norm(x_.data() + t * E, L.attn_norm.f32(), h_.data() + t * E, E, d.rms_eps);
-  if (L.wqkv.data) {
-    kn::matmul(L.wqkv, h_.data(), n, qkv_.data(), S, act_, pool);
-  } else {
-    kn::matmul(L.wq, h_.data(), n, qkv_.data(), S, act_, pool);
-    kn::matmul(L.wk, h_.data(), n, qkv_.data() + Q, S, act_, pool);
-    kn::matmul(L.wv, h_.data(), n, qkv_.data() + Q + KV, S, act_, pool);
+  const int32_t pos0 = n_past();  // cache position of the batch's first token
+  const float* in = x_.data();
+  if (L.attn_norm.data) {
+    norm_rows(x_.data(), L.attn_norm, Weight{}, h_.data(), n);
+    in = h_.data();
   }
-  if (ld.use_rope) rope_table(ld, n, pos0);
+  if (L.wqkv.data) {
+    kn::matmul(L.wqkv, in, n, qkv_.data(), S, act_, pool);
+  } else {
+    kn::matmul(L.wq, in, n, qkv_.data(), S, act_, pool);
+    kn::matmul(L.wk, in, n, qkv_.data() + Q, S, act_, pool);
+    kn::matmul(L.wv, in, n, qkv_.data() + Q + KV, S, act_, pool);
+  }
+  if (ld.use_rope) rope_table(ld, n);
   for (int64_t t = 0; t < n; ++t) {
     float* q = qkv_.data() + t * S;
     float* k = q + Q;
@@ -261,12 +364,12 @@ void Context::attention_block(int32_t il, int64_t n, int32_t pos0) {
     const float* cs = rope_cos_.data() + t * half_rot;
     const float* sn = rope_sin_.data() + t * half_rot;
     for (int32_t h = 0; h < d.n_head; ++h) {
-      if (L.q_norm.data) kn::rms_norm(q + h * HD, L.q_norm.f32(), q + h * HD, HD, d.rms_eps);
+      if (L.q_norm.data) kn::rms_norm(q + h * HD, L.q_norm.f32(), q + h * HD, HD, d.norm_eps);
       if (ld.use_rope) kn::rope(q + h * HD, cs, sn, d.n_rot, d.rope_neox);
     }
     if (d.scale_q) kn::scale(q, d.kq_scale, Q);
     for (int32_t h = 0; h < d.n_head_kv; ++h) {
-      if (L.k_norm.data) kn::rms_norm(k + h * HD, L.k_norm.f32(), k + h * HD, HD, d.rms_eps);
+      if (L.k_norm.data) kn::rms_norm(k + h * HD, L.k_norm.f32(), k + h * HD, HD, d.norm_eps);
       if (ld.use_rope) kn::rope(k + h * HD, cs, sn, d.n_rot, d.rope_neox);
     }
     kv_.store(il, pos0 + static_cast<int32_t>(t), k, v);
@@ -278,25 +381,46 @@ void Context::attention_block(int32_t il, int64_t n, int32_t pos0) {
     float* scores = scores_.data() + static_cast<size_t>(thread) * group * n_ctx_;
     for (int64_t i = b; i < e; ++i) {
       const int64_t t = i / d.n_head_kv, kvh = i % d.n_head_kv;
-      kv_.attend(il, pos0 + static_cast<int32_t>(t), static_cast<int32_t>(kvh), qkv_.data() + t * S + kvh * group * HD,
-                 HD, group, scale, d.attn_softcap, scores, h_.data() + t * Q + kvh * group * HD, HD);
+      const size_t ts = static_cast<size_t>(t);
+      kv_.attend(il, pos0 + static_cast<int32_t>(t), lo_[ts], hi_[ts], static_cast<int32_t>(kvh),
+                 qkv_.data() + t * S + kvh * group * HD, HD, group, scale, d.attn_softcap, scores,
+                 h_.data() + t * Q + kvh * group * HD, HD);
     }
   });
   kn::matmul(L.wo, h_.data(), n, o_.data(), E, act_, pool);
+  if (L.bo.data)
+    for (int64_t t = 0; t < n; ++t) kn::add(o_.data() + t * E, L.bo.f32(), E);
 }
 
-// norm -> gate and up (fused or apart) -> act(gate) * up -> down projection into o_.
+// norm (pre-norm decoders) -> gate and up (fused or apart) -> act(gate) * up -> down projection into
+// o_; ungated (bert): gelu(up + b) -> down (+ b).
 void Context::ffn_block(int32_t il, int64_t n) {
   const ModelDesc& d = model_->desc();
   const LayerWeights& L = model_->weights().layers[static_cast<size_t>(il)];
   kn::ThreadPool& pool = *pool_;
   const int64_t E = d.n_embd, F = d.n_ff;
-  for (int64_t t = 0; t < n; ++t) kn::rms_norm(x_.data() + t * E, L.ffn_norm.f32(), h_.data() + t * E, E, d.rms_eps);
+  const float* in = x_.data();
+  if (L.ffn_norm.data) {
+    norm_rows(x_.data(), L.ffn_norm, Weight{}, h_.data(), n);
+    in = h_.data();
+  }
+  if (!d.gated_ffn) {
+    kn::matmul(L.ffn_up, in, n, gu_.data(), F, act_, pool);
+    for (int64_t t = 0; t < n; ++t) {
+      float* u = gu_.data() + t * F;
+      if (L.ffn_up_b.data) kn::add(u, L.ffn_up_b.f32(), F);
+      kn::gelu(u, F);
+    }
+    kn::matmul(L.ffn_down, gu_.data(), n, o_.data(), E, act_, pool);
+    if (L.ffn_down_b.data)
+      for (int64_t t = 0; t < n; ++t) kn::add(o_.data() + t * E, L.ffn_down_b.f32(), E);
+    return;
+  }
   if (L.ffn_gate.data) {
-    kn::matmul(L.ffn_gate, h_.data(), n, gu_.data(), 2 * F, act_, pool);
-    kn::matmul(L.ffn_up, h_.data(), n, gu_.data() + F, 2 * F, act_, pool);
+    kn::matmul(L.ffn_gate, in, n, gu_.data(), 2 * F, act_, pool);
+    kn::matmul(L.ffn_up, in, n, gu_.data() + F, 2 * F, act_, pool);
   } else {  // fused: the first n_ff rows are the gate, the next n_ff the up projection
-    kn::matmul(L.ffn_up, h_.data(), n, gu_.data(), 2 * F, act_, pool);
+    kn::matmul(L.ffn_up, in, n, gu_.data(), 2 * F, act_, pool);
   }
   for (int64_t t = 0; t < n; ++t) {
     float* g = gu_.data() + t * 2 * F;

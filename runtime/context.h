@@ -1,6 +1,6 @@
 // An inference context over a Model: the KV cache (runtime/kv_cache.h, sized by the requested
 // context length), scratch buffers sized once at create(), and the batched forward pass. Positions
-// continue across eval() calls.
+// continue across eval() calls; eval_packed() runs several independent sequences in one batch.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -17,7 +17,7 @@ namespace chord {
 
 struct ContextOptions {
   int32_t n_ctx = 0;     // KV cache length; 0 = min(training context, 4096)
-  int32_t n_batch = 64;  // prompt tokens per forward chunk (bounds scratch memory)
+  int32_t n_batch = 64;  // prompt tokens per forward chunk (bounds scratch memory); non-causal models: n_ctx
   int32_t threads = 1;   // total threads for kernels (1 = caller only)
   bool kv_f32 = false;   // KV cache in f32 instead of f16 (llama.cpp's default is f16; f32 is exact)
 };
@@ -33,7 +33,14 @@ class Context {
   // Runs `tokens` as eval() does, but instead of logits writes every token's final hidden state
   // (after the output norm, before the output projection: what llama.cpp's embeddings read) into
   // hidden, (tokens.size(), n_embd).
+  // A non-causal model (ModelDesc::causal false) needs the whole sequence in one batch: from
+  // position 0 and at most n_batch tokens (n_batch is n_ctx for them).
   Status eval_hidden(std::span<const Token> tokens, std::vector<float>& hidden);
+  // Independent sequences packed into one forward batch (sum of lens <= n_batch), each from
+  // position 0 and attending only within itself, into an empty context; hidden as eval_hidden,
+  // rows in the order of `tokens` (the sequences one after another). The cache is left holding
+  // them: truncate(0) before continuing any one sequence.
+  Status eval_packed(std::span<const Token> tokens, std::span<const int32_t> lens, std::vector<float>& hidden);
 
   // Forget positions >= n (keeps a shared prefix for the next turn of a chat). Keeps nothing when
   // sliding-window layers have already dropped rows that continuing at n would need.
@@ -59,15 +66,24 @@ class Context {
 
  private:
   Status check_tokens(std::span<const Token> tokens) const;  // vocabulary range and room in the context
-  // One batch through every layer. Outputs, each optional: logits (all rows if all_logits, else the
-  // last row's), hidden ((n, n_embd) output-normed states).
+  // The next batch's layout (pos_, lo_, hi_): n tokens of one sequence continuing at n_past(), or
+  // sequences of lens packed from n_past().
+  void layout_sequence(int64_t n);
+  void layout_packed(std::span<const int32_t> lens);
+  // One batch (laid out first) through every layer. Outputs, each optional: logits (all rows if
+  // all_logits, else the last row's), hidden ((n, n_embd) output-normed states).
   Status forward_batch(std::span<const Token> tokens, bool all_logits, float* logits, float* hidden = nullptr);
-  // The two blocks of a layer: each reads the residual x_ and leaves its output in o_ (n, n_embd).
-  void attention_block(int32_t il, int64_t n, int32_t pos0);
+  // Token (+ type, + position) embeddings of the batch into x_ (LayerNormed in encoders).
+  void embed_tokens(std::span<const Token> tokens);
+  // n rows of n_embd: RMSNorm (decoders) or LayerNorm with bias b (encoders) with weight w.
+  void norm_rows(const float* x, const Weight& w, const Weight& b, float* out, int64_t n) const;
+  // The two blocks of a layer: each reads the residual x_ (normed first in pre-norm decoders)
+  // and leaves its output in o_ (n, n_embd).
+  void attention_block(int32_t il, int64_t n);
   void ffn_block(int32_t il, int64_t n);
-  // Fills rope_cos_/rope_sin_ for positions pos0.. with a layer's RoPE base and scale (kept while
-  // consecutive layers share them).
-  void rope_table(const LayerDesc& l, int64_t n, int32_t pos0);
+  // Fills rope_cos_/rope_sin_ for the batch's positions pos_ with a layer's RoPE base and scale
+  // (kept while consecutive layers share them).
+  void rope_table(const LayerDesc& l, int64_t n);
 
   std::shared_ptr<const Model> model_;
   ContextOptions opts_;
@@ -86,8 +102,11 @@ class Context {
   std::vector<float> o_;    // (n_batch, n_embd) block outputs
   std::vector<float> gu_;   // (n_batch, 2 n_ff): each token's gate and up, then (n_batch, n_ff) activations
   std::vector<float> rope_cos_, rope_sin_;  // (n_batch, n_rot/2)
-  std::vector<float> scores_;               // (threads, n_head / n_head_kv, n_ctx)
-  std::vector<uint8_t> act_;                // activations converted for matmul: max matmul_act_bytes over the weights
+  // The batch's layout: each token's position in its sequence (RoPE, position_embd) and the cache
+  // positions it attends to, [lo, hi) (causal: hi = its own cache position + 1).
+  std::vector<int32_t> pos_, lo_, hi_;  // (n_batch)
+  std::vector<float> scores_;           // (threads, n_head / n_head_kv, n_ctx)
+  std::vector<uint8_t> act_;            // activations converted for matmul: max matmul_act_bytes over the weights
 };
 
 }  // namespace chord

@@ -1,7 +1,7 @@
 // Text embeddings over the forward pass: a token sequence's final hidden states (output-normed,
 // as llama.cpp's embeddings) pooled to one vector, optionally L2-normalized. Each sequence is
-// evaluated on its own from position 0, so the context's cache is cleared first (a chat's cached
-// prefix is recomputed by its next turn).
+// evaluated from position 0 seeing only itself; short ones are packed several to a forward batch.
+// The context's cache is cleared first (a chat's cached prefix is recomputed by its next turn).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -34,5 +34,10 @@ struct EmbedOptions {
 // Clears the context, evaluates `tokens` from position 0 and returns the pooled vector (n_embd).
 // context_full when the sequence is longer than the context; aborted via ctx.abort_flag().
 Result<std::vector<float>> embed(Context& ctx, std::span<const Token> tokens, const EmbedOptions& opts);
+
+// embed() of each sequence, in order, with consecutive sequences packed into forward batches of up
+// to the context's n_batch tokens (Context::eval_packed); a longer one runs alone in several.
+Result<std::vector<std::vector<float>>> embed_many(Context& ctx, std::span<const std::vector<Token>> seqs,
+                                                   const EmbedOptions& opts);
 
 }  // namespace chord

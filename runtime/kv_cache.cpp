@@ -75,11 +75,13 @@ int64_t KvCache::window_span(int32_t il, int32_t pos) const {
   return w > 0 ? std::min<int64_t>(w, pos + 1) : pos + 1;
 }
 
-void KvCache::attend(int32_t il, int32_t pos, int32_t kvh, const float* q, int64_t q_stride, int32_t n_q, float scale,
-                     float softcap, float* scores, float* out, int64_t out_stride) const {
+void KvCache::attend(int32_t il, int32_t pos, int32_t lo, int32_t hi, int32_t kvh, const float* q, int64_t q_stride,
+                     int32_t n_q, float scale, float softcap, float* scores, float* out, int64_t out_stride) const {
   const Layer& l = layers_[static_cast<size_t>(il)];
-  const int64_t n = window_span(il, pos);
-  const int64_t first = slot_of(l, static_cast<int32_t>(pos + 1 - n));  // rows first .. first + n - 1
+  CHORD_CHECK(0 <= lo && lo <= pos && pos < hi && (l.window == 0 || hi == pos + 1));
+  const int32_t from = std::max<int32_t>(lo, static_cast<int32_t>(pos + 1 - window_span(il, pos)));
+  const int64_t n = hi - from;
+  const int64_t first = slot_of(l, from);  // rows first .. first + n - 1 (the mirror keeps windows contiguous)
   const int64_t kv = shape_.kv_dim, hd = shape_.head_dim;
   CHORD_CHECK(first + n <= l.rows);
   if (shape_.f32) {

@@ -34,10 +34,11 @@ class KvCache {
   void store(int32_t il, int32_t pos, const float* k, const float* v);
 
   // n_q query heads (rows q + h * q_stride) of KV head kvh attend from position pos to the cached
-  // positions they see (causal, within the layer's window): out + h * out_stride = softmax(scale *
-  // q.K, soft-capped at softcap when > 0) V. scores: scratch of n_q * window_span(il, pos) floats.
-  void attend(int32_t il, int32_t pos, int32_t kvh, const float* q, int64_t q_stride, int32_t n_q, float scale,
-              float softcap, float* scores, float* out, int64_t out_stride) const;
+  // positions [lo, hi) of its sequence, within the layer's window (causal: hi = pos + 1; a window
+  // needs causal): out + h * out_stride = softmax(scale * q.K, soft-capped at softcap when > 0) V.
+  // scores: scratch of n_q * (hi - lo) floats.
+  void attend(int32_t il, int32_t pos, int32_t lo, int32_t hi, int32_t kvh, const float* q, int64_t q_stride,
+              int32_t n_q, float scale, float softcap, float* scores, float* out, int64_t out_stride) const;
 
   // Positions a query at pos attends to in layer il.
   int64_t window_span(int32_t il, int32_t pos) const;

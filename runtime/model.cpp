@@ -21,16 +21,18 @@ struct ArchTraits {
   bool qk_norm;
   bool gemma;      // gemma2/3: sqrt(n_embd) embeddings, post-norms, GeGLU, q pre-scaled, always tied
   bool fused_ffn;  // phi3
+  bool encoder;    // bert, nomic-bert: LayerNorm, post-norm layers, no output head (ModelDesc::encoder)
 };
 
-// The decoder family this runtime implements; differences are data, not separate forward passes.
+// The architectures this runtime implements; differences are data, not separate forward passes.
 // Facts from llama.cpp (src/models/<arch>.cpp, llama-model.cpp's rope types).
 constexpr ArchTraits kArchs[] = {
-    {"llama", false, false, false, false, false},   {"mistral", false, false, false, false, false},
-    {"qwen2", true, true, false, false, false},     {"qwen3", true, false, true, false, false},
-    {"smollm3", false, false, false, false, false}, {"granite", false, false, false, false, false},
-    {"gemma2", true, false, false, true, false},    {"gemma3", true, false, true, true, false},
-    {"phi3", true, false, false, false, true},
+    {"llama", false, false, false, false, false, false},    {"mistral", false, false, false, false, false, false},
+    {"qwen2", true, true, false, false, false, false},      {"qwen3", true, false, true, false, false, false},
+    {"smollm3", false, false, false, false, false, false},  {"granite", false, false, false, false, false, false},
+    {"gemma2", true, false, false, true, false, false},     {"gemma3", true, false, true, true, false, false},
+    {"phi3", true, false, false, false, true, false},       {"bert", true, false, false, false, false, true},
+    {"nomic-bert", true, false, false, false, false, true},
 };
 
 std::string arch_names() {
@@ -120,6 +122,18 @@ Status describe_arch(const gguf::File& f, const ArchTraits& t, ModelDesc& d) {
       CHORD_ASSIGN_OR_RETURN(float base_swa, positive(f, d, keys::kRopeFreqBaseSwa, 10000.0));
       CHORD_TRY(set_swa(f, d, static_cast<int32_t>(window.value_or(0)), 6, base_swa, 1.0f));
     }
+  } else if (t.encoder) {  // llama.cpp's llama_model_bert / llama_model_nomic_bert
+    d.encoder = true;
+    d.norm = NormKind::layer;
+    CHORD_ASSIGN_OR_RETURN(d.norm_eps, positive(f, d, keys::kLayerNormEps, -1));  // required
+    d.gated_ffn = arch == "nomic-bert";  // SwiGLU without biases; bert: GELU(up + b), down + b
+    d.ffn_act = d.gated_ffn ? FfnAct::silu : FfnAct::gelu;
+    if (arch == "bert")  // learned absolute positions (position_embd) instead of RoPE
+      for (LayerDesc& l : d.layers) l.use_rope = false;
+    const auto types = f.get_int(keys::kTokTokenTypeCount);
+    if (!types || *types <= 0 || *types > (1 << 16))
+      return bad(std::string(keys::kTokTokenTypeCount) + " must be present and positive for " + d.arch);
+    d.n_token_types = static_cast<int32_t>(*types);
   } else if (arch == "phi3") {
     d.scale_q = true;
     // attention.sliding_window is ignored, as llama.cpp does for phi3 ("Phi SWA is currently
@@ -186,7 +200,7 @@ Result<ModelDesc> describe(const gguf::File& f) {
   if (!(eps > 0 && eps < 1e30) || !(base > 0 && base < 1e30))
     return bad("rms epsilon (" + std::to_string(eps) + ") and rope base (" + std::to_string(base) +
                ") must be finite and positive");
-  d.rms_eps = static_cast<float>(eps);
+  d.norm_eps = static_cast<float>(eps);
   d.rope_base = static_cast<float>(base);
 
   // llama.cpp reads a missing rope.scaling.type as linear; "none" forces no scaling.
@@ -216,6 +230,11 @@ Result<ModelDesc> describe(const gguf::File& f) {
                std::to_string(f.tensors().size()) + " tensors");
   d.layers.assign(static_cast<size_t>(d.n_layer), LayerDesc{0, true, d.rope_base, d.rope_freq_scale});
   CHORD_TRY(describe_arch(f, *traits, d));
+  // llama.cpp's causal_attn: true unless the file says false (bert, nomic-bert, embedding decoders).
+  d.causal = f.get_bool(keys::arch_key(d.arch, keys::kCausal)).value_or(true);
+  for (const LayerDesc& l : d.layers)
+    if (!d.causal && l.n_swa > 0)
+      return Status(Code::unsupported, "non-causal attention with sliding-window layers is not supported");
   return d;
 }
 
@@ -268,11 +287,22 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
   CHORD_TRY(bind_weight(f, "token_embd.weight", d.n_embd, d.n_vocab, true, w.token_embd));
   if (!quant::has_dequant(w.token_embd.type))
     return Status(Code::unsupported, "token_embd.weight type cannot be dequantized");
-  CHORD_TRY(bind_weight(f, "output_norm.weight", d.n_embd, 1, false, w.output_norm));
-  if (!d.tied_embeddings)
-    CHORD_TRY(bind_weight(f, "output.weight", d.n_embd, d.n_vocab, true, w.output, /*optional=*/true));
-  d.tied_embeddings = w.output.data == nullptr;
-  if (d.tied_embeddings) w.output = w.token_embd;
+  if (d.encoder) {  // embeddings summed, then LayerNormed; no output head
+    CHORD_TRY(bind_weight(f, "token_types.weight", d.n_embd, d.n_token_types, true, w.token_types, true));
+    if (d.arch == "bert")
+      CHORD_TRY(bind_weight(f, "position_embd.weight", d.n_embd, d.n_ctx_train, true, w.position_embd));
+    for (const Weight* e : {&w.token_types, &w.position_embd})
+      if (e->data && !quant::has_reference(e->type))
+        return Status(Code::unsupported, "token_types / position_embd type cannot be dequantized");
+    CHORD_TRY(bind_weight(f, "token_embd_norm.weight", d.n_embd, 1, false, w.embd_norm));
+    CHORD_TRY(bind_weight(f, "token_embd_norm.bias", d.n_embd, 1, false, w.embd_norm_b));
+  } else {
+    CHORD_TRY(bind_weight(f, "output_norm.weight", d.n_embd, 1, false, w.output_norm));
+    if (!d.tied_embeddings)
+      CHORD_TRY(bind_weight(f, "output.weight", d.n_embd, d.n_vocab, true, w.output, /*optional=*/true));
+    d.tied_embeddings = w.output.data == nullptr;
+    if (d.tied_embeddings) w.output = w.token_embd;
+  }
   CHORD_TRY(bind_weight(f, "rope_freqs.weight", d.n_rot / 2, 1, false, w.rope_freqs, true));
   CHORD_TRY(bind_weight(f, "rope_factors_long.weight", d.n_rot / 2, 1, false, w.rope_long, true));
   CHORD_TRY(bind_weight(f, "rope_factors_short.weight", d.n_rot / 2, 1, false, w.rope_short, true));
@@ -282,7 +312,7 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
   for (int32_t i = 0; i < d.n_layer; ++i) {
     LayerWeights& l = w.layers.emplace_back();
     std::string p = "blk." + std::to_string(i) + ".";
-    CHORD_TRY(bind_weight(f, p + "attn_norm.weight", d.n_embd, 1, false, l.attn_norm));
+    if (!d.encoder) CHORD_TRY(bind_weight(f, p + "attn_norm.weight", d.n_embd, 1, false, l.attn_norm));
     // Q, K and V fused in one attn_qkv (as llama.cpp's create_tensor_qkv, for every architecture) or apart.
     const int64_t qkv = int64_t{d.q_dim()} + 2 * int64_t{d.kv_dim()};
     CHORD_TRY(bind_weight(f, p + "attn_qkv.weight", d.n_embd, qkv, true, l.wqkv, true));
@@ -298,11 +328,22 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
       CHORD_TRY(bind_weight(f, p + "attn_v.bias", d.kv_dim(), 1, false, l.bv, !d.qkv_bias));
     }
     CHORD_TRY(bind_weight(f, p + "attn_output.weight", d.q_dim(), d.n_embd, true, l.wo));
+    if (d.encoder) {  // post-norm: LayerNorms of x + attention and of x + FFN
+      CHORD_TRY(bind_weight(f, p + "attn_output.bias", d.n_embd, 1, false, l.bo, true));
+      CHORD_TRY(bind_weight(f, p + "attn_output_norm.weight", d.n_embd, 1, false, l.attn_out_norm));
+      CHORD_TRY(bind_weight(f, p + "attn_output_norm.bias", d.n_embd, 1, false, l.attn_out_norm_b));
+      CHORD_TRY(bind_weight(f, p + "layer_output_norm.weight", d.n_embd, 1, false, l.layer_out_norm));
+      CHORD_TRY(bind_weight(f, p + "layer_output_norm.bias", d.n_embd, 1, false, l.layer_out_norm_b));
+    }
     CHORD_TRY(bind_weight(f, p + "attn_q_norm.weight", d.head_dim, 1, false, l.q_norm, !d.qk_norm));
     CHORD_TRY(bind_weight(f, p + "attn_k_norm.weight", d.head_dim, 1, false, l.k_norm, !d.qk_norm));
-    CHORD_TRY(bind_weight(f, p + "ffn_norm.weight", d.n_embd, 1, false, l.ffn_norm));
+    if (!d.encoder) CHORD_TRY(bind_weight(f, p + "ffn_norm.weight", d.n_embd, 1, false, l.ffn_norm));
     if (d.fused_ffn) {
       CHORD_TRY(bind_weight(f, p + "ffn_up.weight", d.n_embd, 2 * int64_t{d.n_ff}, true, l.ffn_up));
+    } else if (!d.gated_ffn) {  // llama.cpp's gated nomic-bert FFN ignores any biases; bert's uses them
+      CHORD_TRY(bind_weight(f, p + "ffn_up.weight", d.n_embd, d.n_ff, true, l.ffn_up));
+      CHORD_TRY(bind_weight(f, p + "ffn_up.bias", d.n_ff, 1, false, l.ffn_up_b, true));
+      CHORD_TRY(bind_weight(f, p + "ffn_down.bias", d.n_embd, 1, false, l.ffn_down_b, true));
     } else {
       CHORD_TRY(bind_weight(f, p + "ffn_gate.weight", d.n_embd, d.n_ff, true, l.ffn_gate));
       CHORD_TRY(bind_weight(f, p + "ffn_up.weight", d.n_embd, d.n_ff, true, l.ffn_up));

@@ -1,6 +1,6 @@
-// A decoder-only transformer model: its description (read from GGUF metadata) and its weights as views
-// into the file's bytes, checked by name, type and shape at load. Architecture differences are fields
-// here (per layer where they vary by layer), resolved once at load; the forward pass reads them.
+// A transformer model (decoders, and the bert / nomic-bert encoders used for embeddings): its description (read from
+// GGUF metadata) and its weights as views into the file's bytes, checked by name, type and shape at load. Architecture
+// differences are fields here (per layer where they vary by layer), resolved once at load; the forward pass reads them.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -18,7 +18,8 @@ namespace chord {
 
 struct GrammarVocab;  // runtime/grammar_sampler.h
 
-enum class FfnAct { silu, gelu };  // gated FFN: act(gate) * up (SwiGLU, or GeGLU with tanh GELU)
+enum class FfnAct { silu, gelu };    // gated FFN: act(gate) * up (SwiGLU, or GeGLU with tanh GELU); bert: gelu(up)
+enum class NormKind { rms, layer };  // RMSNorm (decoders) or LayerNorm with bias (bert, nomic-bert)
 
 // What differs between layers, resolved at load (and at context creation for n_ctx-dependent parts).
 struct LayerDesc {
@@ -29,8 +30,8 @@ struct LayerDesc {
 };
 
 struct ModelDesc {
-  std::string
-      arch;  // general.architecture: llama | mistral | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 | phi3
+  std::string arch;  // general.architecture: llama | mistral | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 |
+                     // phi3 | bert | nomic-bert
   std::string name;  // general.name, may be empty
   int32_t n_vocab = 0;
   int32_t n_embd = 0;  // residual width
@@ -40,7 +41,13 @@ struct ModelDesc {
   int32_t head_dim = 0;   // attention.key_length, default n_embd / n_head
   int32_t n_ff = 0;       // gated FFN hidden width
   int32_t n_ctx_train = 0;
-  float rms_eps = 1e-5f;
+  float norm_eps = 1e-5f;  // RMSNorm's epsilon, or LayerNorm's (attention.layer_norm_epsilon) for encoders
+  NormKind norm = NormKind::rms;
+  // Encoders (bert, nomic-bert), as llama.cpp's bert graph: token (+ token type 0, + position)
+  // embeddings LayerNormed, then post-norm layers x = norm(x + block(x)), no output head.
+  bool encoder = false;
+  bool causal = true;         // <arch>.attention.causal; false: each token sees its whole sequence
+  int32_t n_token_types = 0;  // encoders: tokenizer.ggml.token_type_count (rows of token_types)
   float rope_base = 10000.0f;
   int32_t n_rot = 0;              // rotated dims per head (rope.dimension_count, default head_dim; phi-4-mini: partial)
   bool rope_neox = false;         // NeoX layout rotates (i, i + n_rot/2); normal rotates (2i, 2i+1)
@@ -51,6 +58,7 @@ struct ModelDesc {
   bool qk_norm = false;           // qwen3, gemma3: RMSNorm over each head of q and k
   bool post_norms = false;        // gemma2/3: RMSNorm of the attention and FFN outputs before the residual add
   bool fused_ffn = false;         // phi3: ffn_up holds gate and up rows (2 n_ff), no ffn_gate
+  bool gated_ffn = true;          // false (bert): down(act(up x + b)) + b, no gate
   FfnAct ffn_act = FfnAct::silu;
   float embd_scale = 1.0f;       // token embeddings multiplied (gemma: sqrt(n_embd); granite: embedding_scale)
   float residual_scale = 1.0f;   // granite: attention and FFN outputs multiplied before the residual add
@@ -69,24 +77,31 @@ struct ModelDesc {
 using Weight = kernels::Matrix;  // a view into the file's bytes
 
 struct LayerWeights {
-  Weight attn_norm;                   // (n_embd) f32
-  Weight wqkv;                        // fused (n_embd -> q_dim + 2 kv_dim), or else wq, wk, wv
-  Weight wq, wk, wv, wo;              // (n_embd -> q_dim), (n_embd -> kv_dim) x2, (q_dim -> n_embd)
-  Weight bqkv;                        // optional bias of wqkv (q_dim + 2 kv_dim) f32
-  Weight bq, bk, bv;                  // optional biases (q_dim), (kv_dim), (kv_dim) f32
-  Weight q_norm, k_norm;              // optional (head_dim) f32
-  Weight attn_post_norm;              // post_norms: (n_embd) f32
-  Weight ffn_norm;                    // (n_embd) f32
+  Weight attn_norm;                       // (n_embd) f32; absent in encoders (post-norm)
+  Weight wqkv;                            // fused (n_embd -> q_dim + 2 kv_dim), or else wq, wk, wv
+  Weight wq, wk, wv, wo;                  // (n_embd -> q_dim), (n_embd -> kv_dim) x2, (q_dim -> n_embd)
+  Weight bo;                              // optional bias of wo (n_embd) f32 (bert)
+  Weight bqkv;                            // optional bias of wqkv (q_dim + 2 kv_dim) f32
+  Weight bq, bk, bv;                      // optional biases (q_dim), (kv_dim), (kv_dim) f32
+  Weight q_norm, k_norm;                  // optional (head_dim) f32
+  Weight attn_post_norm;                  // post_norms: (n_embd) f32
+  Weight attn_out_norm, attn_out_norm_b;  // encoders: LayerNorm of x + attention (n_embd) f32 each
+  Weight ffn_norm;                        // (n_embd) f32; absent in encoders
   Weight ffn_gate, ffn_up, ffn_down;  // (n_embd -> n_ff) x2 (fused_ffn: no gate, up n_embd -> 2 n_ff), (n_ff -> n_embd)
+  Weight ffn_up_b, ffn_down_b;        // optional biases of the ungated FFN (n_ff), (n_embd) f32 (bert)
   Weight ffn_post_norm;               // post_norms: (n_embd) f32
+  Weight layer_out_norm, layer_out_norm_b;  // encoders: LayerNorm of x + FFN (n_embd) f32 each
 };
 
 struct ModelWeights {
-  Weight token_embd;             // (n_vocab rows of n_embd)
-  Weight output_norm;            // (n_embd) f32
-  Weight output;                 // (n_vocab rows of n_embd); token_embd when tied
-  Weight rope_freqs;             // optional (n_rot / 2) f32: per-dimension frequency divisors (Llama 3.x)
-  Weight rope_long, rope_short;  // optional (n_rot / 2) f32: LongRoPE divisors beyond / within n_ctx_orig
+  Weight token_embd;              // (n_vocab rows of n_embd)
+  Weight token_types;             // optional, encoders: (n_token_types rows of n_embd); row 0 is added to every token
+  Weight position_embd;           // bert: (n_ctx_train rows of n_embd), row p added at position p
+  Weight embd_norm, embd_norm_b;  // encoders: LayerNorm of the summed embeddings (n_embd) f32 each
+  Weight output_norm;             // (n_embd) f32; absent in encoders
+  Weight output;                  // (n_vocab rows of n_embd); token_embd when tied; absent in encoders
+  Weight rope_freqs;              // optional (n_rot / 2) f32: per-dimension frequency divisors (Llama 3.x)
+  Weight rope_long, rope_short;   // optional (n_rot / 2) f32: LongRoPE divisors beyond / within n_ctx_orig
   std::vector<LayerWeights> layers;
 };
 

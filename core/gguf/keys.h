@@ -27,6 +27,8 @@ inline constexpr std::string_view kHeadCountKv = "attention.head_count_kv";
 inline constexpr std::string_view kKeyLength = "attention.key_length";
 inline constexpr std::string_view kValueLength = "attention.value_length";
 inline constexpr std::string_view kRmsEps = "attention.layer_norm_rms_epsilon";
+inline constexpr std::string_view kLayerNormEps = "attention.layer_norm_epsilon";  // bert, nomic-bert (LayerNorm)
+inline constexpr std::string_view kCausal = "attention.causal";  // false: tokens see their whole sequence (encoders)
 inline constexpr std::string_view kRopeDimCount = "rope.dimension_count";
 inline constexpr std::string_view kRopeFreqBase = "rope.freq_base";
 inline constexpr std::string_view kRopeScalingType = "rope.scaling.type";
@@ -68,6 +70,7 @@ inline constexpr std::string_view kTokFimSep = "tokenizer.ggml.fim_sep_token_id"
 inline constexpr std::string_view kTokAddBos = "tokenizer.ggml.add_bos_token";
 inline constexpr std::string_view kTokAddEos = "tokenizer.ggml.add_eos_token";
 inline constexpr std::string_view kTokAddPrefix = "tokenizer.ggml.add_space_prefix";
+inline constexpr std::string_view kTokTokenTypeCount = "tokenizer.ggml.token_type_count";  // bert: rows of token_types
 inline constexpr std::string_view kTokRemoveExtraWs = "tokenizer.ggml.remove_extra_whitespaces";
 inline constexpr std::string_view kChatTemplate = "tokenizer.chat_template";
 

@@ -287,22 +287,34 @@ export class Engine {
     }
   }
 
-  /** Embeds each input on its own (runtime/embed.h; the KV cache is cleared, so the next chat
-   *  turn recomputes its prefix), yielding to the event loop between inputs. The caller
-   *  serializes calls with generations. */
+  /** Embeds each input as its own sequence (runtime/embed.h; the KV cache is cleared, so the next
+   *  chat turn recomputes its prefix). Consecutive inputs go to the engine in groups of about one
+   *  forward batch of tokens, which packs short ones into shared batches; between groups it yields
+   *  to the event loop and checks for abort. The caller serializes calls with generations. */
   async embed(req: EmbedRequest, signal?: AbortSignal): Promise<EmbedOutput> {
     const busy = this.begin();
     try {
       const out: EmbedOutput = { embeddings: [], promptTokens: 0 };
-      for (const input of req.inputs) {
+      const nBatch = this.ctx.nBatch();
+      let group: Int32Array[] = [];
+      let groupTokens = 0;
+      const flush = async () => {
         if (signal?.aborted) throw abortErrorFrom(signal);
         if (busy.stopped()) throw new AbortError('the model was disposed during embedding');
+        out.embeddings.push(...unwrap(this.ctx.embed(group, req.pooling ?? '', req.normalize)));
+        group = [];
+        groupTokens = 0;
+        await this.env.yieldToEventLoop();
+      };
+      for (const input of req.inputs) {
         const tokens =
           input.kind === 'text' ? this.tok.encode(input.text, input.addSpecial, input.parseSpecial) : Int32Array.from(input.tokens);
+        if (group.length > 0 && groupTokens + tokens.length > nBatch) await flush();
         out.promptTokens += tokens.length;
-        out.embeddings.push(unwrap(this.ctx.embed(tokens, req.pooling ?? '', req.normalize)));
-        await this.env.yieldToEventLoop();
+        group.push(tokens);
+        groupTokens += tokens.length;
       }
+      if (group.length > 0) await flush();
       return out;
     } catch (e) {
       throw wrapWasmFailure(e);

@@ -50,8 +50,11 @@ export interface RawContext extends Deletable {
   truncate(n: number): void;
   history(): Int32Array;
   memoryBytes(): number;
-  /** One sequence's pooled embedding; pooling '' = the model's (runtime/embed.h). Clears the cache. */
-  embed(tokens: Int32Array | readonly number[], pooling: string, normalize: boolean): RawResult<Float32Array>;
+  /** Tokens per forward batch (the whole context for non-causal models). */
+  nBatch(): number;
+  /** Each sequence's pooled embedding, short ones packed several to a forward batch; pooling '' =
+   *  the model's (runtime/embed.h embed_many). Clears the cache. */
+  embed(sequences: ReadonlyArray<Int32Array | readonly number[]>, pooling: string, normalize: boolean): RawResult<Float32Array[]>;
 }
 
 export interface RawStep {

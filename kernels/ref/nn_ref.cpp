@@ -19,6 +19,24 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) 
   }
 }
 
+void layer_norm(const float* x, const float* w, const float* b, float* out, int64_t n, float eps) noexcept {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  double sum2 = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float c = x[i] - mean;
+    sum2 += static_cast<double>(c) * c;
+  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(sum2 / static_cast<double>(n)) + eps);
+  for (int64_t i = 0; i < n; ++i) {
+    float y = (x[i] - mean) * scale;
+    if (w) y *= w[i];
+    if (b) y += b[i];
+    out[i] = y;
+  }
+}
+
 void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const float* freq_factors, float* cos,
                  float* sin) noexcept {
   const float theta_scale = std::pow(base, -2.0f / static_cast<float>(n_rot));
@@ -69,19 +87,22 @@ void silu_mul(float* gate, const float* up, int64_t n) noexcept {
 // ggml's GELU constants (ggml-cpu/vec.h): sqrt(2/pi) and the cubic coefficient of the tanh form.
 constexpr float kGeluCoefA = 0.044715f, kSqrt2OverPi = 0.79788456080286535587989211986876f;
 
+// GELU of one value as llama.cpp's CPU table gives it: 0 at <= -10, x at >= 10, else the f16-rounded
+// input's GELU (tanh form, f32) rounded to f16.
+inline float gelu_table(float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  const float h = quant::fp16_to_fp32(quant::fp32_to_fp16(x));
+  const float g = 0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kGeluCoefA * h * h)));
+  return quant::fp16_to_fp32(quant::fp32_to_fp16(g));
+}
+
 void gelu_mul(float* gate, const float* up, int64_t n) noexcept {
-  for (int64_t i = 0; i < n; ++i) {
-    const float x = gate[i];
-    if (x <= -10.0f) {
-      gate[i] = 0.0f;
-    } else if (x >= 10.0f) {
-      gate[i] = x * up[i];
-    } else {  // llama.cpp's table: f16 input, GELU in f32, stored as f16
-      const float h = quant::fp16_to_fp32(quant::fp32_to_fp16(x));
-      const float g = 0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kGeluCoefA * h * h)));
-      gate[i] = quant::fp16_to_fp32(quant::fp32_to_fp16(g)) * up[i];
-    }
-  }
+  for (int64_t i = 0; i < n; ++i) gate[i] = gelu_table(gate[i]) * up[i];
+}
+
+void gelu(float* x, int64_t n) noexcept {
+  for (int64_t i = 0; i < n; ++i) x[i] = gelu_table(x[i]);
 }
 
 void softcap(float* x, int64_t n, float cap) noexcept {

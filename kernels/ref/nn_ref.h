@@ -6,6 +6,7 @@
 namespace chord::kernels::ref {
 
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) noexcept;
+void layer_norm(const float* x, const float* w, const float* b, float* out, int64_t n, float eps) noexcept;
 void rope(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox) noexcept;
 // The pairs i0 <= i < i1 of rope (the whole rotation is i0 = 0, i1 = n_rot / 2).
 void rope_pairs(float* x, const float* cos, const float* sin, int32_t n_rot, bool neox, int32_t i0,
@@ -15,6 +16,7 @@ void rope_angles(int32_t pos, int32_t n_rot, float base, float freq_scale, const
 void softmax(float* x, int64_t n) noexcept;
 void silu_mul(float* gate, const float* up, int64_t n) noexcept;
 void gelu_mul(float* gate, const float* up, int64_t n) noexcept;
+void gelu(float* x, int64_t n) noexcept;
 void softcap(float* x, int64_t n, float cap) noexcept;
 void scale(float* x, float s, int64_t n) noexcept;
 void add(float* y, const float* x, int64_t n) noexcept;

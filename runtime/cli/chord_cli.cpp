@@ -240,10 +240,10 @@ int main(int argc, char** argv) {
     const ModelDesc& d = m->desc();
     std::printf(
         "arch %s  name '%s'\nvocab %d  embd %d  layers %d  heads %d/%d  head_dim %d  ffn %d  ctx_train %d\n"
-        "rope base %g  n_rot %d  %s  freq_scale %g  rms_eps %g  qkv_bias %d  qk_norm %d  tied %d\n"
+        "rope base %g  n_rot %d  %s  freq_scale %g  norm_eps %g  qkv_bias %d  qk_norm %d  tied %d\n"
         "tokenizer %s/%s  bos %d  eos %d  file %llu bytes\n",
         d.arch.c_str(), d.name.c_str(), d.n_vocab, d.n_embd, d.n_layer, d.n_head, d.n_head_kv, d.head_dim, d.n_ff,
-        d.n_ctx_train, d.rope_base, d.n_rot, d.rope_neox ? "neox" : "normal", d.rope_freq_scale, d.rms_eps, d.qkv_bias,
+        d.n_ctx_train, d.rope_base, d.n_rot, d.rope_neox ? "neox" : "normal", d.rope_freq_scale, d.norm_eps, d.qkv_bias,
         d.qk_norm, d.tied_embeddings, std::string(m->tokenizer()->model()).c_str(),
         std::string(m->tokenizer()->pre()).c_str(), m->tokenizer()->bos(), m->tokenizer()->eos(),
         static_cast<unsigned long long>(m->file_bytes()));

@@ -1,5 +1,6 @@
-// chord-synth model generation: metadata, tokenizer copied from a vocab GGUF, and random weights
-// generated and quantized row by row (one f32 row per worker; quantized tensors go to the Writer).
+// chord-synth model generation (decoders and the bert / nomic-bert encoders): metadata, tokenizer
+// copied from a vocab GGUF, and random weights generated and quantized row by row (one f32 row per
+// worker; quantized tensors go to the Writer).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -149,7 +150,14 @@ Status generate(const Options& o) {
     w.set_u32(ak(keys::kKeyLength), static_cast<uint32_t>(head_dim));
     w.set_u32(ak(keys::kValueLength), static_cast<uint32_t>(head_dim));
   }
-  w.set_f32(ak(keys::kRmsEps), p.rms_eps);
+  const bool encoder = arch == "bert" || arch == "nomic-bert";
+  if (encoder) {  // as convert_hf_to_gguf.py's BertModel / NomicBertModel write them
+    w.set_f32(ak(keys::kLayerNormEps), p.rms_eps);
+    w.set_bool(ak(keys::kCausal), false);
+    w.set_u32(ak(keys::kPoolingType), arch == "bert" ? 2u : 1u);  // CLS (BGE) / mean (nomic-embed)
+  } else {
+    w.set_f32(ak(keys::kRmsEps), p.rms_eps);
+  }
   w.set_f32(ak(keys::kRopeFreqBase), p.rope_base);
   const int32_t n_rot = p.n_rot > 0 ? p.n_rot : head_dim;
   w.set_u32(ak(keys::kRopeDimCount), static_cast<uint32_t>(n_rot));
@@ -227,7 +235,40 @@ Status generate(const Options& o) {
     return b.add(name, t, cols, rows, dist);
   };
   CHORD_TRY(add2d("token_embd.weight", Role::token_embd, 0, d, n_vocab, p.tied ? out_w : Dist{0.0, s.embd}));
-  for (int32_t i = 0; i < n_layer; ++i) {
+  if (encoder) {
+    // Post-norm layers x = LN(x + block(x)): the residual keeps unit scale and each block adds a
+    // small update, as in the decoders. Position and type rows are smaller than token rows.
+    const Dist small{0.0, s.resid * s.embd};
+    CHORD_TRY(b.add("token_types.weight", GgmlType::F32, d, 2, small));
+    if (arch == "bert") CHORD_TRY(b.add("position_embd.weight", GgmlType::F32, d, p.n_ctx, small));
+    CHORD_TRY(b.add("token_embd_norm.weight", GgmlType::F32, d, 1, norm));
+    CHORD_TRY(b.add("token_embd_norm.bias", GgmlType::F32, d, 1, bias));
+    for (int32_t i = 0; i < n_layer; ++i) {
+      const std::string pre = "blk." + std::to_string(i) + ".";
+      if (arch == "nomic-bert") {  // fused q, k, v rows, no biases; SwiGLU FFN without biases
+        CHORD_TRY(add2d(pre + "attn_qkv.weight", Role::attn_q, i, d, q_dim + 2 * kv_dim, qk));
+      } else {
+        CHORD_TRY(add2d(pre + "attn_q.weight", Role::attn_q, i, d, q_dim, qk));
+        CHORD_TRY(add2d(pre + "attn_k.weight", Role::attn_k, i, d, kv_dim, qk));
+        CHORD_TRY(add2d(pre + "attn_v.weight", Role::attn_v, i, d, kv_dim, v));
+        CHORD_TRY(b.add(pre + "attn_q.bias", GgmlType::F32, q_dim, 1, bias));
+        CHORD_TRY(b.add(pre + "attn_k.bias", GgmlType::F32, kv_dim, 1, bias));
+        CHORD_TRY(b.add(pre + "attn_v.bias", GgmlType::F32, kv_dim, 1, bias));
+      }
+      CHORD_TRY(add2d(pre + "attn_output.weight", Role::attn_output, i, q_dim, d, wo));
+      if (arch == "bert") CHORD_TRY(b.add(pre + "attn_output.bias", GgmlType::F32, d, 1, Dist{0.0, s.bias * upd}));
+      CHORD_TRY(b.add(pre + "attn_output_norm.weight", GgmlType::F32, d, 1, norm));
+      CHORD_TRY(b.add(pre + "attn_output_norm.bias", GgmlType::F32, d, 1, bias));
+      if (arch == "nomic-bert") CHORD_TRY(add2d(pre + "ffn_gate.weight", Role::ffn_gate, i, d, ff, up));
+      CHORD_TRY(add2d(pre + "ffn_up.weight", Role::ffn_up, i, d, ff, up));
+      if (arch == "bert") CHORD_TRY(b.add(pre + "ffn_up.bias", GgmlType::F32, ff, 1, bias));
+      CHORD_TRY(add2d(pre + "ffn_down.weight", Role::ffn_down, i, ff, d, down));
+      if (arch == "bert") CHORD_TRY(b.add(pre + "ffn_down.bias", GgmlType::F32, d, 1, Dist{0.0, s.bias * upd}));
+      CHORD_TRY(b.add(pre + "layer_output_norm.weight", GgmlType::F32, d, 1, norm));
+      CHORD_TRY(b.add(pre + "layer_output_norm.bias", GgmlType::F32, d, 1, bias));
+    }
+  }
+  for (int32_t i = 0; i < n_layer && !encoder; ++i) {
     const std::string pre = "blk." + std::to_string(i) + ".";
     CHORD_TRY(b.add(pre + "attn_norm.weight", GgmlType::F32, d, 1, norm));
     if (arch == "phi3") {  // fused: q, k, v rows in one tensor (v rows drawn like q/k: the same std at attn 1)
@@ -262,8 +303,8 @@ Status generate(const Options& o) {
     CHORD_TRY(b.add("rope_factors_long.weight", GgmlType::F32, n_rot / 2, 1, Dist{3.0, 0.5}));
     CHORD_TRY(b.add("rope_factors_short.weight", GgmlType::F32, n_rot / 2, 1, Dist{1.05, 0.02}));
   }
-  CHORD_TRY(b.add("output_norm.weight", GgmlType::F32, d, 1, out_norm));
-  if (!p.tied) CHORD_TRY(add2d("output.weight", Role::output, 0, d, n_vocab, out_w));
+  if (!encoder) CHORD_TRY(b.add("output_norm.weight", GgmlType::F32, d, 1, out_norm));
+  if (!encoder && !p.tied) CHORD_TRY(add2d("output.weight", Role::output, 0, d, n_vocab, out_w));
 
   const auto t1 = std::chrono::steady_clock::now();
   CHORD_TRY(w.write_file(o.out_path));

@@ -13,6 +13,7 @@ namespace chord::synth {
 //  - deepseek-llm: the largest byte-level BPE here (102400); the real Qwen2 vocab (151936) is
 //    over the 4 MiB fixture limit, so qwen2.5-0.5b gets the closest modern vocab in size and kind
 //    (byte-level BPE, GPT-4-style digit/word pre-splitting), written with pre "qwen2".
+//  - bert-bge: the bert-base-uncased WordPiece vocab (30522) of BGE, MiniLM and nomic-embed models.
 //  - gpt-2 and deepseek-coder: small byte-level BPEs for the tiny qwen presets (with pre "qwen2",
 //    as Qwen2/Qwen3 GGUFs), two different vocabularies so the tokenizer check covers both.
 const std::vector<Preset>& presets() {
@@ -52,6 +53,12 @@ const std::vector<Preset>& presets() {
        "vocab/ggml-vocab-llama-spm.gguf", nullptr, -1,
        "test: phi3 (fused qkv and gate/up, LongRoPE long factors + attn factor, 48 of 64 dims rotated), SPM",
        48, 2047, 32.0f, 128},
+      {"tiny-bert", "bert", 256, 2, 4, 4, 0, 512, 512, 10000.0f, 1e-12f, true, false, false,
+       "vocab/ggml-vocab-bert-bge.gguf", nullptr, -1,
+       "test: bert encoder (BGE-like: positions, token types, post-LayerNorm, GELU, CLS pooling), WordPiece"},
+      {"tiny-nomic-bert", "nomic-bert", 256, 2, 4, 4, 0, 512, 2048, 1000.0f, 1e-12f, false, false, false,
+       "vocab/ggml-vocab-bert-bge.gguf", nullptr, -1,
+       "test: nomic-bert encoder (fused qkv, SwiGLU, NeoX RoPE, post-LayerNorm, mean pooling), WordPiece"},
       {"gemma3-1b", "gemma3", 1152, 26, 4, 1, 256, 6912, 32768, 1000000.0f, 1e-6f, false, true, true,
        "vocab/ggml-vocab-llama-spm.gguf", nullptr, 1, "Gemma-3-1B shape (window 512), SPM 32000 vocab", 0, 512},
       {"phi3.5-mini", "phi3", 3072, 32, 32, 32, 0, 8192, 131072, 10000.0f, 1e-5f, false, false, false,

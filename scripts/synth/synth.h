@@ -1,4 +1,4 @@
-// chord-synth: synthetic decoder GGUF models (random weights, real vocabularies) for
+// chord-synth: synthetic decoder and encoder (bert, nomic-bert) GGUF models (random weights, real vocabularies) for
 // equivalence tests against llama.cpp and for benchmarks. Presets, tensor type rules, generation.
 #pragma once
 #include <cstdint>
@@ -15,7 +15,8 @@ namespace chord::synth {
 // One model shape. Sizes as in the GGUF metadata; head_dim 0 means n_embd / n_head.
 struct Preset {
   const char* name;
-  const char* arch;  // general.architecture: llama | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 | phi3
+  const char* arch;  // general.architecture: llama | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 | phi3 |
+                     // bert | nomic-bert
   int32_t n_embd;    // residual width
   int32_t n_layer;
   int32_t n_head;
@@ -24,8 +25,8 @@ struct Preset {
   int32_t n_ff;      // SwiGLU hidden width
   int32_t n_ctx;     // context_length
   float rope_base;
-  float rms_eps;
-  bool qkv_bias;      // attn_{q,k,v}.bias (qwen2)
+  float rms_eps;      // encoders: the LayerNorm epsilon (attention.layer_norm_epsilon)
+  bool qkv_bias;      // attn_{q,k,v}.bias (qwen2; bert: also every other bias)
   bool qk_norm;       // attn_{q,k}_norm.weight (qwen3)
   bool tied;          // no output.weight: the output projection reuses token_embd
   const char* vocab;  // vocab GGUF, relative to the models dir (shared/models)

@@ -109,3 +109,28 @@ TEST_CASE("embedding errors are values") {
   CHECK(embed(*ctx, tokens("Hi"), {Pooling::none, true}).status().code() == Code::invalid_argument);
   CHECK(embed(*ctx, tokens("Hi"), {}).ok());  // still usable
 }
+
+TEST_CASE("embed_many packs short sequences into one batch and matches one-at-a-time embeddings") {
+  const std::vector<std::string> texts = {"Hi", "The dog ran to the park", "Once upon a time there was a girl", "A cat",
+                                          "She was happy because the sun was shining"};
+  std::vector<std::vector<Token>> seqs;
+  for (const auto& t : texts) seqs.push_back(tokens(t));
+  for (Pooling p : {Pooling::mean, Pooling::cls, Pooling::last}) {
+    auto ctx = context(128, 32);  // a batch holds some but not all of them: several packed batches
+    auto many = embed_many(*ctx, seqs, {p, true});
+    REQUIRE(many.ok());
+    REQUIRE(many->size() == seqs.size());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      auto one = embed(*ctx, seqs[i], {p, true});
+      REQUIRE(one.ok());
+      CHECK(max_diff((*many)[i], *one) < 1e-5);
+    }
+    CHECK(ctx->n_past() == 0);
+  }
+  auto ctx = context(128, 32);
+  std::vector<std::vector<Token>> with_empty = {seqs[0], {}};
+  CHECK(embed_many(*ctx, with_empty, {}).status().code() == Code::invalid_argument);
+  std::vector<float> hidden;
+  const std::vector<int32_t> bad_lens = {2, 3};
+  CHECK(ctx->eval_packed(seqs[1], bad_lens, hidden).code() == Code::invalid_argument);
+}

@@ -34,8 +34,8 @@ TEST_CASE("kv cache: a window's ring attends exactly as the full cache, in bound
       CHECK(a.window_span(0, pos) == std::min(pos + 1, W));
       for (int32_t kvh = 0; kvh < n_kv_head; ++kvh) {
         std::vector<float> sa(2 * W), sb(2 * W), oa(2 * hd), ob(2 * hd);
-        a.attend(0, pos, kvh, q.data(), hd, 2, 0.3f, 0.0f, sa.data(), oa.data(), hd);
-        b.attend(0, pos, kvh, q.data(), hd, 2, 0.3f, 0.0f, sb.data(), ob.data(), hd);
+        a.attend(0, pos, 0, pos + 1, kvh, q.data(), hd, 2, 0.3f, 0.0f, sa.data(), oa.data(), hd);
+        b.attend(0, pos, 0, pos + 1, kvh, q.data(), hd, 2, 0.3f, 0.0f, sb.data(), ob.data(), hd);
         INFO("f32 " << f32 << " pos " << pos << " kv head " << kvh);
         REQUIRE(std::memcmp(oa.data(), ob.data(), oa.size() * 4) == 0);
       }
