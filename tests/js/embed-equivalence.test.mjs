@@ -1,7 +1,7 @@
 // Embedding equivalence with llama.cpp (@fugood/llama.node, loadModel({embedding: true,
 // pooling_type})): for stories260K, synthetic tiny-llama / tiny-qwen3 decoders and the tiny-bert /
-// tiny-nomic-bert encoders (chord-synth, F32 weights; encoders non-causal, pooled as their metadata
-// says or overridden), each text's cosine between wasm-chord's model.embed() and llama.cpp's
+// tiny-nomic-bert encoders (chord-synth, F32 weights, and Q8_0 for the encoders; encoders non-causal,
+// pooled as their metadata says or overridden), each text's cosine between wasm-chord's model.embed() and llama.cpp's
 // embedding must be >= 0.9999. Many short texts embedded together (packed into shared batches)
 // must equal the same texts embedded one at a time. Prints a table per model and pooling and one
 // row per architecture. Needs build/native-release/chord-synth (bash scripts/build.sh
@@ -105,19 +105,21 @@ test('stories260K: mean and last pooling match llama.cpp', { timeout: 120_000 },
   compare('stories260K', STORIES, 'F32', DECODER_POOLINGS),
 );
 
-for (const [preset, poolings] of [
-  ['tiny-llama', DECODER_POOLINGS],
-  ['tiny-qwen3', DECODER_POOLINGS],
-  ['tiny-bert', ENCODER_POOLINGS],
-  ['tiny-nomic-bert', ENCODER_POOLINGS],
+for (const [preset, type, poolings] of [
+  ['tiny-llama', 'F32', DECODER_POOLINGS],
+  ['tiny-qwen3', 'F32', DECODER_POOLINGS],
+  ['tiny-bert', 'F32', ENCODER_POOLINGS],
+  ['tiny-nomic-bert', 'F32', ENCODER_POOLINGS],
+  ['tiny-bert', 'Q8_0', [undefined]],
+  ['tiny-nomic-bert', 'Q8_0', [undefined]],
 ]) {
   test(
-    `${preset} (synthetic, F32): ${poolings.map((p) => p ?? 'model').join(', ')} pooling match llama.cpp`,
+    `${preset} (synthetic, ${type}): ${poolings.map((p) => p ?? 'model').join(', ')} pooling match llama.cpp`,
     { timeout: 300_000 },
     async () => {
       const tools = new ChordTools(BIN);
-      const path = await tools.model(join(ROOT, 'build/synth'), preset, 'F32', 1);
-      await compare(preset, path, 'F32', poolings);
+      const path = await tools.model(join(ROOT, 'build/synth'), preset, type, 1);
+      await compare(preset, path, type, poolings);
     },
   );
 }
