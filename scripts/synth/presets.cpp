@@ -59,6 +59,8 @@ const std::vector<Preset>& presets() {
       {"tiny-nomic-bert", "nomic-bert", 256, 2, 4, 4, 0, 512, 2048, 1000.0f, 1e-12f, false, false, false,
        "vocab/ggml-vocab-bert-bge.gguf", nullptr, -1,
        "test: nomic-bert encoder (fused qkv, SwiGLU, NeoX RoPE, post-LayerNorm, mean pooling), WordPiece"},
+      {"bge-small", "bert", 384, 12, 12, 12, 0, 1536, 512, 10000.0f, 1e-12f, true, false, false,
+       "vocab/ggml-vocab-bert-bge.gguf", nullptr, -1, "BGE-small-en-v1.5 shape (bert, CLS pooling), WordPiece 30522"},
       {"gemma3-1b", "gemma3", 1152, 26, 4, 1, 256, 6912, 32768, 1000000.0f, 1e-6f, false, true, true,
        "vocab/ggml-vocab-llama-spm.gguf", nullptr, 1, "Gemma-3-1B shape (window 512), SPM 32000 vocab", 0, 512},
       {"phi3.5-mini", "phi3", 3072, 32, 32, 32, 0, 8192, 131072, 10000.0f, 1e-5f, false, false, false,
