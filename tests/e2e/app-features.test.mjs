@@ -1,14 +1,18 @@
 // What apps build on, through the package in headless Chromium (the model in a Web Worker): JSON
 // Schema output, forced tool calls, logprobs and the reasoning split, checked the way the Node
-// tests check them.
+// tests check them; embeddings of a decoder (stories260K) and of a bert encoder (chord-synth's
+// tiny-bert, served to the page by a Playwright route, loaded as a Blob), equal to the Node package's.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadModel } from 'wasm-chord';
+import { ChordTools } from '../../scripts/lib/chord-tools.mjs';
 import { findModelsDir } from '../../scripts/serve.mjs';
-import { openDemo, session } from './lib.mjs';
+import { REPO, openDemo, session } from './lib.mjs';
 
-const TEMPLATES = join(findModelsDir() ?? '/work/shared/models', 'chat-templates');
+const MODELS = findModelsDir() ?? '/work/shared/models';
+const TEMPLATES = join(MODELS, 'chat-templates');
 
 test('json_schema, tools, logprobs and reasoning in the browser', async (t) => {
   const { page, server } = await session(t);
@@ -90,4 +94,52 @@ test('json_schema, tools, logprobs and reasoning in the browser', async (t) => {
   }
   assert.ok(r.reasoning.length > 0);
   assert.equal(r.content, '');
+});
+
+test('embeddings in the browser equal the Node package ones (decoder and bert encoder)', async (t) => {
+  const { page, server } = await session(t);
+  await openDemo(page, server);
+  const bert = await new ChordTools(join(REPO, 'build/native-release')).model(join(REPO, 'build/synth'), 'tiny-bert', 'Q8_0', 1);
+  await page.route('**/synth/tiny-bert.gguf', (route) => route.fulfill({ path: bert, contentType: 'application/octet-stream' }));
+  const texts = ['Once upon a time there was a cat.', 'The dog ran to the park.', 'Hi', 'A red ball rolled down the hill.'];
+  const inBrowser = await page.evaluate(async (texts) => {
+    const { loadModel } = await import('wasm-chord');
+    const out = {};
+    // stories260K by URL (fetched in the model's Worker); tiny-bert as a Blob fetched here (the
+    // page's own requests are the ones its Playwright route answers).
+    const bertBlob = await (await fetch('/synth/tiny-bert.gguf')).blob();
+    for (const [name, source] of [
+      ['stories', '/models/stories260K.gguf'],
+      ['bert', bertBlob],
+    ]) {
+      const model = await loadModel(source, { cache: 'none', contextLength: 128 });
+      const vs = await model.embed(texts);
+      const api = await model.embeddings.create({ input: texts.slice(0, 2), encoding_format: 'base64' });
+      out[name] = { vs: vs.map((v) => Array.from(v)), arch: model.info.arch, api: api.data.map((d) => d.embedding) };
+      await model.dispose();
+    }
+    return out;
+  }, texts);
+  const cosine = (a, b) => {
+    let ab = 0, aa = 0, bb = 0; // prettier-ignore
+    for (let i = 0; i < a.length; i++) [ab, aa, bb] = [ab + a[i] * b[i], aa + a[i] * a[i], bb + b[i] * b[i]];
+    return ab / Math.sqrt(aa * bb);
+  };
+  for (const [name, path] of [
+    ['stories', join(MODELS, 'gguf', 'stories260K.gguf')],
+    ['bert', bert],
+  ]) {
+    const model = await loadModel(path, { threads: 1, contextLength: 128 });
+    const inNode = await model.embed(texts);
+    await model.dispose();
+    const b = inBrowser[name];
+    assert.equal(b.arch, name === 'bert' ? 'bert' : 'llama');
+    assert.equal(b.vs.length, texts.length);
+    b.vs.forEach((v, i) => assert.ok(cosine(v, inNode[i]) >= 0.99999, `${name} text ${i}: browser vs Node cosine ${cosine(v, inNode[i])}`));
+    b.api.forEach((s, i) => {
+      const bytes = Buffer.from(s, 'base64');
+      const v = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+      assert.ok(cosine(v, inNode[i]) >= 0.99999, `${name} embeddings.create base64 ${i}`);
+    });
+  }
 });
