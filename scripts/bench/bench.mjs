@@ -29,6 +29,9 @@ const MODELS = [
   { name: 'tinyllama-Q4_0', preset: 'tinyllama', type: 'Q4_0', reps: 2 },
   { name: 'tinyllama-Q4_K_M', preset: 'tinyllama', type: 'Q4_K_M', reps: 2 },
   { name: 'tinyllama-Q8_0', preset: 'tinyllama', type: 'Q8_0', reps: 2 },
+  // Shapes people pick (issue 13): Gemma 3 (5 local : 1 global layers) and an I-quant.
+  { name: 'gemma3-1b-Q4_K_M', preset: 'gemma3-1b', type: 'Q4_K_M', reps: 2 },
+  { name: 'tinyllama-IQ4_XS', preset: 'tinyllama', type: 'IQ4_XS', reps: 2 },
 ];
 
 function parseArgs(argv) {
