@@ -3,16 +3,8 @@
 // (one forward each), alternating runs, and reports ms per text for both and the speedup ratio.
 //   node scripts/bench/embed-batch.mjs MODEL.gguf [--n 64] [--reps 5] [--threads 1] [--ctx 512]
 // Needs the built package (npm run build:package).
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const path = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
-if (!path) {
-  console.error('usage: node scripts/bench/embed-batch.mjs MODEL.gguf [--n 64] [--reps 5] [--threads 1] [--ctx 512]');
-  process.exit(2);
-}
+import { modelArgs } from '../lib/cli-args.mjs';
+const { path, opt } = modelArgs('node scripts/bench/embed-batch.mjs MODEL.gguf [--n 64] [--reps 5] [--threads 1] [--ctx 512]');
 const n = opt('n', 64),
   reps = opt('reps', 5),
   threads = opt('threads', 1),

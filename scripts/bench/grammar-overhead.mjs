@@ -5,16 +5,8 @@
 // JSON string (nearly every token allowed: the costliest state for a full mask), top_k 0 (a full
 // trie mask every step), and a digits-only grammar (few tokens allowed: best-first checks fall
 // back to the mask). Needs the built package (npm run build:package).
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const path = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
-if (!path) {
-  console.error('usage: node scripts/bench/grammar-overhead.mjs MODEL.gguf [--n 48] [--reps 5] [--threads 1]');
-  process.exit(2);
-}
+import { modelArgs } from '../lib/cli-args.mjs';
+const { path, opt } = modelArgs('node scripts/bench/grammar-overhead.mjs MODEL.gguf [--n 48] [--reps 5] [--threads 1]');
 const n = opt('n', 48),
   reps = opt('reps', 5),
   threads = opt('threads', 1);
