@@ -1,6 +1,6 @@
 // The kernel table: reference (scalar) kernels per weight type, with the SIMD128 entries laid over
-// them in wasm SIMD builds. The activation type per weight type is llama.cpp's CPU vec_dot_type;
-// its quantizer is the core type table's reference from_float.
+// them in wasm SIMD builds and the relaxed-SIMD entries over those in relaxed builds. The activation type per weight
+// type is llama.cpp's CPU vec_dot_type; its quantizer is the core type table's reference from_float.
 #include "kernels/ops.h"
 
 #include <array>
@@ -69,6 +69,17 @@ const Table& active_table() {
         e.dot_packed = o.dot_packed;
       }
     }
+#ifdef CHORD_RELAXED_SIMD
+    for (const OpOverride& o : relaxed_overrides()) {
+      TypeOps& e = a[static_cast<uint32_t>(o.wtype)];
+      if (o.from_float) e.from_float = o.from_float;
+      e.vec_dot = o.vec_dot;
+      e.vec_dot_multi = o.vec_dot_multi;
+      e.packed_bytes = o.packed_bytes;
+      e.pack = o.pack;
+      e.dot_packed = o.dot_packed;
+    }
+#endif
     return a;
   }();
   return t;
@@ -84,6 +95,16 @@ const TypeOps* ops(GgmlType wtype) noexcept {
   return entry(active_table(), wtype);
 #else
   return entry(kRef, wtype);
+#endif
+}
+
+const char* kernel_set() noexcept {
+#if defined(CHORD_RELAXED_SIMD)
+  return "relaxed-simd";
+#elif defined(CHORD_SIMD128)
+  return "simd128";
+#else
+  return "scalar";
 #endif
 }
 

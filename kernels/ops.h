@@ -1,7 +1,8 @@
 // The per-weight-type kernel table (like ggml's type traits): how activations are quantized for a
 // weight type and the dot product between one weight row and one quantized activation row.
 // One table indexed by type id: the reference kernels, with the SIMD128 entries of simd128 builds
-// laid over them field by field (ops()). Dispatch happens once per matmul, never per block.
+// laid over them field by field, and the relaxed-SIMD entries over those in relaxed builds (ops()). Dispatch happens
+// once per matmul, never per block.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -50,5 +51,12 @@ struct OpOverride {
   VecDotMultiFn dot_packed = nullptr;
 };
 std::span<const OpOverride> simd128_overrides() noexcept;
+// The relaxed-SIMD entries (kernels/relaxed/ops_relaxed.cpp, CHORD_RELAXED_SIMD builds), laid over
+// the SIMD128 ones: each replaces every dot kernel of its type (vec_dot, vec_dot_multi and the
+// packed triple, even where it sets none of the latter).
+std::span<const OpOverride> relaxed_overrides() noexcept;
+
+// Which kernel set the active table holds: "relaxed-simd", "simd128" or "scalar".
+const char* kernel_set() noexcept;
 
 }  // namespace chord::kernels

@@ -1,6 +1,7 @@
 // SIMD128 dot products of the float formats (F32.F32, F16.F16, BF16.BF16) for 1..4 activation rows.
 // Products in f32 as the reference; each 16-element chunk is summed in f32 (depth 2 per lane), then
-// widened and accumulated in f64, so the error stays within a few u of sum |w_i a_i|.
+// widened and accumulated in f64, so the error stays within a few u of sum |w_i a_i|. Relaxed-SIMD
+// builds fuse half the products into the adds (f32x4.relaxed_madd; fewer roundings, same bound).
 #include "core/quant/fp16.h"
 #include "kernels/ref/vec_dot.h"
 #include "kernels/simd128/simd128.h"
@@ -47,8 +48,9 @@ void dot_nt(int64_t n, const typename F::T* w, const uint8_t* a, uint64_t a_stri
     for (int t = 0; t < NT; ++t) {
       v128_t av[4];
       F::load16(reinterpret_cast<const T*>(a + t * a_stride) + i, av);
-      const v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wv[0], av[0]), wasm_f32x4_mul(wv[1], av[1])),
-                                      wasm_f32x4_add(wasm_f32x4_mul(wv[2], av[2]), wasm_f32x4_mul(wv[3], av[3])));
+      // (w0 a0 + w1 a1) + (w2 a2 + w3 a3); with relaxed SIMD the second product of each pair fused.
+      const v128_t s = wasm_f32x4_add(madd_f32(wv[1], av[1], wasm_f32x4_mul(wv[0], av[0])),
+                                      madd_f32(wv[3], av[3], wasm_f32x4_mul(wv[2], av[2])));
       acc[t] = add_f32x4_to_f64(acc[t], s);
     }
   }

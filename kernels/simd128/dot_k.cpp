@@ -25,12 +25,6 @@ using quant::BlockQ8_K;
 
 using namespace superblock;
 
-// 0xFF in byte l where (v[l] & bit) != 0.
-inline v128_t bit_set(v128_t v, int bit) {
-  const v128_t b = wasm_i8x16_splat(static_cast<int8_t>(1 << bit));
-  return wasm_i8x16_eq(wasm_v128_and(v, b), b);
-}
-
 // Element 128h + 32k + l = bits 2k of qs[32h + l]; group 8h + 2k + l / 16.
 void unpack_q2_k(const uint8_t* p, Unpacked* u) {
   const auto& x = *reinterpret_cast<const BlockQ2_K*>(p);
@@ -153,27 +147,6 @@ void unpack_iq4_xs(const uint8_t* p, Unpacked* u) {
     store_scaled_s(wasm_i8x16_swizzle(book, wasm_u8x16_shr(v, 4)), s, u->w + 32 * j + 16);
   }
   u->d = f16_table()[x.d];
-}
-
-// The 8 scales and 8 mins (6 bits each, quant::scale_min_k4's layout in the 12 bytes at q) of a
-// Q4_K/Q5_K super-block: scales to sc[0..7] as int16, mins as the pairs (m0, m0, m1, m1, ..) that
-// the per-16 bsums dot wants. One vector holds scales (lanes 0-7) and mins (8-15) as bytes:
-//   j < 4: q[j] & 63 | q[j + 4] & 63;  j >= 4: (q[j + 4] & 15) | (q[j - 4] >> 6) << 4 | (q[j + 4] >> 4) | (q[j] >> 6)
-//   << 4.
-inline void scales_mins_k4(const uint8_t* q, int16_t* sc, v128_t* mins_lo, v128_t* mins_hi) {
-  const v128_t v = wasm_v128_load(q);  // 16 bytes: the 12 scale bytes and 4 of the block's next field
-  const v128_t x = wasm_i8x16_shuffle(v, v, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
-  const v128_t y = wasm_i8x16_shuffle(v, v, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
-  const v128_t upper = wasm_i8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1);
-  const v128_t lo = wasm_v128_and(wasm_v128_bitselect(wasm_u8x16_shr(x, 4), x, upper),
-                                  wasm_i8x16_make(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15));
-  const v128_t hi = wasm_v128_and(wasm_i8x16_shl(wasm_u8x16_shr(y, 6), 4),
-                                  wasm_i8x16_make(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48));
-  const v128_t r = wasm_v128_or(lo, hi);
-  wasm_v128_store(sc, wasm_u16x8_extend_low_u8x16(r));
-  const v128_t m = wasm_u16x8_extend_high_u8x16(r);
-  *mins_lo = wasm_i16x8_shuffle(m, m, 0, 0, 1, 1, 2, 2, 3, 3);
-  *mins_hi = wasm_i16x8_shuffle(m, m, 4, 4, 5, 5, 6, 6, 7, 7);
 }
 
 // Q4_K / Q5_K with packed activations, unpacking fused into the dot: the nibbles of 16 qs bytes

@@ -27,17 +27,6 @@ inline void store_i16(v128_t lo, v128_t hi, int16_t* w) {
   wasm_v128_store(w + 24, wasm_i16x8_extend_high_i8x16(hi));
 }
 
-// 0x10 in byte j where bit j (lanes 0..15, half = 0) or bit j + 16 (half = 1) of qh is set.
-inline v128_t qh_bits(uint32_t qh, int half) {
-  const v128_t v = wasm_i32x4_splat(static_cast<int32_t>(qh));
-  // Byte j of the result reads byte (2 half + j / 8) of qh; then test bit j % 8.
-  const v128_t bytes = half == 0 ? wasm_i8x16_shuffle(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)
-                                 : wasm_i8x16_shuffle(v, v, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-  const v128_t bit = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-  const v128_t set = wasm_i8x16_eq(wasm_v128_and(bytes, bit), bit);
-  return wasm_v128_and(set, wasm_i8x16_splat(0x10));
-}
-
 // Per format: weight block layout, its unpacking to int16, the activation block layout.
 struct Q4_0 {
   static constexpr int kW = sizeof(BlockQ4_0), kA = sizeof(BlockQ8_0), kAq = 2;

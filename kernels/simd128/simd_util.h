@@ -1,5 +1,6 @@
-// Small inline wasm SIMD128 helpers shared by the simd128 kernels: f16/bf16 widening, horizontal
-// sums, unaligned typed loads. Only included from kernels/simd128/*.cpp (CHORD_SIMD128 builds).
+// Small inline wasm SIMD128 helpers shared by the simd128 and relaxed kernels: f16/bf16 widening,
+// horizontal sums, unaligned typed loads, weight-unpacking pieces. Only included from
+// kernels/simd128/*.cpp and kernels/relaxed/*.cpp (CHORD_SIMD128 builds).
 #pragma once
 #include <wasm_simd128.h>
 
@@ -61,6 +62,16 @@ inline v128_t pack_u16(v128_t a, v128_t b) { return wasm_i16x8_shuffle(a, b, 0, 
 inline v128_t bf16x8_lo(v128_t h) { return wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(h), 16); }
 inline v128_t bf16x8_hi(v128_t h) { return wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(h), 16); }
 
+// a * b + c: f32x4.relaxed_madd in relaxed-SIMD builds (fused where the engine fuses: one rounding
+// instead of two, so never less accurate), else mul then add.
+inline v128_t madd_f32(v128_t a, v128_t b, v128_t c) {
+#ifdef CHORD_RELAXED_SIMD
+  return wasm_f32x4_relaxed_madd(a, b, c);
+#else
+  return wasm_f32x4_add(wasm_f32x4_mul(a, b), c);
+#endif
+}
+
 // [sum(s0), sum(s1), sum(s2), sum(s3)]: a 4x4 transpose folded into the adds.
 inline v128_t hsum4_i32(v128_t s0, v128_t s1, v128_t s2, v128_t s3) {
   // a = [s0.0+s0.2, s1.0+s1.2, s0.1+s0.3, s1.1+s1.3]
@@ -109,6 +120,46 @@ inline uint32_t load_u32(const void* p) {
 inline v128_t gather_f16x4(const float* table, const uint8_t* p, size_t stride) {
   return wasm_f32x4_make(table[load_u16(p)], table[load_u16(p + stride)], table[load_u16(p + 2 * stride)],
                          table[load_u16(p + 3 * stride)]);
+}
+
+// Weight unpacking pieces shared by the SIMD128 and relaxed-SIMD kernels.
+
+// 0x10 in byte j where bit j (lanes 0..15, half = 0) or bit j + 16 (half = 1) of qh is set.
+inline v128_t qh_bits(uint32_t qh, int half) {
+  const v128_t v = wasm_i32x4_splat(static_cast<int32_t>(qh));
+  // Byte j of the result reads byte (2 half + j / 8) of qh; then test bit j % 8.
+  const v128_t bytes = half == 0 ? wasm_i8x16_shuffle(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)
+                                 : wasm_i8x16_shuffle(v, v, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const v128_t bit = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+  const v128_t set = wasm_i8x16_eq(wasm_v128_and(bytes, bit), bit);
+  return wasm_v128_and(set, wasm_i8x16_splat(0x10));
+}
+
+// 0xFF in byte l where (v[l] & bit) != 0.
+inline v128_t bit_set(v128_t v, int bit) {
+  const v128_t b = wasm_i8x16_splat(static_cast<int8_t>(1 << bit));
+  return wasm_i8x16_eq(wasm_v128_and(v, b), b);
+}
+
+// The 8 scales and 8 mins (6 bits each, quant::scale_min_k4's layout in the 12 bytes at q) of a
+// Q4_K/Q5_K super-block: scales to sc[0..7] as int16, mins as the pairs (m0, m0, m1, m1, ..) that
+// the per-16 bsums dot wants. One vector holds scales (lanes 0-7) and mins (8-15) as bytes:
+//   j < 4: q[j] & 63 | q[j + 4] & 63;  j >= 4: (q[j + 4] & 15) | (q[j - 4] >> 6) << 4 | (q[j + 4] >> 4) | (q[j] >> 6)
+//   << 4.
+inline void scales_mins_k4(const uint8_t* q, int16_t* sc, v128_t* mins_lo, v128_t* mins_hi) {
+  const v128_t v = wasm_v128_load(q);  // 16 bytes: the 12 scale bytes and 4 of the block's next field
+  const v128_t x = wasm_i8x16_shuffle(v, v, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+  const v128_t y = wasm_i8x16_shuffle(v, v, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
+  const v128_t upper = wasm_i8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1);
+  const v128_t lo = wasm_v128_and(wasm_v128_bitselect(wasm_u8x16_shr(x, 4), x, upper),
+                                  wasm_i8x16_make(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15));
+  const v128_t hi = wasm_v128_and(wasm_i8x16_shl(wasm_u8x16_shr(y, 6), 4),
+                                  wasm_i8x16_make(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48));
+  const v128_t r = wasm_v128_or(lo, hi);
+  wasm_v128_store(sc, wasm_u16x8_extend_low_u8x16(r));
+  const v128_t m = wasm_u16x8_extend_high_u8x16(r);
+  *mins_lo = wasm_i16x8_shuffle(m, m, 0, 0, 1, 1, 2, 2, 3, 3);
+  *mins_hi = wasm_i16x8_shuffle(m, m, 4, 4, 5, 5, 6, 6, 7, 7);
 }
 
 // Runs kernel.template operator()<NT>(rows, out) over n_act activation rows (a_stride bytes

@@ -29,11 +29,12 @@ struct DotImpl {
   const kernels::TypeOps* ops;
 };
 
-// Reference first; the active table (reference with the SIMD128 entries over it) in SIMD builds.
+// Reference first; the active table (reference with the SIMD128 entries over it, and the
+// relaxed-SIMD ones over those in relaxed builds) in SIMD builds.
 inline std::vector<DotImpl> dot_impls(GgmlType t) {
   std::vector<DotImpl> v{{"ref", kernels::ref_ops(t)}};
 #ifdef CHORD_SIMD128
-  v.push_back({"simd128", kernels::ops(t)});
+  v.push_back({kernels::kernel_set(), kernels::ops(t)});
 #endif
   return v;
 }

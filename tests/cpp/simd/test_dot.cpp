@@ -1,10 +1,10 @@
-// Dot products of every weight type, SIMD128 (wasm SIMD builds) and reference (always), against a
-// double-precision dot of the dequantized rows: integer block sums bit-exact (SIMD == reference ==
-// an independent decoding), float results within (nb + 12) u T (T = sum |w_i a_i| plus the min
-// terms; derivation in tests/cpp/kernels/test_vec_dot.cpp; the SIMD order — four block sums per
-// f32x4 lane step, a pairwise lane sum, the reference for leftover blocks — stays inside it), on
-// 1, 2, 3, 7, 64 and 257 blocks, unaligned rows, raw random blocks (every quant bit pattern,
-// activations of -128 and +-127, max-magnitude f16 scales) and quantized float data.
+// Dot products of every weight type, SIMD128 (wasm SIMD builds), relaxed SIMD (relaxed builds, over
+// the SIMD128 table) and reference (always), against a double-precision dot of the dequantized rows:
+// integer block sums bit-exact (SIMD == relaxed == reference == an independent decoding), float results within (nb +
+// 12) u T (T = sum |w_i a_i| plus the min terms; derivation in tests/cpp/kernels/test_vec_dot.cpp; the SIMD order —
+// four block sums per f32x4 lane step, a pairwise lane sum, the reference for leftover blocks — stays inside it), on 1,
+// 2, 3, 7, 64 and 257 blocks, unaligned rows, raw random blocks (every quant bit pattern, blocks of one repeated byte,
+// activations all -128 / all 127 / mixed, max-magnitude f16 scales) and quantized float data.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -19,6 +19,9 @@
 #include "tests/cpp/simd/simd_test_util.h"
 #ifdef CHORD_SIMD128
 #include "kernels/simd128/simd128.h"
+#endif
+#ifdef CHORD_RELAXED_SIMD
+#include "kernels/relaxed/relaxed.h"
 #endif
 
 using namespace chord;
@@ -57,11 +60,15 @@ std::vector<size_t> half_fields(GgmlType t) {
   }
 }
 
-// Raw weight blocks: random bytes, finite scales (every 5th block at the f16 maximum).
+// Raw weight blocks: random bytes or one repeated byte, finite scales (every 5th block at the f16
+// maximum).
 std::vector<uint8_t> raw_weights(GgmlType t, int64_t nb, std::mt19937& rng) {
   const size_t bs = type_info(t)->type_size;
   std::vector<uint8_t> w(bs * nb);
   for (auto& b : w) b = static_cast<uint8_t>(rng());
+  // Every third block one byte repeated: all quant bits set / clear, Q8_0 all -128 or all 127.
+  constexpr uint8_t kFills[] = {0xFF, 0x80, 0x7F, 0x00};
+  for (int64_t b = 1; b < nb; b += 3) std::memset(w.data() + b * bs, kFills[(b / 3) % 4], bs);
   for (int64_t b = 0; b < nb; ++b) {
     for (size_t off : half_fields(t)) {
       const uint16_t h = b % 5 == 4 ? 0x7BFF : random_half(rng, 1e-3f, 2.0f);
@@ -86,7 +93,8 @@ std::vector<uint8_t> weight_row(GgmlType t, const std::vector<float>& x, uint32_
   return w;
 }
 
-// Raw activation blocks: quants with extremes (-128, -127, 127) mixed in, consistent s / bsums.
+// Raw activation blocks: random quants, alternating 127 / -128, all -128, all 127, or random with
+// extra 127s; consistent s / bsums.
 std::vector<uint8_t> raw_acts(GgmlType t, int64_t nb, std::mt19937& rng) {
   const size_t bs = type_info(t)->type_size;
   const int qk = t == GgmlType::Q8_K ? 256 : 32;
@@ -94,12 +102,13 @@ std::vector<uint8_t> raw_acts(GgmlType t, int64_t nb, std::mt19937& rng) {
   for (int64_t b = 0; b < nb; ++b) {
     uint8_t* p = a.data() + b * bs;
     int8_t* qs = reinterpret_cast<int8_t*>(p + (t == GgmlType::Q8_0 ? 2 : 4));
-    const int mode = static_cast<int>(rng() % 4);
+    const int mode = static_cast<int>(rng() % 5);
     for (int i = 0; i < qk; ++i) {
       const int r = static_cast<int>(rng() % 256) - 128;
       qs[i] = static_cast<int8_t>(mode == 0   ? r
                                   : mode == 1 ? (i % 2 ? -128 : 127)
                                   : mode == 2 ? -128
+                                  : mode == 3 ? 127
                                               : (r % 3 ? r : 127));
     }
     if (t == GgmlType::Q8_K) {
@@ -137,6 +146,41 @@ std::vector<float> family_input(int family, size_t n, uint32_t seed) {
   }
   return v;
 }
+
+#ifdef CHORD_RELAXED_SIMD
+// The relaxed kernels' integer block sum (and min term) of one block.
+int64_t relaxed_block_sum(GgmlType wt, const uint8_t* pw, const uint8_t* pa, int32_t* min) {
+  namespace r = kernels::relaxed;
+  switch (wt) {
+    case GgmlType::Q4_0:
+      return r::block_dot_q4_0_q8_0(pw, pa);
+    case GgmlType::Q4_1:
+      return r::block_dot_q4_1_q8_1(pw, pa);
+    case GgmlType::Q5_0:
+      return r::block_dot_q5_0_q8_0(pw, pa);
+    case GgmlType::Q5_1:
+      return r::block_dot_q5_1_q8_1(pw, pa);
+    case GgmlType::Q8_0:
+      return r::block_dot_q8_0_q8_0(pw, pa);
+    case GgmlType::IQ4_NL:
+      return r::block_dot_iq4_nl_q8_0(pw, pa);
+    case GgmlType::Q2_K:
+      return r::block_dot_q2_K_q8_K(pw, pa, min);
+    case GgmlType::Q3_K:
+      return r::block_dot_q3_K_q8_K(pw, pa);
+    case GgmlType::Q4_K:
+      return r::block_dot_q4_K_q8_K(pw, pa, min);
+    case GgmlType::Q5_K:
+      return r::block_dot_q5_K_q8_K(pw, pa, min);
+    case GgmlType::Q6_K:
+      return r::block_dot_q6_K_q8_K(pw, pa);
+    case GgmlType::IQ4_XS:
+      return r::block_dot_iq4_xs_q8_K(pw, pa);
+    default:
+      return 0;
+  }
+}
+#endif
 
 // Double-precision dot of the dequantized rows and the allowed deviation of a kernel.
 struct Expect {
@@ -362,6 +406,11 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
       }
       REQUIRE(simd_sum == ref_sum);
       REQUIRE(simd_min == ref_min);
+#endif
+#ifdef CHORD_RELAXED_SIMD
+      int32_t relaxed_min = 0;
+      REQUIRE(relaxed_block_sum(wt, pw, pa, &relaxed_min) == ref_sum);
+      REQUIRE(relaxed_min == ref_min);
 #endif
     }
   }

@@ -1,0 +1,40 @@
+// The relaxed-SIMD entries of the kernel table (kernels/ops.cpp lays them over the SIMD128 ones in
+// CHORD_RELAXED_SIMD builds). An entry replaces all dot kernels of its type at once (vec_dot, the
+// multi-row one and the packed path, which the K-quants here do not need), so the three always
+// agree; from_float stays the SIMD128 one (same bytes as the reference).
+#include "kernels/ops.h"
+#include "kernels/relaxed/relaxed.h"
+
+namespace chord::kernels {
+
+namespace {
+
+namespace r = relaxed;
+using G = GgmlType;
+
+constexpr OpOverride kRelaxed[] = {
+    {G::Q4_0, nullptr, r::vec_dot_q4_0_q8_0, r::vec_dot_multi_q4_0_q8_0, r::packed_bytes_q8_0, r::pack_q8_0,
+     r::dot_packed_q4_0_q8_0},
+    {G::Q4_1, nullptr, r::vec_dot_q4_1_q8_1, r::vec_dot_multi_q4_1_q8_1, r::packed_bytes_q8_1, r::pack_q8_1,
+     r::dot_packed_q4_1_q8_1},
+    {G::Q5_0, nullptr, r::vec_dot_q5_0_q8_0, r::vec_dot_multi_q5_0_q8_0, r::packed_bytes_q8_0, r::pack_q8_0,
+     r::dot_packed_q5_0_q8_0},
+    {G::Q5_1, nullptr, r::vec_dot_q5_1_q8_1, r::vec_dot_multi_q5_1_q8_1, r::packed_bytes_q8_1, r::pack_q8_1,
+     r::dot_packed_q5_1_q8_1},
+    {G::Q8_0, nullptr, r::vec_dot_q8_0_q8_0, r::vec_dot_multi_q8_0_q8_0, r::packed_bytes_q8_0, r::pack_q8_0,
+     r::dot_packed_q8_0_q8_0},
+    {G::IQ4_NL, nullptr, r::vec_dot_iq4_nl_q8_0, r::vec_dot_multi_iq4_nl_q8_0, r::packed_bytes_q8_0, r::pack_q8_0,
+     r::dot_packed_iq4_nl_q8_0},
+    {G::Q2_K, nullptr, r::vec_dot_q2_K_q8_K, r::vec_dot_multi_q2_K_q8_K},
+    {G::Q3_K, nullptr, r::vec_dot_q3_K_q8_K, r::vec_dot_multi_q3_K_q8_K},
+    {G::Q4_K, nullptr, r::vec_dot_q4_K_q8_K, r::vec_dot_multi_q4_K_q8_K},
+    {G::Q5_K, nullptr, r::vec_dot_q5_K_q8_K, r::vec_dot_multi_q5_K_q8_K},
+    {G::Q6_K, nullptr, r::vec_dot_q6_K_q8_K, r::vec_dot_multi_q6_K_q8_K},
+    {G::IQ4_XS, nullptr, r::vec_dot_iq4_xs_q8_K, r::vec_dot_multi_iq4_xs_q8_K},
+};
+
+}  // namespace
+
+std::span<const OpOverride> relaxed_overrides() noexcept { return kRelaxed; }
+
+}  // namespace chord::kernels
