@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the C++: native Debug with ASan/UBSan (tests, CLI) and Emscripten wasm (tests under Node).
-# Usage: scripts/build.sh [native] [native-release] [wasm] [wasm-mt]   (default: native wasm)
+# Usage: scripts/build.sh [native] [native-release] [wasm] [wasm-mt] [wasm-relaxed]   (default: native wasm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs  # Debian's em++ runs Node helpers that need acorn from here
@@ -25,6 +25,15 @@ for t in "${targets[@]}"; do
     wasm-mt)  # pthreads build: the SIMD/thread-pool tests and the CLI the equivalence check runs
       emcmake cmake -S . -B build/wasm-mt -DCMAKE_BUILD_TYPE=Release -DCHORD_THREADS=ON >/dev/null
       cmake --build build/wasm-mt -j"$jobs" --target chord-cli test_simd test_runtime
+      ;;
+    wasm-relaxed)  # relaxed-SIMD pthreads build (its own toolchain): the kernel tests and the CLI
+      (
+        # shellcheck source=scripts/lib/relaxed-env.sh
+        source scripts/lib/relaxed-env.sh
+        "$CHORD_EMCMAKE" cmake -S . -B build/wasm-relaxed -DCMAKE_BUILD_TYPE=Release -DCHORD_THREADS=ON \
+          -DCHORD_RELAXED_SIMD=ON >/dev/null
+        cmake --build build/wasm-relaxed -j"$jobs" --target chord-cli test_simd
+      )
       ;;
     *) echo "build.sh: unknown target $t" >&2; exit 2 ;;
   esac
