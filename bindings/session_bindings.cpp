@@ -8,6 +8,7 @@
 #include "bindings/handles.h"
 #include "bindings/result.h"
 #include "core/template/chat_template.h"
+#include "kernels/ops.h"
 
 namespace chord::bind {
 
@@ -106,6 +107,7 @@ val runtime_info() {
 #else
   o.set("threads", false);
 #endif
+  o.set("kernels", std::string(kernels::kernel_set()));
   o.set("heapMax", static_cast<double>(emscripten_get_heap_max()));
   o.set("heapSize", static_cast<double>(emscripten_get_heap_size()));
   o.set("hardwareThreads", static_cast<int>(std::thread::hardware_concurrency()));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the npm package: both wasm flavours (single-thread SIMD chord.*, pthreads SIMD chord-mt.*)
-# into js/dist/wasm/, then the TypeScript sources into js/dist/.
-# Usage: scripts/build-wasm-package.sh [st] [mt] [ts]     (default: all three)
+# Builds the npm package: both wasm flavours (single-thread SIMD chord.*, pthreads SIMD chord-mt.*),
+# the same two with relaxed-SIMD kernels (chord-relaxed.*, chord-relaxed-mt.*: Emscripten 3.1.69 on
+# LLVM 19, scripts/lib/relaxed-env.sh) into js/dist/wasm/, then the TypeScript sources into js/dist/.
+# Usage: scripts/build-wasm-package.sh [st] [mt] [rst] [rmt] [ts]     (default: all five)
 # Env: CHORD_SRC (source tree, default this repo), CHORD_CMAKE_ARGS (extra cmake -D args),
 #      JOBS (default 2).
 set -euo pipefail
@@ -11,15 +12,26 @@ jobs=${JOBS:-2}
 out=$repo/js/dist/wasm
 export NODE_PATH=/usr/share/nodejs  # Debian's em++ runs Node helpers that need acorn from here
 steps=("$@")
-((${#steps[@]})) || steps=(st mt ts)
+((${#steps[@]})) || steps=(st mt rst rmt ts)
 
-build_flavour() {  # build_flavour <st|mt>
-  local flavour=$1 threads=OFF name=chord
-  [ "$flavour" = mt ] && threads=ON && name=chord-mt
-  local dir=$repo/build/wasm-pkg-$flavour
+build_flavour() (  # build_flavour <st|mt|rst|rmt>, in a subshell (the relaxed env stays in it)
+  local flavour=$1 threads=OFF relaxed=OFF name=chord export_name=Chord emcmake=emcmake
+  if [[ $flavour == r* ]]; then
+    relaxed=ON name=chord-relaxed export_name=ChordRelaxed
+    # shellcheck source=scripts/lib/relaxed-env.sh
+    source "$repo/scripts/lib/relaxed-env.sh"
+    emcmake=$CHORD_EMCMAKE
+  fi
+  [[ $flavour == *mt ]] && threads=ON && name=$name-mt && export_name=${export_name}Mt
+  export_name=${export_name}Module
+  local dir=$repo/build/wasm-pkg-$flavour tests=OFF
+  if [ "$flavour" = rmt ] && [ -z "${CHORD_SRC:-}${CHORD_CMAKE_ARGS:-}" ]; then
+    # The libraries of scripts/build.sh wasm-relaxed (same configuration plus tests): compiled once.
+    dir=$repo/build/wasm-relaxed tests=ON
+  fi
   # shellcheck disable=SC2086
-  emcmake cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCHORD_TESTS=OFF \
-    -DCHORD_THREADS=$threads -DCHORD_SIMD=ON ${CHORD_CMAKE_ARGS:-} >/dev/null
+  "$emcmake" cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCHORD_TESTS=$tests \
+    -DCHORD_THREADS=$threads -DCHORD_SIMD=ON -DCHORD_RELAXED_SIMD=$relaxed ${CHORD_CMAKE_ARGS:-} >/dev/null
   cmake --build "$dir" --target chord_wasm -j"$jobs"
   mkdir -p "$out"
   local f
@@ -27,14 +39,12 @@ build_flavour() {  # build_flavour <st|mt>
     [ -f "$dir/bindings/$f" ] && cp "$dir/bindings/$f" "$out/$f"
   done
   # An ES-module copy of the factory for module Workers and bundlers (no importScripts there).
-  local export_name=ChordModule
-  [ "$flavour" = mt ] && export_name=ChordMtModule
   { cat "$dir/bindings/$name.js"; printf '\nexport default %s;\n' "$export_name"; } >"$out/$name.mjs"
-}
+)
 
 for s in "${steps[@]}"; do
   case "$s" in
-    st|mt) build_flavour "$s" ;;
+    st|mt|rst|rmt) build_flavour "$s" ;;
     ts)
       # Everything tsc wrote before (subfolders too: a removed module must not linger in the package).
       mkdir -p "$repo/js/dist"

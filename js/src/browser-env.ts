@@ -6,12 +6,7 @@ import { checkedFetch } from './fetch.js';
 import type { EngineEnv } from './engine.js';
 import { universalReaders, type PartReader } from './sources.js';
 import type { ModelCache, ModelSource } from './types.js';
-import { instantiate, type Flavor, type ModuleFactory } from './wasm.js';
-
-const FILES: Record<Flavor, { js: string; mjs: string; wasm: string }> = {
-  st: { js: 'chord.js', mjs: 'chord.mjs', wasm: 'chord.wasm' },
-  mt: { js: 'chord-mt.js', mjs: 'chord-mt.mjs', wasm: 'chord-mt.wasm' },
-};
+import { buildName, instantiate, type ModuleFactory } from './wasm.js';
 
 export function defaultWasmBase(): string {
   return new URL('./wasm/', import.meta.url).href;
@@ -19,10 +14,9 @@ export function defaultWasmBase(): string {
 
 const compiled = new Map<string, Promise<{ factory: ModuleFactory; module: WebAssembly.Module }>>();
 
-async function compile(base: string, flavor: Flavor): Promise<{ factory: ModuleFactory; module: WebAssembly.Module }> {
-  const f = FILES[flavor];
-  const wasmUrl = new URL(f.wasm, base).href;
-  const factoryP = import(/* @vite-ignore */ /* webpackIgnore: true */ new URL(f.mjs, base).href).then(
+async function compile(base: string, name: string): Promise<{ factory: ModuleFactory; module: WebAssembly.Module }> {
+  const wasmUrl = new URL(`${name}.wasm`, base).href;
+  const factoryP = import(/* @vite-ignore */ /* webpackIgnore: true */ new URL(`${name}.mjs`, base).href).then(
     (m: { default: ModuleFactory }) => m.default,
   );
   const moduleP = (async () => {
@@ -69,11 +63,12 @@ export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
     ? new URL(String(wasmBaseUrl), typeof location !== 'undefined' ? location.href : undefined).href
     : defaultWasmBase();
   return {
-    async instantiate(flavor, poolSize) {
-      const key = `${flavor} ${base}`;
+    async instantiate(flavor, simd, poolSize) {
+      const name = buildName(flavor, simd);
+      const key = `${name} ${base}`;
       let c = compiled.get(key);
       if (!c) {
-        c = compile(base, flavor);
+        c = compile(base, name);
         compiled.set(key, c);
         c.catch(() => compiled.delete(key));
       }
@@ -83,7 +78,9 @@ export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
         compiled: module,
         poolSize,
         locateFile: (path) => (path.endsWith('.worker.js') ? pthreadWorkerUrl(new URL(path, base)) : new URL(path, base).href),
-        mainScriptUrlOrBlob: new URL(FILES[flavor].js, base).href,
+        // The relaxed builds' Emscripten (3.1.69) starts pthread Workers from the main script itself
+        // (no .worker.js): it must be same-origin like the worker script of the SIMD128 builds.
+        mainScriptUrlOrBlob: simd === 'relaxed' ? pthreadWorkerUrl(new URL(`${name}.js`, base)) : new URL(`${name}.js`, base).href,
       });
     },
     yieldToEventLoop,

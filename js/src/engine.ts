@@ -20,7 +20,7 @@ import type {
 } from './types.js';
 import type { GenerationRecord } from './options.js';
 import type { EmbedOutput, EmbedRequest } from './embeddings.js';
-import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer } from './wasm.js';
+import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer, SimdLevel } from './wasm.js';
 
 /** The resolved configuration (probe.ts) plus what one load needs. */
 export interface EngineLoadOptions extends ResolvedConfig {
@@ -30,7 +30,7 @@ export interface EngineLoadOptions extends ResolvedConfig {
 }
 
 export interface EngineEnv {
-  instantiate(flavor: Flavor, poolSize: number): Promise<RawModule>;
+  instantiate(flavor: Flavor, simd: SimdLevel, poolSize: number): Promise<RawModule>;
   yieldToEventLoop(): Promise<void>;
 }
 
@@ -88,6 +88,7 @@ export class Engine {
       contextLength: ctx.nCtx(),
       threads: config.threads,
       wasm: config.flavor,
+      simd: config.simd,
       contextBytes: ctx.memoryBytes(),
       chatTemplate: tmpl === '' ? null : tmpl,
       bosToken: tok.bos(),
@@ -102,7 +103,7 @@ export class Engine {
     if (readers.length === 0) throw new WasmChordError('invalid_argument', 'no model source was given');
     if (signal?.aborted) throw abortErrorFrom(signal);
     // Start the wasm instance and every part's download (headers) together.
-    const modP = env.instantiate(opts.flavor, opts.threads - 1);
+    const modP = env.instantiate(opts.flavor, opts.simd, opts.threads - 1);
     const openedP = Promise.all(readers.map((r) => r.open(signal)));
     let mod: RawModule | undefined;
     let heapParts: InstanceType<RawModule['HeapParts']> | undefined;

@@ -102,6 +102,7 @@ async function loadResolved(platform: Platform, source: ModelSource, options: Lo
     sources,
     {
       threads: options.threads,
+      simd: options.simd,
       contextLength: options.contextLength,
       batchSize: options.batchSize,
       wasmBaseUrl: options.wasmBaseUrl === undefined ? undefined : platform.wireBaseUrl(options.wasmBaseUrl),

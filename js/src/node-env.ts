@@ -10,12 +10,7 @@ import { WasmChordError, throwIfAborted } from './errors.js';
 import { capabilities as probe } from './probe.js';
 import { splitPartNames, universalReaders, type PartReader } from './sources.js';
 import type { Capabilities, ModelCache, ModelSource, ProgressEvent } from './types.js';
-import { instantiate, type Flavor, type ModuleFactory } from './wasm.js';
-
-const FILES: Record<Flavor, { js: string; wasm: string }> = {
-  st: { js: 'chord.js', wasm: 'chord.wasm' },
-  mt: { js: 'chord-mt.js', wasm: 'chord-mt.wasm' },
-};
+import { buildName, instantiate, type ModuleFactory } from './wasm.js';
 
 function hardwareConcurrency(): number {
   try {
@@ -41,19 +36,20 @@ const compiled = new Map<string, Promise<{ factory: ModuleFactory; module: WebAs
 export function nodeEnv(base: string | URL | undefined): EngineEnv {
   const dir = wasmDir(base);
   return {
-    async instantiate(flavor, poolSize) {
-      const key = `${flavor} ${dir}`;
+    async instantiate(flavor, simd, poolSize) {
+      const name = buildName(flavor, simd);
+      const key = `${name} ${dir}`;
       let c = compiled.get(key);
       if (!c) {
         c = (async () => {
           let bytes: Buffer;
           try {
-            bytes = await readFile(join(dir, FILES[flavor].wasm));
+            bytes = await readFile(join(dir, `${name}.wasm`));
           } catch (e) {
             throw new WasmChordError('io_error', `cannot read the wasm build in ${dir}: ${(e as Error).message}`, { cause: e });
           }
           // The Emscripten factory is CommonJS (dist/wasm/package.json says so).
-          const factory = createRequire(import.meta.url)(join(dir, FILES[flavor].js)) as ModuleFactory;
+          const factory = createRequire(import.meta.url)(join(dir, `${name}.js`)) as ModuleFactory;
           return { factory, module: await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>) };
         })();
         compiled.set(key, c);

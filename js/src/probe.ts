@@ -1,7 +1,7 @@
 // Capability probes (SIMD, threads, cross-origin isolation) and the thread/flavour choice.
 import { WasmChordError } from './errors.js';
 import type { Capabilities, LoadOptions } from './types.js';
-import type { Flavor } from './wasm.js';
+import type { Flavor, SimdLevel } from './wasm.js';
 
 // A module with one function returning v128.const 0: validates only where SIMD128 is supported.
 const SIMD_PROBE = new Uint8Array([
@@ -50,6 +50,25 @@ const SIMD_PROBE = new Uint8Array([
   0x0b, // end
 ]);
 
+// () -> v128: i32x4.relaxed_dot_i8x16_i7x16_add_s of three zero vectors (opcode 0xfd 0x113):
+// validates only where relaxed SIMD is enabled.
+const RELAXED_PROBE = new Uint8Array([
+  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // magic, version 1
+  ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b], // type section: () -> v128
+  ...[0x03, 0x02, 0x01, 0x00], // function section: one function of type 0
+  ...[0x0a, 0x3d, 0x01, 0x3b, 0x00], // code section: one body of 59 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // three v128.const 0
+  ...[0xfd, 0x93, 0x02, 0x0b], // i32x4.relaxed_dot_i8x16_i7x16_add_s, end
+]);
+
+function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
+  try {
+    return typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
 function sharedMemoryWorks(): boolean {
   try {
     if (typeof SharedArrayBuffer === 'undefined') return false;
@@ -64,10 +83,11 @@ function sharedMemoryWorks(): boolean {
  *  isolated page: COOP same-origin + COEP require-corp). */
 export function capabilities(hardwareConcurrency?: number): Capabilities {
   const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
-  const simd = typeof WebAssembly !== 'undefined' && WebAssembly.validate(SIMD_PROBE);
+  const simd = validates(SIMD_PROBE);
   const sab = typeof SharedArrayBuffer !== 'undefined';
   return {
     simd,
+    relaxedSimd: simd && validates(RELAXED_PROBE),
     threads: sharedMemoryWorks(),
     crossOriginIsolated: g.crossOriginIsolated === true,
     sharedArrayBuffer: sab,
@@ -77,6 +97,7 @@ export function capabilities(hardwareConcurrency?: number): Capabilities {
 
 export interface ResolvedConfig {
   flavor: Flavor;
+  simd: SimdLevel;
   threads: number;
   contextLength: number;
   batchSize: number;
@@ -106,5 +127,14 @@ export function resolveConfig(o: LoadOptions, caps: Capabilities): ResolvedConfi
     throw new WasmChordError('invalid_argument', 'contextLength must be a non-negative integer (0 = model default)');
   const batchSize = o.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new WasmChordError('invalid_argument', 'batchSize must be a positive integer');
-  return { flavor: threads > 1 ? 'mt' : 'st', threads, contextLength, batchSize };
+  const want = o.simd ?? 'auto';
+  if (want !== 'auto' && want !== 'relaxed' && want !== 'simd128')
+    throw new WasmChordError('invalid_argument', "simd must be 'auto', 'relaxed' or 'simd128'");
+  if (want === 'relaxed' && !caps.relaxedSimd)
+    throw new WasmChordError(
+      'unsupported',
+      "simd: 'relaxed' needs an engine with relaxed SIMD (Chrome >= 114, Firefox >= 146, Node >= 22)",
+    );
+  const simd: SimdLevel = want === 'simd128' || !caps.relaxedSimd ? 'simd128' : 'relaxed';
+  return { flavor: threads > 1 ? 'mt' : 'st', simd, threads, contextLength, batchSize };
 }

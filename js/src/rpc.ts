@@ -10,6 +10,7 @@ export type WireSource = string | Blob | ArrayBuffer | ArrayBufferView;
 
 export interface WireLoadOptions {
   threads: 'auto' | number | undefined;
+  simd: 'auto' | 'relaxed' | 'simd128' | undefined;
   contextLength: number | undefined;
   batchSize: number | undefined;
   wasmBaseUrl: string | undefined;

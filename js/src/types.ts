@@ -34,6 +34,9 @@ export interface LoadOptions {
   /** Kernel threads. 'auto' uses the machine's cores (capped at 8) when threads are available
    *  (Node, or a cross-origin isolated page); a number > 1 needs the pthreads build. */
   threads?: 'auto' | number;
+  /** Which kernels: 'auto' (default) takes the relaxed-SIMD build where the engine validates relaxed
+   *  SIMD, else the SIMD128 one; 'relaxed' fails early without it; 'simd128' always works. */
+  simd?: 'auto' | 'relaxed' | 'simd128';
   /** KV cache length in tokens; default min(training context, 4096). */
   contextLength?: number;
   /** Prompt tokens evaluated per forward batch (default 64). */
@@ -88,6 +91,8 @@ export interface ModelInfo extends ModelFileInfo {
   threads: number;
   /** Which wasm build runs the model. */
   wasm: 'st' | 'mt';
+  /** Which kernels it runs: 'relaxed' (relaxed-SIMD int8 dot products) or 'simd128'. */
+  simd: 'relaxed' | 'simd128';
   /** Bytes of KV cache and scratch. */
   contextBytes: number;
   chatTemplate: string | null;
@@ -222,6 +227,8 @@ export interface DetokenizeOptions {
 
 export interface Capabilities {
   simd: boolean;
+  /** Relaxed SIMD validates (the faster kernels of chord-relaxed*.wasm). */
+  relaxedSimd: boolean;
   threads: boolean;
   crossOriginIsolated: boolean;
   sharedArrayBuffer: boolean;

@@ -6,6 +6,15 @@ import type { ModelFileInfo } from './types.js';
 /** Which wasm build: single-thread SIMD or pthreads SIMD (needs SharedArrayBuffer). */
 export type Flavor = 'st' | 'mt';
 
+/** Which kernels: relaxed SIMD (int8 dot products; Chrome >= 114, Firefox >= 146, Node >= 22) or
+ *  SIMD128 only (every engine, Safari included). */
+export type SimdLevel = 'relaxed' | 'simd128';
+
+/** The wasm files of a build: chord[-relaxed][-mt].{js,mjs,wasm}. */
+export function buildName(flavor: Flavor, simd: SimdLevel): string {
+  return `chord${simd === 'relaxed' ? '-relaxed' : ''}${flavor === 'mt' ? '-mt' : ''}`;
+}
+
 interface Deletable {
   delete(): void;
 }
@@ -83,6 +92,8 @@ export interface RawRuntimeInfo {
   heapMax: number;
   heapSize: number;
   hardwareThreads: number;
+  /** The kernel set compiled in: 'relaxed-simd' or 'simd128' (kernels/ops.h kernel_set). */
+  kernels: string;
 }
 
 export interface RawModule {

@@ -59,7 +59,10 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
     aborts.set(id, ctl);
     try {
       if (engine) throw new WasmChordError('invalid_argument', 'this worker already holds a model');
-      const cfg = resolveConfig({ threads: o.threads, contextLength: o.contextLength, batchSize: o.batchSize }, platform.capabilities());
+      const cfg = resolveConfig(
+        { threads: o.threads, simd: o.simd, contextLength: o.contextLength, batchSize: o.batchSize },
+        platform.capabilities(),
+      );
       const cache = cacheProxy(id, o.cache);
       const readers = platform.readers(sources.length === 1 ? sources[0]! : sources, o.fetchInit, cache);
       engine = await Engine.load(
