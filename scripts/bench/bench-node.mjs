@@ -39,7 +39,7 @@ const { loadModel } = await import(new URL('../../js/dist/node.js', import.meta.
 
 const rssBefore = process.memoryUsage().rss;
 const t0 = performance.now();
-const model = await loadModel(cfg.model, { threads: cfg.threads, contextLength: cfg.contextLength });
+const model = await loadModel(cfg.model, { threads: cfg.threads, contextLength: cfg.contextLength, simd: cfg.simd });
 const loadMs = performance.now() - t0;
 const info = model.info;
 

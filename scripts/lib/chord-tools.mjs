@@ -26,7 +26,14 @@ export class ChordTools {
 
   async #cli(args) {
     try {
-      const [cmd, argv] = this.cli.endsWith('.js') ? [process.execPath, ['--no-experimental-fetch', this.cli, ...args]] : [this.cli, args];
+      // A wasm CLI runs under this Node, or under CHORD_CLI_NODE (the relaxed-SIMD build needs Node 24,
+      // whose Emscripten does not need the fetch flag).
+      const node = process.env.CHORD_CLI_NODE;
+      const [cmd, argv] = !this.cli.endsWith('.js')
+        ? [this.cli, args]
+        : node
+          ? [node, [this.cli, ...args]]
+          : [process.execPath, ['--no-experimental-fetch', this.cli, ...args]];
       const { stdout } = await run(cmd, argv, { maxBuffer: MAX_BUFFER });
       return stdout;
     } catch (e) {
