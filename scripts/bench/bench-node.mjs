@@ -102,6 +102,7 @@ const out = {
   maxRss: process.resourceUsage().maxRSS * 1024,
   info: {
     wasm: info.wasm,
+    simd: info.simd,
     threads: info.threads,
     contextLength: info.contextLength,
     contextBytes: info.contextBytes,
