@@ -58,5 +58,4 @@ int32_t block_dot_q5_K_q8_K(const void* w_block, const void* a_block, int32_t* m
 int32_t block_dot_q6_K_q8_K(const void* w_block, const void* a_block) noexcept;
 int32_t block_dot_iq4_xs_q8_K(const void* w_block, const void* a_block) noexcept;
 
-
 }  // namespace chord::kernels::relaxed
