@@ -25,7 +25,8 @@ try {
   let text = '';
   for await (const c of model.generate('Once upon a time', { maxTokens: 24, temperature: 0, topK: 1 })) text += c.text;
   Object.assign(out.dataset, {
-    wasm: model.info.wasm, threads: String(model.info.threads), coi: String(capabilities().crossOriginIsolated),
+    wasm: model.info.wasm, simd: model.info.simd, relaxed: String(capabilities().relaxedSimd),
+    threads: String(model.info.threads), coi: String(capabilities().crossOriginIsolated),
     phases: [...phases].join(','), done: 'ok',
   });
   out.textContent = text;
@@ -71,6 +72,9 @@ test('cross-origin package: a page on another origin loads a model in the Worker
       assert.deepEqual(errors, []);
       assert.equal(d.coi, String(coi));
       assert.equal(d.wasm, coi ? 'mt' : 'st');
+      // This Chromium runs relaxed SIMD: the loader picks the relaxed-SIMD builds.
+      assert.equal(d.relaxed, 'true');
+      assert.equal(d.simd, 'relaxed');
       if (coi) assert.ok(Number(d.threads) > 1, `threads: ${d.threads}`);
       assert.equal(d.phases, 'download,load');
       assert.ok(d.text.length > 20, d.text);
@@ -79,10 +83,11 @@ test('cross-origin package: a page on another origin loads a model in the Worker
       const fromCdn = cdn.stats.requests.map((r) => r.path);
       for (const f of [
         '/node_modules/wasm-chord/js/dist/worker.js',
-        `/node_modules/wasm-chord/js/dist/wasm/${coi ? 'chord-mt' : 'chord'}.wasm`,
+        `/node_modules/wasm-chord/js/dist/wasm/${coi ? 'chord-relaxed-mt' : 'chord-relaxed'}.wasm`,
       ])
         assert.ok(fromCdn.includes(f), `${f} was fetched from the CDN`);
-      if (coi) assert.ok(fromCdn.includes('/node_modules/wasm-chord/js/dist/wasm/chord-mt.worker.js'), 'the pthread Worker script too');
+      // The relaxed builds' pthread Workers run the main script itself (no .worker.js).
+      if (coi) assert.ok(fromCdn.includes('/node_modules/wasm-chord/js/dist/wasm/chord-relaxed-mt.js'), 'the pthread Worker script too');
       await p.close();
     } finally {
       await site.close();

@@ -15,7 +15,9 @@ const problems = [];
 if (
   !existsSync(join(repo, 'js/dist/browser.js')) ||
   !existsSync(join(repo, 'js/dist/wasm/chord.wasm')) ||
-  !existsSync(join(repo, 'js/dist/wasm/chord-mt.wasm'))
+  !existsSync(join(repo, 'js/dist/wasm/chord-mt.wasm')) ||
+  !existsSync(join(repo, 'js/dist/wasm/chord-relaxed.wasm')) ||
+  !existsSync(join(repo, 'js/dist/wasm/chord-relaxed-mt.wasm'))
 )
   problems.push('the package is not built: run npm run build:package');
 if (!existsSync(CHROMIUM)) problems.push('Chromium is missing: run npm run setup (Debian package chromium)');

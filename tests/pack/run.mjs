@@ -55,6 +55,12 @@ test('the tarball holds the built package and nothing else', () => {
     'js/dist/wasm/chord-mt.wasm',
     'js/dist/wasm/chord-mt.mjs',
     'js/dist/wasm/chord-mt.worker.js',
+    'js/dist/wasm/chord-relaxed.wasm',
+    'js/dist/wasm/chord-relaxed.mjs',
+    'js/dist/wasm/chord-relaxed.js',
+    'js/dist/wasm/chord-relaxed-mt.wasm',
+    'js/dist/wasm/chord-relaxed-mt.mjs',
+    'js/dist/wasm/chord-relaxed-mt.js',
     'js/dist/wasm/package.json',
   ])
     assert.ok(packedFiles.includes(f), `${f} is packed`);
