@@ -125,7 +125,8 @@ class GeneratorHandle {
 
  private:
   std::shared_ptr<Context> ctx_;  // declared first: destroyed after the generator that refers to it
-  std::unique_ptr<Generator> gen_;
+  // Shared so that the handle is copyable: Emscripten >= 3.1.50's val(T&&) copies its argument.
+  std::shared_ptr<Generator> gen_;
 };
 
 // tmpl::apply_chat_template with messages and extra context as JSON text -> {value: string}.
