@@ -150,9 +150,19 @@ test('split GGUF: parts from URL (fetched in parallel), paths and an explicit ar
       names.map((n) => `/s/${n}`),
     );
     // an array lists every part itself: part 1's name does not add the parts again
-    const byUrlArray = track(await loadModel(names.map((n) => srv.url(`/s/${n}`)), { threads: 1 }));
+    const byUrlArray = track(
+      await loadModel(
+        names.map((n) => srv.url(`/s/${n}`)),
+        { threads: 1 },
+      ),
+    );
     assert.equal(await greedyText(byUrlArray), want);
-    const byPathArray = track(await loadModel(names.map((n) => join(dir, n)), { threads: 1 }));
+    const byPathArray = track(
+      await loadModel(
+        names.map((n) => join(dir, n)),
+        { threads: 1 },
+      ),
+    );
     assert.equal(byPathArray.info.tensorCount, 48);
     const byPath = track(await loadModel(join(dir, names[0]), { threads: 1 }));
     assert.equal(await greedyText(byPath), want);
