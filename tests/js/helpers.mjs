@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { afterEach } from 'node:test';
 import { findModelsDir } from '../../scripts/serve.mjs';
 
 // WASM_CHORD_MODELS, else shared/models beside the checkout, else /work/shared/models.
@@ -394,4 +395,16 @@ export function schemaErrors(schema, value, path = '$') {
     }
   }
   return errs;
+}
+
+/** Returns track(model): models passed to it are disposed after each test (Node 20 has no `await using`). */
+export function disposeAfterEach() {
+  const open = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((m) => m.dispose()));
+  });
+  return (m) => {
+    open.push(m);
+    return m;
+  };
 }

@@ -4,21 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import { loadModel, WasmChordError, AbortError, capabilities } from 'wasm-chord';
-import { GREEDY, LEGACY_GGJT, LEGACY_V1, MODELS, STORIES, rejection, serve, splitGguf } from './helpers.mjs';
+import { GREEDY, LEGACY_GGJT, LEGACY_V1, MODELS, STORIES, rejection, serve, splitGguf, disposeAfterEach } from './helpers.mjs';
 
 const storiesBytes = readFileSync(STORIES);
 
-// Models opened by a test are disposed after it (Node 20 has no `await using`).
-const open = [];
-function track(m) {
-  open.push(m);
-  return m;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((m) => m.dispose()));
-});
+const track = disposeAfterEach();
 
 async function greedyText(model, n = 24) {
   return (await model.complete('', { ...GREEDY, maxTokens: n })).text;

@@ -3,18 +3,11 @@
 // chord-relaxed*, ModelInfo and the module report it, single thread and pthreads, and greedy output
 // matches the SIMD128 build's in the same process.
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import { loadModel, capabilities, WasmChordError } from 'wasm-chord';
-import { GREEDY, STORIES, rejection } from './helpers.mjs';
+import { GREEDY, STORIES, rejection, disposeAfterEach } from './helpers.mjs';
 
-const open = [];
-function track(m) {
-  open.push(m);
-  return m;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((m) => m.dispose()));
-});
+const track = disposeAfterEach();
 
 async function greedyText(model, n = 48) {
   return (await model.complete('Once upon a time', { ...GREEDY, maxTokens: n })).text;
