@@ -17,6 +17,52 @@ function errText(e) {
   return e instanceof Error ? `${e.name}${e.code ? ` (${e.code})` : ''}: ${e.message}` : String(e);
 }
 
+let ours128 = null; // wasm-chord Model on the SIMD128-only build (simd: 'simd128')
+
+async function loadOursAs(simd, threads, contextLength) {
+  const t0 = performance.now();
+  let m;
+  try {
+    m = await loadModel(blob, { threads, contextLength, cache: false, simd });
+  } catch (e) {
+    return { error: errText(e) };
+  }
+  if (simd === 'simd128') ours128 = m;
+  else ours = m;
+  const loadMs = performance.now() - t0;
+  const i = m.info;
+  return {
+    loadMs,
+    info: {
+      wasm: i.wasm,
+      simd: i.simd,
+      threads: i.threads,
+      contextLength: i.contextLength,
+      contextBytes: i.contextBytes,
+      fileBytes: i.fileBytes,
+    },
+  };
+}
+
+async function runOursOn(m, prompt, nGen) {
+  try {
+    const t0 = performance.now();
+    const r = await m.complete(prompt, { maxTokens: nGen, temperature: 0, topK: 1, ignoreEos: true, seed: 1, logitBias: ban });
+    const wallMs = performance.now() - t0;
+    return {
+      promptN: r.usage.promptTokens - r.usage.cachedTokens,
+      cached: r.usage.cachedTokens,
+      genN: r.usage.completionTokens,
+      promptMs: r.timings.promptMs,
+      genMs: r.timings.totalMs - r.timings.promptMs,
+      wallMs,
+      text: r.text,
+    };
+  } catch (e) {
+    return { error: errText(e) };
+  }
+}
+
 window.bench = {
   env() {
     return {
@@ -41,20 +87,9 @@ window.bench = {
     blob = null;
   },
 
-  async loadOurs(threads, contextLength) {
-    const t0 = performance.now();
-    try {
-      ours = await loadModel(blob, { threads, contextLength, cache: false });
-    } catch (e) {
-      return { error: errText(e) };
-    }
-    const loadMs = performance.now() - t0;
-    const i = ours.info;
-    return {
-      loadMs,
-      info: { wasm: i.wasm, threads: i.threads, contextLength: i.contextLength, contextBytes: i.contextBytes, fileBytes: i.fileBytes },
-    };
-  },
+  loadOurs: (threads, contextLength) => loadOursAs('auto', threads, contextLength),
+  /** The SIMD128-only build beside the default one (relaxed SIMD where the engine runs it). */
+  loadOurs128: (threads, contextLength) => loadOursAs('simd128', threads, contextLength),
 
   /** Prompt texts of exactly n tokens (by wasm-chord's tokenizer), one per seed. */
   async makePrompts(seeds, n) {
@@ -72,28 +107,17 @@ window.bench = {
     ban = ids.map((id) => [id, -1000]);
   },
 
-  async runOurs(prompt, nGen) {
-    try {
-      const t0 = performance.now();
-      const r = await ours.complete(prompt, { maxTokens: nGen, temperature: 0, topK: 1, ignoreEos: true, seed: 1, logitBias: ban });
-      const wallMs = performance.now() - t0;
-      return {
-        promptN: r.usage.promptTokens - r.usage.cachedTokens,
-        cached: r.usage.cachedTokens,
-        genN: r.usage.completionTokens,
-        promptMs: r.timings.promptMs,
-        genMs: r.timings.totalMs - r.timings.promptMs,
-        wallMs,
-        text: r.text,
-      };
-    } catch (e) {
-      return { error: errText(e) };
-    }
-  },
+  runOurs: (prompt, nGen) => runOursOn(ours, prompt, nGen),
+  runOurs128: (prompt, nGen) => runOursOn(ours128, prompt, nGen),
 
   async disposeOurs() {
     if (ours) await ours.dispose();
     ours = null;
+  },
+
+  async disposeOurs128() {
+    if (ours128) await ours128.dispose();
+    ours128 = null;
   },
 
   async loadWllama(threads, contextLength) {

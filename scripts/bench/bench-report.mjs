@@ -93,6 +93,45 @@ export function browserTable(rows) {
   );
 }
 
+/** Relaxed-SIMD build (ours) against the SIMD128-only build (ours128), and each against wllama. */
+export function relaxedTable(rows) {
+  const head = [
+    'model',
+    'thr',
+    'prefill relaxed',
+    'prefill SIMD128',
+    'relaxed / SIMD128',
+    'decode relaxed',
+    'decode SIMD128',
+    'relaxed / SIMD128',
+    'SIMD128 / wllama prefill',
+    'SIMD128 / wllama decode',
+    'SIMD128 % ceil',
+  ];
+  return table(
+    head,
+    rows
+      .filter((r) => r.ours128)
+      .map((r) => {
+        const o = summarize(r.ours.runs);
+        const s = summarize(r.ours128.runs);
+        return [
+          `${r.model}${r.ours.info?.simd === 'relaxed' ? '' : ` (default build: ${r.ours.info?.simd ?? '?'})`}`,
+          r.threads,
+          f(o.prefill),
+          f(s.prefill),
+          f(pairedRatio(r.ours.runs, r.ours128.runs, prefillRate), 2),
+          f(o.decode),
+          f(s.decode),
+          f(pairedRatio(r.ours.runs, r.ours128.runs, decodeRate), 2),
+          f(pairedRatio(r.ours128.runs, r.wllama.runs, prefillRate), 2),
+          f(pairedRatio(r.ours128.runs, r.wllama.runs, decodeRate), 2),
+          `${f((s.decode / r.ceiling) * 100, 0)}%`,
+        ];
+      }),
+  );
+}
+
 export function nodeTable(rows) {
   const head = [
     'model',

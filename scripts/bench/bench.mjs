@@ -3,7 +3,7 @@
 // memory-bandwidth ceiling for decode and the memory bar. Prints Markdown tables and saves JSON.
 // Usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N]
 //        [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH]
-//        [--load-reps N] [--no-load] [--load-only]
+//        [--load-reps N] [--no-load] [--load-only] [--no-simd128]
 //        (--native adds native llama.cpp rows through @fugood/llama.node as a reference; the
 //        URL-load table (bench-load.mjs) runs --load-reps rounds per model, --load-only runs just it)
 import { spawn, execFileSync } from 'node:child_process';
@@ -13,7 +13,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBandwidthWasm, measureBandwidth } from './bench-bandwidth.mjs';
 import { decodeBytesPerToken, readGguf } from './bench-gguf.mjs';
-import { browserTable, ceilingTable, decodeRate, memoryBar, memoryTable, nativeTable, nodeTable, prefillRate } from './bench-report.mjs';
+import {
+  browserTable,
+  ceilingTable,
+  relaxedTable,
+  decodeRate,
+  memoryBar,
+  memoryTable,
+  nativeTable,
+  nodeTable,
+  prefillRate,
+} from './bench-report.mjs';
 import { loadTable, runLoadTable } from './bench-load.mjs';
 import { RendererRss } from './bench-rss.mjs';
 import { startServer } from './bench-server.mjs';
@@ -48,6 +58,7 @@ function parseArgs(argv) {
     load: true,
     loadOnly: false,
     loadReps: 3,
+    simd128: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -67,10 +78,11 @@ function parseArgs(argv) {
     else if (k === '--json') a.json = v();
     else if (k === '--load-reps') a.loadReps = Number(v());
     else if (k === '--no-load') a.load = false;
+    else if (k === '--no-simd128') a.simd128 = false;
     else if (k === '--load-only') a.loadOnly = true;
     else if (k === '--help' || k === '-h') {
       console.log(
-        'usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH] [--load-reps N] [--no-load] [--load-only]',
+        'usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH] [--load-reps N] [--no-load] [--load-only] [--no-simd128]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
@@ -181,10 +193,12 @@ async function runNode(args, m, g, threads, ceiling) {
 
 /** One (model, threads) pair in the page: both loaded, then alternating timed runs. */
 async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, idx) {
-  const order = idx % 2 === 0 ? ['ours', 'wllama'] : ['wllama', 'ours'];
-  const side = { ours: { runs: [] }, wllama: { runs: [] } };
-  const call = (who, what, ...a) =>
-    page.evaluate(([fn, xs]) => window.bench[fn](...xs), [`${what}${who === 'ours' ? 'Ours' : 'Wllama'}`, a]);
+  // ours128: the SIMD128-only build beside the default (relaxed) one, so the relaxed gain shows.
+  const who3 = args.simd128 ? ['ours', 'ours128', 'wllama'] : ['ours', 'wllama'];
+  const order = idx % 2 === 0 ? who3 : [...who3].reverse();
+  const side = Object.fromEntries(who3.map((w) => [w, { runs: [] }]));
+  const fnName = { ours: 'Ours', ours128: 'Ours128', wllama: 'Wllama' };
+  const call = (who, what, ...a) => page.evaluate(([fn, xs]) => window.bench[fn](...xs), [`${what}${fnName[who]}`, a]);
   for (const who of order) {
     // Peak memory of this runtime: renderer RSS from just before its load until after its warm-up.
     const base = rss.mark();
@@ -237,7 +251,7 @@ async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, 
     while (k < a.text.length && k < b.text.length && a.text[k] === b.text[k]) k++;
     agree.push(`${k}/${Math.max(a.text.length, b.text.length)}`);
   }
-  for (const who of ['ours', 'wllama']) await call(who, 'dispose');
+  for (const who of who3) await call(who, 'dispose');
   await rss.settle(); // terminated Workers free their heaps asynchronously: next baseline after that
   const kvBytes = decodeBytesPerToken(g, 0).kvBytesPerPos * args.contextLength;
   return { model: m.name, threads, ceiling, ...side, agree, fileBytes: g.fileSize, kvBytes, bar: memoryBar(g.fileSize, kvBytes) };
@@ -363,6 +377,8 @@ async function main() {
       results.browserEnv = env;
       log(`chromium: ${env.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, crossOriginIsolated ${env.crossOriginIsolated}, JSPI ${env.jspi}`);
       if (!env.crossOriginIsolated) throw new Error('the page is not cross-origin isolated: threads are unavailable');
+      // The SIMD128 rows only differ from the default ones where the engine runs relaxed SIMD.
+      if (!env.capabilities.relaxedSimd) args.simd128 = false;
       let idx = 0;
       for (const m of args.loadOnly ? [] : models) {
         await sampleBandwidth();
@@ -422,6 +438,10 @@ async function main() {
   if (results.browser.length) {
     out.push(`\n### Headless Chromium (${results.browserEnv?.userAgent.match(/Chrome\/[\d.]+/)?.[0]}), wasm-chord vs wllama 3.8\n`);
     out.push(browserTable(results.browser));
+    if (results.browser.some((r) => r.ours128)) {
+      out.push('\n### Relaxed SIMD vs the SIMD128-only build (same page, paired reps)\n');
+      out.push(relaxedTable(results.browser));
+    }
   }
   if (results.load.length) {
     out.push(
@@ -450,9 +470,9 @@ async function main() {
   }
   const errors = [
     ...results.browser.flatMap((r) =>
-      ['ours', 'wllama'].flatMap((w) =>
-        [r[w].error, ...r[w].runs.map((x) => x?.error)].filter(Boolean).map((e) => `${r.model} ${r.threads}T ${w}: ${e}`),
-      ),
+      ['ours', 'ours128', 'wllama']
+        .filter((w) => r[w])
+        .flatMap((w) => [r[w].error, ...r[w].runs.map((x) => x?.error)].filter(Boolean).map((e) => `${r.model} ${r.threads}T ${w}: ${e}`)),
     ),
     ...results.node.filter((r) => r.error).map((r) => `node ${r.model} ${r.threads}T: ${r.error}`),
   ];
