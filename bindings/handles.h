@@ -88,6 +88,9 @@ class ModelHandle {
 class ContextHandle {
  public:
   static val create(const ModelHandle& model, int n_ctx, int n_batch, int threads);  // -> {value}
+  // What create() would check, from the parts' headers alone (takes their buffers) and the parts'
+  // whole sizes: out_of_memory with the sizes before a download. -> {value: {nCtx, kvBytes, scratchBytes}}
+  static val plan(HeapParts& headers, const val& file_sizes, int n_ctx, int n_batch, int threads);
   explicit ContextHandle(std::shared_ptr<Context> c) : ctx_(std::move(c)) {}
 
   int n_ctx() const { return ctx_->n_ctx(); }

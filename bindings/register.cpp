@@ -42,6 +42,7 @@ EMSCRIPTEN_BINDINGS(chord) {
 
   class_<ContextHandle>("Context")
       .class_function("create", &ContextHandle::create)
+      .class_function("plan", &ContextHandle::plan)
       .function("nCtx", &ContextHandle::n_ctx)
       .function("nBatch", &ContextHandle::n_batch)
       .function("nPast", &ContextHandle::n_past)

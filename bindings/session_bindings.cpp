@@ -20,6 +20,30 @@ val ContextHandle::create(const ModelHandle& model, int n_ctx, int n_batch, int 
   return ok_val(val(ContextHandle(std::shared_ptr<Context>(std::move(c).value()))));
 }
 
+val ContextHandle::plan(HeapParts& headers, const val& file_sizes, int n_ctx, int n_batch, int threads) {
+  const std::vector<HeapParts::Buffer> bufs = headers.take();
+  const std::vector<double> sizes = emscripten::convertJSArrayToNumberVector<double>(file_sizes);
+  if (bufs.empty() || sizes.size() != bufs.size())
+    return error_val(Code::invalid_argument, "one header and one file size per model part are needed");
+  std::vector<std::span<const uint8_t>> heads;
+  std::vector<uint64_t> total;
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    if (!(sizes[i] >= 0 && sizes[i] <= 9007199254740991.0) || sizes[i] != std::floor(sizes[i]))
+      return error_val(Code::invalid_argument, "a file size must be a whole number of bytes");
+    heads.emplace_back(bufs[i].data.get(), bufs[i].size);
+    total.push_back(static_cast<uint64_t>(sizes[i]));
+  }
+  auto m = plan_model(std::move(heads), std::move(total));
+  if (!m.ok()) return status_val(m.status());
+  auto p = Context::plan(m->desc, m->weights, m->file_bytes, ContextOptions{n_ctx, n_batch, threads});
+  if (!p.ok()) return status_val(p.status());
+  val o = val::object();
+  o.set("nCtx", p->opts.n_ctx);
+  o.set("kvBytes", static_cast<double>(p->kv_bytes));
+  o.set("scratchBytes", static_cast<double>(p->scratch_bytes));
+  return ok_val(o);
+}
+
 int ContextHandle::common_prefix(const val& tokens) const {
   std::vector<Token> v = ints_from_js(tokens);
   return ctx_->common_prefix(v);

@@ -22,17 +22,16 @@ uint64_t act_bytes(const ModelWeights& w, int64_t n) {
   uint64_t b = kn::matmul_act_bytes(w.output.type, w.output.cols, n);
   for (const LayerWeights& l : w.layers)
     for (const Weight* m : {&l.wqkv, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down})
-      if (m->data) b = std::max(b, kn::matmul_act_bytes(m->type, m->cols, n));
+      if (present(*m)) b = std::max(b, kn::matmul_act_bytes(m->type, m->cols, n));
   return b;
 }
 }  // namespace
 
-Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> model, ContextOptions opts) {
-  const ModelDesc& d = model->desc();
+Result<ContextPlan> Context::plan(const ModelDesc& d, const ModelWeights& w, uint64_t file_bytes, ContextOptions opts) {
   if (opts.n_ctx < 0 || opts.n_batch < 0 || opts.threads < 0)
     return Status(Code::invalid_argument, "context options must not be negative");
   if (opts.n_ctx == 0) opts.n_ctx = std::min(d.n_ctx_train > 0 ? d.n_ctx_train : 4096, 4096);
-  if (model->weights().position_embd.data && opts.n_ctx > d.n_ctx_train)
+  if (present(w.position_embd) && opts.n_ctx > d.n_ctx_train)
     return Status(Code::invalid_argument, "this model has learned positions for " + std::to_string(d.n_ctx_train) +
                                               " tokens; ask for a context of at most that, got " +
                                               std::to_string(opts.n_ctx));
@@ -47,9 +46,10 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   if (opts.threads == 0) opts.threads = kn::ThreadPool::hardware_threads();
   if (opts.threads > 256)
     return Status(Code::invalid_argument, "threads must be <= 256, got " + std::to_string(opts.threads));
-  KvCacheShape kv_shape{opts.n_ctx, opts.n_batch, d.kv_dim(), d.head_dim, opts.kv_f32, {}};
-  for (const LayerDesc& l : d.layers) kv_shape.window.push_back(l.n_swa);
-  const uint64_t kv_bytes = KvCache::bytes_for(kv_shape);
+  ContextPlan p;
+  p.kv = KvCacheShape{opts.n_ctx, opts.n_batch, d.kv_dim(), d.head_dim, opts.kv_f32, {}};
+  for (const LayerDesc& l : d.layers) p.kv.window.push_back(l.n_swa);
+  const uint64_t kv_bytes = KvCache::bytes_for(p.kv);
   // Everything create() allocates is sized before allocating: bad_alloc cannot be caught (wasm
   // builds have no exceptions). On 32-bit targets the model's bytes share the same address space.
   const uint64_t nb = static_cast<uint64_t>(opts.n_batch);
@@ -59,9 +59,9 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   const uint64_t scratch_floats =
       nb * (E + std::max(E, Q) + (Q + 2 * KV) + E + 2 * F + static_cast<uint64_t>(d.n_rot) + 3) +
       static_cast<uint64_t>(opts.threads) * group * static_cast<uint64_t>(opts.n_ctx);
-  const uint64_t scratch = 4 * scratch_floats + act_bytes(model->weights(), opts.n_batch);
+  const uint64_t scratch = 4 * scratch_floats + act_bytes(w, opts.n_batch);
   // On 32-bit targets (wasm32) the model's bytes share the 4 GiB address space with the context.
-  const uint64_t resident = sizeof(void*) == 4 ? model->file_bytes() : 0;
+  const uint64_t resident = sizeof(void*) == 4 ? file_bytes : 0;
   constexpr uint64_t kMaxBytes = 3ull << 30;      // KV + scratch beyond this never fit a wasm32 heap
   constexpr uint64_t kAddressSpace = 4ull << 30;  // wasm32: model + KV + scratch must fit below this
   auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
@@ -75,18 +75,33 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   if (kv_bytes + scratch + resident > kAddressSpace)
     return Status(Code::out_of_memory, need + beside + ", over the " + mib(kAddressSpace) +
                                            " a wasm32 heap can address; ask for fewer tokens or a smaller model");
+  p.opts = opts;
+  p.kv_bytes = kv_bytes;
+  p.scratch_bytes = scratch;
+  p.sizes = need + beside;
+  return p;
+}
+
+Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> model, ContextOptions options) {
+  const ModelDesc& d = model->desc();
+  CHORD_ASSIGN_OR_RETURN(ContextPlan plan, Context::plan(d, model->weights(), model->file_bytes(), options));
+  const ContextOptions& opts = plan.opts;
+  const uint64_t nb = static_cast<uint64_t>(opts.n_batch);
+  const uint64_t E = static_cast<uint64_t>(d.n_embd), Q = static_cast<uint64_t>(d.q_dim());
+  const uint64_t KV = static_cast<uint64_t>(d.kv_dim()), F = static_cast<uint64_t>(d.n_ff);
+  const uint64_t group = static_cast<uint64_t>(d.n_head / d.n_head_kv);
   // Probe once with malloc, which returns null instead of throwing when the heap cannot grow.
-  if (void* probe = std::malloc(static_cast<size_t>(kv_bytes + scratch)))
+  if (void* probe = std::malloc(static_cast<size_t>(plan.kv_bytes + plan.scratch_bytes)))
     std::free(probe);
   else
-    return Status(Code::out_of_memory, need + beside + ", which could not be allocated; ask for fewer tokens");
+    return Status(Code::out_of_memory, plan.sizes + ", which could not be allocated; ask for fewer tokens");
 
   auto c = std::unique_ptr<Context>(new Context());
   c->model_ = std::move(model);
   c->opts_ = opts;
   c->n_ctx_ = opts.n_ctx;
   c->pool_ = std::make_unique<kn::ThreadPool>(opts.threads);
-  c->kv_.allocate(std::move(kv_shape));
+  c->kv_.allocate(std::move(plan.kv));
   c->act_.resize(act_bytes(c->model_->weights(), opts.n_batch));
   c->x_.resize(nb * E);
   c->h_.resize(nb * std::max(E, Q));

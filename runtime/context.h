@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/common/status.h"
@@ -22,9 +23,21 @@ struct ContextOptions {
   bool kv_f32 = false;   // KV cache in f32 instead of f16 (llama.cpp's default is f16; f32 is exact)
 };
 
+// What a context of given options needs, checked against the memory limits before anything is allocated.
+struct ContextPlan {
+  ContextOptions opts;  // with defaults filled in
+  KvCacheShape kv;
+  uint64_t kv_bytes = 0;
+  uint64_t scratch_bytes = 0;
+  std::string sizes;  // "a context of N tokens needs … of KV cache + … of scratch[ beside the model's …]"
+};
+
 class Context {
  public:
   static Result<std::unique_ptr<Context>> create(std::shared_ptr<const Model> model, ContextOptions opts);
+  // The sizes create() checks (out_of_memory with the exact sizes when they cannot fit), from the
+  // model's description and weight shapes alone: also usable with a plan_model() before a download.
+  static Result<ContextPlan> plan(const ModelDesc& d, const ModelWeights& w, uint64_t file_bytes, ContextOptions opts);
 
   // Runs the transformer over `tokens` at positions n_past() .. n_past()+n-1, processed as batches
   // of up to n_batch tokens. logits receives n_vocab floats per token if all_logits, else only the

@@ -270,20 +270,11 @@ Status bind_weight(const gguf::File& f, const std::string& name, int64_t cols, i
 
 }  // namespace
 
-Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
-  auto m = std::make_shared<Model>();
-  m->bytes_ = std::move(bytes);
-  CHORD_ASSIGN_OR_RETURN(m->file_, gguf::File::parse_split(m->bytes_.parts));
-  CHORD_ASSIGN_OR_RETURN(m->desc_, describe(m->file_));
-  CHORD_ASSIGN_OR_RETURN(m->tok_, Tokenizer::from_gguf(m->file_));
-  ModelDesc& d = m->desc_;
-  const gguf::File& f = m->file_;
-  d.n_vocab = m->tok_->vocab_size();
-  if (auto vs = f.get_int(keys::arch_key(d.arch, keys::kVocabSize)); vs && *vs != d.n_vocab)
-    return Status(Code::bad_gguf, "vocab_size " + std::to_string(*vs) + " differs from the tokenizer's " +
-                                      std::to_string(d.n_vocab) + " tokens");
+namespace {
 
-  ModelWeights& w = m->w_;
+// Binds every weight of `d`'s architecture (completing d.tied_embeddings): views into the file's
+// bytes, or views without data for a header-only file (plan_model).
+Status bind_weights(const gguf::File& f, ModelDesc& d, ModelWeights& w) {
   CHORD_TRY(bind_weight(f, "token_embd.weight", d.n_embd, d.n_vocab, true, w.token_embd));
   if (!quant::has_dequant(w.token_embd.type))
     return Status(Code::unsupported, "token_embd.weight type cannot be dequantized");
@@ -292,7 +283,7 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
     if (d.arch == "bert")
       CHORD_TRY(bind_weight(f, "position_embd.weight", d.n_embd, d.n_ctx_train, true, w.position_embd));
     for (const Weight* e : {&w.token_types, &w.position_embd})
-      if (e->data && !quant::has_reference(e->type))
+      if (present(*e) && !quant::has_reference(e->type))
         return Status(Code::unsupported, "token_types / position_embd type cannot be dequantized");
     CHORD_TRY(bind_weight(f, "token_embd_norm.weight", d.n_embd, 1, false, w.embd_norm));
     CHORD_TRY(bind_weight(f, "token_embd_norm.bias", d.n_embd, 1, false, w.embd_norm_b));
@@ -300,7 +291,7 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
     CHORD_TRY(bind_weight(f, "output_norm.weight", d.n_embd, 1, false, w.output_norm));
     if (!d.tied_embeddings)
       CHORD_TRY(bind_weight(f, "output.weight", d.n_embd, d.n_vocab, true, w.output, /*optional=*/true));
-    d.tied_embeddings = w.output.data == nullptr;
+    d.tied_embeddings = !present(w.output);
     if (d.tied_embeddings) w.output = w.token_embd;
   }
   CHORD_TRY(bind_weight(f, "rope_freqs.weight", d.n_rot / 2, 1, false, w.rope_freqs, true));
@@ -316,7 +307,7 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
     // Q, K and V fused in one attn_qkv (as llama.cpp's create_tensor_qkv, for every architecture) or apart.
     const int64_t qkv = int64_t{d.q_dim()} + 2 * int64_t{d.kv_dim()};
     CHORD_TRY(bind_weight(f, p + "attn_qkv.weight", d.n_embd, qkv, true, l.wqkv, true));
-    if (l.wqkv.data) {
+    if (present(l.wqkv)) {
       CHORD_TRY(bind_weight(f, p + "attn_qkv.bias", qkv, 1, false, l.bqkv, !d.qkv_bias));
     } else {
       CHORD_TRY(bind_weight(f, p + "attn_q.weight", d.n_embd, d.q_dim(), true, l.wq));
@@ -354,7 +345,39 @@ Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
       CHORD_TRY(bind_weight(f, p + "post_ffw_norm.weight", d.n_embd, 1, false, l.ffn_post_norm));
     }
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Model>> Model::load(ModelBytes bytes) {
+  auto m = std::make_shared<Model>();
+  m->bytes_ = std::move(bytes);
+  CHORD_ASSIGN_OR_RETURN(m->file_, gguf::File::parse_split(m->bytes_.parts));
+  CHORD_ASSIGN_OR_RETURN(m->desc_, describe(m->file_));
+  CHORD_ASSIGN_OR_RETURN(m->tok_, Tokenizer::from_gguf(m->file_));
+  ModelDesc& d = m->desc_;
+  const gguf::File& f = m->file_;
+  d.n_vocab = m->tok_->vocab_size();
+  if (auto vs = f.get_int(keys::arch_key(d.arch, keys::kVocabSize)); vs && *vs != d.n_vocab)
+    return Status(Code::bad_gguf, "vocab_size " + std::to_string(*vs) + " differs from the tokenizer's " +
+                                      std::to_string(d.n_vocab) + " tokens");
+  CHORD_TRY(bind_weights(f, d, m->w_));
   return std::shared_ptr<const Model>(std::move(m));
+}
+
+Result<ModelPlan> plan_model(std::vector<std::span<const uint8_t>> headers, std::vector<uint64_t> file_sizes) {
+  CHORD_ASSIGN_OR_RETURN(gguf::File f, gguf::File::parse_split(std::move(headers), file_sizes));
+  ModelPlan p;
+  CHORD_ASSIGN_OR_RETURN(p.desc, describe(f));
+  // The tokenizer's vocabulary size without building it (Model::load checks the tokenizer itself).
+  const gguf::Value* tokens = f.find(keys::kTokTokens);
+  if (!tokens || tokens->array_size() == 0 || tokens->array_size() > (1u << 24))
+    return Status(Code::bad_gguf, std::string(keys::kTokTokens) + " must be a non-empty array");
+  p.desc.n_vocab = static_cast<int32_t>(tokens->array_size());
+  CHORD_TRY(bind_weights(f, p.desc, p.weights));
+  for (uint64_t n : file_sizes) p.file_bytes += n;
+  return p;
 }
 
 std::vector<std::string> split_part_paths(const std::string& path) {

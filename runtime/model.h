@@ -105,6 +105,9 @@ struct ModelWeights {
   std::vector<LayerWeights> layers;
 };
 
+// Whether an optional weight is in the file (views of a header-only plan have no data, so not `data`).
+inline bool present(const Weight& w) { return w.rows > 0; }
+
 // The bytes of a model (one or more GGUF parts) and whatever keeps them alive.
 struct ModelBytes {
   std::vector<std::span<const uint8_t>> parts;
@@ -135,6 +138,16 @@ class Model {
   mutable std::once_flag grammar_vocab_once_;
   mutable std::shared_ptr<const GrammarVocab> grammar_vocab_;
 };
+
+// A model's description and weight types and shapes from the headers of its parts alone (views
+// without data): enough to size a context (Context::plan) before the weights are downloaded.
+struct ModelPlan {
+  ModelDesc desc;
+  ModelWeights weights;     // data pointers null
+  uint64_t file_bytes = 0;  // the parts' sizes summed
+};
+// headers[i]: the first bytes of part i (at least its whole header) of file_sizes[i] bytes.
+Result<ModelPlan> plan_model(std::vector<std::span<const uint8_t>> headers, std::vector<uint64_t> file_sizes);
 
 // Reads the description from metadata (exposed for tests and tools).
 Result<ModelDesc> describe(const gguf::File& file);

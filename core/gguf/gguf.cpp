@@ -134,13 +134,15 @@ const TensorInfo* File::tensor(std::string_view name) const {
   return nullptr;
 }
 
-Result<File> File::parse_split(std::vector<std::span<const uint8_t>> parts) {
+Result<File> File::parse_split(std::vector<std::span<const uint8_t>> parts, std::vector<uint64_t> file_sizes) {
   if (parts.empty()) return Status(Code::invalid_argument, "parse_split: no parts given");
   const size_t n = parts.size();
+  if (!file_sizes.empty() && file_sizes.size() != n)
+    return Status(Code::invalid_argument, "parse_split: one file size per part is needed");
   std::vector<File> files;
   files.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    Result<File> r = parse(parts[i]);
+    Result<File> r = file_sizes.empty() ? parse(parts[i]) : parse_header(parts[i], file_sizes[i]);
     if (!r.ok()) {
       if (n == 1) return r.status();
       return Status(r.status().code(), cat("split part ", i, " of ", n, ": ", r.status().message()));

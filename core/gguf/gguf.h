@@ -74,9 +74,14 @@ class File {
   // Parses a GGUF held in `bytes`; the bytes must outlive the File. v1 -> unsupported,
   // non-GGUF -> bad_gguf/unsupported, anything out of bounds -> bad_gguf.
   static Result<File> parse(std::span<const uint8_t> bytes);
+  // Parses only the header (metadata and tensor infos) from `bytes`, the first bytes of a file of
+  // `file_size` bytes: the layout is checked against file_size and tensor data pointers stay null.
+  // For sizing a model before its bytes arrive.
+  static Result<File> parse_header(std::span<const uint8_t> bytes, uint64_t file_size);
   // Parses the parts of a split model (gguf-split: split.no/split.count) as one model: metadata of
   // part 0, tensors of all parts. Parts in order; a single part is allowed.
-  static Result<File> parse_split(std::vector<std::span<const uint8_t>> parts);
+  // `file_sizes` (one per part) makes each part a header only, as in parse_header.
+  static Result<File> parse_split(std::vector<std::span<const uint8_t>> parts, std::vector<uint64_t> file_sizes = {});
 
   uint32_t version() const { return version_; }
   size_t alignment() const { return alignment_; }

@@ -366,10 +366,11 @@ Status read_tensor_info(Cursor& c, uint64_t index, TensorInfo* t, std::string_vi
 // llama.cpp's reader, tensors lie back to back in info order: the first at offset 0, each next one
 // at the aligned end of the one before (so no gap or overlap can hide a wrong type or shape), and
 // the file ends within the last tensor's padding (more bytes mean tensor infos the count left out).
-// Sets each tensor's data pointer.
-Status check_layout(std::vector<TensorInfo>& tensors, uint64_t infos_end, std::span<const uint8_t> bytes, uint64_t a) {
+// Sets each tensor's data pointer (left null when `bytes` is only the header of a file of `size` bytes).
+Status check_layout(std::vector<TensorInfo>& tensors, uint64_t infos_end, std::span<const uint8_t> bytes, uint64_t size,
+                    uint64_t a) {
   if (tensors.empty()) return Status::Ok();
-  const uint64_t size = bytes.size();
+  const bool whole = size == bytes.size();
   const uint64_t data_start = (infos_end + a - 1) / a * a;  // infos_end <= size < 2^63, a <= 2^31
   uint64_t expect = 0;  // aligned end of the previous tensor, relative to data_start
   const TensorInfo* prev = nullptr;
@@ -390,7 +391,7 @@ Status check_layout(std::vector<TensorInfo>& tensors, uint64_t infos_end, std::s
                                prev->offset, "): ", t.offset > expect ? "a gap" : "an overlap", " in the data layout")
                          : cat("tensor '", t.name, "' is the first tensor but has offset ", t.offset, ", expected 0"));
     }
-    t.data = bytes.data() + data_start + t.offset;
+    if (whole) t.data = bytes.data() + data_start + t.offset;
     expect = t.offset + (t.nbytes + a - 1) / a * a;  // <= size - data_start + a: no overflow
     prev = &t;
   }
@@ -406,7 +407,11 @@ Status check_layout(std::vector<TensorInfo>& tensors, uint64_t infos_end, std::s
 
 }  // namespace
 
-Result<File> File::parse(std::span<const uint8_t> bytes) {
+Result<File> File::parse(std::span<const uint8_t> bytes) { return parse_header(bytes, bytes.size()); }
+
+Result<File> File::parse_header(std::span<const uint8_t> bytes, uint64_t file_size) {
+  if (file_size < bytes.size())
+    return Status(Code::invalid_argument, cat("a header of ", bytes.size(), " bytes from a file of ", file_size));
   Cursor c(bytes);
   File f;
   CHORD_TRY(check_magic_and_version(c, &f.version_));
@@ -463,7 +468,7 @@ Result<File> File::parse(std::span<const uint8_t> bytes) {
     }
     f.tensors_.push_back(std::move(t));
   }
-  CHORD_TRY(check_layout(f.tensors_, c.pos(), bytes, f.alignment_));
+  CHORD_TRY(check_layout(f.tensors_, c.pos(), bytes, file_size, f.alignment_));
   return f;
 }
 

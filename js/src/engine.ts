@@ -2,7 +2,7 @@
 // the heap, tokenizes, renders chat templates and runs generation one step at a time, yielding
 // to the event loop between steps. Used directly in Node and inside the browser Worker.
 import { AbortError, WasmChordError, abortErrorFrom, errorFromRaw, unwrap, wrapWasmFailure } from './errors.js';
-import { formatBytes } from './format.js';
+import { checkModelFits, openHeaders, preflight } from './preflight.js';
 import type { ResolvedConfig } from './probe.js';
 import type { OpenedPart, PartReader } from './sources.js';
 import type {
@@ -64,8 +64,6 @@ export const DEFAULT_CHAT_TEMPLATE =
   "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}";
 
 const METADATA_MAX_ARRAY = 64;
-// Room left for the KV cache, scratch and the allocator when checking a model against the heap.
-const HEAP_RESERVE = 64 << 20;
 
 export class Engine {
   readonly info: ModelInfo;
@@ -102,24 +100,20 @@ export class Engine {
     const { signal, onProgress } = opts;
     if (readers.length === 0) throw new WasmChordError('invalid_argument', 'no model source was given');
     if (signal?.aborted) throw abortErrorFrom(signal);
-    // Start the wasm instance and every part's download (headers) together.
+    // Start the wasm instance and read every part's header together; the weights are read only
+    // once the model and its context are known to fit (preflight.ts).
     const modP = env.instantiate(opts.flavor, opts.simd, opts.threads - 1);
-    const openedP = Promise.all(readers.map((r) => r.open(signal)));
+    let openedP: Promise<OpenedPart[]> | undefined;
     let mod: RawModule | undefined;
     let heapParts: InstanceType<RawModule['HeapParts']> | undefined;
     try {
-      const [m, opened] = await Promise.all([modP, openedP]);
+      const [m, srcs] = await Promise.all([modP, openHeaders(readers, signal)]);
       mod = m;
+      await preflight(mod, srcs, opts);
+      openedP = Promise.all(readers.map((r) => r.open(signal)));
+      const opened = await openedP;
       const total = opened.reduce((s, o) => s + o.size, 0);
-      const rt = mod.runtimeInfo();
-      const room = rt.heapMax - rt.heapSize - HEAP_RESERVE;
-      if (total > room)
-        throw new WasmChordError(
-          'out_of_memory',
-          `the model is ${total} bytes (${formatBytes(total)}) but a wasm32 heap holds at most ${rt.heapMax} bytes ` +
-            `(${formatBytes(rt.heapMax)}), of which ${Math.max(0, room)} bytes are free for model weights; ` +
-            'use a smaller or more strongly quantized model',
-        );
+      checkModelFits(mod, total);
       heapParts = new mod.HeapParts();
       for (const o of opened) unwrap(heapParts.add(o.size));
       const pumpPhase = await pumpAll(heapParts, opened, readers, onProgress, signal);
@@ -145,7 +139,7 @@ export class Engine {
         throw e;
       }
     } catch (e) {
-      openedP.catch(() => {});
+      openedP?.catch(() => {});
       heapParts?.delete();
       if (mod) mod.chordTerminateWorkers();
       else

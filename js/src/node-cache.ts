@@ -91,10 +91,14 @@ export function fileCache(dir: string, options: FileCacheOptions = {}): FileCach
         for await (const chunk of blob.stream() as unknown as AsyncIterable<Uint8Array>) await file.write(chunk);
       });
     },
-    async openUrl(url, fetchInit, signal) {
+    local: (url) => has(pathOf(url)),
+    async openUrl(url, fetchInit, signal, first) {
       const path = pathOf(url);
-      if (await has(path)) return pathReader(path, 'cache').open();
-      const part = await urlReader(url, fetchInit, false).open(signal);
+      if (await has(path)) {
+        first?.body?.cancel().catch(() => {});
+        return pathReader(path, 'cache').open();
+      }
+      const part = await urlReader(url, fetchInit, false, first).open(signal);
       return {
         ...part,
         async pump(sink, onBytes, sig) {

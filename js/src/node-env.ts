@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineEnv } from './engine.js';
 import { WasmChordError, throwIfAborted } from './errors.js';
+import { fileSource } from './gguf/file-source.js';
 import { capabilities as probe } from './probe.js';
 import { splitPartNames, universalReaders, type PartReader } from './sources.js';
 import type { Capabilities, ModelCache, ModelSource, ProgressEvent } from './types.js';
@@ -91,6 +92,7 @@ export async function openFile(path: string): Promise<{ file: FileHandle; size: 
 export function pathReader(path: string, phase: ProgressEvent['phase'] = 'load'): PartReader {
   return {
     name: path,
+    header: () => fileSource(path),
     async open() {
       const { file, size } = await openFile(path);
       return {

@@ -1,9 +1,10 @@
 // Model byte sources: each GGUF part is opened (size known up front when possible), then pumped
 // chunk by chunk straight into its own buffer on the wasm heap: no second full copy in JS.
 import { AbortError, WasmChordError, abortErrorFrom, throwIfAborted } from './errors.js';
-import { checkedFetch } from './fetch.js';
+import { checkedFetch, type OkResponse } from './fetch.js';
 import type { ModelCache, ProgressEvent } from './types.js';
 import { isStreamingCache } from './cache/streaming.js';
+import { blobSource, bytesSource, urlSource, type PrefixSource } from './gguf/header.js';
 
 /** Where a part's bytes go: a fresh view of [offset, offset + length) of its heap buffer. */
 export interface PartSink {
@@ -23,6 +24,9 @@ export interface OpenedPart {
 export interface PartReader {
   name: string;
   open(signal?: AbortSignal): Promise<OpenedPart>;
+  /** The part's first bytes without reading the rest (a Range request, a Blob slice), so the model
+   *  can be sized before a download; undefined where that is not worth it (bytes from a cache). */
+  header?(signal?: AbortSignal): Promise<PrefixSource | undefined>;
 }
 
 const CHUNK = 16 << 20; // bytes per copy from in-memory sources
@@ -128,6 +132,7 @@ async function pumpStream(
 export function bytesReader(name: string, bytes: Uint8Array): PartReader {
   return {
     name,
+    header: async () => bytesSource(bytes),
     async open() {
       return {
         size: bytes.byteLength,
@@ -148,6 +153,7 @@ export function bytesReader(name: string, bytes: Uint8Array): PartReader {
 export function blobReader(name: string, blob: Blob, phase: ProgressEvent['phase'] = 'load'): PartReader {
   return {
     name,
+    header: async () => blobSource(blob),
     async open() {
       return {
         size: blob.size,
@@ -159,17 +165,49 @@ export function blobReader(name: string, blob: Blob, phase: ProgressEvent['phase
 }
 
 /** A URL part: fetch with streamed progress; served from `cache` when it has the URL. */
-export function urlReader(url: URL, fetchInit: RequestInit | undefined, cache: ModelCache | false | undefined): PartReader {
+export function urlReader(
+  url: URL,
+  fetchInit: RequestInit | undefined,
+  cache: ModelCache | false | undefined,
+  first?: Response,
+): PartReader {
   const name = url.href;
+  // The whole file's response already in hand: `first`, or the header request's when the server
+  // ignored Range and sent everything.
+  let whole: Response | undefined = first;
   return {
     name,
+    async header(signal) {
+      // Cached bytes are local: no network request just to size them (a plain ModelCache cannot
+      // say without reading the whole Blob).
+      if (isStreamingCache(cache) ? !cache.local || (await cache.local(url).catch(() => true)) : cache) return undefined;
+      const src = await urlSource(url, signal, fetchInit);
+      let keep = false;
+      return {
+        get size() {
+          return src.size;
+        },
+        prefix: (n) => src.prefix(n),
+        keep: () => void (keep = true),
+        async close() {
+          // A server without Range support sent the whole file: read on from that response.
+          if (keep && src.rest && (!cache || isStreamingCache(cache))) whole = src.rest();
+          else await src.close();
+        },
+      };
+    },
     async open(signal) {
-      if (isStreamingCache(cache)) return cache.openUrl(url, fetchInit, signal);
+      if (isStreamingCache(cache)) {
+        const res = whole;
+        whole = undefined;
+        return cache.openUrl(url, fetchInit, signal, res);
+      }
       if (cache) {
         const hit = await cache.get(name).catch(() => undefined);
         if (hit) return blobReader(name, hit, 'cache').open(signal);
       }
-      const res = await checkedFetch(url, fetchInit, signal);
+      const res = (whole as OkResponse | undefined) ?? (await checkedFetch(url, fetchInit, signal));
+      whole = undefined;
       const encoding = res.headers.get('content-encoding');
       const lengthHeader = res.headers.get('content-length');
       const declared = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;

@@ -99,7 +99,17 @@ export interface RawRuntimeInfo {
 export interface RawModule {
   HeapParts: new () => RawHeapParts;
   Model: { load(parts: RawHeapParts): RawResult<RawModel> };
-  Context: { create(model: RawModel, nCtx: number, nBatch: number, threads: number): RawResult<RawContext> };
+  Context: {
+    create(model: RawModel, nCtx: number, nBatch: number, threads: number): RawResult<RawContext>;
+    /** What create() checks, from the parts' headers in `headers` (taken) and the parts' sizes. */
+    plan(
+      headers: InstanceType<RawModule['HeapParts']>,
+      fileSizes: number[],
+      nCtx: number,
+      nBatch: number,
+      threads: number,
+    ): RawResult<{ nCtx: number; kvBytes: number; scratchBytes: number }>;
+  };
   /** optionsJson: a GenerationRecord (js/src/options.ts) as JSON. */
   Generator: { start(ctx: RawContext, tokens: Int32Array | readonly number[], optionsJson: string): RawResult<RawGenerator> };
   renderChatTemplate(

@@ -227,10 +227,18 @@ test('a model over the wasm32 heap fails early with out_of_memory naming the siz
 
 test('abort during loading rejects with AbortError', async () => {
   const srv = await serve({
+    '/stall-header.gguf': {
+      handler: (req, res) => {
+        res.writeHead(200, { 'content-length': String(storiesBytes.byteLength) });
+        res.write(storiesBytes.subarray(0, 1000));
+      },
+    },
     '/slow.gguf': {
       handler: (req, res) => {
         res.writeHead(200, { 'content-length': String(storiesBytes.byteLength) });
-        res.write(storiesBytes.subarray(0, 1000)); // then stall
+        // The header and some weights, then a stall (Range ignored: the header is read from this
+        // response and the download reads on from it).
+        res.write(storiesBytes.subarray(0, 200000));
       },
     },
   });
@@ -247,6 +255,12 @@ test('abort during loading rejects with AbortError', async () => {
     assert.ok(e instanceof AbortError);
     assert.equal(e.name, 'AbortError');
     assert.equal(e.code, 'aborted');
+    // Stalled inside the header (the size check before any weights): the abort still lands.
+    const early = new AbortController();
+    const stalled = loadModel(srv.url('/stall-header.gguf'), { threads: 1, signal: early.signal });
+    setTimeout(() => early.abort(), 200);
+    const e1 = await rejection(() => stalled);
+    assert.equal(e1.name, 'AbortError');
     const pre = new AbortController();
     pre.abort();
     const e2 = await rejection(() => loadModel(STORIES, { threads: 1, signal: pre.signal }));

@@ -144,16 +144,22 @@ export function resolveCache(
     if (o === 'auto') return false;
     const offline: StreamingModelCache = {
       get: async () => undefined,
-      openUrl: async (url) => {
+      openUrl: async (url, _init, _signal, first) => {
+        first?.body?.cancel().catch(() => {});
         throw new WasmChordError('unsupported', `${url.href}: cache 'only' needs IndexedDB, which this environment lacks`);
       },
+      local: async () => true,
     };
     return offline;
   }
   const opts = { policy: o, chunkBytes: extra.chunkBytes ?? DEFAULT_CACHE_CHUNK_BYTES, onError: extra.onError };
   const idb: StreamingModelCache = {
     get: async () => undefined, // whole-file reads are not offered: openUrl streams chunk by chunk
-    openUrl: (url, fetchInit, signal) => openCachedUrl(url, fetchInit, opts, signal),
+    openUrl: (url, fetchInit, signal, first) => {
+      first?.body?.cancel().catch(() => {}); // resumes and validators need requests of its own
+      return openCachedUrl(url, fetchInit, opts, signal);
+    },
+    local: async (url) => o === 'only' || (await cache.has(url)),
   };
   return idb;
 }

@@ -4,7 +4,12 @@ import type { OpenedPart } from '../sources.js';
 import type { ModelCache } from '../types.js';
 
 export interface StreamingModelCache extends ModelCache {
-  openUrl(url: URL, fetchInit: RequestInit | undefined, signal?: AbortSignal): Promise<OpenedPart>;
+  /** `first`: the whole file's response already in hand (a server answered the header request in
+   *  full, ignoring Range); a cache that has no use for it cancels it. */
+  openUrl(url: URL, fetchInit: RequestInit | undefined, signal?: AbortSignal, first?: Response): Promise<OpenedPart>;
+  /** Whether openUrl would take the URL's bytes from the cache, not the network (a complete entry,
+   *  or an offline-only policy). */
+  local?(url: URL): Promise<boolean>;
 }
 
 export function isStreamingCache(c: unknown): c is StreamingModelCache {

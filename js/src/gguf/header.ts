@@ -220,18 +220,71 @@ export interface PrefixSource {
   prefix(n: number): Promise<{ bytes: Uint8Array; complete: boolean }>;
   size: number | undefined;
   close(): Promise<void>;
+  /** A server that ignored Range sends the whole file: that response, the bytes read so far
+   *  included, for the caller to read on instead of requesting the file again (close() then
+   *  leaves it open). */
+  rest?(): Response;
+  /** Set by a PartReader's source: the load goes on, so close() keeps what open() can reuse. */
+  keep?(): void;
 }
 
-/** Streams the URL's body and stops reading once the header is complete (any server works,
- *  Range support or not). */
-export async function urlSource(url: string, signal?: AbortSignal, init?: RequestInit): Promise<PrefixSource> {
-  const res = await checkedFetch(url, init, signal);
+const RANGE_FIRST = 4 << 20; // bytes asked for first: the whole header of most models
+
+/** A URL's first bytes: HTTP Range requests (RANGE_FIRST bytes, then more as the parser asks), or,
+ *  from a server that ignores Range, the body streamed only until the header is complete. */
+export async function urlSource(url: string | URL, signal?: AbortSignal, init?: RequestInit): Promise<PrefixSource> {
+  const get = (from: number, to: number) => {
+    const headers = new Headers(init?.headers);
+    headers.set('Range', `bytes=${from}-${to}`);
+    return checkedFetch(url, { ...init, headers }, signal);
+  };
+  const res = await get(0, RANGE_FIRST - 1);
+  if (res.status !== 206) return streamSource(res);
+  let size: number | undefined;
+  let bytes = new Uint8Array(0);
+  let complete = false;
+  const append = async (r: Response, from: number): Promise<void> => {
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(r.headers.get('content-range') ?? '');
+    if (!m || Number(m[1]) !== from) {
+      r.body?.cancel().catch(() => {});
+      throw new WasmChordError(
+        'io_error',
+        `fetch ${String(url)}: unusable Content-Range ${r.headers.get('content-range') ?? '(none)'} for bytes from ${from}`,
+      );
+    }
+    if (m[3] !== '*') size = Number(m[3]);
+    const got = new Uint8Array(await r.arrayBuffer());
+    const next = new Uint8Array(bytes.byteLength + got.byteLength);
+    next.set(bytes);
+    next.set(got, bytes.byteLength);
+    complete = got.byteLength === 0 || (size !== undefined && next.byteLength >= size);
+    bytes = next;
+  };
+  await append(res, 0);
+  return {
+    get size() {
+      return size;
+    },
+    async prefix(n) {
+      while (bytes.byteLength < n && !complete) {
+        const from = bytes.byteLength;
+        await append(await get(from, Math.max(n, 2 * from) - 1), from);
+      }
+      return { bytes, complete };
+    },
+    async close() {},
+  };
+}
+
+/** A response's body read only as far as the parser asks (any server works, Range or not). */
+function streamSource(res: Awaited<ReturnType<typeof checkedFetch>>): PrefixSource {
   const len = Number(res.headers.get('content-length'));
   const size = res.headers.get('content-encoding') || !Number.isFinite(len) || len <= 0 ? undefined : len;
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let have = 0;
   let ended = false;
+  let taken = false;
   return {
     size,
     async prefix(n) {
@@ -254,9 +307,66 @@ export async function urlSource(url: string, signal?: AbortSignal, init?: Reques
       return { bytes, complete: ended };
     },
     async close() {
-      if (!ended) await reader.cancel().catch(() => {});
+      if (!ended && !taken) await reader.cancel().catch(() => {});
+    },
+    rest() {
+      taken = true;
+      const first = chunks.splice(0);
+      const body = new ReadableStream<Uint8Array>({
+        async pull(ctl) {
+          const c = first.shift();
+          if (c) return ctl.enqueue(c);
+          const r = await reader.read();
+          if (r.done) ctl.close();
+          else ctl.enqueue(r.value);
+        },
+        cancel: (why) => reader.cancel(why),
+      });
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
     },
   };
+}
+
+/** A Blob's (or File's) first bytes, read as slices. */
+export function blobSource(blob: Blob): PrefixSource {
+  return {
+    size: blob.size,
+    async prefix(n) {
+      const bytes = new Uint8Array(await blob.slice(0, n).arrayBuffer());
+      return { bytes, complete: bytes.byteLength >= blob.size };
+    },
+    async close() {},
+  };
+}
+
+/** Bytes already in memory. */
+export function bytesSource(all: Uint8Array): PrefixSource {
+  return {
+    size: all.byteLength,
+    async prefix(n) {
+      return { bytes: all.subarray(0, Math.min(n, all.byteLength)), complete: n >= all.byteLength };
+    },
+    async close() {},
+  };
+}
+
+/** The bytes of the header (metadata and tensor infos) and the file's size, or the size undefined
+ *  when the source cannot say. Parses as readGgufHeader does (bad files fail as bad_gguf). */
+export async function headerBytes(src: PrefixSource): Promise<{ bytes: Uint8Array; size: number | undefined }> {
+  let last: Uint8Array = new Uint8Array(0);
+  const keep: PrefixSource = {
+    get size() {
+      return src.size;
+    },
+    async prefix(n) {
+      const r = await src.prefix(n);
+      last = r.bytes;
+      return r;
+    },
+    close: () => src.close(),
+  };
+  const h = await readGgufHeader(keep, { maxArray: 0, rawStringArrays: true });
+  return { bytes: last.subarray(0, Math.min(h.dataOffset, last.byteLength)), size: h.fileBytes };
 }
 
 /** Reads the header through `src`, fetching more bytes only as the parser needs them. */

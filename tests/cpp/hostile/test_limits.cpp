@@ -289,6 +289,45 @@ TEST_CASE("limits: a KV cache too large for a wasm heap is refused before alloca
   CHECK((*d)->n_ctx() == 64);
 }
 
+TEST_CASE("limits: the context budget is known from the header alone, before the weights arrive") {
+  TinySpec s;
+  s.n_head = 8;
+  s.n_head_kv = 8;
+  s.head_dim = 512;
+  s.wtype = GgmlType::Q8_0;
+  const std::vector<uint8_t> bytes = make_tiny(s).bytes();
+  auto full = gguf::File::parse(bytes);
+  REQUIRE(full.ok());
+  // The header ends where the first tensor's data starts (the data section is aligned).
+  const uint8_t* data0 = full->tensors().front().data;
+  for (const auto& t : full->tensors()) data0 = std::min(data0, t.data);
+  const size_t header = static_cast<size_t>(data0 - bytes.data());
+  std::span<const uint8_t> head(bytes.data(), header);
+  auto plan = plan_model({head}, {bytes.size()});
+  REQUIRE(plan.ok());
+  CHECK(plan->file_bytes == bytes.size());
+  auto big = load_bytes(bytes);
+  REQUIRE(big.ok());
+  for (int32_t n_ctx : {64, 1000, 100000, 200000}) {
+    const ContextOptions o{n_ctx, 8, 1};
+    auto a = Context::plan(plan->desc, plan->weights, plan->file_bytes, o);
+    auto c = Context::create(*big, o);
+    REQUIRE(a.ok() == c.ok());
+    if (!a.ok()) {
+      CHECK(a.status().code() == Code::out_of_memory);
+      CHECK(a.status().message() == c.status().message());  // the same sizes, to the byte
+    } else {
+      CHECK(a->kv_bytes + a->scratch_bytes == (*c)->memory_bytes());
+    }
+  }
+  // A header cut short, or claiming more bytes than the file size, is bad_gguf; no data is read.
+  CHECK(plan_model({head.first(header / 2)}, {bytes.size()}).status().code() == Code::bad_gguf);
+  CHECK(plan_model({head}, {header + 1}).status().code() == Code::bad_gguf);
+  auto header_only = gguf::File::parse_header(head, bytes.size());
+  REQUIRE(header_only.ok());
+  for (const auto& t : header_only->tensors()) CHECK(t.data == nullptr);
+}
+
 TEST_CASE("faults: an abort between layers gives Code::aborted and keeps the context usable") {
   auto ctx = Context::create(tiny_model(), {16, 8, 1});
   REQUIRE(ctx.ok());
