@@ -35,6 +35,8 @@ export interface HeaderReadOptions {
   maxArray?: number;
   /** Keep string-array elements as their raw bytes (token texts may not be valid UTF-8). */
   rawStringArrays?: boolean;
+  /** Bytes asked for first (default 64 KiB); more are asked for, doubling, until the header fits. */
+  firstBytes?: number;
 }
 
 export interface HeaderValue {
@@ -130,6 +132,18 @@ function parse(buf: Uint8Array, complete: boolean, { maxArray = 16, rawStringArr
     return s;
   };
   const str = (what: string): string => new TextDecoder().decode(rawStr(what));
+  // A string array element not kept (a vocabulary has 10^5): checked and skipped without making a
+  // view, a label or a bigint, so a big header parses without garbage.
+  const skipStr = (key: string, j: number): void => {
+    const width = version === 1 ? 4 : 8;
+    need(width);
+    const n = dv.getUint32(pos, true);
+    if (width === 8 && dv.getUint32(pos + 4, true) !== 0) throw bad(`'${key}'[${j}] length is implausible`);
+    pos += width;
+    if (n > 1 << 30) throw bad(`'${key}'[${j}] length ${n} is implausible (limit ${1 << 30})`);
+    need(n);
+    pos += n;
+  };
   const scalar = (t: number): HeaderScalar => {
     const [size, read] = SCALARS[t]!;
     need(size);
@@ -162,10 +176,12 @@ function parse(buf: Uint8Array, complete: boolean, { maxArray = 16, rawStringArr
       if (complete && n > buf.byteLength - pos) throw bad(`metadata '${key}': ${n} elements cannot fit in the file`);
       const shown: HeaderScalar[] = [];
       if (et === 8) {
-        for (let j = 0; j < n; ++j) {
+        const keep = Math.min(n, maxArray);
+        for (let j = 0; j < keep; ++j) {
           const s = rawStr(`'${key}'[${j}]`);
-          if (j < maxArray) shown.push(rawStringArrays ? s.slice() : new TextDecoder().decode(s));
+          shown.push(rawStringArrays ? s.slice() : new TextDecoder().decode(s));
         }
+        for (let j = keep; j < n; ++j) skipStr(key, j);
       } else {
         const size = SCALARS[et]![0];
         need(n * size);
@@ -365,13 +381,13 @@ export async function headerBytes(src: PrefixSource): Promise<{ bytes: Uint8Arra
     },
     close: () => src.close(),
   };
-  const h = await readGgufHeader(keep, { maxArray: 0, rawStringArrays: true });
+  const h = await readGgufHeader(keep, { maxArray: 0, firstBytes: RANGE_FIRST });
   return { bytes: last.subarray(0, Math.min(h.dataOffset, last.byteLength)), size: h.fileBytes };
 }
 
 /** Reads the header through `src`, fetching more bytes only as the parser needs them. */
 export async function readGgufHeader(src: PrefixSource, options: HeaderReadOptions = {}): Promise<GgufHeader> {
-  let want = 1 << 16;
+  let want = options.firstBytes ?? 1 << 16;
   for (;;) {
     const { bytes, complete } = await src.prefix(want);
     try {
