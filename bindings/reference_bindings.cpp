@@ -1,0 +1,118 @@
+// The C++ reference kernels (core/quant, kernels/ref) exposed to JS so the WebGPU kernels
+// (js/src/webgpu) can be tested against the spec: quantize/dequantize rows of any block format and
+// the scalar row operations of the forward pass. Thin wrappers; every size is checked first.
+#include <emscripten/bind.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "bindings/result.h"
+#include "core/quant/quant.h"
+#include "kernels/ref/nn_ref.h"
+
+namespace chord::bind {
+namespace {
+
+// The type's TypeInfo when `cols` is a whole number of its blocks, else nullptr.
+const TypeInfo* row_type(uint32_t type, double rows, double cols) {
+  if (type >= kTypeCount || !(rows >= 0) || !(cols > 0) || rows * cols > 1e9) return nullptr;
+  const TypeInfo* ti = type_info(static_cast<GgmlType>(type));
+  if (!ti || !ti->name || ti->block_size == 0) return nullptr;
+  return static_cast<uint64_t>(cols) % ti->block_size == 0 ? ti : nullptr;
+}
+
+std::vector<float> floats(const val& v) { return emscripten::convertJSArrayToNumberVector<float>(v); }
+
+// rows x cols floats (row-major) -> the rows' block bytes, back to back.
+val quantize_rows(uint32_t type, const val& x, double rows, double cols) {
+  const TypeInfo* ti = row_type(type, rows, cols);
+  if (!ti || !ti->from_float)
+    return error_val(Code::unsupported, "quantizeRows: no reference quantizer for this type/size");
+  const std::vector<float> src = floats(x);
+  const auto r = static_cast<int64_t>(rows), c = static_cast<int64_t>(cols);
+  if (static_cast<int64_t>(src.size()) != r * c)
+    return error_val(Code::invalid_argument, "quantizeRows: rows * cols floats expected");
+  const size_t row_bytes = static_cast<size_t>(c / ti->block_size) * ti->type_size;
+  std::vector<uint8_t> out(row_bytes * static_cast<size_t>(r));
+  for (int64_t i = 0; i < r; ++i)
+    quant::quantize_row(static_cast<GgmlType>(type), src.data() + i * c, out.data() + i * row_bytes, c);
+  return ok_val(copy_u8(out.data(), out.size()));
+}
+
+// The rows' block bytes -> rows x cols floats.
+val dequantize_rows(uint32_t type, const val& bytes, double rows, double cols) {
+  const TypeInfo* ti = row_type(type, rows, cols);
+  if (!ti || !ti->to_float)
+    return error_val(Code::unsupported, "dequantizeRows: no reference dequantizer for this type/size");
+  const std::vector<uint8_t> src = emscripten::convertJSArrayToNumberVector<uint8_t>(bytes);
+  const auto r = static_cast<int64_t>(rows), c = static_cast<int64_t>(cols);
+  const size_t row_bytes = static_cast<size_t>(c / ti->block_size) * ti->type_size;
+  if (src.size() != row_bytes * static_cast<size_t>(r))
+    return error_val(Code::invalid_argument, "dequantizeRows: byte count does not match rows x cols");
+  std::vector<float> out(static_cast<size_t>(r * c));
+  for (int64_t i = 0; i < r; ++i)
+    quant::dequantize_row(static_cast<GgmlType>(type), src.data() + i * row_bytes, out.data() + i * c, c);
+  return ok_val(copy_f32(out));
+}
+
+// Each row of x (rows x n) RMS-normalised and scaled by w (n).
+val rms_norm(const val& x, const val& w, double eps) {
+  const std::vector<float> xs = floats(x), ws = floats(w);
+  const size_t n = ws.size();
+  if (n == 0 || xs.size() % n != 0) return error_val(Code::invalid_argument, "refRmsNorm: x is not rows of w's length");
+  std::vector<float> out(xs.size());
+  for (size_t i = 0; i < xs.size(); i += n)
+    kernels::ref::rms_norm(xs.data() + i, ws.data(), out.data() + i, static_cast<int64_t>(n), static_cast<float>(eps));
+  return ok_val(copy_f32(out));
+}
+
+// x: (n_head, head_dim) at position pos; the first n_rot dims of each head rotated.
+val rope(const val& x, int32_t head_dim, int32_t n_rot, int32_t pos, double base, double freq_scale, bool neox) {
+  std::vector<float> xs = floats(x);
+  if (head_dim <= 0 || n_rot <= 0 || n_rot > head_dim || n_rot % 2 || xs.size() % static_cast<size_t>(head_dim))
+    return error_val(Code::invalid_argument, "refRope: bad head_dim / n_rot");
+  std::vector<float> cos(static_cast<size_t>(n_rot / 2)), sin(cos.size());
+  kernels::ref::rope_angles(pos, n_rot, static_cast<float>(base), static_cast<float>(freq_scale), nullptr, cos.data(),
+                            sin.data());
+  for (size_t h = 0; h < xs.size(); h += static_cast<size_t>(head_dim))
+    kernels::ref::rope(xs.data() + h, cos.data(), sin.data(), n_rot, neox);
+  return ok_val(copy_f32(xs));
+}
+
+// gate * silu(gate) * up elementwise (ref::silu_mul).
+val silu_mul(const val& gate, const val& up) {
+  std::vector<float> g = floats(gate);
+  const std::vector<float> u = floats(up);
+  if (g.size() != u.size()) return error_val(Code::invalid_argument, "refSiluMul: lengths differ");
+  kernels::ref::silu_mul(g.data(), u.data(), static_cast<int64_t>(g.size()));
+  return ok_val(copy_f32(g));
+}
+
+// Attention of n_q query heads (q: n_q x head_dim) over n_kv cached rows of ONE kv head
+// (k, v: n_kv x head_dim), softmax(q.k * scale) . v per head: out n_q x head_dim.
+val attend(const val& q, const val& k, const val& v, int32_t head_dim, double n_kv, double scale) {
+  const std::vector<float> qs = floats(q), ks = floats(k), vs = floats(v);
+  const auto nk = static_cast<int64_t>(n_kv);
+  if (head_dim <= 0 || nk <= 0 || qs.size() % static_cast<size_t>(head_dim) ||
+      ks.size() != static_cast<size_t>(nk * head_dim) || vs.size() != ks.size())
+    return error_val(Code::invalid_argument, "refAttend: bad shapes");
+  const auto n_q = static_cast<int32_t>(qs.size() / static_cast<size_t>(head_dim));
+  std::vector<float> scores(static_cast<size_t>(n_q * nk)), out(qs.size());
+  kernels::ref::attend_group_f32(qs.data(), head_dim, n_q, ks.data(), head_dim, vs.data(), head_dim, nk, head_dim,
+                                 static_cast<float>(scale), 0.0f, scores.data(), out.data(), head_dim);
+  return ok_val(copy_f32(out));
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(chord_reference) {
+  emscripten::function("refQuantizeRows", &quantize_rows);
+  emscripten::function("refDequantizeRows", &dequantize_rows);
+  emscripten::function("refRmsNorm", &rms_norm);
+  emscripten::function("refRope", &rope);
+  emscripten::function("refSiluMul", &silu_mul);
+  emscripten::function("refAttend", &attend);
+}
+
+}  // namespace chord::bind

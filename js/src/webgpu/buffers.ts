@@ -1,0 +1,110 @@
+// GPU buffers for the backend: weight tensors uploaded as their raw GGUF block bytes, split by
+// whole rows into parts no larger than the device's storage binding limit (a 4 GiB embedding
+// table on a 128 MiB GLES binding becomes ~32 parts), and plain f32 activation buffers.
+import { WasmChordError } from '../errors.js';
+import { gpuTypeInfo, rowBytes, type GpuTypeInfo } from './wgsl-quant.js';
+
+/** Rows [row0, row0 + rows) of a weight matrix in one GPU buffer (bytes from the part's row 0). */
+export interface WeightPart {
+  buffer: GPUBuffer;
+  row0: number;
+  rows: number;
+}
+
+/** A (rows, cols) weight matrix in a GPU-decodable block format, possibly split into parts. */
+export interface GpuWeight {
+  type: GpuTypeInfo;
+  rows: number;
+  cols: number;
+  rowBytes: number;
+  parts: WeightPart[];
+}
+
+/** Uploads `bytes` (rows x rowBytes, the file's layout) as storage buffers of at most `maxBinding`
+ *  bytes each, cut between rows. Unsupported types and ragged shapes are typed errors. */
+export function uploadWeight(
+  device: GPUDevice,
+  typeId: number,
+  rows: number,
+  cols: number,
+  bytes: Uint8Array,
+  maxBinding: number,
+  label = 'weight',
+): GpuWeight {
+  const type = gpuTypeInfo(typeId);
+  if (!type) throw new WasmChordError('unsupported', `${label}: GGUF type ${typeId} has no WebGPU decoder`);
+  if (!(rows > 0 && cols > 0) || cols % type.block !== 0)
+    throw new WasmChordError('invalid_argument', `${label}: ${rows} x ${cols} is not whole ${type.name} blocks of ${type.block}`);
+  const rb = rowBytes(type, cols);
+  if (bytes.byteLength !== rb * rows)
+    throw new WasmChordError(
+      'invalid_argument',
+      `${label}: ${bytes.byteLength} bytes for ${rows} x ${cols} ${type.name} (want ${rb * rows})`,
+    );
+  // + 4: the decoders read whole u32 words, at most 3 bytes past a part's last row.
+  const rowsPerPart = Math.floor((maxBinding - 4) / rb);
+  if (rowsPerPart < 1)
+    throw new WasmChordError('unsupported', `${label}: one row (${rb} bytes) exceeds the storage binding limit ${maxBinding}`);
+  const parts: WeightPart[] = [];
+  for (let row0 = 0; row0 < rows; row0 += rowsPerPart) {
+    const n = Math.min(rowsPerPart, rows - row0);
+    const size = Math.ceil((n * rb) / 4) * 4 + 4;
+    const buffer = device.createBuffer({
+      label: `${label}[${row0}]`,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      mappedAtCreation: true,
+    });
+    new Uint8Array(buffer.getMappedRange()).set(bytes.subarray(row0 * rb, (row0 + n) * rb));
+    buffer.unmap();
+    parts.push({ buffer, row0, rows: n });
+  }
+  return { type, rows, cols, rowBytes: rb, parts };
+}
+
+export function destroyWeight(w: GpuWeight): void {
+  for (const p of w.parts) p.buffer.destroy();
+}
+
+/** A storage buffer of `count` f32 (at least 4 bytes), optionally filled. */
+export function f32Buffer(device: GPUDevice, count: number, data?: Float32Array, label = 'f32'): GPUBuffer {
+  const size = Math.max(4, Math.ceil((count * 4) / 16) * 16);
+  const buffer = device.createBuffer({
+    label,
+    size,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    mappedAtCreation: data !== undefined,
+  });
+  if (data) {
+    new Float32Array(buffer.getMappedRange()).set(data.subarray(0, count));
+    buffer.unmap();
+  }
+  return buffer;
+}
+
+/** A storage buffer of u32 values. */
+export function u32Buffer(device: GPUDevice, data: ArrayLike<number>, label = 'u32'): GPUBuffer {
+  const buffer = device.createBuffer({
+    label,
+    size: Math.max(16, Math.ceil((data.length * 4) / 16) * 16),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    mappedAtCreation: true,
+  });
+  new Uint32Array(buffer.getMappedRange()).set(Array.from(data));
+  buffer.unmap();
+  return buffer;
+}
+
+/** Copies `count` f32 out of `src` (after every submitted command) into a new Float32Array. */
+export async function readF32(device: GPUDevice, src: GPUBuffer, count: number, offsetElems = 0): Promise<Float32Array> {
+  const size = Math.max(4, count * 4);
+  const staging = device.createBuffer({ size: Math.ceil(size / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, offsetElems * 4, staging, 0, count * 4);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0, count * 4));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}

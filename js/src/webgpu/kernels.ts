@@ -1,0 +1,197 @@
+// The GPU backend's kernel library: compiled pipelines (cached per kernel and weight type) and
+// one method per operation that records a dispatch into a command encoder. Sizes are checked
+// here (bugs in callers become typed errors, not GPU faults); shapes are in each method's comment.
+import { WasmChordError } from '../errors.js';
+import type { GpuWeight } from './buffers.js';
+import { decoderWgsl } from './wgsl-quant.js';
+import { ADD, ATTENTION, getRowsWgsl, matmulWgsl, RMS_NORM, ROPE, SWIGLU, WG } from './wgsl-ops.js';
+
+/** Token tile of the prefill matmul: each workgroup decodes its weight row once per TILE tokens. */
+export const MATMUL_TILE = 8;
+const MAX_GRID = 65535;
+
+/** A uniform value: a u32, or an f32 written as { f }. */
+type Param = number | { f: number };
+
+function grid(n: number): [number, number] {
+  const x = Math.min(Math.max(n, 1), MAX_GRID);
+  return [x, Math.ceil(Math.max(n, 1) / x)];
+}
+
+export class GpuKernels {
+  readonly device: GPUDevice;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private transient: GPUBuffer[] = [];
+
+  constructor(device: GPUDevice) {
+    this.device = device;
+  }
+
+  private pipeline(key: string, code: () => string): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ label: key, code: code() });
+      p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private uniform(values: Param[]): GPUBuffer {
+    const words = Math.ceil(values.length / 4) * 4;
+    const buf = this.device.createBuffer({ size: words * 4, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    const range = buf.getMappedRange();
+    const u = new Uint32Array(range);
+    const f = new Float32Array(range);
+    values.forEach((v, i) => {
+      if (typeof v === 'number') u[i] = v;
+      else f[i] = v.f;
+    });
+    buf.unmap();
+    this.transient.push(buf);
+    return buf;
+  }
+
+  private dispatch(
+    enc: GPUCommandEncoder,
+    pipeline: GPUComputePipeline,
+    buffers: GPUBuffer[],
+    params: Param[],
+    x: number,
+    y = 1,
+    z = 1,
+  ): void {
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    entries.push({ binding: buffers.length, resource: { buffer: this.uniform(params) } });
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+    pass.end();
+  }
+
+  /** Submits `enc` and frees the per-dispatch uniforms once the GPU is done with them. */
+  submit(enc: GPUCommandEncoder): Promise<void> {
+    this.device.queue.submit([enc.finish()]);
+    const done = this.transient;
+    this.transient = [];
+    return this.device.queue.onSubmittedWorkDone().then(() => {
+      for (const b of done) b.destroy();
+    });
+  }
+
+  /** y (tokens, w.rows) = x (tokens, w.cols) . W^T. tokens = 1 is the decode matvec; more use the
+   *  token-tiled kernel (weights decoded once per MATMUL_TILE tokens). */
+  matmul(enc: GPUCommandEncoder, w: GpuWeight, x: GPUBuffer, y: GPUBuffer, tokens: number): void {
+    if (w.cols % 4 !== 0) throw new WasmChordError('invalid_argument', `matmul: ${w.cols} columns is not a multiple of 4`);
+    const tn = tokens === 1 ? 1 : MATMUL_TILE;
+    const t = w.type;
+    const pipeline = this.pipeline(`matmul ${t.name} ${tn}`, () => matmulWgsl(decoderWgsl(t), tn));
+    for (const part of w.parts) {
+      const [gx, gy] = grid(part.rows);
+      this.dispatch(
+        enc,
+        pipeline,
+        [part.buffer, x, y],
+        [part.rows, w.cols, w.rowBytes, part.row0, w.rows, tokens, gx, 0],
+        gx,
+        gy,
+        Math.ceil(tokens / tn),
+      );
+    }
+  }
+
+  /** y (ids.length, w.cols) f32 = rows `ids` of W (the embedding lookup). ids: a u32 buffer. */
+  getRows(enc: GPUCommandEncoder, w: GpuWeight, ids: GPUBuffer, nIds: number, y: GPUBuffer): void {
+    const t = w.type;
+    const pipeline = this.pipeline(`get_rows ${t.name}`, () => getRowsWgsl(decoderWgsl(t)));
+    for (const part of w.parts)
+      this.dispatch(enc, pipeline, [part.buffer, ids, y], [part.rows, w.cols, w.rowBytes, part.row0], Math.ceil(w.cols / 4 / WG), nIds);
+  }
+
+  /** y (rows, n) = rms_norm(x (rows, n)) * weight (n). */
+  rmsNorm(enc: GPUCommandEncoder, x: GPUBuffer, weight: GPUBuffer, y: GPUBuffer, rows: number, n: number, eps: number): void {
+    this.dispatch(
+      enc,
+      this.pipeline('rms_norm', () => RMS_NORM),
+      [x, weight, y],
+      [n, rows, { f: eps }, 0],
+      rows,
+    );
+  }
+
+  /** x (tokens, nHead, headDim) rotated in place at positions pos (u32 buffer, tokens). */
+  rope(
+    enc: GPUCommandEncoder,
+    x: GPUBuffer,
+    pos: GPUBuffer,
+    tokens: number,
+    nHead: number,
+    headDim: number,
+    nRot: number,
+    base: number,
+    freqScale: number,
+    neox: boolean,
+  ): void {
+    if (nRot % 2 !== 0 || nRot > headDim) throw new WasmChordError('invalid_argument', `rope: n_rot ${nRot} for head_dim ${headDim}`);
+    const [gx, gy] = grid(Math.ceil((tokens * nHead * (nRot / 2)) / WG));
+    // theta_scale as rope_angles computes it in float: powf(base, -2 / n_rot).
+    const thetaScale = Math.fround(Math.pow(Math.fround(base), Math.fround(-2 / nRot)));
+    this.dispatch(
+      enc,
+      this.pipeline('rope', () => ROPE),
+      [x, pos],
+      [nHead, headDim, nRot, tokens, { f: thetaScale }, { f: freqScale }, neox ? 1 : 0, gx],
+      gx,
+      gy,
+    );
+  }
+
+  /** gate (n) = silu(gate) * up, in place. */
+  swiglu(enc: GPUCommandEncoder, gate: GPUBuffer, up: GPUBuffer, n: number): void {
+    const [gx, gy] = grid(Math.ceil(n / WG));
+    this.dispatch(
+      enc,
+      this.pipeline('swiglu', () => SWIGLU),
+      [gate, up],
+      [n, gx, 0, 0],
+      gx,
+      gy,
+    );
+  }
+
+  /** y (n) += x (n). */
+  add(enc: GPUCommandEncoder, y: GPUBuffer, x: GPUBuffer, n: number): void {
+    const [gx, gy] = grid(Math.ceil(n / WG));
+    this.dispatch(
+      enc,
+      this.pipeline('add', () => ADD),
+      [y, x],
+      [n, gx, 0, 0],
+      gx,
+      gy,
+    );
+  }
+
+  /** out (tokens, nHead, headDim) = causal GQA attention of q (same shape) at positions
+   *  pos0..pos0 + tokens - 1 over the cache k, v (nCtx, nKvHead * headDim), whose rows up to
+   *  pos0 + tokens - 1 are written. scores: scratch of tokens * nHead * sStride f32, sStride >=
+   *  pos0 + tokens. */
+  attention(
+    enc: GPUCommandEncoder,
+    a: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; out: GPUBuffer; scores: GPUBuffer; sStride: number },
+    s: { tokens: number; pos0: number; nHead: number; nKvHead: number; headDim: number; scale: number },
+  ): void {
+    if (s.nHead % s.nKvHead !== 0) throw new WasmChordError('invalid_argument', `attention: ${s.nHead} heads over ${s.nKvHead} KV heads`);
+    if (a.sStride < s.pos0 + s.tokens) throw new WasmChordError('invalid_argument', 'attention: score scratch too short');
+    this.dispatch(
+      enc,
+      this.pipeline('attention', () => ATTENTION),
+      [a.q, a.k, a.v, a.out, a.scores],
+      [s.nHead, s.nKvHead, s.headDim, s.pos0, s.tokens, a.sStride, { f: s.scale }, 0],
+      s.nHead,
+      s.tokens,
+    );
+  }
+}

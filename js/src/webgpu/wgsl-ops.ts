@@ -1,0 +1,208 @@
+// WGSL sources of the GPU backend's kernels (plain f32 paths: correct on every adapter). Weight
+// kernels are written once over the per-type `load4` decoder (wgsl-quant.ts); every kernel uses
+// 64-thread workgroups and reads its sizes from a uniform block `p`. Large row counts are spread
+// over a 2-D grid: row = wid.x + wid.y * p.grid_x.
+
+export const WG = 64;
+
+const REDUCE = /* wgsl */ `
+var<workgroup> red: array<f32, 64>;
+// Workgroup sum (op 0) or max (op 1) of v; every invocation gets the result.
+fn reduce64(tid: u32, v: f32, op: u32) -> f32 {
+  red[tid] = v;
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      if (op == 0u) { red[tid] += red[tid + s]; } else { red[tid] = max(red[tid], red[tid + s]); }
+    }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+`;
+
+/** y[t, row0 + r] = W[r, :] . x[t, :] for the rows of one weight part and `tn` tokens per workgroup
+ *  (tn = 1: decode matvec; tn > 1: the weights decoded once per tile of tn tokens, prefill).
+ *  Grid: (rows over x/y, token tiles over z). X: (tokens, cols) f32; Y: (tokens, n_out). */
+export function matmulWgsl(decoder: string, tn: number): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+struct P { rows: u32, cols: u32, row_bytes: u32, row0: u32, n_out: u32, tokens: u32, grid_x: u32, pad: u32 }
+@group(0) @binding(3) var<uniform> p: P;
+${decoder}
+const TN: u32 = ${tn}u;
+var<workgroup> part: array<f32, ${WG * tn}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let r = wid.x + wid.y * p.grid_x;
+  if (r >= p.rows) { return; }
+  let t0 = wid.z * TN;
+  let g4 = p.cols / 4u;
+  let rb = r * p.row_bytes;
+  var acc: array<f32, ${tn}>;
+  for (var g = tid; g < g4; g += ${WG}u) {
+    let w = load4(rb + (g / GROUPS) * BLOCK_BYTES, g % GROUPS);
+    for (var t = 0u; t < TN; t++) {
+      if (t0 + t < p.tokens) { acc[t] += dot(w, X[(t0 + t) * g4 + g]); }
+    }
+  }
+  for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] = acc[t]; }
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] += part[t * ${WG}u + tid + s]; }
+    }
+    workgroupBarrier();
+  }
+  if (tid < TN && t0 + tid < p.tokens) { Y[(t0 + tid) * p.n_out + p.row0 + r] = part[tid * ${WG}u]; }
+}`;
+}
+
+/** Y[i, :] = dequantized row ids[i] of the weight, for the ids inside this part. Grid: (column
+ *  groups / 64, n_ids). */
+export function getRowsWgsl(decoder: string): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> ids: array<u32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
+struct P { rows: u32, cols: u32, row_bytes: u32, row0: u32 }
+@group(0) @binding(3) var<uniform> p: P;
+${decoder}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let g4 = p.cols / 4u;
+  let g = wid.x * ${WG}u + tid;
+  let row = ids[wid.y];
+  if (g >= g4 || row < p.row0 || row >= p.row0 + p.rows) { return; }
+  Y[wid.y * g4 + g] = load4((row - p.row0) * p.row_bytes + (g / GROUPS) * BLOCK_BYTES, g % GROUPS);
+}`;
+}
+
+/** Y[t, :] = X[t, :] / sqrt(mean(X[t, :]^2) + eps) * w. One workgroup per row. */
+export const RMS_NORM = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+struct P { n: u32, rows: u32, eps: f32, pad: u32 }
+@group(0) @binding(3) var<uniform> p: P;
+${REDUCE}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let base = wid.x * p.n;
+  var s = 0.0;
+  for (var i = tid; i < p.n; i += ${WG}u) { let v = X[base + i]; s += v * v; }
+  let scale = 1.0 / sqrt(reduce64(tid, s, 0u) / f32(p.n) + p.eps);
+  for (var i = tid; i < p.n; i += ${WG}u) { Y[base + i] = X[base + i] * scale * w[i]; }
+}`;
+
+/** In place on X: (tokens, n_head, head_dim); pair i of the first n_rot dims of every head rotated
+ *  by pos[t] * freq_scale * theta_scale^i (the angle by repeated multiplication, as
+ *  kernels/ref rope_angles), normal (2i, 2i+1) or NeoX (i, i + n_rot/2) pairs. One invocation a
+ *  pair. The angle is reduced to [-pi, pi] (Cody-Waite, 2pi = C1 + C2) before cos/sin, which
+ *  WGSL only bounds on that range. */
+export const ROPE = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> X: array<f32>;
+@group(0) @binding(1) var<storage, read> pos: array<u32>;
+struct P { n_head: u32, head_dim: u32, n_rot: u32, tokens: u32, theta_scale: f32, freq_scale: f32, neox: u32, grid_x: u32 }
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let half = p.n_rot / 2u;
+  let k = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (k >= p.tokens * p.n_head * half) { return; }
+  let i = k % half;
+  let th = k / half;  // t * n_head + h
+  let t = th / p.n_head;
+  var theta = f32(pos[t]) * p.freq_scale;
+  for (var j = 0u; j < i; j++) { theta *= p.theta_scale; }
+  let n = round(theta * 0.15915494309189535);
+  let r = (theta - n * 6.28125) - n * 0.0019353071795864769;
+  let c = cos(r);
+  let s = sin(r);
+  let base = th * p.head_dim;
+  let a = base + select(2u * i, i, p.neox != 0u);
+  let b = base + select(2u * i + 1u, i + half, p.neox != 0u);
+  let x0 = X[a];
+  let x1 = X[b];
+  X[a] = x0 * c - x1 * s;
+  X[b] = x0 * s + x1 * c;
+}`;
+
+/** G[i] = silu(G[i]) * U[i] (SwiGLU), in place on G. */
+export const SWIGLU = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> G: array<f32>;
+@group(0) @binding(1) var<storage, read> U: array<f32>;
+struct P { n: u32, grid_x: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (i >= p.n) { return; }
+  let g = G[i];
+  G[i] = g / (1.0 + exp(-g)) * U[i];
+}`;
+
+/** Y[i] += X[i] (the residual connection). */
+export const ADD = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+struct P { n: u32, grid_x: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (i >= p.n) { return; }
+  Y[i] += X[i];
+}`;
+
+/** Causal softmax attention of the new tokens over the KV cache, grouped-query: query head h reads
+ *  KV head h / (n_head / n_kv_head). Q, O: (tokens, n_head, head_dim); K, V: (n_ctx, n_kv_head *
+ *  head_dim), token t at position pos0 + t sees cache rows 0..pos0 + t. S: scratch scores
+ *  (tokens * n_head, s_stride). One workgroup per (head, token); max and sum as ref::softmax. */
+export const ATTENTION = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> Q: array<f32>;
+@group(0) @binding(1) var<storage, read> K: array<f32>;
+@group(0) @binding(2) var<storage, read> V: array<f32>;
+@group(0) @binding(3) var<storage, read_write> O: array<f32>;
+@group(0) @binding(4) var<storage, read_write> S: array<f32>;
+struct P { n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, s_stride: u32, scale: f32, pad: u32 }
+@group(0) @binding(5) var<uniform> p: P;
+${REDUCE}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let h = wid.x;
+  let t = wid.y;
+  let n = p.pos0 + t + 1u;
+  let hd = p.head_dim;
+  let kv_stride = p.n_kv_head * hd;
+  let kh = h / (p.n_head / p.n_kv_head);
+  let q = (t * p.n_head + h) * hd;
+  let s0 = (t * p.n_head + h) * p.s_stride;
+  var m = -3.402823e38;
+  for (var j = tid; j < n; j += ${WG}u) {
+    var d = 0.0;
+    let k = j * kv_stride + kh * hd;
+    for (var e = 0u; e < hd; e++) { d += Q[q + e] * K[k + e]; }
+    d *= p.scale;
+    S[s0 + j] = d;
+    m = max(m, d);
+  }
+  let mx = reduce64(tid, m, 1u);
+  var sum = 0.0;
+  for (var j = tid; j < n; j += ${WG}u) {  // the same j as above: this invocation's own scores
+    let e = exp(S[s0 + j] - mx);
+    S[s0 + j] = e;
+    sum += e;
+  }
+  let inv = 1.0 / reduce64(tid, sum, 0u);
+  storageBarrier();
+  for (var e = tid; e < hd; e += ${WG}u) {
+    var o = 0.0;
+    for (var j = 0u; j < n; j++) { o += S[s0 + j] * V[j * kv_stride + kh * hd + e]; }
+    O[q + e] = o * inv;
+  }
+}`;

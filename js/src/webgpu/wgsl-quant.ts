@@ -1,0 +1,144 @@
+// WGSL decoders of the GGUF weight formats the GPU backend keeps quantized on the device (block
+// layouts as core/quant/blocks.h, values as core/quant's reference dequantizers, in the same float
+// operation order so decoded weights equal the C++ ones). Weights live in `W: array<u32>` as the
+// file's raw block bytes; each type defines
+//   fn load4(b: u32, j: u32) -> vec4<f32>   // elements 4j..4j+3 of the block at byte offset b
+// and the kernels (kernels.ts) are written once over it. F32/F16 use pseudo-blocks of 4 elements.
+
+/** The weight types with a WGSL decoder (GGUF type ids, core/quant/types.h). */
+export const GPU_TYPES = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, Q4_K: 12, Q5_K: 13, Q6_K: 14 } as const;
+export type GpuTypeName = keyof typeof GPU_TYPES;
+
+export interface GpuTypeInfo {
+  name: GpuTypeName;
+  id: number;
+  /** Elements per (pseudo-)block and its bytes. */
+  block: number;
+  blockBytes: number;
+}
+
+const INFO: Record<number, GpuTypeInfo> = {};
+for (const [name, id, block, blockBytes] of [
+  ['F32', 0, 4, 16],
+  ['F16', 1, 4, 8],
+  ['Q4_0', 2, 32, 18],
+  ['Q8_0', 8, 32, 34],
+  ['Q4_K', 12, 256, 144],
+  ['Q5_K', 13, 256, 176],
+  ['Q6_K', 14, 256, 210],
+] as const)
+  INFO[id] = { name, id, block, blockBytes };
+
+/** The decoder's geometry for a GGUF type id, or undefined when the GPU has no decoder for it. */
+export function gpuTypeInfo(id: number): GpuTypeInfo | undefined {
+  return INFO[id];
+}
+
+/** Bytes of one row of `cols` elements (cols a multiple of the block). */
+export function rowBytes(t: GpuTypeInfo, cols: number): number {
+  return (cols / t.block) * t.blockBytes;
+}
+
+// Byte access into W at any byte offset; f16 decoded from its bits exactly (subnormals too: WGSL's
+// unpack2x16float may flush them).
+const BYTES = /* wgsl */ `
+fn wbyte(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 3u) * 8u)) & 0xffu; }
+fn wu16(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 2u) * 8u)) & 0xffffu; }
+fn wu32(o: u32) -> u32 {
+  let s = (o & 3u) * 8u;
+  let i = o >> 2u;
+  if (s == 0u) { return W[i]; }
+  return (W[i] >> s) | (W[i + 1u] << (32u - s));
+}
+fn f16bits(h: u32) -> f32 {
+  let e = (h >> 10u) & 0x1fu;
+  let m = h & 0x3ffu;
+  var v: f32;
+  if (e == 0u) { v = f32(m) * 5.9604644775390625e-8; }      // subnormal: m * 2^-24
+  else if (e == 31u) { v = bitcast<f32>(0x7f800000u | (m << 13u)); }
+  else { v = bitcast<f32>(((e + 112u) << 23u) | (m << 13u)); }
+  return select(v, -v, (h & 0x8000u) != 0u);
+}
+fn wf16(o: u32) -> f32 { return f16bits(wu16(o)); }
+// The four bytes of u as unsigned / signed values, byte 0 first.
+fn u8x4(u: u32) -> vec4<f32> { return vec4<f32>(f32(u & 0xffu), f32((u >> 8u) & 0xffu), f32((u >> 16u) & 0xffu), f32(u >> 24u)); }
+fn i8x4(u: u32) -> vec4<f32> {
+  return vec4<f32>(f32(bitcast<i32>(u << 24u) >> 24u), f32(bitcast<i32>(u << 16u) >> 24u),
+                   f32(bitcast<i32>(u << 8u) >> 24u), f32(bitcast<i32>(u) >> 24u));
+}
+// Q4_K / Q5_K: 6-bit scale and min of sub-block s (0..7) from the 12 scale bytes at o
+// (get_scale_min_k4).
+fn scale_min_k4(o: u32, s: u32) -> vec2<f32> {
+  if (s < 4u) { return vec2<f32>(f32(wbyte(o + s) & 63u), f32(wbyte(o + s + 4u) & 63u)); }
+  let sc = (wbyte(o + s + 4u) & 0xfu) | ((wbyte(o + s - 4u) >> 6u) << 4u);
+  let m = (wbyte(o + s + 4u) >> 4u) | ((wbyte(o + s) >> 6u) << 4u);
+  return vec2<f32>(f32(sc), f32(m));
+}
+`;
+
+const LOAD4: Record<GpuTypeName, string> = {
+  F32: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let i = (b >> 2u) + 4u * j;  // pseudo-block of 4: b is 16-byte aligned
+  return vec4<f32>(bitcast<f32>(W[i]), bitcast<f32>(W[i + 1u]), bitcast<f32>(W[i + 2u]), bitcast<f32>(W[i + 3u]));
+}`,
+  F16: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let lo = W[b >> 2u];
+  let hi = W[(b >> 2u) + 1u];
+  return vec4<f32>(f16bits(lo & 0xffffu), f16bits(lo >> 16u), f16bits(hi & 0xffffu), f16bits(hi >> 16u));
+}`,
+  // d * (q - 8); qs[l] holds element l (low nibble) and l + 16 (high).
+  Q4_0: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let d = wf16(b);
+  let q = wu32(b + 2u + 4u * (j & 3u)) >> select(0u, 4u, j >= 4u);
+  return (u8x4(q & 0x0f0f0f0fu) - 8.0) * d;
+}`,
+  Q8_0: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  return i8x4(wu32(b + 2u + 4u * j)) * wf16(b);
+}`,
+  // Per 64 elements 32 qs bytes: low nibbles are sub-block 2c, high nibbles 2c + 1;
+  // x = (d * sc) * q - (dmin * m).
+  Q4_K: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let c = e / 64u;
+  let hi = (e / 32u) & 1u;
+  let l = e & 31u;
+  let sm = scale_min_k4(b + 4u, 2u * c + hi);
+  let d1 = wf16(b) * sm.x;
+  let m1 = wf16(b + 2u) * sm.y;
+  let q = (wu32(b + 16u + 32u * c + l) >> (4u * hi)) & 0x0f0f0f0fu;
+  return u8x4(q) * d1 - m1;
+}`,
+  // As Q4_K plus a 5th bit: bit (2c + hi) of qh[l].
+  Q5_K: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let c = e / 64u;
+  let hi = (e / 32u) & 1u;
+  let l = e & 31u;
+  let sm = scale_min_k4(b + 4u, 2u * c + hi);
+  let d1 = wf16(b) * sm.x;
+  let m1 = wf16(b + 2u) * sm.y;
+  let q = (wu32(b + 48u + 32u * c + l) >> (4u * hi)) & 0x0f0f0f0fu;
+  let h = (wu32(b + 16u + l) >> (2u * c + hi)) & 0x01010101u;
+  return u8x4(q | (h << 4u)) * d1 - m1;
+}`,
+  // Halves of 128: element 128h + 32k + l has its low 4 bits in ql[64h + l + 32(k & 1)] (nibble
+  // k >> 1), its high 2 bits at bit 2k of qh[32h + l], its scale scales[8h + l / 16 + 2k];
+  // x = d * sc * (q - 32).
+  Q6_K: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let h = e / 128u;
+  let k = (e / 32u) & 3u;
+  let l = e & 31u;
+  let lo = (wu32(b + 64u * h + l + 32u * (k & 1u)) >> (4u * (k >> 1u))) & 0x0f0f0f0fu;
+  let hb = (wu32(b + 128u + 32u * h + l) >> (2u * k)) & 0x03030303u;
+  let sc = f32(bitcast<i32>(wbyte(b + 192u + 8u * h + l / 16u + 2u * k) << 24u) >> 24u);
+  let d = wf16(b + 208u) * sc;
+  return (u8x4(lo | (hb << 4u)) - 32.0) * d;
+}`,
+};
+
+/** The WGSL that declares nothing but defines wbyte/wu16/wu32/f16bits/load4 for type `t` over a
+ *  storage array named W (the including shader declares W). */
+export function decoderWgsl(t: GpuTypeInfo): string {
+  return `${BYTES}\n${LOAD4[t.name]}\nconst BLOCK: u32 = ${t.block}u;\nconst BLOCK_BYTES: u32 = ${t.blockBytes}u;\nconst GROUPS: u32 = ${t.block / 4}u; // load4 groups per block\n`;
+}

@@ -1,0 +1,239 @@
+// The WebGPU kernel checks, shared by Node (tests/js/webgpu-kernels.test.mjs, Dawn) and headless
+// Chromium (tests/e2e/webgpu.test.mjs, SwiftShader): every WGSL kernel of js/src/webgpu against
+// the C++ reference (core/quant's quantizers/dequantizers and kernels/ref, through the wasm
+// module's ref* bindings) on many shapes: odd sizes, several blocks, row counts that are not a
+// multiple of the workgroup, weights split across bindings by a forced tiny limit. Plain ES module
+// (no Node or DOM APIs) taking its dependencies as arguments; returns one result per case.
+
+/** mulberry32: a small deterministic PRNG. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n roughly normal floats with a per-row scale, plus a few outliers (exercise the block scales). */
+function randomFloats(rand, n, scale = 1) {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; ++i) {
+    const g = (rand() + rand() + rand() + rand() - 2) * 1.7;
+    out[i] = (rand() < 0.01 ? g * 8 : g) * scale;
+  }
+  return out;
+}
+
+function unwrap(r) {
+  if (r.code !== 'ok') throw new Error(`${r.code}: ${r.message}`);
+  return r.value;
+}
+
+/**
+ * Runs every check. deps: { device, lib: the js/dist/webgpu exports (GpuKernels, uploadWeight,
+ * f32Buffer, u32Buffer, readF32, GPU_TYPES, gpuTypeInfo), ref: the wasm module }. Returns
+ * [{ name, ok, err, bound }] where err is the worst error / allowed error ratio seen.
+ */
+export async function runKernelChecks({ device, lib, ref }) {
+  const k = new lib.GpuKernels(device);
+  const results = [];
+  const maxBinding = device.limits.maxStorageBufferBindingSize;
+  const record = (name, worst, detail = '') => results.push({ name, ok: worst <= 1, worst: Number(worst.toPrecision(3)), detail });
+
+  async function run(fn) {
+    const enc = device.createCommandEncoder();
+    fn(enc);
+    await k.submit(enc);
+  }
+
+  // ---- weights: matmul (decode and prefill) and get_rows for every type ----
+  const shapes = [
+    // [rows, blocks per row, tokens, split rows per part (0: one binding)]
+    [1, 1, 1, 0],
+    [3, 3, 1, 0],
+    [65, 7, 1, 7],
+    [130, 2, 3, 0],
+    [33, 5, 11, 4],
+    [64, 1, 8, 0],
+    [257, 2, 1, 100],
+  ];
+  for (const [name, typeId] of Object.entries(lib.GPU_TYPES)) {
+    const t = lib.gpuTypeInfo(typeId);
+    const rand = rng(typeId * 7919 + 1);
+    for (const [rows, blocks, tokens, split] of shapes) {
+      // F32/F16 (pseudo-blocks of 4): 260 * blocks columns, less 8 when several.
+      const realCols = t.block === 4 ? 260 * blocks - (blocks > 1 ? 8 : 0) : blocks * t.block;
+      const wf = randomFloats(rand, rows * realCols, 0.5);
+      const bytes = unwrap(ref.refQuantizeRows(typeId, wf, rows, realCols));
+      const deq = unwrap(ref.refDequantizeRows(typeId, bytes, rows, realCols));
+      const rb = bytes.length / rows;
+      const limit = split ? split * rb + 4 : maxBinding;
+      const w = lib.uploadWeight(device, typeId, rows, realCols, bytes, limit, `${name} w`);
+      const label = `${name} ${rows}x${realCols} tokens ${tokens}${split ? ` split into ${w.parts.length} parts` : ''}`;
+      if (split && w.parts.length < 2) throw new Error(`${label}: the forced split did not split`);
+      const x = randomFloats(rand, tokens * realCols);
+      const xb = lib.f32Buffer(device, x.length, x);
+      const yb = lib.f32Buffer(device, tokens * rows);
+      await run((enc) => k.matmul(enc, w, xb, yb, tokens));
+      const y = await lib.readF32(device, yb, tokens * rows);
+      let worst = 0;
+      for (let ti = 0; ti < tokens; ++ti)
+        for (let r = 0; r < rows; ++r) {
+          let dot = 0;
+          let mag = 0;
+          for (let c = 0; c < realCols; ++c) {
+            const p = deq[r * realCols + c] * x[ti * realCols + c];
+            dot += p;
+            mag += Math.abs(p);
+          }
+          // f32 accumulation of realCols products: well under 1e-6 of sum |w x| (eps = 6e-8).
+          const bound = 1e-6 * mag + 1e-30;
+          worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / bound);
+        }
+      record(`matmul ${label}`, worst);
+
+      // get_rows: ids in any order, repeats, first and last rows (every part when split).
+      const ids = [rows - 1, 0, Math.floor(rows / 2), 0, rows - 1].slice(0, rows === 1 ? 2 : 5);
+      const idb = lib.u32Buffer(device, ids);
+      const gb = lib.f32Buffer(device, ids.length * realCols);
+      await run((enc) => k.getRows(enc, w, idb, ids.length, gb));
+      const g = await lib.readF32(device, gb, ids.length * realCols);
+      let gworst = 0;
+      ids.forEach((id, i) => {
+        let amax = 0;
+        for (let c = 0; c < realCols; ++c) amax = Math.max(amax, Math.abs(deq[id * realCols + c]));
+        // The decoders repeat the C++ float operations; a fused multiply-add may move the last bit.
+        const bound = 2.5e-7 * amax + 1e-30;
+        for (let c = 0; c < realCols; ++c) gworst = Math.max(gworst, Math.abs(g[i * realCols + c] - deq[id * realCols + c]) / bound);
+      });
+      record(`get_rows ${label}`, gworst);
+      for (const b of [xb, yb, idb, gb]) b.destroy();
+      lib.destroyWeight(w);
+    }
+  }
+
+  // ---- rms_norm ----
+  {
+    const rand = rng(11);
+    for (const [rows, n] of [
+      [1, 7],
+      [3, 64],
+      [5, 257],
+      [2, 4096],
+    ]) {
+      const x = randomFloats(rand, rows * n, 3);
+      const wn = randomFloats(rand, n);
+      const want = unwrap(ref.refRmsNorm(x, wn, 1e-5));
+      const [xb, wb, yb] = [lib.f32Buffer(device, x.length, x), lib.f32Buffer(device, n, wn), lib.f32Buffer(device, x.length)];
+      await run((enc) => k.rmsNorm(enc, xb, wb, yb, rows, n, 1e-5));
+      const got = await lib.readF32(device, yb, x.length);
+      let worst = 0;
+      for (let i = 0; i < x.length; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (2e-6 * Math.abs(want[i]) + 1e-7));
+      record(`rms_norm ${rows}x${n}`, worst);
+      for (const b of [xb, wb, yb]) b.destroy();
+    }
+  }
+
+  // ---- rope (normal and NeoX, partial rotary, positions up to 5000) ----
+  {
+    const rand = rng(12);
+    for (const [nHead, headDim, nRot, neox, positions] of [
+      [2, 8, 8, false, [0, 1, 2]],
+      [3, 64, 64, true, [17]],
+      [4, 80, 32, false, [5, 999, 4097]],
+      [2, 128, 128, true, [0, 3000, 5000, 77]],
+    ]) {
+      const tokens = positions.length;
+      const x = randomFloats(rand, tokens * nHead * headDim);
+      const want = new Float32Array(x.length);
+      positions.forEach((p, t) => {
+        const span = nHead * headDim;
+        want.set(unwrap(ref.refRope(x.subarray(t * span, (t + 1) * span), headDim, nRot, p, 10000, 1, neox)), t * span);
+      });
+      const xb = lib.f32Buffer(device, x.length, x);
+      const pb = lib.u32Buffer(device, positions);
+      await run((enc) => k.rope(enc, xb, pb, tokens, nHead, headDim, nRot, 10000, 1, neox));
+      const got = await lib.readF32(device, xb, x.length);
+      // cos/sin of the same float angle: the GPU's transcendental error, a few 1e-7 of |x|.
+      let worst = 0;
+      for (let i = 0; i < x.length; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (2e-6 * (Math.abs(want[i]) + 1)));
+      record(`rope ${neox ? 'neox' : 'normal'} heads ${nHead} dim ${headDim} rot ${nRot} pos ${positions.join(',')}`, worst);
+      xb.destroy();
+      pb.destroy();
+    }
+  }
+
+  // ---- swiglu, add ----
+  {
+    const rand = rng(13);
+    for (const n of [1, 63, 65, 1000]) {
+      const gt = randomFloats(rand, n, 4);
+      const up = randomFloats(rand, n);
+      const want = unwrap(ref.refSiluMul(gt, up));
+      const [gb, ub] = [lib.f32Buffer(device, n, gt), lib.f32Buffer(device, n, up)];
+      await run((enc) => k.swiglu(enc, gb, ub, n));
+      const got = await lib.readF32(device, gb, n);
+      let worst = 0;
+      for (let i = 0; i < n; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1e-6 * Math.abs(want[i]) + 1e-7));
+      record(`swiglu ${n}`, worst);
+      const ab = lib.f32Buffer(device, n, up);
+      await run((enc) => k.add(enc, ab, ub, n));
+      const sum = await lib.readF32(device, ab, n);
+      let aworst = 0;
+      for (let i = 0; i < n; ++i) aworst = Math.max(aworst, sum[i] === Math.fround(up[i] + up[i]) ? 0 : 2);
+      record(`add ${n}`, aworst);
+      for (const b of [gb, ub, ab]) b.destroy();
+    }
+  }
+
+  // ---- attention over a KV cache (causal, GQA and MHA, decode and prefill) ----
+  {
+    const rand = rng(14);
+    for (const [nHead, nKvHead, headDim, pos0, tokens, nCtx] of [
+      [4, 2, 8, 0, 5, 16],
+      [4, 4, 64, 37, 1, 64],
+      [6, 2, 80, 20, 5, 40],
+      [2, 1, 16, 130, 3, 200],
+    ]) {
+      const kvDim = nKvHead * headDim;
+      const kc = randomFloats(rand, nCtx * kvDim);
+      const vc = randomFloats(rand, nCtx * kvDim);
+      const q = randomFloats(rand, tokens * nHead * headDim, 0.7);
+      const scale = 1 / Math.sqrt(headDim);
+      const want = new Float32Array(q.length);
+      for (let t = 0; t < tokens; ++t) {
+        const n = pos0 + t + 1;
+        for (let h = 0; h < nHead; ++h) {
+          const kh = Math.floor(h / (nHead / nKvHead));
+          const kr = new Float32Array(n * headDim);
+          const vr = new Float32Array(n * headDim);
+          for (let j = 0; j < n; ++j) {
+            kr.set(kc.subarray(j * kvDim + kh * headDim, j * kvDim + (kh + 1) * headDim), j * headDim);
+            vr.set(vc.subarray(j * kvDim + kh * headDim, j * kvDim + (kh + 1) * headDim), j * headDim);
+          }
+          const o = (t * nHead + h) * headDim;
+          want.set(unwrap(ref.refAttend(q.subarray(o, o + headDim), kr, vr, headDim, n, scale)), o);
+        }
+      }
+      const sStride = pos0 + tokens;
+      const bufs = {
+        q: lib.f32Buffer(device, q.length, q),
+        k: lib.f32Buffer(device, kc.length, kc),
+        v: lib.f32Buffer(device, vc.length, vc),
+        out: lib.f32Buffer(device, q.length),
+        scores: lib.f32Buffer(device, tokens * nHead * sStride),
+        sStride,
+      };
+      await run((enc) => k.attention(enc, bufs, { tokens, pos0, nHead, nKvHead, headDim, scale }));
+      const got = await lib.readF32(device, bufs.out, q.length);
+      let worst = 0;
+      for (let i = 0; i < q.length; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (3e-6 * (Math.abs(want[i]) + 0.1)));
+      record(`attention heads ${nHead}/${nKvHead} dim ${headDim} pos0 ${pos0} tokens ${tokens}`, worst);
+      for (const b of [bufs.q, bufs.k, bufs.v, bufs.out, bufs.scores]) b.destroy();
+    }
+  }
+  return results;
+}
