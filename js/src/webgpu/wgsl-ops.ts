@@ -102,8 +102,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 /** In place on X: (tokens, n_head, head_dim); pair i of the first n_rot dims of every head rotated
  *  by pos[t] * freq_scale * theta_scale^i (the angle by repeated multiplication, as
  *  kernels/ref rope_angles), normal (2i, 2i+1) or NeoX (i, i + n_rot/2) pairs. One invocation a
- *  pair. The angle is reduced to [-pi, pi] (Cody-Waite, 2pi = C1 + C2) before cos/sin, which
- *  WGSL only bounds on that range. */
+ *  pair. cos/sin are computed here, not by the builtins: WGSL only bounds those to 2^-11 on
+ *  [-pi, pi] (SwiftShader's err by ~1e-4), and RoPE angles reach thousands of radians. The angle
+ *  is reduced by multiples of pi/2 (Cody-Waite, pi/2 split in three parts, as Cephes sinf) and
+ *  the quarter-wave evaluated with Cephes' minimax polynomials, within a few float ulps. */
 export const ROPE = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> X: array<f32>;
 @group(0) @binding(1) var<storage, read> pos: array<u32>;
@@ -119,10 +121,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let t = th / p.n_head;
   var theta = f32(pos[t]) * p.freq_scale;
   for (var j = 0u; j < i; j++) { theta *= p.theta_scale; }
-  let n = round(theta * 0.15915494309189535);
-  let r = (theta - n * 6.28125) - n * 0.0019353071795864769;
-  let c = cos(r);
-  let s = sin(r);
+  let n = round(theta * 0.6366197723675814);  // 2 / pi
+  let r = ((theta - n * 1.5703125) - n * 4.837512969970703125e-4) - n * 7.54978995489188216e-8;
+  let z = r * r;
+  let sr = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  let cr = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  let q = u32(i32(n) & 3);
+  let sc = array<vec2<f32>, 4>(vec2<f32>(sr, cr), vec2<f32>(cr, -sr), vec2<f32>(-sr, -cr), vec2<f32>(-cr, sr))[q];
+  let s = sc.x;
+  let c = sc.y;
   let base = th * p.head_dim;
   let a = base + select(2u * i, i, p.neox != 0u);
   let b = base + select(2u * i + 1u, i + half, p.neox != 0u);
