@@ -33,11 +33,11 @@ function unwrap(r) {
 }
 
 /**
- * Runs every check. deps: { device, lib: the js/dist/webgpu exports (GpuKernels, uploadWeight,
- * f32Buffer, u32Buffer, readF32, GPU_TYPES, gpuTypeInfo), ref: the wasm module }. Returns
+ * Runs every check. deps: { device, lib: the js/dist/webgpu exports, ref: the wasm module,
+ * packedDot: the adapter has dot4I8Packed (then the integer matmul path is checked too) }. Returns
  * [{ name, ok, err, bound }] where err is the worst error / allowed error ratio seen.
  */
-export async function runKernelChecks({ device, lib, ref }) {
+export async function runKernelChecks({ device, lib, ref, packedDot }) {
   const k = new lib.GpuKernels(device);
   const results = [];
   const maxBinding = device.limits.maxStorageBufferBindingSize;
@@ -94,6 +94,45 @@ export async function runKernelChecks({ device, lib, ref }) {
           worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / bound);
         }
       record(`matmul ${label}`, worst);
+
+      // The integer path: activations quantized on the GPU (checked against the C++ Q8_0
+      // quantizer), weights dotted with dot4I8Packed; reference: the dequantized weights times the
+      // GPU's own int8 activations, in double.
+      if (packedDot && lib.GpuKernels.hasIntegerPath(w)) {
+        const xq = lib.f32Buffer(device, (tokens * realCols) / 4);
+        const xd = lib.f32Buffer(device, (tokens * realCols) / 32);
+        await run((enc) => {
+          k.quantizeQ8(enc, xb, xq, xd, tokens * realCols);
+          k.matmulQ8(enc, w, xq, xd, yb, tokens);
+        });
+        const q = new Int8Array(await lib.readBytes(device, xq, tokens * realCols));
+        const d = await lib.readF32(device, xd, (tokens * realCols) / 32);
+        const cq = unwrap(ref.refQuantizeRows(8, x, tokens, realCols)); // Q8_0 blocks: f16 d, 32 int8
+        let qdiff = 0;
+        for (let i = 0; i < q.length; ++i) {
+          const c = (cq[34 * (i >> 5) + 2 + (i & 31)] << 24) >> 24;
+          qdiff = Math.max(qdiff, Math.abs(c - q[i]));
+        }
+        // The C++ quantizer divides by the f16-rounded scale: a quant may differ by one.
+        record(`quantize_q8 ${label}`, qdiff, `max quant difference ${qdiff}`);
+        const yq = await lib.readF32(device, yb, tokens * rows);
+        let qworst = 0;
+        for (let ti = 0; ti < tokens; ++ti)
+          for (let r = 0; r < rows; ++r) {
+            let dot = 0;
+            let mag = 0;
+            for (let c = 0; c < realCols; ++c) {
+              const i = ti * realCols + c;
+              const p = deq[r * realCols + c] * (d[i >> 5] * q[i]);
+              dot += p;
+              mag += Math.abs(p);
+            }
+            qworst = Math.max(qworst, Math.abs(yq[ti * rows + r] - dot) / (1e-6 * mag + 1e-30));
+          }
+        record(`matmul_q8 (dot4I8Packed) ${label}`, qworst);
+        xq.destroy();
+        xd.destroy();
+      }
 
       // get_rows: ids in any order, repeats, first and last rows (every part when split).
       const ids = [rows - 1, 0, Math.floor(rows / 2), 0, rows - 1].slice(0, rows === 1 ? 2 : 5);

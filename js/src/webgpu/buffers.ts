@@ -95,16 +95,20 @@ export function u32Buffer(device: GPUDevice, data: ArrayLike<number>, label = 'u
   return buffer;
 }
 
-/** Copies `count` f32 out of `src` (after every submitted command) into a new Float32Array. */
-export async function readF32(device: GPUDevice, src: GPUBuffer, count: number, offsetElems = 0): Promise<Float32Array> {
-  const size = Math.max(4, count * 4);
-  const staging = device.createBuffer({ size: Math.ceil(size / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+/** Copies `bytes` bytes (a multiple of 4) at `offset` out of `src`, after every submitted command. */
+export async function readBytes(device: GPUDevice, src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+  const staging = device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(src, offsetElems * 4, staging, 0, count * 4);
+  enc.copyBufferToBuffer(src, offset, staging, 0, bytes);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(staging.getMappedRange().slice(0, count * 4));
+  const out = staging.getMappedRange().slice(0, bytes);
   staging.unmap();
   staging.destroy();
   return out;
+}
+
+/** `count` f32 of `src` from element `offsetElems`, as a new Float32Array. */
+export async function readF32(device: GPUDevice, src: GPUBuffer, count: number, offsetElems = 0): Promise<Float32Array> {
+  return new Float32Array(await readBytes(device, src, count * 4, offsetElems * 4));
 }

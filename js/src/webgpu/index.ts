@@ -1,6 +1,6 @@
 // The WebGPU backend's building blocks: device acquisition, weight/activation buffers and the WGSL
 // kernel library (tests/webgpu/kernel-checks.mjs checks them against the C++ reference).
 export { acquireGpu, type AcquireOptions, type GpuAdapterReport, type GpuContext } from './device.js';
-export { destroyWeight, f32Buffer, readF32, u32Buffer, uploadWeight, type GpuWeight, type WeightPart } from './buffers.js';
+export { destroyWeight, f32Buffer, readBytes, readF32, u32Buffer, uploadWeight, type GpuWeight, type WeightPart } from './buffers.js';
 export { GpuKernels, MATMUL_TILE } from './kernels.js';
 export { GPU_TYPES, gpuTypeInfo, rowBytes, type GpuTypeInfo, type GpuTypeName } from './wgsl-quant.js';

@@ -3,8 +3,8 @@
 // here (bugs in callers become typed errors, not GPU faults); shapes are in each method's comment.
 import { WasmChordError } from '../errors.js';
 import type { GpuWeight } from './buffers.js';
-import { decoderWgsl } from './wgsl-quant.js';
-import { ADD, ATTENTION, getRowsWgsl, matmulWgsl, RMS_NORM, ROPE, SWIGLU, WG } from './wgsl-ops.js';
+import { decoderWgsl, hasQdot, qdotWgsl } from './wgsl-quant.js';
+import { ADD, ATTENTION, getRowsWgsl, matmulQ8Wgsl, matmulWgsl, QUANTIZE_Q8, RMS_NORM, ROPE, SWIGLU, WG } from './wgsl-ops.js';
 
 /** Token tile of the prefill matmul: each workgroup decodes its weight row once per TILE tokens. */
 export const MATMUL_TILE = 8;
@@ -94,6 +94,45 @@ export class GpuKernels {
         enc,
         pipeline,
         [part.buffer, x, y],
+        [part.rows, w.cols, w.rowBytes, part.row0, w.rows, tokens, gx, 0],
+        gx,
+        gy,
+        Math.ceil(tokens / tn),
+      );
+    }
+  }
+
+  /** x (n floats, n a multiple of 32) as int8 blocks for matmulQ8: xq (n / 4 u32), xd (n / 32 f32). */
+  quantizeQ8(enc: GPUCommandEncoder, x: GPUBuffer, xq: GPUBuffer, xd: GPUBuffer, n: number): void {
+    if (n % 32 !== 0) throw new WasmChordError('invalid_argument', `quantizeQ8: ${n} floats is not whole blocks of 32`);
+    const [gx, gy] = grid(Math.ceil(n / 32 / WG));
+    this.dispatch(
+      enc,
+      this.pipeline('quantize_q8', () => QUANTIZE_Q8),
+      [x, xq, xd],
+      [n / 32, gx, 0, 0],
+      gx,
+      gy,
+    );
+  }
+
+  /** True when matmulQ8 handles w's type (the adapter must also have dot4I8Packed). */
+  static hasIntegerPath(w: GpuWeight): boolean {
+    return hasQdot(w.type);
+  }
+
+  /** matmul with activations quantized by quantizeQ8 (tokens x w.cols) and dot4I8Packed. */
+  matmulQ8(enc: GPUCommandEncoder, w: GpuWeight, xq: GPUBuffer, xd: GPUBuffer, y: GPUBuffer, tokens: number): void {
+    const t = w.type;
+    if (!hasQdot(t)) throw new WasmChordError('unsupported', `matmulQ8: no integer path for ${t.name}`);
+    const tn = tokens === 1 ? 1 : MATMUL_TILE;
+    const pipeline = this.pipeline(`matmul_q8 ${t.name} ${tn}`, () => matmulQ8Wgsl(qdotWgsl(t), tn));
+    for (const part of w.parts) {
+      const [gx, gy] = grid(part.rows);
+      this.dispatch(
+        enc,
+        pipeline,
+        [part.buffer, xq, xd, y],
         [part.rows, w.cols, w.rowBytes, part.row0, w.rows, tokens, gx, 0],
         gx,
         gy,

@@ -213,3 +213,72 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     O[q + e] = o * inv;
   }
 }`;
+
+/** Activations for the integer path: each 32 floats of X as int8 quants (XQ, 8 packed u32) and a
+ *  scale (XD): d = amax / 127, q = round-half-away(x / d), as core/quant's Q8_0 quantizer but with
+ *  d kept in f32. One invocation per 32 elements. */
+export const QUANTIZE_Q8 = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> XQ: array<u32>;
+@group(0) @binding(2) var<storage, read_write> XD: array<f32>;
+struct P { blocks: u32, grid_x: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(3) var<uniform> p: P;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let a = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (a >= p.blocks) { return; }
+  var amax = 0.0;
+  for (var i = 0u; i < 32u; i++) { amax = max(amax, abs(X[32u * a + i])); }
+  let d = amax / 127.0;
+  let id = select(0.0, 1.0 / d, d != 0.0);
+  for (var k = 0u; k < 8u; k++) {
+    var packed = 0u;
+    for (var j = 0u; j < 4u; j++) {
+      let v = X[32u * a + 4u * k + j] * id;
+      let q = i32(sign(v) * floor(abs(v) + 0.5));
+      packed |= (bitcast<u32>(q) & 0xffu) << (8u * j);
+    }
+    XQ[8u * a + k] = packed;
+  }
+  XD[a] = d;
+}`;
+
+/** y[t, row0 + r] = W[r, :] . x[t, :] with int8 activations (QUANTIZE_Q8) and dot4I8Packed: the
+ *  integer twin of matmulWgsl (same grid and uniforms; tn tokens per workgroup). */
+export function matmulQ8Wgsl(qdot: string, tn: number): string {
+  return /* wgsl */ `
+requires packed_4x8_integer_dot_product;
+@group(0) @binding(0) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> XQ: array<u32>;
+@group(0) @binding(2) var<storage, read> XD: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+struct P { rows: u32, cols: u32, row_bytes: u32, row0: u32, n_out: u32, tokens: u32, grid_x: u32, pad: u32 }
+@group(0) @binding(4) var<uniform> p: P;
+${qdot}
+const TN: u32 = ${tn}u;
+var<workgroup> part: array<f32, ${WG * tn}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let r = wid.x + wid.y * p.grid_x;
+  if (r >= p.rows) { return; }
+  let t0 = wid.z * TN;
+  let units = p.cols / 32u;
+  let rb = r * p.row_bytes;
+  var acc: array<f32, ${tn}>;
+  for (var u = tid; u < units; u += ${WG}u) {
+    let b = rb + (u / SUBS) * BLOCK_BYTES;
+    for (var t = 0u; t < TN; t++) {
+      if (t0 + t < p.tokens) { acc[t] += qdot(b, u % SUBS, (t0 + t) * units + u); }
+    }
+  }
+  for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] = acc[t]; }
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] += part[t * ${WG}u + tid + s]; }
+    }
+    workgroupBarrier();
+  }
+  if (tid < TN && t0 + tid < p.tokens) { Y[(t0 + tid) * p.n_out + p.row0 + r] = part[tid * ${WG}u]; }
+}`;
+}

@@ -137,6 +137,91 @@ const LOAD4: Record<GpuTypeName, string> = {
 }`,
 };
 
+// Integer paths (dot4I8Packed): activations quantized per 32 elements to int8 (XQ: 8 u32 of packed
+// quants per 32, XD: the f32 scale). qdot(b, s, a) is the weight block at b's sub-block s (32
+// elements) dotted with activation block a, in float: integer sums scaled once per scale group.
+const QDOT: Partial<Record<GpuTypeName, string>> = {
+  // d_w d_a (sum q qa - 8 sum qa): the nibbles as unsigned int8, the -8 folded into the sum.
+  Q4_0: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  var isum = 0;
+  var asum = 0;
+  for (var k = 0u; k < 4u; k++) {
+    let q = wu32(b + 2u + 4u * k);
+    let lo = XQ[8u * a + k];
+    let hi = XQ[8u * a + 4u + k];
+    isum += dot4I8Packed(q & 0x0f0f0f0fu, lo) + dot4I8Packed((q >> 4u) & 0x0f0f0f0fu, hi);
+    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
+  }
+  return wf16(b) * XD[a] * f32(isum - 8 * asum);
+}`,
+  Q8_0: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  var isum = 0;
+  for (var k = 0u; k < 8u; k++) { isum += dot4I8Packed(wu32(b + 2u + 4u * k), XQ[8u * a + k]); }
+  return wf16(b) * XD[a] * f32(isum);
+}`,
+  // Sub-block s: (d sc) d_a sum q qa - (dmin m) d_a sum qa.
+  Q4_K: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  let c = s / 2u;
+  let sh = 4u * (s & 1u);
+  var isum = 0;
+  var asum = 0;
+  for (var k = 0u; k < 8u; k++) {
+    let x = XQ[8u * a + k];
+    isum += dot4I8Packed((wu32(b + 16u + 32u * c + 4u * k) >> sh) & 0x0f0f0f0fu, x);
+    asum += dot4I8Packed(0x01010101u, x);
+  }
+  let sm = scale_min_k4(b + 4u, s);
+  return XD[a] * (wf16(b) * sm.x * f32(isum) - wf16(b + 2u) * sm.y * f32(asum));
+}`,
+  Q5_K: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  let c = s / 2u;
+  let sh = 4u * (s & 1u);
+  var isum = 0;
+  var asum = 0;
+  for (var k = 0u; k < 8u; k++) {
+    let x = XQ[8u * a + k];
+    let h = (wu32(b + 16u + 4u * k) >> s) & 0x01010101u;
+    isum += dot4I8Packed(((wu32(b + 48u + 32u * c + 4u * k) >> sh) & 0x0f0f0f0fu) | (h << 4u), x);
+    asum += dot4I8Packed(0x01010101u, x);
+  }
+  let sm = scale_min_k4(b + 4u, s);
+  return XD[a] * (wf16(b) * sm.x * f32(isum) - wf16(b + 2u) * sm.y * f32(asum));
+}`,
+  // Sub-block s = 4h + k covers elements 128h + 32k + l; its two halves of 16 have their own scale.
+  Q6_K: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  let h = s / 4u;
+  let k = s & 3u;
+  var r = 0.0;
+  for (var half = 0u; half < 2u; half++) {
+    var isum = 0;
+    var asum = 0;
+    for (var m = 0u; m < 4u; m++) {
+      let l = 16u * half + 4u * m;
+      let lo = (wu32(b + 64u * h + l + 32u * (k & 1u)) >> (4u * (k >> 1u))) & 0x0f0f0f0fu;
+      let hb = (wu32(b + 128u + 32u * h + l) >> (2u * k)) & 0x03030303u;
+      let x = XQ[8u * a + 4u * half + m];
+      isum += dot4I8Packed(lo | (hb << 4u), x);
+      asum += dot4I8Packed(0x01010101u, x);
+    }
+    let sc = f32(bitcast<i32>(wbyte(b + 192u + 8u * h + half + 2u * k) << 24u) >> 24u);
+    r += sc * f32(isum - 32 * asum);
+  }
+  return wf16(b + 208u) * XD[a] * r;
+}`,
+};
+
+/** True when the type has an integer (dot4I8Packed) matmul path. */
+export function hasQdot(t: GpuTypeInfo): boolean {
+  return QDOT[t.name] !== undefined;
+}
+
+/** decoderWgsl plus the type's qdot (for a shader that declares W, XQ and XD). */
+export function qdotWgsl(t: GpuTypeInfo): string {
+  const q = QDOT[t.name];
+  if (!q) throw new Error(`no integer path for ${t.name}`);
+  return `${decoderWgsl(t)}\n${q}\nconst SUBS: u32 = ${t.block / 32}u; // 32-element sub-blocks per block\n`;
+}
+
 /** The WGSL that declares nothing but defines wbyte/wu16/wu32/f16bits/load4 for type `t` over a
  *  storage array named W (the including shader declares W). */
 export function decoderWgsl(t: GpuTypeInfo): string {
