@@ -4,3 +4,4 @@ export { acquireGpu, type AcquireOptions, type GpuAdapterReport, type GpuContext
 export { destroyWeight, f32Buffer, readBytes, readF32, u32Buffer, uploadWeight, type GpuWeight, type WeightPart } from './buffers.js';
 export { GpuKernels, MATMUL_TILE } from './kernels.js';
 export { GPU_TYPES, gpuTypeInfo, rowBytes, type GpuTypeInfo, type GpuTypeName } from './wgsl-quant.js';
+export { GpuLlama, llamaShape, type LlamaShape } from './llama.js';

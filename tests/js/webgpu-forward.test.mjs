@@ -1,0 +1,98 @@
+// The llama forward pass on WebGPU (js/src/webgpu/llama.ts, Dawn in Node) against the CPU backend:
+// along the CPU's greedy continuation, the GPU's logits give the same argmax and log-probabilities
+// of the CPU's top tokens within 2e-2 (the CPU keeps its KV cache in f16); a prompt evaluated as
+// one batch equals it token by token; evaluating again from an earlier position (prefix reuse)
+// reproduces the logits. Skipped with a message only when no adapter is found.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { bytesSource, readGgufHeader } from '../../js/dist/gguf/header.js';
+import { loadModel } from '../../js/dist/node.js';
+import * as lib from '../../js/dist/webgpu/index.js';
+import { GREEDY, STORIES, TINY_RANDOM } from './helpers.mjs';
+
+let gpu;
+let why = '';
+before(async () => {
+  try {
+    gpu = await lib.acquireGpu();
+  } catch (e) {
+    if (e.code !== 'unsupported') throw e;
+    why = e.message;
+  }
+});
+after(() => gpu?.device.destroy());
+
+function logSoftmax(logits) {
+  let mx = -Infinity;
+  for (const v of logits) mx = Math.max(mx, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - mx);
+  const lse = mx + Math.log(sum);
+  return (i) => logits[i] - lse;
+}
+
+function argmax(a) {
+  let best = 0;
+  for (let i = 1; i < a.length; ++i) if (a[i] > a[best]) best = i;
+  return best;
+}
+
+async function gpuModel(path, opts) {
+  const bytes = new Uint8Array(readFileSync(path));
+  const h = await readGgufHeader(bytesSource(bytes));
+  return new lib.GpuLlama(gpu, h, (t) => bytes.subarray(h.dataOffset + t.offset, h.dataOffset + t.offset + t.bytes), opts);
+}
+
+for (const [name, path] of [
+  ['stories260K (F32)', STORIES],
+  ['llama-2-tiny-random (F16, 32000 vocab)', TINY_RANDOM],
+]) {
+  test(`GPU forward pass matches the CPU backend: ${name}`, async (t) => {
+    if (!gpu) return t.skip(`no WebGPU adapter: ${why}`);
+    const g = await gpuModel(path, { nCtx: 64, maxBatch: 16 });
+    const cpu = await loadModel(path, { threads: 1, contextLength: 64 });
+    try {
+      const prompt = await cpu.tokenize('Once upon a time', {});
+      const steps = [];
+      for await (const c of cpu.generate(prompt, { ...GREEDY, maxTokens: 16, topLogprobs: 5 })) steps.push(c);
+      assert.ok(steps.length >= 8);
+      let pos = 0;
+      let input = prompt;
+      let worst = 0;
+      const history = [];
+      for (const c of steps) {
+        const logits = await g.forward(input, pos);
+        history.push(logits);
+        pos += input.length;
+        const lp = logSoftmax(logits);
+        const top = c.logprobs.top;
+        // Greedy: the same token unless the CPU's top two are a near-tie.
+        if (top[0].logprob - top[1].logprob > 1e-2) assert.equal(argmax(logits), c.token, `step ${history.length}`);
+        for (const { token, logprob } of top) worst = Math.max(worst, Math.abs(lp(token) - logprob));
+        input = [c.token];
+      }
+      t.diagnostic(`${steps.length} steps; worst |logprob(GPU) - logprob(CPU)| over the top 5: ${worst.toExponential(2)}`);
+      assert.ok(worst < 2e-2, `logprobs differ by ${worst}`);
+
+      // Token by token equals one batch; re-evaluating from position 2 (prefix reuse) reproduces it.
+      let one;
+      for (let i = 0; i < prompt.length; ++i) one = await g.forward([prompt[i]], i);
+      const batched = history[0];
+      const again = await g.forward(prompt.slice(2), 2);
+      for (const [label, x] of [
+        ['token by token', one],
+        ['from position 2', again],
+      ]) {
+        let d = 0;
+        for (let i = 0; i < x.length; ++i) d = Math.max(d, Math.abs(x[i] - batched[i]));
+        assert.ok(d < 1e-4, `${label}: logits differ by ${d}`);
+      }
+      await assert.rejects(g.forward([1], 64), { code: 'context_full' });
+      await assert.rejects(g.forward([1e9], 0), { code: 'invalid_argument' });
+    } finally {
+      g.dispose();
+      await cpu.dispose();
+    }
+  });
+}
