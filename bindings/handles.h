@@ -88,6 +88,8 @@ class ModelHandle {
 class ContextHandle {
  public:
   static val create(const ModelHandle& model, int n_ctx, int n_batch, int threads);  // -> {value}
+  // A context whose forward pass runs in JS (the WebGPU backend; ContextOptions::external).
+  static val create_external(const ModelHandle& model, int n_ctx, int n_batch);  // -> {value}
   // What create() would check, from the parts' headers alone (takes their buffers) and the parts'
   // whole sizes: out_of_memory with the sizes before a download. -> {value: {nCtx, kvBytes, scratchBytes}}
   static val plan(HeapParts& headers, const val& file_sizes, int n_ctx, int n_batch, int threads);
@@ -103,6 +105,7 @@ class ContextHandle {
   // -> {value: Float32Array (n_embd)[]}
   val embed(const val& token_arrays, const std::string& pooling, bool normalize);
   int n_batch() const { return ctx_->n_batch(); }
+  val take_pending();  // external contexts: {pos, tokens: Int32Array} recorded since the last call
   double memory_bytes() const { return static_cast<double>(ctx_->memory_bytes()); }
   const std::shared_ptr<Context>& context() const { return ctx_; }
 
@@ -115,7 +118,8 @@ class GeneratorHandle {
   // options: the generation-options record as JSON (runtime/options.h); omitted fields keep defaults.
   static val start(const ContextHandle& ctx, const val& tokens, const std::string& options_json);  // -> {value}
 
-  val step();  // -> {value: {token, text, done, finishReason}}
+  val step();                         // -> {value: {token, text, done, finishReason}}
+  val set_logits(const val& logits);  // Float32Array (n_vocab) -> {code, message}
   int prompt_tokens() const { return gen_->prompt_tokens(); }
   int prompt_batches() const { return gen_->prompt_batches(); }
   int context_shifts() const { return gen_->context_shifts(); }

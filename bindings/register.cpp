@@ -42,6 +42,8 @@ EMSCRIPTEN_BINDINGS(chord) {
 
   class_<ContextHandle>("Context")
       .class_function("create", &ContextHandle::create)
+      .class_function("createExternal", &ContextHandle::create_external)
+      .function("takePending", &ContextHandle::take_pending)
       .class_function("plan", &ContextHandle::plan)
       .function("nCtx", &ContextHandle::n_ctx)
       .function("nBatch", &ContextHandle::n_batch)
@@ -55,6 +57,7 @@ EMSCRIPTEN_BINDINGS(chord) {
   class_<GeneratorHandle>("Generator")
       .class_function("start", &GeneratorHandle::start)
       .function("step", &GeneratorHandle::step)
+      .function("setLogits", &GeneratorHandle::set_logits)
       .function("promptTokens", &GeneratorHandle::prompt_tokens)
       .function("promptBatches", &GeneratorHandle::prompt_batches)
       .function("contextShifts", &GeneratorHandle::context_shifts)

@@ -20,6 +20,27 @@ val ContextHandle::create(const ModelHandle& model, int n_ctx, int n_batch, int 
   return ok_val(val(ContextHandle(std::shared_ptr<Context>(std::move(c).value()))));
 }
 
+val ContextHandle::create_external(const ModelHandle& model, int n_ctx, int n_batch) {
+  ContextOptions o{n_ctx, n_batch, 1};
+  o.external = true;
+  auto c = Context::create(model.model(), o);
+  if (!c.ok()) return status_val(c.status());
+  return ok_val(val(ContextHandle(std::shared_ptr<Context>(std::move(c).value()))));
+}
+
+val ContextHandle::take_pending() {
+  PendingEval p = ctx_->take_pending();
+  val o = val::object();
+  o.set("pos", p.pos);
+  o.set("tokens", copy_i32(p.tokens));
+  return o;
+}
+
+val GeneratorHandle::set_logits(const val& logits) {
+  const std::vector<float> l = emscripten::convertJSArrayToNumberVector<float>(logits);
+  return status_val(gen_->set_logits(l));
+}
+
 val ContextHandle::plan(HeapParts& headers, const val& file_sizes, int n_ctx, int n_batch, int threads) {
   const std::vector<HeapParts::Buffer> bufs = headers.take();
   const std::vector<double> sizes = emscripten::convertJSArrayToNumberVector<double>(file_sizes);

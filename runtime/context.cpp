@@ -132,12 +132,23 @@ uint64_t Context::memory_bytes() const {
 
 void Context::truncate(int32_t n) {
   if (n < n_past()) history_.resize(static_cast<size_t>(kv_.keepable(std::max(0, n))));
+  // An external context's caller evaluates positions in order: drop pending tokens past the end.
+  const int32_t keep = std::max(0, std::min(n_past() - pending_.pos, static_cast<int32_t>(pending_.tokens.size())));
+  pending_.tokens.resize(static_cast<size_t>(keep));
+}
+
+PendingEval Context::take_pending() {
+  PendingEval p = std::move(pending_);
+  pending_ = PendingEval{n_past(), {}};
+  return p;
 }
 
 Status Context::shift(int32_t n_keep, int32_t n_discard) {
   const ModelDesc& d = model_->desc();
   if (!can_shift())
-    return Status(Code::unsupported, "context shift is not available for models with sliding-window layers");
+    return Status(Code::unsupported,
+                  "context shift is not available for models with sliding-window layers "
+                  "or on the WebGPU backend");
   if (n_keep < 0 || n_discard <= 0 || n_keep + n_discard > n_past())
     return Status(Code::invalid_argument, "cannot shift " + std::to_string(n_discard) + " tokens after " +
                                               std::to_string(n_keep) + " of " + std::to_string(n_past()));
@@ -184,6 +195,13 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
     return Status(Code::unsupported, d.arch + " is an embedding model (no causal language-model head): use embed");
   CHORD_TRY(check_tokens(tokens));
   logits.resize((all_logits ? tokens.size() : 1) * static_cast<size_t>(d.n_vocab));
+  if (opts_.external) {  // recorded for the caller's forward pass (ContextOptions::external)
+    if (all_logits) return Status(Code::unsupported, "an external context returns no logits itself");
+    if (pending_.tokens.empty()) pending_.pos = n_past();
+    pending_.tokens.insert(pending_.tokens.end(), tokens.begin(), tokens.end());
+    history_.insert(history_.end(), tokens.begin(), tokens.end());
+    return Status::Ok();
+  }
   for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(opts_.n_batch)) {
     const size_t n = std::min(tokens.size() - off, static_cast<size_t>(opts_.n_batch));
     const bool last = off + n == tokens.size();
@@ -196,6 +214,7 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
 
 Status Context::eval_hidden(std::span<const Token> tokens, std::vector<float>& hidden) {
   const size_t E = static_cast<size_t>(model_->desc().n_embd);
+  if (opts_.external) return Status(Code::unsupported, "embeddings are not available on the WebGPU backend yet");
   CHORD_TRY(check_tokens(tokens));
   if (!model_->desc().causal && (n_past() > 0 || tokens.size() > static_cast<size_t>(opts_.n_batch)))
     return Status(Code::invalid_argument, "a non-causal model evaluates a whole sequence at once, from position 0");
@@ -210,6 +229,7 @@ Status Context::eval_hidden(std::span<const Token> tokens, std::vector<float>& h
 
 Status Context::eval_packed(std::span<const Token> tokens, std::span<const int32_t> lens, std::vector<float>& hidden) {
   const size_t E = static_cast<size_t>(model_->desc().n_embd);
+  if (opts_.external) return Status(Code::unsupported, "embeddings are not available on the WebGPU backend yet");
   CHORD_TRY(check_tokens(tokens));
   int64_t total = 0;
   for (int32_t len : lens) {

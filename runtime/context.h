@@ -21,6 +21,16 @@ struct ContextOptions {
   int32_t n_batch = 64;  // prompt tokens per forward chunk (bounds scratch memory); non-causal models: n_ctx
   int32_t threads = 1;   // total threads for kernels (1 = caller only)
   bool kv_f32 = false;   // KV cache in f32 instead of f16 (llama.cpp's default is f16; f32 is exact)
+  // The forward pass runs outside (the JS WebGPU backend): eval() only records the tokens as
+  // pending and returns no logits; the caller evaluates take_pending() and hands the logits to the
+  // Generator (set_logits). No context shift or embeddings.
+  bool external = false;
+};
+
+// Tokens recorded by an external context's eval(), to be evaluated at positions pos.. by the caller.
+struct PendingEval {
+  int32_t pos = 0;
+  std::vector<Token> tokens;
 };
 
 // What a context of given options needs, checked against the memory limits before anything is allocated.
@@ -62,7 +72,10 @@ class Context {
   // ones down, re-rotating their cached keys for the new positions (RoPE is a rotation, so rotating
   // by -n_discard positions gives the keys as if computed there). unsupported with sliding-window rings.
   Status shift(int32_t n_keep, int32_t n_discard);
-  bool can_shift() const { return !kv_.has_rings(); }
+  bool can_shift() const { return !kv_.has_rings() && !opts_.external; }
+  bool external() const { return opts_.external; }
+  // External contexts: the tokens eval() recorded since the last call (then cleared).
+  PendingEval take_pending();
   // Length of the common prefix of `tokens` and what the cache holds that can be kept (see truncate).
   int32_t common_prefix(std::span<const Token> tokens) const;
 
@@ -103,6 +116,7 @@ class Context {
   int32_t n_ctx_ = 0;
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::vector<Token> history_;
+  PendingEval pending_;  // external contexts: recorded, not yet evaluated by the caller
   std::atomic<bool> abort_{false};
   const float* rope_factors_ = nullptr;   // (n_rot / 2) frequency divisors: rope_freqs, or LongRoPE long/short by n_ctx
   float rope_base_ = 0, rope_scale_ = 0;  // what rope_cos_/rope_sin_ hold now (0: nothing yet)

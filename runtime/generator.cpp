@@ -29,7 +29,8 @@ Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<To
     return Status(Code::context_full, "the prompt has " + std::to_string(prompt.size()) +
                                           " tokens but the context holds " + std::to_string(ctx.n_ctx()));
   if (opts.context_shift && !ctx.can_shift())
-    return Status(Code::unsupported, "context_shift is not available for models with sliding-window layers");
+    return Status(Code::unsupported,
+                  "context_shift is not available for models with sliding-window layers or on the WebGPU backend");
   std::unique_ptr<GrammarSampler> constraint;
   if (!opts.grammar.empty() || !opts.json_schema.text.empty()) {
     std::string gbnf = opts.grammar;
@@ -47,6 +48,15 @@ Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<To
   g->reused_ = keep;
   g->prompt_pos_ = static_cast<size_t>(keep);
   return g;
+}
+
+Status Generator::set_logits(std::span<const float> logits) {
+  if (logits.size() != static_cast<size_t>(ctx_.model().desc().n_vocab))
+    return Status(Code::invalid_argument, "set_logits: " + std::to_string(logits.size()) +
+                                              " logits for a vocabulary of " +
+                                              std::to_string(ctx_.model().desc().n_vocab));
+  logits_.assign(logits.begin(), logits.end());
+  return Status::Ok();
 }
 
 Step Generator::finish(const char* reason, Step s) {

@@ -31,6 +31,9 @@ class Generator {
  public:
   static Result<std::unique_ptr<Generator>> start(Context& ctx, std::vector<Token> prompt, GenerateOptions opts);
   Result<Step> step();
+  // External contexts (ContextOptions::external): the logits (n_vocab) of the last token the
+  // context recorded, computed by the caller after the step that recorded it.
+  Status set_logits(std::span<const float> logits);
 
   int32_t prompt_tokens() const { return static_cast<int32_t>(prompt_.size()); }
   int32_t cached_tokens() const { return reused_; }  // prompt tokens served from the KV cache

@@ -21,6 +21,15 @@ import type {
 import type { GenerationRecord } from './options.js';
 import type { EmbedOutput, EmbedRequest } from './embeddings.js';
 import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer, SimdLevel } from './wasm.js';
+import { acquireGpu, type GpuContext } from './webgpu/device.js';
+import { evalPending, gpuModelFromHeap } from './webgpu/backend.js';
+import type { GpuLlama } from './webgpu/llama.js';
+
+/** The WebGPU backend's state (backend 'webgpu'). */
+interface GpuState {
+  gpu: GpuContext;
+  llama: GpuLlama;
+}
 
 /** The resolved configuration (probe.ts) plus what one load needs. */
 export interface EngineLoadOptions extends ResolvedConfig {
@@ -78,6 +87,7 @@ export class Engine {
     private readonly ctx: RawContext,
     private readonly env: EngineEnv,
     config: EngineLoadOptions,
+    private readonly gpu?: GpuState,
   ) {
     const raw = model.info();
     const tmpl = model.chatTemplate();
@@ -88,6 +98,8 @@ export class Engine {
       wasm: config.flavor,
       simd: config.simd,
       contextBytes: ctx.memoryBytes(),
+      backend: gpu ? 'webgpu' : 'cpu',
+      ...(gpu ? { gpu: gpu.gpu.report } : {}),
       chatTemplate: tmpl === '' ? null : tmpl,
       bosToken: tok.bos(),
       eosToken: tok.eos(),
@@ -106,10 +118,14 @@ export class Engine {
     let openedP: Promise<OpenedPart[]> | undefined;
     let mod: RawModule | undefined;
     let heapParts: InstanceType<RawModule['HeapParts']> | undefined;
+    let gpu: GpuContext | undefined;
+    let llama: GpuLlama | undefined;
     try {
       const [m, srcs] = await Promise.all([modP, openHeaders(readers, signal)]);
       mod = m;
       await preflight(mod, srcs, opts);
+      // Before any download: no adapter is an 'unsupported' error now, not after the weights.
+      if (opts.backend === 'webgpu') gpu = await acquireGpu();
       openedP = Promise.all(readers.map((r) => r.open(signal)));
       const opened = await openedP;
       const total = opened.reduce((s, o) => s + o.size, 0);
@@ -122,14 +138,26 @@ export class Engine {
       // Local bytes were reported as 'load' already; after a download, parsing starts a 'load' phase.
       if (pumpPhase !== 'load') onProgress?.({ phase: 'load', loaded: 0, total: phaseTotal });
       if (signal?.aborted) throw abortErrorFrom(signal);
+      if (gpu)
+        llama = await gpuModelFromHeap(
+          gpu,
+          heapParts,
+          opened.map((o) => o.size),
+          opts.contextLength,
+          opts.batchSize,
+        );
       const model = unwrap(mod.Model.load(heapParts)); // takes the buffers, frees them on failure
       heapParts.delete();
       heapParts = undefined;
       let tok: RawTokenizer | undefined;
       try {
         tok = model.tokenizer();
-        const ctx = unwrap(mod.Context.create(model, opts.contextLength, opts.batchSize, opts.threads));
-        const engine = new Engine(mod, model, tok, ctx, env, opts);
+        const ctx = unwrap(
+          llama
+            ? mod.Context.createExternal(model, llama.nCtx, Math.min(opts.batchSize, llama.maxBatch))
+            : mod.Context.create(model, opts.contextLength, opts.batchSize, opts.threads),
+        );
+        const engine = new Engine(mod, model, tok, ctx, env, opts, gpu && llama ? { gpu, llama } : undefined);
         mod.chordUnrefWorkers();
         onProgress?.({ phase: 'load', loaded: phaseTotal, total: phaseTotal });
         return engine;
@@ -141,6 +169,8 @@ export class Engine {
     } catch (e) {
       openedP?.catch(() => {});
       heapParts?.delete();
+      llama?.dispose();
+      gpu?.device.destroy();
       if (mod) mod.chordTerminateWorkers();
       else
         modP.then(
@@ -244,6 +274,9 @@ export class Engine {
         if (signal?.aborted) throw abortErrorFrom(signal);
         if (busy.stopped()) throw new AbortError('the model was disposed during generation');
         const r = gen.step();
+        // WebGPU: the tokens this step recorded are evaluated now, before anything can stop the
+        // loop (the context's history must match the GPU's KV cache), done or not.
+        if (this.gpu) await evalPending(this.gpu.llama, this.ctx, gen);
         if (r.code !== 'ok') throw errorFromRaw(r);
         const s = r.value!;
         if (s.token >= 0 && tFirst === undefined) tFirst = performance.now();
@@ -327,6 +360,10 @@ export class Engine {
       await active.finished;
     }
     this.disposed = true;
+    if (this.gpu) {
+      this.gpu.llama.dispose();
+      this.gpu.gpu.device.destroy();
+    }
     this.ctx.delete();
     this.tok.delete();
     this.model.delete();

@@ -105,6 +105,7 @@ async function loadResolved(platform: Platform, source: ModelSource, options: Lo
       simd: options.simd,
       contextLength: options.contextLength,
       batchSize: options.batchSize,
+      backend: options.backend,
       wasmBaseUrl: options.wasmBaseUrl === undefined ? undefined : platform.wireBaseUrl(options.wasmBaseUrl),
       fetchInit: wireFetchInit(options.fetchInit),
       cache: {

@@ -101,6 +101,8 @@ export interface ResolvedConfig {
   threads: number;
   contextLength: number;
   batchSize: number;
+  /** Where the forward pass runs ('auto' resolved: CPU until a GPU measurement says otherwise). */
+  backend: 'cpu' | 'webgpu';
 }
 
 const MAX_AUTO_THREADS = 8;
@@ -125,6 +127,11 @@ export function resolveConfig(o: LoadOptions, caps: Capabilities): ResolvedConfi
   const contextLength = o.contextLength ?? 0;
   if (!Number.isInteger(contextLength) || contextLength < 0)
     throw new WasmChordError('invalid_argument', 'contextLength must be a non-negative integer (0 = model default)');
+  const backendReq = o.backend ?? 'auto';
+  if (backendReq !== 'auto' && backendReq !== 'cpu' && backendReq !== 'webgpu')
+    throw new WasmChordError('invalid_argument', "backend must be 'cpu', 'webgpu' or 'auto'");
+  // 'auto' is the CPU until a measurement on a real GPU shows the WebGPU backend faster.
+  const backend = backendReq === 'webgpu' ? 'webgpu' : 'cpu';
   const batchSize = o.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new WasmChordError('invalid_argument', 'batchSize must be a positive integer');
   const want = o.simd ?? 'auto';
@@ -136,5 +143,5 @@ export function resolveConfig(o: LoadOptions, caps: Capabilities): ResolvedConfi
       "simd: 'relaxed' needs an engine with relaxed SIMD (Chrome >= 114, Firefox >= 146, Node >= 22)",
     );
   const simd: SimdLevel = want === 'simd128' || !caps.relaxedSimd ? 'simd128' : 'relaxed';
-  return { flavor: threads > 1 ? 'mt' : 'st', simd, threads, contextLength, batchSize };
+  return { flavor: threads > 1 ? 'mt' : 'st', simd, threads, contextLength, batchSize, backend };
 }

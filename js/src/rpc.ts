@@ -13,6 +13,7 @@ export interface WireLoadOptions {
   simd: 'auto' | 'relaxed' | 'simd128' | undefined;
   contextLength: number | undefined;
   batchSize: number | undefined;
+  backend: 'auto' | 'cpu' | 'webgpu' | undefined;
   wasmBaseUrl: string | undefined;
   fetchInit: RequestInit | undefined;
   /** The main thread holds a ModelCache: ask it (cache-get / cache-put). `policy`: use the

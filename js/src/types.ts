@@ -1,4 +1,5 @@
 // Public option and result types shared by the Node and browser entries.
+import type { GpuAdapterReport } from './webgpu/device.js';
 
 /** A model to load: URL, File/Blob, bytes, (Node only) a filesystem path, or a Hugging Face hub
  *  name: 'hf:owner/repo[:QUANT]' or 'hf:owner/repo/path/file.gguf' (alone, not in an array). An
@@ -41,6 +42,11 @@ export interface LoadOptions {
   contextLength?: number;
   /** Prompt tokens evaluated per forward batch (default 64). */
   batchSize?: number;
+  /** Where the forward pass runs: 'cpu' (the wasm kernels), 'webgpu' (WGSL kernels on the GPU:
+   *  navigator.gpu, in Node the optional 'webgpu' package; architecture llama, weights F32, F16,
+   *  Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, one-file models; no context shift or embeddings yet) or 'auto'
+   *  (default): the CPU until GPU measurements show WebGPU faster. Sampling stays in wasm. */
+  backend?: 'auto' | 'cpu' | 'webgpu';
   /** Where the wasm files are (default: the package's own dist/wasm/). */
   wasmBaseUrl?: string | URL;
   /** Cache for URL sources: a CachePolicy (browser default 'auto': the IndexedDB cache), a
@@ -95,6 +101,10 @@ export interface ModelInfo extends ModelFileInfo {
   simd: 'relaxed' | 'simd128';
   /** Bytes of KV cache and scratch. */
   contextBytes: number;
+  /** Where the forward pass runs. */
+  backend: 'cpu' | 'webgpu';
+  /** The WebGPU adapter (backend 'webgpu'). */
+  gpu?: GpuAdapterReport;
   chatTemplate: string | null;
   bosToken: number;
   eosToken: number;

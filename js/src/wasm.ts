@@ -59,6 +59,9 @@ export interface RawContext extends Deletable {
   truncate(n: number): void;
   history(): Int32Array;
   memoryBytes(): number;
+  /** External contexts (the WebGPU backend): tokens recorded since the last call, to evaluate at
+   *  positions pos… */
+  takePending(): { pos: number; tokens: Int32Array };
   /** Tokens per forward batch (the whole context for non-causal models). */
   nBatch(): number;
   /** Each sequence's pooled embedding, short ones packed several to a forward batch; pooling '' =
@@ -78,6 +81,8 @@ export interface RawStep {
 
 export interface RawGenerator extends Deletable {
   step(): RawResult<RawStep>;
+  /** External contexts: the logits (n_vocab) of the last recorded token. */
+  setLogits(logits: Float32Array): RawResult<void>;
   promptTokens(): number;
   promptBatches(): number;
   contextShifts(): number;
@@ -101,6 +106,8 @@ export interface RawModule {
   Model: { load(parts: RawHeapParts): RawResult<RawModel> };
   Context: {
     create(model: RawModel, nCtx: number, nBatch: number, threads: number): RawResult<RawContext>;
+    /** A context whose forward pass the caller runs (the WebGPU backend). */
+    createExternal(model: RawModel, nCtx: number, nBatch: number): RawResult<RawContext>;
     /** What create() checks, from the parts' headers in `headers` (taken) and the parts' sizes. */
     plan(
       headers: InstanceType<RawModule['HeapParts']>,

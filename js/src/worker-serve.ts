@@ -60,7 +60,7 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
     try {
       if (engine) throw new WasmChordError('invalid_argument', 'this worker already holds a model');
       const cfg = resolveConfig(
-        { threads: o.threads, simd: o.simd, contextLength: o.contextLength, batchSize: o.batchSize },
+        { threads: o.threads, simd: o.simd, contextLength: o.contextLength, batchSize: o.batchSize, backend: o.backend },
         platform.capabilities(),
       );
       const cache = cacheProxy(id, o.cache);

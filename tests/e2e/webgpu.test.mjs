@@ -1,7 +1,8 @@
-// The WebGPU kernels in headless Chromium on its software adapter (SwiftShader): the shared checks
-// of tests/webgpu/kernel-checks.mjs against the C++ reference in the wasm module, on a 127.0.0.1
-// page. Only this test launches Chromium with --enable-unsafe-webgpu (WebGPU stays off in the other
-// suites). Skipped with a message only when the browser offers no adapter.
+// WebGPU in headless Chromium on its software adapter (SwiftShader), on 127.0.0.1 pages: the shared
+// kernel checks of tests/webgpu/kernel-checks.mjs against the C++ reference in the wasm module, and
+// loadModel({ backend: 'webgpu' }) (forward pass on the GPU inside the package's Worker) generating
+// the CPU backend's greedy text. Only these tests launch Chromium with --enable-unsafe-webgpu
+// (WebGPU stays off in the other suites). Skipped with a message only when there is no adapter.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
+import { findModelsDir } from '../../scripts/serve.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, REPO } from './lib.mjs';
 
 const PAGE = `<!doctype html>
@@ -71,4 +73,60 @@ test('WebGPU kernels (Chromium, SwiftShader) match the C++ reference on every we
   const bad = results.filter((r) => !r.ok);
   assert.deepEqual(bad, [], bad.map((r) => `${r.name}: error ${r.worst}x the bound`).join('\n'));
   assert.ok(results.length > (report.packedDot ? 180 : 110));
+});
+
+const MODEL_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>WebGPU backend</title></head>
+<body><pre id="out">running…</pre>
+<script type="module">
+import { loadModel } from './dist/browser.js';
+const out = document.getElementById('out');
+const run = async (backend) => {
+  const model = await loadModel('./stories260K.gguf', { backend, simd: 'simd128', threads: 1, contextLength: 128, batchSize: 16, cache: 'none' });
+  try {
+    let text = '';
+    for await (const c of model.generate('Once upon a time, there was a little girl named Lily who', { maxTokens: 32, temperature: 0, topK: 1 })) text += c.text;
+    const again = await model.complete('Once upon a time, there was a little girl named Lily who', { maxTokens: 8, temperature: 0, topK: 1 });
+    return { text, backend: model.info.backend, gpu: model.info.gpu ?? null, cached: again.usage.cachedTokens, again: again.text };
+  } finally {
+    await model.dispose();
+  }
+};
+try {
+  out.textContent = JSON.stringify({ cpu: await run('cpu'), gpu: await run('webgpu') });
+  out.dataset.done = 'ok';
+} catch (e) {
+  out.textContent = (e.code ?? e.name) + ': ' + e.message;
+  out.dataset.done = e.code === 'unsupported' && /no WebGPU adapter/.test(e.message) ? 'skip' : 'error';
+}
+</script></body></html>
+`;
+
+test("loadModel({ backend: 'webgpu' }) in Chromium's Worker generates the CPU backend's greedy text", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-webgpu-'));
+  writeFileSync(join(dir, 'index.html'), MODEL_PAGE);
+  symlinkSync(join(REPO, 'js/dist'), join(dir, 'dist'));
+  symlinkSync(join(findModelsDir(), 'gguf/stories260K.gguf'), join(dir, 'stories260K.gguf'));
+  const site = await startServer({ port: 0, root: dir, coi: false });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
+  t.after(async () => {
+    await browser.close().catch(() => {});
+    await site.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const page = await browser.newPage();
+  await page.goto(`${site.url}/`);
+  await page.waitForSelector('#out[data-done]', { timeout: 240_000 });
+  const text = await page.textContent('#out');
+  const done = await page.getAttribute('#out', 'data-done');
+  if (done === 'skip') return t.skip(text);
+  assert.equal(done, 'ok', text);
+  const { cpu, gpu } = JSON.parse(text);
+  t.diagnostic(`GPU: ${JSON.stringify(gpu.text)} on ${gpu.gpu.architecture} (software ${gpu.gpu.software})`);
+  assert.equal(cpu.backend, 'cpu');
+  assert.equal(gpu.backend, 'webgpu');
+  assert.equal(gpu.gpu.source, 'navigator.gpu');
+  assert.equal(gpu.text, cpu.text);
+  assert.ok(gpu.cached > 10, `prefix reuse: ${gpu.cached} cached`);
+  assert.equal(gpu.again, cpu.again);
 });

@@ -22,6 +22,9 @@ export class GpuKernels {
   readonly device: GPUDevice;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private transient: GPUBuffer[] = [];
+  // Consecutive dispatches share one compute pass (a pass per dispatch costs a flush on some
+  // backends); copy() and submit() end it.
+  private pass: { enc: GPUCommandEncoder; pass: GPUComputePassEncoder } | undefined;
 
   constructor(device: GPUDevice) {
     this.device = device;
@@ -64,15 +67,30 @@ export class GpuKernels {
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
     entries.push({ binding: buffers.length, resource: { buffer: this.uniform(params) } });
     const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = enc.beginComputePass();
+    if (this.pass?.enc !== enc) {
+      this.endPass();
+      this.pass = { enc, pass: enc.beginComputePass() };
+    }
+    const pass = this.pass.pass;
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
-    pass.end();
+  }
+
+  private endPass(): void {
+    this.pass?.pass.end();
+    this.pass = undefined;
+  }
+
+  /** A buffer copy recorded in order with the dispatches (outside their compute pass). */
+  copy(enc: GPUCommandEncoder, src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.endPass();
+    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
   /** Submits `enc` and frees the per-dispatch uniforms once the GPU is done with them. */
   submit(enc: GPUCommandEncoder): Promise<void> {
+    if (this.pass?.enc === enc) this.endPass();
     this.device.queue.submit([enc.finish()]);
     const done = this.transient;
     this.transient = [];

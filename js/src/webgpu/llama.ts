@@ -100,7 +100,8 @@ export class GpuLlama {
     };
     const weight = (name: string, rows: number, cols: number): GpuWeight => {
       const t = tensor(name);
-      if (t.shape[0] !== cols || (t.shape[1] ?? 1) !== rows) throw new WasmChordError('bad_gguf', `${name}: shape ${t.shape} is not ${cols},${rows}`);
+      if (t.shape[0] !== cols || (t.shape[1] ?? 1) !== rows)
+        throw new WasmChordError('bad_gguf', `${name}: shape ${t.shape} is not ${cols},${rows}`);
       return uploadWeight(device, t.typeId, rows, cols, tensorBytes(t), maxBinding, name);
     };
     const vector = (name: string, n: number): GPUBuffer => {
@@ -157,9 +158,12 @@ export class GpuLlama {
   async forward(tokens: readonly number[], pos0: number): Promise<Float32Array> {
     const s = this.shape;
     const n = tokens.length;
-    if (n < 1 || n > this.maxBatch) throw new WasmChordError('invalid_argument', `forward: ${n} tokens (batch of at most ${this.maxBatch})`);
-    if (pos0 < 0 || pos0 + n > this.nCtx) throw new WasmChordError('context_full', `forward: positions ${pos0}..${pos0 + n - 1} past the context of ${this.nCtx}`);
-    if (tokens.some((t) => !(t >= 0 && t < s.nVocab))) throw new WasmChordError('invalid_argument', 'forward: token id out of the vocabulary');
+    if (n < 1 || n > this.maxBatch)
+      throw new WasmChordError('invalid_argument', `forward: ${n} tokens (batch of at most ${this.maxBatch})`);
+    if (pos0 < 0 || pos0 + n > this.nCtx)
+      throw new WasmChordError('context_full', `forward: positions ${pos0}..${pos0 + n - 1} past the context of ${this.nCtx}`);
+    if (tokens.some((t) => !(t >= 0 && t < s.nVocab)))
+      throw new WasmChordError('invalid_argument', 'forward: token id out of the vocabulary');
     const device = this.gpu.device;
     const a = this.act;
     const k = this.k;
@@ -179,9 +183,13 @@ export class GpuLlama {
       k.matmul(enc, l.wv, a.xn, a.vv, n);
       k.rope(enc, a.q, pos, n, s.nHead, s.headDim, s.nRot, s.ropeBase, s.ropeScale, false);
       k.rope(enc, a.kk, pos, n, s.nKvHead, s.headDim, s.nRot, s.ropeBase, s.ropeScale, false);
-      enc.copyBufferToBuffer(a.kk, 0, l.k, pos0 * kvDim * 4, n * kvDim * 4);
-      enc.copyBufferToBuffer(a.vv, 0, l.v, pos0 * kvDim * 4, n * kvDim * 4);
-      k.attention(enc, { q: a.q, k: l.k, v: l.v, out: a.att, scores: a.scores, sStride: this.nCtx }, { tokens: n, pos0, nHead: s.nHead, nKvHead: s.nKvHead, headDim: s.headDim, scale: 1 / Math.sqrt(s.headDim) });
+      k.copy(enc, a.kk, 0, l.k, pos0 * kvDim * 4, n * kvDim * 4);
+      k.copy(enc, a.vv, 0, l.v, pos0 * kvDim * 4, n * kvDim * 4);
+      k.attention(
+        enc,
+        { q: a.q, k: l.k, v: l.v, out: a.att, scores: a.scores, sStride: this.nCtx },
+        { tokens: n, pos0, nHead: s.nHead, nKvHead: s.nKvHead, headDim: s.headDim, scale: 1 / Math.sqrt(s.headDim) },
+      );
       k.matmul(enc, l.wo, a.att, a.o, n);
       k.add(enc, a.x, a.o, n * s.nEmbd);
       k.rmsNorm(enc, a.x, l.ffnNorm, a.xn, n, s.nEmbd, s.eps);
@@ -191,7 +199,7 @@ export class GpuLlama {
       k.matmul(enc, l.down, a.g, a.o, n);
       k.add(enc, a.x, a.o, n * s.nEmbd);
     }
-    enc.copyBufferToBuffer(a.x, (n - 1) * s.nEmbd * 4, a.last, 0, s.nEmbd * 4);
+    k.copy(enc, a.x, (n - 1) * s.nEmbd * 4, a.last, 0, s.nEmbd * 4);
     k.rmsNorm(enc, a.last, this.outNorm, a.xn, 1, s.nEmbd, s.eps);
     k.matmul(enc, this.output, a.xn, a.logits, 1);
     await k.submit(enc);
