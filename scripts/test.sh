@@ -33,7 +33,7 @@ run "chat templates vs jinja2 (live)" build/native/test_template "[jinja2]" --us
 run "TypeScript package (node:test)" npm run --silent test:js
 run "relaxed-SIMD package (Node 24)" npm run --silent test:relaxed
 run "CLI and server (node:test)" npm run --silent test:apps
-run "llama.cpp equivalence (node:test)" node --test tests/js/equivalence.test.mjs
+run "llama.cpp equivalence (node:test)" node --test --test-concurrency=1 tests/js/equivalence.test.mjs tests/js/webgpu-equivalence.test.mjs
 run "fuzzers (${FUZZ_SECONDS:-60} s each)" bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 run "Playwright e2e (headless Chromium)" npm run --silent test:e2e
 run "npm pack install test" npm run --silent test:pack
