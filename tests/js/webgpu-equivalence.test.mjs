@@ -50,7 +50,8 @@ test('WebGPU backend = CPU backend on synthetic llama models of every GPU weight
           const r = await gpu.complete(forced, { ...GREEDY, maxTokens: 1, topLogprobs: 20 });
           const top = ref.logprobs[i].top;
           const mine = r.logprobs[0].top;
-          if (Math.exp(top[0].logprob) - Math.exp(top[1].logprob) > 1e-2) assert.equal(mine[0].token, top[0].token, `${preset} ${type} step ${i}`);
+          if (Math.exp(top[0].logprob) - Math.exp(top[1].logprob) > 1e-2)
+            assert.equal(mine[0].token, top[0].token, `${preset} ${type} step ${i}`);
           else ++ties;
           for (const { token, logprob } of top) {
             const m = mine.find((x) => x.token === token);
@@ -62,7 +63,9 @@ test('WebGPU backend = CPU backend on synthetic llama models of every GPU weight
           }
         }
         const mean = sum / count;
-        t.diagnostic(`${preset} ${type}: top-5 |dp| mean ${mean.toFixed(4)}, worst ${worst.toFixed(4)}${ties ? `, ${ties} near-ties` : ''}`);
+        t.diagnostic(
+          `${preset} ${type}: top-5 |dp| mean ${mean.toFixed(4)}, worst ${worst.toFixed(4)}${ties ? `, ${ties} near-ties` : ''}`,
+        );
         assert.ok(mean <= 0.01 && worst < 0.05, `${preset} ${type}: probabilities differ by ${mean} on average, ${worst} at worst`);
       } finally {
         await cpu.dispose();

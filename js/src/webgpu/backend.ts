@@ -12,13 +12,23 @@ import { GpuLlama } from './llama.js';
 const DEFAULT_MAX_CTX = 4096;
 
 /** Uploads the model in `parts` (one GGUF file, already in the heap) to the GPU. */
-export async function gpuModelFromHeap(gpu: GpuContext, parts: RawHeapParts, sizes: number[], contextLength: number, batchSize: number): Promise<GpuLlama> {
-  if (sizes.length !== 1) throw new WasmChordError('unsupported', 'the WebGPU backend loads one-file models only (not split GGUFs) for now');
+export async function gpuModelFromHeap(
+  gpu: GpuContext,
+  parts: RawHeapParts,
+  sizes: number[],
+  contextLength: number,
+  batchSize: number,
+): Promise<GpuLlama> {
+  if (sizes.length !== 1)
+    throw new WasmChordError('unsupported', 'the WebGPU backend loads one-file models only (not split GGUFs) for now');
   const all = unwrap(parts.view(0, 0, sizes[0]!));
   const header = await readGgufHeader(bytesSource(all), { maxArray: 0 });
   const train = header.metadata['llama.context_length']?.value;
   const nCtx = contextLength > 0 ? contextLength : Math.min(typeof train === 'number' ? train : DEFAULT_MAX_CTX, DEFAULT_MAX_CTX);
-  return new GpuLlama(gpu, header, (t) => all.subarray(header.dataOffset + t.offset, header.dataOffset + t.offset + (t.bytes ?? 0)), { nCtx, maxBatch: batchSize });
+  return new GpuLlama(gpu, header, (t) => all.subarray(header.dataOffset + t.offset, header.dataOffset + t.offset + (t.bytes ?? 0)), {
+    nCtx,
+    maxBatch: batchSize,
+  });
 }
 
 /** Evaluates what the external context recorded during the last step and gives the generator the
