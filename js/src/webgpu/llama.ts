@@ -82,9 +82,21 @@ export class GpuLlama {
   private readonly layers: Layer[] = [];
   private readonly act: Record<'x' | 'xn' | 'q' | 'kk' | 'vv' | 'att' | 'o' | 'g' | 'u' | 'last' | 'logits' | 'scores', GPUBuffer>;
   private readonly buffers: GPUBuffer[] = [];
+  // The integer path (dot4I8Packed adapters): matmul inputs quantized to int8 blocks of 32 once
+  // and shared by the matmuls reading them, as the CPU quantizes activations for quantized weights.
+  private readonly integer: boolean;
+  private readonly xq: GPUBuffer; // (max_batch, max input dim / 4) packed int8
+  private readonly xd: GPUBuffer; // (max_batch, max input dim / 32) scales
+  private qSrc: GPUBuffer | undefined; // the activation xq/xd hold now
 
   /** Uploads the weights. tensorBytes(t) returns tensor t's data bytes (from the loaded file). */
-  constructor(gpu: GpuContext, header: GgufHeader, tensorBytes: (t: TensorEntry) => Uint8Array, opts: { nCtx: number; maxBatch?: number }) {
+  /** opts.integer: use dot4I8Packed for the types that have it (default: when the adapter can). */
+  constructor(
+    gpu: GpuContext,
+    header: GgufHeader,
+    tensorBytes: (t: TensorEntry) => Uint8Array,
+    opts: { nCtx: number; maxBatch?: number; integer?: boolean },
+  ) {
     this.gpu = gpu;
     const s = (this.shape = llamaShape(header));
     this.nCtx = opts.nCtx;
@@ -146,6 +158,22 @@ export class GpuLlama {
       logits: buf(s.nVocab, 'logits'),
       scores: buf(b * s.nHead * this.nCtx, 'scores'),
     };
+    this.integer = (opts.integer ?? true) && gpu.report.packedDot;
+    const maxIn = Math.max(s.nEmbd, qDim, s.nFf);
+    this.xq = buf((b * maxIn) / 4 + 1, 'xq');
+    this.xd = buf((b * maxIn) / 32 + 1, 'xd');
+  }
+
+  /** y = x . W^T for n tokens, on the integer path when it applies (x quantized once per write:
+   *  callers reset qSrc after rewriting an activation buffer). */
+  private matmul(enc: GPUCommandEncoder, w: GpuWeight, x: GPUBuffer, y: GPUBuffer, n: number): void {
+    if (this.integer && w.cols % 32 === 0 && GpuKernels.hasIntegerPath(w)) {
+      if (this.qSrc !== x) {
+        this.k.quantizeQ8(enc, x, this.xq, this.xd, n * w.cols);
+        this.qSrc = x;
+      }
+      this.k.matmulQ8(enc, w, this.xq, this.xd, y, n);
+    } else this.k.matmul(enc, w, x, y, n);
   }
 
   private own(b: GPUBuffer): GPUBuffer {
@@ -178,9 +206,10 @@ export class GpuLlama {
     k.getRows(enc, this.embd, ids, n, a.x);
     for (const l of this.layers) {
       k.rmsNorm(enc, a.x, l.attnNorm, a.xn, n, s.nEmbd, s.eps);
-      k.matmul(enc, l.wq, a.xn, a.q, n);
-      k.matmul(enc, l.wk, a.xn, a.kk, n);
-      k.matmul(enc, l.wv, a.xn, a.vv, n);
+      this.qSrc = undefined;
+      this.matmul(enc, l.wq, a.xn, a.q, n);
+      this.matmul(enc, l.wk, a.xn, a.kk, n);
+      this.matmul(enc, l.wv, a.xn, a.vv, n);
       k.rope(enc, a.q, pos, n, s.nHead, s.headDim, s.nRot, s.ropeBase, s.ropeScale, false);
       k.rope(enc, a.kk, pos, n, s.nKvHead, s.headDim, s.nRot, s.ropeBase, s.ropeScale, false);
       k.copy(enc, a.kk, 0, l.k, pos0 * kvDim * 4, n * kvDim * 4);
@@ -190,18 +219,22 @@ export class GpuLlama {
         { q: a.q, k: l.k, v: l.v, out: a.att, scores: a.scores, sStride: this.nCtx },
         { tokens: n, pos0, nHead: s.nHead, nKvHead: s.nKvHead, headDim: s.headDim, scale: 1 / Math.sqrt(s.headDim) },
       );
-      k.matmul(enc, l.wo, a.att, a.o, n);
+      this.qSrc = undefined;
+      this.matmul(enc, l.wo, a.att, a.o, n);
       k.add(enc, a.x, a.o, n * s.nEmbd);
       k.rmsNorm(enc, a.x, l.ffnNorm, a.xn, n, s.nEmbd, s.eps);
-      k.matmul(enc, l.gate, a.xn, a.g, n);
-      k.matmul(enc, l.up, a.xn, a.u, n);
+      this.qSrc = undefined;
+      this.matmul(enc, l.gate, a.xn, a.g, n);
+      this.matmul(enc, l.up, a.xn, a.u, n);
       k.swiglu(enc, a.g, a.u, n * s.nFf);
-      k.matmul(enc, l.down, a.g, a.o, n);
+      this.qSrc = undefined;
+      this.matmul(enc, l.down, a.g, a.o, n);
       k.add(enc, a.x, a.o, n * s.nEmbd);
     }
     k.copy(enc, a.x, (n - 1) * s.nEmbd * 4, a.last, 0, s.nEmbd * 4);
     k.rmsNorm(enc, a.last, this.outNorm, a.xn, 1, s.nEmbd, s.eps);
-    k.matmul(enc, this.output, a.xn, a.logits, 1);
+    this.qSrc = undefined;
+    this.matmul(enc, this.output, a.xn, a.logits, 1);
     await k.submit(enc);
     ids.destroy();
     pos.destroy();
