@@ -89,6 +89,16 @@ for (const [name, path] of [
         assert.ok(d < 1e-4, `${label}: logits differ by ${d}`);
       }
       await assert.rejects(g.forward([1], 64), { code: 'context_full' });
+      // A lost device: a typed error, not a hang or a crash.
+      const own = await lib.acquireGpu();
+      const bytes = new Uint8Array(readFileSync(path));
+      const h = await readGgufHeader(bytesSource(bytes));
+      const lostModel = new lib.GpuLlama(own, h, (x) => bytes.subarray(h.dataOffset + x.offset, h.dataOffset + x.offset + x.bytes), {
+        nCtx: 8,
+      });
+      own.device.destroy();
+      await own.device.lost;
+      await assert.rejects(lostModel.forward([1], 0), { code: 'internal', message: /lost/ });
       await assert.rejects(g.forward([1e9], 0), { code: 'invalid_argument' });
     } finally {
       g.dispose();

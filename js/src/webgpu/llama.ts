@@ -88,6 +88,7 @@ export class GpuLlama {
   private readonly xq: GPUBuffer; // (max_batch, max input dim / 4) packed int8
   private readonly xd: GPUBuffer; // (max_batch, max input dim / 32) scales
   private qSrc: GPUBuffer | undefined; // the activation xq/xd hold now
+  private lost: string | undefined; // why the device was lost, once it is
 
   /** Uploads the weights. tensorBytes(t) returns tensor t's data bytes (from the loaded file). */
   /** opts.integer: use dot4I8Packed for the types that have it (default: when the adapter can). */
@@ -103,6 +104,12 @@ export class GpuLlama {
     this.maxBatch = opts.maxBatch ?? 64;
     const device = gpu.device;
     this.k = new GpuKernels(device);
+    device.lost.then(
+      (info) => {
+        this.lost = info.message || info.reason || 'lost';
+      },
+      () => {},
+    );
     const maxBinding = gpu.report.maxStorageBufferBindingSize;
     const byName = new Map(header.tensors.map((t) => [t.name, t]));
     const tensor = (name: string): TensorEntry => {
@@ -186,6 +193,7 @@ export class GpuLlama {
   async forward(tokens: readonly number[], pos0: number): Promise<Float32Array> {
     const s = this.shape;
     const n = tokens.length;
+    if (this.lost !== undefined) throw new WasmChordError('internal', `the WebGPU device was lost (${this.lost}): load the model again`);
     if (n < 1 || n > this.maxBatch)
       throw new WasmChordError('invalid_argument', `forward: ${n} tokens (batch of at most ${this.maxBatch})`);
     if (pos0 < 0 || pos0 + n > this.nCtx)
@@ -235,10 +243,18 @@ export class GpuLlama {
     k.rmsNorm(enc, a.last, this.outNorm, a.xn, 1, s.nEmbd, s.eps);
     this.qSrc = undefined;
     this.matmul(enc, this.output, a.xn, a.logits, 1);
-    await k.submit(enc);
-    ids.destroy();
-    pos.destroy();
-    return readF32(device, a.logits, s.nVocab);
+    try {
+      await k.submit(enc);
+      return await readF32(device, a.logits, s.nVocab);
+    } catch (e) {
+      // A device lost mid-pass rejects its promises; report it as such.
+      await Promise.resolve();
+      const why = this.lost ?? (e instanceof Error ? e.message : String(e));
+      throw new WasmChordError('internal', `the WebGPU forward pass failed (${why}): load the model again`, { cause: e });
+    } finally {
+      ids.destroy();
+      pos.destroy();
+    }
   }
 
   /** Frees every GPU buffer (the device stays). */
