@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(cmake make g++ clang lld libclang-rt-14-dev clang-format emscripten binaryen catch2 chromium python3 python3-jinja2
-  clang-19 lld-19 llvm-19)
+  clang-19 lld-19 llvm-19
+  libegl-mesa0 libgl1-mesa-dri libgles2)  # Mesa EGL/GLES + llvmpipe: WebGPU in Node (Dawn's GLES backend) without a GPU
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
