@@ -1,5 +1,4 @@
 // Public option and result types shared by the Node and browser entries.
-import type { GpuAdapterReport } from './webgpu/device.js';
 
 /** A model to load: URL, File/Blob, bytes, (Node only) a filesystem path, or a Hugging Face hub
  *  name: 'hf:owner/repo[:QUANT]' or 'hf:owner/repo/path/file.gguf' (alone, not in an array). An
@@ -243,4 +242,22 @@ export interface Capabilities {
   crossOriginIsolated: boolean;
   sharedArrayBuffer: boolean;
   hardwareConcurrency: number;
+}
+
+/** What the GPU backend learned about its adapter (ModelInfo.gpu reports it). */
+export interface GpuAdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** Where the device came from: 'navigator.gpu', 'dawn' (Node, default backend) or 'dawn-gles'. */
+  source: 'navigator.gpu' | 'dawn' | 'dawn-gles';
+  /** A fallback adapter or a known software rasteriser (SwiftShader, llvmpipe): correct, slow. */
+  software: boolean;
+  /** WGSL `dot4I8Packed` (language feature packed_4x8_integer_dot_product). */
+  packedDot: boolean;
+  /** The device has `shader-f16`. */
+  shaderF16: boolean;
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
 }

@@ -3,24 +3,9 @@
 // Dawn's OpenGL ES backend in compatibility mode (Mesa llvmpipe on a machine without a GPU driver).
 // Reports what the adapter offers (packed int8 dot products, shader-f16, limits, fallback or not).
 import { WasmChordError } from '../errors.js';
+import type { GpuAdapterReport } from '../types.js';
 
-/** What the GPU backend learned about its adapter (ModelInfo.gpu reports it). */
-export interface GpuAdapterReport {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** Where the device came from: 'navigator.gpu', 'dawn' (Node, default backend) or 'dawn-gles'. */
-  source: 'navigator.gpu' | 'dawn' | 'dawn-gles';
-  /** A fallback adapter or a known software rasteriser (SwiftShader, llvmpipe): correct, slow. */
-  software: boolean;
-  /** WGSL `dot4I8Packed` (language feature packed_4x8_integer_dot_product). */
-  packedDot: boolean;
-  /** The device has `shader-f16`. */
-  shaderF16: boolean;
-  maxStorageBufferBindingSize: number;
-  maxBufferSize: number;
-}
+export type { GpuAdapterReport };
 
 export interface GpuContext {
   device: GPUDevice;
