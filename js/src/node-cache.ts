@@ -95,7 +95,7 @@ export function fileCache(dir: string, options: FileCacheOptions = {}): FileCach
     async openUrl(url, fetchInit, signal, first) {
       const path = pathOf(url);
       if (await has(path)) {
-        first?.body?.cancel().catch(() => {});
+        first?.reader.cancel().catch(() => {});
         return pathReader(path, 'cache').open();
       }
       const part = await urlReader(url, fetchInit, false, first).open(signal);

@@ -1,10 +1,10 @@
 // Model byte sources: each GGUF part is opened (size known up front when possible), then pumped
 // chunk by chunk straight into its own buffer on the wasm heap: no second full copy in JS.
 import { AbortError, WasmChordError, abortErrorFrom, throwIfAborted } from './errors.js';
-import { checkedFetch, type OkResponse } from './fetch.js';
+import { checkedFetch } from './fetch.js';
 import type { ModelCache, ProgressEvent } from './types.js';
 import { isStreamingCache } from './cache/streaming.js';
-import { blobSource, bytesSource, urlSource, type PrefixSource } from './gguf/header.js';
+import { blobSource, bytesSource, urlSource, type PrefixSource, type WholeBody } from './gguf/header.js';
 
 /** Where a part's bytes go: a fresh view of [offset, offset + length) of its heap buffer. */
 export interface PartSink {
@@ -71,19 +71,34 @@ export class ChunkReader {
   private readonly plain: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private buf = new Uint8Array(0);
 
-  constructor(stream: ReadableStream<Uint8Array>, tryByob: boolean) {
+  /** `head`: bytes already read from the stream (by a reader passed in), returned first. */
+  constructor(
+    source: ReadableStream<Uint8Array> | ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>,
+    tryByob: boolean,
+    private head?: Uint8Array,
+  ) {
     let byob: ReadableStreamBYOBReader | undefined;
-    try {
-      if (tryByob) byob = stream.getReader({ mode: 'byob' });
-    } catch {
-      byob = undefined; // not a byte stream
-    }
+    let plain: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    if (source instanceof ReadableStream) {
+      try {
+        if (tryByob) byob = source.getReader({ mode: 'byob' });
+      } catch {
+        byob = undefined; // not a byte stream
+      }
+      plain = byob ? undefined : source.getReader();
+    } else if (typeof ReadableStreamBYOBReader !== 'undefined' && source instanceof ReadableStreamBYOBReader) byob = source;
+    else plain = source as ReadableStreamDefaultReader<Uint8Array>;
     this.byob = byob;
-    this.plain = byob ? undefined : stream.getReader();
+    this.plain = plain;
     if (byob) this.buf = new Uint8Array(new ArrayBuffer(READ_BYTES));
   }
 
   async read(): Promise<Uint8Array | undefined> {
+    if (this.head) {
+      const h = this.head;
+      this.head = undefined;
+      if (h.byteLength > 0) return h;
+    }
     if (this.plain) {
       const { done, value } = await this.plain.read();
       return done ? undefined : value;
@@ -169,12 +184,12 @@ export function urlReader(
   url: URL,
   fetchInit: RequestInit | undefined,
   cache: ModelCache | false | undefined,
-  first?: Response,
+  first?: WholeBody,
 ): PartReader {
   const name = url.href;
-  // The whole file's response already in hand: `first`, or the header request's when the server
-  // ignored Range and sent everything.
-  let whole: Response | undefined = first;
+  // The whole file's response already in hand, partly read: `first`, or the header request's when
+  // the server ignored Range and sent everything.
+  let whole: WholeBody | undefined = first;
   return {
     name,
     async header(signal) {
@@ -188,6 +203,7 @@ export function urlReader(
           return src.size;
         },
         prefix: (n) => src.prefix(n),
+        streamed: src.streamed,
         keep: () => void (keep = true),
         async close() {
           // A server without Range support sent the whole file: read on from that response.
@@ -206,14 +222,22 @@ export function urlReader(
         const hit = await cache.get(name).catch(() => undefined);
         if (hit) return blobReader(name, hit, 'cache').open(signal);
       }
-      const res = (whole as OkResponse | undefined) ?? (await checkedFetch(url, fetchInit, signal));
-      whole = undefined;
-      const encoding = res.headers.get('content-encoding');
-      const lengthHeader = res.headers.get('content-length');
+      let headers: Headers;
+      let reader: ChunkReader;
+      if (whole) {
+        ({ headers } = whole);
+        reader = new ChunkReader(whole.reader, true, whole.head);
+        whole = undefined;
+      } else {
+        const res = await checkedFetch(url, fetchInit, signal);
+        headers = res.headers;
+        reader = new ChunkReader(res.body, true);
+      }
+      const encoding = headers.get('content-encoding');
+      const lengthHeader = headers.get('content-length');
       const declared = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
       const cacheKey = cache && cache.put ? name : undefined;
       if (declared !== undefined && (!encoding || encoding === 'identity')) {
-        const reader = new ChunkReader(res.body, true);
         return {
           size: declared,
           phase: 'download',
@@ -221,7 +245,6 @@ export function urlReader(
           pump: (sink, onBytes, sig) => pumpStream(name, reader, declared, sink, onBytes, sig),
         };
       }
-      const reader = res.body.getReader();
       // Size unknown (no Content-Length, or compressed in transit): the bytes must be held in JS
       // until the end (one extra transient copy; serve models uncompressed with a length to avoid it).
       const chunks: Uint8Array[] = [];
@@ -229,9 +252,9 @@ export function urlReader(
       try {
         for (;;) {
           throwIfAborted(signal);
-          const { done, value } = await reader.read();
-          if (done) break;
-          chunks.push(value);
+          const value = await reader.read();
+          if (!value) break;
+          chunks.push(value.slice()); // a BYOB chunk is valid until the next read
           total += value.byteLength;
         }
       } catch (e) {

@@ -5,7 +5,7 @@
 // must be refused before its bytes are read, with a typed error naming the sizes. Each file is
 // deleted after its runs (--keep keeps them). Too slow for npm test (minutes per model).
 // Usage: node scripts/bench/big-model.mjs [--models a,b] [--dir /tmp/chord-big] [--threads N]
-//        [--ctx N] [--gen N] [--keep] [--no-node] [--no-browser]   (models: over-4GB-sparse,
+//        [--ctx N] [--gen N] [--simd auto|relaxed|simd128] [--keep] [--no-node] [--no-browser]   (models: over-4GB-sparse,
 //        llama3.2-3b-Q8_0, phi3.5-mini-Q4_K_M)
 import { execFileSync, spawn } from 'node:child_process';
 import {
@@ -44,7 +44,7 @@ const MODELS = [
 ];
 
 function parseArgs(argv) {
-  const a = { dir: join(tmpdir(), 'chord-big'), threads: 2, ctx: 512, gen: 8, keep: false, node: true, browser: true };
+  const a = { dir: join(tmpdir(), 'chord-big'), threads: 2, ctx: 512, gen: 8, simd: 'auto', keep: false, node: true, browser: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -53,6 +53,7 @@ function parseArgs(argv) {
     else if (k === '--threads') a.threads = Number(v());
     else if (k === '--ctx') a.ctx = Number(v());
     else if (k === '--gen') a.gen = Number(v());
+    else if (k === '--simd') a.simd = v();
     else if (k === '--keep') a.keep = true;
     else if (k === '--no-node') a.node = false;
     else if (k === '--no-browser') a.browser = false;
@@ -98,7 +99,7 @@ async function nodeChild(cfg) {
   const t0 = performance.now();
   let model;
   try {
-    model = await loadModel(cfg.path, { threads: cfg.threads, contextLength: cfg.ctx });
+    model = await loadModel(cfg.path, { threads: cfg.threads, contextLength: cfg.ctx, simd: cfg.simd });
   } catch (e) {
     return { error: { code: e.code, name: e.name, message: e.message }, failMs: performance.now() - t0, peakBytes: kb('VmHWM') - base };
   }
@@ -122,7 +123,7 @@ function runNode(path, a) {
   return new Promise((res, rej) => {
     const p = spawn(
       process.execPath,
-      [fileURLToPath(import.meta.url), '--child', JSON.stringify({ path, threads: a.threads, ctx: a.ctx, gen: a.gen })],
+      [fileURLToPath(import.meta.url), '--child', JSON.stringify({ path, threads: a.threads, ctx: a.ctx, gen: a.gen, simd: a.simd })],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -144,12 +145,12 @@ async function runBrowser(page, rss, url, a) {
   await rss.settle();
   const base = rss.mark();
   const r = await page.evaluate(
-    async ([url, threads, ctx, gen]) => {
+    async ([url, threads, ctx, gen, simd]) => {
       const { loadModel } = await import('/js/dist/browser.js');
       const t0 = performance.now();
       let model;
       try {
-        model = await loadModel(url, { threads, contextLength: ctx, cache: 'none' });
+        model = await loadModel(url, { threads, contextLength: ctx, cache: 'none', simd });
       } catch (e) {
         return { error: { code: e.code, name: e.name, message: e.message }, failMs: performance.now() - t0 };
       }
@@ -166,7 +167,7 @@ async function runBrowser(page, rss, url, a) {
       await model.dispose();
       return out;
     },
-    [url, a.threads, a.ctx, a.gen],
+    [url, a.threads, a.ctx, a.gen, a.simd],
   );
   r.peakBytes = rss.peakSinceMark() - base;
   return r;
@@ -258,7 +259,7 @@ async function main() {
     }
   }
   console.log(
-    `Big models, ${new Date().toISOString()}: ${a.threads} thread(s), context ${a.ctx}, ${a.gen} greedy tokens; ` +
+    `Big models, ${new Date().toISOString()}: ${a.threads} thread(s), context ${a.ctx}, ${a.gen} greedy tokens, simd ${a.simd}; ` +
       'peak = RSS over the baseline before loading (Node: this process; Chromium: the renderers), bar = GGUF + KV + 64 MiB.\n',
   );
   console.log('| model | file MiB | where | result | load | generation | peak +MiB | bar MiB | within bar |');

@@ -145,7 +145,7 @@ export function resolveCache(
     const offline: StreamingModelCache = {
       get: async () => undefined,
       openUrl: async (url, _init, _signal, first) => {
-        first?.body?.cancel().catch(() => {});
+        first?.reader.cancel().catch(() => {});
         throw new WasmChordError('unsupported', `${url.href}: cache 'only' needs IndexedDB, which this environment lacks`);
       },
       local: async () => true,
@@ -156,7 +156,7 @@ export function resolveCache(
   const idb: StreamingModelCache = {
     get: async () => undefined, // whole-file reads are not offered: openUrl streams chunk by chunk
     openUrl: (url, fetchInit, signal, first) => {
-      first?.body?.cancel().catch(() => {}); // resumes and validators need requests of its own
+      first?.reader.cancel().catch(() => {}); // resumes and validators need requests of its own
       return openCachedUrl(url, fetchInit, opts, signal);
     },
     local: async (url) => o === 'only' || (await cache.has(url)),

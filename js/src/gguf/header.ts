@@ -236,12 +236,21 @@ export interface PrefixSource {
   prefix(n: number): Promise<{ bytes: Uint8Array; complete: boolean }>;
   size: number | undefined;
   close(): Promise<void>;
-  /** A server that ignored Range sends the whole file: that response, the bytes read so far
-   *  included, for the caller to read on instead of requesting the file again (close() then
-   *  leaves it open). */
-  rest?(): Response;
+  /** A server that ignored Range sends the whole file: the bytes read so far and the body's reader,
+   *  for the caller to read on instead of requesting the file again (close() then leaves it open). */
+  rest?(): WholeBody;
   /** Set by a PartReader's source: the load goes on, so close() keeps what open() can reuse. */
   keep?(): void;
+  /** Bytes come as a stream (a server without Range): asking for more than needed waits for them. */
+  streamed?: boolean;
+}
+
+/** A whole-file response partly read: `head` (its first bytes) then the rest from `reader` (BYOB
+ *  when the body is a byte stream, so a multi-GB download can go on reading into one buffer). */
+export interface WholeBody {
+  head: Uint8Array;
+  reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
+  headers: Headers;
 }
 
 const RANGE_FIRST = 4 << 20; // bytes asked for first: the whole header of most models
@@ -296,30 +305,42 @@ export async function urlSource(url: string | URL, signal?: AbortSignal, init?: 
 function streamSource(res: Awaited<ReturnType<typeof checkedFetch>>): PrefixSource {
   const len = Number(res.headers.get('content-length'));
   const size = res.headers.get('content-encoding') || !Number.isFinite(len) || len <= 0 ? undefined : len;
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let have = 0;
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = res.body.getReader({ mode: 'byob' });
+  } catch {
+    byob = undefined; // not a byte stream
+  }
+  const reader = byob ?? res.body.getReader();
+  const read = async (): Promise<Uint8Array | undefined> => {
+    const r = byob ? await byob.read(new Uint8Array(1 << 20)) : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+    return r.done ? undefined : r.value;
+  };
+  let bytes = new Uint8Array(0);
   let ended = false;
   let taken = false;
   return {
     size,
+    streamed: true,
     async prefix(n) {
+      const chunks: Uint8Array[] = [bytes];
+      let have = bytes.byteLength;
       while (have < n && !ended) {
-        const r = await reader.read();
-        if (r.done) ended = true;
+        const c = await read();
+        if (!c) ended = true;
         else {
-          chunks.push(r.value);
-          have += r.value.byteLength;
+          chunks.push(c);
+          have += c.byteLength;
         }
       }
-      const bytes = new Uint8Array(have);
-      let o = 0;
-      for (const c of chunks) {
-        bytes.set(c, o);
-        o += c.byteLength;
+      if (chunks.length > 1) {
+        bytes = new Uint8Array(have);
+        let o = 0;
+        for (const c of chunks) {
+          bytes.set(c, o);
+          o += c.byteLength;
+        }
       }
-      chunks.length = 0;
-      chunks.push(bytes);
       return { bytes, complete: ended };
     },
     async close() {
@@ -327,18 +348,7 @@ function streamSource(res: Awaited<ReturnType<typeof checkedFetch>>): PrefixSour
     },
     rest() {
       taken = true;
-      const first = chunks.splice(0);
-      const body = new ReadableStream<Uint8Array>({
-        async pull(ctl) {
-          const c = first.shift();
-          if (c) return ctl.enqueue(c);
-          const r = await reader.read();
-          if (r.done) ctl.close();
-          else ctl.enqueue(r.value);
-        },
-        cancel: (why) => reader.cancel(why),
-      });
-      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+      return { head: bytes, reader, headers: res.headers };
     },
   };
 }
@@ -381,7 +391,9 @@ export async function headerBytes(src: PrefixSource): Promise<{ bytes: Uint8Arra
     },
     close: () => src.close(),
   };
-  const h = await readGgufHeader(keep, { maxArray: 0, firstBytes: RANGE_FIRST });
+  // A stream is parsed as its bytes come (from a slow server, waiting for 4 MiB would delay the
+  // check); random-access sources are read in one piece where the header is under 4 MiB.
+  const h = await readGgufHeader(keep, { maxArray: 0, firstBytes: src.streamed ? undefined : RANGE_FIRST });
   return { bytes: last.subarray(0, Math.min(h.dataOffset, last.byteLength)), size: h.fileBytes };
 }
 
