@@ -365,7 +365,7 @@ void Context::rope_table(const LayerDesc& l, int64_t n) {
   rope_scale_ = l.rope_freq_scale;
 }
 
-// norm (pre-norm decoders) -> q, k, v (fused or apart, + biases) -> per head: q/k norm, RoPE, q scale
+// norm (pre-norm decoders) -> q, k, v (fused or apart, + biases) -> q/k norms, per head RoPE, q scale
 // -> KV cache -> attention over the positions each token sees -> output projection (+ bias) into o_.
 void Context::attention_block(int32_t il, int64_t n) {
   const ModelDesc& d = model_->desc();
@@ -398,15 +398,17 @@ void Context::attention_block(int32_t il, int64_t n) {
     if (L.bv.data) kn::add(v, L.bv.f32(), KV);
     const float* cs = rope_cos_.data() + t * half_rot;
     const float* sn = rope_sin_.data() + t * half_rot;
-    for (int32_t h = 0; h < d.n_head; ++h) {
-      if (L.q_norm.data) kn::rms_norm(q + h * HD, L.q_norm.f32(), q + h * HD, HD, d.norm_eps);
-      if (ld.use_rope) kn::rope(q + h * HD, cs, sn, d.n_rot, d.rope_neox);
-    }
+    // q/k norms: over each head (qwen3, gemma3), or over all of q and all of k (olmo2).
+    const int64_t q_span = d.qk_norm_full ? Q : HD, k_span = d.qk_norm_full ? KV : HD;
+    for (int64_t at = 0; L.q_norm.data && at < Q; at += q_span)
+      kn::rms_norm(q + at, L.q_norm.f32(), q + at, q_span, d.norm_eps);
+    for (int64_t at = 0; L.k_norm.data && at < KV; at += k_span)
+      kn::rms_norm(k + at, L.k_norm.f32(), k + at, k_span, d.norm_eps);
+    if (ld.use_rope)
+      for (int32_t h = 0; h < d.n_head; ++h) kn::rope(q + h * HD, cs, sn, d.n_rot, d.rope_neox);
     if (d.scale_q) kn::scale(q, d.kq_scale, Q);
-    for (int32_t h = 0; h < d.n_head_kv; ++h) {
-      if (L.k_norm.data) kn::rms_norm(k + h * HD, L.k_norm.f32(), k + h * HD, HD, d.norm_eps);
-      if (ld.use_rope) kn::rope(k + h * HD, cs, sn, d.n_rot, d.rope_neox);
-    }
+    if (ld.use_rope)
+      for (int32_t h = 0; h < d.n_head_kv; ++h) kn::rope(k + h * HD, cs, sn, d.n_rot, d.rope_neox);
     kv_.store(il, pos0 + static_cast<int32_t>(t), k, v);
   }
   // Each (token, KV head) pair attends over the positions it sees for the group of query heads

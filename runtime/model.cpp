@@ -27,12 +27,12 @@ struct ArchTraits {
 // The architectures this runtime implements; differences are data, not separate forward passes.
 // Facts from llama.cpp (src/models/<arch>.cpp, llama-model.cpp's rope types).
 constexpr ArchTraits kArchs[] = {
-    {"llama", false, false, false, false, false, false},    {"mistral", false, false, false, false, false, false},
-    {"qwen2", true, true, false, false, false, false},      {"qwen3", true, false, true, false, false, false},
-    {"smollm3", false, false, false, false, false, false},  {"granite", false, false, false, false, false, false},
-    {"gemma2", true, false, false, true, false, false},     {"gemma3", true, false, true, true, false, false},
-    {"phi3", true, false, false, false, true, false},       {"bert", true, false, false, false, false, true},
-    {"nomic-bert", true, false, false, false, false, true},
+    {"llama", false, false, false, false, false, false},   {"mistral", false, false, false, false, false, false},
+    {"qwen2", true, true, false, false, false, false},     {"qwen3", true, false, true, false, false, false},
+    {"smollm3", false, false, false, false, false, false}, {"granite", false, false, false, false, false, false},
+    {"gemma2", true, false, false, true, false, false},    {"gemma3", true, false, true, true, false, false},
+    {"phi3", true, false, false, false, true, false},      {"olmo2", true, false, true, false, false, false},
+    {"bert", true, false, false, false, false, true},      {"nomic-bert", true, false, false, false, false, true},
 };
 
 std::string arch_names() {
@@ -122,8 +122,18 @@ Status describe_arch(const gguf::File& f, const ArchTraits& t, ModelDesc& d) {
       CHORD_ASSIGN_OR_RETURN(float base_swa, positive(f, d, keys::kRopeFreqBaseSwa, 10000.0));
       CHORD_TRY(set_swa(f, d, static_cast<int32_t>(window.value_or(0)), 6, base_swa, 1.0f));
     }
+  } else if (arch == "olmo2") {  // llama.cpp's llama_model_olmo2: norms after the blocks, not before
+    d.pre_norms = false;
+    d.post_norms = true;
+    d.qk_norm_full = true;
+    // OLMo 3: every 4th layer global unless the file gives a pattern; local layers' RoPE unscaled.
+    auto window = geti(keys::kSlidingWindow);
+    if (window && (*window < 0 || *window > (1 << 24))) return bad("attention.sliding_window out of range");
+    CHORD_ASSIGN_OR_RETURN(float base_swa, positive(f, d, keys::kRopeFreqBaseSwa, d.rope_base));
+    CHORD_TRY(set_swa(f, d, static_cast<int32_t>(window.value_or(0)), 4, base_swa, 1.0f));
   } else if (t.encoder) {  // llama.cpp's llama_model_bert / llama_model_nomic_bert
     d.encoder = true;
+    d.pre_norms = false;
     d.norm = NormKind::layer;
     CHORD_ASSIGN_OR_RETURN(d.norm_eps, positive(f, d, keys::kLayerNormEps, -1));  // required
     d.gated_ffn = arch == "nomic-bert";  // SwiGLU without biases; bert: GELU(up + b), down + b
@@ -303,7 +313,7 @@ Status bind_weights(const gguf::File& f, ModelDesc& d, ModelWeights& w) {
   for (int32_t i = 0; i < d.n_layer; ++i) {
     LayerWeights& l = w.layers.emplace_back();
     std::string p = "blk." + std::to_string(i) + ".";
-    if (!d.encoder) CHORD_TRY(bind_weight(f, p + "attn_norm.weight", d.n_embd, 1, false, l.attn_norm));
+    if (d.pre_norms) CHORD_TRY(bind_weight(f, p + "attn_norm.weight", d.n_embd, 1, false, l.attn_norm));
     // Q, K and V fused in one attn_qkv (as llama.cpp's create_tensor_qkv, for every architecture) or apart.
     const int64_t qkv = int64_t{d.q_dim()} + 2 * int64_t{d.kv_dim()};
     CHORD_TRY(bind_weight(f, p + "attn_qkv.weight", d.n_embd, qkv, true, l.wqkv, true));
@@ -326,9 +336,10 @@ Status bind_weights(const gguf::File& f, ModelDesc& d, ModelWeights& w) {
       CHORD_TRY(bind_weight(f, p + "layer_output_norm.weight", d.n_embd, 1, false, l.layer_out_norm));
       CHORD_TRY(bind_weight(f, p + "layer_output_norm.bias", d.n_embd, 1, false, l.layer_out_norm_b));
     }
-    CHORD_TRY(bind_weight(f, p + "attn_q_norm.weight", d.head_dim, 1, false, l.q_norm, !d.qk_norm));
-    CHORD_TRY(bind_weight(f, p + "attn_k_norm.weight", d.head_dim, 1, false, l.k_norm, !d.qk_norm));
-    if (!d.encoder) CHORD_TRY(bind_weight(f, p + "ffn_norm.weight", d.n_embd, 1, false, l.ffn_norm));
+    const int64_t q_norm = d.qk_norm_full ? d.q_dim() : d.head_dim, k_norm = d.qk_norm_full ? d.kv_dim() : d.head_dim;
+    CHORD_TRY(bind_weight(f, p + "attn_q_norm.weight", q_norm, 1, false, l.q_norm, !d.qk_norm));
+    CHORD_TRY(bind_weight(f, p + "attn_k_norm.weight", k_norm, 1, false, l.k_norm, !d.qk_norm));
+    if (d.pre_norms) CHORD_TRY(bind_weight(f, p + "ffn_norm.weight", d.n_embd, 1, false, l.ffn_norm));
     if (d.fused_ffn) {
       CHORD_TRY(bind_weight(f, p + "ffn_up.weight", d.n_embd, 2 * int64_t{d.n_ff}, true, l.ffn_up));
     } else if (!d.gated_ffn) {  // llama.cpp's gated nomic-bert FFN ignores any biases; bert's uses them

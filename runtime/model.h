@@ -31,7 +31,7 @@ struct LayerDesc {
 
 struct ModelDesc {
   std::string arch;  // general.architecture: llama | mistral | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 |
-                     // phi3 | bert | nomic-bert
+                     // phi3 | olmo2 | bert | nomic-bert
   std::string name;  // general.name, may be empty
   int32_t n_vocab = 0;
   int32_t n_embd = 0;  // residual width
@@ -56,7 +56,9 @@ struct ModelDesc {
   int32_t n_ctx_orig = 0;         // rope.scaling.original_context_length: longer contexts use rope_factors_long
   bool qkv_bias = false;          // qwen2
   bool qk_norm = false;           // qwen3, gemma3: RMSNorm over each head of q and k
-  bool post_norms = false;        // gemma2/3: RMSNorm of the attention and FFN outputs before the residual add
+  bool qk_norm_full = false;      // olmo2: the q/k norms span the whole q (q_dim) and k (kv_dim), not each head
+  bool pre_norms = true;          // attn_norm / ffn_norm before the blocks; false: olmo2 (post-norms only), encoders
+  bool post_norms = false;        // gemma2/3, olmo2: RMSNorm of the attention and FFN outputs before the residual add
   bool fused_ffn = false;         // phi3: ffn_up holds gate and up rows (2 n_ff), no ffn_gate
   bool gated_ffn = true;          // false (bert): down(act(up x + b)) + b, no gate
   FfnAct ffn_act = FfnAct::silu;
@@ -77,16 +79,16 @@ struct ModelDesc {
 using Weight = kernels::Matrix;  // a view into the file's bytes
 
 struct LayerWeights {
-  Weight attn_norm;                       // (n_embd) f32; absent in encoders (post-norm)
+  Weight attn_norm;                       // (n_embd) f32; absent without pre_norms (olmo2, encoders)
   Weight wqkv;                            // fused (n_embd -> q_dim + 2 kv_dim), or else wq, wk, wv
   Weight wq, wk, wv, wo;                  // (n_embd -> q_dim), (n_embd -> kv_dim) x2, (q_dim -> n_embd)
   Weight bo;                              // optional bias of wo (n_embd) f32 (bert)
   Weight bqkv;                            // optional bias of wqkv (q_dim + 2 kv_dim) f32
   Weight bq, bk, bv;                      // optional biases (q_dim), (kv_dim), (kv_dim) f32
-  Weight q_norm, k_norm;                  // optional (head_dim) f32
+  Weight q_norm, k_norm;                  // optional (head_dim) f32; qk_norm_full: (q_dim), (kv_dim)
   Weight attn_post_norm;                  // post_norms: (n_embd) f32
   Weight attn_out_norm, attn_out_norm_b;  // encoders: LayerNorm of x + attention (n_embd) f32 each
-  Weight ffn_norm;                        // (n_embd) f32; absent in encoders
+  Weight ffn_norm;                        // (n_embd) f32; absent without pre_norms
   Weight ffn_gate, ffn_up, ffn_down;  // (n_embd -> n_ff) x2 (fused_ffn: no gate, up n_embd -> 2 n_ff), (n_ff -> n_embd)
   Weight ffn_up_b, ffn_down_b;        // optional biases of the ungated FFN (n_ff), (n_embd) f32 (bert)
   Weight ffn_post_norm;               // post_norms: (n_embd) f32

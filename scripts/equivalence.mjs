@@ -7,7 +7,7 @@
 //   node scripts/equivalence.mjs [--quick] [--bin build/native-release] [--cache build/synth]
 //        [--cli build/wasm-mt/chord-cli.js]   (compare another chord-cli: the wasm SIMD/pthreads build)
 //        (--quick: one row per architecture, several weight families, plus I-quants; the full grid is
-//        9 x 13, plus tiny-llama x the 7 grid I-quants and TQ1_0 / TQ2_0)
+//        10 x 13, plus tiny-llama x the 7 grid I-quants and TQ1_0 / TQ2_0)
 //        [--arch tiny-llama,...] [--type Q4_0,...] [--seed 1] [--json out.json] [--threads 2]
 //        [--model FILE.gguf ...]   (check given files instead of the generated grid)
 //        [--synth-args "--resid-scale 0.05"] [--llama-opts '{"flash_attn_type":"on"}']
@@ -36,6 +36,7 @@ const ARCHS = [
   'tiny-gemma2',
   'tiny-gemma3',
   'tiny-phi3',
+  'tiny-olmo2',
 ];
 const TYPES = ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'Q3_K', 'IQ4_NL', 'IQ4_XS'];
 // The grid I-quants and ternary types (random valid blocks from chord-synth): in the full grid with
@@ -52,6 +53,7 @@ const QUICK = [
   ['tiny-gemma2', 'Q8_0'],
   ['tiny-gemma3', 'Q4_K'],
   ['tiny-phi3', 'Q6_K'],
+  ['tiny-olmo2', 'Q4_K'],
   ['tiny-llama', 'IQ4_XS'],
   ['tiny-llama', 'IQ2_XXS'],
   ['tiny-llama', 'IQ1_M'],

@@ -47,7 +47,8 @@ void fill_rows(const std::string& name, uint64_t seed, Dist d, GgmlType t, int64
 
 // Per-architecture constants of the synthetic models.
 struct ArchExtras {
-  bool post_norms = false;                                             // gemma2/3: post_attention_norm, post_ffw_norm
+  bool post_norms = false;  // gemma2/3, olmo2: post_attention_norm, post_ffw_norm
+  bool pre_norms = true;    // attn_norm, ffn_norm (olmo2: none)
   double embd_mult = 1, resid_mult = 1, logit_div = 1, attn_mult = 0;  // granite (attn_mult 0: 1/sqrt(head_dim))
   double logit_mult = 1;  // gemma2: logits half as spread, so the final soft-cap (30) leaves clear winners
 };
@@ -55,7 +56,8 @@ struct ArchExtras {
 ArchExtras arch_extras(const Preset& p) {
   ArchExtras x;
   const std::string_view a = p.arch;
-  x.post_norms = a == "gemma2" || a == "gemma3";
+  x.post_norms = a == "gemma2" || a == "gemma3" || a == "olmo2";
+  x.pre_norms = a != "olmo2";
   if (a == "gemma2") x.logit_mult = 0.5;
   if (a == "granite") {  // Granite-3.x-2B's multipliers
     x.embd_mult = 12.0;
@@ -206,6 +208,13 @@ Status generate(const Options& o) {
   const double upd = s.resid * embd_rms * x.embd_mult / x.resid_mult;
   const double qk_mult = std::sqrt(1.0 / (x.attn_mult * std::sqrt(static_cast<double>(head_dim))));
   const Dist norm{1.0, s.norm_noise};
+  // Without pre-norms (olmo2) the post-norms alone set each update's size: their weights are the
+  // update RMS. Gemma's scaled embeddings make unit post-norm weights already a small update.
+  const Dist post_norm = x.pre_norms ? norm : Dist{upd, s.norm_noise * upd};
+  // q/k normed over all heads have unit entries: weights of attn^(1/2) / head_dim^(1/4) give scores
+  // q.k / sqrt(head_dim) ~ N(0, attn^2), as the other presets' projections do.
+  const double qk_w = std::sqrt(s.attn) / std::pow(static_cast<double>(head_dim), 0.25);
+  const Dist qk_norm{qk_w, s.norm_noise * qk_w};
   // Tied embeddings: the output projection is E . norm(x) and x is mostly E[current token], so
   // the current token would always predict itself (|E_t|^2 beats E_i . E_t). Random signs on the
   // output norm weights make E_t . (E_t * g) ~ 0, like any other token.
@@ -270,7 +279,7 @@ Status generate(const Options& o) {
   }
   for (int32_t i = 0; i < n_layer && !encoder; ++i) {
     const std::string pre = "blk." + std::to_string(i) + ".";
-    CHORD_TRY(b.add(pre + "attn_norm.weight", GgmlType::F32, d, 1, norm));
+    if (x.pre_norms) CHORD_TRY(b.add(pre + "attn_norm.weight", GgmlType::F32, d, 1, norm));
     if (arch == "phi3") {  // fused: q, k, v rows in one tensor (v rows drawn like q/k: the same std at attn 1)
       CHORD_TRY(add2d(pre + "attn_qkv.weight", Role::attn_q, i, d, q_dim + 2 * kv_dim, qk));
     } else {
@@ -283,13 +292,16 @@ Status generate(const Options& o) {
       CHORD_TRY(b.add(pre + "attn_k.bias", GgmlType::F32, kv_dim, 1, bias));
       CHORD_TRY(b.add(pre + "attn_v.bias", GgmlType::F32, kv_dim, 1, bias));
     }
-    if (p.qk_norm) {
+    if (p.qk_norm && arch == "olmo2") {  // one norm over all heads of q, one over all of k
+      CHORD_TRY(b.add(pre + "attn_q_norm.weight", GgmlType::F32, q_dim, 1, qk_norm));
+      CHORD_TRY(b.add(pre + "attn_k_norm.weight", GgmlType::F32, kv_dim, 1, qk_norm));
+    } else if (p.qk_norm) {
       CHORD_TRY(b.add(pre + "attn_q_norm.weight", GgmlType::F32, head_dim, 1, norm));
       CHORD_TRY(b.add(pre + "attn_k_norm.weight", GgmlType::F32, head_dim, 1, norm));
     }
     CHORD_TRY(add2d(pre + "attn_output.weight", Role::attn_output, i, q_dim, d, wo));
-    if (x.post_norms) CHORD_TRY(b.add(pre + "post_attention_norm.weight", GgmlType::F32, d, 1, norm));
-    CHORD_TRY(b.add(pre + "ffn_norm.weight", GgmlType::F32, d, 1, norm));
+    if (x.post_norms) CHORD_TRY(b.add(pre + "post_attention_norm.weight", GgmlType::F32, d, 1, post_norm));
+    if (x.pre_norms) CHORD_TRY(b.add(pre + "ffn_norm.weight", GgmlType::F32, d, 1, norm));
     if (arch == "phi3") {  // fused: gate rows, then up rows
       CHORD_TRY(add2d(pre + "ffn_up.weight", Role::ffn_up, i, d, 2 * ff, up));
     } else {
@@ -297,7 +309,7 @@ Status generate(const Options& o) {
       CHORD_TRY(add2d(pre + "ffn_up.weight", Role::ffn_up, i, d, ff, up));
     }
     CHORD_TRY(add2d(pre + "ffn_down.weight", Role::ffn_down, i, ff, d, down));
-    if (x.post_norms) CHORD_TRY(b.add(pre + "post_ffw_norm.weight", GgmlType::F32, d, 1, norm));
+    if (x.post_norms) CHORD_TRY(b.add(pre + "post_ffw_norm.weight", GgmlType::F32, d, 1, post_norm));
   }
   if (arch == "phi3") {  // LongRoPE frequency divisors (n_rot / 2 each), long ones well above 1
     CHORD_TRY(b.add("rope_factors_long.weight", GgmlType::F32, n_rot / 2, 1, Dist{3.0, 0.5}));

@@ -16,7 +16,7 @@ namespace chord::synth {
 struct Preset {
   const char* name;
   const char* arch;  // general.architecture: llama | qwen2 | qwen3 | smollm3 | granite | gemma2 | gemma3 | phi3 |
-                     // bert | nomic-bert
+                     // olmo2 | bert | nomic-bert
   int32_t n_embd;    // residual width
   int32_t n_layer;
   int32_t n_head;
@@ -27,7 +27,7 @@ struct Preset {
   float rope_base;
   float rms_eps;      // encoders: the LayerNorm epsilon (attention.layer_norm_epsilon)
   bool qkv_bias;      // attn_{q,k,v}.bias (qwen2; bert: also every other bias)
-  bool qk_norm;       // attn_{q,k}_norm.weight (qwen3)
+  bool qk_norm;       // attn_{q,k}_norm.weight (qwen3 per head; olmo2 over all of q and k)
   bool tied;          // no output.weight: the output projection reuses token_embd
   const char* vocab;  // vocab GGUF, relative to the models dir (shared/models)
   const char* pre;    // tokenizer.ggml.pre to write, nullptr = keep the vocab's

@@ -128,9 +128,31 @@ TEST_CASE("architectures: per-layer windows, RoPE bases, NoPE layers and multipl
   CHECK(phi->rope_attn_factor == 1.19f);
   CHECK(phi->layers[0].n_swa == 0);  // ignored, as llama.cpp
 
-  auto unk = describe_with("olmo2", 2, [](gguf::Writer&) {});
+  auto ol = describe_with("olmo2", 2, [](gguf::Writer&) {});  // OLMo 2: no window
+  REQUIRE(ol.ok());
+  CHECK_FALSE(ol->pre_norms);
+  CHECK(ol->post_norms);
+  CHECK(ol->qk_norm);
+  CHECK(ol->qk_norm_full);
+  CHECK(ol->rope_neox);
+  CHECK(ol->kq_scale == 1.0f / std::sqrt(64.0f));
+  for (const LayerDesc& l : ol->layers) CHECK(l.n_swa == 0);
+  auto ol3 = describe_with("olmo2", 8, [](gguf::Writer& w) {  // OLMo 3: 3 local : 1 global, local RoPE unscaled
+    w.set_u32("olmo2.attention.sliding_window", 4096);
+    w.set_f32("olmo2.rope.scaling.factor", 8.0f);
+  });
+  REQUIRE(ol3.ok());
+  for (int il = 0; il < 8; ++il) {
+    const LayerDesc& l = ol3->layers[static_cast<size_t>(il)];
+    INFO("layer " << il);
+    CHECK(l.n_swa == (il % 4 < 3 ? 4096 : 0));
+    CHECK(l.rope_base == 1e6f);
+    CHECK(l.rope_freq_scale == (il % 4 < 3 ? 1.0f : 0.125f));
+  }
+
+  auto unk = describe_with("lfm2", 2, [](gguf::Writer&) {});
   CHECK(unk.status().code() == Code::unsupported);
-  CHECK(unk.status().message().find("'olmo2'") != std::string::npos);
+  CHECK(unk.status().message().find("'lfm2'") != std::string::npos);
   auto huge = describe_with(
       "llama", 1000, [](gguf::Writer&) {}, 3);  // more layers than tensors
   CHECK(huge.status().code() == Code::bad_gguf);
