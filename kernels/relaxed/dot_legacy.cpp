@@ -1,26 +1,23 @@
 // Relaxed-SIMD dot products of the 32-element formats (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL) with
-// Q8_0/Q8_1 activations, 1..4 activation rows per weight row. Per block the activation bytes meet
-// the unsigned weights directly (two i16x8 relaxed dots, 16 products each); the -8 / -16 offsets
-// come from the activations' block sums (kept by pack(), or summed on the fly for raw rows) and
-// signed weights (Q8_0, IQ4_NL codebook values) add a sign-bit dot scaled by -128. Four block sums
-// are transposed into one i32x4 and scaled by four (d_w * d_a) at once (as kernels/simd128); the
-// last nb % 4 blocks are summed one by one after them. vec_dot, vec_dot_multi and dot_packed are one
-// template, so they agree bit for bit.
+// Q8_0/Q8_1 activations, 1..4 activation rows per weight row, on the SIMD128 kernels' unpacking
+// (simd128/unpack_legacy.h). Per block the activation bytes meet the unsigned weights directly (two
+// i16x8 relaxed dots, 16 products each); the -8 / -16 offsets come from the activations' block
+// sums (kept by pack(), or summed on the fly for raw rows) and signed weights (Q8_0, IQ4_NL
+// codebook values) add a sign-bit dot scaled by -128. Four block sums are transposed into one i32x4
+// and scaled by four (d_w * d_a) at once (as kernels/simd128); the last nb % 4 blocks are summed one
+// by one after them. vec_dot, vec_dot_multi and dot_packed are one template, so they agree bit for
+// bit.
 #include "core/quant/blocks.h"
 #include "core/quant/fp16.h"
 #include "kernels/relaxed/relaxed.h"
 #include "kernels/relaxed/relaxed_util.h"
 #include "kernels/simd128/simd_util.h"
+#include "kernels/simd128/unpack_legacy.h"
 
 namespace chord::kernels::relaxed {
 
 namespace {
 
-using quant::BlockIQ4_NL;
-using quant::BlockQ4_0;
-using quant::BlockQ4_1;
-using quant::BlockQ5_0;
-using quant::BlockQ5_1;
 using quant::BlockQ8_0;
 using quant::BlockQ8_1;
 using simd128::f16_table;
@@ -28,78 +25,43 @@ using simd128::gather_f16x4;
 using simd128::hsum4_i32;
 using simd128::hsum_f32;
 using simd128::hsum_i32;
+using simd128::legacy::IQ4_NL;
+using simd128::legacy::Q4_0;
+using simd128::legacy::Q4_1;
+using simd128::legacy::Q5_0;
+using simd128::legacy::Q5_1;
+using simd128::legacy::Q8_0;
 
 inline uint64_t align16(uint64_t v) { return (v + 15) & ~uint64_t{15}; }
 
-// One weight block unpacked: w[0] = elements 0..15, w[1] = 16..31 (0..127); signed formats also
+// One weight block unpacked: w[0] = elements 0..15, w[1] = 16..31 (0..127); split formats also
 // t[0], t[1]: 1 where the weight is negative (weight = w - 128 t).
 struct Wv {
   v128_t w[2], t[2];
 };
 
-// Per format: block sizes, where the activation quants start, the offset subtracted from every
-// weight as a shift of sum(q_a) (-1: none), whether the weights are signed, whether a min term
-// m_w * s_a is added.
-struct Q4_0 {
-  static constexpr int kW = sizeof(BlockQ4_0), kA = sizeof(BlockQ8_0), kAq = 2, kShift = 3;
-  static constexpr bool kSigned = false, kMin = false;
-  static void unpack(const uint8_t* b, Wv* u) {
-    const v128_t v = wasm_v128_load(b + 2);
-    u->w[0] = wasm_v128_and(v, wasm_i8x16_splat(0x0F));
-    u->w[1] = wasm_u8x16_shr(v, 4);
+// The shared int8 unpacking (simd128/unpack_legacy.h) moved onto the 7-bit side: offset formats
+// as v + 2^kShift, signed ones split into low 7 bits and sign bit.
+template <class F>
+inline void unpack(const uint8_t* b, Wv* u) {
+  v128_t v[2];
+  F::unpack(b, v);
+  for (int h = 0; h < 2; ++h) {
+    if constexpr (F::kSplit) {
+      u->w[h] = low7(v[h]), u->t[h] = top1(v[h]);
+    } else if constexpr (F::kShift >= 0) {
+      u->w[h] = wasm_i8x16_add(v[h], wasm_i8x16_splat(1 << F::kShift));
+    } else {
+      u->w[h] = v[h];
+    }
   }
-};
-struct Q4_1 {
-  static constexpr int kW = sizeof(BlockQ4_1), kA = sizeof(BlockQ8_1), kAq = 4, kShift = -1;
-  static constexpr bool kSigned = false, kMin = true;
-  static void unpack(const uint8_t* b, Wv* u) {
-    const v128_t v = wasm_v128_load(b + 4);
-    u->w[0] = wasm_v128_and(v, wasm_i8x16_splat(0x0F));
-    u->w[1] = wasm_u8x16_shr(v, 4);
-  }
-};
-inline void unpack5(const uint8_t* qh, const uint8_t* qs, Wv* u) {
-  const uint32_t h = simd128::load_u32(qh);
-  const v128_t v = wasm_v128_load(qs);
-  u->w[0] = wasm_v128_or(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), simd128::qh_bits(h, 0));
-  u->w[1] = wasm_v128_or(wasm_u8x16_shr(v, 4), simd128::qh_bits(h, 1));
 }
-struct Q5_0 {
-  static constexpr int kW = sizeof(BlockQ5_0), kA = sizeof(BlockQ8_0), kAq = 2, kShift = 4;
-  static constexpr bool kSigned = false, kMin = false;
-  static void unpack(const uint8_t* b, Wv* u) { unpack5(b + 2, b + 6, u); }
-};
-struct Q5_1 {
-  static constexpr int kW = sizeof(BlockQ5_1), kA = sizeof(BlockQ8_1), kAq = 4, kShift = -1;
-  static constexpr bool kSigned = false, kMin = true;
-  static void unpack(const uint8_t* b, Wv* u) { unpack5(b + 4, b + 8, u); }
-};
-struct Q8_0 {
-  static constexpr int kW = sizeof(BlockQ8_0), kA = sizeof(BlockQ8_0), kAq = 2, kShift = -1;
-  static constexpr bool kSigned = true, kMin = false;
-  static void unpack(const uint8_t* b, Wv* u) {
-    const v128_t v0 = wasm_v128_load(b + 2), v1 = wasm_v128_load(b + 18);
-    u->w[0] = low7(v0), u->w[1] = low7(v1), u->t[0] = top1(v0), u->t[1] = top1(v1);
-  }
-};
-struct IQ4_NL {
-  static constexpr int kW = sizeof(BlockIQ4_NL), kA = sizeof(BlockQ8_0), kAq = 2, kShift = -1;
-  static constexpr bool kSigned = true, kMin = false;
-  static void unpack(const uint8_t* b, Wv* u) {
-    const v128_t book = wasm_v128_load(quant::kIq4nlValues);
-    const v128_t b7 = low7(book), bt = top1(book);
-    const v128_t v = wasm_v128_load(b + 2);
-    const v128_t lo = wasm_v128_and(v, wasm_i8x16_splat(0x0F)), hi = wasm_u8x16_shr(v, 4);
-    u->w[0] = wasm_i8x16_swizzle(b7, lo), u->w[1] = wasm_i8x16_swizzle(b7, hi);
-    u->t[0] = wasm_i8x16_swizzle(bt, lo), u->t[1] = wasm_i8x16_swizzle(bt, hi);
-  }
-};
 
 // i32x4 partial sums of sum_i w_i q_i over one block (q: its 32 activation quants), offsets aside.
 template <class F>
 inline v128_t block_partial(const Wv& u, const int8_t* q) {
   const v128_t a0 = wasm_v128_load(q), a1 = wasm_v128_load(q + 16);
-  if constexpr (F::kSigned) {  // low 7 bits: int16 pair sums up to 32512, widen before adding
+  if constexpr (F::kSplit) {  // low 7 bits: int16 pair sums up to 32512, widen before adding
     const v128_t s = dot32(a0, u.w[0], dot32(a1, u.w[1], wasm_i32x4_splat(0)));
     const v128_t t = widen(wasm_i16x8_add(dot16(a0, u.t[0]), dot16(a1, u.t[1])));
     return wasm_i32x4_sub(s, wasm_i32x4_shl(t, 7));
@@ -161,7 +123,7 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
   for (int64_t b = 0; b < nb4; b += 4) {
     const uint8_t* wb = w + b * F::kW;
     Wv u[4];
-    for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, &u[k]);
+    for (int k = 0; k < 4; ++k) unpack<F>(wb + k * F::kW, &u[k]);
     const v128_t dw = gather_f16x4(lut, wb, F::kW);
     v128_t mw = dw;
     if constexpr (F::kMin) mw = gather_f16x4(lut, wb + 2, F::kW);
@@ -182,7 +144,7 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
   for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 blocks, in order
     const uint8_t* wb = w + b * F::kW;
     Wv u;
-    F::unpack(wb, &u);
+    unpack<F>(wb, &u);
     const float dw = lut[simd128::load_u16(wb)];
     for (int t = 0; t < NT; ++t) {
       const uint8_t* row = a + t * a_stride;
@@ -212,7 +174,7 @@ void dot_multi(int64_t n, const void* w, const void* a, uint64_t a_stride, int n
 template <class F>
 int32_t block_int(const void* w_block, const void* a_block) {
   Wv u;
-  F::unpack(static_cast<const uint8_t*>(w_block), &u);
+  unpack<F>(static_cast<const uint8_t*>(w_block), &u);
   const auto* q = static_cast<const int8_t*>(a_block) + F::kAq;
   int32_t tot = hsum_i32(block_partial<F>(u, q));
   if constexpr (F::kShift >= 0) tot -= hsum_i32(act_partial(q)) << F::kShift;

@@ -5,6 +5,11 @@
 // kernels: its signed weights need two relaxed dots per 16 (low 7 bits, sign bits), and the paired
 // kernel bench (scripts/bench/bench_kernels.cpp, one thread) measured them 0.86x (prefill) and 0.91x
 // (decode) of the SIMD128 packed path; relaxed::*_q8_0_q8_0 stay tested for exactness.
+// The grid I-quants and ternary types (signed values offset into 0..127, kernels/relaxed/dot_k.cpp)
+// measured paired against the SIMD128 build of the same toolchain (scripts/bench/kernels-pair.mjs
+// --cpu, 1 thread, Node 24, best of 3; relaxed / SIMD128 matvec, prefill): IQ2_XXS 1.05, 1.06;
+// IQ2_XS 1.01, 1.08; IQ2_S 1.03, 1.12; IQ3_XXS 1.03, 1.11; IQ3_S 1.00, 1.24; IQ1_S 1.33, 1.69;
+// IQ1_M 1.02, 1.09; TQ1_0 1.06, 1.13; TQ2_0 1.26, 1.67: none slower, all relaxed.
 #include "kernels/ops.h"
 #include "kernels/relaxed/relaxed.h"
 
@@ -32,6 +37,15 @@ constexpr OpOverride kRelaxed[] = {
     {G::Q5_K, nullptr, r::vec_dot_q5_K_q8_K, r::vec_dot_multi_q5_K_q8_K},
     {G::Q6_K, nullptr, r::vec_dot_q6_K_q8_K, r::vec_dot_multi_q6_K_q8_K},
     {G::IQ4_XS, nullptr, r::vec_dot_iq4_xs_q8_K, r::vec_dot_multi_iq4_xs_q8_K},
+    {G::IQ2_XXS, nullptr, r::vec_dot_iq2_xxs_q8_K, r::vec_dot_multi_iq2_xxs_q8_K},
+    {G::IQ2_XS, nullptr, r::vec_dot_iq2_xs_q8_K, r::vec_dot_multi_iq2_xs_q8_K},
+    {G::IQ2_S, nullptr, r::vec_dot_iq2_s_q8_K, r::vec_dot_multi_iq2_s_q8_K},
+    {G::IQ3_XXS, nullptr, r::vec_dot_iq3_xxs_q8_K, r::vec_dot_multi_iq3_xxs_q8_K},
+    {G::IQ3_S, nullptr, r::vec_dot_iq3_s_q8_K, r::vec_dot_multi_iq3_s_q8_K},
+    {G::IQ1_S, nullptr, r::vec_dot_iq1_s_q8_K, r::vec_dot_multi_iq1_s_q8_K},
+    {G::IQ1_M, nullptr, r::vec_dot_iq1_m_q8_K, r::vec_dot_multi_iq1_m_q8_K},
+    {G::TQ1_0, nullptr, r::vec_dot_tq1_0_q8_K, r::vec_dot_multi_tq1_0_q8_K},
+    {G::TQ2_0, nullptr, r::vec_dot_tq2_0_q8_K, r::vec_dot_multi_tq2_0_q8_K},
 };
 
 }  // namespace

@@ -9,6 +9,8 @@
 #pragma once
 #include <cstdint>
 
+#include "core/quant/types.h"
+
 namespace chord::kernels::relaxed {
 
 #define CHORD_RELAXED_DOT(name)                                           \
@@ -26,6 +28,15 @@ CHORD_RELAXED_DOT(q4_K_q8_K)
 CHORD_RELAXED_DOT(q5_K_q8_K)
 CHORD_RELAXED_DOT(q6_K_q8_K)
 CHORD_RELAXED_DOT(iq4_xs_q8_K)
+CHORD_RELAXED_DOT(iq2_xxs_q8_K)
+CHORD_RELAXED_DOT(iq2_xs_q8_K)
+CHORD_RELAXED_DOT(iq2_s_q8_K)
+CHORD_RELAXED_DOT(iq3_xxs_q8_K)
+CHORD_RELAXED_DOT(iq3_s_q8_K)
+CHORD_RELAXED_DOT(iq1_s_q8_K)
+CHORD_RELAXED_DOT(iq1_m_q8_K)
+CHORD_RELAXED_DOT(tq1_0_q8_K)
+CHORD_RELAXED_DOT(tq2_0_q8_K)
 #undef CHORD_RELAXED_DOT
 
 // Packed Q8_0 / Q8_1 rows for the 32-element formats (dot_legacy.cpp): the raw blocks, then at
@@ -57,5 +68,7 @@ int32_t block_dot_q4_K_q8_K(const void* w_block, const void* a_block, int32_t* m
 int32_t block_dot_q5_K_q8_K(const void* w_block, const void* a_block, int32_t* min_sum) noexcept;
 int32_t block_dot_q6_K_q8_K(const void* w_block, const void* a_block) noexcept;
 int32_t block_dot_iq4_xs_q8_K(const void* w_block, const void* a_block) noexcept;
+// Grid I-quants and ternary types: as simd128::block_dot_iq_grid_q8_K (IQ1_S / IQ1_M: 8 sum + delta_sum).
+int32_t block_dot_iq_grid_q8_K(GgmlType t, const void* w_block, const void* a_block) noexcept;
 
 }  // namespace chord::kernels::relaxed

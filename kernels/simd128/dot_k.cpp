@@ -1,5 +1,5 @@
 // SIMD128 dot products of the K-quants (Q2_K..Q6_K) and IQ4_XS with Q8_K activations, for 1..4 activation
-// rows at once. Each 256-element super-block is unpacked once into int16 weights already
+// rows at once. Each 256-element super-block is unpacked once (unpack_k.h) into int16 weights already
 // multiplied by their sub-block scale (|q * scale| <= 32 * 127 fits int16), then every activation
 // row takes 32 i32x4.dot_i16x8 against it; the min term (Q2_K/Q4_K/Q5_K) is the int16 dot of the
 // per-16 mins with the activation's bsums. Weights are stored per 16-element group as even- then
@@ -10,6 +10,7 @@
 #include "kernels/simd128/simd128.h"
 #include "kernels/simd128/simd_util.h"
 #include "kernels/simd128/superblock.h"
+#include "kernels/simd128/unpack_k.h"
 
 namespace chord::kernels::simd128 {
 
@@ -25,129 +26,12 @@ using quant::BlockQ8_K;
 
 using namespace superblock;
 
-// Element 128h + 32k + l = bits 2k of qs[32h + l]; group 8h + 2k + l / 16.
-void unpack_q2_k(const uint8_t* p, Unpacked* u) {
-  const auto& x = *reinterpret_cast<const BlockQ2_K*>(p);
-  const v128_t three = wasm_i8x16_splat(3);
-  for (int h = 0; h < 2; ++h) {
-    const v128_t q0 = wasm_v128_load(x.qs + 32 * h), q1 = wasm_v128_load(x.qs + 32 * h + 16);
-    for (int k = 0; k < 4; ++k) {
-      const int g = 8 * h + 2 * k;
-      store_scaled_u(wasm_v128_and(wasm_u8x16_shr(q0, 2 * k), three), x.scales[g] & 0xF, u->w + 16 * g);
-      store_scaled_u(wasm_v128_and(wasm_u8x16_shr(q1, 2 * k), three), x.scales[g + 1] & 0xF, u->w + 16 * g + 16);
-    }
-  }
-  const v128_t sc = wasm_v128_load(x.scales);
-  const v128_t m = wasm_u8x16_shr(sc, 4);
-  wasm_v128_store(u->mins, wasm_u16x8_extend_low_u8x16(m));
-  wasm_v128_store(u->mins + 8, wasm_u16x8_extend_high_u8x16(m));
-  u->d = f16_table()[x.d];
-  u->dmin = f16_table()[x.dmin];
-}
-
-// Element 128h + 32k + l: bits 2k of qs[32h + l], minus 4 unless bit 4h + k of hmask[l] is set.
-void unpack_q3_k(const uint8_t* p, Unpacked* u) {
-  const auto& x = *reinterpret_cast<const BlockQ3_K*>(p);
-  int8_t sc[16];
-  quant::unpack_q3_k_scales(x.scales, sc);
-  const v128_t three = wasm_i8x16_splat(3), four = wasm_i8x16_splat(4);
-  const v128_t hm0 = wasm_v128_load(x.hmask), hm1 = wasm_v128_load(x.hmask + 16);
-  for (int h = 0; h < 2; ++h) {
-    const v128_t q0 = wasm_v128_load(x.qs + 32 * h), q1 = wasm_v128_load(x.qs + 32 * h + 16);
-    for (int k = 0; k < 4; ++k) {
-      const int g = 8 * h + 2 * k;
-      const v128_t lo0 = wasm_v128_and(wasm_u8x16_shr(q0, 2 * k), three);
-      const v128_t lo1 = wasm_v128_and(wasm_u8x16_shr(q1, 2 * k), three);
-      const v128_t v0 = wasm_i8x16_sub(lo0, wasm_v128_andnot(four, bit_set(hm0, 4 * h + k)));
-      const v128_t v1 = wasm_i8x16_sub(lo1, wasm_v128_andnot(four, bit_set(hm1, 4 * h + k)));
-      store_scaled_s(v0, sc[g], u->w + 16 * g);
-      store_scaled_s(v1, sc[g + 1], u->w + 16 * g + 16);
-    }
-  }
-  u->d = f16_table()[x.d];
-}
-
-// Q4_K / Q5_K: element 64c + l (l < 32) is the low nibble of qs[32c + l], 64c + 32 + l the high
-// one, with scales sc[2c] / sc[2c + 1]; Q5_K adds 16 where bit 2c / 2c + 1 of qh[l] is set.
-void unpack_k4(const uint8_t* scales, const uint8_t* qs, const uint8_t* qh, uint16_t d, uint16_t dmin, Unpacked* u) {
-  uint8_t sc[8], m[8];
-  for (int j = 0; j < 8; ++j) quant::scale_min_k4(j, scales, &sc[j], &m[j]);
-  const v128_t nib = wasm_i8x16_splat(0x0F), b4 = wasm_i8x16_splat(0x10);
-  v128_t h0 = wasm_i8x16_splat(0), h1 = h0;
-  if (qh) h0 = wasm_v128_load(qh), h1 = wasm_v128_load(qh + 16);
-  for (int c = 0; c < 4; ++c) {
-    const v128_t v0 = wasm_v128_load(qs + 32 * c), v1 = wasm_v128_load(qs + 32 * c + 16);
-    v128_t l0 = wasm_v128_and(v0, nib), l1 = wasm_v128_and(v1, nib);
-    v128_t u0 = wasm_u8x16_shr(v0, 4), u1 = wasm_u8x16_shr(v1, 4);
-    if (qh) {
-      l0 = wasm_v128_or(l0, wasm_v128_and(bit_set(h0, 2 * c), b4));
-      l1 = wasm_v128_or(l1, wasm_v128_and(bit_set(h1, 2 * c), b4));
-      u0 = wasm_v128_or(u0, wasm_v128_and(bit_set(h0, 2 * c + 1), b4));
-      u1 = wasm_v128_or(u1, wasm_v128_and(bit_set(h1, 2 * c + 1), b4));
-    }
-    int16_t* w = u->w + 64 * c;
-    store_scaled_u(l0, sc[2 * c], w);
-    store_scaled_u(l1, sc[2 * c], w + 16);
-    store_scaled_u(u0, sc[2 * c + 1], w + 32);
-    store_scaled_u(u1, sc[2 * c + 1], w + 48);
-  }
-  for (int g = 0; g < 16; ++g) u->mins[g] = m[g / 2];
-  u->d = f16_table()[d];
-  u->dmin = f16_table()[dmin];
-}
-
-void unpack_q4_k(const uint8_t* p, Unpacked* u) {
-  const auto& x = *reinterpret_cast<const BlockQ4_K*>(p);
-  unpack_k4(x.scales, x.qs, nullptr, x.d, x.dmin, u);
-}
-
-void unpack_q5_k(const uint8_t* p, Unpacked* u) {
-  const auto& x = *reinterpret_cast<const BlockQ5_K*>(p);
-  unpack_k4(x.scales, x.qs, x.qh, x.d, x.dmin, u);
-}
-
-// Element 128h + 32k + l: 4 bits from ql[64h + 32(k & 1) + l] (low nibble for k < 2), 2 bits
-// from qh[32h + l] at bit 2k, minus 32.
-void unpack_q6_k(const uint8_t* p, Unpacked* u) {
-  const auto& x = *reinterpret_cast<const BlockQ6_K*>(p);
-  const v128_t nib = wasm_i8x16_splat(0x0F), m3 = wasm_i8x16_splat(0x30), off = wasm_i8x16_splat(32);
-  for (int h = 0; h < 2; ++h) {
-    const uint8_t* ql = x.ql + 64 * h;
-    const v128_t qh0 = wasm_v128_load(x.qh + 32 * h), qh1 = wasm_v128_load(x.qh + 32 * h + 16);
-    for (int k = 0; k < 4; ++k) {
-      const v128_t a0 = wasm_v128_load(ql + 32 * (k & 1)), a1 = wasm_v128_load(ql + 32 * (k & 1) + 16);
-      const v128_t lo0 = k < 2 ? wasm_v128_and(a0, nib) : wasm_u8x16_shr(a0, 4);
-      const v128_t lo1 = k < 2 ? wasm_v128_and(a1, nib) : wasm_u8x16_shr(a1, 4);
-      // Bits 2k..2k+1 of qh moved to bits 4..5.
-      v128_t hi0, hi1;
-      if (k < 2) {
-        hi0 = wasm_i8x16_shl(qh0, 4 - 2 * k), hi1 = wasm_i8x16_shl(qh1, 4 - 2 * k);
-      } else {
-        hi0 = wasm_u8x16_shr(qh0, 2 * k - 4), hi1 = wasm_u8x16_shr(qh1, 2 * k - 4);
-      }
-      const v128_t v0 = wasm_i8x16_sub(wasm_v128_or(lo0, wasm_v128_and(hi0, m3)), off);
-      const v128_t v1 = wasm_i8x16_sub(wasm_v128_or(lo1, wasm_v128_and(hi1, m3)), off);
-      const int g = 8 * h + 2 * k;
-      store_scaled_s(v0, x.scales[g], u->w + 16 * g);
-      store_scaled_s(v1, x.scales[g + 1], u->w + 16 * g + 16);
-    }
-  }
-  u->d = f16_table()[x.d];
-}
-
-// Element 32j + l (l < 16): codebook value of the low nibble of qs[16j + l]; 32j + 16 + l: the
-// high nibble; times sub-block scale ls_j - 32 (|113..127 * 32| fits int16).
-void unpack_iq4_xs(const uint8_t* p, Unpacked* u) {
-  const auto& x = *reinterpret_cast<const BlockIQ4_XS*>(p);
-  const v128_t book = wasm_v128_load(quant::kIq4nlValues), nib = wasm_i8x16_splat(0x0F);
-  for (int j = 0; j < 8; ++j) {
-    const v128_t v = wasm_v128_load(x.qs + 16 * j);
-    const int s = quant::iq4_xs_scale(x, j) - 32;
-    store_scaled_s(wasm_i8x16_swizzle(book, wasm_v128_and(v, nib)), s, u->w + 32 * j);
-    store_scaled_s(wasm_i8x16_swizzle(book, wasm_u8x16_shr(v, 4)), s, u->w + 32 * j + 16);
-  }
-  u->d = f16_table()[x.d];
-}
+constexpr auto unpack_q2_k = unpack<fmt::Q2K>;
+constexpr auto unpack_q3_k = unpack<fmt::Q3K>;
+constexpr auto unpack_q4_k = unpack<fmt::Q4K>;
+constexpr auto unpack_q5_k = unpack<fmt::Q5K>;
+constexpr auto unpack_q6_k = unpack<fmt::Q6K>;
+constexpr auto unpack_iq4_xs = unpack<fmt::IQ4XS>;
 
 // Q4_K / Q5_K with packed activations, unpacking fused into the dot: the nibbles of 16 qs bytes
 // read as u16 lanes are already in the packed lane order (lane k: bytes 2k, 2k + 1), so no widening

@@ -1,23 +1,22 @@
 // SIMD128 dot products of the 32-element formats (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL) with Q8_0/Q8_1
-// activations, for 1..4 activation rows at once: four weight blocks are unpacked once to int16
-// and reused for every activation row; int16 x int16 pairs go through i32x4.dot_i16x8 (exact),
-// four block sums are transposed into one i32x4 and scaled by four (d_w * d_a) at once.
-#include "core/quant/blocks.h"
-#include "kernels/ref/vec_dot.h"
+// activations, for 1..4 activation rows at once: four weight blocks are unpacked once
+// (unpack_legacy.h) to int16 and reused for every activation row; int16 x int16 pairs go through
+// i32x4.dot_i16x8 (exact), four block sums are transposed into one i32x4 and scaled by four
+// (d_w * d_a) at once.
 #include "kernels/simd128/simd128.h"
 #include "kernels/simd128/simd_util.h"
+#include "kernels/simd128/unpack_legacy.h"
 
 namespace chord::kernels::simd128 {
 
 namespace {
 
-using quant::BlockIQ4_NL;
-using quant::BlockQ4_0;
-using quant::BlockQ4_1;
-using quant::BlockQ5_0;
-using quant::BlockQ5_1;
-using quant::BlockQ8_0;
-using quant::BlockQ8_1;
+using legacy::IQ4_NL;
+using legacy::Q4_0;
+using legacy::Q4_1;
+using legacy::Q5_0;
+using legacy::Q5_1;
+using legacy::Q8_0;
 
 // Stores the 32 int8 weights of a block, elements 0..15 in lo and 16..31 in hi, as 32 int16.
 inline void store_i16(v128_t lo, v128_t hi, int16_t* w) {
@@ -27,74 +26,13 @@ inline void store_i16(v128_t lo, v128_t hi, int16_t* w) {
   wasm_v128_store(w + 24, wasm_i16x8_extend_high_i8x16(hi));
 }
 
-// Per format: weight block layout, its unpacking to int16, the activation block layout.
-struct Q4_0 {
-  static constexpr int kW = sizeof(BlockQ4_0), kA = sizeof(BlockQ8_0), kAq = 2;
-  static constexpr bool kMin = false;
-  static void unpack(const uint8_t* b, int16_t* w) {
-    const v128_t v = wasm_v128_load(b + 2);
-    const v128_t off = wasm_i8x16_splat(8);
-    store_i16(wasm_i8x16_sub(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), off), wasm_i8x16_sub(wasm_u8x16_shr(v, 4), off),
-              w);
-  }
-  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q4_0_q8_0(n, w, a); }
-};
-
-struct Q4_1 {
-  static constexpr int kW = sizeof(BlockQ4_1), kA = sizeof(BlockQ8_1), kAq = 4;
-  static constexpr bool kMin = true;
-  static void unpack(const uint8_t* b, int16_t* w) {
-    const v128_t v = wasm_v128_load(b + 4);
-    store_i16(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), wasm_u8x16_shr(v, 4), w);
-  }
-  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q4_1_q8_1(n, w, a); }
-};
-
-struct Q5_0 {
-  static constexpr int kW = sizeof(BlockQ5_0), kA = sizeof(BlockQ8_0), kAq = 2;
-  static constexpr bool kMin = false;
-  static void unpack(const uint8_t* b, int16_t* w) {
-    const uint32_t qh = load_u32(b + 2);
-    const v128_t v = wasm_v128_load(b + 6);
-    const v128_t off = wasm_i8x16_splat(16);
-    const v128_t lo = wasm_v128_or(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), qh_bits(qh, 0));
-    const v128_t hi = wasm_v128_or(wasm_u8x16_shr(v, 4), qh_bits(qh, 1));
-    store_i16(wasm_i8x16_sub(lo, off), wasm_i8x16_sub(hi, off), w);
-  }
-  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q5_0_q8_0(n, w, a); }
-};
-
-struct Q5_1 {
-  static constexpr int kW = sizeof(BlockQ5_1), kA = sizeof(BlockQ8_1), kAq = 4;
-  static constexpr bool kMin = true;
-  static void unpack(const uint8_t* b, int16_t* w) {
-    const uint32_t qh = load_u32(b + 4);
-    const v128_t v = wasm_v128_load(b + 8);
-    store_i16(wasm_v128_or(wasm_v128_and(v, wasm_i8x16_splat(0x0F)), qh_bits(qh, 0)),
-              wasm_v128_or(wasm_u8x16_shr(v, 4), qh_bits(qh, 1)), w);
-  }
-  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q5_1_q8_1(n, w, a); }
-};
-
-struct Q8_0 {
-  static constexpr int kW = sizeof(BlockQ8_0), kA = sizeof(BlockQ8_0), kAq = 2;
-  static constexpr bool kMin = false;
-  static void unpack(const uint8_t* b, int16_t* w) { store_i16(wasm_v128_load(b + 2), wasm_v128_load(b + 18), w); }
-  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_q8_0_q8_0(n, w, a); }
-};
-
-// The 16 nibble indices of v looked up in the IQ4_NL codebook: one i8x16.swizzle.
-struct IQ4_NL {
-  static constexpr int kW = sizeof(BlockIQ4_NL), kA = sizeof(BlockQ8_0), kAq = 2;
-  static constexpr bool kMin = false;
-  static void unpack(const uint8_t* b, int16_t* w) {
-    const v128_t v = wasm_v128_load(b + 2);
-    const v128_t book = wasm_v128_load(quant::kIq4nlValues);
-    store_i16(wasm_i8x16_swizzle(book, wasm_v128_and(v, wasm_i8x16_splat(0x0F))),
-              wasm_i8x16_swizzle(book, wasm_u8x16_shr(v, 4)), w);
-  }
-  static float ref(int64_t n, const void* w, const void* a) { return ref::vec_dot_iq4_nl_q8_0(n, w, a); }
-};
+// One weight block as 32 int16 (the shared int8 unpacking, widened).
+template <class F>
+inline void unpack16(const uint8_t* b, int16_t* w) {
+  v128_t v[2];
+  F::unpack(b, v);
+  store_i16(v[0], v[1], w);
+}
 
 // i32x4 partial sums of the 32 products of int16 weights w and the int8 activations at q.
 inline v128_t dot32(const int16_t* w, const uint8_t* q) {
@@ -108,7 +46,7 @@ inline v128_t dot32(const int16_t* w, const uint8_t* q) {
 template <class F>
 int32_t block_dot(const void* w_block, const void* a_block) {
   alignas(16) int16_t w[32];
-  F::unpack(static_cast<const uint8_t*>(w_block), w);
+  unpack16<F>(static_cast<const uint8_t*>(w_block), w);
   return hsum_i32(dot32(w, static_cast<const uint8_t*>(a_block) + F::kAq));
 }
 
@@ -120,7 +58,7 @@ __attribute__((noinline)) void masked_tail(const uint8_t* w, const uint8_t* a, u
   const float* lut = f16_table();
   alignas(16) int16_t wq[4][32];
   const uint8_t* wb = w + b * F::kW;
-  for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wq[k]);
+  for (int k = 0; k < 4; ++k) unpack16<F>(wb + k * F::kW, wq[k]);
   const v128_t dw = gather_f16x4(lut, wb, F::kW);
   v128_t mw = dw;
   if constexpr (F::kMin) mw = gather_f16x4(lut, wb + 2, F::kW);
@@ -145,7 +83,7 @@ void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, fl
   const float* lut = f16_table();
   for (int64_t b = 0; b < nb4; b += 4) {
     const uint8_t* wb = w + b * F::kW;
-    for (int k = 0; k < 4; ++k) F::unpack(wb + k * F::kW, wq[k]);
+    for (int k = 0; k < 4; ++k) unpack16<F>(wb + k * F::kW, wq[k]);
     const v128_t dw = gather_f16x4(lut, wb, F::kW);
     v128_t mw = dw;
     if constexpr (F::kMin) mw = gather_f16x4(lut, wb + 2, F::kW);

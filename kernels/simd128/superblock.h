@@ -1,8 +1,8 @@
 // The super-block dot framework of the SIMD128 K-quant style kernels (dot_k.cpp, dot_iq_grid.cpp):
-// a 256-element weight block is unpacked once into int16 weights (quant times sub-block scale) in
-// the packed-activation lane order, then every activation row (raw Q8_K or packed) takes 32
-// i32x4.dot_i16x8 against it; exact int32 block sums, one f32 scaling per block. Only included
-// from kernels/simd128/*.cpp (CHORD_SIMD128 builds).
+// a 256-element weight block is unpacked once (the shared block walks of unpack_k.h, unpack_grid.h)
+// into int16 weights (quant times sub-block scale) in the packed-activation lane order, then every
+// activation row (raw Q8_K or packed) takes 32 i32x4.dot_i16x8 against it; exact int32 block sums,
+// one f32 scaling per block. Only included from kernels/simd128/*.cpp (CHORD_SIMD128 builds).
 #pragma once
 #include <wasm_simd128.h>
 
@@ -33,6 +33,31 @@ inline void store_scaled_u(v128_t v, int scale, int16_t* w) {
   const v128_t s = wasm_i16x8_splat(static_cast<int16_t>(scale));
   wasm_v128_store(w, wasm_i16x8_mul(wasm_v128_and(v, wasm_i16x8_splat(0x00FF)), s));
   wasm_v128_store(w + 8, wasm_i16x8_mul(wasm_u16x8_shr(v, 8), s));
+}
+
+// The sink of the shared block walks (unpack_k.h, unpack_grid.h) filling Unpacked.
+template <bool Unsigned>
+struct Sink {
+  Unpacked* u;
+  void group(int g, v128_t v, int scale) {
+    if constexpr (Unsigned) {
+      store_scaled_u(v, scale, u->w + 16 * g);
+    } else {
+      store_scaled_s(v, scale, u->w + 16 * g);
+    }
+  }
+  void mins(v128_t lo, v128_t hi) {
+    wasm_v128_store(u->mins, lo);
+    wasm_v128_store(u->mins + 8, hi);
+  }
+  void scale(float d, float dmin) { u->d = d, u->dmin = dmin; }
+};
+
+// One super-block of format F (fmt:: traits) unpacked.
+template <class F>
+void unpack(const uint8_t* p, Unpacked* u) {
+  Sink<F::kUnsigned> s{u};
+  F::walk(p, s);
 }
 
 // i32x4 partial sums of the 256 products of the unpacked weights with activation quants q (raw

@@ -359,6 +359,9 @@ TEST_CASE("simd dot: integer block sums are bit-exact (SIMD == reference == deco
       if (quant::has_iq_unpack(wt)) {  // IQ1 types fold the shift into the sum (8 sum + delta_sum)
         const bool iq1 = wt == GgmlType::IQ1_S || wt == GgmlType::IQ1_M;
         REQUIRE(kernels::simd128::block_dot_iq_grid_q8_K(wt, pw, pa) == (iq1 ? 8 * ref_sum + ref_delta : ref_sum));
+#ifdef CHORD_RELAXED_SIMD
+        REQUIRE(kernels::relaxed::block_dot_iq_grid_q8_K(wt, pw, pa) == (iq1 ? 8 * ref_sum + ref_delta : ref_sum));
+#endif
         continue;
       }
       namespace s = kernels::simd128;
