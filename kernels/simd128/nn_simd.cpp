@@ -237,8 +237,8 @@ void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_
     for (int32_t d = 0; d < head_dim; d += 8) {
       v128_t lo, hi;
       load8(kj + d, &lo, &hi);
-      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(q + d), lo));
-      s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(q + d + 4), hi));
+      s0 = madd_f32(wasm_v128_load(q + d), lo, s0);
+      s1 = madd_f32(wasm_v128_load(q + d + 4), hi, s1);
     }
     scores[j] = hsum_f32(wasm_f32x4_add(s0, s1)) * scale;
   }
@@ -254,8 +254,8 @@ void attend(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_
       for (int g = 0; g < nv; ++g) {
         v128_t lo, hi;
         load8(vj + 8 * g, &lo, &hi);
-        acc[2 * g] = wasm_f32x4_add(acc[2 * g], wasm_f32x4_mul(p, lo));
-        acc[2 * g + 1] = wasm_f32x4_add(acc[2 * g + 1], wasm_f32x4_mul(p, hi));
+        acc[2 * g] = madd_f32(p, lo, acc[2 * g]);
+        acc[2 * g + 1] = madd_f32(p, hi, acc[2 * g + 1]);
       }
     }
     for (int g = 0; g < 2 * nv; ++g) wasm_v128_store(out + d0 + 4 * g, acc[g]);
@@ -302,7 +302,7 @@ void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int
       for (int i = 0; i < 4; ++i) a[i] = wasm_f32x4_splat(0.0f);
       for (int32_t d = 0; d < hd; d += 4) {
         const v128_t qv = wasm_v128_load(qh + d);
-        for (int i = 0; i < 4; ++i) a[i] = wasm_f32x4_add(a[i], wasm_f32x4_mul(qv, wasm_v128_load(r[i] + d)));
+        for (int i = 0; i < 4; ++i) a[i] = madd_f32(qv, wasm_v128_load(r[i] + d), a[i]);
       }
       wasm_v128_store(scores + h * n_kv + j, wasm_f32x4_mul(hsum4_f32(a[0], a[1], a[2], a[3]), sc));
     }
@@ -311,8 +311,7 @@ void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int
     const float* r = widen(k + j * k_stride, buf[0], hd);
     for (int32_t h = 0; h < n_q; ++h) {
       v128_t a = wasm_f32x4_splat(0.0f);
-      for (int32_t d = 0; d < hd; d += 4)
-        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(q + h * q_stride + d), wasm_v128_load(r + d)));
+      for (int32_t d = 0; d < hd; d += 4) a = madd_f32(wasm_v128_load(q + h * q_stride + d), wasm_v128_load(r + d), a);
       scores[h * n_kv + j] = hsum_f32(a) * scale;
     }
   }
@@ -332,7 +331,7 @@ void attend_group(const float* q, int64_t q_stride, int32_t n_q, const T* k, int
       for (int i = 0; i < m; ++i) p[i] = wasm_f32x4_splat(scores[h * n_kv + j + i]);
       for (int32_t d = 0; d < hd; d += 4) {
         v128_t o = wasm_v128_load(oh + d);
-        for (int i = 0; i < m; ++i) o = wasm_f32x4_add(o, wasm_f32x4_mul(p[i], wasm_v128_load(r[i] + d)));
+        for (int i = 0; i < m; ++i) o = madd_f32(p[i], wasm_v128_load(r[i] + d), o);
         wasm_v128_store(oh + d, o);
       }
     }

@@ -2,6 +2,8 @@
 // kernels/ref/nn_ref.h). Element-wise float ops (RMSNorm scaling, RoPE, adds, the attention's
 // weighted sum) do the reference's operations in the reference's order, so they are bit-exact given
 // the same inputs; sums (norms, dots, softmax) differ only in summation order, exp is a polynomial.
+// Relaxed-SIMD builds fuse the attention's multiply-adds (QK dots and the weighted sum over V) with
+// f32x4.relaxed_madd (madd_f32): one rounding per step where the engine fuses, so never less accurate.
 #pragma once
 #include <wasm_simd128.h>
 
