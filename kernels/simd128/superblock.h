@@ -53,7 +53,7 @@ struct Sink {
   void scale(float d, float dmin) { u->d = d, u->dmin = dmin; }
 };
 
-// One super-block of format F (fmt:: traits) unpacked.
+// One super-block of format F (fmt:: traits) unpacked (the walk inlined, as a hand-written unpacking would be).
 template <class F>
 void unpack(const uint8_t* p, Unpacked* u) {
   Sink<F::kUnsigned> s{u};

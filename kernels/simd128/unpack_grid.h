@@ -73,7 +73,7 @@ struct GridTraits {
 struct IQ2XXS : GridTraits<6, false> {
   static constexpr int kW = sizeof(quant::BlockIQ2_XXS);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockIQ2_XXS*>(p);
     const auto* q = reinterpret_cast<const uint8_t*>(x.qs);
     for (int ib = 0; ib < 8; ++ib, q += 8) {
@@ -92,7 +92,7 @@ struct IQ2XXS : GridTraits<6, false> {
 struct IQ2XS : GridTraits<6, false> {
   static constexpr int kW = sizeof(quant::BlockIQ2_XS);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockIQ2_XS*>(p);
     for (int ib = 0; ib < 8; ++ib) {
       for (int h = 0; h < 2; ++h) {
@@ -109,7 +109,7 @@ struct IQ2XS : GridTraits<6, false> {
 struct IQ2S : GridTraits<6, false> {
   static constexpr int kW = sizeof(quant::BlockIQ2_S);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockIQ2_S*>(p);
     for (int ib = 0; ib < 8; ++ib) {
       const uint32_t qh = x.qh[ib];
@@ -128,7 +128,7 @@ struct IQ2S : GridTraits<6, false> {
 struct IQ3XXS : GridTraits<6, false> {
   static constexpr int kW = sizeof(quant::BlockIQ3_XXS);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockIQ3_XXS*>(p);
     for (int ib = 0; ib < 8; ++ib) {
       const uint8_t* q = x.qs + 8 * ib;
@@ -148,7 +148,7 @@ struct IQ3XXS : GridTraits<6, false> {
 struct IQ3S : GridTraits<4, true> {
   static constexpr int kW = sizeof(quant::BlockIQ3_S);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockIQ3_S*>(p);
     for (int ib = 0; ib < 8; ++ib) {
       const uint8_t* q = x.qs + 8 * ib;
@@ -170,7 +170,7 @@ struct IQ3S : GridTraits<4, true> {
 struct IQ1S : GridTraits<4, true> {
   static constexpr int kW = sizeof(quant::BlockIQ1_S);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockIQ1_S*>(p);
     for (int ib = 0; ib < 8; ++ib) {
       const uint32_t qh = x.qh[ib];
@@ -189,7 +189,7 @@ struct IQ1S : GridTraits<4, true> {
 struct IQ1M : GridTraits<4, false> {
   static constexpr int kW = sizeof(quant::BlockIQ1_M);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockIQ1_M*>(p);
     for (int ib = 0; ib < 8; ++ib) {
       const uint32_t sc = (x.scales[2 * (ib / 2)] | (x.scales[2 * (ib / 2) + 1] << 8)) >> (6 * (ib % 2));
@@ -209,7 +209,7 @@ struct IQ1M : GridTraits<4, false> {
 struct TQ1 : GridTraits<0, true> {
   static constexpr int kW = sizeof(quant::BlockTQ1_0);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockTQ1_0*>(p);
     constexpr int16_t kPow3[5] = {1, 3, 9, 27, 81};
     const v128_t a0 = wasm_v128_load(x.qs), a1 = wasm_v128_load(x.qs + 16), a2 = wasm_v128_load(x.qs + 32);
@@ -234,7 +234,7 @@ struct TQ1 : GridTraits<0, true> {
 struct TQ2 : GridTraits<0, true> {
   static constexpr int kW = sizeof(quant::BlockTQ2_0);
   template <class S>
-  static void walk(const uint8_t* p, S& s) {
+  [[gnu::always_inline]] static void walk(const uint8_t* p, S& s) {
     const auto& x = *reinterpret_cast<const quant::BlockTQ2_0*>(p);
     const v128_t three = wasm_i8x16_splat(3);
     for (int h = 0; h < 2; ++h) {
