@@ -6,8 +6,8 @@
 // ternary + 1; IQ4_XS as low 7 bits plus sign bits) and int16 scales per 16-element group; every
 // activation row then takes per group one i16x8 relaxed dot (pair sums <= 2 * 128 * 126 = 32256),
 // weighted by the group scale with i32x4.dot_i16x8. The offsets come back through the Q8_K group
-// sums (bsums), as do the mins. Integer sums are exact and the float scaling is
-// kernels/simd128/superblock.h's.
+// sums (bsums), as do the mins. Integer sums are exact; four super-blocks' sums are reduced
+// together (one transposed sum) and scaled in f32x4 lanes.
 #include "core/quant/blocks.h"
 #include "kernels/relaxed/relaxed.h"
 #include "kernels/relaxed/relaxed_util.h"
@@ -56,7 +56,7 @@ struct Sink {
 };
 
 template <class F>
-inline void unpack(const uint8_t* p, Unpacked* u) {
+[[gnu::always_inline]] inline void unpack(const uint8_t* p, Unpacked* u) {
   Sink<F> s{u};
   F::walk(p, s);
 }
@@ -88,27 +88,53 @@ inline v128_t block_partial(const Unpacked& u, const BlockQ8_K& y) {
   return s;
 }
 
-inline int32_t min_sum(const Unpacked& u, const BlockQ8_K& y) {
-  return hsum_i32(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(u.mins), wasm_v128_load(y.bsums)),
-                                 wasm_i32x4_dot_i16x8(wasm_v128_load(u.mins + 8), wasm_v128_load(y.bsums + 8))));
+inline v128_t min_partial(const Unpacked& u, const BlockQ8_K& y) {
+  return wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(u.mins), wasm_v128_load(y.bsums)),
+                        wasm_i32x4_dot_i16x8(wasm_v128_load(u.mins + 8), wasm_v128_load(y.bsums + 8)));
 }
 
+// NT activation rows, four super-blocks per step: their integer partial sums are reduced together
+// (one transposed sum) and scaled in f32x4 lanes, blocks past the row's end masked by zero scales.
 template <class F, int NT>
 void dot_nt(int64_t n, const uint8_t* w, const uint8_t* a, uint64_t a_stride, float* out) {
   const int64_t nb = n / 256;
-  float acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
+  v128_t acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = wasm_f32x4_splat(0.0f);
   Unpacked u;
-  for (int64_t b = 0; b < nb; ++b) {
-    unpack<F>(w + b * F::kW, &u);
+  for (int64_t b0 = 0; b0 < nb; b0 += 4) {
+    const int kb = nb - b0 < 4 ? static_cast<int>(nb - b0) : 4;
+    v128_t part[NT][4], mpart[NT][4];
+    alignas(16) float dw[4] = {0, 0, 0, 0}, dm[4] = {0, 0, 0, 0}, da[NT][4];
+    for (int k = 0; k < 4; ++k) {
+      if (k < kb) {
+        unpack<F>(w + (b0 + k) * F::kW, &u);
+        dw[k] = u.d, dm[k] = u.dmin;
+      }
+      for (int t = 0; t < NT; ++t) {
+        if (k >= kb) {
+          part[t][k] = mpart[t][k] = wasm_i32x4_splat(0);
+          da[t][k] = 0.0f;
+          continue;
+        }
+        const auto& y = reinterpret_cast<const BlockQ8_K*>(a + t * a_stride)[b0 + k];
+        part[t][k] = block_partial<F>(u, y);
+        if constexpr (F::kMin) mpart[t][k] = min_partial(u, y);
+        da[t][k] = y.d;
+      }
+    }
+    const v128_t dwv = wasm_v128_load(dw), dmv = wasm_v128_load(dm);
     for (int t = 0; t < NT; ++t) {
-      const auto& y = reinterpret_cast<const BlockQ8_K*>(a + t * a_stride)[b];
-      float term = static_cast<float>(hsum_i32(block_partial<F>(u, y))) * (u.d * y.d);
-      if constexpr (F::kMin) term -= static_cast<float>(min_sum(u, y)) * (u.dmin * y.d);
-      acc[t] += term;
+      const v128_t dat = wasm_v128_load(da[t]);
+      const v128_t tot = simd128::hsum4_i32(part[t][0], part[t][1], part[t][2], part[t][3]);
+      v128_t term = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(tot), wasm_f32x4_mul(dwv, dat));
+      if constexpr (F::kMin) {
+        const v128_t ms = simd128::hsum4_i32(mpart[t][0], mpart[t][1], mpart[t][2], mpart[t][3]);
+        term = wasm_f32x4_sub(term, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(ms), wasm_f32x4_mul(dmv, dat)));
+      }
+      acc[t] = wasm_f32x4_add(acc[t], term);
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = acc[t];
+  for (int t = 0; t < NT; ++t) out[t] = simd128::hsum_f32(acc[t]);
 }
 
 template <class F>
@@ -123,7 +149,7 @@ int32_t block_int(const void* w_block, const void* a_block, int32_t* mins) {
   Unpacked u;
   unpack<F>(static_cast<const uint8_t*>(w_block), &u);
   const auto& y = *static_cast<const BlockQ8_K*>(a_block);
-  if (mins) *mins = F::kMin ? min_sum(u, y) : 0;
+  if (mins) *mins = F::kMin ? hsum_i32(min_partial(u, y)) : 0;
   return hsum_i32(block_partial<F>(u, y));
 }
 
