@@ -7,9 +7,9 @@
 // (decode) of the SIMD128 packed path; relaxed::*_q8_0_q8_0 stay tested for exactness.
 // The grid I-quants and ternary types (signed values offset into 0..127, kernels/relaxed/dot_k.cpp)
 // measured paired against the SIMD128 build of the same toolchain (scripts/bench/kernels-pair.mjs
-// --cpu, 1 thread, Node 24, best of 3; relaxed / SIMD128 matvec, prefill): IQ2_XXS 1.05, 1.06;
-// IQ2_XS 1.01, 1.08; IQ2_S 1.03, 1.12; IQ3_XXS 1.03, 1.11; IQ3_S 1.00, 1.24; IQ1_S 1.33, 1.69;
-// IQ1_M 1.02, 1.09; TQ1_0 1.06, 1.13; TQ2_0 1.26, 1.67: none slower, all relaxed.
+// --secs 0.5 --cpu, 1 thread, Node 24, best of 3; relaxed / SIMD128 matvec, prefill): IQ2_XXS 1.04,
+// 1.19; IQ2_XS 1.09, 1.18; IQ2_S 1.11, 1.22; IQ3_XXS 1.01, 1.18; IQ3_S 1.06, 1.23; IQ1_S 1.25, 1.54;
+// IQ1_M 1.06, 1.19; TQ1_0 1.04, 1.15; TQ2_0 1.32, 1.66: none slower, all relaxed.
 #include "kernels/ops.h"
 #include "kernels/relaxed/relaxed.h"
 
