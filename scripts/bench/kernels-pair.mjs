@@ -31,7 +31,10 @@ function runOnce(bench) {
   return out;
 }
 
-const best = [{ types: {}, attend: Infinity }, { types: {}, attend: Infinity }];
+const best = [
+  { types: {}, attend: Infinity },
+  { types: {}, attend: Infinity },
+];
 for (let round = 0; round < rounds; ++round) {
   for (const [i, bench] of [benchA, benchB].entries()) {
     const r = runOnce(bench);
@@ -47,10 +50,13 @@ const f = (x) => x.toFixed(2).padStart(7);
 console.log(`A: ${benchA}\nB: ${benchB}\nbest of ${rounds} alternating runs, ${args.join(' ')}`);
 console.log('type      matvec Gop/s A      B    B/A   prefill Gop/s A      B    B/A');
 for (const t of Object.keys(best[0].types)) {
-  const a = best[0].types[t], b = best[1].types[t];
+  const a = best[0].types[t],
+    b = best[1].types[t];
   if (!b) continue;
   console.log(
     `${t.padEnd(8)} ${f(a.matvec)} ${f(b.matvec)} ${f(b.matvec / a.matvec)}       ${f(a.prefill)} ${f(b.prefill)} ${f(b.prefill / a.prefill)}`,
   );
 }
-console.log(`attend_group_f16 us: A ${best[0].attend.toFixed(2)}  B ${best[1].attend.toFixed(2)}  A/B ${(best[0].attend / best[1].attend).toFixed(3)}`);
+console.log(
+  `attend_group_f16 us: A ${best[0].attend.toFixed(2)}  B ${best[1].attend.toFixed(2)}  A/B ${(best[0].attend / best[1].attend).toFixed(3)}`,
+);
