@@ -140,7 +140,8 @@ class GeneratorHandle {
 val render_chat_template(const std::string& tmpl, const std::string& messages_json, bool add_generation_prompt,
                          const std::string& bos, const std::string& eos, const std::string& extra_json);
 
-// {simd, threads, heapMax, heapSize, hardwareThreads}: what this build and machine offer.
+// {simd, threads, kernels, heapMax, heapSize, memory64, hardwareThreads}: what this build and
+// machine offer.
 val runtime_info();
 std::string generation_defaults();  // the options record with every default, as JSON
 

@@ -22,8 +22,9 @@ namespace {
 // < 2 GiB, HALF_MAX_SIZE_T), so malloc of a 2 GiB+ part fails on a small heap although the heap
 // could grow to 4 GiB. Before such a part, grow the free top of the heap in 1 GiB steps and free
 // them, with trimming off so they stay one free top chunk; the part is then carved from it. (Trimming
-// would only lower the break pointer: wasm memory never shrinks.)
+// would only lower the break pointer: wasm memory never shrinks.) wasm64's dlmalloc has no such limit.
 void grow_free_top(size_t n) {
+  if constexpr (sizeof(void*) == 8) return;
   constexpr size_t kStep = size_t{1} << 30;
   constexpr size_t kSlack = size_t{16} << 20;  // dlmalloc's headers and alignment, generously
   if (n < kStep) return;
@@ -48,8 +49,9 @@ val HeapParts::add(double size) {
   const double max = static_cast<double>(emscripten_get_heap_max());
   if (size > max)
     return error_val(Code::out_of_memory, "a model part of " + std::to_string(static_cast<uint64_t>(size)) +
-                                              " bytes cannot fit in a wasm32 heap of at most " +
-                                              std::to_string(static_cast<uint64_t>(max)) + " bytes");
+                                              " bytes cannot fit in a " + (sizeof(void*) == 8 ? "wasm64" : "wasm32") +
+                                              " heap of at most " + std::to_string(static_cast<uint64_t>(max)) +
+                                              " bytes");
   const size_t n = static_cast<size_t>(size);
   grow_free_top(n);
   auto* p = static_cast<uint8_t*>(std::malloc(n == 0 ? 1 : n));

@@ -155,6 +155,7 @@ val runtime_info() {
   o.set("kernels", std::string(kernels::kernel_set()));
   o.set("heapMax", static_cast<double>(emscripten_get_heap_max()));
   o.set("heapSize", static_cast<double>(emscripten_get_heap_size()));
+  o.set("memory64", sizeof(void*) == 8);
   o.set("hardwareThreads", static_cast<int>(std::thread::hardware_concurrency()));
   return o;
 }

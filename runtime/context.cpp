@@ -62,7 +62,11 @@ Result<ContextPlan> Context::plan(const ModelDesc& d, const ModelWeights& w, uin
   const uint64_t scratch = 4 * scratch_floats + act_bytes(w, opts.n_batch);
   // On 32-bit targets (wasm32) the model's bytes share the 4 GiB address space with the context.
   const uint64_t resident = sizeof(void*) == 4 ? file_bytes : 0;
-  constexpr uint64_t kMaxBytes = 3ull << 30;      // KV + scratch beyond this never fit a wasm32 heap
+#ifdef __wasm64__
+  constexpr uint64_t kMaxBytes = 12ull << 30;  // KV + scratch beside a model in the 16 GiB Memory64 heap
+#else
+  constexpr uint64_t kMaxBytes = 3ull << 30;  // KV + scratch beyond this never fit a wasm32 heap
+#endif
   constexpr uint64_t kAddressSpace = 4ull << 30;  // wasm32: model + KV + scratch must fit below this
   auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
   const std::string need = "a context of " + std::to_string(opts.n_ctx) + " tokens needs " + mib(kv_bytes) +

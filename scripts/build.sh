@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the C++: native Debug with ASan/UBSan (tests, CLI) and Emscripten wasm (tests under Node).
-# Usage: scripts/build.sh [native] [native-release] [wasm] [wasm-mt] [wasm-relaxed]   (default: native wasm)
+# Usage: scripts/build.sh [native] [native-release] [wasm] [wasm-mt] [wasm-relaxed] [wasm-m64]
+#        (default: native wasm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs  # Debian's em++ runs Node helpers that need acorn from here
@@ -33,6 +34,15 @@ for t in "${targets[@]}"; do
         "$CHORD_EMCMAKE" cmake -S . -B build/wasm-relaxed -DCMAKE_BUILD_TYPE=Release -DCHORD_THREADS=ON \
           -DCHORD_RELAXED_SIMD=ON >/dev/null
         cmake --build build/wasm-relaxed -j"$jobs" --target chord-cli test_simd
+      )
+      ;;
+    wasm-m64)  # Memory64 (wasm64) pthreads + relaxed-SIMD build: its kernel tests and the package's chord-m64
+      (
+        # shellcheck source=scripts/lib/relaxed-env.sh
+        source scripts/lib/relaxed-env.sh
+        "$CHORD_EMCMAKE" cmake -S . -B build/wasm-m64 -DCMAKE_BUILD_TYPE=Release -DCHORD_THREADS=ON \
+          -DCHORD_RELAXED_SIMD=ON -DCHORD_MEMORY64=ON >/dev/null
+        m64_build build/wasm-m64 -j"$jobs" --target test_simd
       )
       ;;
     *) echo "build.sh: unknown target $t" >&2; exit 2 ;;

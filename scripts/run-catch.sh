@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Catch2 test executable of a build dir and prints each runner's summary line.
-# Usage: scripts/run-catch.sh native|wasm|wasm-mt|wasm-relaxed   (wasm-relaxed: under Node 24)
+# Usage: scripts/run-catch.sh native|wasm|wasm-mt|wasm-relaxed|wasm-m64   (the last two: Node 24)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 kind=$1
@@ -8,7 +8,7 @@ status=0
 for exe in build/"$kind"/test_*; do
   case "$exe" in *.wasm | *.worker.js) continue ;; esac
   name=$(basename "$exe" .js)
-  if [[ "$kind" == wasm-relaxed ]]; then
+  if [[ "$kind" == wasm-relaxed || "$kind" == wasm-m64 ]]; then
     [[ "$exe" == *.js ]] || continue
     # shellcheck source=scripts/lib/relaxed-env.sh
     source scripts/lib/relaxed-env.sh

@@ -3,7 +3,9 @@
 # Debian packages (compilers, Emscripten, Catch2, Chromium), the npm devDependencies, and the
 # relaxed-SIMD toolchain (scripts/lib/relaxed-env.sh): bookworm's LLVM 19, Node 24 and binaryen
 # from npm (scripts/toolchain/), and Debian trixie's Emscripten 3.1.69 (architecture all) unpacked
-# into .toolchain/ — unless EMSDK names the user's own emsdk, which is then used instead.
+# into .toolchain/ — unless EMSDK names the user's own emsdk, which is then used instead. (The
+# Memory64 build's wasm64 system libraries are compiled into that Emscripten's cache by its first
+# link: m64_build in relaxed-env.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +24,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm ci when node_modules is missing or older than the lock file.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci when node_modules is missing or older than the lock file; never through a symlinked
+# node_modules (a worktree sharing another checkout's: npm ci would empty the other one).
+if [ ! -L node_modules ] && { [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
@@ -56,8 +59,10 @@ if [ -z "${EMSDK:-}" ] && [ ! -f $em/emcc.py ]; then
 fi
 if [ -z "${EMSDK:-}" ]; then
   # Its config: LLVM 19 from bookworm, the npm binaryen; its JS tools find acorn in scripts/toolchain.
-  printf "LLVM_ROOT = '/usr/lib/llvm-19/bin'\nBINARYEN_ROOT = '%s'\nNODE_JS = '%s'\nFROZEN_CACHE = True\n" \
-    "$PWD/$tc/node_modules/binaryen" "$(command -v node)" >.toolchain/emscripten.config
+  # CACHE named: with FROZEN_CACHE off (the one-time wasm64 library build below) Emscripten would
+  # otherwise use ~/.emscripten_cache.
+  printf "LLVM_ROOT = '/usr/lib/llvm-19/bin'\nBINARYEN_ROOT = '%s'\nNODE_JS = '%s'\nCACHE = '%s'\nFROZEN_CACHE = True\n" \
+    "$PWD/$tc/node_modules/binaryen" "$(command -v node)" "$PWD/$em/cache" >.toolchain/emscripten.config
   printf '{ "type": "commonjs" }\n' >.toolchain/package.json  # its .js files are CommonJS
   ln -sfn "$PWD/$tc/node_modules" $em/node_modules
 fi

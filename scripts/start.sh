@@ -17,6 +17,7 @@ if [ ! -f $dist/wasm/chord.wasm ] || newer $dist/wasm/chord.wasm "${cxx_sources[
 if [ ! -f $dist/wasm/chord-mt.wasm ] || newer $dist/wasm/chord-mt.wasm "${cxx_sources[@]}"; then steps+=(mt); fi
 if [ ! -f $dist/wasm/chord-relaxed.wasm ] || newer $dist/wasm/chord-relaxed.wasm "${cxx_sources[@]}"; then steps+=(rst); fi
 if [ ! -f $dist/wasm/chord-relaxed-mt.wasm ] || newer $dist/wasm/chord-relaxed-mt.wasm "${cxx_sources[@]}"; then steps+=(rmt); fi
+if [ ! -f $dist/wasm/chord-m64.wasm ] || newer $dist/wasm/chord-m64.wasm "${cxx_sources[@]}"; then steps+=(m64); fi
 if [ ! -f $dist/browser.js ] || [ ! -f $dist/cache/index.js ] || newer $dist/browser.js js/src js/tsconfig.json; then steps+=(ts); fi
 if ((${#steps[@]})); then
   echo "start: building the package (${steps[*]})"

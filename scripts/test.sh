@@ -23,15 +23,16 @@ run() {  # run <label> <command...>
 run "format (clang-format + Prettier)" bash scripts/check-format.sh
 run "TypeScript unit tier (no wasm)" npm run --silent test:unit
 
-bash scripts/build.sh native wasm wasm-mt wasm-relaxed native-release || exit 1
+bash scripts/build.sh native wasm wasm-mt wasm-relaxed wasm-m64 native-release || exit 1
 bash scripts/build-wasm-package.sh || exit 1
 run "Catch2 native (ASan+UBSan)" bash scripts/run-catch.sh native
 run "Catch2 wasm (Node)" bash scripts/run-catch.sh wasm
 run "Catch2 wasm pthreads (Node)" bash scripts/run-catch.sh wasm-mt
 run "Catch2 wasm relaxed SIMD (Node 24)" bash scripts/run-catch.sh wasm-relaxed
+run "Catch2 wasm Memory64 (Node 24)" bash scripts/run-catch.sh wasm-m64
 run "chat templates vs jinja2 (live)" build/native/test_template "[jinja2]" --use-colour no
 run "TypeScript package (node:test)" npm run --silent test:js
-run "relaxed-SIMD package (Node 24)" npm run --silent test:relaxed
+run "relaxed-SIMD and Memory64 package (Node 24)" npm run --silent test:relaxed
 run "CLI and server (node:test)" npm run --silent test:apps
 run "llama.cpp equivalence (node:test)" node --test --test-concurrency=1 tests/js/equivalence.test.mjs tests/js/webgpu-equivalence.test.mjs
 run "fuzzers (${FUZZ_SECONDS:-60} s each)" bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"

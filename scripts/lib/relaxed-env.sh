@@ -14,3 +14,11 @@ else
 fi
 export CHORD_EMCMAKE
 unset _chord_root
+
+# m64_build <cmake --build args>: builds a Memory64 (CHORD_MEMORY64) configuration. Its wasm64
+# system libraries are not prebuilt like wasm32's: the first link compiles the ones it needs into
+# the Emscripten cache (.toolchain/…/cache; once, ~4 minutes on 2 cores) and later builds find them
+# there, so the cache is unfrozen for these builds only. (An emsdk does the same in its own cache.)
+m64_build() {
+  EM_FROZEN_CACHE=0 cmake --build "$@"
+}

@@ -61,6 +61,9 @@ test('the tarball holds the built package and nothing else', () => {
     'js/dist/wasm/chord-relaxed-mt.wasm',
     'js/dist/wasm/chord-relaxed-mt.mjs',
     'js/dist/wasm/chord-relaxed-mt.js',
+    'js/dist/wasm/chord-m64.wasm',
+    'js/dist/wasm/chord-m64.mjs',
+    'js/dist/wasm/chord-m64.js',
     'js/dist/wasm/package.json',
   ])
     assert.ok(packedFiles.includes(f), `${f} is packed`);
