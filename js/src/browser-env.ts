@@ -63,8 +63,8 @@ export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
     ? new URL(String(wasmBaseUrl), typeof location !== 'undefined' ? location.href : undefined).href
     : defaultWasmBase();
   return {
-    async instantiate(flavor, simd, poolSize) {
-      const name = buildName(flavor, simd);
+    async instantiate(flavor, simd, poolSize, memory64 = false) {
+      const name = buildName(flavor, simd, memory64);
       const key = `${name} ${base}`;
       let c = compiled.get(key);
       if (!c) {
@@ -78,9 +78,10 @@ export function browserEnv(wasmBaseUrl?: string | URL): EngineEnv {
         compiled: module,
         poolSize,
         locateFile: (path) => (path.endsWith('.worker.js') ? pthreadWorkerUrl(new URL(path, base)) : new URL(path, base).href),
-        // The relaxed builds' Emscripten (3.1.69) starts pthread Workers from the main script itself
-        // (no .worker.js): it must be same-origin like the worker script of the SIMD128 builds.
-        mainScriptUrlOrBlob: simd === 'relaxed' ? pthreadWorkerUrl(new URL(`${name}.js`, base)) : new URL(`${name}.js`, base).href,
+        // The relaxed and Memory64 builds' Emscripten (3.1.69) starts pthread Workers from the main
+        // script itself (no .worker.js): it must be same-origin like the SIMD128 builds' worker script.
+        mainScriptUrlOrBlob:
+          simd === 'relaxed' || memory64 ? pthreadWorkerUrl(new URL(`${name}.js`, base)) : new URL(`${name}.js`, base).href,
       });
     },
     yieldToEventLoop,

@@ -39,7 +39,8 @@ export interface EngineLoadOptions extends ResolvedConfig {
 }
 
 export interface EngineEnv {
-  instantiate(flavor: Flavor, simd: SimdLevel, poolSize: number): Promise<RawModule>;
+  /** memory64: the wasm64 build (buildName); flavor and simd are then 'mt' and 'relaxed'. */
+  instantiate(flavor: Flavor, simd: SimdLevel, poolSize: number, memory64?: boolean): Promise<RawModule>;
   yieldToEventLoop(): Promise<void>;
 }
 
@@ -74,6 +75,17 @@ export const DEFAULT_CHAT_TEMPLATE =
 
 const METADATA_MAX_ARRAY = 64;
 
+/** The wasm build one load runs. */
+interface Build {
+  flavor: Flavor;
+  simd: SimdLevel;
+  memory64: boolean;
+}
+
+/** A wasm32 load under memory64 'auto' ran out of heap (model, or KV cache and scratch beside it):
+ *  Engine.load retries in the Memory64 build. */
+class Wasm32Full extends Error {}
+
 export class Engine {
   readonly info: ModelInfo;
   readonly metadata: Record<string, GgufValue>;
@@ -87,6 +99,7 @@ export class Engine {
     private readonly ctx: RawContext,
     private readonly env: EngineEnv,
     config: EngineLoadOptions,
+    build: Build,
     private readonly gpu?: GpuState,
   ) {
     const raw = model.info();
@@ -95,8 +108,9 @@ export class Engine {
       ...raw,
       contextLength: ctx.nCtx(),
       threads: config.threads,
-      wasm: config.flavor,
-      simd: config.simd,
+      wasm: build.flavor,
+      simd: build.simd,
+      memory64: build.memory64,
       contextBytes: ctx.memoryBytes(),
       backend: gpu ? 'webgpu' : 'cpu',
       ...(gpu ? { gpu: gpu.gpu.report } : {}),
@@ -108,13 +122,27 @@ export class Engine {
     this.metadata = model.metadata(METADATA_MAX_ARRAY) as Record<string, GgufValue>;
   }
 
+  /** memory64 'auto' tries wasm32 first: when the model, or its KV cache and scratch beside it, do
+   *  not fit its heap (the preflight finds out from the headers before the weights are read, where
+   *  the sources give headers cheaply), the load starts again in the Memory64 build. */
   static async load(readers: PartReader[], opts: EngineLoadOptions, env: EngineEnv): Promise<Engine> {
+    if (opts.memory64 !== 'auto') return Engine.loadIn(readers, opts, env, opts.memory64);
+    try {
+      return await Engine.loadIn(readers, opts, env, false);
+    } catch (e) {
+      if (!(e instanceof Wasm32Full)) throw e;
+      return Engine.loadIn(readers, opts, env, true);
+    }
+  }
+
+  private static async loadIn(readers: PartReader[], opts: EngineLoadOptions, env: EngineEnv, memory64: boolean): Promise<Engine> {
     const { signal, onProgress } = opts;
     if (readers.length === 0) throw new WasmChordError('invalid_argument', 'no model source was given');
     if (signal?.aborted) throw abortErrorFrom(signal);
+    const build: Build = memory64 ? { flavor: 'mt', simd: 'relaxed', memory64 } : { flavor: opts.flavor, simd: opts.simd, memory64 };
     // Start the wasm instance and read every part's header together; the weights are read only
     // once the model and its context are known to fit (preflight.ts).
-    const modP = env.instantiate(opts.flavor, opts.simd, opts.threads - 1);
+    const modP = env.instantiate(build.flavor, build.simd, opts.threads - 1, memory64);
     let openedP: Promise<OpenedPart[]> | undefined;
     let mod: RawModule | undefined;
     let heapParts: InstanceType<RawModule['HeapParts']> | undefined;
@@ -129,7 +157,7 @@ export class Engine {
       openedP = Promise.all(readers.map((r) => r.open(signal)));
       const opened = await openedP;
       const total = opened.reduce((s, o) => s + o.size, 0);
-      checkModelFits(mod, total);
+      checkModelFits(mod, total, opts.memory64Unavailable);
       heapParts = new mod.HeapParts();
       for (const o of opened) unwrap(heapParts.add(o.size));
       const pumpPhase = await pumpAll(heapParts, opened, readers, onProgress, signal);
@@ -157,7 +185,7 @@ export class Engine {
             ? mod.Context.createExternal(model, llama.nCtx, Math.min(opts.batchSize, llama.maxBatch))
             : mod.Context.create(model, opts.contextLength, opts.batchSize, opts.threads),
         );
-        const engine = new Engine(mod, model, tok, ctx, env, opts, gpu && llama ? { gpu, llama } : undefined);
+        const engine = new Engine(mod, model, tok, ctx, env, opts, build, gpu && llama ? { gpu, llama } : undefined);
         mod.chordUnrefWorkers();
         onProgress?.({ phase: 'load', loaded: phaseTotal, total: phaseTotal });
         return engine;
@@ -178,6 +206,7 @@ export class Engine {
           () => {},
         );
       if (signal?.aborted && !(e instanceof WasmChordError && e.code !== 'aborted')) throw abortErrorFrom(signal);
+      if (!memory64 && opts.memory64 === 'auto' && e instanceof WasmChordError && e.code === 'out_of_memory') throw new Wasm32Full();
       throw wrapWasmFailure(e);
     }
   }

@@ -103,6 +103,7 @@ async function loadResolved(platform: Platform, source: ModelSource, options: Lo
     {
       threads: options.threads,
       simd: options.simd,
+      memory64: options.memory64,
       contextLength: options.contextLength,
       batchSize: options.batchSize,
       backend: options.backend,

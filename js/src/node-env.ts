@@ -37,8 +37,8 @@ const compiled = new Map<string, Promise<{ factory: ModuleFactory; module: WebAs
 export function nodeEnv(base: string | URL | undefined): EngineEnv {
   const dir = wasmDir(base);
   return {
-    async instantiate(flavor, simd, poolSize) {
-      const name = buildName(flavor, simd);
+    async instantiate(flavor, simd, poolSize, memory64 = false) {
+      const name = buildName(flavor, simd, memory64);
       const key = `${name} ${dir}`;
       let c = compiled.get(key);
       if (!c) {

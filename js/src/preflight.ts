@@ -10,6 +10,8 @@ import type { RawModule } from './wasm.js';
 
 // Room left for the KV cache, scratch and the allocator when checking a model against the heap.
 const HEAP_RESERVE = 64 << 20;
+/** The Memory64 build's heap limit (CHORD_MAX_MEMORY in CMakeLists.txt: V8's Memory64 maximum). */
+const MEMORY64_HEAP_MAX = 16 * 2 ** 30;
 
 export interface PartHeader {
   bytes: Uint8Array;
@@ -34,7 +36,7 @@ export async function openHeaders(readers: PartReader[], signal?: AbortSignal): 
 export async function preflight(
   mod: RawModule,
   srcs: Array<PrefixSource | undefined>,
-  opts: { contextLength: number; batchSize: number; threads: number },
+  opts: { contextLength: number; batchSize: number; threads: number; memory64Unavailable?: string },
 ): Promise<void> {
   let goOn = false; // whether the load goes on: sources keep what open() can reuse
   try {
@@ -42,6 +44,7 @@ export async function preflight(
     checkModelFits(
       mod,
       srcs.reduce((n, s) => n + s!.size!, 0),
+      opts.memory64Unavailable,
     );
     const heads: PartHeader[] = [];
     for (const s of srcs) {
@@ -59,16 +62,22 @@ export async function preflight(
   }
 }
 
-/** Throws out_of_memory when `total` model bytes cannot fit the heap beside a small reserve. */
-export function checkModelFits(mod: RawModule, total: number): void {
+/** Throws out_of_memory when `total` model bytes cannot fit the heap beside a small reserve;
+ *  `memory64Unavailable`: why the Memory64 build, which would hold it, cannot be used. */
+export function checkModelFits(mod: RawModule, total: number, memory64Unavailable?: string): void {
   const rt = mod.runtimeInfo();
   const room = rt.heapMax - rt.heapSize - HEAP_RESERVE;
+  const hint =
+    !rt.memory64 && memory64Unavailable && total + HEAP_RESERVE <= MEMORY64_HEAP_MAX
+      ? `; the Memory64 build would hold it, but ${memory64Unavailable}`
+      : '';
   if (total > room)
     throw new WasmChordError(
       'out_of_memory',
-      `the model is ${total} bytes (${formatBytes(total)}) but a wasm32 heap holds at most ${rt.heapMax} bytes ` +
-        `(${formatBytes(rt.heapMax)}), of which ${Math.max(0, room)} bytes are free for model weights; ` +
-        'use a smaller or more strongly quantized model',
+      `the model is ${total} bytes (${formatBytes(total)}) but a ${rt.memory64 ? 'wasm64' : 'wasm32'} heap holds at most ` +
+        `${rt.heapMax} bytes (${formatBytes(rt.heapMax)}), of which ${Math.max(0, room)} bytes are free for model weights; ` +
+        'use a smaller or more strongly quantized model' +
+        hint,
     );
 }
 

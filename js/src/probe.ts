@@ -1,4 +1,5 @@
-// Capability probes (SIMD, threads, cross-origin isolation) and the thread/flavour choice.
+// Capability probes (SIMD, relaxed SIMD, Memory64, threads, cross-origin isolation) and the choice
+// of thread count, flavour and build (wasm32 or the Memory64 build for models past wasm32's heap).
 import { WasmChordError } from './errors.js';
 import type { Capabilities, LoadOptions } from './types.js';
 import type { Flavor, SimdLevel } from './wasm.js';
@@ -61,6 +62,13 @@ const RELAXED_PROBE = new Uint8Array([
   ...[0xfd, 0x93, 0x02, 0x0b], // i32x4.relaxed_dot_i8x16_i7x16_add_s, end
 ]);
 
+// A module declaring one 64-bit-indexed memory (limits flag 0x04, 1 page): validates only where
+// Memory64 is supported (Chrome >= 133, Firefox >= 134, Node >= 24).
+const MEMORY64_PROBE = new Uint8Array([
+  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // magic, version 1
+  ...[0x05, 0x03, 0x01, 0x04, 0x01], // memory section: one memory, i64 index, min 1 page, no max
+]);
+
 function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
     return typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes);
@@ -88,6 +96,7 @@ export function capabilities(hardwareConcurrency?: number): Capabilities {
   return {
     simd,
     relaxedSimd: simd && validates(RELAXED_PROBE),
+    memory64: validates(MEMORY64_PROBE),
     threads: sharedMemoryWorks(),
     crossOriginIsolated: g.crossOriginIsolated === true,
     sharedArrayBuffer: sab,
@@ -103,6 +112,21 @@ export interface ResolvedConfig {
   batchSize: number;
   /** Where the forward pass runs ('auto' resolved: CPU until a GPU measurement says otherwise). */
   backend: 'cpu' | 'webgpu';
+  /** The Memory64 build: decided (true: flavor 'mt', simd 'relaxed'), or 'auto': wasm32 unless
+   *  the model or its context does not fit there (Engine.load). */
+  memory64: boolean | 'auto';
+  /** Why the Memory64 build cannot be used here (for the error when a model does not fit wasm32). */
+  memory64Unavailable?: string;
+}
+
+/** Why this engine (and these options) cannot run the Memory64 build, or undefined when it can. */
+function memory64Blocker(caps: Capabilities, simd: LoadOptions['simd']): string | undefined {
+  if (!caps.memory64) return 'this engine lacks Memory64 (Chrome >= 133, Firefox >= 134, Node >= 24)';
+  if (!caps.relaxedSimd) return 'it needs relaxed SIMD, which this engine lacks';
+  if (!caps.threads)
+    return 'it is a pthreads build: it needs shared WebAssembly memory (a cross-origin isolated page: COOP same-origin, COEP require-corp)';
+  if (simd === 'simd128') return "it runs relaxed-SIMD kernels (simd: 'simd128' was asked for)";
+  return undefined;
 }
 
 const MAX_AUTO_THREADS = 8;
@@ -143,5 +167,12 @@ export function resolveConfig(o: LoadOptions, caps: Capabilities): ResolvedConfi
       "simd: 'relaxed' needs an engine with relaxed SIMD (Chrome >= 114, Firefox >= 146, Node >= 22)",
     );
   const simd: SimdLevel = want === 'simd128' || !caps.relaxedSimd ? 'simd128' : 'relaxed';
-  return { flavor: threads > 1 ? 'mt' : 'st', simd, threads, contextLength, batchSize, backend };
+  const m64 = o.memory64 ?? 'auto';
+  if (m64 !== 'auto' && m64 !== true && m64 !== false)
+    throw new WasmChordError('invalid_argument', "memory64 must be 'auto', true or false");
+  const blocker = m64 === false ? 'memory64: false was asked for' : memory64Blocker(caps, want);
+  if (m64 === true && blocker) throw new WasmChordError('unsupported', `memory64: true needs the Memory64 build, but ${blocker}`);
+  const memory64 = blocker ? false : m64;
+  if (memory64 === true) return { flavor: 'mt', simd: 'relaxed', threads, contextLength, batchSize, backend, memory64 };
+  return { flavor: threads > 1 ? 'mt' : 'st', simd, threads, contextLength, batchSize, backend, memory64, memory64Unavailable: blocker };
 }

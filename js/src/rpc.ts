@@ -11,6 +11,7 @@ export type WireSource = string | Blob | ArrayBuffer | ArrayBufferView;
 export interface WireLoadOptions {
   threads: 'auto' | number | undefined;
   simd: 'auto' | 'relaxed' | 'simd128' | undefined;
+  memory64: 'auto' | boolean | undefined;
   contextLength: number | undefined;
   batchSize: number | undefined;
   backend: 'auto' | 'cpu' | 'webgpu' | undefined;

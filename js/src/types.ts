@@ -37,6 +37,12 @@ export interface LoadOptions {
   /** Which kernels: 'auto' (default) takes the relaxed-SIMD build where the engine validates relaxed
    *  SIMD, else the SIMD128 one; 'relaxed' fails early without it; 'simd128' always works. */
   simd?: 'auto' | 'relaxed' | 'simd128';
+  /** The Memory64 (wasm64) build, chord-m64, for models past wasm32's 4 GiB heap: 'auto' (default)
+   *  takes it when the model, or its KV cache and scratch beside it, do not fit a wasm32 heap and
+   *  the engine runs it (Memory64, relaxed SIMD and threads: Chrome >= 133 on a cross-origin
+   *  isolated page, Firefox >= 146, Node >= 24); true always (fails early where it cannot run);
+   *  false never (such a model then fails early with its sizes). */
+  memory64?: 'auto' | boolean;
   /** KV cache length in tokens; default min(training context, 4096). */
   contextLength?: number;
   /** Prompt tokens evaluated per forward batch (default 64). */
@@ -98,6 +104,8 @@ export interface ModelInfo extends ModelFileInfo {
   wasm: 'st' | 'mt';
   /** Which kernels it runs: 'relaxed' (relaxed-SIMD int8 dot products) or 'simd128'. */
   simd: 'relaxed' | 'simd128';
+  /** The Memory64 build (chord-m64: wasm64, pthreads, relaxed SIMD) runs the model. */
+  memory64: boolean;
   /** Bytes of KV cache and scratch. */
   contextBytes: number;
   /** Where the forward pass runs. */
@@ -238,6 +246,8 @@ export interface Capabilities {
   simd: boolean;
   /** Relaxed SIMD validates (the faster kernels of chord-relaxed*.wasm). */
   relaxedSimd: boolean;
+  /** Memory64 validates (chord-m64.wasm, for models past 4 GiB; it also needs relaxedSimd and threads). */
+  memory64: boolean;
   threads: boolean;
   crossOriginIsolated: boolean;
   sharedArrayBuffer: boolean;

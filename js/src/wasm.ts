@@ -10,8 +10,10 @@ export type Flavor = 'st' | 'mt';
  *  SIMD128 only (every engine, Safari included). */
 export type SimdLevel = 'relaxed' | 'simd128';
 
-/** The wasm files of a build: chord[-relaxed][-mt].{js,mjs,wasm}. */
-export function buildName(flavor: Flavor, simd: SimdLevel): string {
+/** The wasm files of a build: chord[-relaxed][-mt].{js,mjs,wasm}, or chord-m64.* for the one
+ *  Memory64 build (wasm64: pthreads and relaxed SIMD; the loader only picks it with both). */
+export function buildName(flavor: Flavor, simd: SimdLevel, memory64 = false): string {
+  if (memory64) return 'chord-m64';
   return `chord${simd === 'relaxed' ? '-relaxed' : ''}${flavor === 'mt' ? '-mt' : ''}`;
 }
 
@@ -99,6 +101,8 @@ export interface RawRuntimeInfo {
   hardwareThreads: number;
   /** The kernel set compiled in: 'relaxed-simd' or 'simd128' (kernels/ops.h kernel_set). */
   kernels: string;
+  /** A wasm64 (Memory64) build: heapMax may pass 4 GiB. */
+  memory64: boolean;
 }
 
 export interface RawModule {

@@ -60,7 +60,14 @@ export function serveWorker(port: ServerPort, platform: ServerPlatform): void {
     try {
       if (engine) throw new WasmChordError('invalid_argument', 'this worker already holds a model');
       const cfg = resolveConfig(
-        { threads: o.threads, simd: o.simd, contextLength: o.contextLength, batchSize: o.batchSize, backend: o.backend },
+        {
+          threads: o.threads,
+          simd: o.simd,
+          memory64: o.memory64,
+          contextLength: o.contextLength,
+          batchSize: o.batchSize,
+          backend: o.backend,
+        },
         platform.capabilities(),
       );
       const cache = cacheProxy(id, o.cache);

@@ -86,7 +86,7 @@ export async function run(values: Values, positionals: string[]): Promise<number
       const i = model.info;
       process.stderr.write(
         `model: ${i.arch} '${i.name}', ${i.parameterCount} parameters, ${i.fileBytes} bytes, ` +
-          `context ${i.contextLength}, ${i.threads} thread(s), wasm ${i.wasm}\n`,
+          `context ${i.contextLength}, ${i.threads} thread(s), wasm ${i.wasm}${i.memory64 ? ' (Memory64)' : ''}\n`,
       );
     }
     const stream = model.generate(prompt, {
