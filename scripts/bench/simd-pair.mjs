@@ -1,9 +1,12 @@
-// Relaxed-SIMD vs SIMD128 builds of the package, paired: for each model and thread count the two
-// builds run alternately (one bench-node.mjs process per run, `rounds` times each) in this Node,
-// which must validate relaxed SIMD (Node 24: scripts/toolchain/node_modules/.bin/node). Prints the
-// best prefill / decode tok/s of each build and the ratio relaxed / SIMD128.
-// Usage: node24 scripts/bench/simd-pair.mjs MODEL.gguf[,MODEL2..] [--threads 1,2] [--rounds 3]
-//        [--prompt 128] [--gen 32]
+// Two builds of the package, paired: for each model and thread count they run alternately (one
+// bench-node.mjs process per run, `rounds` times each) in this Node, which must validate relaxed
+// SIMD and Memory64 (Node 24: scripts/toolchain/node_modules/.bin/node). Prints the best prefill /
+// decode tok/s of each build and the ratio second / first. Pairs (--pair):
+//   simd (default): SIMD128 vs relaxed-SIMD builds (wasm32);
+//   m64: the wasm32 relaxed build the loader picks for a small model (chord-relaxed at 1 thread,
+//        chord-relaxed-mt above) vs the Memory64 build (chord-m64) forced with memory64: true.
+// Usage: node24 scripts/bench/simd-pair.mjs MODEL.gguf[,MODEL2..] [--pair simd|m64] [--threads 1,2]
+//        [--rounds 3] [--prompt 128] [--gen 32]
 import { spawn } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +22,36 @@ const threadsList = opt('--threads', '1').split(',').map(Number);
 const rounds = Number(opt('--rounds', '3'));
 const promptN = Number(opt('--prompt', '128'));
 const genN = Number(opt('--gen', '32'));
+const PAIRS = {
+  simd: [
+    { name: 'SIMD128', load: { simd: 'simd128' }, check: (i) => i.simd === 'simd128' },
+    { name: 'relaxed', load: { simd: 'relaxed' }, check: (i) => i.simd === 'relaxed' },
+  ],
+  m64: [
+    { name: 'wasm32', load: { simd: 'relaxed', memory64: false }, check: (i) => i.simd === 'relaxed' && !i.memory64 },
+    { name: 'Memory64', load: { memory64: true }, check: (i) => i.memory64 === true },
+  ],
+};
+const builds = PAIRS[opt('--pair', 'simd')] ?? fail(`--pair must be ${Object.keys(PAIRS).join(' or ')}`);
 
-function runOnce(model, threads, simd) {
-  const cfg = { model, threads, simd, contextLength: 512, promptN, genN, warmPromptN: 16, warmGenN: 2, reps: 1, seeds: [1], warmSeed: 99 };
+function fail(msg) {
+  throw new Error(msg);
+}
+
+function runOnce(model, threads, build) {
+  const cfg = {
+    model,
+    threads,
+    ...build.load,
+    contextLength: 512,
+    promptN,
+    genN,
+    warmPromptN: 16,
+    warmGenN: 2,
+    reps: 1,
+    seeds: [1],
+    warmSeed: 99,
+  };
   return new Promise((res, rej) => {
     const p = spawn(process.execPath, [join(here, 'bench-node.mjs'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -29,7 +59,7 @@ function runOnce(model, threads, simd) {
     p.on('close', (code) => {
       if (code !== 0) return rej(new Error(`bench-node.mjs exited with ${code}`));
       const r = JSON.parse(out.trim().split('\n').pop());
-      if (r.info.simd !== simd) return rej(new Error(`asked for ${simd}, ran ${r.info.simd}`));
+      if (!build.check(r.info)) return rej(new Error(`asked for ${build.name}, ran ${JSON.stringify(r.info)}`));
       const x = r.runs[0];
       res({ prefill: (x.promptN / x.promptMs) * 1e3, decode: ((x.genN - 1) / x.genMs) * 1e3 });
     });
@@ -39,24 +69,30 @@ function runOnce(model, threads, simd) {
 const rows = [];
 for (const model of models) {
   for (const threads of threadsList) {
-    const best = { simd128: { prefill: 0, decode: 0 }, relaxed: { prefill: 0, decode: 0 } };
+    const best = builds.map(() => ({ prefill: 0, decode: 0 }));
     for (let r = 0; r < rounds; r++) {
-      for (const simd of r % 2 ? ['relaxed', 'simd128'] : ['simd128', 'relaxed']) {
-        const x = await runOnce(model, threads, simd);
-        console.error(`${basename(model)} ${threads}T ${simd}: prefill ${x.prefill.toFixed(1)}, decode ${x.decode.toFixed(2)} tok/s`);
-        best[simd].prefill = Math.max(best[simd].prefill, x.prefill);
-        best[simd].decode = Math.max(best[simd].decode, x.decode);
+      for (const i of r % 2 ? [1, 0] : [0, 1]) {
+        const x = await runOnce(model, threads, builds[i]);
+        console.error(
+          `${basename(model)} ${threads}T ${builds[i].name}: prefill ${x.prefill.toFixed(1)}, decode ${x.decode.toFixed(2)} tok/s`,
+        );
+        best[i].prefill = Math.max(best[i].prefill, x.prefill);
+        best[i].decode = Math.max(best[i].decode, x.decode);
       }
     }
-    rows.push({ model: basename(model), threads, ...best });
+    rows.push({ model: basename(model), threads, best });
   }
 }
-console.log('| model | threads | prefill SIMD128 | prefill relaxed | ratio | decode SIMD128 | decode relaxed | ratio |');
+const [a, b] = builds.map((x) => x.name);
+console.log(`| model | threads | prefill ${a} | prefill ${b} | ratio | decode ${a} | decode ${b} | ratio |`);
 console.log('|---|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  const f = (v) => v.toFixed(1);
+for (const {
+  model,
+  threads,
+  best: [x, y],
+} of rows) {
   console.log(
-    `| ${r.model} | ${r.threads} | ${f(r.simd128.prefill)} | ${f(r.relaxed.prefill)} | ${(r.relaxed.prefill / r.simd128.prefill).toFixed(2)} | ` +
-      `${r.simd128.decode.toFixed(2)} | ${r.relaxed.decode.toFixed(2)} | ${(r.relaxed.decode / r.simd128.decode).toFixed(2)} |`,
+    `| ${model} | ${threads} | ${x.prefill.toFixed(1)} | ${y.prefill.toFixed(1)} | ${(y.prefill / x.prefill).toFixed(2)} | ` +
+      `${x.decode.toFixed(2)} | ${y.decode.toFixed(2)} | ${(y.decode / x.decode).toFixed(2)} |`,
   );
 }

@@ -108,15 +108,32 @@ class Builder {
   uint64_t bytes_ = 0;
 };
 
-// Copies every tokenizer.* key of the vocab file.
-Status copy_vocab(const std::string& path, gguf::Writer& w, int64_t& n_vocab) {
+// Copies every tokenizer.* key of the vocab file; with pad_to > its size, appends control tokens
+// <|reserved_special_token_N|> (as Llama 3's vocab ends with 256 of them) up to pad_to tokens.
+Status copy_vocab(const std::string& path, int32_t pad_to, gguf::Writer& w, int64_t& n_vocab) {
   CHORD_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, gguf::read_file(path));
   CHORD_ASSIGN_OR_RETURN(gguf::File f, gguf::File::parse(bytes));
   const gguf::Value* toks = f.find(keys::kTokTokens);
   if (!toks || toks->array_size() == 0) return {Code::bad_gguf, path + ": no tokenizer.ggml.tokens"};
   n_vocab = static_cast<int64_t>(toks->array_size());
-  for (const auto& [k, v] : f.metadata())
-    if (k.rfind("tokenizer.", 0) == 0) w.set_value(k, v);
+  const int64_t pad = std::max<int64_t>(0, pad_to - n_vocab);
+  constexpr double kControl = 3;  // llama_token_type CONTROL
+  for (const auto& [k, v] : f.metadata()) {
+    if (k.rfind("tokenizer.", 0) != 0) continue;
+    if (pad == 0 || (k != keys::kTokTokens && k != keys::kTokScores && k != keys::kTokTypes)) {
+      w.set_value(k, v);
+      continue;
+    }
+    gguf::Value padded = v;  // (n_vocab) -> (pad_to)
+    for (int64_t i = 0; i < pad; ++i) {
+      if (k == keys::kTokTokens)
+        padded.strings.push_back("<|reserved_special_token_" + std::to_string(i) + "|>");
+      else
+        padded.numbers.push_back(k == keys::kTokTypes ? kControl : 0.0);
+    }
+    w.set_value(k, padded);
+  }
+  n_vocab += pad;
   return Status::Ok();
 }
 
@@ -190,7 +207,7 @@ Status generate(const Options& o) {
 
   const std::string vocab_path = o.vocab_path.empty() ? models_dir() + "/" + p.vocab : o.vocab_path;
   int64_t n_vocab = 0;
-  CHORD_TRY(copy_vocab(vocab_path, w, n_vocab));
+  CHORD_TRY(copy_vocab(vocab_path, p.n_vocab, w, n_vocab));
   w.set_u32(ak(keys::kVocabSize), static_cast<uint32_t>(n_vocab));
   if (p.pre) w.set_string(keys::kTokPre, p.pre);
   if (p.add_bos >= 0) w.set_bool(keys::kTokAddBos, p.add_bos != 0);

@@ -72,6 +72,10 @@ const std::vector<Preset>& presets() {
       {"llama3.2-3b", "llama", 3072, 28, 24, 8, 0, 8192, 131072, 500000.0f, 1e-5f, false, false, true,
        "vocab/ggml-vocab-deepseek-llm.gguf", nullptr, -1,
        "Llama-3.2-3B shape (tied), BPE 102400 (deepseek-llm vocab; the real one has 128256)"},
+      {"llama3.1-8b", "llama", 4096, 32, 32, 8, 0, 14336, 131072, 500000.0f, 1e-5f, false, false, false,
+       "vocab/ggml-vocab-deepseek-llm.gguf", nullptr, -1,
+       "Llama-3.1-8B shape (Q4_0 > 4 GB: the Memory64 build), BPE 128256 (deepseek-llm's 102400 + reserved "
+       "control tokens)", 0, 0, 0, 0, 128256},
       {"smollm3-3b", "smollm3", 2048, 36, 16, 4, 0, 11008, 65536, 5000000.0f, 1e-6f, false, false, true,
        "vocab/ggml-vocab-starcoder.gguf", "smollm", -1, "SmolLM3-3B shape (NoPE every 4th layer), BPE 49152"},
   };

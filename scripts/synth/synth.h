@@ -39,6 +39,7 @@ struct Preset {
   int32_t sliding_window = 0;  // attention.sliding_window (gemma2/3; phi3 writes it, llama.cpp ignores it)
   float rope_factor = 0;       // rope.scaling.factor: linear (gemma3 global layers) or LongRoPE's ratio
   int32_t rope_orig_ctx = 0;   // phi3: rope.scaling.original_context_length (long factors beyond it)
+  int32_t n_vocab = 0;         // pad the copied vocab with reserved control tokens to this size, 0 = keep
 };
 
 const std::vector<Preset>& presets();
