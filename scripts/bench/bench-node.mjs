@@ -3,7 +3,7 @@
 // JSON line with timings, the wasm heap size after generation and the process's peak RSS.
 // Usage: node bench-node.mjs '{"model": PATH, "threads": N, "contextLength": 512, "promptN": 128, "genN": 64,
 //   "warmPromptN": 64, "warmGenN": 4, "reps": 3, "seeds": [..], "warmSeed": S}'   ("promptsOnly": true: just print the prompts)
-import { makePrompt } from './bench-prompt.mjs';
+import { makePrompt, timedCompletion } from './bench-prompt.mjs';
 
 // Record every wasm Memory so the heap size can be read after generation: the pthreads build
 // creates a shared Memory in JS, the single-thread build exports its own from the instance.
@@ -64,15 +64,8 @@ const logitBias = ban.map((id) => [id, -1000]);
 
 async function run(prompt, nGen) {
   const c0 = process.cpuUsage();
-  const r = await model.complete(prompt, { maxTokens: nGen, temperature: 0, topK: 1, ignoreEos: true, seed: 1, logitBias });
-  return {
-    promptN: r.usage.promptTokens - r.usage.cachedTokens,
-    cached: r.usage.cachedTokens,
-    genN: r.usage.completionTokens,
-    promptMs: r.timings.promptMs,
-    genMs: r.timings.totalMs - r.timings.promptMs,
-    cpuMs: ((c) => (c.user + c.system) / 1e3)(process.cpuUsage(c0)), // all threads of the process
-  };
+  const { text, ...r } = await timedCompletion(model, prompt, nGen, logitBias);
+  return { ...r, cpuMs: ((c) => (c.user + c.system) / 1e3)(process.cpuUsage(c0)) }; // all threads of the process
 }
 
 const tok = (t) => model.tokenize(t);

@@ -3,7 +3,7 @@
 // ids, and reports memory. bench.mjs drives it step by step through Playwright.
 import { loadModel, capabilities, cache } from '/js/dist/browser.js';
 import { Wllama } from '/node_modules/@wllama/wllama/esm/index.js';
-import { makePrompt } from './bench-prompt.mjs';
+import { makePrompt, timedCompletion } from './bench-prompt.mjs';
 
 const WLLAMA_WASM = '/node_modules/@wllama/wllama/esm/wasm/wllama.wasm';
 const quiet = { debug() {}, log() {}, warn: console.warn.bind(console), error: console.error.bind(console) };
@@ -47,17 +47,8 @@ async function loadOursAs(simd, threads, contextLength) {
 async function runOursOn(m, prompt, nGen) {
   try {
     const t0 = performance.now();
-    const r = await m.complete(prompt, { maxTokens: nGen, temperature: 0, topK: 1, ignoreEos: true, seed: 1, logitBias: ban });
-    const wallMs = performance.now() - t0;
-    return {
-      promptN: r.usage.promptTokens - r.usage.cachedTokens,
-      cached: r.usage.cachedTokens,
-      genN: r.usage.completionTokens,
-      promptMs: r.timings.promptMs,
-      genMs: r.timings.totalMs - r.timings.promptMs,
-      wallMs,
-      text: r.text,
-    };
+    const r = await timedCompletion(m, prompt, nGen, ban);
+    return { ...r, wallMs: performance.now() - t0 };
   } catch (e) {
     return { error: errText(e) };
   }

@@ -74,3 +74,17 @@ export async function makePrompt(tokenize, seed, n) {
   }
   throw new Error(`could not build a prompt of exactly ${n} tokens`);
 }
+
+/** The timed greedy completion both bench sides run on wasm-chord (page and Node), with its figures:
+ *  prompt/decoded token counts and the runtime's own prompt and decode times. */
+export async function timedCompletion(model, prompt, nGen, logitBias) {
+  const r = await model.complete(prompt, { maxTokens: nGen, temperature: 0, topK: 1, ignoreEos: true, seed: 1, logitBias });
+  return {
+    promptN: r.usage.promptTokens - r.usage.cachedTokens,
+    cached: r.usage.cachedTokens,
+    genN: r.usage.completionTokens,
+    promptMs: r.timings.promptMs,
+    genMs: r.timings.totalMs - r.timings.promptMs,
+    text: r.text,
+  };
+}
