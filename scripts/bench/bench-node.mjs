@@ -43,6 +43,7 @@ const model = await loadModel(cfg.model, {
   threads: cfg.threads,
   contextLength: cfg.contextLength,
   simd: cfg.simd,
+  backend: cfg.backend,
   memory64: cfg.memory64,
 });
 const loadMs = performance.now() - t0;
@@ -102,6 +103,8 @@ const out = {
     wasm: info.wasm,
     simd: info.simd,
     memory64: info.memory64,
+    backend: info.backend,
+    gpu: info.gpu?.description || [info.gpu?.vendor, info.gpu?.device].filter(Boolean).join(' ') || undefined,
     threads: info.threads,
     contextLength: info.contextLength,
     contextBytes: info.contextBytes,

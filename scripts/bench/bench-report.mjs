@@ -172,6 +172,31 @@ export function nodeTable(rows) {
   );
 }
 
+/** Node rows with backend 'webgpu' beside the CPU rows of the same model and thread count. */
+export function webgpuTable(gpuRows, cpuRows) {
+  const head = ['model', 'thr', 'prefill GPU', 'prefill CPU', 'ratio', 'decode GPU', 'decode CPU', 'ratio', 'load GPU s', 'note'];
+  return table(
+    head,
+    gpuRows.map((r) => {
+      const c = cpuRows.find((x) => x.model === r.model && x.threads === r.threads);
+      const g = summarize(r.runs);
+      const s = summarize(c?.runs);
+      return [
+        r.model,
+        r.threads,
+        f(g.prefill),
+        f(s.prefill),
+        f(g.prefill / s.prefill, 2),
+        f(g.decode),
+        f(s.decode),
+        f(g.decode / s.decode, 2),
+        sec(r.loadMs),
+        r.error ? r.error.slice(0, 80) : '',
+      ];
+    }),
+  );
+}
+
 export function nativeTable(rows) {
   const head = ['model', 'thr', 'prefill tok/s', 'decode tok/s', 'CPU s / run', 'load s'];
   return table(

@@ -3,12 +3,14 @@
 // memory-bandwidth ceiling for decode and the memory bar. Prints Markdown tables and saves JSON.
 // Usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N]
 //        [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH]
-//        [--load-reps N] [--no-load] [--load-only] [--no-simd128]
+//        [--load-reps N] [--no-load] [--load-only] [--no-simd128] [--webgpu]
 //        (--native adds native llama.cpp rows through @fugood/llama.node as a reference; the
-//        URL-load table (bench-load.mjs) runs --load-reps rounds per model, --load-only runs just it)
+//        URL-load table (bench-load.mjs) runs --load-reps rounds per model, --load-only runs just it;
+//        --webgpu adds Node rows with backend 'webgpu' (any adapter: Dawn's GLES on llvmpipe without a
+//        GPU) beside the CPU rows, for the models the GPU backend runs)
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBandwidthWasm, measureBandwidth } from './bench-bandwidth.mjs';
@@ -17,6 +19,7 @@ import {
   browserTable,
   ceilingTable,
   relaxedTable,
+  webgpuTable,
   decodeRate,
   memoryBar,
   memoryTable,
@@ -70,6 +73,7 @@ function parseArgs(argv) {
     else if (k === '--no-node') a.node = false;
     else if (k === '--no-browser') a.browser = false;
     else if (k === '--native') a.native = true;
+    else if (k === '--webgpu') a.webgpu = true;
     else if (k === '--models') a.models = v().split(',');
     else if (k === '--threads') a.threads = v().split(',').map(Number);
     else if (k === '--reps') a.reps = Number(v());
@@ -82,7 +86,7 @@ function parseArgs(argv) {
     else if (k === '--load-only') a.loadOnly = true;
     else if (k === '--help' || k === '-h') {
       console.log(
-        'usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH] [--load-reps N] [--no-load] [--load-only] [--no-simd128]',
+        'usage: node scripts/bench/bench.mjs [--quick] [--models a,b] [--threads 1,2] [--reps N] [--prompt N] [--gen N] [--no-node] [--no-browser] [--native] [--json PATH] [--load-reps N] [--no-load] [--load-only] [--no-simd128] [--webgpu]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
@@ -113,11 +117,12 @@ function parseArgs(argv) {
 const t00 = Date.now();
 const log = (msg) => process.stderr.write(`[bench ${((Date.now() - t00) / 1e3).toFixed(0).padStart(4)}s] ${msg}\n`);
 
-function ensurePackage() {
+function ensurePackage(args) {
   for (const f of ['js/dist/node.js', 'js/dist/browser.js', 'js/dist/wasm/chord.wasm', 'js/dist/wasm/chord-mt.wasm']) {
     if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run \`npm run build:package\` first`);
   }
-  if (!existsSync(join(repo, 'node_modules/@wllama/wllama/esm/index.js'))) throw new Error('@wllama/wllama is not installed: run `npm ci`');
+  if (args.browser && !existsSync(join(repo, 'node_modules/@wllama/wllama/esm/index.js')))
+    throw new Error('@wllama/wllama is not installed: run `npm ci`');
 }
 
 function ensureModels(models) {
@@ -134,9 +139,24 @@ function ensureModels(models) {
   mkdirSync(join(repo, MODELS_DIR), { recursive: true });
   for (const m of missing) {
     log(`generating ${MODELS_DIR}/${m.name}.gguf`);
-    execFileSync(synth, ['--preset', m.preset, '--type', m.type, '--seed', '1', '-o', join(repo, MODELS_DIR, `${m.name}.gguf`)], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      synth,
+      [
+        '--preset',
+        m.preset,
+        '--type',
+        m.type,
+        '--seed',
+        '1',
+        '--threads',
+        String(availableParallelism()),
+        '-o',
+        join(repo, MODELS_DIR, `${m.name}.gguf`),
+      ],
+      {
+        stdio: 'inherit',
+      },
+    );
   }
 }
 
@@ -173,9 +193,10 @@ function seedsFor(m) {
   return Array.from({ length: m.reps }, (_, i) => i + 1);
 }
 
-async function runNode(args, m, g, threads, ceiling) {
-  log(`node   ${m.name} ${threads}T: load, warm-up, ${m.reps} reps`);
+async function runNode(args, m, g, threads, ceiling, backend = 'cpu') {
+  log(`node   ${m.name} ${threads}T ${backend}: load, warm-up, ${m.reps} reps`);
   const r = await nodeChild({
+    backend,
     model: join(repo, MODELS_DIR, `${m.name}.gguf`),
     threads,
     contextLength: args.contextLength,
@@ -259,7 +280,7 @@ async function runBrowserPair(args, page, rss, m, g, threads, ceiling, prompts, 
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  ensurePackage();
+  ensurePackage(args);
   ensureModels(args.models);
 
   // Bandwidth is a machine limit that other load only lowers: it is sampled at the start, before
@@ -299,6 +320,7 @@ async function main() {
     bandwidth,
     node: [],
     native: [],
+    webgpu: [],
     browser: [],
     load: [],
     prompts: {},
@@ -315,6 +337,13 @@ async function main() {
         } catch (e) {
           log(`node ${m.name} ${t}T FAILED: ${e.message}`);
           results.node.push({ model: m.name, threads: t, error: e.message, runs: [] });
+        }
+        if (!args.webgpu) continue;
+        try {
+          results.webgpu.push(await runNode(args, m, m.g, t, bwOf(t) / m.perToken.total, 'webgpu'));
+        } catch (e) {
+          log(`node ${m.name} ${t}T webgpu FAILED: ${e.message}`);
+          results.webgpu.push({ model: m.name, threads: t, error: e.message, runs: [] });
         }
       }
     }
@@ -452,6 +481,11 @@ async function main() {
   if (results.node.length) {
     out.push(`\n### Node ${process.version}, wasm-chord in-process\n`);
     out.push(nodeTable(results.node));
+  }
+  if (results.webgpu.length) {
+    const adapter = results.webgpu.find((r) => r.info?.gpu)?.info.gpu ?? 'none found';
+    out.push(`\n### WebGPU backend beside the CPU backend (Node, adapter: ${adapter}; ratio = GPU / CPU)\n`);
+    out.push(webgpuTable(results.webgpu, results.node));
   }
   if (results.native.length) {
     out.push('\n### Reference: native llama.cpp (@fugood/llama.node, x86-64) on the same files\n');
