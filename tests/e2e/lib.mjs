@@ -112,3 +112,7 @@ export function cacheList(page) {
 export function modelRequests(server, pathPart) {
   return server.stats.requests.filter((r) => r.path.includes(pathPart));
 }
+
+/** The loader's header probe (js/src/gguf/header.ts urlSource): a bounded Range request from byte
+ *  0, sent before a download to check that the model fits; a resumed download asks `bytes=N-`. */
+export const isHeaderProbe = (range) => /^bytes=0-\d+$/.test(range ?? '');

@@ -59,7 +59,7 @@ export async function fakeHub(repos) {
     const url = new URL(req.url, 'http://x');
     const path = decodeURIComponent(url.pathname);
     const auth = req.headers.authorization;
-    requests.push({ method: req.method, path, auth });
+    requests.push({ method: req.method, path, auth, range: req.headers.range });
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('access-control-expose-headers', 'content-length, etag, x-repo-commit, x-error-code, x-error-message');
     if (req.method === 'OPTIONS') {
