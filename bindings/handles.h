@@ -77,6 +77,10 @@ class ModelHandle {
   val info() const;                                  // description + sizes, plain object
   val metadata(int max_array) const;                 // {key: value}; arrays longer than max_array summarized
   val metadata_value(const std::string& key) const;  // -> {value} full value of one key
+  // The forward pass's description for a context of n_ctx positions, for a forward pass run in JS
+  // (the WebGPU backend): {desc: ModelDesc in camelCase, weights: every present weight as {type,
+  // rows, cols, ptr, bytes} (ptr: a byte offset into the wasm heap), layers: [...], ropeFactors}.
+  val describe(int n_ctx) const;
   std::string chat_template() const { return model_->chat_template(); }
   TokenizerHandle* tokenizer() const { return new TokenizerHandle(model_->tokenizer()); }
   const std::shared_ptr<const Model>& model() const { return model_; }

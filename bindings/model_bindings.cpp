@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "bindings/handles.h"
 #include "bindings/result.h"
@@ -142,6 +143,112 @@ val ModelHandle::info() const {
   double params = 0;
   for (const auto& t : model_->gguf().tensors()) params += static_cast<double>(t.nelements());
   o.set("parameterCount", params);
+  return o;
+}
+
+namespace {
+
+// One weight view as JS sees it; absent weights are left out of their object.
+void set_weight(val& o, const char* key, const Weight& w) {
+  if (!present(w) || !w.data) return;
+  val v = val::object();
+  v.set("type", static_cast<uint32_t>(w.type));
+  v.set("rows", static_cast<double>(w.rows));
+  v.set("cols", static_cast<double>(w.cols));
+  v.set("ptr", static_cast<double>(reinterpret_cast<uintptr_t>(w.data)));
+  v.set("bytes", static_cast<double>(w.row_bytes * static_cast<uint64_t>(w.rows)));
+  o.set(key, v);
+}
+
+val desc_val(const ModelDesc& d) {
+  val o = val::object();
+  o.set("arch", d.arch);
+  o.set("nVocab", d.n_vocab);
+  o.set("nEmbd", d.n_embd);
+  o.set("nLayer", d.n_layer);
+  o.set("nHead", d.n_head);
+  o.set("nHeadKv", d.n_head_kv);
+  o.set("headDim", d.head_dim);
+  o.set("nFf", d.n_ff);
+  o.set("nCtxTrain", d.n_ctx_train);
+  o.set("normEps", d.norm_eps);
+  o.set("norm", std::string(d.norm == NormKind::rms ? "rms" : "layer"));
+  o.set("encoder", d.encoder);
+  o.set("causal", d.causal);
+  o.set("nRot", d.n_rot);
+  o.set("ropeNeox", d.rope_neox);
+  o.set("ropeAttnFactor", d.rope_attn_factor);
+  o.set("nCtxOrig", d.n_ctx_orig);
+  o.set("qkvBias", d.qkv_bias);
+  o.set("qkNorm", d.qk_norm);
+  o.set("qkNormFull", d.qk_norm_full);
+  o.set("preNorms", d.pre_norms);
+  o.set("postNorms", d.post_norms);
+  o.set("fusedFfn", d.fused_ffn);
+  o.set("gatedFfn", d.gated_ffn);
+  o.set("ffnAct", std::string(d.ffn_act == FfnAct::silu ? "silu" : "gelu"));
+  o.set("embdScale", d.embd_scale);
+  o.set("residualScale", d.residual_scale);
+  o.set("kqScale", d.kq_scale);
+  o.set("scaleQ", d.scale_q);
+  o.set("attnSoftcap", d.attn_softcap);
+  o.set("finalSoftcap", d.final_softcap);
+  o.set("logitScale", d.logit_scale);
+  o.set("tiedEmbeddings", d.tied_embeddings);
+  val layers = val::array();
+  for (size_t i = 0; i < d.layers.size(); ++i) {
+    const LayerDesc& l = d.layers[i];
+    val x = val::object();
+    x.set("nSwa", l.n_swa);
+    x.set("useRope", l.use_rope);
+    x.set("ropeBase", l.rope_base);
+    x.set("ropeFreqScale", l.rope_freq_scale);
+    layers.set(i, x);
+  }
+  o.set("layers", layers);
+  return o;
+}
+
+}  // namespace
+
+val ModelHandle::describe(int n_ctx) const {
+  const ModelDesc& d = model_->desc();
+  const ModelWeights& w = model_->weights();
+  val ws = val::object();
+  set_weight(ws, "tokenEmbd", w.token_embd);
+  set_weight(ws, "tokenTypes", w.token_types);
+  set_weight(ws, "positionEmbd", w.position_embd);
+  set_weight(ws, "embdNorm", w.embd_norm);
+  set_weight(ws, "embdNormB", w.embd_norm_b);
+  set_weight(ws, "outputNorm", w.output_norm);
+  set_weight(ws, "output", w.output);
+  set_weight(ws, "ropeFactors", rope_factors(d, w, n_ctx));
+  val layers = val::array();
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const LayerWeights& l = w.layers[i];
+    val x = val::object();
+    const std::pair<const char*, const Weight*> named[] = {
+        {"attnNorm", &l.attn_norm},     {"wqkv", &l.wqkv},
+        {"wq", &l.wq},                  {"wk", &l.wk},
+        {"wv", &l.wv},                  {"wo", &l.wo},
+        {"bo", &l.bo},                  {"bqkv", &l.bqkv},
+        {"bq", &l.bq},                  {"bk", &l.bk},
+        {"bv", &l.bv},                  {"qNorm", &l.q_norm},
+        {"kNorm", &l.k_norm},           {"attnPostNorm", &l.attn_post_norm},
+        {"attnOutNorm", &l.attn_out_norm}, {"attnOutNormB", &l.attn_out_norm_b},
+        {"ffnNorm", &l.ffn_norm},       {"ffnGate", &l.ffn_gate},
+        {"ffnUp", &l.ffn_up},           {"ffnDown", &l.ffn_down},
+        {"ffnUpB", &l.ffn_up_b},        {"ffnDownB", &l.ffn_down_b},
+        {"ffnPostNorm", &l.ffn_post_norm}, {"layerOutNorm", &l.layer_out_norm},
+        {"layerOutNormB", &l.layer_out_norm_b},
+    };
+    for (const auto& [key, weight] : named) set_weight(x, key, *weight);
+    layers.set(i, x);
+  }
+  ws.set("layers", layers);
+  val o = val::object();
+  o.set("desc", desc_val(d));
+  o.set("weights", ws);
   return o;
 }
 

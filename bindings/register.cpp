@@ -37,6 +37,7 @@ EMSCRIPTEN_BINDINGS(chord) {
       .function("info", &ModelHandle::info)
       .function("metadata", &ModelHandle::metadata)
       .function("metadataValue", &ModelHandle::metadata_value)
+      .function("describe", &ModelHandle::describe)
       .function("chatTemplate", &ModelHandle::chat_template)
       .function("tokenizer", &ModelHandle::tokenizer, allow_raw_pointers());
 

@@ -119,10 +119,7 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   c->hi_.resize(nb);
   // Per thread: the scores of one GQA group (n_head / n_head_kv query heads) over the context.
   c->scores_.resize(static_cast<size_t>(c->pool_->size()) * group * static_cast<uint64_t>(opts.n_ctx));
-  // RoPE frequency divisors: Llama 3's rope_freqs, else LongRoPE's long factors when the context is
-  // longer than the original training context, short ones otherwise (llama.cpp's get_rope_factors).
-  const ModelWeights& w = c->model_->weights();
-  const Weight& f = w.rope_freqs.data ? w.rope_freqs : (opts.n_ctx > d.n_ctx_orig ? w.rope_long : w.rope_short);
+  const Weight& f = rope_factors(d, c->model_->weights(), opts.n_ctx);
   c->rope_factors_ = f.data ? f.f32() : nullptr;
   return c;
 }

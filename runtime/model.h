@@ -110,6 +110,13 @@ struct ModelWeights {
 // Whether an optional weight is in the file (views of a header-only plan have no data, so not `data`).
 inline bool present(const Weight& w) { return w.rows > 0; }
 
+// The RoPE frequency divisors a context of n_ctx positions uses: Llama 3's rope_freqs, else LongRoPE's
+// long factors when n_ctx exceeds the original training context, short ones otherwise (llama.cpp's
+// get_rope_factors); an absent view when the model has none.
+inline const Weight& rope_factors(const ModelDesc& d, const ModelWeights& w, int32_t n_ctx) {
+  return present(w.rope_freqs) ? w.rope_freqs : (n_ctx > d.n_ctx_orig ? w.rope_long : w.rope_short);
+}
+
 // The bytes of a model (one or more GGUF parts) and whatever keeps them alive.
 struct ModelBytes {
   std::vector<std::span<const uint8_t>> parts;

@@ -22,13 +22,13 @@ import type { GenerationRecord } from './options.js';
 import type { EmbedOutput, EmbedRequest } from './embeddings.js';
 import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer, SimdLevel } from './wasm.js';
 import { acquireGpu, type GpuContext } from './webgpu/device.js';
-import { evalPending, gpuModelFromHeap } from './webgpu/backend.js';
-import type { GpuLlama } from './webgpu/llama.js';
+import { evalPending, gpuModel } from './webgpu/backend.js';
+import type { GpuTransformer } from './webgpu/transformer.js';
 
 /** The WebGPU backend's state (backend 'webgpu'). */
 interface GpuState {
   gpu: GpuContext;
-  llama: GpuLlama;
+  model: GpuTransformer;
 }
 
 /** The resolved configuration (probe.ts) plus what one load needs. */
@@ -147,7 +147,7 @@ export class Engine {
     let mod: RawModule | undefined;
     let heapParts: InstanceType<RawModule['HeapParts']> | undefined;
     let gpu: GpuContext | undefined;
-    let llama: GpuLlama | undefined;
+    let gpuModelHere: GpuTransformer | undefined;
     try {
       const [m, srcs] = await Promise.all([modP, openHeaders(readers, signal)]);
       mod = m;
@@ -166,30 +166,27 @@ export class Engine {
       // Local bytes were reported as 'load' already; after a download, parsing starts a 'load' phase.
       if (pumpPhase !== 'load') onProgress?.({ phase: 'load', loaded: 0, total: phaseTotal });
       if (signal?.aborted) throw abortErrorFrom(signal);
-      if (gpu)
-        llama = await gpuModelFromHeap(
-          gpu,
-          heapParts,
-          opened.map((o) => o.size),
-          opts.contextLength,
-          opts.batchSize,
-        );
       const model = unwrap(mod.Model.load(heapParts)); // takes the buffers, frees them on failure
       heapParts.delete();
       heapParts = undefined;
       let tok: RawTokenizer | undefined;
+      let ctx: RawContext | undefined;
       try {
         tok = model.tokenizer();
-        const ctx = unwrap(
-          llama
-            ? mod.Context.createExternal(model, llama.nCtx, Math.min(opts.batchSize, llama.maxBatch))
+        ctx = unwrap(
+          gpu
+            ? mod.Context.createExternal(model, opts.contextLength, opts.batchSize)
             : mod.Context.create(model, opts.contextLength, opts.batchSize, opts.threads),
         );
-        const engine = new Engine(mod, model, tok, ctx, env, opts, build, gpu && llama ? { gpu, llama } : undefined);
+        // WebGPU: the weights uploaded from the loaded model's views, sized by the context's own
+        // resolved length and batch.
+        if (gpu) gpuModelHere = gpuModel(gpu, mod, model, { nCtx: ctx.nCtx(), maxBatch: ctx.nBatch() });
+        const engine = new Engine(mod, model, tok, ctx, env, opts, build, gpu && gpuModelHere ? { gpu, model: gpuModelHere } : undefined);
         mod.chordUnrefWorkers();
         onProgress?.({ phase: 'load', loaded: phaseTotal, total: phaseTotal });
         return engine;
       } catch (e) {
+        ctx?.delete();
         tok?.delete();
         model.delete();
         throw e;
@@ -197,7 +194,7 @@ export class Engine {
     } catch (e) {
       openedP?.catch(() => {});
       heapParts?.delete();
-      llama?.dispose();
+      gpuModelHere?.dispose();
       gpu?.device.destroy();
       if (mod) mod.chordTerminateWorkers();
       else
@@ -305,7 +302,7 @@ export class Engine {
         const r = gen.step();
         // WebGPU: the tokens this step recorded are evaluated now, before anything can stop the
         // loop (the context's history must match the GPU's KV cache), done or not.
-        if (this.gpu) await evalPending(this.gpu.llama, this.ctx, gen);
+        if (this.gpu) await evalPending(this.gpu.model, this.ctx, gen);
         if (r.code !== 'ok') throw errorFromRaw(r);
         const s = r.value!;
         if (s.token >= 0 && tFirst === undefined) tFirst = performance.now();
@@ -390,7 +387,7 @@ export class Engine {
     }
     this.disposed = true;
     if (this.gpu) {
-      this.gpu.llama.dispose();
+      this.gpu.model.dispose();
       this.gpu.gpu.device.destroy();
     }
     this.ctx.delete();

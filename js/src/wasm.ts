@@ -2,6 +2,7 @@
 // made from an Emscripten MODULARIZE factory and a compiled WebAssembly.Module.
 import type { RawResult } from './errors.js';
 import type { ModelFileInfo } from './types.js';
+import type { ModelDescJs, ModelWeightViews } from './webgpu/model-desc.js';
 
 /** Which wasm build: single-thread SIMD or pthreads SIMD (needs SharedArrayBuffer). */
 export type Flavor = 'st' | 'mt';
@@ -52,6 +53,8 @@ export interface RawModel extends Deletable {
   metadataValue(key: string): RawResult<unknown>;
   chatTemplate(): string;
   tokenizer(): RawTokenizer;
+  /** The forward pass's description for a context of nCtx positions (the WebGPU backend). */
+  describe(nCtx: number): { desc: ModelDescJs; weights: ModelWeightViews };
 }
 
 export interface RawContext extends Deletable {
@@ -106,6 +109,8 @@ export interface RawRuntimeInfo {
 }
 
 export interface RawModule {
+  /** The wasm heap's bytes (a new view after every heap growth). */
+  HEAPU8: Uint8Array;
   HeapParts: new () => RawHeapParts;
   Model: { load(parts: RawHeapParts): RawResult<RawModel> };
   Context: {

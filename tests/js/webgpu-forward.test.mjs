@@ -1,4 +1,5 @@
-// The llama forward pass on WebGPU (js/src/webgpu/llama.ts, Dawn in Node) against the CPU backend:
+// The decoder forward pass on WebGPU (js/src/webgpu/transformer.ts, Dawn in Node), built from the
+// C++ model's description and weight views (Model.describe), against the CPU backend on llama models:
 // along the CPU's greedy continuation, the GPU's logits give the same argmax and log-probabilities
 // of the CPU's top tokens within 2e-2 (the CPU keeps its KV cache in f16); a prompt evaluated as
 // one batch equals it token by token; evaluating again from an earlier position (prefix reuse)
@@ -6,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { bytesSource, readGgufHeader } from '../../js/dist/gguf/header.js';
+import { unwrap } from '../../js/dist/errors.js';
 import { loadModel } from '../../js/dist/node.js';
+import { nodeEnv } from '../../js/dist/node-env.js';
 import * as lib from '../../js/dist/webgpu/index.js';
 import { GREEDY, STORIES, TINY_RANDOM } from './helpers.mjs';
 
@@ -38,10 +40,20 @@ function argmax(a) {
   return best;
 }
 
-async function gpuModel(path, opts) {
-  const bytes = new Uint8Array(readFileSync(path));
-  const h = await readGgufHeader(bytesSource(bytes));
-  return new lib.GpuLlama(gpu, h, (t) => bytes.subarray(h.dataOffset + t.offset, h.dataOffset + t.offset + t.bytes), opts);
+/** The GPU model of the GGUF at `path` on device `on`, through the wasm module's Model.load. */
+async function gpuModel(path, opts, on = gpu) {
+  const raw = await nodeEnv(undefined).instantiate('st', 'simd128', 0);
+  const bytes = readFileSync(path);
+  const parts = new raw.HeapParts();
+  unwrap(parts.add(bytes.length));
+  unwrap(parts.view(0, 0, bytes.length)).set(bytes);
+  const model = unwrap(raw.Model.load(parts));
+  parts.delete();
+  try {
+    return lib.gpuModel(on, raw, model, opts);
+  } finally {
+    model.delete();
+  }
 }
 
 for (const [name, path] of [
@@ -91,11 +103,7 @@ for (const [name, path] of [
       await assert.rejects(g.forward([1], 64), { code: 'context_full' });
       // A lost device: a typed error, not a hang or a crash.
       const own = await lib.acquireGpu();
-      const bytes = new Uint8Array(readFileSync(path));
-      const h = await readGgufHeader(bytesSource(bytes));
-      const lostModel = new lib.GpuLlama(own, h, (x) => bytes.subarray(h.dataOffset + x.offset, h.dataOffset + x.offset + x.bytes), {
-        nCtx: 8,
-      });
+      const lostModel = await gpuModel(path, { nCtx: 8 }, own);
       own.device.destroy();
       await own.device.lost;
       await assert.rejects(lostModel.forward([1], 0), { code: 'internal', message: /lost/ });

@@ -194,7 +194,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       });
       const xb = lib.f32Buffer(device, x.length, x);
       const pb = lib.u32Buffer(device, positions);
-      await run((enc) => k.rope(enc, xb, pb, tokens, nHead, headDim, nRot, 10000, 1, neox));
+      await run((enc) => k.rope(enc, xb, pb, tokens, nHead, headDim, { nRot, base: 10000, freqScale: 1, neox }));
       const got = await lib.readF32(device, xb, x.length);
       // cos/sin of the same float angle: the GPU's transcendental error, a few 1e-7 of |x|.
       let worst = 0;

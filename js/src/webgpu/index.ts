@@ -4,4 +4,6 @@ export { acquireGpu, type AcquireOptions, type GpuAdapterReport, type GpuContext
 export { destroyWeight, f32Buffer, readBytes, readF32, u32Buffer, uploadWeight, type GpuWeight, type WeightPart } from './buffers.js';
 export { GpuKernels, MATMUL_TILE } from './kernels.js';
 export { GPU_TYPES, gpuTypeInfo, rowBytes, type GpuTypeInfo, type GpuTypeName } from './wgsl-quant.js';
-export { GpuLlama, llamaShape, type LlamaShape } from './llama.js';
+export { gpuModel } from './backend.js';
+export { modelSpec, type LayerDescJs, type LayerWeightViews, type ModelDescJs, type ModelSpec, type ModelWeightViews, type WeightView } from './model-desc.js';
+export { GpuTransformer, gpuUnsupported } from './transformer.js';

@@ -4,7 +4,7 @@
 import { WasmChordError } from '../errors.js';
 import type { GpuWeight } from './buffers.js';
 import { decoderWgsl, hasQdot, qdotWgsl } from './wgsl-quant.js';
-import { ADD, ATTENTION, getRowsWgsl, matmulQ8Wgsl, matmulWgsl, QUANTIZE_Q8, RMS_NORM, ROPE, SWIGLU, WG } from './wgsl-ops.js';
+import { ADD, ATTENTION, GEGLU, getRowsWgsl, matmulQ8Wgsl, matmulWgsl, QUANTIZE_Q8, RMS_NORM, ROPE, SCALE, SWIGLU, WG } from './wgsl-ops.js';
 
 /** Token tile of the prefill matmul: each workgroup decodes its weight row once per TILE tokens. */
 export const MATMUL_TILE = 8;
@@ -178,7 +178,9 @@ export class GpuKernels {
     );
   }
 
-  /** x (tokens, nHead, headDim) rotated in place at positions pos (u32 buffer, tokens). */
+  /** x (tokens, nHead, headDim) rotated in place at positions pos (u32 buffer, tokens): the first
+   *  r.nRot dims of each head, base r.base, positions times r.freqScale, angles divided by r.factors
+   *  (n_rot / 2 f32) when given, cos and sin times r.attnFactor (default 1). */
   rope(
     enc: GPUCommandEncoder,
     x: GPUBuffer,
@@ -186,20 +188,18 @@ export class GpuKernels {
     tokens: number,
     nHead: number,
     headDim: number,
-    nRot: number,
-    base: number,
-    freqScale: number,
-    neox: boolean,
+    r: { nRot: number; base: number; freqScale: number; neox: boolean; factors?: GPUBuffer; attnFactor?: number },
   ): void {
+    const { nRot } = r;
     if (nRot % 2 !== 0 || nRot > headDim) throw new WasmChordError('invalid_argument', `rope: n_rot ${nRot} for head_dim ${headDim}`);
     const [gx, gy] = grid(Math.ceil((tokens * nHead * (nRot / 2)) / WG));
     // theta_scale as rope_angles computes it in float: powf(base, -2 / n_rot).
-    const thetaScale = Math.fround(Math.pow(Math.fround(base), Math.fround(-2 / nRot)));
+    const thetaScale = Math.fround(Math.pow(Math.fround(r.base), Math.fround(-2 / nRot)));
     this.dispatch(
       enc,
       this.pipeline('rope', () => ROPE),
-      [x, pos],
-      [nHead, headDim, nRot, tokens, { f: thetaScale }, { f: freqScale }, neox ? 1 : 0, gx],
+      [x, pos, r.factors ?? pos], // without factors the binding is unused (has_factors 0)
+      [nHead, headDim, nRot, tokens, { f: thetaScale }, { f: r.freqScale }, r.neox ? 1 : 0, gx, r.factors ? 1 : 0, { f: r.attnFactor ?? 1 }],
       gx,
       gy,
     );
@@ -207,38 +207,55 @@ export class GpuKernels {
 
   /** gate (n) = silu(gate) * up, in place. */
   swiglu(enc: GPUCommandEncoder, gate: GPUBuffer, up: GPUBuffer, n: number): void {
-    const [gx, gy] = grid(Math.ceil(n / WG));
-    this.dispatch(
-      enc,
-      this.pipeline('swiglu', () => SWIGLU),
-      [gate, up],
-      [n, gx, 0, 0],
-      gx,
-      gy,
-    );
+    this.elementwise(enc, 'swiglu', SWIGLU, [gate, up], n);
   }
 
-  /** y (n) += x (n). */
-  add(enc: GPUCommandEncoder, y: GPUBuffer, x: GPUBuffer, n: number): void {
+  /** gate (n) = gelu(gate) * up, in place (GeGLU, tanh GELU through f16 as ggml's table). */
+  geglu(enc: GPUCommandEncoder, gate: GPUBuffer, up: GPUBuffer, n: number): void {
+    this.elementwise(enc, 'geglu', GEGLU, [gate, up], n);
+  }
+
+  /** y (n) += opts.scale * x (n), or x (opts.period) repeated over y (a bias added to each row). */
+  add(enc: GPUCommandEncoder, y: GPUBuffer, x: GPUBuffer, n: number, opts: { period?: number; scale?: number } = {}): void {
+    this.elementwise(enc, 'add', ADD, [y, x], n, opts.period ?? n, { f: opts.scale ?? 1 });
+  }
+
+  /** x (n) *= s, in place. */
+  scale(enc: GPUCommandEncoder, x: GPUBuffer, s: number, n: number): void {
+    this.elementwise(enc, 'scale', SCALE, [x], n, { f: s }, 0);
+  }
+
+  /** x (n) = tanh(x / cap) * cap, in place (soft-capping). */
+  softcap(enc: GPUCommandEncoder, x: GPUBuffer, cap: number, n: number): void {
+    if (!(cap > 0)) throw new WasmChordError('invalid_argument', `softcap: cap ${cap}`);
+    this.elementwise(enc, 'scale', SCALE, [x], n, { f: cap }, 1);
+  }
+
+  /** One invocation per element i < n; uniforms [n, grid_x, ...extra]. */
+  private elementwise(enc: GPUCommandEncoder, key: string, code: string, buffers: GPUBuffer[], n: number, ...extra: Param[]): void {
     const [gx, gy] = grid(Math.ceil(n / WG));
-    this.dispatch(
-      enc,
-      this.pipeline('add', () => ADD),
-      [y, x],
-      [n, gx, 0, 0],
-      gx,
-      gy,
-    );
+    this.dispatch(enc, this.pipeline(key, () => code), buffers, [n, gx, ...extra], gx, gy);
   }
 
   /** out (tokens, nHead, headDim) = causal GQA attention of q (same shape) at positions
    *  pos0..pos0 + tokens - 1 over the cache k, v (nCtx, nKvHead * headDim), whose rows up to
-   *  pos0 + tokens - 1 are written. scores: scratch of tokens * nHead * sStride f32, sStride >=
+   *  pos0 + tokens - 1 are written; each token sees the last s.window positions when s.window > 0. scores: scratch of tokens * nHead * sStride f32, sStride >=
    *  pos0 + tokens. */
   attention(
     enc: GPUCommandEncoder,
     a: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; out: GPUBuffer; scores: GPUBuffer; sStride: number },
-    s: { tokens: number; pos0: number; nHead: number; nKvHead: number; headDim: number; scale: number },
+    s: {
+      tokens: number;
+      pos0: number;
+      nHead: number;
+      nKvHead: number;
+      headDim: number;
+      scale: number;
+      /** sliding window in positions (0: the whole context) */
+      window?: number;
+      /** scores soft-capped at this (0: off) */
+      softcap?: number;
+    },
   ): void {
     if (s.nHead % s.nKvHead !== 0) throw new WasmChordError('invalid_argument', `attention: ${s.nHead} heads over ${s.nKvHead} KV heads`);
     if (a.sStride < s.pos0 + s.tokens) throw new WasmChordError('invalid_argument', 'attention: score scratch too short');
@@ -246,7 +263,7 @@ export class GpuKernels {
       enc,
       this.pipeline('attention', () => ATTENTION),
       [a.q, a.k, a.v, a.out, a.scores],
-      [s.nHead, s.nKvHead, s.headDim, s.pos0, s.tokens, a.sStride, { f: s.scale }, 0],
+      [s.nHead, s.nKvHead, s.headDim, s.pos0, s.tokens, a.sStride, { f: s.scale }, s.window ?? 0, { f: s.softcap ?? 0 }],
       s.nHead,
       s.tokens,
     );

@@ -23,6 +23,26 @@ fn reduce64(tid: u32, v: f32, op: u32) -> f32 {
 }
 `;
 
+/** tanh within a few f32 ulps of the result's magnitude (WGSL's builtin is loosely bounded and
+ *  SwiftShader's is coarse): 1 - 2 / (e^2|x| + 1) with the sign, and x - x^3/3 where that cancels. */
+const TANH = /* wgsl */ `
+fn tanh_acc(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 1e-3) { return x * (1.0 - x * x * (1.0 / 3.0)); }
+  if (a > 20.0) { return sign(x); }
+  return sign(x) * (1.0 - 2.0 / (exp(2.0 * a) + 1.0));
+}`;
+
+/** x rounded to the nearest f16 value (ties to even), kept in f32: ggml's fp32 -> fp16 -> fp32. */
+const F16_ROUND = /* wgsl */ `
+fn round_f16(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 6.103515625e-05) { return round(x * 16777216.0) * 5.9604644775390625e-08; }  // subnormal: steps of 2^-24
+  if (a >= 65520.0) { return sign(x) * bitcast<f32>(0x7f800000u); }
+  let b = bitcast<u32>(x);
+  return bitcast<f32>((b + 0xfffu + ((b >> 13u) & 1u)) & 0xffffe000u);
+}`;
+
 /** y[t, row0 + r] = W[r, :] . x[t, :] for the rows of one weight part and `tn` tokens per workgroup
  *  (tn = 1: decode matvec; tn > 1: the weights decoded once per tile of tn tokens, prefill).
  *  Grid: (rows over x/y, token tiles over z). X: (tokens, cols) f32; Y: (tokens, n_out). */
@@ -101,7 +121,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
 /** In place on X: (tokens, n_head, head_dim); pair i of the first n_rot dims of every head rotated
  *  by pos[t] * freq_scale * theta_scale^i (the angle by repeated multiplication, as
- *  kernels/ref rope_angles), normal (2i, 2i+1) or NeoX (i, i + n_rot/2) pairs. One invocation a
+ *  kernels/ref rope_angles) / factors[i] when has_factors (rope_freqs, LongRoPE), cos and sin
+ *  times attn_factor (LongRoPE's magnitude correction), normal (2i, 2i+1) or NeoX (i, i + n_rot/2) pairs. One invocation a
  *  pair. cos/sin are computed here, not by the builtins: WGSL only bounds those to 2^-11 on
  *  [-pi, pi] (SwiftShader's err by ~1e-4), and RoPE angles reach thousands of radians. The angle
  *  is reduced by multiples of pi/2 (Cody-Waite, pi/2 split in three parts, as Cephes sinf) and
@@ -109,8 +130,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 export const ROPE = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> X: array<f32>;
 @group(0) @binding(1) var<storage, read> pos: array<u32>;
-struct P { n_head: u32, head_dim: u32, n_rot: u32, tokens: u32, theta_scale: f32, freq_scale: f32, neox: u32, grid_x: u32 }
-@group(0) @binding(2) var<uniform> p: P;
+@group(0) @binding(2) var<storage, read> factors: array<f32>;
+struct P {
+  n_head: u32, head_dim: u32, n_rot: u32, tokens: u32, theta_scale: f32, freq_scale: f32, neox: u32, grid_x: u32,
+  has_factors: u32, attn_factor: f32, pad0: u32, pad1: u32,
+}
+@group(0) @binding(3) var<uniform> p: P;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let half = p.n_rot / 2u;
@@ -121,6 +146,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let t = th / p.n_head;
   var theta = f32(pos[t]) * p.freq_scale;
   for (var j = 0u; j < i; j++) { theta *= p.theta_scale; }
+  if (p.has_factors != 0u) { theta = theta / factors[i]; }
   let n = round(theta * 0.6366197723675814);  // 2 / pi
   let r = ((theta - n * 1.5703125) - n * 4.837512969970703125e-4) - n * 7.54978995489188216e-8;
   let z = r * r;
@@ -128,8 +154,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let cr = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
   let q = u32(i32(n) & 3);
   let sc = array<vec2<f32>, 4>(vec2<f32>(sr, cr), vec2<f32>(cr, -sr), vec2<f32>(-sr, -cr), vec2<f32>(-cr, sr))[q];
-  let s = sc.x;
-  let c = sc.y;
+  let s = sc.x * p.attn_factor;
+  let c = sc.y * p.attn_factor;
   let base = th * p.head_dim;
   let a = base + select(2u * i, i, p.neox != 0u);
   let b = base + select(2u * i + 1u, i + half, p.neox != 0u);
@@ -140,67 +166,103 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }`;
 
 /** G[i] = silu(G[i]) * U[i] (SwiGLU), in place on G. */
-export const SWIGLU = /* wgsl */ `
+export const SWIGLU = gatedWgsl(`let g = G[i];
+  G[i] = g / (1.0 + exp(-g)) * U[i];`);
+
+/** G[i] = gelu(G[i]) * U[i] (GeGLU, tanh GELU) in place, as kernels/ref gelu_table: the input and
+ *  the result rounded to f16 (ggml's GELU table), plain x beyond +-10. */
+export const GEGLU = gatedWgsl(`let g = gelu(G[i]);
+  G[i] = g * U[i];`, `
+${F16_ROUND}
+${TANH}
+fn gelu(x: f32) -> f32 {
+  if (x <= -10.0) { return 0.0; }
+  if (x >= 10.0) { return x; }
+  let h = round_f16(x);
+  return round_f16(0.5 * h * (1.0 + tanh_acc(0.7978845608028654 * h * (1.0 + 0.044715 * h * h))));
+}`);
+
+function gatedWgsl(body: string, fns = ''): string {
+  return /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> G: array<f32>;
 @group(0) @binding(1) var<storage, read> U: array<f32>;
 struct P { n: u32, grid_x: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<uniform> p: P;
+${fns}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
   if (i >= p.n) { return; }
-  let g = G[i];
-  G[i] = g / (1.0 + exp(-g)) * U[i];
+  ${body}
 }`;
+}
 
-/** Y[i] += X[i] (the residual connection). */
+/** Y[i] += scale * X[i % period] (the residual connection; period < n: a bias added to each row). */
 export const ADD = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
-struct P { n: u32, grid_x: u32, pad0: u32, pad1: u32 }
+struct P { n: u32, grid_x: u32, period: u32, scale: f32 }
 @group(0) @binding(2) var<uniform> p: P;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
   if (i >= p.n) { return; }
-  Y[i] += X[i];
+  let x = X[i % p.period];
+  Y[i] += select(p.scale * x, x, p.scale == 1.0);
+}`;
+
+/** X[i] *= s (op 0), or X[i] = tanh(X[i] / s) * s (op 1: soft-capping), in place. */
+export const SCALE = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> X: array<f32>;
+struct P { n: u32, grid_x: u32, s: f32, op: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+${TANH}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (i >= p.n) { return; }
+  if (p.op == 0u) { X[i] *= p.s; } else { X[i] = tanh_acc(X[i] * (1.0 / p.s)) * p.s; }
 }`;
 
 /** Causal softmax attention of the new tokens over the KV cache, grouped-query: query head h reads
  *  KV head h / (n_head / n_kv_head). Q, O: (tokens, n_head, head_dim); K, V: (n_ctx, n_kv_head *
- *  head_dim), token t at position pos0 + t sees cache rows 0..pos0 + t. S: scratch scores
- *  (tokens * n_head, s_stride). One workgroup per (head, token); max and sum as ref::softmax. */
+ *  head_dim), token t at position pos0 + t sees cache rows 0..pos0 + t (the last `window` of them
+ *  when window > 0: sliding-window layers); scores soft-capped when softcap > 0 (gemma2). S: scratch
+ *  scores (tokens * n_head, s_stride). One workgroup per (head, token); max and sum as ref::softmax. */
 export const ATTENTION = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> Q: array<f32>;
 @group(0) @binding(1) var<storage, read> K: array<f32>;
 @group(0) @binding(2) var<storage, read> V: array<f32>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
-struct P { n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, s_stride: u32, scale: f32, pad: u32 }
+struct P { n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, s_stride: u32, scale: f32, window: u32, softcap: f32, pad0: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(5) var<uniform> p: P;
 ${REDUCE}
+${TANH}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let h = wid.x;
   let t = wid.y;
   let n = p.pos0 + t + 1u;
+  let j0 = select(0u, n - min(n, p.window), p.window > 0u);  // sliding window: the last p.window positions
   let hd = p.head_dim;
   let kv_stride = p.n_kv_head * hd;
   let kh = h / (p.n_head / p.n_kv_head);
   let q = (t * p.n_head + h) * hd;
   let s0 = (t * p.n_head + h) * p.s_stride;
   var m = -3.402823e38;
-  for (var j = tid; j < n; j += ${WG}u) {
+  for (var j = j0 + tid; j < n; j += ${WG}u) {
     var d = 0.0;
     let k = j * kv_stride + kh * hd;
     for (var e = 0u; e < hd; e++) { d += Q[q + e] * K[k + e]; }
     d *= p.scale;
+    if (p.softcap > 0.0) { d = tanh_acc(d * (1.0 / p.softcap)) * p.softcap; }
     S[s0 + j] = d;
     m = max(m, d);
   }
   let mx = reduce64(tid, m, 1u);
   var sum = 0.0;
-  for (var j = tid; j < n; j += ${WG}u) {  // the same j as above: this invocation's own scores
+  for (var j = j0 + tid; j < n; j += ${WG}u) {  // the same j as above: this invocation's own scores
     let e = exp(S[s0 + j] - mx);
     S[s0 + j] = e;
     sum += e;
@@ -209,7 +271,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   storageBarrier();
   for (var e = tid; e < hd; e += ${WG}u) {
     var o = 0.0;
-    for (var j = 0u; j < n; j++) { o += S[s0 + j] * V[j * kv_stride + kh * hd + e]; }
+    for (var j = j0; j < n; j++) { o += S[s0 + j] * V[j * kv_stride + kh * hd + e]; }
     O[q + e] = o * inv;
   }
 }`;

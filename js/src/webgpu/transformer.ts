@@ -1,0 +1,318 @@
+// The decoder forward pass on the GPU for every architecture the CPU runs (llama, mistral, qwen2/3,
+// smollm3, granite, gemma2/3, phi3, olmo2), driven by the C++ model description (model-desc.ts):
+// the same steps as runtime/context.cpp's forward_batch / attention_block / ffn_block, in the same
+// order, with the differences read from ModelDesc fields. KV cache: f32 per layer, indexed by
+// position (sliding-window layers keep the full length and mask by window), so continuing from any
+// n_past (prefix reuse) is just pos0 = n_past.
+import { WasmChordError } from '../errors.js';
+import { f32Buffer, readF32, u32Buffer, type GpuWeight } from './buffers.js';
+import type { GpuContext } from './device.js';
+import { GpuKernels } from './kernels.js';
+import type { LayerDescJs, ModelDescJs, ModelSpec } from './model-desc.js';
+import { WeightUploader, type GpuLayerWeights } from './weights.js';
+
+interface Layer extends GpuLayerWeights {
+  desc: LayerDescJs;
+  k: GPUBuffer; // KV cache (n_ctx, kv_dim) f32
+  v: GPUBuffer; // (n_ctx, kv_dim) f32
+}
+
+type Act = 'x' | 'xn' | 'q' | 'kk' | 'vv' | 'tmp' | 'att' | 'o' | 'g' | 'u' | 'last' | 'logits' | 'scores';
+
+/** Why a model cannot run on the GPU forward pass, or undefined when it can. */
+export function gpuUnsupported(d: ModelDescJs): string | undefined {
+  if (d.encoder || !d.causal || !d.gatedFfn || d.norm !== 'rms')
+    return `${d.arch} is an encoder (embeddings); the WebGPU backend runs decoders: use backend 'cpu'`;
+  return undefined;
+}
+
+/** The forward pass of one decoder model on one device (one sequence; not reentrant). */
+export class GpuTransformer {
+  readonly desc: ModelDescJs;
+  readonly nCtx: number;
+  readonly maxBatch: number;
+  private readonly gpu: GpuContext;
+  private readonly k: GpuKernels;
+  private readonly weights: WeightUploader;
+  private readonly embd: GpuWeight; // (n_vocab, n_embd)
+  private readonly outNorm: GPUBuffer; // (n_embd)
+  private readonly output: GpuWeight; // (n_vocab, n_embd): output.weight or the tied embedding
+  private readonly ropeFactors: GPUBuffer | undefined; // (n_rot / 2) frequency divisors
+  private readonly layers: Layer[] = [];
+  private readonly act: Record<Act, GPUBuffer>;
+  private readonly buffers: GPUBuffer[] = [];
+  // The integer path (dot4I8Packed adapters): matmul inputs quantized to int8 blocks of 32 once
+  // and shared by the matmuls reading them, as the CPU quantizes activations for quantized weights.
+  private readonly integer: boolean;
+  private readonly xq: GPUBuffer; // (max_batch, max input dim / 4) packed int8
+  private readonly xd: GPUBuffer; // (max_batch, max input dim / 32) scales
+  private qSrc: GPUBuffer | undefined; // the activation xq/xd hold now
+  private lost: string | undefined; // why the device was lost, once it is
+
+  /** Uploads the weights of `spec` (a loaded model's description and weight views).
+   *  opts.integer: use dot4I8Packed for the types that have it (default: when the adapter can). */
+  constructor(gpu: GpuContext, spec: ModelSpec, opts: { nCtx: number; maxBatch?: number; integer?: boolean }) {
+    const d = (this.desc = spec.desc);
+    const why = gpuUnsupported(d);
+    if (why) throw new WasmChordError('unsupported', why);
+    this.gpu = gpu;
+    this.nCtx = opts.nCtx;
+    this.maxBatch = opts.maxBatch ?? 64;
+    const device = gpu.device;
+    this.k = new GpuKernels(device);
+    device.lost.then(
+      (info) => {
+        this.lost = info.message || info.reason || 'lost';
+      },
+      () => {},
+    );
+    const w = spec.weights;
+    const up = (this.weights = new WeightUploader(device, spec, gpu.report.maxStorageBufferBindingSize));
+    const E = d.nEmbd;
+    const Q = d.nHead * d.headDim;
+    const KV = d.nHeadKv * d.headDim;
+    try {
+      this.embd = up.matrix(w.tokenEmbd, 'token_embd');
+      this.outNorm = up.vector(w.outputNorm, E, 'output_norm') ?? missing('output_norm');
+      this.output = w.output && w.output.ptr !== w.tokenEmbd.ptr ? up.matrix(w.output, 'output') : this.embd;
+      this.ropeFactors = up.vector(w.ropeFactors, d.nRot / 2, 'rope_factors');
+      const dims = { embd: E, q: Q, kv: KV, ff: d.nFf, headDim: d.headDim, fullQk: d.qkNormFull };
+      for (let i = 0; i < d.nLayer; ++i)
+        this.layers.push({
+          ...up.layer(w.layers[i]!, i, dims),
+          desc: d.layers[i]!,
+          k: this.own(f32Buffer(device, this.nCtx * KV, undefined, `k${i}`)),
+          v: this.own(f32Buffer(device, this.nCtx * KV, undefined, `v${i}`)),
+        });
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+    const b = this.maxBatch;
+    const buf = (n: number, label: string) => this.own(f32Buffer(device, n, undefined, label));
+    this.act = {
+      x: buf(b * E, 'x'),
+      xn: buf(b * E, 'xn'),
+      q: buf(b * Q, 'q'),
+      kk: buf(b * KV, 'k new'),
+      vv: buf(b * KV, 'v new'),
+      tmp: buf(b * Math.max(Q, KV), 'q/k before their norms'),
+      att: buf(b * Q, 'att'),
+      o: buf(b * E, 'o'),
+      g: buf(b * d.nFf, 'gate'),
+      u: buf(b * d.nFf, 'up'),
+      last: buf(E, 'last'),
+      logits: buf(d.nVocab, 'logits'),
+      scores: buf(b * d.nHead * this.nCtx, 'scores'),
+    };
+    this.integer = (opts.integer ?? true) && gpu.report.packedDot;
+    const maxIn = Math.max(E, Q, d.nFf);
+    this.xq = buf((b * maxIn) / 4 + 1, 'xq');
+    this.xd = buf((b * maxIn) / 32 + 1, 'xd');
+  }
+
+  /** y = x . W^T for n tokens, on the integer path when it applies (x quantized once per write:
+   *  callers reset qSrc after rewriting an activation buffer). */
+  private matmul(enc: GPUCommandEncoder, w: GpuWeight, x: GPUBuffer, y: GPUBuffer, n: number): void {
+    if (this.integer && w.cols % 32 === 0 && GpuKernels.hasIntegerPath(w)) {
+      if (this.qSrc !== x) {
+        this.k.quantizeQ8(enc, x, this.xq, this.xd, n * w.cols);
+        this.qSrc = x;
+      }
+      this.k.matmulQ8(enc, w, this.xq, this.xd, y, n);
+    } else this.k.matmul(enc, w, x, y, n);
+  }
+
+  private own(b: GPUBuffer): GPUBuffer {
+    this.buffers.push(b);
+    return b;
+  }
+
+  /** Runs `tokens` at positions pos0.. (the cache rows before pos0 are this sequence's) and
+   *  returns the logits (n_vocab) after the last one. */
+  async forward(tokens: readonly number[], pos0: number): Promise<Float32Array> {
+    const d = this.desc;
+    const n = tokens.length;
+    const a = this.act;
+    const k = this.k;
+    const { enc, release } = this.begin(tokens, pos0);
+    try {
+      this.body(enc, n, pos0);
+      // Only the last token's row goes through the output projection (runtime/context.cpp).
+      k.copy(enc, a.x, (n - 1) * d.nEmbd * 4, a.last, 0, d.nEmbd * 4);
+      k.rmsNorm(enc, a.last, this.outNorm, a.xn, 1, d.nEmbd, d.normEps);
+      this.qSrc = undefined;
+      this.matmul(enc, this.output, a.xn, a.logits, 1);
+      if (d.logitScale !== 1) k.scale(enc, a.logits, d.logitScale, d.nVocab);
+      if (d.finalSoftcap > 0) k.softcap(enc, a.logits, d.finalSoftcap, d.nVocab);
+      await k.submit(enc);
+      return await readF32(this.gpu.device, a.logits, d.nVocab);
+    } catch (e) {
+      throw await this.failure(e);
+    } finally {
+      release();
+    }
+  }
+
+  /** Checks the arguments and makes the command encoder and the token id / position buffers. */
+  private begin(tokens: readonly number[], pos0: number): { enc: GPUCommandEncoder; release: () => void } {
+    const n = tokens.length;
+    if (this.lost !== undefined) throw new WasmChordError('internal', `the WebGPU device was lost (${this.lost}): load the model again`);
+    if (n < 1 || n > this.maxBatch)
+      throw new WasmChordError('invalid_argument', `forward: ${n} tokens (batch of at most ${this.maxBatch})`);
+    if (pos0 < 0 || pos0 + n > this.nCtx)
+      throw new WasmChordError('context_full', `forward: positions ${pos0}..${pos0 + n - 1} past the context of ${this.nCtx}`);
+    if (tokens.some((t) => !(t >= 0 && t < this.desc.nVocab)))
+      throw new WasmChordError('invalid_argument', 'forward: token id out of the vocabulary');
+    const device = this.gpu.device;
+    this.ids = u32Buffer(device, tokens, 'ids');
+    this.pos = u32Buffer(
+      device,
+      tokens.map((_, i) => pos0 + i),
+      'pos',
+    );
+    const ids = this.ids;
+    const pos = this.pos;
+    return {
+      enc: device.createCommandEncoder(),
+      release: () => {
+        ids.destroy();
+        pos.destroy();
+      },
+    };
+  }
+
+  private ids: GPUBuffer | undefined; // (tokens) u32 of the pass being recorded
+  private pos: GPUBuffer | undefined; // (tokens) u32 positions
+
+  /** A failed pass as a typed error (a device lost mid-pass rejects its promises). */
+  private async failure(e: unknown): Promise<unknown> {
+    if (e instanceof WasmChordError && this.lost === undefined) return e;
+    await Promise.resolve();
+    const why = this.lost ?? (e instanceof Error ? e.message : String(e));
+    return new WasmChordError('internal', `the WebGPU forward pass failed (${why}): load the model again`, { cause: e });
+  }
+
+  /** Embeddings and every layer for n tokens at pos0..: leaves the residual stream in act.x
+   *  (n, n_embd), before the output norm. */
+  private body(enc: GPUCommandEncoder, n: number, pos0: number): void {
+    const d = this.desc;
+    const a = this.act;
+    const k = this.k;
+    k.getRows(enc, this.embd, this.ids!, n, a.x);
+    if (d.embdScale !== 1) k.scale(enc, a.x, d.embdScale, n * d.nEmbd);
+    for (const l of this.layers) {
+      this.attention(enc, l, n, pos0);
+      this.residual(enc, l.attnPostNorm, n);
+      this.ffn(enc, l, n);
+      this.residual(enc, l.ffnPostNorm, n);
+    }
+  }
+
+  /** x += residual_scale * post_norm(o) (post-norms: gemma2/3, olmo2). */
+  private residual(enc: GPUCommandEncoder, postNorm: GPUBuffer | undefined, n: number): void {
+    const d = this.desc;
+    const a = this.act;
+    let o = a.o;
+    if (postNorm) {
+      this.k.rmsNorm(enc, a.o, postNorm, a.xn, n, d.nEmbd, d.normEps);
+      o = a.xn;
+    }
+    this.k.add(enc, a.x, o, n * d.nEmbd, { scale: d.residualScale });
+  }
+
+  /** The input of a block: x itself (no pre-norm: olmo2) or its RMSNorm in xn. */
+  private blockInput(enc: GPUCommandEncoder, norm: GPUBuffer | undefined, n: number): GPUBuffer {
+    this.qSrc = undefined;
+    if (!norm) return this.act.x;
+    this.k.rmsNorm(enc, this.act.x, norm, this.act.xn, n, this.desc.nEmbd, this.desc.normEps);
+    return this.act.xn;
+  }
+
+  /** out (n, w.rows) = in . W^T + bias, then RMSNorm over spans of `span` values (q/k norms). */
+  private project(
+    enc: GPUCommandEncoder,
+    w: GpuWeight,
+    input: GPUBuffer,
+    out: GPUBuffer,
+    n: number,
+    bias: GPUBuffer | undefined,
+    norm: GPUBuffer | undefined,
+    span: number,
+  ): void {
+    const dst = norm ? this.act.tmp : out;
+    this.matmul(enc, w, input, dst, n);
+    if (bias) this.k.add(enc, dst, bias, n * w.rows, { period: w.rows });
+    if (norm) this.k.rmsNorm(enc, dst, norm, out, (n * w.rows) / span, span, this.desc.normEps);
+  }
+
+  // norm -> q, k, v (+ biases) -> q/k norms -> RoPE (not on NoPE layers), q scale -> KV cache ->
+  // attention over the positions each token sees (its window) -> output projection into act.o.
+  private attention(enc: GPUCommandEncoder, l: Layer, n: number, pos0: number): void {
+    const d = this.desc;
+    const a = this.act;
+    const k = this.k;
+    const HD = d.headDim;
+    const Q = d.nHead * HD;
+    const KV = d.nHeadKv * HD;
+    const input = this.blockInput(enc, l.attnNorm, n);
+    this.project(enc, l.wq, input, a.q, n, l.bq, l.qNorm, d.qkNormFull ? Q : HD);
+    this.project(enc, l.wk, input, a.kk, n, l.bk, l.kNorm, d.qkNormFull ? KV : HD);
+    this.project(enc, l.wv, input, a.vv, n, l.bv, undefined, 0);
+    if (l.desc.useRope) {
+      const rope = {
+        nRot: d.nRot,
+        base: l.desc.ropeBase,
+        freqScale: l.desc.ropeFreqScale,
+        neox: d.ropeNeox,
+        factors: this.ropeFactors,
+        attnFactor: d.ropeAttnFactor,
+      };
+      k.rope(enc, a.q, this.pos!, n, d.nHead, HD, rope);
+      k.rope(enc, a.kk, this.pos!, n, d.nHeadKv, HD, rope);
+    }
+    if (d.scaleQ) k.scale(enc, a.q, d.kqScale, n * Q);
+    k.copy(enc, a.kk, 0, l.k, pos0 * KV * 4, n * KV * 4);
+    k.copy(enc, a.vv, 0, l.v, pos0 * KV * 4, n * KV * 4);
+    k.attention(
+      enc,
+      { q: a.q, k: l.k, v: l.v, out: a.att, scores: a.scores, sStride: this.nCtx },
+      {
+        tokens: n,
+        pos0,
+        nHead: d.nHead,
+        nKvHead: d.nHeadKv,
+        headDim: HD,
+        scale: d.scaleQ ? 1 : d.kqScale,
+        window: l.desc.nSwa,
+        softcap: d.attnSoftcap,
+      },
+    );
+    this.qSrc = undefined;
+    this.matmul(enc, l.wo, a.att, a.o, n);
+  }
+
+  // norm -> gate and up -> act(gate) * up (SwiGLU or GeGLU) -> down projection into act.o.
+  private ffn(enc: GPUCommandEncoder, l: Layer, n: number): void {
+    const d = this.desc;
+    const a = this.act;
+    const input = this.blockInput(enc, l.ffnNorm, n);
+    this.matmul(enc, l.gate, input, a.g, n);
+    this.matmul(enc, l.up, input, a.u, n);
+    if (d.ffnAct === 'gelu') this.k.geglu(enc, a.g, a.u, n * d.nFf);
+    else this.k.swiglu(enc, a.g, a.u, n * d.nFf);
+    this.qSrc = undefined;
+    this.matmul(enc, l.down, a.g, a.o, n);
+  }
+
+  /** Frees every GPU buffer (the device stays). */
+  dispose(): void {
+    for (const b of this.buffers) b.destroy();
+    this.buffers.length = 0;
+    this.weights?.destroy();
+  }
+}
+
+function missing(name: string): never {
+  throw new WasmChordError('bad_gguf', `missing weight ${name}`);
+}
