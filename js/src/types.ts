@@ -270,4 +270,17 @@ export interface GpuAdapterReport {
   shaderF16: boolean;
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
+  /** Weights of types without a WGSL decoder, dequantized to f16 at upload (one row per file type;
+   *  absent when there were none). */
+  dequantized?: DequantizedTypeReport[];
+}
+
+/** The tensors of one file type the GPU backend expanded to f16 at upload. */
+export interface DequantizedTypeReport {
+  /** The file's type, as llama.cpp names it ('q3_K', 'iq2_xs', …). */
+  type: string;
+  tensors: number;
+  /** Their bytes in the file, and as f16 on the GPU. */
+  fileBytes: number;
+  gpuBytes: number;
 }

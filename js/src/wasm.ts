@@ -137,6 +137,8 @@ export interface RawModule {
     extraJson: string,
   ): RawResult<string>;
   runtimeInfo(): RawRuntimeInfo;
+  /** The C++ reference dequantizer (bindings/reference_bindings.cpp): rows of a GGUF type as f32. */
+  refDequantizeRows(type: number, bytes: Uint8Array, rows: number, cols: number): RawResult<Float32Array>;
   /** Every generation option's default (runtime/options.h) as a GenerationRecord in JSON. */
   generationDefaults(): string;
   chordTerminateWorkers(): void;

@@ -154,6 +154,113 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
     }
   }
 
+  // ---- types without a decoder: dequantized to f16 at upload (C++ reference dequantizer) ----
+  // Blocks from the C++ quantizer where it has one; else random bytes (every bit pattern of the
+  // grid I-quants' and ternary types' indices decodes) with a finite d: a half at byte dOffset,
+  // or IQ1_M's d spread over the top nibbles of its four u16 scales (bytes 49, 51, 53, 55).
+  {
+    const dequantize = { rows: lib.moduleDequantizer(ref) };
+    const dOffset = { 34: 52, 35: 64 }; // TQ1_0, TQ2_0; the grid I-quants: 0
+    for (const typeId of lib.DEQUANT_TYPE_IDS) {
+      const g = lib.GGML_TYPES[typeId];
+      const rand = rng(typeId * 104729 + 3);
+      for (const [rows, blocks, tokens, split] of [
+        [1, 1, 1, 0],
+        [65, 2, 1, 7],
+        [33, 3, 5, 0],
+      ]) {
+        const cols = blocks * 256;
+        let bytes;
+        const wf = randomFloats(rand, rows * cols, 0.5);
+        const q = ref.refQuantizeRows(typeId, wf, rows, cols);
+        if (q.code === 'ok') bytes = q.value;
+        else {
+          bytes = new Uint8Array((rows * cols * g.typeSize) / g.blockSize);
+          for (let i = 0; i < bytes.length; ++i) bytes[i] = Math.floor(rand() * 256);
+          for (let b = 0; b < bytes.length; b += g.typeSize) {
+            const d = lib.f16Bits(0.002 + 0.01 * rand());
+            if (typeId === 29) for (let i = 0; i < 4; ++i) bytes[b + 49 + 2 * i] = (bytes[b + 49 + 2 * i] & 0x0f) | (((d >> (4 * i)) & 15) << 4);
+            else {
+              bytes[b + (dOffset[typeId] ?? 0)] = d & 0xff;
+              bytes[b + (dOffset[typeId] ?? 0) + 1] = d >> 8;
+            }
+          }
+        }
+        const deq = unwrap(ref.refDequantizeRows(typeId, bytes, rows, cols));
+        const limit = split ? split * cols * 2 + 4 : maxBinding;
+        const w = lib.uploadWeight(device, typeId, rows, cols, bytes, limit, g.name, dequantize);
+        const label = `dequantized ${g.name} ${rows}x${cols} tokens ${tokens}${split ? ` split into ${w.parts.length} parts` : ''}`;
+        if (w.type.name !== 'F16' || w.fileTypeId !== typeId || w.rowBytes !== cols * 2)
+          throw new Error(`${label}: uploaded as ${w.type.name}`);
+        if (split && w.parts.length < 2) throw new Error(`${label}: the forced split did not split`);
+        // get_rows returns the stored f16 values: exactly the reference's floats rounded to f16.
+        const ids = [...new Set([0, rows - 1, Math.floor(rows / 2)])];
+        const idb = lib.u32Buffer(device, ids);
+        const gb = lib.f32Buffer(device, ids.length * cols);
+        await run((enc) => k.getRows(enc, w, idb, ids.length, gb));
+        const got = await lib.readF32(device, gb, ids.length * cols);
+        const h = new Uint16Array(1);
+        let mismatches = 0;
+        ids.forEach((id, i) => {
+          for (let c = 0; c < cols; ++c) {
+            lib.toF16(deq.subarray(id * cols + c, id * cols + c + 1), h);
+            if (lib.f16Bits(got[i * cols + c]) !== h[0]) ++mismatches;
+          }
+        });
+        record(`get_rows ${label}`, mismatches === 0 ? 0 : 2, `${mismatches} values differ from f16(reference)`);
+        // The matvec/matmul against the reference floats in double: f16 storage moves each weight
+        // by at most 2^-11 of itself.
+        const x = randomFloats(rand, tokens * cols);
+        const xb = lib.f32Buffer(device, x.length, x);
+        const yb = lib.f32Buffer(device, tokens * rows);
+        await run((enc) => k.matmul(enc, w, xb, yb, tokens));
+        const y = await lib.readF32(device, yb, tokens * rows);
+        let worst = 0;
+        for (let ti = 0; ti < tokens; ++ti)
+          for (let r = 0; r < rows; ++r) {
+            let dot = 0;
+            let mag = 0;
+            for (let c = 0; c < cols; ++c) {
+              const p = deq[r * cols + c] * x[ti * cols + c];
+              dot += p;
+              mag += Math.abs(p);
+            }
+            worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / ((2 ** -11 + 1e-6) * mag + 1e-30));
+          }
+        record(`matmul ${label}`, worst);
+        for (const b of [xb, yb, idb, gb]) b.destroy();
+        lib.destroyWeight(w);
+      }
+    }
+    // Without a dequantizer such a type stays a typed error.
+    let code = 'none';
+    try {
+      lib.uploadWeight(device, 11, 1, 256, new Uint8Array(110), maxBinding, 'q3_K');
+    } catch (e) {
+      code = e.code;
+    }
+    record(`q3_K without a dequantizer is 'unsupported' (got ${code})`, code === 'unsupported' ? 0 : 2);
+  }
+
+  // ---- f32 -> f16 rounding against the C++ fp32_to_fp16 (refQuantizeRows F16), bit for bit ----
+  {
+    const vals = [0, -0, 1, -1, 65504, 65519.99, 65520, -70000, 1e-8, 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001, 3 * 2 ** -26,
+      2 ** -14, 2 ** -14 * (1 - 2 ** -12), 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1 + 2 ** -11 + 2 ** -20, Infinity, -Infinity, NaN];
+    const rand = rng(15);
+    while (vals.length < 4096) {
+      const f = new Float32Array(1);
+      new Uint32Array(f.buffer)[0] = Math.floor(rand() * 2 ** 32);
+      vals.push(rand() < 0.5 ? f[0] : (rand() - 0.5) * 2 ** Math.floor(rand() * 44 - 30));
+    }
+    const xs = new Float32Array(vals);
+    const want = new Uint16Array(unwrap(ref.refQuantizeRows(1, xs, 1, xs.length)).slice().buffer);
+    const got = new Uint16Array(xs.length);
+    lib.toF16(xs, got);
+    let bad = 0;
+    for (let i = 0; i < xs.length; ++i) if (got[i] !== want[i]) ++bad;
+    record(`f32 -> f16 rounding (${xs.length} values incl. ties, subnormals, overflow, NaN)`, bad === 0 ? 0 : 2, `${bad} differ`);
+  }
+
   // ---- rms_norm ----
   {
     const rand = rng(11);

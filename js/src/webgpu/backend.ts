@@ -5,22 +5,28 @@
 // (bindings: Context.takePending, Generator.setLogits).
 import { errorFromRaw } from '../errors.js';
 import type { RawContext, RawGenerator, RawModel, RawModule } from '../wasm.js';
+import { DequantTally, moduleDequantizer } from './dequant.js';
 import type { GpuContext } from './device.js';
 import { modelSpec } from './model-desc.js';
 import { GpuTransformer } from './transformer.js';
 
-/** Uploads a loaded model to the GPU for a context of nCtx positions and batches of maxBatch. */
+/** Uploads a loaded model to the GPU for a context of nCtx positions and batches of maxBatch.
+ *  Weights of types without a WGSL decoder are expanded to f16 by the module's C++ dequantizer:
+ *  one warning, and gpu.report.dequantized (ModelInfo.gpu) says which and how many bytes. */
 export function gpuModel(
   gpu: GpuContext,
   mod: RawModule,
   model: RawModel,
   opts: { nCtx: number; maxBatch?: number; integer?: boolean },
 ): GpuTransformer {
-  return new GpuTransformer(
-    gpu,
-    modelSpec(model, () => mod.HEAPU8, opts.nCtx),
-    opts,
-  );
+  const tally = new DequantTally(moduleDequantizer(mod));
+  const m = new GpuTransformer(gpu, modelSpec(model, () => mod.HEAPU8, opts.nCtx), { ...opts, dequantize: tally });
+  const warning = tally.warning();
+  if (warning !== undefined) {
+    gpu.report = { ...gpu.report, dequantized: tally.report() };
+    if (typeof console !== 'undefined') console.warn(`[wasm-chord] ${warning}`);
+  }
+  return m;
 }
 
 /** Evaluates what the external context recorded during the last step and gives the generator the

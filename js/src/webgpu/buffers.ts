@@ -1,8 +1,11 @@
-// GPU buffers for the backend: weight tensors uploaded as their raw GGUF block bytes, split by
-// whole rows into parts no larger than the device's storage binding limit (a 4 GiB embedding
-// table on a 128 MiB GLES binding becomes ~32 parts), and plain f32 activation buffers.
+// GPU buffers for the backend: weight tensors uploaded as their raw GGUF block bytes (types without
+// a WGSL decoder expanded to F16, dequant.ts), split by whole rows into parts no larger than the
+// device's storage binding limit (a 4 GiB embedding table on a 128 MiB GLES binding becomes ~32
+// parts), and plain f32 activation buffers.
 import { WasmChordError } from '../errors.js';
-import { gpuTypeInfo, rowBytes, type GpuTypeInfo } from './wgsl-quant.js';
+import { GGML_TYPES, ggmlBytes, ggmlTypeName } from '../gguf/ggml-types.js';
+import { DEQUANT_TYPE_IDS, dequantizeRowsToF16, type Dequantizer } from './dequant.js';
+import { GPU_TYPES, gpuTypeInfo, rowBytes, type GpuTypeInfo } from './wgsl-quant.js';
 
 /** Rows [row0, row0 + rows) of a weight matrix in one GPU buffer (bytes from the part's row 0). */
 export interface WeightPart {
@@ -18,10 +21,13 @@ export interface GpuWeight {
   cols: number;
   rowBytes: number;
   parts: WeightPart[];
+  /** The file's type id when the upload dequantized it (type is then F16). */
+  fileTypeId?: number;
 }
 
 /** Uploads `bytes` (rows x rowBytes, the file's layout) as storage buffers of at most `maxBinding`
- *  bytes each, cut between rows. Unsupported types and ragged shapes are typed errors. */
+ *  bytes each, cut between rows. Types without a WGSL decoder are dequantized to F16 with
+ *  `dequantize` when given (dequant.ts), else 'unsupported'; ragged shapes are typed errors. */
 export function uploadWeight(
   device: GPUDevice,
   typeId: number,
@@ -30,36 +36,52 @@ export function uploadWeight(
   bytes: Uint8Array,
   maxBinding: number,
   label = 'weight',
+  dequantize?: Dequantizer,
 ): GpuWeight {
-  const type = gpuTypeInfo(typeId);
-  if (!type) throw new WasmChordError('unsupported', `${label}: GGUF type ${typeId} has no WebGPU decoder`);
-  if (!(rows > 0 && cols > 0) || cols % type.block !== 0)
-    throw new WasmChordError('invalid_argument', `${label}: ${rows} x ${cols} is not whole ${type.name} blocks of ${type.block}`);
-  const rb = rowBytes(type, cols);
-  if (bytes.byteLength !== rb * rows)
+  const native = gpuTypeInfo(typeId);
+  const deq = !native && dequantize !== undefined && DEQUANT_TYPE_IDS.includes(typeId);
+  const type = native ?? (deq ? gpuTypeInfo(GPU_TYPES.F16) : undefined);
+  if (!type) throw new WasmChordError('unsupported', `${label}: GGUF type ${ggmlTypeName(typeId)} has no WebGPU decoder`);
+  // The file's geometry (for a dequantized type, its own blocks).
+  const fileBlock = native ? native.block : GGML_TYPES[typeId]!.blockSize;
+  const fileRowBytes = native ? rowBytes(native, cols) : (ggmlBytes(typeId, cols) ?? 0);
+  if (!(rows > 0 && cols > 0) || cols % fileBlock !== 0 || cols % type.block !== 0)
+    throw new WasmChordError('invalid_argument', `${label}: ${rows} x ${cols} is not whole ${ggmlTypeName(typeId)} blocks of ${fileBlock}`);
+  if (bytes.byteLength !== fileRowBytes * rows)
     throw new WasmChordError(
       'invalid_argument',
-      `${label}: ${bytes.byteLength} bytes for ${rows} x ${cols} ${type.name} (want ${rb * rows})`,
+      `${label}: ${bytes.byteLength} bytes for ${rows} x ${cols} ${ggmlTypeName(typeId)} (want ${fileRowBytes * rows})`,
     );
+  // The dequantizer may grow the wasm heap, detaching views of it: work from a copy.
+  const src = deq ? bytes.slice() : bytes;
+  const rb = rowBytes(type, cols);
   // + 4: the decoders read whole u32 words, at most 3 bytes past a part's last row.
   const rowsPerPart = Math.floor((maxBinding - 4) / rb);
   if (rowsPerPart < 1)
     throw new WasmChordError('unsupported', `${label}: one row (${rb} bytes) exceeds the storage binding limit ${maxBinding}`);
   const parts: WeightPart[] = [];
-  for (let row0 = 0; row0 < rows; row0 += rowsPerPart) {
-    const n = Math.min(rowsPerPart, rows - row0);
-    const size = Math.ceil((n * rb) / 4) * 4 + 4;
-    const buffer = device.createBuffer({
-      label: `${label}[${row0}]`,
-      size,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-      mappedAtCreation: true,
-    });
-    new Uint8Array(buffer.getMappedRange()).set(bytes.subarray(row0 * rb, (row0 + n) * rb));
-    buffer.unmap();
-    parts.push({ buffer, row0, rows: n });
+  try {
+    for (let row0 = 0; row0 < rows; row0 += rowsPerPart) {
+      const n = Math.min(rowsPerPart, rows - row0);
+      const size = Math.ceil((n * rb) / 4) * 4 + 4;
+      const buffer = device.createBuffer({
+        label: `${label}[${row0}]`,
+        size,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+        mappedAtCreation: true,
+      });
+      parts.push({ buffer, row0, rows: n });
+      const range = buffer.getMappedRange();
+      if (deq) dequantizeRowsToF16(dequantize.rows, typeId, src, fileRowBytes, cols, row0, n, new Uint16Array(range, 0, n * cols));
+      else new Uint8Array(range).set(src.subarray(row0 * rb, (row0 + n) * rb));
+      buffer.unmap();
+    }
+  } catch (e) {
+    for (const p of parts) p.buffer.destroy();
+    throw e;
   }
-  return { type, rows, cols, rowBytes: rb, parts };
+  if (deq) dequantize.uploaded?.(typeId, fileRowBytes * rows, rb * rows);
+  return { type, rows, cols, rowBytes: rb, parts, ...(deq ? { fileTypeId: typeId } : {}) };
 }
 
 export function destroyWeight(w: GpuWeight): void {

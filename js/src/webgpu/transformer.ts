@@ -6,6 +6,7 @@
 // n_past (prefix reuse) is just pos0 = n_past.
 import { WasmChordError } from '../errors.js';
 import { f32Buffer, readF32, u32Buffer, type GpuWeight } from './buffers.js';
+import type { Dequantizer } from './dequant.js';
 import type { GpuContext } from './device.js';
 import { GpuKernels } from './kernels.js';
 import type { LayerDescJs, ModelDescJs, ModelSpec } from './model-desc.js';
@@ -50,8 +51,9 @@ export class GpuTransformer {
   private lost: string | undefined; // why the device was lost, once it is
 
   /** Uploads the weights of `spec` (a loaded model's description and weight views).
-   *  opts.integer: use dot4I8Packed for the types that have it (default: when the adapter can). */
-  constructor(gpu: GpuContext, spec: ModelSpec, opts: { nCtx: number; maxBatch?: number; integer?: boolean }) {
+   *  opts.integer: use dot4I8Packed for the types that have it (default: when the adapter can);
+   *  opts.dequantize: expands types without a WGSL decoder to f16 (else they are 'unsupported'). */
+  constructor(gpu: GpuContext, spec: ModelSpec, opts: { nCtx: number; maxBatch?: number; integer?: boolean; dequantize?: Dequantizer }) {
     const d = (this.desc = spec.desc);
     const why = gpuUnsupported(d);
     if (why) throw new WasmChordError('unsupported', why);
@@ -67,7 +69,7 @@ export class GpuTransformer {
       () => {},
     );
     const w = spec.weights;
-    const up = (this.weights = new WeightUploader(device, spec, gpu.report.maxStorageBufferBindingSize));
+    const up = (this.weights = new WeightUploader(device, spec, gpu.report.maxStorageBufferBindingSize, opts.dequantize));
     const E = d.nEmbd;
     const Q = d.nHead * d.headDim;
     const KV = d.nHeadKv * d.headDim;

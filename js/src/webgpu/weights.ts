@@ -3,6 +3,7 @@
 // are uploaded as row ranges of the same bytes (rows are contiguous), so no split kernel is needed.
 import { WasmChordError } from '../errors.js';
 import { destroyWeight, f32Buffer, uploadWeight, type GpuWeight } from './buffers.js';
+import type { Dequantizer } from './dequant.js';
 import type { LayerWeightViews, ModelSpec, WeightView } from './model-desc.js';
 
 const F32 = 0; // GGUF type id
@@ -36,6 +37,8 @@ export class WeightUploader {
     private readonly device: GPUDevice,
     private readonly spec: ModelSpec,
     private readonly maxBinding: number,
+    /** Expands types without a WGSL decoder to f16 (buffers.ts uploadWeight). */
+    private readonly dequantize?: Dequantizer,
   ) {}
 
   /** Rows [row0, row0 + rows) of a matrix view (default: all of it). */
@@ -45,7 +48,7 @@ export class WeightUploader {
       throw new WasmChordError('bad_gguf', `${label}: rows ${row0}..${row0 + rows} of ${v.rows}`);
     const rb = v.bytes / v.rows;
     const bytes = this.spec.bytes(v).subarray(row0 * rb, (row0 + rows) * rb);
-    const w = uploadWeight(this.device, v.type, rows, v.cols, bytes, this.maxBinding, label);
+    const w = uploadWeight(this.device, v.type, rows, v.cols, bytes, this.maxBinding, label, this.dequantize);
     this.matrices.push(w);
     return w;
   }
