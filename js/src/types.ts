@@ -266,8 +266,10 @@ export interface GpuAdapterReport {
   software: boolean;
   /** WGSL `dot4I8Packed` (language feature packed_4x8_integer_dot_product). */
   packedDot: boolean;
-  /** The device has `shader-f16`. */
+  /** The device has `shader-f16` (requested; no kernel uses it yet). */
   shaderF16: boolean;
+  /** The device has `subgroups`: the matmul reductions use subgroupAdd. */
+  subgroups: boolean;
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
   /** Weights of types without a WGSL decoder, dequantized to f16 at upload (one row per file type;

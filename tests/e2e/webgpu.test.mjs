@@ -66,9 +66,11 @@ test('WebGPU kernels (Chromium, SwiftShader) match the C++ reference on every we
   assert.equal(await page.getAttribute('#out', 'data-done'), 'ok', `${text}\n${logs.join('\n')}`);
   const { report, results, errors, ms } = JSON.parse(text);
   t.diagnostic(
-    `adapter: ${report.source} ${report.vendor} ${report.architecture} software=${report.software} packedDot=${report.packedDot} shaderF16=${report.shaderF16} maxBinding=${report.maxStorageBufferBindingSize}`,
+    `adapter: ${report.source} ${report.vendor} ${report.architecture} software=${report.software} packedDot=${report.packedDot} subgroups=${report.subgroups} shaderF16=${report.shaderF16} maxBinding=${report.maxStorageBufferBindingSize}`,
   );
   t.diagnostic(`${results.length} cases in ${ms} ms; worst error/bound ${Math.max(...results.map((r) => r.worst))}`);
+  // SwiftShader has subgroups: the subgroupAdd reductions must have been checked too.
+  assert.equal(results.some((r) => r.name.includes('(subgroups)')), report.subgroups);
   assert.deepEqual(errors, [], 'no WebGPU validation errors');
   const bad = results.filter((r) => !r.ok);
   assert.deepEqual(bad, [], bad.map((r) => `${r.name}: error ${r.worst}x the bound`).join('\n'));

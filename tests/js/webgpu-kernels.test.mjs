@@ -18,7 +18,7 @@ test('WebGPU kernels (Dawn) match the C++ reference on every weight type and sha
   }
   const { device, report } = gpu;
   t.diagnostic(
-    `adapter: ${report.source} ${report.vendor} ${report.architecture} ${report.description} software=${report.software} packedDot=${report.packedDot} shaderF16=${report.shaderF16} maxBinding=${report.maxStorageBufferBindingSize}`,
+    `adapter: ${report.source} ${report.vendor} ${report.architecture} ${report.description} software=${report.software} packedDot=${report.packedDot} subgroups=${report.subgroups} shaderF16=${report.shaderF16} maxBinding=${report.maxStorageBufferBindingSize}`,
   );
   const errors = [];
   device.addEventListener?.('uncapturederror', (e) => errors.push(e.error.message));
@@ -29,6 +29,7 @@ test('WebGPU kernels (Dawn) match the C++ reference on every weight type and sha
     t.diagnostic(`${results.length} cases in ${Date.now() - t0} ms; worst error/bound ${Math.max(...results.map((r) => r.worst))}`);
     const bad = results.filter((r) => !r.ok);
     assert.deepEqual(errors, [], 'no WebGPU validation errors');
+    assert.equal(results.some((r) => r.name.includes('(subgroups)')), report.subgroups);
     assert.deepEqual(bad, [], bad.map((r) => `${r.name}: error ${r.worst}x the bound`).join('\n'));
     assert.ok(results.length > (report.packedDot ? 180 : 110));
   } finally {

@@ -38,15 +38,18 @@ function unwrap(r) {
  * [{ name, ok, err, bound }] where err is the worst error / allowed error ratio seen.
  */
 export async function runKernelChecks({ device, lib, ref, packedDot }) {
-  const k = new lib.GpuKernels(device);
+  // The plain kernels, and where the device has subgroups the subgroupAdd matmul reductions too.
+  const k = new lib.GpuKernels(device, { subgroups: false });
+  const variants = [['', k]];
+  if (device.features.has('subgroups')) variants.push([' (subgroups)', new lib.GpuKernels(device, { subgroups: true })]);
   const results = [];
   const maxBinding = device.limits.maxStorageBufferBindingSize;
   const record = (name, worst, detail = '') => results.push({ name, ok: worst <= 1, worst: Number(worst.toPrecision(3)), detail });
 
-  async function run(fn) {
+  async function run(fn, kernels = k) {
     const enc = device.createCommandEncoder();
     fn(enc);
-    await k.submit(enc);
+    await kernels.submit(enc);
   }
 
   // ---- weights: matmul (decode and prefill) and get_rows for every type ----
@@ -77,23 +80,26 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       const x = randomFloats(rand, tokens * realCols);
       const xb = lib.f32Buffer(device, x.length, x);
       const yb = lib.f32Buffer(device, tokens * rows);
-      await run((enc) => k.matmul(enc, w, xb, yb, tokens));
-      const y = await lib.readF32(device, yb, tokens * rows);
-      let worst = 0;
-      for (let ti = 0; ti < tokens; ++ti)
-        for (let r = 0; r < rows; ++r) {
-          let dot = 0;
-          let mag = 0;
-          for (let c = 0; c < realCols; ++c) {
-            const p = deq[r * realCols + c] * x[ti * realCols + c];
-            dot += p;
-            mag += Math.abs(p);
+      for (const [vname, vk] of variants) {
+        device.queue.writeBuffer(yb, 0, new Float32Array(tokens * rows).fill(NaN)); // unwritten: fails
+        await run((enc) => vk.matmul(enc, w, xb, yb, tokens), vk);
+        const y = await lib.readF32(device, yb, tokens * rows);
+        let worst = 0;
+        for (let ti = 0; ti < tokens; ++ti)
+          for (let r = 0; r < rows; ++r) {
+            let dot = 0;
+            let mag = 0;
+            for (let c = 0; c < realCols; ++c) {
+              const p = deq[r * realCols + c] * x[ti * realCols + c];
+              dot += p;
+              mag += Math.abs(p);
+            }
+            // f32 accumulation of realCols products: well under 1e-6 of sum |w x| (eps = 6e-8).
+            const bound = 1e-6 * mag + 1e-30;
+            worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / bound);
           }
-          // f32 accumulation of realCols products: well under 1e-6 of sum |w x| (eps = 6e-8).
-          const bound = 1e-6 * mag + 1e-30;
-          worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / bound);
-        }
-      record(`matmul ${label}`, worst);
+        record(`matmul${vname} ${label}`, worst);
+      }
 
       // The integer path: activations quantized on the GPU (checked against the C++ Q8_0
       // quantizer), weights dotted with dot4I8Packed; reference: the dequantized weights times the
@@ -101,10 +107,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       if (packedDot && lib.GpuKernels.hasIntegerPath(w)) {
         const xq = lib.f32Buffer(device, (tokens * realCols) / 4);
         const xd = lib.f32Buffer(device, (tokens * realCols) / 32);
-        await run((enc) => {
-          k.quantizeQ8(enc, xb, xq, xd, tokens * realCols);
-          k.matmulQ8(enc, w, xq, xd, yb, tokens);
-        });
+        await run((enc) => k.quantizeQ8(enc, xb, xq, xd, tokens * realCols));
         const q = new Int8Array(await lib.readBytes(device, xq, tokens * realCols));
         const d = await lib.readF32(device, xd, (tokens * realCols) / 32);
         const cq = unwrap(ref.refQuantizeRows(8, x, tokens, realCols)); // Q8_0 blocks: f16 d, 32 int8
@@ -115,21 +118,25 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         }
         // The C++ quantizer divides by the f16-rounded scale: a quant may differ by one.
         record(`quantize_q8 ${label}`, qdiff, `max quant difference ${qdiff}`);
-        const yq = await lib.readF32(device, yb, tokens * rows);
-        let qworst = 0;
-        for (let ti = 0; ti < tokens; ++ti)
-          for (let r = 0; r < rows; ++r) {
-            let dot = 0;
-            let mag = 0;
-            for (let c = 0; c < realCols; ++c) {
-              const i = ti * realCols + c;
-              const p = deq[r * realCols + c] * (d[i >> 5] * q[i]);
-              dot += p;
-              mag += Math.abs(p);
+        for (const [vname, vk] of variants) {
+          device.queue.writeBuffer(yb, 0, new Float32Array(tokens * rows).fill(NaN));
+          await run((enc) => vk.matmulQ8(enc, w, xq, xd, yb, tokens), vk);
+          const yq = await lib.readF32(device, yb, tokens * rows);
+          let qworst = 0;
+          for (let ti = 0; ti < tokens; ++ti)
+            for (let r = 0; r < rows; ++r) {
+              let dot = 0;
+              let mag = 0;
+              for (let c = 0; c < realCols; ++c) {
+                const i = ti * realCols + c;
+                const p = deq[r * realCols + c] * (d[i >> 5] * q[i]);
+                dot += p;
+                mag += Math.abs(p);
+              }
+              qworst = Math.max(qworst, Math.abs(yq[ti * rows + r] - dot) / (1e-6 * mag + 1e-30));
             }
-            qworst = Math.max(qworst, Math.abs(yq[ti * rows + r] - dot) / (1e-6 * mag + 1e-30));
-          }
-        record(`matmul_q8 (dot4I8Packed) ${label}`, qworst);
+          record(`matmul_q8 (dot4I8Packed)${vname} ${label}`, qworst);
+        }
         xq.destroy();
         xd.destroy();
       }
@@ -213,7 +220,8 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         const x = randomFloats(rand, tokens * cols);
         const xb = lib.f32Buffer(device, x.length, x);
         const yb = lib.f32Buffer(device, tokens * rows);
-        await run((enc) => k.matmul(enc, w, xb, yb, tokens));
+        const [vname, vk] = variants[variants.length - 1]; // the forward pass's variant
+        await run((enc) => vk.matmul(enc, w, xb, yb, tokens), vk);
         const y = await lib.readF32(device, yb, tokens * rows);
         let worst = 0;
         for (let ti = 0; ti < tokens; ++ti)
@@ -227,7 +235,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
             }
             worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / ((2 ** -11 + 1e-6) * mag + 1e-30));
           }
-        record(`matmul ${label}`, worst);
+        record(`matmul${vname} ${label}`, worst);
         for (const b of [xb, yb, idb, gb]) b.destroy();
         lib.destroyWeight(w);
       }

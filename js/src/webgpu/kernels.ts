@@ -26,8 +26,16 @@ export class GpuKernels {
   // backends); copy() and submit() end it.
   private pass: { enc: GPUCommandEncoder; pass: GPUComputePassEncoder } | undefined;
 
-  constructor(device: GPUDevice) {
+  /** The matmul reductions use subgroupAdd. */
+  readonly subgroups: boolean;
+
+  /** opts.subgroups: default when the device has the 'subgroups' feature (false forces the plain
+   *  reductions, e.g. to test both). */
+  constructor(device: GPUDevice, opts: { subgroups?: boolean } = {}) {
     this.device = device;
+    const has = device.features.has('subgroups');
+    if (opts.subgroups && !has) throw new WasmChordError('unsupported', "GpuKernels: the device has no 'subgroups' feature");
+    this.subgroups = opts.subgroups ?? has;
   }
 
   private pipeline(key: string, code: () => string): GPUComputePipeline {
@@ -105,7 +113,8 @@ export class GpuKernels {
     if (w.cols % 4 !== 0) throw new WasmChordError('invalid_argument', `matmul: ${w.cols} columns is not a multiple of 4`);
     const tn = tokens === 1 ? 1 : MATMUL_TILE;
     const t = w.type;
-    const pipeline = this.pipeline(`matmul ${t.name} ${tn}`, () => matmulWgsl(decoderWgsl(t), tn));
+    const sg = this.subgroups;
+    const pipeline = this.pipeline(`matmul ${t.name} ${tn}${sg ? ' sg' : ''}`, () => matmulWgsl(decoderWgsl(t), tn, sg));
     for (const part of w.parts) {
       const [gx, gy] = grid(part.rows);
       this.dispatch(
@@ -144,7 +153,8 @@ export class GpuKernels {
     const t = w.type;
     if (!hasQdot(t)) throw new WasmChordError('unsupported', `matmulQ8: no integer path for ${t.name}`);
     const tn = tokens === 1 ? 1 : MATMUL_TILE;
-    const pipeline = this.pipeline(`matmul_q8 ${t.name} ${tn}`, () => matmulQ8Wgsl(qdotWgsl(t), tn));
+    const sg = this.subgroups;
+    const pipeline = this.pipeline(`matmul_q8 ${t.name} ${tn}${sg ? ' sg' : ''}`, () => matmulQ8Wgsl(qdotWgsl(t), tn, sg));
     for (const part of w.parts) {
       const [gx, gy] = grid(part.rows);
       this.dispatch(

@@ -43,11 +43,49 @@ fn round_f16(x: f32) -> f32 {
   return bitcast<f32>((b + 0xfffu + ((b >> 13u) & 1u)) & 0xffffe000u);
 }`;
 
+/** The end of a matmul kernel: each invocation's partial sums acc[t] (t < TN) added up across the
+ *  workgroup and stored to Y by invocations t < TN. Plain: a tree over workgroup memory (6
+ *  barriers). Subgroups: subgroupAdd, then each subgroup's lowest invocation (its leader) stores
+ *  the sum at its own index and sets its bit in \`leaders\`; after one barrier the leaders' sums are
+ *  added in index order (deterministic; no assumption on how invocations map to subgroups, whose
+ *  size is 4..128). */
+function rowSums(subgroups: boolean): string {
+  if (!subgroups)
+    return /* wgsl */ `  for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] = acc[t]; }
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (tid < s) {
+      for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] += part[t * ${WG}u + tid + s]; }
+    }
+    workgroupBarrier();
+  }
+  if (tid < TN && t0 + tid < p.tokens) { Y[(t0 + tid) * p.n_out + p.row0 + r] = part[tid * ${WG}u]; }`;
+  return /* wgsl */ `  let lead = subgroupMin(tid) == tid;
+  for (var t = 0u; t < TN; t++) {
+    let s = subgroupAdd(acc[t]);
+    if (lead) { part[t * ${WG}u + tid] = s; }
+  }
+  if (lead) { atomicOr(&leaders[tid >> 5u], 1u << (tid & 31u)); }
+  workgroupBarrier();
+  if (tid < TN && t0 + tid < p.tokens) {
+    var sum = 0.0;
+    for (var w = 0u; w < ${WG / 32}u; w++) {
+      var m = atomicLoad(&leaders[w]);
+      while (m != 0u) {
+        sum += part[tid * ${WG}u + 32u * w + countTrailingZeros(m)];
+        m &= m - 1u;
+      }
+    }
+    Y[(t0 + tid) * p.n_out + p.row0 + r] = sum;
+  }`;
+}
+
 /** y[t, row0 + r] = W[r, :] . x[t, :] for the rows of one weight part and `tn` tokens per workgroup
  *  (tn = 1: decode matvec; tn > 1: the weights decoded once per tile of tn tokens, prefill).
- *  Grid: (rows over x/y, token tiles over z). X: (tokens, cols) f32; Y: (tokens, n_out). */
-export function matmulWgsl(decoder: string, tn: number): string {
-  return /* wgsl */ `
+ *  Grid: (rows over x/y, token tiles over z). X: (tokens, cols) f32; Y: (tokens, n_out).
+ *  subgroups: the row sums reduced with subgroupAdd (the device must have 'subgroups'). */
+export function matmulWgsl(decoder: string, tn: number, subgroups = false): string {
+  return /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
 @group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
@@ -56,7 +94,7 @@ struct P { rows: u32, cols: u32, row_bytes: u32, row0: u32, n_out: u32, tokens: 
 ${decoder}
 const TN: u32 = ${tn}u;
 var<workgroup> part: array<f32, ${WG * tn}>;
-@compute @workgroup_size(${WG})
+${subgroups ? 'var<workgroup> leaders: array<atomic<u32>, 2>;\n' : ''}@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let r = wid.x + wid.y * p.grid_x;
   if (r >= p.rows) { return; }
@@ -70,15 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (t0 + t < p.tokens) { acc[t] += dot(w, X[(t0 + t) * g4 + g]); }
     }
   }
-  for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] = acc[t]; }
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] += part[t * ${WG}u + tid + s]; }
-    }
-    workgroupBarrier();
-  }
-  if (tid < TN && t0 + tid < p.tokens) { Y[(t0 + tid) * p.n_out + p.row0 + r] = part[tid * ${WG}u]; }
+${rowSums(subgroups)}
 }`;
 }
 
@@ -307,8 +337,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
 /** y[t, row0 + r] = W[r, :] . x[t, :] with int8 activations (QUANTIZE_Q8) and dot4I8Packed: the
  *  integer twin of matmulWgsl (same grid and uniforms; tn tokens per workgroup). */
-export function matmulQ8Wgsl(qdot: string, tn: number): string {
-  return /* wgsl */ `
+export function matmulQ8Wgsl(qdot: string, tn: number, subgroups = false): string {
+  return /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
 requires packed_4x8_integer_dot_product;
 @group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> XQ: array<u32>;
@@ -319,7 +349,7 @@ struct P { rows: u32, cols: u32, row_bytes: u32, row0: u32, n_out: u32, tokens: 
 ${qdot}
 const TN: u32 = ${tn}u;
 var<workgroup> part: array<f32, ${WG * tn}>;
-@compute @workgroup_size(${WG})
+${subgroups ? 'var<workgroup> leaders: array<atomic<u32>, 2>;\n' : ''}@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let r = wid.x + wid.y * p.grid_x;
   if (r >= p.rows) { return; }
@@ -333,14 +363,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (t0 + t < p.tokens) { acc[t] += qdot(b, u % SUBS, (t0 + t) * units + u); }
     }
   }
-  for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] = acc[t]; }
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (tid < s) {
-      for (var t = 0u; t < TN; t++) { part[t * ${WG}u + tid] += part[t * ${WG}u + tid + s]; }
-    }
-    workgroupBarrier();
-  }
-  if (tid < TN && t0 + tid < p.tokens) { Y[(t0 + tid) * p.n_out + p.row0 + r] = part[tid * ${WG}u]; }
+${rowSums(subgroups)}
 }`;
 }
