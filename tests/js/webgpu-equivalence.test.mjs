@@ -1,5 +1,6 @@
 // The WebGPU backend against the CPU backend on synthetic llama models (chord-synth, cached in
-// build/synth as scripts/equivalence.mjs does) of every weight type the GPU decodes: teacher-forced
+// build/synth as scripts/equivalence.mjs does) of every weight type the GPU decodes, and of a few
+// it dequantizes to f16 at upload (which must warn once and show in ModelInfo.gpu): teacher-forced
 // along the CPU's greedy continuation, the same greedy tokens up to near-ties (top-2 margin under
 // 1% in probability), and the probabilities of the CPU's top 5 within 0.01 on average (the bar
 // scripts/equivalence.mjs sets against llama.cpp) and 0.05 at worst. The CPU quantizes activations
@@ -19,7 +20,9 @@ import { GREEDY } from './helpers.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.CHORD_NATIVE_BIN ?? join(ROOT, 'build/native-release');
-const TYPES = ['F16', 'Q8_0', 'Q4_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_K_M'];
+const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_K_M'];
+// Dequantized at upload: a k-quant, a non-linear 4-bit, a grid I-quant and a ternary type.
+const DEQUANTIZED = ['Q3_K', 'IQ4_XS', 'IQ2_XS', 'TQ2_0'];
 const PROMPT = 'Once upon a time there was a tiny robot';
 
 test('WebGPU backend = CPU backend on synthetic llama models of every GPU weight type', async (t) => {
@@ -31,14 +34,31 @@ test('WebGPU backend = CPU backend on synthetic llama models of every GPU weight
   }
   const tools = new ChordTools(BIN);
   for (const [preset, types] of [
-    ['tiny-llama', TYPES],
+    ['tiny-llama', [...TYPES, ...DEQUANTIZED]],
     ['tiny-mistral', ['Q4_0', 'Q6_K']], // head_dim 64, GQA 4, RoPE base 1e6
   ])
     for (const type of types) {
       const path = await tools.model(join(ROOT, 'build/synth'), preset, type, 1, { extra: ['--output-type', 'F16'], tag: '-o16' });
       const cpu = await loadModel(path, { threads: 1, contextLength: 64 });
-      const gpu = await loadModel(path, { threads: 1, contextLength: 64, backend: 'webgpu' });
+      const warnings = [];
+      const warn = console.warn;
+      console.warn = (m) => warnings.push(String(m));
+      let gpu;
       try {
+        gpu = await loadModel(path, { threads: 1, contextLength: 64, backend: 'webgpu' });
+      } finally {
+        console.warn = warn;
+      }
+      try {
+        const dq = gpu.info.gpu.dequantized;
+        if (DEQUANTIZED.includes(type)) {
+          const name = type.toLowerCase().replace(/_k$/, '_K');
+          assert.equal(warnings.length, 1, `${type}: one warning (${warnings})`);
+          assert.match(warnings[0], new RegExp(`^\\[wasm-chord\\] WebGPU: .*${name} \\(\\d+ tensors\\).*dequantized to f16`));
+          const row = dq?.find((r) => r.type === name);
+          assert.ok(row && row.tensors >= 14 && row.gpuBytes > row.fileBytes, `${type}: ModelInfo.gpu.dequantized ${JSON.stringify(dq)}`);
+          t.diagnostic(`${type}: ${warnings[0]}`);
+        } else assert.deepEqual([dq, warnings], [undefined, []], `${type} is decoded on the GPU`);
         const prompt = await cpu.tokenize(PROMPT, {});
         const ref = await cpu.complete(prompt, { ...GREEDY, maxTokens: 10, topLogprobs: 5 });
         let worst = 0;

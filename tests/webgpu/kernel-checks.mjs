@@ -67,7 +67,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
     const t = lib.gpuTypeInfo(typeId);
     const rand = rng(typeId * 7919 + 1);
     for (const [rows, blocks, tokens, split] of shapes) {
-      // F32/F16 (pseudo-blocks of 4): 260 * blocks columns, less 8 when several.
+      // F32/F16/BF16 (pseudo-blocks of 4): 260 * blocks columns, less 8 when several.
       const realCols = t.block === 4 ? 260 * blocks - (blocks > 1 ? 8 : 0) : blocks * t.block;
       const wf = randomFloats(rand, rows * realCols, 0.5);
       const bytes = unwrap(ref.refQuantizeRows(typeId, wf, rows, realCols));

@@ -6,8 +6,8 @@ import { GGML_TYPES } from '../gguf/ggml-types.js';
 import type { DequantizedTypeReport } from '../types.js';
 
 /** GGUF type ids the CPU runtime computes with that have no WGSL decoder (kernels/ops.cpp's table
- *  less wgsl-quant.ts's): Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, the I-quants and the ternary types. */
-export const DEQUANT_TYPE_IDS: readonly number[] = [3, 6, 7, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23, 29, 34, 35];
+ *  less wgsl-quant.ts's): Q2_K, Q3_K, the I-quants and the ternary types. */
+export const DEQUANT_TYPE_IDS: readonly number[] = [10, 11, 16, 17, 18, 19, 20, 21, 22, 23, 29, 34, 35];
 
 /** Rows of a weight type expanded to f32 (rows x cols, row-major): the C++ reference. */
 export type DequantizeRows = (typeId: number, bytes: Uint8Array, rows: number, cols: number) => Float32Array;

@@ -6,7 +6,7 @@
 // and the kernels (kernels.ts) are written once over it. F32/F16 use pseudo-blocks of 4 elements.
 
 /** The weight types with a WGSL decoder (GGUF type ids, core/quant/types.h). */
-export const GPU_TYPES = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, Q4_K: 12, Q5_K: 13, Q6_K: 14 } as const;
+export const GPU_TYPES = { F32: 0, F16: 1, BF16: 30, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q4_K: 12, Q5_K: 13, Q6_K: 14 } as const;
 export type GpuTypeName = keyof typeof GPU_TYPES;
 
 export interface GpuTypeInfo {
@@ -21,7 +21,11 @@ const INFO: Record<number, GpuTypeInfo> = {};
 for (const [name, id, block, blockBytes] of [
   ['F32', 0, 4, 16],
   ['F16', 1, 4, 8],
+  ['BF16', 30, 4, 8],
   ['Q4_0', 2, 32, 18],
+  ['Q4_1', 3, 32, 20],
+  ['Q5_0', 6, 32, 22],
+  ['Q5_1', 7, 32, 24],
   ['Q8_0', 8, 32, 34],
   ['Q4_K', 12, 256, 144],
   ['Q5_K', 13, 256, 176],
@@ -66,6 +70,11 @@ fn i8x4(u: u32) -> vec4<f32> {
   return vec4<f32>(f32(bitcast<i32>(u << 24u) >> 24u), f32(bitcast<i32>(u << 16u) >> 24u),
                    f32(bitcast<i32>(u << 8u) >> 24u), f32(bitcast<i32>(u) >> 24u));
 }
+// Q5_0 / Q5_1: bits 4j..4j+3 of qh as bit 4 of four bytes.
+fn qh4(qh: u32, j: u32) -> u32 {
+  let h = qh >> (4u * j);
+  return ((h & 1u) | ((h & 2u) << 7u) | ((h & 4u) << 14u) | ((h & 8u) << 21u)) << 4u;
+}
 // Q4_K / Q5_K: 6-bit scale and min of sub-block s (0..7) from the 12 scale bytes at o
 // (get_scale_min_k4).
 fn scale_min_k4(o: u32, s: u32) -> vec2<f32> {
@@ -86,11 +95,32 @@ const LOAD4: Record<GpuTypeName, string> = {
   let hi = W[(b >> 2u) + 1u];
   return vec4<f32>(f16bits(lo & 0xffffu), f16bits(lo >> 16u), f16bits(hi & 0xffffu), f16bits(hi >> 16u));
 }`,
+  // The upper half of an f32: exact.
+  BF16: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let lo = W[b >> 2u];
+  let hi = W[(b >> 2u) + 1u];
+  return vec4<f32>(bitcast<f32>(lo << 16u), bitcast<f32>(lo & 0xffff0000u), bitcast<f32>(hi << 16u), bitcast<f32>(hi & 0xffff0000u));
+}`,
   // d * (q - 8); qs[l] holds element l (low nibble) and l + 16 (high).
   Q4_0: `fn load4(b: u32, j: u32) -> vec4<f32> {
   let d = wf16(b);
   let q = wu32(b + 2u + 4u * (j & 3u)) >> select(0u, 4u, j >= 4u);
   return (u8x4(q & 0x0f0f0f0fu) - 8.0) * d;
+}`,
+  // d * q + m, nibbles as Q4_0 after d and m.
+  Q4_1: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let q = wu32(b + 4u + 4u * (j & 3u)) >> select(0u, 4u, j >= 4u);
+  return u8x4(q & 0x0f0f0f0fu) * wf16(b) + wf16(b + 2u);
+}`,
+  // d * (q - 16): the nibbles as Q4_0, the 5th bit of element e bit e of the u32 qh.
+  Q5_0: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let q = (wu32(b + 6u + 4u * (j & 3u)) >> select(0u, 4u, j >= 4u)) & 0x0f0f0f0fu;
+  return (u8x4(q | qh4(wu32(b + 2u), j)) - 16.0) * wf16(b);
+}`,
+  // d * q + m with Q5_0's bits after d and m.
+  Q5_1: `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let q = (wu32(b + 8u + 4u * (j & 3u)) >> select(0u, 4u, j >= 4u)) & 0x0f0f0f0fu;
+  return u8x4(q | qh4(wu32(b + 4u), j)) * wf16(b) + wf16(b + 2u);
 }`,
   Q8_0: `fn load4(b: u32, j: u32) -> vec4<f32> {
   return i8x4(wu32(b + 2u + 4u * j)) * wf16(b);
