@@ -70,7 +70,10 @@ test('WebGPU kernels (Chromium, SwiftShader) match the C++ reference on every we
   );
   t.diagnostic(`${results.length} cases in ${ms} ms; worst error/bound ${Math.max(...results.map((r) => r.worst))}`);
   // SwiftShader has subgroups: the subgroupAdd reductions must have been checked too.
-  assert.equal(results.some((r) => r.name.includes('(subgroups)')), report.subgroups);
+  assert.equal(
+    results.some((r) => r.name.includes('(subgroups)')),
+    report.subgroups,
+  );
   assert.deepEqual(errors, [], 'no WebGPU validation errors');
   const bad = results.filter((r) => !r.ok);
   assert.deepEqual(bad, [], bad.map((r) => `${r.name}: error ${r.worst}x the bound`).join('\n'));

@@ -29,7 +29,10 @@ test('WebGPU kernels (Dawn) match the C++ reference on every weight type and sha
     t.diagnostic(`${results.length} cases in ${Date.now() - t0} ms; worst error/bound ${Math.max(...results.map((r) => r.worst))}`);
     const bad = results.filter((r) => !r.ok);
     assert.deepEqual(errors, [], 'no WebGPU validation errors');
-    assert.equal(results.some((r) => r.name.includes('(subgroups)')), report.subgroups);
+    assert.equal(
+      results.some((r) => r.name.includes('(subgroups)')),
+      report.subgroups,
+    );
     assert.deepEqual(bad, [], bad.map((r) => `${r.name}: error ${r.worst}x the bound`).join('\n'));
     assert.ok(results.length > (report.packedDot ? 180 : 110));
   } finally {

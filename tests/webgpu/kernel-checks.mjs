@@ -186,7 +186,8 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
           for (let i = 0; i < bytes.length; ++i) bytes[i] = Math.floor(rand() * 256);
           for (let b = 0; b < bytes.length; b += g.typeSize) {
             const d = lib.f16Bits(0.002 + 0.01 * rand());
-            if (typeId === 29) for (let i = 0; i < 4; ++i) bytes[b + 49 + 2 * i] = (bytes[b + 49 + 2 * i] & 0x0f) | (((d >> (4 * i)) & 15) << 4);
+            if (typeId === 29)
+              for (let i = 0; i < 4; ++i) bytes[b + 49 + 2 * i] = (bytes[b + 49 + 2 * i] & 0x0f) | (((d >> (4 * i)) & 15) << 4);
             else {
               bytes[b + (dOffset[typeId] ?? 0)] = d & 0xff;
               bytes[b + (dOffset[typeId] ?? 0) + 1] = d >> 8;
@@ -252,8 +253,29 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
 
   // ---- f32 -> f16 rounding against the C++ fp32_to_fp16 (refQuantizeRows F16), bit for bit ----
   {
-    const vals = [0, -0, 1, -1, 65504, 65519.99, 65520, -70000, 1e-8, 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001, 3 * 2 ** -26,
-      2 ** -14, 2 ** -14 * (1 - 2 ** -12), 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1 + 2 ** -11 + 2 ** -20, Infinity, -Infinity, NaN];
+    const vals = [
+      0,
+      -0,
+      1,
+      -1,
+      65504,
+      65519.99,
+      65520,
+      -70000,
+      1e-8,
+      2 ** -24,
+      2 ** -25,
+      2 ** -25 * 1.0001,
+      3 * 2 ** -26,
+      2 ** -14,
+      2 ** -14 * (1 - 2 ** -12),
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      1 + 2 ** -11 + 2 ** -20,
+      Infinity,
+      -Infinity,
+      NaN,
+    ];
     const rand = rng(15);
     while (vals.length < 4096) {
       const f = new Float32Array(1);
