@@ -39,7 +39,8 @@ function unwrap(r) {
  */
 export async function runKernelChecks({ device, lib, ref, packedDot }) {
   // The plain kernels, and where the device has subgroups the subgroupAdd matmul reductions too.
-  const k = new lib.GpuKernels(device, { subgroups: false });
+  // The plain ones keep only 16 bind groups, so every check also runs through cache evictions.
+  const k = new lib.GpuKernels(device, { subgroups: false, bindCache: 16 });
   const variants = [['', k]];
   if (device.features.has('subgroups')) variants.push([' (subgroups)', new lib.GpuKernels(device, { subgroups: true })]);
   const results = [];
@@ -361,6 +362,12 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       let aworst = 0;
       for (let i = 0; i < n; ++i) aworst = Math.max(aworst, sum[i] === Math.fround(up[i] + up[i]) ? 0 : 2);
       record(`add ${n}`, aworst);
+      // The same dispatch again (its cached bind group) on the updated buffer: 2 up + up.
+      await run((enc) => k.add(enc, ab, ub, n));
+      const sum3 = await lib.readF32(device, ab, n);
+      let rworst = 0;
+      for (let i = 0; i < n; ++i) rworst = Math.max(rworst, sum3[i] === Math.fround(Math.fround(up[i] + up[i]) + up[i]) ? 0 : 2);
+      record(`add ${n} repeated`, rworst);
       for (const b of [gb, ub, ab]) b.destroy();
     }
   }

@@ -9,6 +9,9 @@ import { ADD, ATTENTION, GEGLU, getRowsWgsl, matmulQ8Wgsl, matmulWgsl, QUANTIZE_
 /** Token tile of the prefill matmul: each workgroup decodes its weight row once per TILE tokens. */
 export const MATMUL_TILE = 8;
 const MAX_GRID = 65535;
+/** Bind groups kept (each with a 16-32 byte uniform buffer): a decode step of a 32-layer model
+ *  records ~600 dispatches, all of them again in the next step. */
+const BIND_CACHE = 4096;
 
 /** A uniform value: a u32, or an f32 written as { f }. */
 type Param = number | { f: number };
@@ -21,7 +24,13 @@ function grid(n: number): [number, number] {
 export class GpuKernels {
   readonly device: GPUDevice;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private transient: GPUBuffer[] = [];
+  // Bind groups with their uniform block, by (pipeline, buffers, uniform values), least recently
+  // used first: a decode step repeats the previous step's dispatches (only attention's pos0
+  // changes), so it records them without creating a buffer or a bind group. Trimmed to
+  // bindCache entries after each submit (never while an encoder may still use them).
+  private readonly groups = new Map<string, { group: GPUBindGroup; uniform: GPUBuffer }>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
   // Consecutive dispatches share one compute pass (a pass per dispatch costs a flush on some
   // backends); copy() and submit() end it.
   private pass: { enc: GPUCommandEncoder; pass: GPUComputePassEncoder } | undefined;
@@ -29,10 +38,13 @@ export class GpuKernels {
   /** The matmul reductions use subgroupAdd. */
   readonly subgroups: boolean;
 
+  private readonly bindCache: number;
+
   /** opts.subgroups: default when the device has the 'subgroups' feature (false forces the plain
-   *  reductions, e.g. to test both). */
-  constructor(device: GPUDevice, opts: { subgroups?: boolean } = {}) {
+   *  reductions, e.g. to test both); opts.bindCache: bind groups kept (default BIND_CACHE). */
+  constructor(device: GPUDevice, opts: { subgroups?: boolean; bindCache?: number } = {}) {
     this.device = device;
+    this.bindCache = opts.bindCache ?? BIND_CACHE;
     const has = device.features.has('subgroups');
     if (opts.subgroups && !has) throw new WasmChordError('unsupported', "GpuKernels: the device has no 'subgroups' feature");
     this.subgroups = opts.subgroups ?? has;
@@ -48,6 +60,12 @@ export class GpuKernels {
     return p;
   }
 
+  private id(o: object): number {
+    let i = this.ids.get(o);
+    if (i === undefined) this.ids.set(o, (i = this.nextId++));
+    return i;
+  }
+
   private uniform(values: Param[]): GPUBuffer {
     const words = Math.ceil(values.length / 4) * 4;
     const buf = this.device.createBuffer({ size: words * 4, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
@@ -59,8 +77,24 @@ export class GpuKernels {
       else f[i] = v.f;
     });
     buf.unmap();
-    this.transient.push(buf);
     return buf;
+  }
+
+  /** The bind group of `buffers` (bindings 0..) and a uniform block of `params` (the next one). */
+  private bindGroup(pipeline: GPUComputePipeline, buffers: GPUBuffer[], params: Param[]): GPUBindGroup {
+    let key = `${this.id(pipeline)}`;
+    for (const b of buffers) key += `,${this.id(b)}`;
+    for (const v of params) key += typeof v === 'number' ? `|${v}` : `|f${v.f}`;
+    let g = this.groups.get(key);
+    if (g) this.groups.delete(key); // re-inserted below: most recently used
+    else {
+      const uniform = this.uniform(params);
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      entries.push({ binding: buffers.length, resource: { buffer: uniform } });
+      g = { group: this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), uniform };
+    }
+    this.groups.set(key, g);
+    return g.group;
   }
 
   private dispatch(
@@ -72,9 +106,7 @@ export class GpuKernels {
     y = 1,
     z = 1,
   ): void {
-    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    entries.push({ binding: buffers.length, resource: { buffer: this.uniform(params) } });
-    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const group = this.bindGroup(pipeline, buffers, params);
     if (this.pass?.enc !== enc) {
       this.endPass();
       this.pass = { enc, pass: enc.beginComputePass() };
@@ -96,15 +128,24 @@ export class GpuKernels {
     enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
-  /** Submits `enc` and frees the per-dispatch uniforms once the GPU is done with them. */
+  /** Submits `enc` (one encoder records at a time), then trims the bind-group cache: a uniform
+   *  destroyed after the submit that uses it lives until that work is done. Resolves when the GPU
+   *  has finished. */
   submit(enc: GPUCommandEncoder): Promise<void> {
     if (this.pass?.enc === enc) this.endPass();
     this.device.queue.submit([enc.finish()]);
-    const done = this.transient;
-    this.transient = [];
-    return this.device.queue.onSubmittedWorkDone().then(() => {
-      for (const b of done) b.destroy();
-    });
+    for (const [key, g] of this.groups) {
+      if (this.groups.size <= this.bindCache) break;
+      this.groups.delete(key);
+      g.uniform.destroy();
+    }
+    return this.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Frees the cached uniform blocks (the pipelines go with the device). */
+  dispose(): void {
+    for (const g of this.groups.values()) g.uniform.destroy();
+    this.groups.clear();
   }
 
   /** y (tokens, w.rows) = x (tokens, w.cols) . W^T. tokens = 1 is the decode matvec; more use the

@@ -92,6 +92,8 @@ export class GpuTransformer {
     }
     const b = this.maxBatch;
     const buf = (n: number, label: string) => this.own(f32Buffer(device, n, undefined, label));
+    this.ids = this.own(u32Buffer(device, new Uint32Array(b), 'ids'));
+    this.pos = this.own(u32Buffer(device, new Uint32Array(b), 'pos'));
     this.act = {
       x: buf(b * E, 'x'),
       xn: buf(b * E, 'xn'),
@@ -137,7 +139,7 @@ export class GpuTransformer {
     const n = tokens.length;
     const a = this.act;
     const k = this.k;
-    const { enc, release } = this.begin(tokens, pos0);
+    const enc = this.begin(tokens, pos0);
     try {
       this.body(enc, n, pos0);
       // Only the last token's row goes through the output projection (runtime/context.cpp).
@@ -151,13 +153,11 @@ export class GpuTransformer {
       return await readF32(this.gpu.device, a.logits, d.nVocab);
     } catch (e) {
       throw await this.failure(e);
-    } finally {
-      release();
     }
   }
 
-  /** Checks the arguments and makes the command encoder and the token id / position buffers. */
-  private begin(tokens: readonly number[], pos0: number): { enc: GPUCommandEncoder; release: () => void } {
+  /** Checks the arguments, writes the token ids and positions and makes the command encoder. */
+  private begin(tokens: readonly number[], pos0: number): GPUCommandEncoder {
     const n = tokens.length;
     if (this.lost !== undefined) throw new WasmChordError('internal', `the WebGPU device was lost (${this.lost}): load the model again`);
     if (n < 1 || n > this.maxBatch)
@@ -166,26 +166,16 @@ export class GpuTransformer {
       throw new WasmChordError('context_full', `forward: positions ${pos0}..${pos0 + n - 1} past the context of ${this.nCtx}`);
     if (tokens.some((t) => !(t >= 0 && t < this.desc.nVocab)))
       throw new WasmChordError('invalid_argument', 'forward: token id out of the vocabulary');
+    // The same id/position buffers every pass (written before this pass's submit), so that the
+    // dispatches reading them are the previous step's, bind groups included (kernels.ts).
     const device = this.gpu.device;
-    this.ids = u32Buffer(device, tokens, 'ids');
-    this.pos = u32Buffer(
-      device,
-      tokens.map((_, i) => pos0 + i),
-      'pos',
-    );
-    const ids = this.ids;
-    const pos = this.pos;
-    return {
-      enc: device.createCommandEncoder(),
-      release: () => {
-        ids.destroy();
-        pos.destroy();
-      },
-    };
+    device.queue.writeBuffer(this.ids, 0, new Uint32Array(tokens));
+    device.queue.writeBuffer(this.pos, 0, Uint32Array.from(tokens, (_, i) => pos0 + i));
+    return device.createCommandEncoder();
   }
 
-  private ids: GPUBuffer | undefined; // (tokens) u32 of the pass being recorded
-  private pos: GPUBuffer | undefined; // (tokens) u32 positions
+  private readonly ids: GPUBuffer; // (max_batch) u32 token ids of the pass being recorded
+  private readonly pos: GPUBuffer; // (max_batch) u32 their positions
 
   /** A failed pass as a typed error (a device lost mid-pass rejects its promises). */
   private async failure(e: unknown): Promise<unknown> {
@@ -201,7 +191,7 @@ export class GpuTransformer {
     const d = this.desc;
     const a = this.act;
     const k = this.k;
-    k.getRows(enc, this.embd, this.ids!, n, a.x);
+    k.getRows(enc, this.embd, this.ids, n, a.x);
     if (d.embdScale !== 1) k.scale(enc, a.x, d.embdScale, n * d.nEmbd);
     for (const l of this.layers) {
       this.attention(enc, l, n, pos0);
@@ -270,8 +260,8 @@ export class GpuTransformer {
         factors: this.ropeFactors,
         attnFactor: d.ropeAttnFactor,
       };
-      k.rope(enc, a.q, this.pos!, n, d.nHead, HD, rope);
-      k.rope(enc, a.kk, this.pos!, n, d.nHeadKv, HD, rope);
+      k.rope(enc, a.q, this.pos, n, d.nHead, HD, rope);
+      k.rope(enc, a.kk, this.pos, n, d.nHeadKv, HD, rope);
     }
     if (d.scaleQ) k.scale(enc, a.q, d.kqScale, n * Q);
     k.copy(enc, a.kk, 0, l.k, pos0 * KV * 4, n * KV * 4);
@@ -309,6 +299,7 @@ export class GpuTransformer {
 
   /** Frees every GPU buffer (the device stays). */
   dispose(): void {
+    this.k.dispose();
     for (const b of this.buffers) b.destroy();
     this.buffers.length = 0;
     this.weights?.destroy();
