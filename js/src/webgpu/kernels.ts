@@ -86,7 +86,8 @@ export class GpuKernels {
     for (const b of buffers) key += `,${this.id(b)}`;
     for (const v of params) key += typeof v === 'number' ? `|${v}` : `|f${v.f}`;
     let g = this.groups.get(key);
-    if (g) this.groups.delete(key); // re-inserted below: most recently used
+    // A hit is deleted and re-inserted below: the map's order is least recently used first.
+    if (g) this.groups.delete(key);
     else {
       const uniform = this.uniform(params);
       const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));

@@ -170,7 +170,8 @@ export class GpuTransformer {
     // dispatches reading them are the previous step's, bind groups included (kernels.ts).
     const device = this.gpu.device;
     device.queue.writeBuffer(this.ids, 0, new Uint32Array(tokens));
-    device.queue.writeBuffer(this.pos, 0, Uint32Array.from(tokens, (_, i) => pos0 + i));
+    const pos = Uint32Array.from(tokens, (_, i) => pos0 + i);
+    device.queue.writeBuffer(this.pos, 0, pos);
     return device.createCommandEncoder();
   }
 
