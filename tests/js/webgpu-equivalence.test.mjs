@@ -20,9 +20,9 @@ import { GREEDY } from './helpers.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.CHORD_NATIVE_BIN ?? join(ROOT, 'build/native-release');
-const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_K_M'];
-// Dequantized at upload: a k-quant, a non-linear 4-bit, a grid I-quant and a ternary type.
-const DEQUANTIZED = ['Q3_K', 'IQ4_XS', 'IQ2_XS', 'TQ2_0'];
+const TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_K_M', 'IQ4_NL', 'IQ4_XS'];
+// Dequantized at upload: a k-quant, a grid I-quant and a ternary type.
+const DEQUANTIZED = ['Q3_K', 'IQ2_XS', 'TQ2_0'];
 const PROMPT = 'Once upon a time there was a tiny robot';
 
 test('WebGPU backend = CPU backend on synthetic llama models of every GPU weight type', async (t) => {

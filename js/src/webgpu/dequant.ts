@@ -6,8 +6,8 @@ import { GGML_TYPES } from '../gguf/ggml-types.js';
 import type { DequantizedTypeReport } from '../types.js';
 
 /** GGUF type ids the CPU runtime computes with that have no WGSL decoder (kernels/ops.cpp's table
- *  less wgsl-quant.ts's): Q2_K, Q3_K, the I-quants and the ternary types. */
-export const DEQUANT_TYPE_IDS: readonly number[] = [10, 11, 16, 17, 18, 19, 20, 21, 22, 23, 29, 34, 35];
+ *  less wgsl-quant.ts's): Q2_K, Q3_K, the grid I-quants and the ternary types. */
+export const DEQUANT_TYPE_IDS: readonly number[] = [10, 11, 16, 17, 18, 19, 21, 22, 29, 34, 35];
 
 /** Rows of a weight type expanded to f32 (rows x cols, row-major): the C++ reference. */
 export type DequantizeRows = (typeId: number, bytes: Uint8Array, rows: number, cols: number) => Float32Array;
@@ -98,10 +98,17 @@ export function f16Bits(x: number): number {
   return f16FromBits(u32[0]!);
 }
 
-/** dst[i] = f16 bits of src[i]. */
+/** dst[i] = f16 bits of src[i]. Normal halves (2^-14 <= |x| < 2^16, nearly every weight) inline:
+ *  adding 0xfff plus the kept lsb rounds to nearest even at bit 13, a carry moving into the
+ *  exponent (up to inf) as it should, then the exponent is rebased (127 - 15 = 112 << 10). */
 export function toF16(src: Float32Array, dst: Uint16Array): void {
-  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  for (let i = 0; i < bits.length; ++i) dst[i] = f16FromBits(bits[i]!);
+  const bits = new Int32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; ++i) {
+    const b = bits[i]!;
+    const a = b & 0x7fffffff;
+    if (a >= 0x38800000 && a < 0x47800000) dst[i] = ((b >>> 16) & 0x8000) | (((a + 0xfff + ((a >>> 13) & 1)) >>> 13) - 0x1c000);
+    else dst[i] = f16FromBits(b >>> 0);
+  }
 }
 
 /** Elements per dequantize call: 4 MiB of f32 at a time keeps the wasm heap's scratch small. */

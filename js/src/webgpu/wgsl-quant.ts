@@ -6,7 +6,21 @@
 // and the kernels (kernels.ts) are written once over it. F32/F16 use pseudo-blocks of 4 elements.
 
 /** The weight types with a WGSL decoder (GGUF type ids, core/quant/types.h). */
-export const GPU_TYPES = { F32: 0, F16: 1, BF16: 30, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q4_K: 12, Q5_K: 13, Q6_K: 14 } as const;
+export const GPU_TYPES = {
+  F32: 0,
+  F16: 1,
+  BF16: 30,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q5_0: 6,
+  Q5_1: 7,
+  Q8_0: 8,
+  Q4_K: 12,
+  Q5_K: 13,
+  Q6_K: 14,
+  IQ4_NL: 20,
+  IQ4_XS: 23,
+} as const;
 export type GpuTypeName = keyof typeof GPU_TYPES;
 
 export interface GpuTypeInfo {
@@ -30,6 +44,8 @@ for (const [name, id, block, blockBytes] of [
   ['Q4_K', 12, 256, 144],
   ['Q5_K', 13, 256, 176],
   ['Q6_K', 14, 256, 210],
+  ['IQ4_NL', 20, 32, 18],
+  ['IQ4_XS', 23, 256, 136],
 ] as const)
   INFO[id] = { name, id, block, blockBytes };
 
@@ -84,6 +100,15 @@ fn scale_min_k4(o: u32, s: u32) -> vec2<f32> {
   return vec2<f32>(f32(sc), f32(m));
 }
 `;
+
+// IQ4_NL / IQ4_XS: the 16 codebook values (core/quant/blocks.h kIq4nlValues) and the four of the
+// nibbles of u's bytes (low nibbles, or high after a shift by 4).
+const IQ4NL = /* wgsl */ `
+var<private> IQ4NL: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0,
+                                                    1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+fn iq4x4(u: u32) -> vec4<f32> {
+  return vec4<f32>(IQ4NL[u & 0xfu], IQ4NL[(u >> 8u) & 0xfu], IQ4NL[(u >> 16u) & 0xfu], IQ4NL[(u >> 24u) & 0xfu]);
+}`;
 
 const LOAD4: Record<GpuTypeName, string> = {
   F32: `fn load4(b: u32, j: u32) -> vec4<f32> {
@@ -150,6 +175,22 @@ const LOAD4: Record<GpuTypeName, string> = {
   let q = (wu32(b + 48u + 32u * c + l) >> (4u * hi)) & 0x0f0f0f0fu;
   let h = (wu32(b + 16u + l) >> (2u * c + hi)) & 0x01010101u;
   return u8x4(q | (h << 4u)) * d1 - m1;
+}`,
+  // d * codebook[q], nibbles as Q4_0.
+  IQ4_NL: `${IQ4NL}
+fn load4(b: u32, j: u32) -> vec4<f32> {
+  return iq4x4(wu32(b + 2u + 4u * (j & 3u)) >> select(0u, 4u, j >= 4u)) * wf16(b);
+}`,
+  // Sub-block ib of 32: d * (ls - 32) * codebook[q], the 6-bit ls with its low 4 bits in nibble
+  // ib % 2 of scales_l[ib / 2] and its high 2 at bit 2 ib of scales_h; qs as IQ4_NL per sub-block.
+  IQ4_XS: `${IQ4NL}
+fn load4(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let ib = e / 32u;
+  let l = e & 31u;
+  let ls = ((wbyte(b + 4u + ib / 2u) >> (4u * (ib & 1u))) & 0xfu) | (((wu16(b + 2u) >> (2u * ib)) & 3u) << 4u);
+  let dl = wf16(b) * (f32(ls) - 32.0);
+  return iq4x4(wu32(b + 8u + 16u * ib + (l & 15u)) >> select(0u, 4u, l >= 16u)) * dl;
 }`,
   // Halves of 128: element 128h + 32k + l has its low 4 bits in ql[64h + l + 32(k & 1)] (nibble
   // k >> 1), its high 2 bits at bit 2k of qh[32h + l], its scale scales[8h + l / 16 + 2k];
