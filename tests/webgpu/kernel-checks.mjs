@@ -197,7 +197,12 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         }
         const deq = unwrap(ref.refDequantizeRows(typeId, bytes, rows, cols));
         const limit = split ? split * cols * 2 + 4 : maxBinding;
-        const w = lib.uploadWeight(device, typeId, rows, cols, bytes, limit, g.name, dequantize);
+        // Bytes given as a function (a wasm heap view, asked for again before every chunk).
+        let asked = 0;
+        const getBytes = () => (++asked, bytes);
+        const w = lib.uploadWeight(device, typeId, rows, cols, split ? getBytes : bytes, limit, g.name, dequantize);
+        if (split && asked <= w.parts.length)
+          throw new Error(`${g.name}: the bytes were asked for ${asked} times for ${w.parts.length} parts`);
         const label = `dequantized ${g.name} ${rows}x${cols} tokens ${tokens}${split ? ` split into ${w.parts.length} parts` : ''}`;
         if (w.type.name !== 'F16' || w.fileTypeId !== typeId || w.rowBytes !== cols * 2)
           throw new Error(`${label}: uploaded as ${w.type.name}`);

@@ -27,13 +27,15 @@ export interface GpuWeight {
 
 /** Uploads `bytes` (rows x rowBytes, the file's layout) as storage buffers of at most `maxBinding`
  *  bytes each, cut between rows. Types without a WGSL decoder are dequantized to F16 with
- *  `dequantize` when given (dequant.ts), else 'unsupported'; ragged shapes are typed errors. */
+ *  `dequantize` when given (dequant.ts), else 'unsupported'; ragged shapes are typed errors.
+ *  `bytes` may be a function returning them: a view of a growable wasm heap, asked for again
+ *  before each dequantized chunk (the dequantizer may grow the heap, detaching older views). */
 export function uploadWeight(
   device: GPUDevice,
   typeId: number,
   rows: number,
   cols: number,
-  bytes: Uint8Array,
+  bytes: Uint8Array | (() => Uint8Array),
   maxBinding: number,
   label = 'weight',
   dequantize?: Dequantizer,
@@ -47,13 +49,13 @@ export function uploadWeight(
   const fileRowBytes = native ? rowBytes(native, cols) : (ggmlBytes(typeId, cols) ?? 0);
   if (!(rows > 0 && cols > 0) || cols % fileBlock !== 0 || cols % type.block !== 0)
     throw new WasmChordError('invalid_argument', `${label}: ${rows} x ${cols} is not whole ${ggmlTypeName(typeId)} blocks of ${fileBlock}`);
-  if (bytes.byteLength !== fileRowBytes * rows)
+  const view = typeof bytes === 'function' ? bytes : () => bytes;
+  const first = view();
+  if (first.byteLength !== fileRowBytes * rows)
     throw new WasmChordError(
       'invalid_argument',
-      `${label}: ${bytes.byteLength} bytes for ${rows} x ${cols} ${ggmlTypeName(typeId)} (want ${fileRowBytes * rows})`,
+      `${label}: ${first.byteLength} bytes for ${rows} x ${cols} ${ggmlTypeName(typeId)} (want ${fileRowBytes * rows})`,
     );
-  // The dequantizer may grow the wasm heap, detaching views of it: work from a copy.
-  const src = deq ? bytes.slice() : bytes;
   const rb = rowBytes(type, cols);
   // + 4: the decoders read whole u32 words, at most 3 bytes past a part's last row.
   const rowsPerPart = Math.floor((maxBinding - 4) / rb);
@@ -72,8 +74,8 @@ export function uploadWeight(
       });
       parts.push({ buffer, row0, rows: n });
       const range = buffer.getMappedRange();
-      if (deq) dequantizeRowsToF16(dequantize.rows, typeId, src, fileRowBytes, cols, row0, n, new Uint16Array(range, 0, n * cols));
-      else new Uint8Array(range).set(src.subarray(row0 * rb, (row0 + n) * rb));
+      if (deq) dequantizeRowsToF16(dequantize.rows, typeId, view, fileRowBytes, cols, row0, n, new Uint16Array(range, 0, n * cols));
+      else new Uint8Array(range).set(first.subarray(row0 * rb, (row0 + n) * rb));
       buffer.unmap();
     }
   } catch (e) {

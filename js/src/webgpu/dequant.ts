@@ -114,12 +114,13 @@ export function toF16(src: Float32Array, dst: Uint16Array): void {
 /** Elements per dequantize call: 4 MiB of f32 at a time keeps the wasm heap's scratch small. */
 const CHUNK_ELEMENTS = 1 << 20;
 
-/** Writes rows [row0, row0 + rows) of `src` (rows of `srcRowBytes` bytes of type typeId, cols
- *  elements each) into `dst` as f16, in chunks of rows. */
+/** Writes rows [row0, row0 + rows) of `src()` (rows of `srcRowBytes` bytes of type typeId, cols
+ *  elements each) into `dst` as f16, in chunks of rows. src is asked for again per chunk and the
+ *  chunk copied out first: the dequantizer may grow the wasm heap src views, detaching it. */
 export function dequantizeRowsToF16(
   dq: DequantizeRows,
   typeId: number,
-  src: Uint8Array,
+  src: () => Uint8Array,
   srcRowBytes: number,
   cols: number,
   row0: number,
@@ -130,7 +131,7 @@ export function dequantizeRowsToF16(
   for (let r = 0; r < rows; r += step) {
     const n = Math.min(step, rows - r);
     const a = (row0 + r) * srcRowBytes;
-    const f = dq(typeId, src.subarray(a, a + n * srcRowBytes), n, cols);
+    const f = dq(typeId, src().slice(a, a + n * srcRowBytes), n, cols);
     if (f.length !== n * cols) throw new WasmChordError('internal', `dequantizer returned ${f.length} floats for ${n} x ${cols}`);
     toF16(f, dst.subarray(r * cols, (r + n) * cols));
   }

@@ -47,7 +47,8 @@ export class WeightUploader {
     if (row0 < 0 || rows <= 0 || row0 + rows > v.rows)
       throw new WasmChordError('bad_gguf', `${label}: rows ${row0}..${row0 + rows} of ${v.rows}`);
     const rb = v.bytes / v.rows;
-    const bytes = this.spec.bytes(v).subarray(row0 * rb, (row0 + rows) * rb);
+    // A fresh heap view each time it is asked for (dequantizing may grow the heap).
+    const bytes = () => this.spec.bytes(v).subarray(row0 * rb, (row0 + rows) * rb);
     const w = uploadWeight(this.device, v.type, rows, v.cols, bytes, this.maxBinding, label, this.dequantize);
     this.matrices.push(w);
     return w;
