@@ -101,13 +101,18 @@ fn scale_min_k4(o: u32, s: u32) -> vec2<f32> {
 }
 `;
 
-// IQ4_NL / IQ4_XS: the 16 codebook values (core/quant/blocks.h kIq4nlValues) and the four of the
-// nibbles of u's bytes (low nibbles, or high after a shift by 4).
+// IQ4_NL / IQ4_XS: the 16 codebook values (core/quant/blocks.h kIq4nlValues) as f32 and as int8
+// bit patterns (for dot4I8Packed); iq4x4 / iq4pack look up the low nibbles of u's four bytes.
+const IQ4NL_VALUES = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
 const IQ4NL = /* wgsl */ `
-var<private> IQ4NL: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0,
-                                                    1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+var<private> IQ4NL: array<f32, 16> = array<f32, 16>(${IQ4NL_VALUES.map((v) => `${v}.0`).join(', ')});
+var<private> IQ4NL_I8: array<u32, 16> = array<u32, 16>(${IQ4NL_VALUES.map((v) => `${v & 0xff}u`).join(', ')});
 fn iq4x4(u: u32) -> vec4<f32> {
   return vec4<f32>(IQ4NL[u & 0xfu], IQ4NL[(u >> 8u) & 0xfu], IQ4NL[(u >> 16u) & 0xfu], IQ4NL[(u >> 24u) & 0xfu]);
+}
+fn iq4pack(u: u32) -> u32 {
+  return IQ4NL_I8[u & 0xfu] | (IQ4NL_I8[(u >> 8u) & 0xfu] << 8u) | (IQ4NL_I8[(u >> 16u) & 0xfu] << 16u) |
+         (IQ4NL_I8[(u >> 24u) & 0xfu] << 24u);
 }`;
 
 const LOAD4: Record<GpuTypeName, string> = {
@@ -225,6 +230,46 @@ const QDOT: Partial<Record<GpuTypeName, string>> = {
   }
   return wf16(b) * XD[a] * f32(isum - 8 * asum);
 }`,
+  // d_a (d sum q qa + m sum qa).
+  Q4_1: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  var isum = 0;
+  var asum = 0;
+  for (var k = 0u; k < 4u; k++) {
+    let q = wu32(b + 4u + 4u * k);
+    let lo = XQ[8u * a + k];
+    let hi = XQ[8u * a + 4u + k];
+    isum += dot4I8Packed(q & 0x0f0f0f0fu, lo) + dot4I8Packed((q >> 4u) & 0x0f0f0f0fu, hi);
+    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
+  }
+  return XD[a] * (wf16(b) * f32(isum) + wf16(b + 2u) * f32(asum));
+}`,
+  // d_w d_a (sum q qa - 16 sum qa), q the 5-bit value (elements 4k.. and 16 + 4k..).
+  Q5_0: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  let qh = wu32(b + 2u);
+  var isum = 0;
+  var asum = 0;
+  for (var k = 0u; k < 4u; k++) {
+    let q = wu32(b + 6u + 4u * k);
+    let lo = XQ[8u * a + k];
+    let hi = XQ[8u * a + 4u + k];
+    isum += dot4I8Packed((q & 0x0f0f0f0fu) | qh4(qh, k), lo) + dot4I8Packed(((q >> 4u) & 0x0f0f0f0fu) | qh4(qh, k + 4u), hi);
+    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
+  }
+  return wf16(b) * XD[a] * f32(isum - 16 * asum);
+}`,
+  Q5_1: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  let qh = wu32(b + 4u);
+  var isum = 0;
+  var asum = 0;
+  for (var k = 0u; k < 4u; k++) {
+    let q = wu32(b + 8u + 4u * k);
+    let lo = XQ[8u * a + k];
+    let hi = XQ[8u * a + 4u + k];
+    isum += dot4I8Packed((q & 0x0f0f0f0fu) | qh4(qh, k), lo) + dot4I8Packed(((q >> 4u) & 0x0f0f0f0fu) | qh4(qh, k + 4u), hi);
+    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
+  }
+  return XD[a] * (wf16(b) * f32(isum) + wf16(b + 2u) * f32(asum));
+}`,
   Q8_0: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
   var isum = 0;
   for (var k = 0u; k < 8u; k++) { isum += dot4I8Packed(wu32(b + 2u + 4u * k), XQ[8u * a + k]); }
@@ -278,6 +323,25 @@ const QDOT: Partial<Record<GpuTypeName, string>> = {
     r += sc * f32(isum - 32 * asum);
   }
   return wf16(b + 208u) * XD[a] * r;
+}`,
+  // d_w d_a sum codebook[q] qa: the codebook values packed as int8.
+  IQ4_NL: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  var isum = 0;
+  for (var k = 0u; k < 4u; k++) {
+    let q = wu32(b + 2u + 4u * k);
+    isum += dot4I8Packed(iq4pack(q), XQ[8u * a + k]) + dot4I8Packed(iq4pack(q >> 4u), XQ[8u * a + 4u + k]);
+  }
+  return wf16(b) * XD[a] * f32(isum);
+}`,
+  // Sub-block s: d (ls - 32) d_a sum codebook[q] qa.
+  IQ4_XS: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  var isum = 0;
+  for (var k = 0u; k < 4u; k++) {
+    let q = wu32(b + 8u + 16u * s + 4u * k);
+    isum += dot4I8Packed(iq4pack(q), XQ[8u * a + k]) + dot4I8Packed(iq4pack(q >> 4u), XQ[8u * a + 4u + k]);
+  }
+  let ls = ((wbyte(b + 4u + s / 2u) >> (4u * (s & 1u))) & 0xfu) | (((wu16(b + 2u) >> (2u * s)) & 3u) << 4u);
+  return wf16(b) * (f32(ls) - 32.0) * XD[a] * f32(isum);
 }`,
 };
 
