@@ -95,8 +95,9 @@ class ContextHandle {
   // A context whose forward pass runs in JS (the WebGPU backend; ContextOptions::external).
   static val create_external(const ModelHandle& model, int n_ctx, int n_batch);  // -> {value}
   // What create() would check, from the parts' headers alone (takes their buffers) and the parts'
-  // whole sizes: out_of_memory with the sizes before a download. -> {value: {nCtx, kvBytes, scratchBytes}}
-  static val plan(HeapParts& headers, const val& file_sizes, int n_ctx, int n_batch, int threads);
+  // whole sizes: out_of_memory with the sizes before a download; external: an external context's
+  // plan (no KV cache or scratch). -> {value: {nCtx, kvBytes, scratchBytes}}
+  static val plan(HeapParts& headers, const val& file_sizes, int n_ctx, int n_batch, int threads, bool external);
   explicit ContextHandle(std::shared_ptr<Context> c) : ctx_(std::move(c)) {}
 
   int n_ctx() const { return ctx_->n_ctx(); }
@@ -109,7 +110,14 @@ class ContextHandle {
   // -> {value: Float32Array (n_embd)[]}
   val embed(const val& token_arrays, const std::string& pooling, bool normalize);
   int n_batch() const { return ctx_->n_batch(); }
-  val take_pending();  // external contexts: {pos, tokens: Int32Array} recorded since the last call
+  // External contexts: {shifts: [{nKeep, nDiscard, nPast}], pos, tokens: Int32Array, hidden}
+  // recorded since the last call (Context::take_pending).
+  val take_pending();
+  // External contexts: records `tokens` as a hidden-state request (Context::eval_hidden). -> {code}
+  val record_hidden(const val& tokens);
+  // The pooled vectors of hidden states computed outside (runtime/embed.h pool_hidden): hidden
+  // (sum of lens, n_embd) f32. -> {value: Float32Array (n_embd)[]}
+  val pool_hidden(const val& hidden, const val& lens, const std::string& pooling, bool normalize) const;
   double memory_bytes() const { return static_cast<double>(ctx_->memory_bytes()); }
   const std::shared_ptr<Context>& context() const { return ctx_; }
 

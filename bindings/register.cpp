@@ -45,6 +45,8 @@ EMSCRIPTEN_BINDINGS(chord) {
       .class_function("create", &ContextHandle::create)
       .class_function("createExternal", &ContextHandle::create_external)
       .function("takePending", &ContextHandle::take_pending)
+      .function("recordHidden", &ContextHandle::record_hidden)
+      .function("poolHidden", &ContextHandle::pool_hidden)
       .class_function("plan", &ContextHandle::plan)
       .function("nCtx", &ContextHandle::n_ctx)
       .function("nBatch", &ContextHandle::n_batch)

@@ -30,10 +30,53 @@ val ContextHandle::create_external(const ModelHandle& model, int n_ctx, int n_ba
 
 val ContextHandle::take_pending() {
   PendingEval p = ctx_->take_pending();
+  val shifts = val::array();
+  for (const PendingShift& sh : p.shifts) {
+    val e = val::object();
+    e.set("nKeep", sh.n_keep);
+    e.set("nDiscard", sh.n_discard);
+    e.set("nPast", sh.n_past);
+    shifts.call<void>("push", e);
+  }
   val o = val::object();
+  o.set("shifts", shifts);
   o.set("pos", p.pos);
   o.set("tokens", copy_i32(p.tokens));
+  o.set("hidden", p.hidden);
   return o;
+}
+
+val ContextHandle::record_hidden(const val& tokens) {
+  std::vector<float> none;
+  return status_val(ctx_->eval_hidden(ints_from_js(tokens), none));
+}
+
+namespace {
+// EmbedOptions from the bindings' (pooling name or "" for the model's, normalize).
+Result<EmbedOptions> embed_options(const std::string& pooling, bool normalize) {
+  EmbedOptions eo;
+  eo.normalize = normalize;
+  if (!pooling.empty()) {
+    CHORD_ASSIGN_OR_RETURN(eo.pooling, parse_pooling(pooling));
+  }
+  return eo;
+}
+
+val vectors_val(const std::vector<std::vector<float>>& vs) {
+  val out = val::array();
+  for (const auto& e : vs) out.call<void>("push", copy_f32(e));
+  return ok_val(out);
+}
+}  // namespace
+
+val ContextHandle::pool_hidden(const val& hidden, const val& lens, const std::string& pooling, bool normalize) const {
+  auto eo = embed_options(pooling, normalize);
+  if (!eo.ok()) return status_val(eo.status());
+  const std::vector<float> h = emscripten::convertJSArrayToNumberVector<float>(hidden);
+  const std::vector<int32_t> l = ints_from_js(lens);
+  auto v = chord::pool_hidden(ctx_->model(), h, l, *eo);
+  if (!v.ok()) return status_val(v.status());
+  return vectors_val(*v);
 }
 
 val GeneratorHandle::set_logits(const val& logits) {
@@ -41,7 +84,7 @@ val GeneratorHandle::set_logits(const val& logits) {
   return status_val(gen_->set_logits(l));
 }
 
-val ContextHandle::plan(HeapParts& headers, const val& file_sizes, int n_ctx, int n_batch, int threads) {
+val ContextHandle::plan(HeapParts& headers, const val& file_sizes, int n_ctx, int n_batch, int threads, bool external) {
   const std::vector<HeapParts::Buffer> bufs = headers.take();
   const std::vector<double> sizes = emscripten::convertJSArrayToNumberVector<double>(file_sizes);
   if (bufs.empty() || sizes.size() != bufs.size())
@@ -56,7 +99,9 @@ val ContextHandle::plan(HeapParts& headers, const val& file_sizes, int n_ctx, in
   }
   auto m = plan_model(std::move(heads), std::move(total));
   if (!m.ok()) return status_val(m.status());
-  auto p = Context::plan(m->desc, m->weights, m->file_bytes, ContextOptions{n_ctx, n_batch, threads});
+  ContextOptions co{n_ctx, n_batch, threads};
+  co.external = external;
+  auto p = Context::plan(m->desc, m->weights, m->file_bytes, co);
   if (!p.ok()) return status_val(p.status());
   val o = val::object();
   o.set("nCtx", p->opts.n_ctx);
@@ -73,21 +118,14 @@ int ContextHandle::common_prefix(const val& tokens) const {
 val ContextHandle::history() const { return copy_i32(ctx_->history()); }
 
 val ContextHandle::embed(const val& token_arrays, const std::string& pooling, bool normalize) {
-  EmbedOptions eo;
-  eo.normalize = normalize;
-  if (!pooling.empty()) {
-    auto p = parse_pooling(pooling);
-    if (!p.ok()) return status_val(p.status());
-    eo.pooling = *p;
-  }
+  auto eo = embed_options(pooling, normalize);
+  if (!eo.ok()) return status_val(eo.status());
   std::vector<std::vector<Token>> seqs;
   const int n = token_arrays["length"].as<int>();
   for (int i = 0; i < n; ++i) seqs.push_back(ints_from_js(token_arrays[i]));
-  auto v = chord::embed_many(*ctx_, seqs, eo);
+  auto v = chord::embed_many(*ctx_, seqs, *eo);
   if (!v.ok()) return status_val(v.status());
-  val out = val::array();
-  for (const auto& e : *v) out.call<void>("push", copy_f32(e));
-  return ok_val(out);
+  return vectors_val(*v);
 }
 
 // ---- GeneratorHandle ----

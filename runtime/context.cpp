@@ -49,6 +49,11 @@ Result<ContextPlan> Context::plan(const ModelDesc& d, const ModelWeights& w, uin
   ContextPlan p;
   p.kv = KvCacheShape{opts.n_ctx, opts.n_batch, d.kv_dim(), d.head_dim, opts.kv_f32, {}};
   for (const LayerDesc& l : d.layers) p.kv.window.push_back(l.n_swa);
+  if (opts.external) {  // the caller holds the KV cache and runs the forward pass: nothing to allocate here
+    p.opts = opts;
+    p.sizes = "an external context of " + std::to_string(opts.n_ctx) + " tokens keeps its KV cache outside";
+    return p;
+  }
   const uint64_t kv_bytes = KvCache::bytes_for(p.kv);
   // Everything create() allocates is sized before allocating: bad_alloc cannot be caught (wasm
   // builds have no exceptions). On 32-bit targets the model's bytes share the same address space.
@@ -94,16 +99,16 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   const uint64_t E = static_cast<uint64_t>(d.n_embd), Q = static_cast<uint64_t>(d.q_dim());
   const uint64_t KV = static_cast<uint64_t>(d.kv_dim()), F = static_cast<uint64_t>(d.n_ff);
   const uint64_t group = static_cast<uint64_t>(d.n_head / d.n_head_kv);
+  auto c = std::unique_ptr<Context>(new Context());
+  c->model_ = std::move(model);
+  c->opts_ = opts;
+  c->n_ctx_ = opts.n_ctx;
+  if (opts.external) return c;  // no KV cache, scratch or threads: see ContextOptions::external
   // Probe once with malloc, which returns null instead of throwing when the heap cannot grow.
   if (void* probe = std::malloc(static_cast<size_t>(plan.kv_bytes + plan.scratch_bytes)))
     std::free(probe);
   else
     return Status(Code::out_of_memory, plan.sizes + ", which could not be allocated; ask for fewer tokens");
-
-  auto c = std::unique_ptr<Context>(new Context());
-  c->model_ = std::move(model);
-  c->opts_ = opts;
-  c->n_ctx_ = opts.n_ctx;
   c->pool_ = std::make_unique<kn::ThreadPool>(opts.threads);
   c->kv_.allocate(std::move(plan.kv));
   c->act_.resize(act_bytes(c->model_->weights(), opts.n_batch));
@@ -140,19 +145,40 @@ void Context::truncate(int32_t n) {
 
 PendingEval Context::take_pending() {
   PendingEval p = std::move(pending_);
-  pending_ = PendingEval{n_past(), {}};
+  pending_ = PendingEval{};
+  pending_.pos = n_past();
   return p;
+}
+
+Status Context::record(std::span<const Token> tokens, bool hidden) {
+  if (!pending_.tokens.empty() && pending_.hidden != hidden)
+    return Status(Code::invalid_argument,
+                  "an external context records tokens for logits or for hidden states, not both at once");
+  if (pending_.tokens.empty()) {
+    pending_.pos = n_past();
+    pending_.hidden = hidden;
+  }
+  pending_.tokens.insert(pending_.tokens.end(), tokens.begin(), tokens.end());
+  history_.insert(history_.end(), tokens.begin(), tokens.end());
+  return Status::Ok();
 }
 
 Status Context::shift(int32_t n_keep, int32_t n_discard) {
   const ModelDesc& d = model_->desc();
   if (!can_shift())
-    return Status(Code::unsupported,
-                  "context shift is not available for models with sliding-window layers "
-                  "or on the WebGPU backend");
+    return Status(Code::unsupported, "context shift is not available for models with sliding-window layers");
   if (n_keep < 0 || n_discard <= 0 || n_keep + n_discard > n_past())
     return Status(Code::invalid_argument, "cannot shift " + std::to_string(n_discard) + " tokens after " +
                                               std::to_string(n_keep) + " of " + std::to_string(n_past()));
+  if (opts_.external) {  // recorded for the caller's cache (PendingShift), before the pending tokens
+    const bool tokens = !pending_.tokens.empty();
+    if (tokens && pending_.pos < n_keep + n_discard)
+      return Status(Code::invalid_argument, "cannot shift away tokens that are not evaluated yet");
+    pending_.shifts.push_back(PendingShift{n_keep, n_discard, tokens ? pending_.pos : n_past()});
+    if (tokens) pending_.pos -= n_discard;
+    history_.erase(history_.begin() + n_keep, history_.begin() + n_keep + n_discard);
+    return Status::Ok();
+  }
   const int32_t half = d.n_rot / 2;
   std::vector<float> cs(static_cast<size_t>(half)), sn(static_cast<size_t>(half));
   float base = 0, scale = 0;  // what cs/sn hold
@@ -198,10 +224,7 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
   logits.resize((all_logits ? tokens.size() : 1) * static_cast<size_t>(d.n_vocab));
   if (opts_.external) {  // recorded for the caller's forward pass (ContextOptions::external)
     if (all_logits) return Status(Code::unsupported, "an external context returns no logits itself");
-    if (pending_.tokens.empty()) pending_.pos = n_past();
-    pending_.tokens.insert(pending_.tokens.end(), tokens.begin(), tokens.end());
-    history_.insert(history_.end(), tokens.begin(), tokens.end());
-    return Status::Ok();
+    return record(tokens, false);
   }
   for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(opts_.n_batch)) {
     const size_t n = std::min(tokens.size() - off, static_cast<size_t>(opts_.n_batch));
@@ -215,7 +238,15 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
 
 Status Context::eval_hidden(std::span<const Token> tokens, std::vector<float>& hidden) {
   const size_t E = static_cast<size_t>(model_->desc().n_embd);
-  if (opts_.external) return Status(Code::unsupported, "embeddings are not available on the WebGPU backend yet");
+  if (opts_.external) {  // recorded for the caller's forward pass (PendingEval::hidden)
+    if (!model_->desc().causal)
+      return Status(
+          Code::unsupported,
+          model_->desc().arch + " has non-causal (encoder) attention: its embeddings run on the CPU backend only");
+    CHORD_TRY(check_tokens(tokens));
+    hidden.clear();
+    return record(tokens, true);
+  }
   CHORD_TRY(check_tokens(tokens));
   if (!model_->desc().causal && (n_past() > 0 || tokens.size() > static_cast<size_t>(opts_.n_batch)))
     return Status(Code::invalid_argument, "a non-causal model evaluates a whole sequence at once, from position 0");
@@ -230,7 +261,9 @@ Status Context::eval_hidden(std::span<const Token> tokens, std::vector<float>& h
 
 Status Context::eval_packed(std::span<const Token> tokens, std::span<const int32_t> lens, std::vector<float>& hidden) {
   const size_t E = static_cast<size_t>(model_->desc().n_embd);
-  if (opts_.external) return Status(Code::unsupported, "embeddings are not available on the WebGPU backend yet");
+  if (opts_.external)
+    return Status(Code::unsupported,
+                  "an external context records one sequence at a time (eval_hidden), not packed ones");
   CHORD_TRY(check_tokens(tokens));
   int64_t total = 0;
   for (int32_t len : lens) {

@@ -21,16 +21,30 @@ struct ContextOptions {
   int32_t n_batch = 64;  // prompt tokens per forward chunk (bounds scratch memory); non-causal models: n_ctx
   int32_t threads = 1;   // total threads for kernels (1 = caller only)
   bool kv_f32 = false;   // KV cache in f32 instead of f16 (llama.cpp's default is f16; f32 is exact)
-  // The forward pass runs outside (the JS WebGPU backend): eval() only records the tokens as
-  // pending and returns no logits; the caller evaluates take_pending() and hands the logits to the
-  // Generator (set_logits). No context shift or embeddings.
+  // The forward pass and the KV cache live outside (the JS WebGPU backend): no KV cache or scratch
+  // is allocated; eval(), eval_hidden() and shift() only record what the caller must do
+  // (take_pending()): apply the shifts to its cache, then evaluate the tokens and hand the logits
+  // to the Generator (set_logits) or pool the hidden states (embed.h pool_hidden).
   bool external = false;
 };
 
-// Tokens recorded by an external context's eval(), to be evaluated at positions pos.. by the caller.
+// A context shift recorded by an external context (see Context::shift): the caller's cache rows
+// n_keep + n_discard .. n_past - 1 move down by n_discard in every layer, their keys re-rotated by
+// -n_discard positions (each layer's RoPE; none on NoPE layers).
+struct PendingShift {
+  int32_t n_keep = 0;
+  int32_t n_discard = 0;
+  int32_t n_past = 0;  // rows the caller's cache held when the shift was made
+};
+
+// What an external context recorded since the last take_pending(): shifts to apply first, in order,
+// then tokens to evaluate at positions pos... hidden: eval_hidden() recorded them, so the caller
+// returns every token's output-normed final hidden state (n, n_embd) instead of logits.
 struct PendingEval {
+  std::vector<PendingShift> shifts;
   int32_t pos = 0;
   std::vector<Token> tokens;
+  bool hidden = false;
 };
 
 // What a context of given options needs, checked against the memory limits before anything is allocated.
@@ -55,7 +69,8 @@ class Context {
   Status eval(std::span<const Token> tokens, bool all_logits, std::vector<float>& logits);
   // Runs `tokens` as eval() does, but instead of logits writes every token's final hidden state
   // (after the output norm, before the output projection: what llama.cpp's embeddings read) into
-  // hidden, (tokens.size(), n_embd).
+  // hidden, (tokens.size(), n_embd). An external context records them (PendingEval::hidden) and
+  // leaves hidden empty; non-causal models are unsupported there.
   // A non-causal model (ModelDesc::causal false) needs the whole sequence in one batch: from
   // position 0 and at most n_batch tokens (n_batch is n_ctx for them).
   Status eval_hidden(std::span<const Token> tokens, std::vector<float>& hidden);
@@ -71,10 +86,12 @@ class Context {
   // llama.cpp's context shift: forgets positions n_keep .. n_keep + n_discard - 1 and moves the later
   // ones down, re-rotating their cached keys for the new positions (RoPE is a rotation, so rotating
   // by -n_discard positions gives the keys as if computed there). unsupported with sliding-window rings.
+  // External contexts record it (PendingEval::shifts); tokens already pending must lie after the
+  // discarded ones, and move down with them.
   Status shift(int32_t n_keep, int32_t n_discard);
-  bool can_shift() const { return !kv_.has_rings() && !opts_.external; }
+  bool can_shift() const { return !kv_.has_rings(); }
   bool external() const { return opts_.external; }
-  // External contexts: the tokens eval() recorded since the last call (then cleared).
+  // External contexts: the shifts and tokens recorded since the last call (then cleared).
   PendingEval take_pending();
   // Length of the common prefix of `tokens` and what the cache holds that can be kept (see truncate).
   int32_t common_prefix(std::span<const Token> tokens) const;
@@ -85,13 +102,15 @@ class Context {
   const std::vector<Token>& history() const { return history_; }
   const Model& model() const { return *model_; }
   const std::shared_ptr<const Model>& model_ptr() const { return model_; }
-  uint64_t memory_bytes() const;  // KV cache + scratch
+  uint64_t memory_bytes() const;  // KV cache + scratch (0 for external contexts)
 
   // Checked between layers; when it becomes true eval() returns Code::aborted.
   std::atomic<bool>& abort_flag() { return abort_; }
 
  private:
   Status check_tokens(std::span<const Token> tokens) const;  // vocabulary range and room in the context
+  // External contexts: appends tokens to the pending ones (for logits, or hidden states) and history.
+  Status record(std::span<const Token> tokens, bool hidden);
   // The next batch's layout (pos_, lo_, hi_): n tokens of one sequence continuing at n_past(), or
   // sequences of lens packed from n_past().
   void layout_sequence(int64_t n);

@@ -64,18 +64,48 @@ void pool_rows(const float* hidden, int64_t n, int64_t E, Pooling pooling, bool 
   }
 }
 
-}  // namespace
-
-Result<std::vector<std::vector<float>>> embed_many(Context& ctx, std::span<const std::vector<Token>> seqs,
-                                                   const EmbedOptions& opts) {
+// The pooling opts ask for, else the model's; one that gives a single vector.
+Result<Pooling> resolve_pooling(const Model& model, const EmbedOptions& opts) {
   Pooling pooling = Pooling::mean;
   if (opts.pooling) {
     pooling = *opts.pooling;
   } else {
-    CHORD_ASSIGN_OR_RETURN(pooling, model_pooling(ctx.model()));
+    CHORD_ASSIGN_OR_RETURN(pooling, model_pooling(model));
   }
   if (pooling != Pooling::mean && pooling != Pooling::cls && pooling != Pooling::last)
     return Status(Code::invalid_argument, "pooling " + std::string(pooling_name(pooling)) + " gives no single vector");
+  return pooling;
+}
+
+}  // namespace
+
+Result<std::vector<std::vector<float>>> pool_hidden(const Model& model, std::span<const float> hidden,
+                                                    std::span<const int32_t> lens, const EmbedOptions& opts) {
+  CHORD_ASSIGN_OR_RETURN(const Pooling pooling, resolve_pooling(model, opts));
+  const int64_t E = model.desc().n_embd;
+  int64_t rows = 0;
+  for (int32_t len : lens) {
+    if (len <= 0) return Status(Code::invalid_argument, "no tokens to embed");
+    rows += len;
+  }
+  if (rows * E != static_cast<int64_t>(hidden.size()))
+    return Status(Code::invalid_argument, "pool_hidden: " + std::to_string(hidden.size()) + " floats for " +
+                                              std::to_string(rows) + " rows of " + std::to_string(E));
+  std::vector<std::vector<float>> out(lens.size());
+  int64_t row = 0;
+  for (size_t k = 0; k < lens.size(); ++k) {
+    pool_rows(hidden.data() + row * E, lens[k], E, pooling, opts.normalize, out[k]);
+    row += lens[k];
+  }
+  return out;
+}
+
+Result<std::vector<std::vector<float>>> embed_many(Context& ctx, std::span<const std::vector<Token>> seqs,
+                                                   const EmbedOptions& opts) {
+  CHORD_ASSIGN_OR_RETURN(const Pooling pooling, resolve_pooling(ctx.model(), opts));
+  if (ctx.external())
+    return Status(Code::unsupported,
+                  "an external context computes no hidden states itself: evaluate each sequence and pool_hidden()");
   for (const auto& s : seqs)
     if (s.empty()) return Status(Code::invalid_argument, "no tokens to embed");
   const int64_t E = ctx.model().desc().n_embd;

@@ -37,7 +37,14 @@ Result<std::vector<float>> embed(Context& ctx, std::span<const Token> tokens, co
 
 // embed() of each sequence, in order, with consecutive sequences packed into forward batches of up
 // to the context's n_batch tokens (Context::eval_packed); a longer one runs alone in several.
+// unsupported on an external context: its caller evaluates each sequence (Context::eval_hidden
+// records it) and pools the hidden states it computed with pool_hidden.
 Result<std::vector<std::vector<float>>> embed_many(Context& ctx, std::span<const std::vector<Token>> seqs,
                                                    const EmbedOptions& opts);
+
+// The vectors embed_many() makes from hidden states computed elsewhere (the WebGPU backend): hidden
+// (sum of lens, n_embd) holds the sequences' output-normed final states one after another.
+Result<std::vector<std::vector<float>>> pool_hidden(const Model& model, std::span<const float> hidden,
+                                                    std::span<const int32_t> lens, const EmbedOptions& opts);
 
 }  // namespace chord

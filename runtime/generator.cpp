@@ -29,8 +29,7 @@ Result<std::unique_ptr<Generator>> Generator::start(Context& ctx, std::vector<To
     return Status(Code::context_full, "the prompt has " + std::to_string(prompt.size()) +
                                           " tokens but the context holds " + std::to_string(ctx.n_ctx()));
   if (opts.context_shift && !ctx.can_shift())
-    return Status(Code::unsupported,
-                  "context_shift is not available for models with sliding-window layers or on the WebGPU backend");
+    return Status(Code::unsupported, "context_shift is not available for models with sliding-window layers");
   std::unique_ptr<GrammarSampler> constraint;
   if (!opts.grammar.empty() || !opts.json_schema.text.empty()) {
     std::string gbnf = opts.grammar;

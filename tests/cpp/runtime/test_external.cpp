@@ -1,9 +1,11 @@
-// External contexts (ContextOptions::external, the WebGPU backend's protocol): eval() records
-// pending tokens instead of computing; the caller evaluates them (here: a CPU context standing in
-// for the GPU) and hands the logits to the Generator, which then samples exactly as on the CPU.
+// External contexts (ContextOptions::external, the WebGPU backend's protocol): eval(), shift() and
+// eval_hidden() record what to do instead of computing; the caller applies and evaluates it (here: a
+// CPU context standing in for the GPU) and hands back logits (the Generator then samples exactly as
+// on the CPU) or hidden states (pool_hidden then gives embed_many's vectors).
 #include <catch2/catch.hpp>
 
 #include "runtime/context.h"
+#include "runtime/embed.h"
 #include "runtime/generator.h"
 #include "tests/cpp/test_models.h"
 
@@ -30,6 +32,10 @@ std::vector<Token> drive(Context& ext, Context& cpu, const std::vector<Token>& p
     auto s = (*g)->step();
     REQUIRE(s.ok());
     PendingEval p = ext.take_pending();
+    for (const PendingShift& sh : p.shifts) {
+      REQUIRE(sh.n_past == cpu.n_past());
+      REQUIRE(cpu.shift(sh.n_keep, sh.n_discard).ok());
+    }
     if (!p.tokens.empty()) {
       REQUIRE(p.pos == cpu.n_past());
       REQUIRE(cpu.eval(p.tokens, false, logits).ok());
@@ -76,9 +82,103 @@ TEST_CASE("an external context records pending tokens; truncate drops those past
   CHECK(p.pos == 5);
   CHECK(p.tokens == std::vector<Token>{1});
   CHECK(ctx.eval(a, true, logits).code() == Code::unsupported);
-  CHECK(ctx.shift(1, 2).code() == Code::unsupported);
-  std::vector<float> hidden;
-  CHECK(ctx.eval_hidden(a, hidden).code() == Code::unsupported);
+  CHECK(ctx.memory_bytes() == 0);  // no CPU KV cache or scratch
+  auto plan = Context::plan(m->desc(), m->weights(), m->file_bytes(), external_opts(64, 8));
+  REQUIRE(plan.ok());
+  CHECK(plan->kv_bytes + plan->scratch_bytes == 0);
+}
+
+TEST_CASE("an external context records shifts before the pending tokens, which move down with them") {
+  auto m = stories();
+  auto c = Context::create(m, external_opts(64, 8));
+  REQUIRE(c.ok());
+  Context& ctx = **c;
+  std::vector<float> logits;
+  REQUIRE(ctx.eval(std::vector<Token>{1, 10, 11, 12, 13, 14}, false, logits).ok());
+  (void)ctx.take_pending();  // the caller's cache holds 6 rows
+  REQUIRE(ctx.eval(std::vector<Token>{15, 16}, false, logits).ok());
+  CHECK(ctx.shift(1, 6).code() == Code::invalid_argument);  // would drop a token not evaluated yet
+  REQUIRE(ctx.shift(1, 2).ok());
+  REQUIRE(ctx.shift(2, 1).ok());
+  CHECK(ctx.history() == std::vector<Token>{1, 12, 14, 15, 16});
+  PendingEval p = ctx.take_pending();
+  REQUIRE(p.shifts.size() == 2);
+  CHECK((p.shifts[0].n_keep == 1 && p.shifts[0].n_discard == 2 && p.shifts[0].n_past == 6));
+  CHECK((p.shifts[1].n_keep == 2 && p.shifts[1].n_discard == 1 && p.shifts[1].n_past == 4));
+  CHECK(p.pos == 3);
+  CHECK(p.tokens == std::vector<Token>{15, 16});
+  CHECK(!p.hidden);
+  REQUIRE(ctx.shift(0, 5).ok());  // nothing pending: the shift covers every row
+  p = ctx.take_pending();
+  REQUIRE(p.shifts.size() == 1);
+  CHECK(p.shifts[0].n_past == 5);
+  CHECK(p.tokens.empty());
+  CHECK(ctx.n_past() == 0);
+}
+
+TEST_CASE("context shift over an external context gives the CPU's tokens") {
+  auto m = stories();
+  auto ext = Context::create(m, external_opts(40, 8));
+  auto cpu = Context::create(m, {40, 8, 1});
+  auto ref = Context::create(m, {40, 8, 1});
+  REQUIRE(ext.ok());
+  REQUIRE(cpu.ok());
+  REQUIRE(ref.ok());
+  GenerateOptions go;
+  go.max_tokens = 90;  // several shifts of a 40-token context
+  go.sampling.temperature = 0;
+  go.context_shift = true;
+  go.ignore_eos = true;
+  go.n_keep = 2;
+  auto prompt = m->tokenizer()->encode("Once upon a time, there was", true, false);
+  auto want = plain(**ref, prompt, go);
+  CHECK(want.size() == 90);
+  CHECK(drive(**ext, **cpu, prompt, go) == want);
+  CHECK((*ext)->history() == (*cpu)->history());
+}
+
+TEST_CASE("an external context records hidden-state requests; pool_hidden gives embed_many's vectors") {
+  auto m = stories();
+  auto ext = Context::create(m, external_opts(64, 8));
+  auto cpu = Context::create(m, {64, 8, 1});
+  auto ref = Context::create(m, {64, 8, 1});
+  REQUIRE(ext.ok());
+  REQUIRE(cpu.ok());
+  REQUIRE(ref.ok());
+  Context &e = **ext, &c = **cpu;
+  const std::vector<std::vector<Token>> seqs{{1, 403, 407}, {1, 261, 378, 300, 301, 302, 303, 304, 305, 306, 307}};
+  for (Pooling pooling : {Pooling::mean, Pooling::last, Pooling::cls}) {
+    EmbedOptions eo;
+    eo.pooling = pooling;
+    auto want = embed_many(**ref, seqs, eo);
+    REQUIRE(want.ok());
+    CHECK(embed_many(**ext, seqs, eo).status().code() == Code::unsupported);
+    std::vector<float> all, hidden;
+    std::vector<int32_t> lens;
+    for (const auto& seq : seqs) {  // one sequence at a time, as the WebGPU backend runs them
+      e.truncate(0);
+      REQUIRE(e.eval_hidden(seq, hidden).ok());
+      CHECK(hidden.empty());
+      PendingEval p = e.take_pending();
+      REQUIRE(p.hidden);
+      REQUIRE(p.pos == 0);
+      c.truncate(0);
+      REQUIRE(c.eval_hidden(p.tokens, hidden).ok());
+      all.insert(all.end(), hidden.begin(), hidden.end());
+      lens.push_back(static_cast<int32_t>(seq.size()));
+    }
+    auto got = pool_hidden(*m, all, lens, eo);
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == want->size());
+    for (size_t i = 0; i < want->size(); ++i)
+      for (size_t j = 0; j < (*want)[i].size(); ++j) CHECK((*got)[i][j] == Approx((*want)[i][j]).margin(1e-5));
+    CHECK(pool_hidden(*m, all, std::vector<int32_t>{3}, eo).status().code() == Code::invalid_argument);
+  }
+  std::vector<float> logits, hidden;
+  REQUIRE(e.eval_hidden(seqs[0], hidden).ok());
+  CHECK(e.eval(seqs[0], false, logits).code() == Code::invalid_argument);  // not both kinds at once
+  e.truncate(0);
+  CHECK(e.take_pending().tokens.empty());
 }
 
 TEST_CASE("a generator over an external context samples the CPU's tokens from handed-in logits") {
@@ -100,6 +200,4 @@ TEST_CASE("a generator over an external context samples the CPU's tokens from ha
   auto g = Generator::start(**ext, prompt, go);
   REQUIRE(g.ok());
   CHECK((*g)->set_logits(std::vector<float>(3)).code() == Code::invalid_argument);
-  go.context_shift = true;
-  CHECK(Generator::start(**ext, prompt, go).status().code() == Code::unsupported);
 }
