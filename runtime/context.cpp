@@ -49,7 +49,12 @@ Result<ContextPlan> Context::plan(const ModelDesc& d, const ModelWeights& w, uin
   ContextPlan p;
   p.kv = KvCacheShape{opts.n_ctx, opts.n_batch, d.kv_dim(), d.head_dim, opts.kv_f32, {}};
   for (const LayerDesc& l : d.layers) p.kv.window.push_back(l.n_swa);
+  constexpr int32_t kMaxCtx = 1 << 20;  // positions a context may hold, whatever the memory
   if (opts.external) {  // the caller holds the KV cache and runs the forward pass: nothing to allocate here
+    if (opts.n_ctx > kMaxCtx)
+      return Status(Code::out_of_memory, "a context of " + std::to_string(opts.n_ctx) +
+                                             " tokens is over the limit of " + std::to_string(kMaxCtx) +
+                                             "; ask for fewer tokens");
     p.opts = opts;
     p.sizes = "an external context of " + std::to_string(opts.n_ctx) + " tokens keeps its KV cache outside";
     return p;
@@ -79,7 +84,7 @@ Result<ContextPlan> Context::plan(const ModelDesc& d, const ModelWeights& w, uin
   const std::string beside = resident ? " beside the model's " + mib(resident) + " (" +
                                             std::to_string(kv_bytes + scratch + resident) + " bytes in all)"
                                       : std::string();
-  if (opts.n_ctx > (1 << 20) || kv_bytes + scratch > kMaxBytes)
+  if (opts.n_ctx > kMaxCtx || kv_bytes + scratch > kMaxBytes)
     return Status(Code::out_of_memory, need + beside + ", over the " + mib(kMaxBytes) + " limit; ask for fewer tokens");
   if (kv_bytes + scratch + resident > kAddressSpace)
     return Status(Code::out_of_memory, need + beside + ", over the " + mib(kAddressSpace) +
@@ -103,7 +108,10 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
   c->model_ = std::move(model);
   c->opts_ = opts;
   c->n_ctx_ = opts.n_ctx;
-  if (opts.external) return c;  // no KV cache, scratch or threads: see ContextOptions::external
+  if (opts.external) {  // no KV cache, scratch or threads: see ContextOptions::external
+    for (int32_t il = 0; il < d.n_layer; ++il) c->rings_ |= KvCache::layer_rows(plan.kv, il) < opts.n_ctx;
+    return c;
+  }
   // Probe once with malloc, which returns null instead of throwing when the heap cannot grow.
   if (void* probe = std::malloc(static_cast<size_t>(plan.kv_bytes + plan.scratch_bytes)))
     std::free(probe);

@@ -89,7 +89,7 @@ class Context {
   // External contexts record it (PendingEval::shifts); tokens already pending must lie after the
   // discarded ones, and move down with them.
   Status shift(int32_t n_keep, int32_t n_discard);
-  bool can_shift() const { return !kv_.has_rings(); }
+  bool can_shift() const { return !(opts_.external ? rings_ : kv_.has_rings()); }
   bool external() const { return opts_.external; }
   // External contexts: the shifts and tokens recorded since the last call (then cleared).
   PendingEval take_pending();
@@ -136,6 +136,7 @@ class Context {
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::vector<Token> history_;
   PendingEval pending_;  // external contexts: recorded, not yet evaluated by the caller
+  bool rings_ = false;   // external contexts: a CPU cache of these options would have rings (no shift, as there)
   std::atomic<bool> abort_{false};
   const float* rope_factors_ = nullptr;   // (n_rot / 2) frequency divisors: rope_freqs, or LongRoPE long/short by n_ctx
   float rope_base_ = 0, rope_scale_ = 0;  // what rope_cos_/rope_sin_ hold now (0: nothing yet)

@@ -86,6 +86,8 @@ TEST_CASE("an external context records pending tokens; truncate drops those past
   auto plan = Context::plan(m->desc(), m->weights(), m->file_bytes(), external_opts(64, 8));
   REQUIRE(plan.ok());
   CHECK(plan->kv_bytes + plan->scratch_bytes == 0);
+  CHECK(Context::plan(m->desc(), m->weights(), m->file_bytes(), external_opts((1 << 20) + 1, 8)).status().code() ==
+        Code::out_of_memory);
 }
 
 TEST_CASE("an external context records shifts before the pending tokens, which move down with them") {
