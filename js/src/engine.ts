@@ -22,7 +22,7 @@ import type { GenerationRecord } from './options.js';
 import type { EmbedOutput, EmbedRequest } from './embeddings.js';
 import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer, SimdLevel } from './wasm.js';
 import { acquireGpu, type GpuContext } from './webgpu/device.js';
-import { evalPending, gpuModel } from './webgpu/backend.js';
+import { evalPending, gpuEmbed, gpuModel } from './webgpu/backend.js';
 import type { GpuTransformer } from './webgpu/transformer.js';
 
 /** The WebGPU backend's state (backend 'webgpu'). */
@@ -111,7 +111,7 @@ export class Engine {
       wasm: build.flavor,
       simd: build.simd,
       memory64: build.memory64,
-      contextBytes: ctx.memoryBytes(),
+      contextBytes: gpu ? gpu.model.kvBytes : ctx.memoryBytes(),
       backend: gpu ? 'webgpu' : 'cpu',
       ...(gpu ? { gpu: gpu.gpu.report } : {}),
       chatTemplate: tmpl === '' ? null : tmpl,
@@ -355,7 +355,12 @@ export class Engine {
       const flush = async () => {
         if (signal?.aborted) throw abortErrorFrom(signal);
         if (busy.stopped()) throw new AbortError('the model was disposed during embedding');
-        out.embeddings.push(...unwrap(this.ctx.embed(group, req.pooling ?? '', req.normalize)));
+        const pooling = req.pooling ?? '';
+        out.embeddings.push(
+          ...(this.gpu
+            ? await gpuEmbed(this.gpu.model, this.ctx, group, pooling, req.normalize)
+            : unwrap(this.ctx.embed(group, pooling, req.normalize))),
+        );
         group = [];
         groupTokens = 0;
         await this.env.yieldToEventLoop();

@@ -36,7 +36,7 @@ export async function openHeaders(readers: PartReader[], signal?: AbortSignal): 
 export async function preflight(
   mod: RawModule,
   srcs: Array<PrefixSource | undefined>,
-  opts: { contextLength: number; batchSize: number; threads: number; memory64Unavailable?: string },
+  opts: { contextLength: number; batchSize: number; threads: number; backend?: 'cpu' | 'webgpu'; memory64Unavailable?: string },
 ): Promise<void> {
   let goOn = false; // whether the load goes on: sources keep what open() can reuse
   try {
@@ -52,7 +52,7 @@ export async function preflight(
       if (h.size === undefined) return void (goOn = true);
       heads.push({ bytes: h.bytes, size: h.size });
     }
-    checkPlan(mod, heads, opts.contextLength, opts.batchSize, opts.threads);
+    checkPlan(mod, heads, opts.contextLength, opts.batchSize, opts.threads, opts.backend === 'webgpu');
     goOn = true;
   } finally {
     for (const s of srcs) {
@@ -83,7 +83,14 @@ export function checkModelFits(mod: RawModule, total: number, memory64Unavailabl
 
 /** The model and the context it would get, checked from the headers alone (throws what loading
  *  would: out_of_memory with the sizes, unsupported, bad_gguf). */
-function checkPlan(mod: RawModule, heads: PartHeader[], contextLength: number, batchSize: number, threads: number): void {
+function checkPlan(
+  mod: RawModule,
+  heads: PartHeader[],
+  contextLength: number,
+  batchSize: number,
+  threads: number,
+  external: boolean,
+): void {
   checkModelFits(
     mod,
     heads.reduce((s, h) => s + h.size, 0),
@@ -101,6 +108,7 @@ function checkPlan(mod: RawModule, heads: PartHeader[], contextLength: number, b
         contextLength,
         batchSize,
         threads,
+        external,
       ),
     );
   } finally {

@@ -51,7 +51,7 @@ export interface LoadOptions {
    *  navigator.gpu, in Node the optional 'webgpu' package; architecture llama, weights F32, F16,
    *  BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS kept in their formats, every other type
    *  the CPU runs dequantized to f16 at upload with a warning (ModelInfo.gpu.dequantized);
-   *  one-file models; no context shift or embeddings yet) or 'auto'
+   *  decoder models only: encoders are 'unsupported') or 'auto'
    *  (default): the CPU until GPU measurements show WebGPU faster. Sampling stays in wasm. */
   backend?: 'auto' | 'cpu' | 'webgpu';
   /** Where the wasm files are (default: the package's own dist/wasm/). */
@@ -108,7 +108,8 @@ export interface ModelInfo extends ModelFileInfo {
   simd: 'relaxed' | 'simd128';
   /** The Memory64 build (chord-m64: wasm64, pthreads, relaxed SIMD) runs the model. */
   memory64: boolean;
-  /** Bytes of KV cache and scratch. */
+  /** Bytes of KV cache and scratch in the wasm heap; on the WebGPU backend the GPU's KV cache
+   *  (the heap then holds neither). */
   contextBytes: number;
   /** Where the forward pass runs. */
   backend: 'cpu' | 'webgpu';

@@ -57,6 +57,21 @@ export interface RawModel extends Deletable {
   describe(nCtx: number): { desc: ModelDescJs; weights: ModelWeightViews };
 }
 
+/** A context shift recorded by an external context (runtime/context.h PendingShift): cache rows
+ *  nKeep + nDiscard .. nPast - 1 move down by nDiscard, their keys re-rotated by -nDiscard. */
+export interface RawShift {
+  nKeep: number;
+  nDiscard: number;
+  nPast: number;
+}
+
+export interface RawPending {
+  shifts: RawShift[];
+  pos: number;
+  tokens: Int32Array;
+  hidden: boolean;
+}
+
 export interface RawContext extends Deletable {
   nCtx(): number;
   nPast(): number;
@@ -64,9 +79,15 @@ export interface RawContext extends Deletable {
   truncate(n: number): void;
   history(): Int32Array;
   memoryBytes(): number;
-  /** External contexts (the WebGPU backend): tokens recorded since the last call, to evaluate at
-   *  positions pos… */
-  takePending(): { pos: number; tokens: Int32Array };
+  /** External contexts (the WebGPU backend): what was recorded since the last call — context
+   *  shifts to apply to the KV cache first, in order, then tokens to evaluate at positions pos…,
+   *  for their hidden states (recordHidden) or else the last one's logits. */
+  takePending(): RawPending;
+  /** External contexts: records `tokens` (after the cached ones) as a hidden-state request. */
+  recordHidden(tokens: Int32Array | readonly number[]): RawResult<void>;
+  /** The pooled embeddings of hidden states computed outside (runtime/embed.h pool_hidden):
+   *  hidden (sum of lens, n_embd); pooling '' = the model's. */
+  poolHidden(hidden: Float32Array, lens: readonly number[], pooling: string, normalize: boolean): RawResult<Float32Array[]>;
   /** Tokens per forward batch (the whole context for non-causal models). */
   nBatch(): number;
   /** Each sequence's pooled embedding, short ones packed several to a forward batch; pooling '' =
@@ -117,13 +138,15 @@ export interface RawModule {
     create(model: RawModel, nCtx: number, nBatch: number, threads: number): RawResult<RawContext>;
     /** A context whose forward pass the caller runs (the WebGPU backend). */
     createExternal(model: RawModel, nCtx: number, nBatch: number): RawResult<RawContext>;
-    /** What create() checks, from the parts' headers in `headers` (taken) and the parts' sizes. */
+    /** What create() checks, from the parts' headers in `headers` (taken) and the parts' sizes;
+     *  external: createExternal's (no KV cache or scratch in the heap). */
     plan(
       headers: InstanceType<RawModule['HeapParts']>,
       fileSizes: number[],
       nCtx: number,
       nBatch: number,
       threads: number,
+      external: boolean,
     ): RawResult<{ nCtx: number; kvBytes: number; scratchBytes: number }>;
   };
   /** optionsJson: a GenerationRecord (js/src/options.ts) as JSON. */

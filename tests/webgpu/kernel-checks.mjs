@@ -348,6 +348,50 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
     }
   }
 
+  // ---- context shift of a KV cache: rows moved down, keys re-rotated (Context::shift on the CPU) ----
+  {
+    const rand = rng(15);
+    for (const [nKvHead, headDim, nRot, neox, nKeep, nDiscard, nPast, nCtx, layers] of [
+      [1, 8, 8, false, 0, 1, 2, 4, 1],
+      [2, 64, 64, false, 4, 30, 64, 64, 2], // the moved rows overlap their destination
+      [2, 80, 32, true, 1, 7, 40, 48, 1],
+      [4, 128, 128, true, 5, 2000, 4090, 4096, 1],
+      [2, 16, 16, false, 3, 3, 6, 8, 1], // nothing after the discarded rows moves
+    ]) {
+      const kvDim = nKvHead * headDim;
+      const caches = [];
+      for (let l = 0; l < layers; ++l) {
+        const kc = randomFloats(rand, nCtx * kvDim);
+        const vc = randomFloats(rand, nCtx * kvDim);
+        const wantK = kc.slice();
+        const wantV = vc.slice();
+        const base = l === 0 ? 10000 : 500000; // per-layer RoPE parameters (the second layer: another base)
+        for (let p = nKeep + nDiscard; p < nPast; ++p) {
+          const row = kc.subarray(p * kvDim, (p + 1) * kvDim);
+          wantK.set(unwrap(ref.refRope(row, headDim, nRot, -nDiscard, base, 1, neox)), (p - nDiscard) * kvDim);
+          wantV.set(vc.subarray(p * kvDim, (p + 1) * kvDim), (p - nDiscard) * kvDim);
+        }
+        const rope = (enc, x, pos, rows) => k.rope(enc, x, pos, rows, nKvHead, headDim, { nRot, base, freqScale: 1, neox });
+        caches.push({ k: lib.f32Buffer(device, kc.length, kc), v: lib.f32Buffer(device, vc.length, vc), rope, wantK, wantV });
+      }
+      let scratch = [];
+      await run((enc) => (scratch = k.kvShift(enc, caches, { nKeep, nDiscard, nPast, kvDim })));
+      for (const b of scratch) b.destroy();
+      let worst = 0;
+      for (const c of caches) {
+        const gotK = await lib.readF32(device, c.k, nCtx * kvDim);
+        const gotV = await lib.readF32(device, c.v, nCtx * kvDim);
+        for (let i = 0; i < gotK.length; ++i) {
+          worst = Math.max(worst, Math.abs(gotK[i] - c.wantK[i]) / (2e-6 * (Math.abs(c.wantK[i]) + 1)));
+          worst = Math.max(worst, gotV[i] === c.wantV[i] ? 0 : 2);
+        }
+        c.k.destroy();
+        c.v.destroy();
+      }
+      record(`kv shift ${layers} layers heads ${nKvHead} dim ${headDim} rot ${nRot} keep ${nKeep} drop ${nDiscard} of ${nPast}`, worst);
+    }
+  }
+
   // ---- swiglu, add ----
   {
     const rand = rng(13);

@@ -1,9 +1,11 @@
 // The WebGPU backend's glue to the engine: the GPU model built from the loaded C++ model's
 // description and weight views (Model.describe: the weights are read from the wasm heap, for split
-// GGUFs too), and the step protocol of an external context: after every Generator step the tokens
-// the context recorded are evaluated on the GPU and their logits handed back to the C++ sampler
-// (bindings: Context.takePending, Generator.setLogits).
-import { errorFromRaw } from '../errors.js';
+// GGUFs too), and the protocol of an external context: after every Generator step the context
+// shifts it recorded are applied to the GPU KV cache and the tokens it recorded evaluated on the
+// GPU, their logits handed back to the C++ sampler (bindings: Context.takePending,
+// Generator.setLogits); embeddings run each sequence's hidden states on the GPU and pool them in
+// C++ (Context.recordHidden, Context.poolHidden).
+import { errorFromRaw, unwrap } from '../errors.js';
 import type { RawContext, RawGenerator, RawModel, RawModule } from '../wasm.js';
 import { DequantTally, moduleDequantizer } from './dequant.js';
 import type { GpuContext } from './device.js';
@@ -29,11 +31,21 @@ export function gpuModel(
   return m;
 }
 
-/** Evaluates what the external context recorded during the last step and gives the generator the
- *  logits. On failure the recorded tokens are dropped from the context (its history must only
- *  hold positions the GPU cache has). */
+/** Applies the context shifts the external context recorded during the last step to the GPU KV
+ *  cache, evaluates the tokens it recorded and gives the generator the logits. On failure the
+ *  context forgets what the GPU cache may not hold (its history must only hold positions the GPU
+ *  cache has): the recorded tokens, and after a failed shift everything past the rows it keeps. */
 export async function evalPending(model: GpuTransformer, ctx: RawContext, gen: RawGenerator): Promise<void> {
   const p = ctx.takePending();
+  for (let i = 0; i < p.shifts.length; ++i) {
+    const sh = p.shifts[i]!;
+    try {
+      await model.shift(sh.nKeep, sh.nDiscard, sh.nPast);
+    } catch (e) {
+      ctx.truncate(Math.min(...p.shifts.slice(i).map((x) => x.nKeep)));
+      throw e;
+    }
+  }
   if (p.tokens.length === 0) return;
   try {
     let logits: Float32Array | undefined;
@@ -45,4 +57,35 @@ export async function evalPending(model: GpuTransformer, ctx: RawContext, gen: R
     ctx.truncate(p.pos);
     throw e;
   }
+}
+
+/** Each sequence's embedding (as Context.embed on the CPU backend): the context records the
+ *  sequence from position 0 (typed errors as on the CPU: vocabulary, context length, encoder
+ *  models unsupported), the GPU computes its output-normed hidden states, C++ pools them. The KV
+ *  cache is cleared before and after. */
+export async function gpuEmbed(
+  model: GpuTransformer,
+  ctx: RawContext,
+  sequences: readonly Int32Array[],
+  pooling: string,
+  normalize: boolean,
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  try {
+    for (const seq of sequences) {
+      ctx.truncate(0);
+      unwrap(ctx.recordHidden(seq));
+      const p = ctx.takePending();
+      const n = p.tokens.length;
+      const parts: Float32Array[] = []; // (batch, n_embd) each
+      for (let off = 0; off < n; off += model.maxBatch)
+        parts.push(await model.forward(Array.from(p.tokens.subarray(off, off + model.maxBatch)), p.pos + off, { hidden: true }));
+      const hidden = new Float32Array(parts.reduce((m, r) => m + r.length, 0)); // (n, n_embd)
+      parts.reduce((at, r) => (hidden.set(r, at), at + r.length), 0);
+      out.push(...unwrap(ctx.poolHidden(hidden, [n], pooling, normalize)));
+    }
+  } finally {
+    ctx.truncate(0);
+  }
+  return out;
 }

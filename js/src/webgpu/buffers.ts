@@ -90,9 +90,17 @@ export function destroyWeight(w: GpuWeight): void {
   for (const p of w.parts) p.buffer.destroy();
 }
 
-/** A storage buffer of `count` f32 (at least 4 bytes), optionally filled. */
+/** A storage buffer of `count` f32 (at least 4 bytes), optionally filled. out_of_memory when it is
+ *  larger than one binding may be (a KV cache or score scratch for too long a context). */
 export function f32Buffer(device: GPUDevice, count: number, data?: Float32Array, label = 'f32'): GPUBuffer {
   const size = Math.max(4, Math.ceil((count * 4) / 16) * 16);
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  if (size > limit)
+    throw new WasmChordError(
+      'out_of_memory',
+      `the WebGPU buffer '${label}' needs ${Math.ceil(size / 2 ** 20)} MiB, over the adapter's ${Math.floor(limit / 2 ** 20)} MiB ` +
+        'binding limit; ask for a shorter context',
+    );
   const buffer = device.createBuffer({
     label,
     size,

@@ -230,9 +230,10 @@ export class GpuKernels {
     );
   }
 
-  /** x (tokens, nHead, headDim) rotated in place at positions pos (u32 buffer, tokens): the first
-   *  r.nRot dims of each head, base r.base, positions times r.freqScale, angles divided by r.factors
-   *  (n_rot / 2 f32) when given, cos and sin times r.attnFactor (default 1). */
+  /** x (tokens, nHead, headDim) rotated in place at positions pos (i32 buffer, tokens; negative:
+   *  a context shift's re-rotation): the first r.nRot dims of each head, base r.base, positions
+   *  times r.freqScale, angles divided by r.factors (n_rot / 2 f32) when given, cos and sin times
+   *  r.attnFactor (default 1). */
   rope(
     enc: GPUCommandEncoder,
     x: GPUBuffer,
@@ -255,6 +256,52 @@ export class GpuKernels {
       gx,
       gy,
     );
+  }
+
+  /** A context shift (runtime/context.h PendingShift; Context::shift on the CPU) over every layer's
+   *  cache k, v (n_ctx, kvDim) f32: rows nKeep + nDiscard .. nPast - 1 move down by nDiscard, the
+   *  moved keys re-rotated by -nDiscard positions with `rope(enc, x, pos, rows)` — the layer's own
+   *  RoPE over x (rows, kvDim) at the positions in pos (i32, all -nDiscard); omitted on NoPE
+   *  layers. The rows pass through a scratch buffer (a copy may not overlap itself): returns the
+   *  buffers to destroy once `enc` is submitted. */
+  kvShift(
+    enc: GPUCommandEncoder,
+    layers: ReadonlyArray<{
+      k: GPUBuffer;
+      v: GPUBuffer;
+      rope?: (enc: GPUCommandEncoder, x: GPUBuffer, pos: GPUBuffer, rows: number) => void;
+    }>,
+    s: { nKeep: number; nDiscard: number; nPast: number; kvDim: number },
+  ): GPUBuffer[] {
+    const from = s.nKeep + s.nDiscard;
+    if (s.nKeep < 0 || s.nDiscard <= 0 || from > s.nPast)
+      throw new WasmChordError('invalid_argument', `kvShift: cannot drop ${s.nDiscard} rows after ${s.nKeep} of ${s.nPast}`);
+    const rows = s.nPast - from;
+    if (rows === 0) return [];
+    const row = s.kvDim * 4;
+    const tmp = this.device.createBuffer({
+      label: 'kv shift',
+      size: rows * row,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    const pos = this.device.createBuffer({
+      label: 'kv shift pos',
+      size: Math.max(16, rows * 4),
+      usage: GPUBufferUsage.STORAGE,
+      mappedAtCreation: true,
+    });
+    new Int32Array(pos.getMappedRange()).fill(-s.nDiscard);
+    pos.unmap();
+    for (const l of layers) {
+      if (l.k.size < s.nPast * row || l.v.size < s.nPast * row)
+        throw new WasmChordError('invalid_argument', `kvShift: a cache of ${l.k.size} bytes holds fewer than ${s.nPast} rows`);
+      this.copy(enc, l.k, from * row, tmp, 0, rows * row);
+      l.rope?.(enc, tmp, pos, rows);
+      this.copy(enc, tmp, 0, l.k, s.nKeep * row, rows * row);
+      this.copy(enc, l.v, from * row, tmp, 0, rows * row);
+      this.copy(enc, tmp, 0, l.v, s.nKeep * row, rows * row);
+    }
+    return [tmp, pos];
   }
 
   /** gate (n) = silu(gate) * up, in place. */
@@ -286,7 +333,14 @@ export class GpuKernels {
   /** One invocation per element i < n; uniforms [n, grid_x, ...extra]. */
   private elementwise(enc: GPUCommandEncoder, key: string, code: string, buffers: GPUBuffer[], n: number, ...extra: Param[]): void {
     const [gx, gy] = grid(Math.ceil(n / WG));
-    this.dispatch(enc, this.pipeline(key, () => code), buffers, [n, gx, ...extra], gx, gy);
+    this.dispatch(
+      enc,
+      this.pipeline(key, () => code),
+      buffers,
+      [n, gx, ...extra],
+      gx,
+      gy,
+    );
   }
 
   /** out (tokens, nHead, headDim) = causal GQA attention of q (same shape) at positions

@@ -132,9 +132,49 @@ export class GpuTransformer {
     return b;
   }
 
+  /** Bytes of the KV cache on the GPU (ModelInfo.contextBytes on this backend). */
+  get kvBytes(): number {
+    return this.layers.reduce((n, l) => n + l.k.size + l.v.size, 0);
+  }
+
+  /** A context shift (runtime/context.h PendingShift, as Context::shift on the CPU): cache rows
+   *  nKeep + nDiscard .. nPast - 1 move down by nDiscard in every layer, their keys re-rotated by
+   *  -nDiscard positions with the layer's RoPE (a pure rotation: no attn_factor; none on NoPE
+   *  layers). */
+  async shift(nKeep: number, nDiscard: number, nPast: number): Promise<void> {
+    const d = this.desc;
+    if (this.lost !== undefined) throw new WasmChordError('internal', `the WebGPU device was lost (${this.lost}): load the model again`);
+    if (nPast > this.nCtx) throw new WasmChordError('invalid_argument', `shift: ${nPast} rows in a context of ${this.nCtx}`);
+    const enc = this.gpu.device.createCommandEncoder();
+    const layers = this.layers.map((l) => ({
+      k: l.k,
+      v: l.v,
+      rope: l.desc.useRope
+        ? (e: GPUCommandEncoder, x: GPUBuffer, pos: GPUBuffer, rows: number) =>
+            this.k.rope(e, x, pos, rows, d.nHeadKv, d.headDim, {
+              nRot: d.nRot,
+              base: l.desc.ropeBase,
+              freqScale: l.desc.ropeFreqScale,
+              neox: d.ropeNeox,
+              factors: this.ropeFactors,
+            })
+        : undefined,
+    }));
+    let scratch: GPUBuffer[] = [];
+    try {
+      scratch = this.k.kvShift(enc, layers, { nKeep, nDiscard, nPast, kvDim: d.nHeadKv * d.headDim });
+      await this.k.submit(enc);
+    } catch (e) {
+      throw await this.failure(e);
+    } finally {
+      for (const b of scratch) b.destroy();
+    }
+  }
+
   /** Runs `tokens` at positions pos0.. (the cache rows before pos0 are this sequence's) and
-   *  returns the logits (n_vocab) after the last one. */
-  async forward(tokens: readonly number[], pos0: number): Promise<Float32Array> {
+   *  returns the logits (n_vocab) after the last one, or with opts.hidden every token's final
+   *  hidden state after the output norm (tokens, n_embd): what embeddings pool. */
+  async forward(tokens: readonly number[], pos0: number, opts: { hidden?: boolean } = {}): Promise<Float32Array> {
     const d = this.desc;
     const n = tokens.length;
     const a = this.act;
@@ -142,6 +182,11 @@ export class GpuTransformer {
     const enc = this.begin(tokens, pos0);
     try {
       this.body(enc, n, pos0);
+      if (opts.hidden) {
+        k.rmsNorm(enc, a.x, this.outNorm, a.xn, n, d.nEmbd, d.normEps);
+        await k.submit(enc);
+        return await readF32(this.gpu.device, a.xn, n * d.nEmbd);
+      }
       // Only the last token's row goes through the output projection (runtime/context.cpp).
       k.copy(enc, a.x, (n - 1) * d.nEmbd * 4, a.last, 0, d.nEmbd * 4);
       k.rmsNorm(enc, a.last, this.outNorm, a.xn, 1, d.nEmbd, d.normEps);

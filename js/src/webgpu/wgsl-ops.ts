@@ -159,7 +159,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  *  the quarter-wave evaluated with Cephes' minimax polynomials, within a few float ulps. */
 export const ROPE = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> X: array<f32>;
-@group(0) @binding(1) var<storage, read> pos: array<u32>;
+@group(0) @binding(1) var<storage, read> pos: array<i32>;  // negative: a context shift's re-rotation
 @group(0) @binding(2) var<storage, read> factors: array<f32>;
 struct P {
   n_head: u32, head_dim: u32, n_rot: u32, tokens: u32, theta_scale: f32, freq_scale: f32, neox: u32, grid_x: u32,

@@ -1,0 +1,174 @@
+// The WebGPU backend (Dawn in Node) behaves as the CPU backend where the GPU holds the state:
+// contextShift (the KV cache's rows moved and keys re-rotated on the GPU) gives the CPU's greedy
+// tokens over several shifts; a long chat on a small context (turns dropped, KV prefix reused)
+// gives the CPU's replies; embeddings (hidden states on the GPU, pooled in C++) match the CPU's;
+// contextBytes is the GPU's KV cache. Skipped with a message only when no adapter is found.
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadModel } from 'wasm-chord';
+import { acquireGpu } from '../../js/dist/webgpu/index.js';
+import { ChordTools } from '../../scripts/lib/chord-tools.mjs';
+import { GREEDY, STORIES, TINY_RANDOM } from './helpers.mjs';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = process.env.CHORD_NATIVE_BIN ?? join(ROOT, 'build/native-release');
+const MIN_COSINE = 0.9999; // as tests/js/embed-equivalence.test.mjs asks of us against llama.cpp
+
+let why = '';
+let limits;
+before(async () => {
+  try {
+    const g = await acquireGpu();
+    limits = g.device.limits;
+    g.device.destroy();
+  } catch (e) {
+    if (e.code !== 'unsupported') throw e;
+    why = e.message;
+  }
+});
+
+const open = [];
+after(async () => {
+  for (const m of open) await m.dispose();
+});
+async function pair(path, opts) {
+  const cpu = await loadModel(path, { threads: 1, ...opts });
+  open.push(cpu);
+  const gpu = await loadModel(path, { threads: 1, ...opts, backend: 'webgpu' });
+  open.push(gpu);
+  return { cpu, gpu };
+}
+
+/** Greedy token lists equal, or equal up to a step where the CPU's top two were a near-tie
+ *  (probabilities within 1%): from there on the continuations may differ. */
+function assertSameUpToNearTie(cpu, gpu, what) {
+  const i = cpu.tokens.findIndex((t, j) => t !== gpu.tokens[j]);
+  if (i < 0) return assert.equal(gpu.tokens.length, cpu.tokens.length, what);
+  const [a, b] = cpu.logprobs[i].top;
+  assert.ok(
+    Math.exp(a.logprob) - Math.exp(b.logprob) < 0.01,
+    `${what}: token ${i} differs with a top-2 margin of ${a.logprob - b.logprob}`,
+  );
+}
+
+test('webgpu: contextShift generates past a full context with the CPU backend tokens', async (t) => {
+  if (why) return t.skip(`no WebGPU adapter: ${why}`);
+  const { cpu, gpu } = await pair(STORIES, { contextLength: 64, batchSize: 16 });
+  const base = { ...GREEDY, maxTokens: 150, ignoreEos: true, contextShift: true, topLogprobs: 2 };
+  for (const more of [{}, { nKeep: 4 }, { nKeep: -1 }, { nDiscard: 8 }]) {
+    const what = JSON.stringify(more);
+    const a = await cpu.complete('Once upon a time', { ...base, ...more });
+    const b = await gpu.complete('Once upon a time', { ...base, ...more });
+    assert.equal(b.usage.completionTokens, 150, what);
+    assert.ok(b.timings.contextShifts >= 3, `${what}: ${b.timings.contextShifts} shifts`);
+    assert.equal(b.timings.contextShifts, a.timings.contextShifts, what);
+    assertSameUpToNearTie(a, b, what);
+    if (!more.nKeep && !more.nDiscard) t.diagnostic(`${b.timings.contextShifts} shifts; ${JSON.stringify(b.text.slice(-60))}`);
+  }
+  // After the shifts the GPU cache still serves prefix reuse and fresh prompts as the CPU's.
+  const a = await cpu.complete('The cat sat', { ...GREEDY, maxTokens: 20, topLogprobs: 2 });
+  const b = await gpu.complete('The cat sat', { ...GREEDY, maxTokens: 20, topLogprobs: 2 });
+  assertSameUpToNearTie(a, b, 'after the shifts');
+  await assert.rejects(gpu.complete('x', { contextShift: true, nDiscard: -1 }), (e) => e.code === 'invalid_argument');
+});
+
+test('webgpu: contextShift is refused for sliding-window models as on the CPU (tiny-gemma2)', async (t) => {
+  if (why) return t.skip(`no WebGPU adapter: ${why}`);
+  const path = await new ChordTools(BIN).model(join(ROOT, 'build/synth'), 'tiny-gemma2', 'Q8_0', 1);
+  const { cpu, gpu } = await pair(path, { contextLength: 512, batchSize: 16 });
+  const outcome = (p) =>
+    p.then(
+      (r) => `ok ${r.tokens.join(',')}`,
+      (e) => e.code,
+    );
+  const opts = { ...GREEDY, maxTokens: 8, contextShift: true };
+  const a = await outcome(cpu.complete('Once upon a time', opts));
+  assert.equal(a, 'unsupported', 'the CPU cache keeps rings for the sliding-window layers');
+  assert.equal(await outcome(gpu.complete('Once upon a time', opts)), a);
+});
+
+test('webgpu: a long chat on a small context gives the CPU backend replies', async (t) => {
+  if (why) return t.skip(`no WebGPU adapter: ${why}`);
+  const CTX = 256;
+  const { cpu, gpu } = await pair(STORIES, { contextLength: CTX });
+  const SYSTEM = { role: 'system', content: 'You tell short stories about a cat named Tom.' };
+  const history = [SYSTEM];
+  let reused = 0;
+  for (let turn = 0; turn < 16; ++turn) {
+    history.push({ role: 'user', content: `Turn ${turn}: what did Tom do next in the garden?` });
+    const req = { messages: history, max_tokens: 24, temperature: 0, top_k: 1 };
+    const a = await cpu.chat.completions.create(req);
+    const b = await gpu.chat.completions.create(req);
+    assert.equal(b.choices[0].message.content, a.choices[0].message.content, `turn ${turn}`);
+    assert.deepEqual(b.usage, a.usage, `turn ${turn}: same prompt, cached and completion tokens`);
+    if (b.usage.prompt_tokens_details.cached_tokens > 20) ++reused;
+    history.push({ role: 'assistant', content: b.choices[0].message.content });
+  }
+  const full = (await gpu.tokenize(await gpu.applyChatTemplate(history))).length;
+  assert.ok(full > 2 * CTX, `the whole conversation is ${full} tokens: turns were dropped`);
+  assert.ok(reused >= 10, `KV prefix reused in ${reused} of 16 turns`);
+});
+
+const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+const cosine = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0) / (norm(a) * norm(b));
+
+test('webgpu: embeddings match the CPU backend (decoders: stories260K, tiny-random F16, synthetic tiny-llama)', async (t) => {
+  if (why) return t.skip(`no WebGPU adapter: ${why}`);
+  const tools = new ChordTools(BIN);
+  const synth = await tools.model(join(ROOT, 'build/synth'), 'tiny-llama', 'Q8_0', 1);
+  const texts = [
+    'Once upon a time, there was a little girl named Lily.',
+    'Hi',
+    // Longer than a batch of 16: the GPU runs it in several forward passes.
+    'She was happy because the sun was shining and her friends were there to play with her all day long in the park.',
+  ];
+  let worst = 1;
+  for (const [name, path] of [
+    ['stories260K', STORIES],
+    ['llama-2-tiny-random', TINY_RANDOM],
+    ['tiny-llama Q8_0 (chord-synth)', synth],
+  ]) {
+    const { cpu, gpu } = await pair(path, { contextLength: 128, batchSize: 16 });
+    for (const opts of [{}, { pooling: 'last' }, { pooling: 'cls' }, { pooling: 'mean', normalize: false }]) {
+      const a = await cpu.embed(texts, opts);
+      const b = await gpu.embed(texts, opts);
+      assert.equal(b.length, texts.length);
+      b.forEach((v, i) => {
+        assert.equal(v.length, cpu.info.nEmbd);
+        const c = cosine(a[i], v);
+        worst = Math.min(worst, c);
+        assert.ok(c > MIN_COSINE, `${name} ${JSON.stringify(opts)} text ${i}: cosine ${c}`);
+        if (opts.normalize === false) assert.ok(Math.abs(norm(v) / norm(a[i]) - 1) < 1e-3, 'the raw vector keeps its length');
+      });
+    }
+    // The embedding cleared the cache: generation goes on as on the CPU.
+    const g = await gpu.complete('Once upon', { ...GREEDY, maxTokens: 8, topLogprobs: 2 });
+    assertSameUpToNearTie(await cpu.complete('Once upon', { ...GREEDY, maxTokens: 8, topLogprobs: 2 }), g, `${name} after embed`);
+    const r = await gpu.embeddings.create({ input: ['a', 'b c'] });
+    assert.equal(r.data.length, 2);
+    await assert.rejects(gpu.embed('word '.repeat(200)), (e) => e.code === 'context_full');
+    await assert.rejects(gpu.embed('x', { pooling: 'rank' }), (e) => e.code === 'invalid_argument');
+  }
+  t.diagnostic(`worst cosine GPU vs CPU: ${worst}`);
+});
+
+test('webgpu: contextBytes is the GPU KV cache (the wasm heap holds none)', async (t) => {
+  if (why) return t.skip(`no WebGPU adapter: ${why}`);
+  const { cpu, gpu } = await pair(TINY_RANDOM, { contextLength: 256 });
+  const { nLayer, nHeadKv, headDim } = cpu.info;
+  assert.equal(gpu.info.contextBytes, nLayer * 2 * 256 * nHeadKv * headDim * 4); // f32 K and V per layer
+  assert.ok(cpu.info.contextBytes > 0);
+  t.diagnostic(`contextBytes: cpu ${cpu.info.contextBytes}, webgpu ${gpu.info.contextBytes}`);
+  // No KV cache in the heap, so the heap no longer bounds the context: the GPU's limits do.
+  await assert.rejects(
+    loadModel(STORIES, { threads: 1, backend: 'webgpu', contextLength: 2 ** 20 + 1 }),
+    (e) => e.code === 'out_of_memory',
+  );
+  const scores = 64 * 8 * 2 ** 20 * 4; // stories260K's attention scratch (8 heads) for a batch of 64 at 2^20 positions
+  if (scores > Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize))
+    await assert.rejects(
+      loadModel(STORIES, { threads: 1, backend: 'webgpu', contextLength: 2 ** 20 }),
+      (e) => e.code === 'out_of_memory' && /binding limit/.test(e.message),
+    );
+});
