@@ -1,7 +1,7 @@
 // WebGPU in headless Chromium on its software adapter (SwiftShader), on 127.0.0.1 pages: the shared
 // kernel checks of tests/webgpu/kernel-checks.mjs against the C++ reference in the wasm module, and
 // loadModel({ backend: 'webgpu' }) (forward pass on the GPU inside the package's Worker) generating
-// the CPU backend's greedy text. Only these tests launch Chromium with --enable-unsafe-webgpu
+// the CPU backend's greedy text, also past a full context by context shifts, and its embeddings. Only these tests launch Chromium with --enable-unsafe-webgpu
 // (WebGPU stays off in the other suites). Skipped with a message only when there is no adapter.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -92,7 +92,13 @@ const run = async (backend) => {
     let text = '';
     for await (const c of model.generate('Once upon a time, there was a little girl named Lily who', { maxTokens: 32, temperature: 0, topK: 1 })) text += c.text;
     const again = await model.complete('Once upon a time, there was a little girl named Lily who', { maxTokens: 8, temperature: 0, topK: 1 });
-    return { text, backend: model.info.backend, gpu: model.info.gpu ?? null, cached: again.usage.cachedTokens, again: again.text };
+    // Past the 128-token context by context shifts (the KV cache moved and re-rotated on the GPU).
+    const long = await model.complete('Once upon a time', { maxTokens: 200, temperature: 0, topK: 1, ignoreEos: true, contextShift: true });
+    const embeddings = (await model.embed(['Once upon a time', 'Lily liked to play in the park with her friends.'])).map((v) => Array.from(v));
+    return {
+      text, backend: model.info.backend, gpu: model.info.gpu ?? null, cached: again.usage.cachedTokens, again: again.text,
+      long: long.text, shifts: long.timings.contextShifts, embeddings,
+    };
   } finally {
     await model.dispose();
   }
@@ -107,7 +113,7 @@ try {
 </script></body></html>
 `;
 
-test("loadModel({ backend: 'webgpu' }) in Chromium's Worker generates the CPU backend's greedy text", async (t) => {
+test("loadModel({ backend: 'webgpu' }) in Chromium's Worker: the CPU backend's greedy text, shifts and embeddings", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-webgpu-'));
   writeFileSync(join(dir, 'index.html'), MODEL_PAGE);
   symlinkSync(join(REPO, 'js/dist'), join(dir, 'dist'));
@@ -134,4 +140,13 @@ test("loadModel({ backend: 'webgpu' }) in Chromium's Worker generates the CPU ba
   assert.equal(gpu.text, cpu.text);
   assert.ok(gpu.cached > 10, `prefix reuse: ${gpu.cached} cached`);
   assert.equal(gpu.again, cpu.again);
+  assert.ok(gpu.shifts >= 1, `${gpu.shifts} context shifts`);
+  assert.equal(gpu.shifts, cpu.shifts);
+  assert.equal(gpu.long, cpu.long);
+  const norm = (v) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+  gpu.embeddings.forEach((v, i) => {
+    const c = cpu.embeddings[i];
+    const cos = v.reduce((a, x, j) => a + x * c[j], 0) / (norm(v) * norm(c));
+    assert.ok(cos > 0.9999, `embedding ${i}: cosine ${cos}`);
+  });
 });
