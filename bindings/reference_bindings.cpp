@@ -67,14 +67,22 @@ val rms_norm(const val& x, const val& w, double eps) {
   return ok_val(copy_f32(out));
 }
 
-// x: (n_head, head_dim) at position pos; the first n_rot dims of each head rotated.
-val rope(const val& x, int32_t head_dim, int32_t n_rot, int32_t pos, double base, double freq_scale, bool neox) {
+// x: (n_head, head_dim) at position pos; the first n_rot dims of each head rotated; factors: the
+// n_rot / 2 frequency divisors, or empty; cos and sin times attn_factor (as Context::rope_table).
+val rope(const val& x, int32_t head_dim, int32_t n_rot, int32_t pos, double base, double freq_scale, bool neox,
+         const val& factors, double attn_factor) {
   std::vector<float> xs = floats(x);
-  if (head_dim <= 0 || n_rot <= 0 || n_rot > head_dim || n_rot % 2 || xs.size() % static_cast<size_t>(head_dim))
-    return error_val(Code::invalid_argument, "refRope: bad head_dim / n_rot");
+  const std::vector<float> fs = floats(factors);
+  if (head_dim <= 0 || n_rot <= 0 || n_rot > head_dim || n_rot % 2 || xs.size() % static_cast<size_t>(head_dim) ||
+      (!fs.empty() && fs.size() != static_cast<size_t>(n_rot / 2)))
+    return error_val(Code::invalid_argument, "refRope: bad head_dim / n_rot / factors");
   std::vector<float> cos(static_cast<size_t>(n_rot / 2)), sin(cos.size());
-  kernels::ref::rope_angles(pos, n_rot, static_cast<float>(base), static_cast<float>(freq_scale), nullptr, cos.data(),
-                            sin.data());
+  kernels::ref::rope_angles(pos, n_rot, static_cast<float>(base), static_cast<float>(freq_scale),
+                            fs.empty() ? nullptr : fs.data(), cos.data(), sin.data());
+  if (attn_factor != 1.0) {
+    kernels::ref::scale(cos.data(), static_cast<float>(attn_factor), static_cast<int64_t>(cos.size()));
+    kernels::ref::scale(sin.data(), static_cast<float>(attn_factor), static_cast<int64_t>(sin.size()));
+  }
   for (size_t h = 0; h < xs.size(); h += static_cast<size_t>(head_dim))
     kernels::ref::rope(xs.data() + h, cos.data(), sin.data(), n_rot, neox);
   return ok_val(copy_f32(xs));
@@ -89,9 +97,26 @@ val silu_mul(const val& gate, const val& up) {
   return ok_val(copy_f32(g));
 }
 
+// gelu(gate) * up elementwise (ref::gelu_mul: tanh GELU through f16, as ggml's table).
+val gelu_mul(const val& gate, const val& up) {
+  std::vector<float> g = floats(gate);
+  const std::vector<float> u = floats(up);
+  if (g.size() != u.size()) return error_val(Code::invalid_argument, "refGeluMul: lengths differ");
+  kernels::ref::gelu_mul(g.data(), u.data(), static_cast<int64_t>(g.size()));
+  return ok_val(copy_f32(g));
+}
+
+// tanh(x / cap) * cap elementwise (ref::softcap).
+val softcap(const val& x, double cap) {
+  std::vector<float> xs = floats(x);
+  if (!(cap > 0)) return error_val(Code::invalid_argument, "refSoftcap: cap must be positive");
+  kernels::ref::softcap(xs.data(), static_cast<int64_t>(xs.size()), static_cast<float>(cap));
+  return ok_val(copy_f32(xs));
+}
+
 // Attention of n_q query heads (q: n_q x head_dim) over n_kv cached rows of ONE kv head
-// (k, v: n_kv x head_dim), softmax(q.k * scale) . v per head: out n_q x head_dim.
-val attend(const val& q, const val& k, const val& v, int32_t head_dim, double n_kv, double scale) {
+// (k, v: n_kv x head_dim), softmax(softcap(q.k * scale)) . v per head (softcap 0: off): out n_q x head_dim.
+val attend(const val& q, const val& k, const val& v, int32_t head_dim, double n_kv, double scale, double softcap) {
   const std::vector<float> qs = floats(q), ks = floats(k), vs = floats(v);
   const auto nk = static_cast<int64_t>(n_kv);
   if (head_dim <= 0 || nk <= 0 || qs.size() % static_cast<size_t>(head_dim) ||
@@ -100,7 +125,8 @@ val attend(const val& q, const val& k, const val& v, int32_t head_dim, double n_
   const auto n_q = static_cast<int32_t>(qs.size() / static_cast<size_t>(head_dim));
   std::vector<float> scores(static_cast<size_t>(n_q * nk)), out(qs.size());
   kernels::ref::attend_group_f32(qs.data(), head_dim, n_q, ks.data(), head_dim, vs.data(), head_dim, nk, head_dim,
-                                 static_cast<float>(scale), 0.0f, scores.data(), out.data(), head_dim);
+                                 static_cast<float>(scale), static_cast<float>(softcap), scores.data(), out.data(),
+                                 head_dim);
   return ok_val(copy_f32(out));
 }
 
@@ -113,6 +139,8 @@ EMSCRIPTEN_BINDINGS(chord_reference) {
   emscripten::function("refRope", &rope);
   emscripten::function("refSiluMul", &silu_mul);
   emscripten::function("refAttend", &attend);
+  emscripten::function("refGeluMul", &gelu_mul);
+  emscripten::function("refSoftcap", &softcap);
 }
 
 }  // namespace chord::bind

@@ -48,11 +48,11 @@ export interface LoadOptions {
   /** Prompt tokens evaluated per forward batch (default 64). */
   batchSize?: number;
   /** Where the forward pass runs: 'cpu' (the wasm kernels), 'webgpu' (WGSL kernels on the GPU:
-   *  navigator.gpu, in Node the optional 'webgpu' package; decoder models only, encoders are
-   *  'unsupported'; weights F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL,
-   *  IQ4_XS kept in their formats, every other type the CPU runs dequantized to f16 at upload with
-   *  a warning (ModelInfo.gpu.dequantized)) or 'auto' (default): the CPU until GPU measurements
-   *  show WebGPU faster. Sampling stays in wasm. */
+   *  navigator.gpu, in Node the optional 'webgpu' package; every decoder architecture the CPU
+   *  runs, encoders are 'unsupported'; weights F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
+   *  Q5_K, Q6_K, IQ4_NL, IQ4_XS kept in their formats, every other type the CPU runs dequantized
+   *  to f16 at upload with a warning (ModelInfo.gpu.dequantized)) or 'auto' (default): the CPU
+   *  until GPU measurements show WebGPU faster. Sampling stays in wasm. */
   backend?: 'auto' | 'cpu' | 'webgpu';
   /** Where the wasm files are (default: the package's own dist/wasm/). */
   wasmBaseUrl?: string | URL;

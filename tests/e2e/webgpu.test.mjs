@@ -1,7 +1,9 @@
 // WebGPU in headless Chromium on its software adapter (SwiftShader), on 127.0.0.1 pages: the shared
 // kernel checks of tests/webgpu/kernel-checks.mjs against the C++ reference in the wasm module, and
 // loadModel({ backend: 'webgpu' }) (forward pass on the GPU inside the package's Worker) generating
-// the CPU backend's greedy text, also past a full context by context shifts, and its embeddings. Only these tests launch Chromium with --enable-unsafe-webgpu
+// the CPU backend's greedy text, also past a full context by context shifts, and its embeddings
+// (stories260K), and a synthetic gemma3's greedy text (needs build/native-release/chord-synth, as
+// the equivalence tests do). Only these tests launch Chromium with --enable-unsafe-webgpu
 // (WebGPU stays off in the other suites). Skipped with a message only when there is no adapter.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
 import { findModelsDir } from '../../scripts/serve.mjs';
+import { ChordTools } from '../../scripts/lib/chord-tools.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, REPO } from './lib.mjs';
 
 const PAGE = `<!doctype html>
@@ -86,19 +89,21 @@ const MODEL_PAGE = `<!doctype html>
 <script type="module">
 import { loadModel } from './dist/browser.js';
 const out = document.getElementById('out');
+const params = new URLSearchParams(location.search);
+const file = params.get('model');
+const full = params.has('full'); // also context shifts and embeddings
 const run = async (backend) => {
-  const model = await loadModel('./stories260K.gguf', { backend, simd: 'simd128', threads: 1, contextLength: 128, batchSize: 16, cache: 'none' });
+  const model = await loadModel('./' + file, { backend, simd: 'simd128', threads: 1, contextLength: 128, batchSize: 16, cache: 'none' });
   try {
     let text = '';
     for await (const c of model.generate('Once upon a time, there was a little girl named Lily who', { maxTokens: 32, temperature: 0, topK: 1 })) text += c.text;
     const again = await model.complete('Once upon a time, there was a little girl named Lily who', { maxTokens: 8, temperature: 0, topK: 1 });
+    const r = { text, backend: model.info.backend, gpu: model.info.gpu ?? null, cached: again.usage.cachedTokens, again: again.text };
+    if (!full) return r;
     // Past the 128-token context by context shifts (the KV cache moved and re-rotated on the GPU).
     const long = await model.complete('Once upon a time', { maxTokens: 200, temperature: 0, topK: 1, ignoreEos: true, contextShift: true });
     const embeddings = (await model.embed(['Once upon a time', 'Lily liked to play in the park with her friends.'])).map((v) => Array.from(v));
-    return {
-      text, backend: model.info.backend, gpu: model.info.gpu ?? null, cached: again.usage.cachedTokens, again: again.text,
-      long: long.text, shifts: long.timings.contextShifts, embeddings,
-    };
+    return { ...r, long: long.text, shifts: long.timings.contextShifts, embeddings };
   } finally {
     await model.dispose();
   }
@@ -113,40 +118,64 @@ try {
 </script></body></html>
 `;
 
-test("loadModel({ backend: 'webgpu' }) in Chromium's Worker: the CPU backend's greedy text, shifts and embeddings", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-webgpu-'));
-  writeFileSync(join(dir, 'index.html'), MODEL_PAGE);
-  symlinkSync(join(REPO, 'js/dist'), join(dir, 'dist'));
-  symlinkSync(join(findModelsDir(), 'gguf/stories260K.gguf'), join(dir, 'stories260K.gguf'));
-  const site = await startServer({ port: 0, root: dir, coi: false });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
-  t.after(async () => {
-    await browser.close().catch(() => {});
-    await site.close();
-    rmSync(dir, { recursive: true, force: true });
+// stories260K (llama; also context shifts and embeddings), and a synthetic gemma3 (chord-synth:
+// sliding-window layers, q/k norms, GeGLU, post-norms, embedding scale) for an architecture driven
+// by the C++ model description (no shifts there: the CPU refuses them over its ring caches).
+for (const [label, file, path] of [
+  [
+    'stories260K (llama): greedy text, shifts and embeddings',
+    'stories260K.gguf',
+    async () => join(findModelsDir(), 'gguf/stories260K.gguf'),
+  ],
+  [
+    'tiny-gemma3 Q8_0: greedy text',
+    'tiny-gemma3.gguf',
+    () =>
+      new ChordTools(join(REPO, 'build/native-release')).model(join(REPO, 'build/synth'), 'tiny-gemma3', 'Q8_0', 1, {
+        extra: ['--output-type', 'F16'],
+        tag: '-o16',
+      }),
+  ],
+])
+  test(`loadModel({ backend: 'webgpu' }) in Chromium's Worker = the CPU backend: ${label}`, async (t) => {
+    const full = file === 'stories260K.gguf';
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-webgpu-'));
+    writeFileSync(join(dir, 'index.html'), MODEL_PAGE);
+    symlinkSync(join(REPO, 'js/dist'), join(dir, 'dist'));
+    symlinkSync(await path(), join(dir, file));
+    const site = await startServer({ port: 0, root: dir, coi: false });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
+    t.after(async () => {
+      await browser.close().catch(() => {});
+      await site.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/?model=${file}${full ? '&full' : ''}`);
+    await page.waitForSelector('#out[data-done]', { timeout: 240_000 });
+    const text = await page.textContent('#out');
+    const done = await page.getAttribute('#out', 'data-done');
+    if (done === 'skip') return t.skip(text);
+    assert.equal(done, 'ok', text);
+    const { cpu, gpu } = JSON.parse(text);
+    t.diagnostic(`GPU: ${JSON.stringify(gpu.text)} on ${gpu.gpu.architecture} (software ${gpu.gpu.software})`);
+    assert.equal(cpu.backend, 'cpu');
+    assert.equal(gpu.backend, 'webgpu');
+    assert.equal(gpu.gpu.source, 'navigator.gpu');
+    assert.equal(gpu.text, cpu.text);
+    // Prefix reuse as on the CPU (none for gemma3 here: its window-16 layers' ring cache has
+    // overwritten the prompt's rows, runtime/kv_cache.h keepable).
+    assert.equal(gpu.cached, cpu.cached);
+    assert.equal(gpu.again, cpu.again);
+    if (!full) return;
+    assert.ok(gpu.cached > 10, `prefix reuse: ${gpu.cached} cached`);
+    assert.ok(gpu.shifts >= 1, `${gpu.shifts} context shifts`);
+    assert.equal(gpu.shifts, cpu.shifts);
+    assert.equal(gpu.long, cpu.long);
+    const norm = (v) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+    gpu.embeddings.forEach((v, i) => {
+      const c = cpu.embeddings[i];
+      const cos = v.reduce((a, x, j) => a + x * c[j], 0) / (norm(v) * norm(c));
+      assert.ok(cos > 0.9999, `embedding ${i}: cosine ${cos}`);
+    });
   });
-  const page = await browser.newPage();
-  await page.goto(`${site.url}/`);
-  await page.waitForSelector('#out[data-done]', { timeout: 240_000 });
-  const text = await page.textContent('#out');
-  const done = await page.getAttribute('#out', 'data-done');
-  if (done === 'skip') return t.skip(text);
-  assert.equal(done, 'ok', text);
-  const { cpu, gpu } = JSON.parse(text);
-  t.diagnostic(`GPU: ${JSON.stringify(gpu.text)} on ${gpu.gpu.architecture} (software ${gpu.gpu.software})`);
-  assert.equal(cpu.backend, 'cpu');
-  assert.equal(gpu.backend, 'webgpu');
-  assert.equal(gpu.gpu.source, 'navigator.gpu');
-  assert.equal(gpu.text, cpu.text);
-  assert.ok(gpu.cached > 10, `prefix reuse: ${gpu.cached} cached`);
-  assert.equal(gpu.again, cpu.again);
-  assert.ok(gpu.shifts >= 1, `${gpu.shifts} context shifts`);
-  assert.equal(gpu.shifts, cpu.shifts);
-  assert.equal(gpu.long, cpu.long);
-  const norm = (v) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
-  gpu.embeddings.forEach((v, i) => {
-    const c = cpu.embeddings[i];
-    const cos = v.reduce((a, x, j) => a + x * c[j], 0) / (norm(v) * norm(c));
-    assert.ok(cos > 0.9999, `embedding ${i}: cosine ${cos}`);
-  });
-});

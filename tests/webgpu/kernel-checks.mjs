@@ -319,30 +319,39 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
     }
   }
 
-  // ---- rope (normal and NeoX, partial rotary, positions up to 5000) ----
+  // ---- rope (normal and NeoX, partial rotary, positions up to 5000; frequency divisors as Llama 3's
+  // rope_freqs and LongRoPE's factors, LongRoPE's attn_factor, linear scaling, other bases) ----
   {
     const rand = rng(12);
-    for (const [nHead, headDim, nRot, neox, positions] of [
+    for (const [nHead, headDim, nRot, neox, positions, base = 10000, freqScale = 1, withFactors = false, attnFactor = 1] of [
       [2, 8, 8, false, [0, 1, 2]],
       [3, 64, 64, true, [17]],
       [4, 80, 32, false, [5, 999, 4097]],
       [2, 128, 128, true, [0, 3000, 5000, 77]],
+      [2, 64, 64, false, [0, 9, 2000], 500000, 1, true],
+      [3, 64, 48, true, [1, 130, 4000], 10000, 1, true, 1.3093],
+      [2, 128, 128, true, [7, 3333], 1e6, 0.125],
     ]) {
       const tokens = positions.length;
       const x = randomFloats(rand, tokens * nHead * headDim);
+      const factors = withFactors ? Float32Array.from({ length: nRot / 2 }, () => 1 + 39 * rand() ** 2) : new Float32Array(0);
       const want = new Float32Array(x.length);
       positions.forEach((p, t) => {
         const span = nHead * headDim;
-        want.set(unwrap(ref.refRope(x.subarray(t * span, (t + 1) * span), headDim, nRot, p, 10000, 1, neox)), t * span);
+        const row = x.subarray(t * span, (t + 1) * span);
+        want.set(unwrap(ref.refRope(row, headDim, nRot, p, base, freqScale, neox, factors, attnFactor)), t * span);
       });
       const xb = lib.f32Buffer(device, x.length, x);
       const pb = lib.u32Buffer(device, positions);
-      await run((enc) => k.rope(enc, xb, pb, tokens, nHead, headDim, { nRot, base: 10000, freqScale: 1, neox }));
+      const fb = withFactors ? lib.f32Buffer(device, factors.length, factors) : undefined;
+      await run((enc) => k.rope(enc, xb, pb, tokens, nHead, headDim, { nRot, base, freqScale, neox, factors: fb, attnFactor }));
+      fb?.destroy();
       const got = await lib.readF32(device, xb, x.length);
       // cos/sin of the same float angle: the GPU's transcendental error, a few 1e-7 of |x|.
       let worst = 0;
       for (let i = 0; i < x.length; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (2e-6 * (Math.abs(want[i]) + 1)));
-      record(`rope ${neox ? 'neox' : 'normal'} heads ${nHead} dim ${headDim} rot ${nRot} pos ${positions.join(',')}`, worst);
+      const extra = `${base !== 10000 ? ` base ${base}` : ''}${freqScale !== 1 ? ` scale ${freqScale}` : ''}${withFactors ? ' factors' : ''}${attnFactor !== 1 ? ` attn_factor ${attnFactor}` : ''}`;
+      record(`rope ${neox ? 'neox' : 'normal'} heads ${nHead} dim ${headDim} rot ${nRot} pos ${positions.join(',')}${extra}`, worst);
       xb.destroy();
       pb.destroy();
     }
@@ -368,7 +377,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         const base = l === 0 ? 10000 : 500000; // per-layer RoPE parameters (the second layer: another base)
         for (let p = nKeep + nDiscard; p < nPast; ++p) {
           const row = kc.subarray(p * kvDim, (p + 1) * kvDim);
-          wantK.set(unwrap(ref.refRope(row, headDim, nRot, -nDiscard, base, 1, neox)), (p - nDiscard) * kvDim);
+          wantK.set(unwrap(ref.refRope(row, headDim, nRot, -nDiscard, base, 1, neox, [], 1)), (p - nDiscard) * kvDim);
           wantV.set(vc.subarray(p * kvDim, (p + 1) * kvDim), (p - nDiscard) * kvDim);
         }
         const rope = (enc, x, pos, rows) => k.rope(enc, x, pos, rows, nKvHead, headDim, { nRot, base, freqScale: 1, neox });
@@ -392,7 +401,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
     }
   }
 
-  // ---- swiglu, add ----
+  // ---- swiglu, geglu, add (plain, bias rows, scaled), scale, softcap ----
   {
     const rand = rng(13);
     for (const n of [1, 63, 65, 1000]) {
@@ -418,17 +427,65 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       for (let i = 0; i < n; ++i) rworst = Math.max(rworst, sum3[i] === Math.fround(Math.fround(up[i] + up[i]) + up[i]) ? 0 : 2);
       record(`add ${n} repeated`, rworst);
       for (const b of [gb, ub, ab]) b.destroy();
+
+      // GeGLU: ggml's GELU rounds its input and result to f16, so a last-bit difference in tanh can
+      // move the result by one f16 step (2^-11 relative).
+      const wantG = unwrap(ref.refGeluMul(gt, up));
+      const [g2, u2] = [lib.f32Buffer(device, n, gt), lib.f32Buffer(device, n, up)];
+      await run((enc) => k.geglu(enc, g2, u2, n));
+      const gotG = await lib.readF32(device, g2, n);
+      let gworst = 0;
+      for (let i = 0; i < n; ++i) gworst = Math.max(gworst, Math.abs(gotG[i] - wantG[i]) / (1e-3 * Math.abs(wantG[i]) + 1e-7));
+      record(`geglu ${n}`, gworst);
+
+      // A bias repeated over rows (period) and a scaled residual add: exact f32 arithmetic.
+      const period = Math.max(1, Math.floor(n / 3));
+      const s = 0.22;
+      const yb = lib.f32Buffer(device, n, gt);
+      await run((enc) => {
+        k.add(enc, yb, u2, n, { period });
+        k.add(enc, yb, u2, n, { scale: s });
+      });
+      const gotA = await lib.readF32(device, yb, n);
+      let pworst = 0;
+      for (let i = 0; i < n; ++i) {
+        const w = Math.fround(Math.fround(gt[i] + up[i % period]) + Math.fround(Math.fround(s) * up[i]));
+        pworst = Math.max(pworst, gotA[i] === w ? 0 : 2);
+      }
+      record(`add period ${period} / scale ${s} ${n}`, pworst);
+
+      // scale (exact) and softcap (tanh within a few ulps of the cap).
+      const cap = 30;
+      const big = randomFloats(rand, n, 40);
+      const sb = lib.f32Buffer(device, n, big);
+      await run((enc) => k.scale(enc, sb, 16, n));
+      const gotS = await lib.readF32(device, sb, n);
+      let sworst = 0;
+      for (let i = 0; i < n; ++i) sworst = Math.max(sworst, gotS[i] === Math.fround(big[i] * 16) ? 0 : 2);
+      record(`scale ${n}`, sworst);
+      const wantC = unwrap(ref.refSoftcap(gotS, cap));
+      await run((enc) => k.softcap(enc, sb, cap, n));
+      const gotC = await lib.readF32(device, sb, n);
+      let cworst = 0;
+      for (let i = 0; i < n; ++i) cworst = Math.max(cworst, Math.abs(gotC[i] - wantC[i]) / (4e-7 * cap + 1e-6 * Math.abs(wantC[i])));
+      record(`softcap ${cap} ${n}`, cworst);
+      for (const b of [g2, u2, yb, sb]) b.destroy();
     }
   }
 
   // ---- attention over a KV cache (causal, GQA and MHA, decode and prefill) ----
   {
     const rand = rng(14);
-    for (const [nHead, nKvHead, headDim, pos0, tokens, nCtx] of [
+    // window > 0: sliding-window layers (each token sees its last `window` positions); softcap:
+    // gemma2's soft-capped scores.
+    for (const [nHead, nKvHead, headDim, pos0, tokens, nCtx, window = 0, softcap = 0] of [
       [4, 2, 8, 0, 5, 16],
       [4, 4, 64, 37, 1, 64],
       [6, 2, 80, 20, 5, 40],
       [2, 1, 16, 130, 3, 200],
+      [4, 2, 32, 10, 9, 32, 16],
+      [4, 1, 128, 30, 2, 40, 0, 3],
+      [2, 2, 64, 3, 20, 32, 8, 50],
     ]) {
       const kvDim = nKvHead * headDim;
       const kc = randomFloats(rand, nCtx * kvDim);
@@ -437,17 +494,20 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       const scale = 1 / Math.sqrt(headDim);
       const want = new Float32Array(q.length);
       for (let t = 0; t < tokens; ++t) {
-        const n = pos0 + t + 1;
+        const end = pos0 + t + 1;
+        const from = window > 0 ? Math.max(0, end - window) : 0;
+        const n = end - from;
         for (let h = 0; h < nHead; ++h) {
           const kh = Math.floor(h / (nHead / nKvHead));
           const kr = new Float32Array(n * headDim);
           const vr = new Float32Array(n * headDim);
           for (let j = 0; j < n; ++j) {
-            kr.set(kc.subarray(j * kvDim + kh * headDim, j * kvDim + (kh + 1) * headDim), j * headDim);
-            vr.set(vc.subarray(j * kvDim + kh * headDim, j * kvDim + (kh + 1) * headDim), j * headDim);
+            const r = (from + j) * kvDim + kh * headDim;
+            kr.set(kc.subarray(r, r + headDim), j * headDim);
+            vr.set(vc.subarray(r, r + headDim), j * headDim);
           }
           const o = (t * nHead + h) * headDim;
-          want.set(unwrap(ref.refAttend(q.subarray(o, o + headDim), kr, vr, headDim, n, scale)), o);
+          want.set(unwrap(ref.refAttend(q.subarray(o, o + headDim), kr, vr, headDim, n, scale, softcap)), o);
         }
       }
       const sStride = pos0 + tokens;
@@ -459,11 +519,12 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         scores: lib.f32Buffer(device, tokens * nHead * sStride),
         sStride,
       };
-      await run((enc) => k.attention(enc, bufs, { tokens, pos0, nHead, nKvHead, headDim, scale }));
+      await run((enc) => k.attention(enc, bufs, { tokens, pos0, nHead, nKvHead, headDim, scale, window, softcap }));
       const got = await lib.readF32(device, bufs.out, q.length);
       let worst = 0;
       for (let i = 0; i < q.length; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (3e-6 * (Math.abs(want[i]) + 0.1)));
-      record(`attention heads ${nHead}/${nKvHead} dim ${headDim} pos0 ${pos0} tokens ${tokens}`, worst);
+      const extra = `${window ? ` window ${window}` : ''}${softcap ? ` softcap ${softcap}` : ''}`;
+      record(`attention heads ${nHead}/${nKvHead} dim ${headDim} pos0 ${pos0} tokens ${tokens}${extra}`, worst);
       for (const b of [bufs.q, bufs.k, bufs.v, bufs.out, bufs.scores]) b.destroy();
     }
   }

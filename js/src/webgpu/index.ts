@@ -15,6 +15,14 @@ export {
 } from './dequant.js';
 export { GPU_TYPES, gpuTypeInfo, rowBytes, type GpuTypeInfo, type GpuTypeName } from './wgsl-quant.js';
 export { gpuModel } from './backend.js';
-export { modelSpec, type LayerDescJs, type LayerWeightViews, type ModelDescJs, type ModelSpec, type ModelWeightViews, type WeightView } from './model-desc.js';
+export {
+  modelSpec,
+  type LayerDescJs,
+  type LayerWeightViews,
+  type ModelDescJs,
+  type ModelSpec,
+  type ModelWeightViews,
+  type WeightView,
+} from './model-desc.js';
 export { GpuTransformer, gpuUnsupported } from './transformer.js';
 export { GGML_TYPES, ggmlTypeName } from '../gguf/ggml-types.js';

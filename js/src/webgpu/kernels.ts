@@ -4,7 +4,20 @@
 import { WasmChordError } from '../errors.js';
 import type { GpuWeight } from './buffers.js';
 import { decoderWgsl, hasQdot, qdotWgsl } from './wgsl-quant.js';
-import { ADD, ATTENTION, GEGLU, getRowsWgsl, matmulQ8Wgsl, matmulWgsl, QUANTIZE_Q8, RMS_NORM, ROPE, SCALE, SWIGLU, WG } from './wgsl-ops.js';
+import {
+  ADD,
+  ATTENTION,
+  GEGLU,
+  getRowsWgsl,
+  matmulQ8Wgsl,
+  matmulWgsl,
+  QUANTIZE_Q8,
+  RMS_NORM,
+  ROPE,
+  SCALE,
+  SWIGLU,
+  WG,
+} from './wgsl-ops.js';
 
 /** Token tile of the prefill matmul: each workgroup decodes its weight row once per TILE tokens. */
 export const MATMUL_TILE = 8;
@@ -252,7 +265,18 @@ export class GpuKernels {
       enc,
       this.pipeline('rope', () => ROPE),
       [x, pos, r.factors ?? pos], // without factors the binding is unused (has_factors 0)
-      [nHead, headDim, nRot, tokens, { f: thetaScale }, { f: r.freqScale }, r.neox ? 1 : 0, gx, r.factors ? 1 : 0, { f: r.attnFactor ?? 1 }],
+      [
+        nHead,
+        headDim,
+        nRot,
+        tokens,
+        { f: thetaScale },
+        { f: r.freqScale },
+        r.neox ? 1 : 0,
+        gx,
+        r.factors ? 1 : 0,
+        { f: r.attnFactor ?? 1 },
+      ],
       gx,
       gy,
     );

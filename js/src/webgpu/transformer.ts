@@ -180,6 +180,9 @@ export class GpuTransformer {
     const a = this.act;
     const k = this.k;
     const enc = this.begin(tokens, pos0);
+    const device = this.gpu.device;
+    device.pushErrorScope('validation');
+    let scoped = true;
     try {
       this.body(enc, n, pos0);
       if (opts.hidden) {
@@ -195,8 +198,12 @@ export class GpuTransformer {
       if (d.logitScale !== 1) k.scale(enc, a.logits, d.logitScale, d.nVocab);
       if (d.finalSoftcap > 0) k.softcap(enc, a.logits, d.finalSoftcap, d.nVocab);
       await k.submit(enc);
-      return await readF32(this.gpu.device, a.logits, d.nVocab);
+      scoped = false;
+      const invalid = await device.popErrorScope();
+      if (invalid) throw new Error(`validation: ${invalid.message}`);
+      return await readF32(device, a.logits, d.nVocab);
     } catch (e) {
+      if (scoped) device.popErrorScope().catch(() => {});
       throw await this.failure(e);
     }
   }

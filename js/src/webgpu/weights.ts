@@ -66,7 +66,11 @@ export class WeightUploader {
   }
 
   /** One decoder layer: fused q/k/v and gate/up split by rows. */
-  layer(l: LayerWeightViews, i: number, dims: { embd: number; q: number; kv: number; ff: number; headDim: number; fullQk: boolean }): GpuLayerWeights {
+  layer(
+    l: LayerWeightViews,
+    i: number,
+    dims: { embd: number; q: number; kv: number; ff: number; headDim: number; fullQk: boolean },
+  ): GpuLayerWeights {
     const p = `blk.${i}.`;
     const { q, kv, ff, embd } = dims;
     const fused = l.wqkv;

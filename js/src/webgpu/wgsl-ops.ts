@@ -23,22 +23,24 @@ fn reduce64(tid: u32, v: f32, op: u32) -> f32 {
 }
 `;
 
-/** tanh within a few f32 ulps of the result's magnitude (WGSL's builtin is loosely bounded and
- *  SwiftShader's is coarse): 1 - 2 / (e^2|x| + 1) with the sign, and x - x^3/3 where that cancels. */
+/** tanh within a few f32 ulps (WGSL's builtin is loosely bounded and SwiftShader's is coarse): Cephes
+ *  tanhf's odd minimax polynomial below 0.625, else 1 - 2 / (e^2|x| + 1) with the sign. */
 const TANH = /* wgsl */ `
 fn tanh_acc(x: f32) -> f32 {
   let a = abs(x);
-  if (a < 1e-3) { return x * (1.0 - x * x * (1.0 / 3.0)); }
+  if (a < 0.625) {
+    let z = x * x;
+    return x + x * z * ((((-5.70498872745e-3 * z + 2.06390887954e-2) * z - 5.37397155531e-2) * z + 1.33314422036e-1) * z - 3.33332819422e-1);
+  }
   if (a > 20.0) { return sign(x); }
   return sign(x) * (1.0 - 2.0 / (exp(2.0 * a) + 1.0));
 }`;
 
-/** x rounded to the nearest f16 value (ties to even), kept in f32: ggml's fp32 -> fp16 -> fp32. */
+/** x rounded to the nearest f16 value (ties to even), kept in f32: ggml's fp32 -> fp16 -> fp32, for
+ *  |x| < 65520 (no overflow to infinity: GELU's inputs and outputs here stay within +-10). */
 const F16_ROUND = /* wgsl */ `
 fn round_f16(x: f32) -> f32 {
-  let a = abs(x);
-  if (a < 6.103515625e-05) { return round(x * 16777216.0) * 5.9604644775390625e-08; }  // subnormal: steps of 2^-24
-  if (a >= 65520.0) { return sign(x) * bitcast<f32>(0x7f800000u); }
+  if (abs(x) < 6.103515625e-05) { return round(x * 16777216.0) * 5.9604644775390625e-08; }  // subnormal: steps of 2^-24
   let b = bitcast<u32>(x);
   return bitcast<f32>((b + 0xfffu + ((b >> 13u) & 1u)) & 0xffffe000u);
 }`;
@@ -201,8 +203,10 @@ export const SWIGLU = gatedWgsl(`let g = G[i];
 
 /** G[i] = gelu(G[i]) * U[i] (GeGLU, tanh GELU) in place, as kernels/ref gelu_table: the input and
  *  the result rounded to f16 (ggml's GELU table), plain x beyond +-10. */
-export const GEGLU = gatedWgsl(`let g = gelu(G[i]);
-  G[i] = g * U[i];`, `
+export const GEGLU = gatedWgsl(
+  `let g = gelu(G[i]);
+  G[i] = g * U[i];`,
+  `
 ${F16_ROUND}
 ${TANH}
 fn gelu(x: f32) -> f32 {
@@ -210,7 +214,8 @@ fn gelu(x: f32) -> f32 {
   if (x >= 10.0) { return x; }
   let h = round_f16(x);
   return round_f16(0.5 * h * (1.0 + tanh_acc(0.7978845608028654 * h * (1.0 + 0.044715 * h * h))));
-}`);
+}`,
+);
 
 function gatedWgsl(body: string, fns = ''): string {
   return /* wgsl */ `
