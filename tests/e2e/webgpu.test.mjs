@@ -163,12 +163,12 @@ for (const [label, file, path] of [
     assert.equal(gpu.backend, 'webgpu');
     assert.equal(gpu.gpu.source, 'navigator.gpu');
     assert.equal(gpu.text, cpu.text);
-    // Prefix reuse as on the CPU (none for gemma3 here: its window-16 layers' ring cache has
-    // overwritten the prompt's rows, runtime/kv_cache.h keepable).
-    assert.equal(gpu.cached, cpu.cached);
+    // Prefix reuse: the GPU keeps every position (the CPU's window-16 ring caches of gemma3 have
+    // overwritten the prompt's rows, runtime/kv_cache.h keepable, so it re-reads the prompt).
+    assert.ok(gpu.cached > 10, `prefix reuse: ${gpu.cached} cached`);
+    if (full) assert.equal(gpu.cached, cpu.cached);
     assert.equal(gpu.again, cpu.again);
     if (!full) return;
-    assert.ok(gpu.cached > 10, `prefix reuse: ${gpu.cached} cached`);
     assert.ok(gpu.shifts >= 1, `${gpu.shifts} context shifts`);
     assert.equal(gpu.shifts, cpu.shifts);
     assert.equal(gpu.long, cpu.long);
