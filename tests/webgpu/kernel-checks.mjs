@@ -255,6 +255,18 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       code = e.code;
     }
     record(`q3_K without a dequantizer is 'unsupported' (got ${code})`, code === 'unsupported' ? 0 : 2);
+    // Values past the f16 range (an IQ2_XXS block with d = 60000) are a typed error, not inf.
+    const big = new Uint8Array(66);
+    for (let i = 2; i < 66; ++i) big[i] = (i * 37) & 0xff;
+    const dBig = lib.f16Bits(60000);
+    [big[0], big[1]] = [dBig & 0xff, dBig >> 8];
+    let bigErr = 'none';
+    try {
+      lib.uploadWeight(device, 16, 1, 256, big, maxBinding, 'iq2_xxs', dequantize);
+    } catch (e) {
+      bigErr = `${e.code}: ${e.message}`;
+    }
+    record(`f16 overflow is 'unsupported' (got ${bigErr})`, /^unsupported: iq2_xxs: \d+ weights beyond the f16 range/.test(bigErr) ? 0 : 2);
   }
 
   // ---- f32 -> f16 rounding against the C++ fp32_to_fp16 (refQuantizeRows F16), bit for bit ----

@@ -80,7 +80,7 @@ export function uploadWeight(
     }
   } catch (e) {
     for (const p of parts) p.buffer.destroy();
-    throw e;
+    throw e instanceof WasmChordError ? new WasmChordError(e.code, `${label}: ${e.message}`, { cause: e }) : e;
   }
   if (deq) dequantize.uploaded?.(typeId, fileRowBytes * rows, rb * rows);
   return { type, rows, cols, rowBytes: rb, parts, ...(deq ? { fileTypeId: typeId } : {}) };

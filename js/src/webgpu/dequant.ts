@@ -98,17 +98,23 @@ export function f16Bits(x: number): number {
   return f16FromBits(u32[0]!);
 }
 
-/** dst[i] = f16 bits of src[i]. Normal halves (2^-14 <= |x| < 2^16, nearly every weight) inline:
- *  adding 0xfff plus the kept lsb rounds to nearest even at bit 13, a carry moving into the
- *  exponent (up to inf) as it should, then the exponent is rebased (127 - 15 = 112 << 10). */
-export function toF16(src: Float32Array, dst: Uint16Array): void {
+/** dst[i] = f16 bits of src[i]; returns how many finite values became inf (|x| >= 65520). Normal
+ *  halves (2^-14 <= |x| < 65520, nearly every weight) inline: adding 0xfff plus the kept lsb
+ *  rounds to nearest even at bit 13, a carry moving into the exponent as it should, then the
+ *  exponent is rebased (127 - 15 = 112 << 10). */
+export function toF16(src: Float32Array, dst: Uint16Array): number {
   const bits = new Int32Array(src.buffer, src.byteOffset, src.length);
+  let overflow = 0;
   for (let i = 0; i < bits.length; ++i) {
     const b = bits[i]!;
     const a = b & 0x7fffffff;
-    if (a >= 0x38800000 && a < 0x47800000) dst[i] = ((b >>> 16) & 0x8000) | (((a + 0xfff + ((a >>> 13) & 1)) >>> 13) - 0x1c000);
-    else dst[i] = f16FromBits(b >>> 0);
+    if (a >= 0x38800000 && a < 0x477ff000) dst[i] = ((b >>> 16) & 0x8000) | (((a + 0xfff + ((a >>> 13) & 1)) >>> 13) - 0x1c000);
+    else {
+      dst[i] = f16FromBits(b >>> 0);
+      if (a >= 0x477ff000 && a < 0x7f800000) ++overflow;
+    }
   }
+  return overflow;
 }
 
 /** Elements per dequantize call: 4 MiB of f32 at a time keeps the wasm heap's scratch small. */
@@ -133,6 +139,11 @@ export function dequantizeRowsToF16(
     const a = (row0 + r) * srcRowBytes;
     const f = dq(typeId, src().slice(a, a + n * srcRowBytes), n, cols);
     if (f.length !== n * cols) throw new WasmChordError('internal', `dequantizer returned ${f.length} floats for ${n} x ${cols}`);
-    toF16(f, dst.subarray(r * cols, (r + n) * cols));
+    const overflow = toF16(f, dst.subarray(r * cols, (r + n) * cols));
+    if (overflow > 0)
+      throw new WasmChordError(
+        'unsupported',
+        `${overflow} weights beyond the f16 range (|x| >= 65520): this type cannot be dequantized to f16`,
+      );
   }
 }
