@@ -22,7 +22,11 @@ export function gpuModel(
   opts: { nCtx: number; maxBatch?: number; integer?: boolean },
 ): GpuTransformer {
   const tally = new DequantTally(moduleDequantizer(mod));
-  const m = new GpuTransformer(gpu, modelSpec(model, () => mod.HEAPU8, opts.nCtx), { ...opts, dequantize: tally });
+  const m = new GpuTransformer(
+    gpu,
+    modelSpec(model, () => mod.HEAPU8, opts.nCtx),
+    { ...opts, dequantize: tally },
+  );
   const warning = tally.warning();
   if (warning !== undefined) {
     gpu.report = { ...gpu.report, dequantized: tally.report() };
