@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // Equivalence with llama.cpp on synthetic models: for each architecture x weight type, generate a
-// model (chord-synth), then compare our runtime (chord-cli) with llama.cpp (@fugood/llama.node):
-// prompt tokenization, teacher-forced next-token probabilities along a 64-token sequence, and
-// greedy continuations. Prints a markdown table; exits 1 if any bar fails.
+// model (chord-synth), then compare our runtime (chord-cli, or the package API on a backend) with
+// llama.cpp (@fugood/llama.node): prompt tokenization, teacher-forced next-token probabilities
+// along a 64-token sequence, and greedy continuations. Prints a markdown table; exits 1 if any bar
+// fails.
 //
 //   node scripts/equivalence.mjs [--quick] [--bin build/native-release] [--cache build/synth]
 //        [--cli build/wasm-mt/chord-cli.js]   (compare another chord-cli: the wasm SIMD/pthreads build)
+//        [--backend cpu|webgpu [--browser]]   (our side through loadModel() from js/dist, 1 thread, in
+//        Node or in headless Chromium (--browser alone means webgpu): lib/package-side.mjs; with
+//        webgpu, the greedy continuation must also equal the package's CPU backend's in the same
+//        environment up to a near-tie on both sides)
 //        (--quick: one row per architecture, several weight families, plus I-quants; the full grid is
 //        10 x 13, plus tiny-llama x the 7 grid I-quants and TQ1_0 / TQ2_0)
 //        [--arch tiny-llama,...] [--type Q4_0,...] [--seed 1] [--json out.json] [--threads 2]
@@ -22,7 +27,9 @@ import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { BrowserPage, BrowserSide } from './lib/browser-side.mjs';
 import { ChordTools } from './lib/chord-tools.mjs';
+import { PackageSide } from './lib/package-side.mjs';
 import { Pieces } from './lib/pieces.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -95,6 +102,8 @@ function parseArgs(argv) {
     top: 10,
     models: [],
     llamaOpts: LLAMA_OPTS,
+    backend: 'cli',
+    browser: false,
   };
   for (let i = 2; i < argv.length; i++) {
     const o = argv[i];
@@ -105,6 +114,8 @@ function parseArgs(argv) {
     if (o === '--quick') a.quick = true;
     else if (o === '--bin') a.bin = resolve(v());
     else if (o === '--cli') a.cli = resolve(v());
+    else if (o === '--backend') a.backend = v();
+    else if (o === '--browser') a.browser = true;
     else if (o === '--cache') a.cache = resolve(v());
     else if (o === '--arch') a.archs = v().split(',');
     else if (o === '--type') a.types = v().split(',');
@@ -120,12 +131,16 @@ function parseArgs(argv) {
       a.llamaOpts = { ...LLAMA_OPTS, ...JSON.parse(v()) }; // loadModel options
     else if (o === '-h' || o === '--help') {
       console.log(
-        'usage: node scripts/equivalence.mjs [--quick] [--bin DIR] [--cli FILE] [--cache DIR] [--arch A,B] ' +
+        'usage: node scripts/equivalence.mjs [--quick] [--bin DIR] [--cli FILE] [--backend cpu|webgpu] [--browser] ' +
+          '[--cache DIR] [--arch A,B] ' +
           '[--type T,U] [--seed S] [--json FILE] [--threads N] [--seq 64] [--greedy 32]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${o}`);
   }
+  if (a.browser && a.backend === 'cli') a.backend = 'webgpu';
+  if (!['cli', 'cpu', 'webgpu'].includes(a.backend)) throw new Error(`--backend: cli, cpu or webgpu, not ${a.backend}`);
+  if (a.cli && a.backend !== 'cli') throw new Error('--cli and --backend exclude each other');
   if (a.models.length) a.grid = a.models.map((m) => [basename(m), '-', m]);
   else if (a.quick && !a.archs && !a.types) a.grid = QUICK.map(([arch, type]) => [arch, type, null]);
   else {
@@ -202,7 +217,22 @@ function comparePosition(pieces, llama, ours, acc) {
   }
 }
 
-async function checkRow(tools, args, arch, type, modelPath = null) {
+// Index of the first difference of two token lists (their common length when one is a prefix).
+function firstDiff(a, b) {
+  let j = 0;
+  while (j < a.length && j < b.length && a[j] === b[j]) j++;
+  return j;
+}
+
+// p(id) in side's distribution of the token after prefix.
+async function nextDist(side, model, prefix) {
+  const dist = (await side.score(model, prefix, 100, { from: prefix.length - 1 })).at(-1);
+  return (id) => dist.find((x) => x.id === id)?.p ?? 0;
+}
+
+// tools: chord-synth (and chord-cli); side: ours (tools itself, or a PackageSide / BrowserSide),
+// with side.reference (our CPU backend) when ours is the GPU.
+async function checkRow(tools, side, args, arch, type, modelPath = null) {
   const row = { arch, type, fails: [] };
   const t0 = Date.now();
   const synth = args.synthArgs
@@ -210,7 +240,7 @@ async function checkRow(tools, args, arch, type, modelPath = null) {
     : SYNTH;
   const model = modelPath ?? (await tools.model(args.cache, arch, type, args.seed, synth));
   const pieces = await Pieces.fromFile(model);
-  const [ll, ourPrompt, ourTexts] = await Promise.all([
+  const [ll, [ourPrompt, ...ourTexts]] = await Promise.all([
     oracle({
       model,
       prompt: PROMPT,
@@ -222,8 +252,12 @@ async function checkRow(tools, args, arch, type, modelPath = null) {
       threads: args.threads,
       llamaOpts: args.llamaOpts,
     }),
-    tools.tokenize(model, PROMPT),
-    Promise.all(TEXTS.map((t) => tools.tokenize(model, t, { bos: false }))),
+    (async () => {
+      // one call at a time: a package side loads the model on the first
+      const ids = [await side.tokenize(model, PROMPT)];
+      for (const t of TEXTS) ids.push(await side.tokenize(model, t, { bos: false }));
+      return ids;
+    })(),
   ]);
 
   // 1. tokenization: the prompt as completion uses it (BOS per the model, specials parsed), and
@@ -241,7 +275,7 @@ async function checkRow(tools, args, arch, type, modelPath = null) {
   // 2. teacher-forced probabilities along llama.cpp's sampled continuation
   const s = ll.sample;
   const seq = [...s.prompt, ...s.gen];
-  const ours = await tools.score(model, seq, 100);
+  const ours = await side.score(model, seq, 100, { from: s.prompt.length - 1 });
   const acc = {
     positions: 0,
     counted: 0,
@@ -281,31 +315,47 @@ async function checkRow(tools, args, arch, type, modelPath = null) {
 
   // 3. greedy continuations from the same prompt ids, equal up to the first near-tie
   const g = ll.greedy;
-  const mine = await tools.greedy(model, g.prompt, args.greedy);
-  let j = 0;
-  while (j < g.gen.length && mine[j] === g.gen[j]) j++;
+  const mine = await side.greedy(model, g.prompt, args.greedy);
+  const j = firstDiff(mine, g.gen);
   row.greedySame = j;
   row.greedyN = g.gen.length;
   if (j < g.gen.length) {
     // Our distribution at the divergence (same prefix on both sides): a near-tie if llama.cpp's
     // token is within the margin of ours.
-    const dist = (await tools.score(model, [...g.prompt, ...g.gen.slice(0, j)], 100)).at(-1);
-    const p = (id) => dist.find((x) => x.id === id)?.p ?? 0;
+    const p = await nextDist(side, model, [...g.prompt, ...g.gen.slice(0, j)]);
     row.greedyTieMargin = p(mine[j]) - p(g.gen[j]);
     row.greedyTie = row.greedyTieMargin < BARS.margin;
     if (!row.greedyTie) row.fails.push('greedy');
+  }
+
+  // 4. (GPU) the same greedy continuation as our CPU backend, up to a near-tie in both distributions
+  if (side.reference) {
+    const cpu = await side.reference.greedy(model, g.prompt, args.greedy);
+    const k = firstDiff(mine, cpu);
+    row.cpuSame = k;
+    row.cpuN = cpu.length;
+    if (k < cpu.length) {
+      const prefix = [...g.prompt, ...cpu.slice(0, k)];
+      const pc = await nextDist(side.reference, model, prefix);
+      const pg = await nextDist(side, model, prefix);
+      row.cpuTieMargin = Math.max(pc(cpu[k]) - pc(mine[k]), pg(mine[k]) - pg(cpu[k]));
+      row.cpuTie = row.cpuTieMargin < BARS.margin;
+      if (!row.cpuTie) row.fails.push('greedy vs CPU');
+    }
   }
   row.seconds = (Date.now() - t0) / 1000;
   return row;
 }
 
-function fmtRow(r) {
-  if (r.error) return `| ${r.arch} | ${r.type} | error | | | | | | ${r.error.split('\n')[0].slice(0, 80)} | FAIL |`;
+// "same/n", or where they part: "tie" or "DIFF" and the margin there.
+const fmtGreedy = (same, n, tie, margin) => (same === n ? `${n}/${n}` : `${same}/${n} ${tie ? 'tie' : 'DIFF'} (${margin.toFixed(4)})`);
+
+function fmtRow(r, vsCpu) {
+  if (r.error) return `| ${r.arch} | ${r.type} | error | | | | | | ${r.error.split('\n')[0].slice(0, 80)} |${vsCpu ? ' |' : ''} FAIL |`;
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
   const greedy =
-    r.greedySame === r.greedyN
-      ? `${r.greedyN}/${r.greedyN}`
-      : `${r.greedySame}/${r.greedyN} ${r.greedyTie ? 'tie' : 'DIFF'} (${r.greedyTieMargin.toFixed(4)})`;
+    fmtGreedy(r.greedySame, r.greedyN, r.greedyTie, r.greedyTieMargin) +
+    (vsCpu ? ` | ${fmtGreedy(r.cpuSame, r.cpuN, r.cpuTie, r.cpuTieMargin)}` : '');
   const tok = r.tokOk ? `ok (${r.nTokens})` : `DIFF ${r.tokDiff.length}/${TEXTS.length + 1}`;
   return (
     `| ${r.arch} | ${r.type} | ${tok} | ${r.counted}/${r.positions} ` +
@@ -315,30 +365,54 @@ function fmtRow(r) {
   );
 }
 
+// Our side: chord-cli itself, or the package (js/dist) on a backend in Node or in Chromium, with
+// the package's CPU backend beside a WebGPU side as its reference. { side, what, close() }.
+async function openSide(args, tools) {
+  if (args.backend === 'cli') return { side: tools, what: `${relative(ROOT, tools.cli)}, ${args.threads} thread(s)`, close: async () => {} };
+  const what = `the package's ${args.backend} backend, 1 thread, ${args.browser ? 'in headless Chromium' : 'in Node'}`;
+  if (args.browser) {
+    const page = await BrowserPage.open();
+    const opts = (backend) => ({ backend, threads: 1, cache: 'none' });
+    const side = new BrowserSide(page, 'ours', opts(args.backend));
+    if (args.backend === 'webgpu') side.reference = new BrowserSide(page, 'cpu', opts('cpu'));
+    return { side, what, close: () => page.close() };
+  }
+  const { loadModel } = await import('../js/dist/node.js');
+  const side = new PackageSide(loadModel, { backend: args.backend, threads: 1 });
+  if (args.backend === 'webgpu') side.reference = new PackageSide(loadModel, { backend: 'cpu', threads: 1 });
+  return { side, what, close: async () => Promise.all([side.close(), side.reference?.close()]) };
+}
+
 async function main() {
   const args = parseArgs(process.argv);
   const tools = new ChordTools(args.bin, { threads: args.threads, cli: args.cli });
   const t0 = Date.now();
   const rows = [];
+  const { side, what, close } = await openSide(args, tools);
+  const vsCpu = Boolean(side.reference);
   console.log(
     `equivalence with llama.cpp: ${args.grid.length} models, sequence ${args.seq}, greedy ${args.greedy}, ` +
-      `seed ${args.seed}${args.quick ? ' (quick)' : ''}; ours: ${relative(ROOT, tools.cli)}, ${args.threads} thread(s)`,
+      `seed ${args.seed}${args.quick ? ' (quick)' : ''}; ours: ${what}`,
   );
   console.log('');
   console.log(
     '| model | type | tokenizer (ids) | positions counted | top-1 agree | mean abs dp | max abs dp | ' +
-      'logit diff median / p90 | greedy | result |',
+      `logit diff median / p90 | greedy |${vsCpu ? ' greedy vs our CPU |' : ''} result |`,
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
-  for (const [arch, type, path] of args.grid) {
-    let r;
-    try {
-      r = await checkRow(tools, args, arch, type, path);
-    } catch (e) {
-      r = { arch, type, error: String(e?.message ?? e), fails: ['error'] };
+  console.log(`|---|---|---|---|---|---|---|---|---|${vsCpu ? '---|' : ''}---|`);
+  try {
+    for (const [arch, type, path] of args.grid) {
+      let r;
+      try {
+        r = await checkRow(tools, side, args, arch, type, path);
+      } catch (e) {
+        r = { arch, type, error: String(e?.message ?? e), fails: ['error'] };
+      }
+      rows.push(r);
+      console.log(fmtRow(r, vsCpu));
     }
-    rows.push(r);
-    console.log(fmtRow(r));
+  } finally {
+    await close();
   }
   const failed = rows.filter((r) => r.fails.length);
   const counted = rows.reduce((s, r) => s + (r.counted ?? 0), 0);
@@ -349,8 +423,11 @@ async function main() {
       `llama.cpp's top-2 margin > ${BARS.margin}; those must be >= ${100 * BARS.counted}% of positions ` +
       `(here ${counted}/${positions} = ${((100 * counted) / Math.max(1, positions)).toFixed(1)}%); greedy equal up ` +
       `to the first near-tie; same token ids for the prompt and ${TEXTS.length} texts. llama.cpp options: ` +
-      `${JSON.stringify(args.llamaOpts)}.`,
+      `${JSON.stringify(args.llamaOpts)}.` +
+      (vsCpu ? ' Greedy vs our CPU: equal up to a token that is a near-tie in both distributions.' : ''),
   );
+  const gpu = side.info?.gpu;
+  if (gpu) console.log(`adapter: ${gpu.source} ${gpu.device || gpu.architecture || gpu.vendor} (${gpu.description}), software ${gpu.software}`);
   console.log(`${rows.length - failed.length}/${rows.length} rows pass in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const r of failed) {
     if (r.error) console.log(`\n${r.arch} ${r.type}: ${r.error}`);
