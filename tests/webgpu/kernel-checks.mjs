@@ -102,23 +102,35 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         record(`matmul${vname} ${label}`, worst);
       }
 
-      // The integer path: activations quantized on the GPU (checked against the C++ Q8_0
-      // quantizer), weights dotted with dot4I8Packed; reference: the dequantized weights times the
-      // GPU's own int8 activations, in double.
+      // The integer path: activations quantized on the GPU as the CPU does for this weight type
+      // (checked against the C++ Q8_0 quantizer, or Q8_K's for K-quants), weights dotted with
+      // dot4I8Packed; reference: the dequantized weights times the GPU's own int8 activations, in
+      // double.
       if (packedDot && lib.GpuKernels.hasIntegerPath(w)) {
+        const qb = t.block === 256 ? 256 : 32;
         const xq = lib.f32Buffer(device, (tokens * realCols) / 4);
         const xd = lib.f32Buffer(device, (tokens * realCols) / 32);
-        await run((enc) => k.quantizeQ8(enc, xb, xq, xd, tokens * realCols));
+        await run((enc) => k.quantizeQ8(enc, xb, xq, xd, tokens * realCols, qb));
         const q = new Int8Array(await lib.readBytes(device, xq, tokens * realCols));
         const d = await lib.readF32(device, xd, (tokens * realCols) / 32);
-        const cq = unwrap(ref.refQuantizeRows(8, x, tokens, realCols)); // Q8_0 blocks: f16 d, 32 int8
+        // Q8_0 blocks: f16 d, 32 int8; Q8_K: f32 d, 256 int8, 16 i16 sums
+        const [cType, cBytes, cOff] = qb === 32 ? [8, 34, 2] : [15, 292, 4];
+        const cq = unwrap(ref.refQuantizeRows(cType, x, tokens, realCols));
+        const cd = new DataView(cq.buffer, cq.byteOffset);
         let qdiff = 0;
+        let ddiff = 0;
         for (let i = 0; i < q.length; ++i) {
-          const c = (cq[34 * (i >> 5) + 2 + (i & 31)] << 24) >> 24;
+          const c = (cq[cBytes * Math.floor(i / qb) + cOff + (i % qb)] << 24) >> 24;
           qdiff = Math.max(qdiff, Math.abs(c - q[i]));
+          if (qb === 256) {
+            const dc = cd.getFloat32(cBytes * Math.floor(i / qb), true);
+            ddiff = Math.max(ddiff, Math.abs(d[i >> 5] - dc) / (Math.abs(dc) * 1e-6 + 1e-30));
+          }
         }
-        // The C++ quantizer divides by the f16-rounded scale: a quant may differ by one.
-        record(`quantize_q8 ${label}`, qdiff, `max quant difference ${qdiff}`);
+        // Q8_0: the GPU keeps d in f32 (the C++ quantizer stores it as f16, dividing by the f32 d).
+        // Both: the same float operations as the C++ quantizer, but WGSL's division may be 2.5 ulp
+        // off: a quant at a rounding boundary may differ by one, a Q8_K scale by a few ulp.
+        record(`quantize_q8${qb === 256 ? '_K' : ''} ${label}`, Math.max(qdiff, ddiff), `max quant difference ${qdiff}`);
         for (const [vname, vk] of variants) {
           device.queue.writeBuffer(yb, 0, new Float32Array(tokens * rows).fill(NaN));
           await run((enc) => vk.matmulQ8(enc, w, xq, xd, yb, tokens), vk);

@@ -12,6 +12,7 @@ import {
   matmulQ8Wgsl,
   matmulWgsl,
   QUANTIZE_Q8,
+  QUANTIZE_Q8_K,
   RMS_NORM,
   ROPE,
   SCALE,
@@ -184,15 +185,17 @@ export class GpuKernels {
     }
   }
 
-  /** x (n floats, n a multiple of 32) as int8 blocks for matmulQ8: xq (n / 4 u32), xd (n / 32 f32). */
-  quantizeQ8(enc: GPUCommandEncoder, x: GPUBuffer, xq: GPUBuffer, xd: GPUBuffer, n: number): void {
-    if (n % 32 !== 0) throw new WasmChordError('invalid_argument', `quantizeQ8: ${n} floats is not whole blocks of 32`);
-    const [gx, gy] = grid(Math.ceil(n / 32 / WG));
+  /** x (n floats) as int8 blocks for matmulQ8: xq (n / 4 u32), xd (n / 32 f32). block 32: Q8_0's
+   *  rule (n a multiple of 32); 256: Q8_K's (n a multiple of 256; each scale repeated 8 times), the
+   *  activations llama.cpp and the CPU backend dot with K-quant weights. */
+  quantizeQ8(enc: GPUCommandEncoder, x: GPUBuffer, xq: GPUBuffer, xd: GPUBuffer, n: number, block: 32 | 256 = 32): void {
+    if (n % block !== 0) throw new WasmChordError('invalid_argument', `quantizeQ8: ${n} floats is not whole blocks of ${block}`);
+    const [gx, gy] = grid(Math.ceil(n / block / WG));
     this.dispatch(
       enc,
-      this.pipeline('quantize_q8', () => QUANTIZE_Q8),
+      block === 32 ? this.pipeline('quantize_q8', () => QUANTIZE_Q8) : this.pipeline('quantize_q8_K', () => QUANTIZE_Q8_K),
       [x, xq, xd],
-      [n / 32, gx, 0, 0],
+      [n / block, gx, 0, 0],
       gx,
       gy,
     );

@@ -42,12 +42,14 @@ export class GpuTransformer {
   private readonly layers: Layer[] = [];
   private readonly act: Record<Act, GPUBuffer>;
   private readonly buffers: GPUBuffer[] = [];
-  // The integer path (dot4I8Packed adapters): matmul inputs quantized to int8 blocks of 32 once
-  // and shared by the matmuls reading them, as the CPU quantizes activations for quantized weights.
+  // The integer path (dot4I8Packed adapters): matmul inputs quantized to int8 once and shared by
+  // the matmuls reading them, as the CPU (and llama.cpp) quantizes activations for quantized
+  // weights: as Q8_0 (blocks of 32) for Q4_0/Q8_0 weights, as Q8_K (blocks of 256) for K-quants.
   private readonly integer: boolean;
   private readonly xq: GPUBuffer; // (max_batch, max input dim / 4) packed int8
   private readonly xd: GPUBuffer; // (max_batch, max input dim / 32) scales
   private qSrc: GPUBuffer | undefined; // the activation xq/xd hold now
+  private qBlock = 32; // and its quantization block (32: Q8_0, 256: Q8_K)
   private lost: string | undefined; // why the device was lost, once it is
 
   /** Uploads the weights of `spec` (a loaded model's description and weight views).
@@ -119,9 +121,12 @@ export class GpuTransformer {
    *  callers reset qSrc after rewriting an activation buffer). */
   private matmul(enc: GPUCommandEncoder, w: GpuWeight, x: GPUBuffer, y: GPUBuffer, n: number): void {
     if (this.integer && w.cols % 32 === 0 && GpuKernels.hasIntegerPath(w)) {
-      if (this.qSrc !== x) {
-        this.k.quantizeQ8(enc, x, this.xq, this.xd, n * w.cols);
+      // K-quants dot Q8_K activations (blocks of 256), the others Q8_0's, as on the CPU
+      const block = w.type.block === 256 ? 256 : 32;
+      if (this.qSrc !== x || this.qBlock !== block) {
+        this.k.quantizeQ8(enc, x, this.xq, this.xd, n * w.cols, block);
         this.qSrc = x;
+        this.qBlock = block;
       }
       this.k.matmulQ8(enc, w, this.xq, this.xd, y, n);
     } else this.k.matmul(enc, w, x, y, n);
