@@ -3,7 +3,7 @@
 // model (chord-synth), then compare our runtime (chord-cli, or the package API on a backend) with
 // llama.cpp (@fugood/llama.node): prompt tokenization, teacher-forced next-token probabilities
 // along a 64-token sequence, and greedy continuations. Prints a markdown table; exits 1 if any bar
-// fails.
+// fails, 3 if --backend webgpu finds no adapter.
 //
 //   node scripts/equivalence.mjs [--quick] [--bin build/native-release] [--cache build/synth]
 //        [--cli build/wasm-mt/chord-cli.js]   (compare another chord-cli: the wasm SIMD/pthreads build)
@@ -14,6 +14,7 @@
 //        (--quick: one row per architecture, several weight families, plus I-quants; the full grid is
 //        10 x 13, plus tiny-llama x the 7 grid I-quants and TQ1_0 / TQ2_0)
 //        [--arch tiny-llama,...] [--type Q4_0,...] [--seed 1] [--json out.json] [--threads 2]
+//        [--rows tiny-qwen2:Q8_0,tiny-phi3:Q6_K,...]   (these architecture:type rows only)
 //        [--model FILE.gguf ...]   (check given files instead of the generated grid)
 //        [--synth-args "--resid-scale 0.05"] [--llama-opts '{"flash_attn_type":"on"}']
 //
@@ -119,6 +120,10 @@ function parseArgs(argv) {
     else if (o === '--cache') a.cache = resolve(v());
     else if (o === '--arch') a.archs = v().split(',');
     else if (o === '--type') a.types = v().split(',');
+    else if (o === '--rows')
+      a.rows = v()
+        .split(',')
+        .map((r) => r.split(':'));
     else if (o === '--seed') a.seed = Number(v());
     else if (o === '--json') a.json = resolve(v());
     else if (o === '--threads') a.threads = Number(v());
@@ -132,7 +137,7 @@ function parseArgs(argv) {
     else if (o === '-h' || o === '--help') {
       console.log(
         'usage: node scripts/equivalence.mjs [--quick] [--bin DIR] [--cli FILE] [--backend cpu|webgpu] [--browser] ' +
-          '[--cache DIR] [--arch A,B] ' +
+          '[--cache DIR] [--arch A,B] [--rows ARCH:TYPE,...] ' +
           '[--type T,U] [--seed S] [--json FILE] [--threads N] [--seq 64] [--greedy 32]',
       );
       process.exit(0);
@@ -142,6 +147,7 @@ function parseArgs(argv) {
   if (!['cli', 'cpu', 'webgpu'].includes(a.backend)) throw new Error(`--backend: cli, cpu or webgpu, not ${a.backend}`);
   if (a.cli && a.backend !== 'cli') throw new Error('--cli and --backend exclude each other');
   if (a.models.length) a.grid = a.models.map((m) => [basename(m), '-', m]);
+  else if (a.rows) a.grid = a.rows.map(([arch, type]) => [arch, type, null]);
   else if (a.quick && !a.archs && !a.types) a.grid = QUICK.map(([arch, type]) => [arch, type, null]);
   else {
     a.grid = (a.archs ?? ARCHS).flatMap((arch) => (a.types ?? TYPES).map((type) => [arch, type, null]));
@@ -365,19 +371,41 @@ function fmtRow(r, vsCpu) {
   );
 }
 
+// No WebGPU adapter where --backend webgpu asked for one: exit status 3 (the tests skip).
+class NoAdapter extends Error {}
+
 // Our side: chord-cli itself, or the package (js/dist) on a backend in Node or in Chromium, with
 // the package's CPU backend beside a WebGPU side as its reference. { side, what, close() }.
 async function openSide(args, tools) {
-  if (args.backend === 'cli') return { side: tools, what: `${relative(ROOT, tools.cli)}, ${args.threads} thread(s)`, close: async () => {} };
+  if (args.backend === 'cli')
+    return { side: tools, what: `${relative(ROOT, tools.cli)}, ${args.threads} thread(s)`, close: async () => {} };
   const what = `the package's ${args.backend} backend, 1 thread, ${args.browser ? 'in headless Chromium' : 'in Node'}`;
   if (args.browser) {
     const page = await BrowserPage.open();
+    if (args.backend === 'webgpu') {
+      const why = await page.page.evaluate(async () =>
+        !navigator.gpu ? 'navigator.gpu is missing' : (await navigator.gpu.requestAdapter()) ? '' : 'requestAdapter() gave none',
+      );
+      if (why) {
+        await page.close();
+        throw new NoAdapter(`Chromium: ${why}`);
+      }
+    }
     const opts = (backend) => ({ backend, threads: 1, cache: 'none' });
     const side = new BrowserSide(page, 'ours', opts(args.backend));
     if (args.backend === 'webgpu') side.reference = new BrowserSide(page, 'cpu', opts('cpu'));
     return { side, what, close: () => page.close() };
   }
   const { loadModel } = await import('../js/dist/node.js');
+  if (args.backend === 'webgpu') {
+    const { acquireGpu } = await import('../js/dist/webgpu/index.js');
+    try {
+      (await acquireGpu()).device.destroy();
+    } catch (e) {
+      if (e.code === 'unsupported') throw new NoAdapter(`Node: ${e.message}`);
+      throw e;
+    }
+  }
   const side = new PackageSide(loadModel, { backend: args.backend, threads: 1 });
   if (args.backend === 'webgpu') side.reference = new PackageSide(loadModel, { backend: 'cpu', threads: 1 });
   return { side, what, close: async () => Promise.all([side.close(), side.reference?.close()]) };
@@ -427,7 +455,8 @@ async function main() {
       (vsCpu ? ' Greedy vs our CPU: equal up to a token that is a near-tie in both distributions.' : ''),
   );
   const gpu = side.info?.gpu;
-  if (gpu) console.log(`adapter: ${gpu.source} ${gpu.device || gpu.architecture || gpu.vendor} (${gpu.description}), software ${gpu.software}`);
+  if (gpu)
+    console.log(`adapter: ${gpu.source} ${gpu.device || gpu.architecture || gpu.vendor} (${gpu.description}), software ${gpu.software}`);
   console.log(`${rows.length - failed.length}/${rows.length} rows pass in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const r of failed) {
     if (r.error) console.log(`\n${r.arch} ${r.type}: ${r.error}`);
@@ -444,6 +473,7 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e?.stack ?? e);
-  process.exitCode = 2;
+  if (e instanceof NoAdapter) console.log(`no WebGPU adapter (${e.message})`);
+  else console.error(e?.stack ?? e);
+  process.exitCode = e instanceof NoAdapter ? 3 : 2;
 });
