@@ -67,6 +67,26 @@ val rms_norm(const val& x, const val& w, double eps) {
   return ok_val(copy_f32(out));
 }
 
+// Each row of x (rows x n) LayerNormed, scaled by w (n) and shifted by b (n, or empty: no bias).
+val layer_norm(const val& x, const val& w, const val& b, double eps) {
+  const std::vector<float> xs = floats(x), ws = floats(w), bs = floats(b);
+  const size_t n = ws.size();
+  if (n == 0 || xs.size() % n != 0 || (!bs.empty() && bs.size() != n))
+    return error_val(Code::invalid_argument, "refLayerNorm: x is not rows of w's length, or b is not w's length");
+  std::vector<float> out(xs.size());
+  for (size_t i = 0; i < xs.size(); i += n)
+    kernels::ref::layer_norm(xs.data() + i, ws.data(), bs.empty() ? nullptr : bs.data(), out.data() + i,
+                             static_cast<int64_t>(n), static_cast<float>(eps));
+  return ok_val(copy_f32(out));
+}
+
+// gelu(x) elementwise (ref::gelu: tanh GELU through f16, as ggml's table).
+val gelu(const val& x) {
+  std::vector<float> xs = floats(x);
+  kernels::ref::gelu(xs.data(), static_cast<int64_t>(xs.size()));
+  return ok_val(copy_f32(xs));
+}
+
 // x: (n_head, head_dim) at position pos; the first n_rot dims of each head rotated; factors: the
 // n_rot / 2 frequency divisors, or empty; cos and sin times attn_factor (as Context::rope_table).
 val rope(const val& x, int32_t head_dim, int32_t n_rot, int32_t pos, double base, double freq_scale, bool neox,
@@ -136,6 +156,8 @@ EMSCRIPTEN_BINDINGS(chord_reference) {
   emscripten::function("refQuantizeRows", &quantize_rows);
   emscripten::function("refDequantizeRows", &dequantize_rows);
   emscripten::function("refRmsNorm", &rms_norm);
+  emscripten::function("refLayerNorm", &layer_norm);
+  emscripten::function("refGelu", &gelu);
   emscripten::function("refRope", &rope);
   emscripten::function("refSiluMul", &silu_mul);
   emscripten::function("refAttend", &attend);

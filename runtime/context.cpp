@@ -246,18 +246,13 @@ Status Context::eval(std::span<const Token> tokens, bool all_logits, std::vector
 
 Status Context::eval_hidden(std::span<const Token> tokens, std::vector<float>& hidden) {
   const size_t E = static_cast<size_t>(model_->desc().n_embd);
-  if (opts_.external) {  // recorded for the caller's forward pass (PendingEval::hidden)
-    if (!model_->desc().causal)
-      return Status(
-          Code::unsupported,
-          model_->desc().arch + " has non-causal (encoder) attention: its embeddings run on the CPU backend only");
-    CHORD_TRY(check_tokens(tokens));
-    hidden.clear();
-    return record(tokens, true);
-  }
   CHORD_TRY(check_tokens(tokens));
   if (!model_->desc().causal && (n_past() > 0 || tokens.size() > static_cast<size_t>(opts_.n_batch)))
     return Status(Code::invalid_argument, "a non-causal model evaluates a whole sequence at once, from position 0");
+  if (opts_.external) {  // recorded for the caller's forward pass (PendingEval::hidden)
+    hidden.clear();
+    return record(tokens, true);
+  }
   hidden.resize(tokens.size() * E);
   for (size_t off = 0; off < tokens.size(); off += static_cast<size_t>(opts_.n_batch)) {
     const size_t n = std::min(tokens.size() - off, static_cast<size_t>(opts_.n_batch));

@@ -1,7 +1,8 @@
 // The WebGPU backend (Dawn in Node) behaves as the CPU backend where the GPU holds the state:
 // contextShift (the KV cache's rows moved and keys re-rotated on the GPU) gives the CPU's greedy
 // tokens over several shifts; a long chat on a small context (turns dropped, KV prefix reused)
-// gives the CPU's replies; embeddings (hidden states on the GPU, pooled in C++) match the CPU's;
+// gives the CPU's replies; embeddings (hidden states on the GPU, pooled in C++) match the CPU's,
+// of decoders and of encoders (bert, nomic-bert: a whole sequence in one non-causal pass);
 // contextBytes is the GPU's KV cache. Skipped with a message only when no adapter is found.
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
@@ -151,6 +152,48 @@ test('webgpu: embeddings match the CPU backend (decoders: stories260K, tiny-rand
     await assert.rejects(gpu.embed('x', { pooling: 'rank' }), (e) => e.code === 'invalid_argument');
   }
   t.diagnostic(`worst cosine GPU vs CPU: ${worst}`);
+});
+
+test('webgpu: encoder embeddings match the CPU backend (tiny-bert, tiny-nomic-bert; F32 and Q8_0)', async (t) => {
+  if (why) return t.skip(`no WebGPU adapter: ${why}`);
+  const tools = new ChordTools(BIN);
+  const texts = [
+    'Once upon a time, there was a little girl named Lily.',
+    'Hi',
+    'She was happy because the sun was shining and her friends were there to play with her all day long in the park.',
+  ];
+  let worst = 1;
+  for (const [preset, type] of [
+    ['tiny-bert', 'F32'],
+    ['tiny-nomic-bert', 'F32'],
+    ['tiny-bert', 'Q8_0'],
+    ['tiny-nomic-bert', 'Q8_0'],
+  ]) {
+    const name = `${preset} ${type}`;
+    const { cpu, gpu } = await pair(await tools.model(join(ROOT, 'build/synth'), preset, type, 1), { contextLength: 64 });
+    // undefined: the model's own pooling (<arch>.pooling_type).
+    for (const opts of [{}, { pooling: 'mean' }, { pooling: 'cls' }, { pooling: 'last' }, { pooling: 'mean', normalize: false }]) {
+      const a = await cpu.embed(texts, opts);
+      const b = await gpu.embed(texts, opts);
+      assert.equal(b.length, texts.length);
+      b.forEach((v, i) => {
+        assert.equal(v.length, cpu.info.nEmbd);
+        const c = cosine(a[i], v);
+        worst = Math.min(worst, c);
+        assert.ok(c > MIN_COSINE, `${name} ${JSON.stringify(opts)} text ${i}: cosine ${c}`);
+        if (opts.normalize === false) assert.ok(Math.abs(norm(v) / norm(a[i]) - 1) < 1e-3, 'the raw vector keeps its length');
+      });
+    }
+    // As on the CPU: no generation (a typed error), a too long input is context_full, and
+    // embedding still works after both.
+    for (const m of [cpu, gpu]) {
+      await assert.rejects(m.complete('Hello', { maxTokens: 4 }), (e) => e.code === 'unsupported', `${name} generation`);
+      await assert.rejects(m.embed('word '.repeat(200)), (e) => e.code === 'context_full', `${name} too long`);
+    }
+    const [again] = await gpu.embed(texts[0]);
+    assert.ok(cosine(again, (await cpu.embed(texts[0]))[0]) > MIN_COSINE, `${name}: embedding after the errors`);
+  }
+  t.diagnostic(`worst cosine GPU vs CPU (encoders): ${worst}`);
 });
 
 test('webgpu: contextBytes is the GPU KV cache (the wasm heap holds none)', async (t) => {

@@ -2,7 +2,7 @@
 // build/synth as scripts/equivalence.mjs does): llama of every weight type the GPU decodes, and of
 // a few it dequantizes to f16 at upload (which must warn once and show in ModelInfo.gpu); every
 // other decoder architecture at two types, LongRoPE's long factors, Llama 3's rope_freqs and a
-// split GGUF; an encoder is a typed error. Teacher-forced
+// split GGUF; an encoder's generation is a typed error. Teacher-forced
 // along the CPU's greedy continuation, the same greedy tokens up to near-ties (top-2 margin under
 // 1% in probability), and the probabilities of the CPU's top 5 within 0.01 on average (the bar
 // scripts/equivalence.mjs sets against llama.cpp) and 0.05 at worst. The CPU quantizes activations
@@ -131,9 +131,14 @@ test('WebGPU backend = CPU backend on every other decoder architecture, RoPE fac
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  // Encoders stay on the CPU: a typed error that says so, not a wrong answer.
-  await assert.rejects(loadModel(await synth('tiny-bert', 'F16'), { threads: 1, contextLength: 64, backend: 'webgpu' }), {
-    code: 'unsupported',
-    message: /encoder.*backend 'cpu'/,
-  });
+  // Encoders load on the GPU for embeddings (tests/js/webgpu-api.test.mjs compares those) and
+  // refuse to generate with the CPU backend's typed error.
+  const bert = await loadModel(await synth('tiny-bert', 'F16'), { threads: 1, contextLength: 64, backend: 'webgpu' });
+  try {
+    assert.equal(bert.info.backend, 'webgpu');
+    await assert.rejects(bert.complete('Hello', { maxTokens: 4 }), { code: 'unsupported', message: /embedding model/ });
+    assert.equal((await bert.embed('still works')).length, 1);
+  } finally {
+    await bert.dispose();
+  }
 });

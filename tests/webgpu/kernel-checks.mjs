@@ -343,6 +343,31 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
     }
   }
 
+  // ---- layer_norm (encoders), with and without a bias; in place through a copy, as the model runs it ----
+  {
+    const rand = rng(16);
+    for (const [rows, n, bias] of [
+      [1, 7, true],
+      [3, 64, false],
+      [5, 257, true],
+      [2, 4096, true],
+    ]) {
+      // An offset mean, as a residual stream has: the centered two-pass variance must not cancel.
+      const x = randomFloats(rand, rows * n, 3).map((v) => v + 5);
+      const wn = randomFloats(rand, n);
+      const bn = bias ? randomFloats(rand, n) : new Float32Array(0);
+      const want = unwrap(ref.refLayerNorm(x, wn, bn, 1e-12));
+      const [xb, wb, yb] = [lib.f32Buffer(device, x.length, x), lib.f32Buffer(device, n, wn), lib.f32Buffer(device, x.length)];
+      const bb = bias ? lib.f32Buffer(device, n, bn) : undefined;
+      await run((enc) => k.layerNorm(enc, xb, wb, bb, yb, rows, n, 1e-12));
+      const got = await lib.readF32(device, yb, x.length);
+      let worst = 0;
+      for (let i = 0; i < x.length; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (4e-6 * (Math.abs(want[i]) + 0.1)));
+      record(`layer_norm ${rows}x${n}${bias ? ' bias' : ''}`, worst);
+      for (const b of [xb, wb, yb, bb]) b?.destroy();
+    }
+  }
+
   // ---- rope (normal and NeoX, partial rotary, positions up to 5000; frequency divisors as Llama 3's
   // rope_freqs and LongRoPE's factors, LongRoPE's attn_factor, linear scaling, other bases) ----
   {
@@ -461,6 +486,15 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       let gworst = 0;
       for (let i = 0; i < n; ++i) gworst = Math.max(gworst, Math.abs(gotG[i] - wantG[i]) / (1e-3 * Math.abs(wantG[i]) + 1e-7));
       record(`geglu ${n}`, gworst);
+      // GELU alone (bert's ungated FFN), the same tolerance.
+      const wantE = unwrap(ref.refGelu(gt));
+      const eb = lib.f32Buffer(device, n, gt);
+      await run((enc) => k.gelu(enc, eb, n));
+      const gotE = await lib.readF32(device, eb, n);
+      let eworst = 0;
+      for (let i = 0; i < n; ++i) eworst = Math.max(eworst, Math.abs(gotE[i] - wantE[i]) / (1e-3 * Math.abs(wantE[i]) + 1e-7));
+      record(`gelu ${n}`, eworst);
+      eb.destroy();
 
       // A bias repeated over rows (period) and a scaled residual add: exact f32 arithmetic.
       const period = Math.max(1, Math.floor(n / 3));
@@ -497,12 +531,12 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
     }
   }
 
-  // ---- attention over a KV cache (causal, GQA and MHA, decode and prefill) ----
+  // ---- attention over a KV cache (causal, GQA and MHA, decode and prefill; non-causal) ----
   {
     const rand = rng(14);
     // window > 0: sliding-window layers (each token sees its last `window` positions); softcap:
-    // gemma2's soft-capped scores.
-    for (const [nHead, nKvHead, headDim, pos0, tokens, nCtx, window = 0, softcap = 0] of [
+    // gemma2's soft-capped scores; causal false: every token sees all pos0 + tokens rows (encoders).
+    for (const [nHead, nKvHead, headDim, pos0, tokens, nCtx, window = 0, softcap = 0, causal = true] of [
       [4, 2, 8, 0, 5, 16],
       [4, 4, 64, 37, 1, 64],
       [6, 2, 80, 20, 5, 40],
@@ -510,6 +544,9 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       [4, 2, 32, 10, 9, 32, 16],
       [4, 1, 128, 30, 2, 40, 0, 3],
       [2, 2, 64, 3, 20, 32, 8, 50],
+      [4, 4, 16, 0, 7, 16, 0, 0, false],
+      [6, 2, 64, 0, 70, 80, 0, 0, false],
+      [2, 1, 32, 5, 4, 16, 0, 0, false],
     ]) {
       const kvDim = nKvHead * headDim;
       const kc = randomFloats(rand, nCtx * kvDim);
@@ -518,7 +555,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       const scale = 1 / Math.sqrt(headDim);
       const want = new Float32Array(q.length);
       for (let t = 0; t < tokens; ++t) {
-        const end = pos0 + t + 1;
+        const end = causal ? pos0 + t + 1 : pos0 + tokens;
         const from = window > 0 ? Math.max(0, end - window) : 0;
         const n = end - from;
         for (let h = 0; h < nHead; ++h) {
@@ -543,11 +580,11 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         scores: lib.f32Buffer(device, tokens * nHead * sStride),
         sStride,
       };
-      await run((enc) => k.attention(enc, bufs, { tokens, pos0, nHead, nKvHead, headDim, scale, window, softcap }));
+      await run((enc) => k.attention(enc, bufs, { tokens, pos0, nHead, nKvHead, headDim, scale, window, softcap, causal }));
       const got = await lib.readF32(device, bufs.out, q.length);
       let worst = 0;
       for (let i = 0; i < q.length; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (3e-6 * (Math.abs(want[i]) + 0.1)));
-      const extra = `${window ? ` window ${window}` : ''}${softcap ? ` softcap ${softcap}` : ''}`;
+      const extra = `${window ? ` window ${window}` : ''}${softcap ? ` softcap ${softcap}` : ''}${causal ? '' : ' non-causal'}`;
       record(`attention heads ${nHead}/${nKvHead} dim ${headDim} pos0 ${pos0} tokens ${tokens}${extra}`, worst);
       for (const b of [bufs.q, bufs.k, bufs.v, bufs.out, bufs.scores]) b.destroy();
     }

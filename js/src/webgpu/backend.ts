@@ -64,9 +64,9 @@ export async function evalPending(model: GpuTransformer, ctx: RawContext, gen: R
 }
 
 /** Each sequence's embedding (as Context.embed on the CPU backend): the context records the
- *  sequence from position 0 (typed errors as on the CPU: vocabulary, context length, encoder
- *  models unsupported), the GPU computes its output-normed hidden states, C++ pools them. The KV
- *  cache is cleared before and after. */
+ *  sequence from position 0 (typed errors as on the CPU: vocabulary, context length), the GPU
+ *  computes its output-normed hidden states (a non-causal model's whole sequence in one pass:
+ *  maxBatch is n_ctx there), C++ pools them. The KV cache is cleared before and after. */
 export async function gpuEmbed(
   model: GpuTransformer,
   ctx: RawContext,

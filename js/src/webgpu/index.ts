@@ -24,5 +24,5 @@ export {
   type ModelWeightViews,
   type WeightView,
 } from './model-desc.js';
-export { GpuTransformer, gpuUnsupported } from './transformer.js';
+export { GpuTransformer } from './transformer.js';
 export { GGML_TYPES, ggmlTypeName } from '../gguf/ggml-types.js';

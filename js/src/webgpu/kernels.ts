@@ -8,7 +8,9 @@ import {
   ADD,
   ATTENTION,
   GEGLU,
+  GELU,
   getRowsWgsl,
+  LAYER_NORM,
   matmulQ8Wgsl,
   matmulWgsl,
   QUANTIZE_Q8,
@@ -246,6 +248,26 @@ export class GpuKernels {
     );
   }
 
+  /** y (rows, n) = layer_norm(x (rows, n)) * weight (n) + bias (n) (no bias when undefined). */
+  layerNorm(
+    enc: GPUCommandEncoder,
+    x: GPUBuffer,
+    weight: GPUBuffer,
+    bias: GPUBuffer | undefined,
+    y: GPUBuffer,
+    rows: number,
+    n: number,
+    eps: number,
+  ): void {
+    this.dispatch(
+      enc,
+      this.pipeline('layer_norm', () => LAYER_NORM),
+      [x, weight, bias ?? weight, y], // without a bias the binding is unused (has_bias 0)
+      [n, rows, { f: eps }, bias ? 1 : 0],
+      rows,
+    );
+  }
+
   /** x (tokens, nHead, headDim) rotated in place at positions pos (i32 buffer, tokens; negative:
    *  a context shift's re-rotation): the first r.nRot dims of each head, base r.base, positions
    *  times r.freqScale, angles divided by r.factors (n_rot / 2 f32) when given, cos and sin times
@@ -341,6 +363,11 @@ export class GpuKernels {
     this.elementwise(enc, 'geglu', GEGLU, [gate, up], n);
   }
 
+  /** x (n) = gelu(x), in place (tanh GELU through f16 as ggml's table). */
+  gelu(enc: GPUCommandEncoder, x: GPUBuffer, n: number): void {
+    this.elementwise(enc, 'gelu', GELU, [x], n, 0, 0);
+  }
+
   /** y (n) += opts.scale * x (n), or x (opts.period) repeated over y (a bias added to each row). */
   add(enc: GPUCommandEncoder, y: GPUBuffer, x: GPUBuffer, n: number, opts: { period?: number; scale?: number } = {}): void {
     this.elementwise(enc, 'add', ADD, [y, x], n, opts.period ?? n, { f: opts.scale ?? 1 });
@@ -370,10 +397,11 @@ export class GpuKernels {
     );
   }
 
-  /** out (tokens, nHead, headDim) = causal GQA attention of q (same shape) at positions
+  /** out (tokens, nHead, headDim) = GQA attention of q (same shape) at positions
    *  pos0..pos0 + tokens - 1 over the cache k, v (nCtx, nKvHead * headDim), whose rows up to
-   *  pos0 + tokens - 1 are written; each token sees the last s.window positions when s.window > 0. scores: scratch of tokens * nHead * sStride f32, sStride >=
-   *  pos0 + tokens. */
+   *  pos0 + tokens - 1 are written: causal (each token sees the positions up to its own), or with
+   *  s.causal false every written row (encoders); each token sees the last s.window positions
+   *  when s.window > 0. scores: scratch of tokens * nHead * sStride f32, sStride >= pos0 + tokens. */
   attention(
     enc: GPUCommandEncoder,
     a: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; out: GPUBuffer; scores: GPUBuffer; sStride: number },
@@ -388,6 +416,8 @@ export class GpuKernels {
       window?: number;
       /** scores soft-capped at this (0: off) */
       softcap?: number;
+      /** false: every token sees all pos0 + tokens rows (default true) */
+      causal?: boolean;
     },
   ): void {
     if (s.nHead % s.nKvHead !== 0) throw new WasmChordError('invalid_argument', `attention: ${s.nHead} heads over ${s.nKvHead} KV heads`);
@@ -396,7 +426,18 @@ export class GpuKernels {
       enc,
       this.pipeline('attention', () => ATTENTION),
       [a.q, a.k, a.v, a.out, a.scores],
-      [s.nHead, s.nKvHead, s.headDim, s.pos0, s.tokens, a.sStride, { f: s.scale }, s.window ?? 0, { f: s.softcap ?? 0 }],
+      [
+        s.nHead,
+        s.nKvHead,
+        s.headDim,
+        s.pos0,
+        s.tokens,
+        a.sStride,
+        { f: s.scale },
+        s.window ?? 0,
+        { f: s.softcap ?? 0 },
+        s.causal === false ? 0 : 1,
+      ],
       s.nHead,
       s.tokens,
     );

@@ -75,17 +75,26 @@ export interface LayerWeightViews {
   qNorm?: WeightView;
   kNorm?: WeightView;
   attnPostNorm?: WeightView;
+  attnOutNorm?: WeightView;
+  attnOutNormB?: WeightView;
   ffnNorm?: WeightView;
   ffnGate?: WeightView;
   ffnUp?: WeightView;
   ffnDown?: WeightView;
+  ffnUpB?: WeightView;
+  ffnDownB?: WeightView;
   ffnPostNorm?: WeightView;
+  layerOutNorm?: WeightView;
+  layerOutNormB?: WeightView;
 }
 
 /** runtime/model.h ModelWeights; ropeFactors: the divisors a context of the asked length uses
  *  (rope_freqs, or LongRoPE's long or short factors), as runtime/model.h rope_factors picks them. */
 export interface ModelWeightViews {
   tokenEmbd: WeightView;
+  tokenTypes?: WeightView;
+  embdNorm?: WeightView;
+  embdNormB?: WeightView;
   outputNorm?: WeightView;
   output?: WeightView;
   ropeFactors?: WeightView;

@@ -1,9 +1,11 @@
-// The decoder forward pass on the GPU for every architecture the CPU runs (llama, mistral, qwen2/3,
-// smollm3, granite, gemma2/3, phi3, olmo2), driven by the C++ model description (model-desc.ts):
-// the same steps as runtime/context.cpp's forward_batch / attention_block / ffn_block, in the same
-// order, with the differences read from ModelDesc fields. KV cache: f32 per layer, indexed by
-// position (sliding-window layers keep the full length and mask by window), so continuing from any
-// n_past (prefix reuse) is just pos0 = n_past.
+// The forward pass on the GPU for every architecture the CPU runs (decoders: llama, mistral,
+// qwen2/3, smollm3, granite, gemma2/3, phi3, olmo2; encoders for embeddings: bert, nomic-bert),
+// driven by the C++ model description (model-desc.ts): the same steps as runtime/context.cpp's
+// forward_batch / embed_tokens / attention_block / ffn_block, in the same order, with the
+// differences read from ModelDesc fields. KV cache: f32 per layer, indexed by position
+// (sliding-window layers keep the full length and mask by window), so continuing from any n_past
+// (prefix reuse) is just pos0 = n_past; a non-causal model evaluates a whole sequence in one pass
+// from position 0 (maxBatch = nCtx).
 import { WasmChordError } from '../errors.js';
 import { f32Buffer, readF32, u32Buffer, type GpuWeight } from './buffers.js';
 import type { Dequantizer } from './dequant.js';
@@ -20,14 +22,7 @@ interface Layer extends GpuLayerWeights {
 
 type Act = 'x' | 'xn' | 'q' | 'kk' | 'vv' | 'tmp' | 'att' | 'o' | 'g' | 'u' | 'last' | 'logits' | 'scores';
 
-/** Why a model cannot run on the GPU forward pass, or undefined when it can. */
-export function gpuUnsupported(d: ModelDescJs): string | undefined {
-  if (d.encoder || !d.causal || !d.gatedFfn || d.norm !== 'rms')
-    return `${d.arch} is an encoder (embeddings); the WebGPU backend runs decoders: use backend 'cpu'`;
-  return undefined;
-}
-
-/** The forward pass of one decoder model on one device (one sequence; not reentrant). */
+/** The forward pass of one model on one device (one sequence; not reentrant). */
 export class GpuTransformer {
   readonly desc: ModelDescJs;
   readonly nCtx: number;
@@ -36,7 +31,11 @@ export class GpuTransformer {
   private readonly k: GpuKernels;
   private readonly weights: WeightUploader;
   private readonly embd: GpuWeight; // (n_vocab, n_embd)
-  private readonly outNorm: GPUBuffer; // (n_embd)
+  private readonly typeEmbd: GpuWeight | undefined; // (1, n_embd): row 0 of token_types (encoders)
+  private readonly posEmbd: GpuWeight | undefined; // (n_ctx_train, n_embd) learned positions (bert)
+  private readonly embdNorm: GPUBuffer | undefined; // (n_embd) encoders: LayerNorm of the embeddings
+  private readonly embdNormB: GPUBuffer | undefined; // (n_embd)
+  private readonly outNorm: GPUBuffer | undefined; // (n_embd); absent in encoders
   private readonly output: GpuWeight; // (n_vocab, n_embd): output.weight or the tied embedding
   private readonly ropeFactors: GPUBuffer | undefined; // (n_rot / 2) frequency divisors
   private readonly layers: Layer[] = [];
@@ -57,11 +56,10 @@ export class GpuTransformer {
    *  opts.dequantize: expands types without a WGSL decoder to f16 (else they are 'unsupported'). */
   constructor(gpu: GpuContext, spec: ModelSpec, opts: { nCtx: number; maxBatch?: number; integer?: boolean; dequantize?: Dequantizer }) {
     const d = (this.desc = spec.desc);
-    const why = gpuUnsupported(d);
-    if (why) throw new WasmChordError('unsupported', why);
     this.gpu = gpu;
     this.nCtx = opts.nCtx;
-    this.maxBatch = opts.maxBatch ?? 64;
+    // Non-causal attention sees the whole sequence: a sequence is one batch (Context::plan).
+    this.maxBatch = d.causal ? (opts.maxBatch ?? 64) : opts.nCtx;
     const device = gpu.device;
     this.k = new GpuKernels(device);
     device.lost.then(
@@ -77,10 +75,14 @@ export class GpuTransformer {
     const KV = d.nHeadKv * d.headDim;
     try {
       this.embd = up.matrix(w.tokenEmbd, 'token_embd');
-      this.outNorm = up.vector(w.outputNorm, E, 'output_norm') ?? missing('output_norm');
+      this.typeEmbd = w.tokenTypes && up.matrix(w.tokenTypes, 'token_types[0]', 0, 1);
+      this.posEmbd = w.positionEmbd && up.matrix(w.positionEmbd, 'position_embd');
+      this.embdNorm = up.vector(w.embdNorm, E, 'token_embd_norm');
+      this.embdNormB = up.vector(w.embdNormB, E, 'token_embd_norm.bias');
+      this.outNorm = up.vector(w.outputNorm, E, 'output_norm') ?? (d.encoder ? undefined : missing('output_norm'));
       this.output = w.output && w.output.ptr !== w.tokenEmbd.ptr ? up.matrix(w.output, 'output') : this.embd;
       this.ropeFactors = up.vector(w.ropeFactors, d.nRot / 2, 'rope_factors');
-      const dims = { embd: E, q: Q, kv: KV, ff: d.nFf, headDim: d.headDim, fullQk: d.qkNormFull };
+      const dims = { embd: E, q: Q, kv: KV, ff: d.nFf, headDim: d.headDim, fullQk: d.qkNormFull, gated: d.gatedFfn };
       for (let i = 0; i < d.nLayer; ++i)
         this.layers.push({
           ...up.layer(w.layers[i]!, i, dims),
@@ -95,6 +97,7 @@ export class GpuTransformer {
     const b = this.maxBatch;
     const buf = (n: number, label: string) => this.own(f32Buffer(device, n, undefined, label));
     this.ids = this.own(u32Buffer(device, new Uint32Array(b), 'ids'));
+    this.zero = this.own(u32Buffer(device, new Uint32Array(1), 'token type 0'));
     this.pos = this.own(u32Buffer(device, new Uint32Array(b), 'pos'));
     this.act = {
       x: buf(b * E, 'x'),
@@ -105,7 +108,7 @@ export class GpuTransformer {
       tmp: buf(b * Math.max(Q, KV), 'q/k before their norms'),
       att: buf(b * Q, 'att'),
       o: buf(b * E, 'o'),
-      g: buf(b * d.nFf, 'gate'),
+      g: buf(d.gatedFfn ? b * d.nFf : 1, 'gate'),
       u: buf(b * d.nFf, 'up'),
       last: buf(E, 'last'),
       logits: buf(d.nVocab, 'logits'),
@@ -184,6 +187,8 @@ export class GpuTransformer {
     const n = tokens.length;
     const a = this.act;
     const k = this.k;
+    if (!opts.hidden && !this.outNorm)
+      throw new WasmChordError('unsupported', `${d.arch} is an embedding model (no causal language-model head): use embed`);
     const enc = this.begin(tokens, pos0);
     const device = this.gpu.device;
     device.pushErrorScope('validation');
@@ -191,13 +196,14 @@ export class GpuTransformer {
     try {
       this.body(enc, n, pos0);
       if (opts.hidden) {
-        k.rmsNorm(enc, a.x, this.outNorm, a.xn, n, d.nEmbd, d.normEps);
+        // Encoders end with their last layer's norm: no output norm.
+        if (this.outNorm) this.norm(enc, a.x, this.outNorm, undefined, a.xn, n);
         await k.submit(enc);
-        return await readF32(this.gpu.device, a.xn, n * d.nEmbd);
+        return await readF32(this.gpu.device, this.outNorm ? a.xn : a.x, n * d.nEmbd);
       }
       // Only the last token's row goes through the output projection (runtime/context.cpp).
       k.copy(enc, a.x, (n - 1) * d.nEmbd * 4, a.last, 0, d.nEmbd * 4);
-      k.rmsNorm(enc, a.last, this.outNorm, a.xn, 1, d.nEmbd, d.normEps);
+      this.norm(enc, a.last, this.outNorm!, undefined, a.xn, 1);
       this.qSrc = undefined;
       this.matmul(enc, this.output, a.xn, a.logits, 1);
       if (d.logitScale !== 1) k.scale(enc, a.logits, d.logitScale, d.nVocab);
@@ -221,6 +227,8 @@ export class GpuTransformer {
       throw new WasmChordError('invalid_argument', `forward: ${n} tokens (batch of at most ${this.maxBatch})`);
     if (pos0 < 0 || pos0 + n > this.nCtx)
       throw new WasmChordError('context_full', `forward: positions ${pos0}..${pos0 + n - 1} past the context of ${this.nCtx}`);
+    if (!this.desc.causal && pos0 !== 0)
+      throw new WasmChordError('invalid_argument', 'a non-causal model evaluates a whole sequence at once, from position 0');
     if (tokens.some((t) => !(t >= 0 && t < this.desc.nVocab)))
       throw new WasmChordError('invalid_argument', 'forward: token id out of the vocabulary');
     // The same id/position buffers every pass (written before this pass's submit), so that the
@@ -234,6 +242,7 @@ export class GpuTransformer {
 
   private readonly ids: GPUBuffer; // (max_batch) u32 token ids of the pass being recorded
   private readonly pos: GPUBuffer; // (max_batch) u32 their positions
+  private readonly zero: GPUBuffer; // (1) u32 0: the token type every token has
 
   /** A failed pass as a typed error (a device lost mid-pass rejects its promises). */
   private async failure(e: unknown): Promise<unknown> {
@@ -249,18 +258,50 @@ export class GpuTransformer {
     const d = this.desc;
     const a = this.act;
     const k = this.k;
+    const E = d.nEmbd;
+    // As embed_tokens: token rows (scaled), + token type 0's row (encoders), + the position rows.
     k.getRows(enc, this.embd, this.ids, n, a.x);
-    if (d.embdScale !== 1) k.scale(enc, a.x, d.embdScale, n * d.nEmbd);
+    if (d.embdScale !== 1) k.scale(enc, a.x, d.embdScale, n * E);
+    if (this.typeEmbd) {
+      k.getRows(enc, this.typeEmbd, this.zero, 1, a.last);
+      k.add(enc, a.x, a.last, n * E, { period: E });
+    }
+    if (this.posEmbd) {
+      k.getRows(enc, this.posEmbd, this.pos, n, a.o);
+      k.add(enc, a.x, a.o, n * E);
+    }
+    if (this.embdNorm) this.normInPlace(enc, this.embdNorm, this.embdNormB, n);
     for (const l of this.layers) {
       this.attention(enc, l, n, pos0);
-      this.residual(enc, l.attnPostNorm, n);
+      this.residual(enc, l.attnPostNorm, l.attnOutNorm, l.attnOutNormB, n);
       this.ffn(enc, l, n);
-      this.residual(enc, l.ffnPostNorm, n);
+      this.residual(enc, l.ffnPostNorm, l.layerOutNorm, l.layerOutNormB, n);
     }
   }
 
-  /** x += residual_scale * post_norm(o) (post-norms: gemma2/3, olmo2). */
-  private residual(enc: GPUCommandEncoder, postNorm: GPUBuffer | undefined, n: number): void {
+  /** y (rows, n_embd) = the model's norm of x (RMSNorm, or LayerNorm with an optional bias). */
+  private norm(enc: GPUCommandEncoder, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | undefined, y: GPUBuffer, rows: number): void {
+    const d = this.desc;
+    if (d.norm === 'layer') this.k.layerNorm(enc, x, w, b, y, rows, d.nEmbd, d.normEps);
+    else this.k.rmsNorm(enc, x, w, y, rows, d.nEmbd, d.normEps);
+  }
+
+  /** x = norm(x) (encoders' embedding and post-layer norms), through xn. */
+  private normInPlace(enc: GPUCommandEncoder, w: GPUBuffer, b: GPUBuffer | undefined, n: number): void {
+    const a = this.act;
+    this.norm(enc, a.x, w, b, a.xn, n);
+    this.k.copy(enc, a.xn, 0, a.x, 0, n * this.desc.nEmbd * 4);
+  }
+
+  /** x += residual_scale * post_norm(o) (post-norms: gemma2/3, olmo2), then x = sum_norm(x)
+   *  (encoders' post-norm layers). */
+  private residual(
+    enc: GPUCommandEncoder,
+    postNorm: GPUBuffer | undefined,
+    sumNorm: GPUBuffer | undefined,
+    sumNormB: GPUBuffer | undefined,
+    n: number,
+  ): void {
     const d = this.desc;
     const a = this.act;
     let o = a.o;
@@ -269,13 +310,14 @@ export class GpuTransformer {
       o = a.xn;
     }
     this.k.add(enc, a.x, o, n * d.nEmbd, { scale: d.residualScale });
+    if (sumNorm) this.normInPlace(enc, sumNorm, sumNormB, n);
   }
 
-  /** The input of a block: x itself (no pre-norm: olmo2) or its RMSNorm in xn. */
+  /** The input of a block: x itself (no pre-norm: olmo2, encoders) or its norm in xn. */
   private blockInput(enc: GPUCommandEncoder, norm: GPUBuffer | undefined, n: number): GPUBuffer {
     this.qSrc = undefined;
     if (!norm) return this.act.x;
-    this.k.rmsNorm(enc, this.act.x, norm, this.act.xn, n, this.desc.nEmbd, this.desc.normEps);
+    this.norm(enc, this.act.x, norm, undefined, this.act.xn, n);
     return this.act.xn;
   }
 
@@ -336,17 +378,29 @@ export class GpuTransformer {
         scale: d.scaleQ ? 1 : d.kqScale,
         window: l.desc.nSwa,
         softcap: d.attnSoftcap,
+        causal: d.causal,
       },
     );
     this.qSrc = undefined;
     this.matmul(enc, l.wo, a.att, a.o, n);
+    if (l.bo) k.add(enc, a.o, l.bo, n * d.nEmbd, { period: d.nEmbd });
   }
 
-  // norm -> gate and up -> act(gate) * up (SwiGLU or GeGLU) -> down projection into act.o.
+  // norm -> gate and up -> act(gate) * up (SwiGLU or GeGLU) -> down projection into act.o;
+  // ungated (bert): gelu(up + b) -> down (+ b).
   private ffn(enc: GPUCommandEncoder, l: Layer, n: number): void {
     const d = this.desc;
     const a = this.act;
     const input = this.blockInput(enc, l.ffnNorm, n);
+    if (!l.gate) {
+      this.matmul(enc, l.up, input, a.u, n);
+      if (l.upB) this.k.add(enc, a.u, l.upB, n * d.nFf, { period: d.nFf });
+      this.k.gelu(enc, a.u, n * d.nFf);
+      this.qSrc = undefined;
+      this.matmul(enc, l.down, a.u, a.o, n);
+      if (l.downB) this.k.add(enc, a.o, l.downB, n * d.nEmbd, { period: d.nEmbd });
+      return;
+    }
     this.matmul(enc, l.gate, input, a.g, n);
     this.matmul(enc, l.up, input, a.u, n);
     if (d.ffnAct === 'gelu') this.k.geglu(enc, a.g, a.u, n * d.nFf);

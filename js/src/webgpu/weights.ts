@@ -8,24 +8,31 @@ import type { LayerWeightViews, ModelSpec, WeightView } from './model-desc.js';
 
 const F32 = 0; // GGUF type id
 
-/** One decoder layer's weights on the GPU (absent optional ones undefined). */
+/** One layer's weights on the GPU (absent optional ones undefined). */
 export interface GpuLayerWeights {
   attnNorm?: GPUBuffer; // (n_embd); absent without pre-norms (olmo2)
   wq: GpuWeight; // (q_dim, n_embd)
   wk: GpuWeight; // (kv_dim, n_embd)
   wv: GpuWeight; // (kv_dim, n_embd)
   wo: GpuWeight; // (n_embd, q_dim)
+  bo?: GPUBuffer; // (n_embd) (encoders)
   bq?: GPUBuffer; // (q_dim)
   bk?: GPUBuffer; // (kv_dim)
   bv?: GPUBuffer; // (kv_dim)
   qNorm?: GPUBuffer; // (head_dim), or (q_dim) with qk_norm_full
   kNorm?: GPUBuffer; // (head_dim), or (kv_dim) with qk_norm_full
   attnPostNorm?: GPUBuffer; // (n_embd)
+  attnOutNorm?: GPUBuffer; // (n_embd) encoders: LayerNorm of x + attention
+  attnOutNormB?: GPUBuffer; // (n_embd)
   ffnNorm?: GPUBuffer; // (n_embd)
-  gate: GpuWeight; // (n_ff, n_embd)
+  gate?: GpuWeight; // (n_ff, n_embd); absent in an ungated FFN (bert)
   up: GpuWeight; // (n_ff, n_embd)
   down: GpuWeight; // (n_embd, n_ff)
+  upB?: GPUBuffer; // (n_ff) ungated FFN biases (bert)
+  downB?: GPUBuffer; // (n_embd)
   ffnPostNorm?: GPUBuffer; // (n_embd)
+  layerOutNorm?: GPUBuffer; // (n_embd) encoders: LayerNorm of x + FFN
+  layerOutNormB?: GPUBuffer; // (n_embd)
 }
 
 /** Uploads weight views to one device, remembering every buffer for destroy(). */
@@ -65,11 +72,11 @@ export class WeightUploader {
     return b;
   }
 
-  /** One decoder layer: fused q/k/v and gate/up split by rows. */
+  /** One layer: fused q/k/v and gate/up split by rows; dims.gated false: an ungated FFN (up only). */
   layer(
     l: LayerWeightViews,
     i: number,
-    dims: { embd: number; q: number; kv: number; ff: number; headDim: number; fullQk: boolean },
+    dims: { embd: number; q: number; kv: number; ff: number; headDim: number; fullQk: boolean; gated: boolean },
   ): GpuLayerWeights {
     const p = `blk.${i}.`;
     const { q, kv, ff, embd } = dims;
@@ -82,18 +89,25 @@ export class WeightUploader {
       wk: fused ? this.matrix(fused, `${p}attn_qkv[k]`, q, kv) : this.matrix(l.wk, `${p}attn_k`),
       wv: fused ? this.matrix(fused, `${p}attn_qkv[v]`, q + kv, kv) : this.matrix(l.wv, `${p}attn_v`),
       wo: this.matrix(l.wo, `${p}attn_output`),
+      bo: this.vector(l.bo, embd, `${p}attn_output.bias`),
       bq: l.bqkv ? this.vector(l.bqkv, q, `${p}attn_qkv.bias[q]`) : this.vector(l.bq, q, `${p}attn_q.bias`),
       bk: l.bqkv ? this.vector(l.bqkv, kv, `${p}attn_qkv.bias[k]`, q) : this.vector(l.bk, kv, `${p}attn_k.bias`),
       bv: l.bqkv ? this.vector(l.bqkv, kv, `${p}attn_qkv.bias[v]`, q + kv) : this.vector(l.bv, kv, `${p}attn_v.bias`),
       qNorm: this.vector(l.qNorm, qn, `${p}attn_q_norm`),
       kNorm: this.vector(l.kNorm, kn, `${p}attn_k_norm`),
       attnPostNorm: this.vector(l.attnPostNorm, embd, `${p}post_attention_norm`),
+      attnOutNorm: this.vector(l.attnOutNorm, embd, `${p}attn_output_norm`),
+      attnOutNormB: this.vector(l.attnOutNormB, embd, `${p}attn_output_norm.bias`),
       ffnNorm: this.vector(l.ffnNorm, embd, `${p}ffn_norm`),
       // Fused: the first n_ff rows of ffn_up are the gate, the next n_ff the up projection.
-      gate: l.ffnGate ? this.matrix(l.ffnGate, `${p}ffn_gate`) : this.matrix(l.ffnUp, `${p}ffn_up[gate]`, 0, ff),
-      up: l.ffnGate ? this.matrix(l.ffnUp, `${p}ffn_up`) : this.matrix(l.ffnUp, `${p}ffn_up[up]`, ff, ff),
+      gate: !dims.gated ? undefined : l.ffnGate ? this.matrix(l.ffnGate, `${p}ffn_gate`) : this.matrix(l.ffnUp, `${p}ffn_up[gate]`, 0, ff),
+      up: l.ffnGate || !dims.gated ? this.matrix(l.ffnUp, `${p}ffn_up`) : this.matrix(l.ffnUp, `${p}ffn_up[up]`, ff, ff),
       down: this.matrix(l.ffnDown, `${p}ffn_down`),
+      upB: this.vector(l.ffnUpB, ff, `${p}ffn_up.bias`),
+      downB: this.vector(l.ffnDownB, embd, `${p}ffn_down.bias`),
       ffnPostNorm: this.vector(l.ffnPostNorm, embd, `${p}post_ffw_norm`),
+      layerOutNorm: this.vector(l.layerOutNorm, embd, `${p}layer_output_norm`),
+      layerOutNormB: this.vector(l.layerOutNormB, embd, `${p}layer_output_norm.bias`),
     };
     for (const [name, w, rows, cols] of [
       ['attn_q', out.wq, q, embd],
@@ -104,7 +118,7 @@ export class WeightUploader {
       ['ffn_up', out.up, ff, embd],
       ['ffn_down', out.down, embd, ff],
     ] as const)
-      if (w.rows !== rows || w.cols !== cols)
+      if (w && (w.rows !== rows || w.cols !== cols))
         throw new WasmChordError('bad_gguf', `${p}${name}: ${w.rows} x ${w.cols}, not ${rows} x ${cols}`);
     return out;
   }

@@ -5,23 +5,29 @@
 
 export const WG = 64;
 
-const REDUCE = /* wgsl */ `
-var<workgroup> red: array<f32, 64>;
-// Workgroup sum (op 0) or max (op 1) of v; every invocation gets the result.
-fn reduce64(tid: u32, v: f32, op: u32) -> f32 {
-  red[tid] = v;
+/** fn reduce64<tag>(tid, v, op) over its own workgroup array red<tag>: the workgroup sum (op 0) or
+ *  max (op 1) of v; every invocation gets the result. A kernel that reduces twice and needs the
+ *  first result after the second starts uses two tags: on llvmpipe an invocation may read the
+ *  result only after another has begun overwriting the array for the next reduction. */
+function reduceWgsl(tag = ''): string {
+  return /* wgsl */ `
+var<workgroup> red${tag}: array<f32, 64>;
+fn reduce64${tag}(tid: u32, v: f32, op: u32) -> f32 {
+  red${tag}[tid] = v;
   workgroupBarrier();
   for (var s = 32u; s > 0u; s >>= 1u) {
     if (tid < s) {
-      if (op == 0u) { red[tid] += red[tid + s]; } else { red[tid] = max(red[tid], red[tid + s]); }
+      if (op == 0u) { red${tag}[tid] += red${tag}[tid + s]; } else { red${tag}[tid] = max(red${tag}[tid], red${tag}[tid + s]); }
     }
     workgroupBarrier();
   }
-  let r = red[0];
+  let r = red${tag}[0];
   workgroupBarrier();
   return r;
 }
 `;
+}
+const REDUCE = reduceWgsl();
 
 /** tanh within a few f32 ulps (WGSL's builtin is loosely bounded and SwiftShader's is coarse): Cephes
  *  tanhf's odd minimax polynomial below 0.625, else 1 - 2 / (e^2|x| + 1) with the sign. */
@@ -151,6 +157,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var i = tid; i < p.n; i += ${WG}u) { Y[base + i] = X[base + i] * scale * w[i]; }
 }`;
 
+/** Y[t, :] = (X[t, :] - mean) / sqrt(var + eps) * w (+ b when has_bias), as kernels/ref layer_norm:
+ *  the mean first, then the variance of the centered values. One workgroup per row. */
+export const LAYER_NORM = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+struct P { n: u32, rows: u32, eps: f32, has_bias: u32 }
+@group(0) @binding(4) var<uniform> p: P;
+${REDUCE}
+${reduceWgsl('_var')}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let base = wid.x * p.n;
+  var s = 0.0;
+  for (var i = tid; i < p.n; i += ${WG}u) { s += X[base + i]; }
+  let mean = reduce64(tid, s, 0u) / f32(p.n);
+  var s2 = 0.0;
+  for (var i = tid; i < p.n; i += ${WG}u) { let c = X[base + i] - mean; s2 += c * c; }
+  let scale = 1.0 / sqrt(reduce64_var(tid, s2, 0u) / f32(p.n) + p.eps);
+  for (var i = tid; i < p.n; i += ${WG}u) {
+    let y = (X[base + i] - mean) * scale * w[i];
+    Y[base + i] = select(y, y + b[i], p.has_bias != 0u);
+  }
+}`;
+
 /** In place on X: (tokens, n_head, head_dim); pair i of the first n_rot dims of every head rotated
  *  by pos[t] * freq_scale * theta_scale^i (the angle by repeated multiplication, as
  *  kernels/ref rope_angles) / factors[i] when has_factors (rope_freqs, LongRoPE), cos and sin
@@ -201,12 +233,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 export const SWIGLU = gatedWgsl(`let g = G[i];
   G[i] = g / (1.0 + exp(-g)) * U[i];`);
 
-/** G[i] = gelu(G[i]) * U[i] (GeGLU, tanh GELU) in place, as kernels/ref gelu_table: the input and
- *  the result rounded to f16 (ggml's GELU table), plain x beyond +-10. */
-export const GEGLU = gatedWgsl(
-  `let g = gelu(G[i]);
-  G[i] = g * U[i];`,
-  `
+/** gelu(x) as kernels/ref gelu_table: tanh GELU of the f16-rounded input, rounded to f16 (ggml's
+ *  GELU table), 0 below -10 and x above 10. */
+const GELU_FN = /* wgsl */ `
 ${F16_ROUND}
 ${TANH}
 fn gelu(x: f32) -> f32 {
@@ -214,8 +243,27 @@ fn gelu(x: f32) -> f32 {
   if (x >= 10.0) { return x; }
   let h = round_f16(x);
   return round_f16(0.5 * h * (1.0 + tanh_acc(0.7978845608028654 * h * (1.0 + 0.044715 * h * h))));
-}`,
+}`;
+
+/** G[i] = gelu(G[i]) * U[i] (GeGLU) in place. */
+export const GEGLU = gatedWgsl(
+  `let g = gelu(G[i]);
+  G[i] = g * U[i];`,
+  GELU_FN,
 );
+
+/** X[i] = gelu(X[i]) in place (bert's ungated FFN), the GELU of GEGLU. */
+export const GELU = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> X: array<f32>;
+struct P { n: u32, grid_x: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(1) var<uniform> p: P;
+${GELU_FN}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (i >= p.n) { return; }
+  X[i] = gelu(X[i]);
+}`;
 
 function gatedWgsl(body: string, fns = ''): string {
   return /* wgsl */ `
@@ -259,10 +307,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (p.op == 0u) { X[i] *= p.s; } else { X[i] = tanh_acc(X[i] * (1.0 / p.s)) * p.s; }
 }`;
 
-/** Causal softmax attention of the new tokens over the KV cache, grouped-query: query head h reads
+/** Softmax attention of the new tokens over the KV cache, grouped-query: query head h reads
  *  KV head h / (n_head / n_kv_head). Q, O: (tokens, n_head, head_dim); K, V: (n_ctx, n_kv_head *
- *  head_dim), token t at position pos0 + t sees cache rows 0..pos0 + t (the last `window` of them
- *  when window > 0: sliding-window layers); scores soft-capped when softcap > 0 (gemma2). S: scratch
+ *  head_dim), token t at position pos0 + t sees cache rows 0..pos0 + t when causal, else all rows
+ *  0..pos0 + tokens - 1 (encoders: the whole sequence); the last `window` of them when window > 0
+ *  (sliding-window layers); scores soft-capped when softcap > 0 (gemma2). S: scratch
  *  scores (tokens * n_head, s_stride). One workgroup per (head, token); max and sum as ref::softmax. */
 export const ATTENTION = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> Q: array<f32>;
@@ -270,7 +319,7 @@ export const ATTENTION = /* wgsl */ `
 @group(0) @binding(2) var<storage, read> V: array<f32>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
-struct P { n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, s_stride: u32, scale: f32, window: u32, softcap: f32, pad0: u32, pad1: u32, pad2: u32 }
+struct P { n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, s_stride: u32, scale: f32, window: u32, softcap: f32, causal: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(5) var<uniform> p: P;
 ${REDUCE}
 ${TANH}
@@ -278,7 +327,7 @@ ${TANH}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let h = wid.x;
   let t = wid.y;
-  let n = p.pos0 + t + 1u;
+  let n = select(p.pos0 + p.tokens, p.pos0 + t + 1u, p.causal != 0u);
   let j0 = select(0u, n - min(n, p.window), p.window > 0u);  // sliding window: the last p.window positions
   let hd = p.head_dim;
   let kv_stride = p.n_kv_head * hd;

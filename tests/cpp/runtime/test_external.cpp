@@ -4,6 +4,7 @@
 // on the CPU) or hidden states (pool_hidden then gives embed_many's vectors).
 #include <catch2/catch.hpp>
 
+#include "core/gguf/gguf.h"
 #include "runtime/context.h"
 #include "runtime/embed.h"
 #include "runtime/generator.h"
@@ -181,6 +182,49 @@ TEST_CASE("an external context records hidden-state requests; pool_hidden gives 
   CHECK(e.eval(seqs[0], false, logits).code() == Code::invalid_argument);  // not both kinds at once
   e.truncate(0);
   CHECK(e.take_pending().tokens.empty());
+}
+
+TEST_CASE("an external context records a non-causal model's whole sequence from position 0") {
+  // stories260K with <arch>.attention.causal = false: each token sees its whole sequence, as in
+  // the encoders (bert, nomic-bert) and embedding decoders.
+  auto bytes = gguf::read_file(test::model_path("gguf/stories260K.gguf"));
+  REQUIRE(bytes.ok());
+  auto f = gguf::File::parse(*bytes);
+  REQUIRE(f.ok());
+  gguf::Writer w;
+  for (const auto& [key, value] : f->metadata())
+    if (key != "llama.attention.causal") w.set_value(key, value);
+  w.set_bool("llama.attention.causal", false);
+  for (const gguf::TensorInfo& t : f->tensors())
+    REQUIRE(w.add_tensor(t.name, t.type, {t.ne.begin(), t.ne.begin() + t.n_dims}, {t.data, t.nbytes}).ok());
+  auto out = std::make_shared<std::vector<uint8_t>>(w.finish());
+  auto loaded = Model::load(ModelBytes{{std::span<const uint8_t>(*out)}, out});
+  REQUIRE(loaded.ok());
+  std::shared_ptr<const Model> m = *loaded;
+  REQUIRE_FALSE(m->desc().causal);
+  auto ext = Context::create(m, external_opts(32, 8));
+  auto cpu = Context::create(m, {32, 8, 1});
+  REQUIRE(ext.ok());
+  REQUIRE(cpu.ok());
+  Context &e = **ext, &c = **cpu;
+  CHECK(e.n_batch() == 32);  // a sequence is one batch
+  const std::vector<Token> seq{1, 261, 378, 300, 301, 302, 303, 304, 305, 306, 307, 308};
+  std::vector<float> hidden, want, logits;
+  REQUIRE(e.eval_hidden(seq, hidden).ok());
+  CHECK(hidden.empty());
+  PendingEval p = e.take_pending();
+  REQUIRE(p.hidden);
+  CHECK(p.pos == 0);
+  CHECK(p.tokens == seq);
+  REQUIRE(c.eval_hidden(p.tokens, want).ok());
+  CHECK(want.size() == seq.size() * static_cast<size_t>(m->desc().n_embd));
+  // As on the CPU: only from position 0, within the context; no logits.
+  CHECK(e.eval_hidden(seq, hidden).code() == Code::invalid_argument);
+  CHECK(c.eval_hidden(seq, hidden).code() == Code::invalid_argument);
+  e.truncate(0);
+  CHECK(e.take_pending().tokens.empty());
+  CHECK(e.eval_hidden(std::vector<Token>(33, 1), hidden).code() == Code::context_full);
+  CHECK(e.eval(seq, false, logits).code() == Code::unsupported);
 }
 
 TEST_CASE("a generator over an external context samples the CPU's tokens from handed-in logits") {
