@@ -136,7 +136,10 @@ val softcap(const val& x, double cap) {
 
 // Attention of n_q query heads (q: n_q x head_dim) over n_kv cached rows of ONE kv head
 // (k, v: n_kv x head_dim), softmax(softcap(q.k * scale)) . v per head (softcap 0: off): out n_q x head_dim.
-val attend(const val& q, const val& k, const val& v, int32_t head_dim, double n_kv, double scale, double softcap) {
+// f16: the rows stored in an f16 cache first (KvCache::store) and attended as the CPU does over
+// one (attend_group_f16: q and the probabilities rounded to f16).
+val attend_impl(const val& q, const val& k, const val& v, int32_t head_dim, double n_kv, double scale, double softcap,
+                bool f16) {
   const std::vector<float> qs = floats(q), ks = floats(k), vs = floats(v);
   const auto nk = static_cast<int64_t>(n_kv);
   if (head_dim <= 0 || nk <= 0 || qs.size() % static_cast<size_t>(head_dim) ||
@@ -144,10 +147,28 @@ val attend(const val& q, const val& k, const val& v, int32_t head_dim, double n_
     return error_val(Code::invalid_argument, "refAttend: bad shapes");
   const auto n_q = static_cast<int32_t>(qs.size() / static_cast<size_t>(head_dim));
   std::vector<float> scores(static_cast<size_t>(n_q * nk)), out(qs.size());
-  kernels::ref::attend_group_f32(qs.data(), head_dim, n_q, ks.data(), head_dim, vs.data(), head_dim, nk, head_dim,
-                                 static_cast<float>(scale), static_cast<float>(softcap), scores.data(), out.data(),
-                                 head_dim);
+  if (f16) {
+    std::vector<uint16_t> kh(ks.size()), vh(vs.size());
+    kernels::ref::f32_to_f16(ks.data(), kh.data(), static_cast<int64_t>(ks.size()));
+    kernels::ref::f32_to_f16(vs.data(), vh.data(), static_cast<int64_t>(vs.size()));
+    kernels::ref::attend_group_f16(qs.data(), head_dim, n_q, kh.data(), head_dim, vh.data(), head_dim, nk, head_dim,
+                                   static_cast<float>(scale), static_cast<float>(softcap), scores.data(), out.data(),
+                                   head_dim);
+  } else {
+    kernels::ref::attend_group_f32(qs.data(), head_dim, n_q, ks.data(), head_dim, vs.data(), head_dim, nk, head_dim,
+                                   static_cast<float>(scale), static_cast<float>(softcap), scores.data(), out.data(),
+                                   head_dim);
+  }
   return ok_val(copy_f32(out));
+}
+
+val attend(const val& q, const val& k, const val& v, int32_t head_dim, double n_kv, double scale, double softcap) {
+  return attend_impl(q, k, v, head_dim, n_kv, scale, softcap, false);
+}
+
+// The same over an f16 cache (refAttendF16).
+val attend_f16(const val& q, const val& k, const val& v, int32_t head_dim, double n_kv, double scale, double softcap) {
+  return attend_impl(q, k, v, head_dim, n_kv, scale, softcap, true);
 }
 
 }  // namespace
@@ -161,6 +182,7 @@ EMSCRIPTEN_BINDINGS(chord_reference) {
   emscripten::function("refRope", &rope);
   emscripten::function("refSiluMul", &silu_mul);
   emscripten::function("refAttend", &attend);
+  emscripten::function("refAttendF16", &attend_f16);
   emscripten::function("refGeluMul", &gelu_mul);
   emscripten::function("refSoftcap", &softcap);
 }

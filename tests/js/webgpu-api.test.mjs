@@ -17,11 +17,9 @@ const BIN = process.env.CHORD_NATIVE_BIN ?? join(ROOT, 'build/native-release');
 const MIN_COSINE = 0.9999; // as tests/js/embed-equivalence.test.mjs asks of us against llama.cpp
 
 let why = '';
-let limits;
 before(async () => {
   try {
     const g = await acquireGpu();
-    limits = g.device.limits;
     g.device.destroy();
   } catch (e) {
     if (e.code !== 'unsupported') throw e;
@@ -201,7 +199,7 @@ test('webgpu: contextBytes is the GPU KV cache (the wasm heap holds none)', asyn
   if (why) return t.skip(`no WebGPU adapter: ${why}`);
   const { cpu, gpu } = await pair(TINY_RANDOM, { contextLength: 256 });
   const { nLayer, nHeadKv, headDim } = cpu.info;
-  assert.equal(gpu.info.contextBytes, nLayer * 2 * 256 * nHeadKv * headDim * 4); // f32 K and V per layer
+  assert.equal(gpu.info.contextBytes, nLayer * 2 * 256 * nHeadKv * headDim * 2); // f16 K and V per layer, as the CPU's
   assert.ok(cpu.info.contextBytes > 0);
   t.diagnostic(`contextBytes: cpu ${cpu.info.contextBytes}, webgpu ${gpu.info.contextBytes}`);
   // No KV cache in the heap, so the heap no longer bounds the context: the GPU's limits do.
@@ -209,10 +207,4 @@ test('webgpu: contextBytes is the GPU KV cache (the wasm heap holds none)', asyn
     loadModel(STORIES, { threads: 1, backend: 'webgpu', contextLength: 2 ** 20 + 1 }),
     (e) => e.code === 'out_of_memory',
   );
-  const scores = 64 * 8 * 2 ** 20 * 4; // stories260K's attention scratch (8 heads) for a batch of 64 at 2^20 positions
-  if (scores > Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize))
-    await assert.rejects(
-      loadModel(STORIES, { threads: 1, backend: 'webgpu', contextLength: 2 ** 20 }),
-      (e) => e.code === 'out_of_memory' && /binding limit/.test(e.message),
-    );
 });

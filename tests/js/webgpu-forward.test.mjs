@@ -148,3 +148,36 @@ test('GPU forward pass past a sliding window: one batch = token by token = two b
     g.dispose();
   }
 });
+
+// Attention streams the cache (no scores buffer of max_batch x n_head x n_ctx floats, which capped
+// stories260K at 65536 positions on a 128 MiB binding), so the context is bounded by one layer's
+// f16 cache: a context twice that long loads, its cache is f16, and a prompt at its far end gives
+// the logits it gives in a small context at the same positions; a context whose layer cache is
+// past the binding limit is out_of_memory.
+test('GPU forward pass: a long context (f16 cache, no scores buffer)', async (t) => {
+  if (!gpu) return t.skip(`no WebGPU adapter: ${why}`);
+  const limit = Math.min(gpu.device.limits.maxStorageBufferBindingSize, gpu.device.limits.maxBufferSize);
+  const nCtx = 131072; // twice what the scores buffer allowed on a 128 MiB binding (Dawn GLES)
+  const long = await gpuModel(STORIES, { nCtx, maxBatch: 64 });
+  const small = await gpuModel(STORIES, { nCtx: 64, maxBatch: 64 });
+  try {
+    const { nLayer, nHeadKv, headDim } = long.desc;
+    assert.equal(long.kvBytes, nLayer * 2 * nCtx * nHeadKv * headDim * 2);
+    const tokens = [1, 403, 407, 261, 378];
+    const a = await small.forward(tokens, 0);
+    const b = await long.forward(tokens, 0);
+    let d = 0;
+    for (let i = 0; i < a.length; ++i) d = Math.max(d, Math.abs(a[i] - b[i]));
+    assert.ok(d === 0, `logits differ by ${d}`);
+    // The last positions of the long context (RoPE angles of ~1e5 radians): finite logits.
+    const end = await long.forward(tokens, nCtx - tokens.length);
+    assert.ok(end.every(Number.isFinite));
+    // One layer's cache past the binding limit: out_of_memory that says so.
+    const over = Math.floor(limit / (nHeadKv * headDim * 2)) + 1;
+    await assert.rejects(gpuModel(STORIES, { nCtx: over }), (e) => e.code === 'out_of_memory' && /binding limit/.test(e.message));
+    t.diagnostic(`nCtx ${nCtx}: kvBytes ${long.kvBytes}; one layer past the limit at ${over} positions`);
+  } finally {
+    long.dispose();
+    small.dispose();
+  }
+});

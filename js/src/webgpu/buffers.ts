@@ -91,9 +91,20 @@ export function destroyWeight(w: GpuWeight): void {
 }
 
 /** A storage buffer of `count` f32 (at least 4 bytes), optionally filled. out_of_memory when it is
- *  larger than one binding may be (a KV cache or score scratch for too long a context). */
+ *  larger than one binding may be (storageBuffer). */
 export function f32Buffer(device: GPUDevice, count: number, data?: Float32Array, label = 'f32'): GPUBuffer {
-  const size = Math.max(4, Math.ceil((count * 4) / 16) * 16);
+  const buffer = storageBuffer(device, count * 4, label, data !== undefined);
+  if (data) {
+    new Float32Array(buffer.getMappedRange()).set(data.subarray(0, count));
+    buffer.unmap();
+  }
+  return buffer;
+}
+
+/** A zeroed storage buffer of at least `bytes` bytes (whole 16-byte units), mapped when `mapped`.
+ *  out_of_memory when it is larger than one binding may be (a KV cache for too long a context). */
+export function storageBuffer(device: GPUDevice, bytes: number, label: string, mapped = false): GPUBuffer {
+  const size = Math.max(4, Math.ceil(bytes / 16) * 16);
   const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   if (size > limit)
     throw new WasmChordError(
@@ -101,17 +112,12 @@ export function f32Buffer(device: GPUDevice, count: number, data?: Float32Array,
       `the WebGPU buffer '${label}' needs ${Math.ceil(size / 2 ** 20)} MiB, over the adapter's ${Math.floor(limit / 2 ** 20)} MiB ` +
         'binding limit; ask for a shorter context',
     );
-  const buffer = device.createBuffer({
+  return device.createBuffer({
     label,
     size,
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    mappedAtCreation: data !== undefined,
+    mappedAtCreation: mapped,
   });
-  if (data) {
-    new Float32Array(buffer.getMappedRange()).set(data.subarray(0, count));
-    buffer.unmap();
-  }
-  return buffer;
 }
 
 /** A storage buffer of u32 values. */

@@ -1,7 +1,17 @@
 // The WebGPU backend's building blocks: device acquisition, weight/activation buffers and the WGSL
 // kernel library (tests/webgpu/kernel-checks.mjs checks them against the C++ reference).
 export { acquireGpu, type AcquireOptions, type GpuAdapterReport, type GpuContext } from './device.js';
-export { destroyWeight, f32Buffer, readBytes, readF32, u32Buffer, uploadWeight, type GpuWeight, type WeightPart } from './buffers.js';
+export {
+  destroyWeight,
+  f32Buffer,
+  readBytes,
+  readF32,
+  storageBuffer,
+  u32Buffer,
+  uploadWeight,
+  type GpuWeight,
+  type WeightPart,
+} from './buffers.js';
 export { GpuKernels, MATMUL_TILE } from './kernels.js';
 export {
   DEQUANT_TYPE_IDS,

@@ -3,10 +3,10 @@
 // here (bugs in callers become typed errors, not GPU faults); shapes are in each method's comment.
 import { WasmChordError } from '../errors.js';
 import type { GpuWeight } from './buffers.js';
+import { attentionWgsl, KV_LOAD, KV_STORE } from './wgsl-attention.js';
 import { decoderWgsl, hasQdot, qdotWgsl } from './wgsl-quant.js';
 import {
   ADD,
-  ATTENTION,
   GEGLU,
   GELU,
   getRowsWgsl,
@@ -307,12 +307,50 @@ export class GpuKernels {
     );
   }
 
+  /** Rows row0 .. row0 + rows - 1 of an f16 KV cache (rows, kvDim as f16 pairs) = x (rows, kvDim)
+   *  f32, rounded as the CPU's cache stores them (wgsl-attention.ts). */
+  kvStore(enc: GPUCommandEncoder, x: GPUBuffer, cache: GPUBuffer, row0: number, rows: number, kvDim: number): void {
+    this.kvRows(enc, 'kv_store', KV_STORE, x, cache, row0, rows, kvDim);
+  }
+
+  /** x (rows, kvDim) f32 = rows row0 .. row0 + rows - 1 of an f16 KV cache, exactly. */
+  kvLoad(enc: GPUCommandEncoder, cache: GPUBuffer, x: GPUBuffer, row0: number, rows: number, kvDim: number): void {
+    this.kvRows(enc, 'kv_load', KV_LOAD, x, cache, row0, rows, kvDim);
+  }
+
+  private kvRows(
+    enc: GPUCommandEncoder,
+    key: string,
+    code: string,
+    x: GPUBuffer,
+    cache: GPUBuffer,
+    row0: number,
+    rows: number,
+    kvDim: number,
+  ): void {
+    if (kvDim % 2 !== 0) throw new WasmChordError('invalid_argument', `${key}: a row of ${kvDim} values is not whole f16 pairs`);
+    if (cache.size < (row0 + rows) * kvDim * 2 || x.size < rows * kvDim * 4)
+      throw new WasmChordError('invalid_argument', `${key}: rows ${row0}..${row0 + rows - 1} past a ${cache.size}-byte cache`);
+    const pairs = (rows * kvDim) / 2;
+    const [gx, gy] = grid(Math.ceil(pairs / WG));
+    const buffers = key === 'kv_store' ? [x, cache] : [cache, x];
+    this.dispatch(
+      enc,
+      this.pipeline(key, () => code),
+      buffers,
+      [pairs, (row0 * kvDim) / 2, gx, 0],
+      gx,
+      gy,
+    );
+  }
+
   /** A context shift (runtime/context.h PendingShift; Context::shift on the CPU) over every layer's
-   *  cache k, v (n_ctx, kvDim) f32: rows nKeep + nDiscard .. nPast - 1 move down by nDiscard, the
-   *  moved keys re-rotated by -nDiscard positions with `rope(enc, x, pos, rows)` — the layer's own
-   *  RoPE over x (rows, kvDim) at the positions in pos (i32, all -nDiscard); omitted on NoPE
-   *  layers. The rows pass through a scratch buffer (a copy may not overlap itself): returns the
-   *  buffers to destroy once `enc` is submitted. */
+   *  f16 cache k, v (n_ctx, kvDim): rows nKeep + nDiscard .. nPast - 1 move down by nDiscard, the
+   *  moved keys widened to f32, re-rotated by -nDiscard positions with `rope(enc, x, pos, rows)`
+   *  — the layer's own RoPE over x (rows, kvDim) at the positions in pos (i32, all -nDiscard) —
+   *  and stored as f16 again, as KvCache::shift; on NoPE layers (no rope) the keys move as bytes,
+   *  as the values do. The rows pass through a scratch buffer (a copy may not overlap itself):
+   *  returns the buffers to destroy once `enc` is submitted. */
   kvShift(
     enc: GPUCommandEncoder,
     layers: ReadonlyArray<{
@@ -325,12 +363,13 @@ export class GpuKernels {
     const from = s.nKeep + s.nDiscard;
     if (s.nKeep < 0 || s.nDiscard <= 0 || from > s.nPast)
       throw new WasmChordError('invalid_argument', `kvShift: cannot drop ${s.nDiscard} rows after ${s.nKeep} of ${s.nPast}`);
+    if (s.kvDim % 2 !== 0) throw new WasmChordError('invalid_argument', `kvShift: a row of ${s.kvDim} values is not whole f16 pairs`);
     const rows = s.nPast - from;
     if (rows === 0) return [];
-    const row = s.kvDim * 4;
+    const row = s.kvDim * 2; // bytes of one f16 row
     const tmp = this.device.createBuffer({
       label: 'kv shift',
-      size: rows * row,
+      size: rows * s.kvDim * 4,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     const pos = this.device.createBuffer({
@@ -341,14 +380,19 @@ export class GpuKernels {
     });
     new Int32Array(pos.getMappedRange()).fill(-s.nDiscard);
     pos.unmap();
+    const move = (c: GPUBuffer) => {
+      this.copy(enc, c, from * row, tmp, 0, rows * row);
+      this.copy(enc, tmp, 0, c, s.nKeep * row, rows * row);
+    };
     for (const l of layers) {
       if (l.k.size < s.nPast * row || l.v.size < s.nPast * row)
         throw new WasmChordError('invalid_argument', `kvShift: a cache of ${l.k.size} bytes holds fewer than ${s.nPast} rows`);
-      this.copy(enc, l.k, from * row, tmp, 0, rows * row);
-      l.rope?.(enc, tmp, pos, rows);
-      this.copy(enc, tmp, 0, l.k, s.nKeep * row, rows * row);
-      this.copy(enc, l.v, from * row, tmp, 0, rows * row);
-      this.copy(enc, tmp, 0, l.v, s.nKeep * row, rows * row);
+      if (l.rope) {
+        this.kvLoad(enc, l.k, tmp, from, rows, s.kvDim);
+        l.rope(enc, tmp, pos, rows);
+        this.kvStore(enc, tmp, l.k, s.nKeep, rows, s.kvDim);
+      } else move(l.k);
+      move(l.v);
     }
     return [tmp, pos];
   }
@@ -397,14 +441,14 @@ export class GpuKernels {
     );
   }
 
-  /** out (tokens, nHead, headDim) = GQA attention of q (same shape) at positions
-   *  pos0..pos0 + tokens - 1 over the cache k, v (nCtx, nKvHead * headDim), whose rows up to
-   *  pos0 + tokens - 1 are written: causal (each token sees the positions up to its own), or with
-   *  s.causal false every written row (encoders); each token sees the last s.window positions
-   *  when s.window > 0. scores: scratch of tokens * nHead * sStride f32, sStride >= pos0 + tokens. */
+  /** out (tokens, nHead, headDim) = GQA attention of q (same shape) at positions pos0 ..
+   *  pos0 + tokens - 1 over the cache k, v (rows, nKvHead * headDim; f16 pairs, or f32 with
+   *  s.kv 'f32'), whose rows up to pos0 + tokens - 1 are written. Causal (default): token t sees
+   *  rows 0..pos0 + t, the last s.window of them when s.window > 0; causal false: every token sees
+   *  rows 0..pos0 + tokens - 1 (encoders). No scratch: the keys are streamed (wgsl-attention.ts). */
   attention(
     enc: GPUCommandEncoder,
-    a: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; out: GPUBuffer; scores: GPUBuffer; sStride: number },
+    a: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; out: GPUBuffer },
     s: {
       tokens: number;
       pos0: number;
@@ -416,27 +460,39 @@ export class GpuKernels {
       window?: number;
       /** scores soft-capped at this (0: off) */
       softcap?: number;
-      /** false: every token sees all pos0 + tokens rows (default true) */
       causal?: boolean;
+      /** the cache's element type (default f16) */
+      kv?: 'f16' | 'f32';
     },
   ): void {
     if (s.nHead % s.nKvHead !== 0) throw new WasmChordError('invalid_argument', `attention: ${s.nHead} heads over ${s.nKvHead} KV heads`);
-    if (a.sStride < s.pos0 + s.tokens) throw new WasmChordError('invalid_argument', 'attention: score scratch too short');
+    if (s.headDim % 2 !== 0) throw new WasmChordError('invalid_argument', `attention: head_dim ${s.headDim} is odd`);
+    const f16 = (s.kv ?? 'f16') === 'f16';
+    const rowBytes = s.nKvHead * s.headDim * (f16 ? 2 : 4);
+    const need = (s.pos0 + s.tokens) * rowBytes;
+    if (a.k.size < need || a.v.size < need)
+      throw new WasmChordError(
+        'invalid_argument',
+        `attention: a cache of ${Math.min(a.k.size, a.v.size)} bytes for ${s.pos0 + s.tokens} rows`,
+      );
+    const nc = Math.max(1, Math.ceil(s.headDim / (2 * WG)));
     this.dispatch(
       enc,
-      this.pipeline('attention', () => ATTENTION),
-      [a.q, a.k, a.v, a.out, a.scores],
+      this.pipeline(`attention ${f16 ? 'f16' : 'f32'} ${nc}`, () => attentionWgsl(f16, nc)),
+      [a.q, a.k, a.v, a.out],
       [
         s.nHead,
         s.nKvHead,
         s.headDim,
         s.pos0,
         s.tokens,
-        a.sStride,
         { f: s.scale },
         s.window ?? 0,
         { f: s.softcap ?? 0 },
-        s.causal === false ? 0 : 1,
+        (s.causal ?? true) ? 1 : 0,
+        0,
+        0,
+        0,
       ],
       s.nHead,
       s.tokens,

@@ -2,12 +2,14 @@
 // qwen2/3, smollm3, granite, gemma2/3, phi3, olmo2; encoders for embeddings: bert, nomic-bert),
 // driven by the C++ model description (model-desc.ts): the same steps as runtime/context.cpp's
 // forward_batch / embed_tokens / attention_block / ffn_block, in the same order, with the
-// differences read from ModelDesc fields. KV cache: f32 per layer, indexed by position
-// (sliding-window layers keep the full length and mask by window), so continuing from any n_past
-// (prefix reuse) is just pos0 = n_past; a non-causal model evaluates a whole sequence in one pass
-// from position 0 (maxBatch = nCtx).
+// differences read from ModelDesc fields. KV cache: f16 per layer as the CPU's (rounded as it
+// rounds, wgsl-attention.ts; encoders: f32, as the CPU), indexed by position (sliding-window
+// layers keep the full length and mask by window), so continuing from any n_past (prefix reuse)
+// is just pos0 = n_past; a non-causal model evaluates a whole sequence in one pass from position
+// 0 (maxBatch = nCtx). Attention streams the cache (no scores buffer: the context is bounded by
+// one layer's cache fitting a storage binding).
 import { WasmChordError } from '../errors.js';
-import { f32Buffer, readF32, u32Buffer, type GpuWeight } from './buffers.js';
+import { f32Buffer, readF32, storageBuffer, u32Buffer, type GpuWeight } from './buffers.js';
 import type { Dequantizer } from './dequant.js';
 import type { GpuContext } from './device.js';
 import { GpuKernels } from './kernels.js';
@@ -16,11 +18,11 @@ import { WeightUploader, type GpuLayerWeights } from './weights.js';
 
 interface Layer extends GpuLayerWeights {
   desc: LayerDescJs;
-  k: GPUBuffer; // KV cache (n_ctx, kv_dim) f32
-  v: GPUBuffer; // (n_ctx, kv_dim) f32
+  k: GPUBuffer; // KV cache (n_ctx, kv_dim) f16, two a u32 (encoders: f32)
+  v: GPUBuffer; // (n_ctx, kv_dim) the same
 }
 
-type Act = 'x' | 'xn' | 'q' | 'kk' | 'vv' | 'tmp' | 'att' | 'o' | 'g' | 'u' | 'last' | 'logits' | 'scores';
+type Act = 'x' | 'xn' | 'q' | 'kk' | 'vv' | 'tmp' | 'att' | 'o' | 'g' | 'u' | 'last' | 'logits';
 
 /** The forward pass of one model on one device (one sequence; not reentrant). */
 export class GpuTransformer {
@@ -87,8 +89,8 @@ export class GpuTransformer {
         this.layers.push({
           ...up.layer(w.layers[i]!, i, dims),
           desc: d.layers[i]!,
-          k: this.own(f32Buffer(device, this.nCtx * KV, undefined, `k${i}`)),
-          v: this.own(f32Buffer(device, this.nCtx * KV, undefined, `v${i}`)),
+          k: this.own(storageBuffer(device, this.nCtx * KV * (d.causal ? 2 : 4), `k${i}`)),
+          v: this.own(storageBuffer(device, this.nCtx * KV * (d.causal ? 2 : 4), `v${i}`)),
         });
     } catch (e) {
       this.dispose();
@@ -112,7 +114,6 @@ export class GpuTransformer {
       u: buf(b * d.nFf, 'up'),
       last: buf(E, 'last'),
       logits: buf(d.nVocab, 'logits'),
-      scores: buf(b * d.nHead * this.nCtx, 'scores'),
     };
     this.integer = (opts.integer ?? true) && gpu.report.packedDot;
     const maxIn = Math.max(E, Q, d.nFf);
@@ -364,11 +365,17 @@ export class GpuTransformer {
       k.rope(enc, a.kk, this.pos, n, d.nHeadKv, HD, rope);
     }
     if (d.scaleQ) k.scale(enc, a.q, d.kqScale, n * Q);
-    k.copy(enc, a.kk, 0, l.k, pos0 * KV * 4, n * KV * 4);
-    k.copy(enc, a.vv, 0, l.v, pos0 * KV * 4, n * KV * 4);
+    // Encoders keep K and V in f32, as the CPU (and llama.cpp's cache-less encoder graph) does.
+    if (d.causal) {
+      k.kvStore(enc, a.kk, l.k, pos0, n, KV);
+      k.kvStore(enc, a.vv, l.v, pos0, n, KV);
+    } else {
+      k.copy(enc, a.kk, 0, l.k, pos0 * KV * 4, n * KV * 4);
+      k.copy(enc, a.vv, 0, l.v, pos0 * KV * 4, n * KV * 4);
+    }
     k.attention(
       enc,
-      { q: a.q, k: l.k, v: l.v, out: a.att, scores: a.scores, sStride: this.nCtx },
+      { q: a.q, k: l.k, v: l.v, out: a.att },
       {
         tokens: n,
         pos0,
@@ -379,6 +386,7 @@ export class GpuTransformer {
         window: l.desc.nSwa,
         softcap: d.attnSoftcap,
         causal: d.causal,
+        kv: d.causal ? 'f16' : 'f32',
       },
     );
     this.qSrc = undefined;

@@ -9,7 +9,7 @@ export const WG = 64;
  *  max (op 1) of v; every invocation gets the result. A kernel that reduces twice and needs the
  *  first result after the second starts uses two tags: on llvmpipe an invocation may read the
  *  result only after another has begun overwriting the array for the next reduction. */
-function reduceWgsl(tag = ''): string {
+export function reduceWgsl(tag = ''): string {
   return /* wgsl */ `
 var<workgroup> red${tag}: array<f32, 64>;
 fn reduce64${tag}(tid: u32, v: f32, op: u32) -> f32 {
@@ -31,7 +31,7 @@ const REDUCE = reduceWgsl();
 
 /** tanh within a few f32 ulps (WGSL's builtin is loosely bounded and SwiftShader's is coarse): Cephes
  *  tanhf's odd minimax polynomial below 0.625, else 1 - 2 / (e^2|x| + 1) with the sign. */
-const TANH = /* wgsl */ `
+export const TANH = /* wgsl */ `
 fn tanh_acc(x: f32) -> f32 {
   let a = abs(x);
   if (a < 0.625) {
@@ -44,7 +44,7 @@ fn tanh_acc(x: f32) -> f32 {
 
 /** x rounded to the nearest f16 value (ties to even), kept in f32: ggml's fp32 -> fp16 -> fp32, for
  *  |x| < 65520 (no overflow to infinity: GELU's inputs and outputs here stay within +-10). */
-const F16_ROUND = /* wgsl */ `
+export const F16_ROUND = /* wgsl */ `
 fn round_f16(x: f32) -> f32 {
   if (abs(x) < 6.103515625e-05) { return round(x * 16777216.0) * 5.9604644775390625e-08; }  // subnormal: steps of 2^-24
   let b = bitcast<u32>(x);
@@ -305,59 +305,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
   if (i >= p.n) { return; }
   if (p.op == 0u) { X[i] *= p.s; } else { X[i] = tanh_acc(X[i] * (1.0 / p.s)) * p.s; }
-}`;
-
-/** Softmax attention of the new tokens over the KV cache, grouped-query: query head h reads
- *  KV head h / (n_head / n_kv_head). Q, O: (tokens, n_head, head_dim); K, V: (n_ctx, n_kv_head *
- *  head_dim), token t at position pos0 + t sees cache rows 0..pos0 + t when causal, else all rows
- *  0..pos0 + tokens - 1 (encoders: the whole sequence); the last `window` of them when window > 0
- *  (sliding-window layers); scores soft-capped when softcap > 0 (gemma2). S: scratch
- *  scores (tokens * n_head, s_stride). One workgroup per (head, token); max and sum as ref::softmax. */
-export const ATTENTION = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> Q: array<f32>;
-@group(0) @binding(1) var<storage, read> K: array<f32>;
-@group(0) @binding(2) var<storage, read> V: array<f32>;
-@group(0) @binding(3) var<storage, read_write> O: array<f32>;
-@group(0) @binding(4) var<storage, read_write> S: array<f32>;
-struct P { n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, s_stride: u32, scale: f32, window: u32, softcap: f32, causal: u32, pad1: u32, pad2: u32 }
-@group(0) @binding(5) var<uniform> p: P;
-${REDUCE}
-${TANH}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let h = wid.x;
-  let t = wid.y;
-  let n = select(p.pos0 + p.tokens, p.pos0 + t + 1u, p.causal != 0u);
-  let j0 = select(0u, n - min(n, p.window), p.window > 0u);  // sliding window: the last p.window positions
-  let hd = p.head_dim;
-  let kv_stride = p.n_kv_head * hd;
-  let kh = h / (p.n_head / p.n_kv_head);
-  let q = (t * p.n_head + h) * hd;
-  let s0 = (t * p.n_head + h) * p.s_stride;
-  var m = -3.402823e38;
-  for (var j = j0 + tid; j < n; j += ${WG}u) {
-    var d = 0.0;
-    let k = j * kv_stride + kh * hd;
-    for (var e = 0u; e < hd; e++) { d += Q[q + e] * K[k + e]; }
-    d *= p.scale;
-    if (p.softcap > 0.0) { d = tanh_acc(d * (1.0 / p.softcap)) * p.softcap; }
-    S[s0 + j] = d;
-    m = max(m, d);
-  }
-  let mx = reduce64(tid, m, 1u);
-  var sum = 0.0;
-  for (var j = j0 + tid; j < n; j += ${WG}u) {  // the same j as above: this invocation's own scores
-    let e = exp(S[s0 + j] - mx);
-    S[s0 + j] = e;
-    sum += e;
-  }
-  let inv = 1.0 / reduce64(tid, sum, 0u);
-  storageBarrier();
-  for (var e = tid; e < hd; e += ${WG}u) {
-    var o = 0.0;
-    for (var j = j0; j < n; j++) { o += S[s0 + j] * V[j * kv_stride + kh * hd + e]; }
-    O[q + e] = o * inv;
-  }
 }`;
 
 /** Activations for the integer path: each 32 floats of X as int8 quants (XQ, 8 packed u32) and a

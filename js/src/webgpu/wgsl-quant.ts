@@ -59,17 +59,9 @@ export function rowBytes(t: GpuTypeInfo, cols: number): number {
   return (cols / t.block) * t.blockBytes;
 }
 
-// Byte access into W at any byte offset; f16 decoded from its bits exactly (subnormals too: WGSL's
-// unpack2x16float may flush them).
-const BYTES = /* wgsl */ `
-fn wbyte(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 3u) * 8u)) & 0xffu; }
-fn wu16(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 2u) * 8u)) & 0xffffu; }
-fn wu32(o: u32) -> u32 {
-  let s = (o & 3u) * 8u;
-  let i = o >> 2u;
-  if (s == 0u) { return W[i]; }
-  return (W[i] >> s) | (W[i + 1u] << (32u - s));
-}
+/** An f16 (the low 16 bits of h) decoded exactly, subnormals too (WGSL's unpack2x16float may
+ *  flush them): also the KV cache's decoder (wgsl-attention.ts). */
+export const F16_DECODE = /* wgsl */ `
 fn f16bits(h: u32) -> f32 {
   let e = (h >> 10u) & 0x1fu;
   let m = h & 0x3ffu;
@@ -79,6 +71,19 @@ fn f16bits(h: u32) -> f32 {
   else { v = bitcast<f32>(((e + 112u) << 23u) | (m << 13u)); }
   return select(v, -v, (h & 0x8000u) != 0u);
 }
+`;
+
+// Byte access into W at any byte offset; f16 decoded from its bits by F16_DECODE.
+const BYTES = /* wgsl */ `
+fn wbyte(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 3u) * 8u)) & 0xffu; }
+fn wu16(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 2u) * 8u)) & 0xffffu; }
+fn wu32(o: u32) -> u32 {
+  let s = (o & 3u) * 8u;
+  let i = o >> 2u;
+  if (s == 0u) { return W[i]; }
+  return (W[i] >> s) | (W[i + 1u] << (32u - s));
+}
+${F16_DECODE}
 fn wf16(o: u32) -> f32 { return f16bits(wu16(o)); }
 // The four bytes of u as unsigned / signed values, byte 0 first.
 fn u8x4(u: u32) -> vec4<f32> { return vec4<f32>(f32(u & 0xffu), f32((u >> 8u) & 0xffu), f32((u >> 16u) & 0xffu), f32(u >> 24u)); }

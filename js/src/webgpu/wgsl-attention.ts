@@ -1,0 +1,186 @@
+// WGSL of the GPU KV cache and the attention over it. The cache holds K and V rows of kv_dim values
+// in f16, two to a u32 (element 2i in the low half): no shader-f16 needed. Rows are stored with the
+// CPU's rounding (core/quant/fp16.h fp32_to_fp16: nearest, ties to even, overflow to inf; WGSL's
+// pack2x16float leaves the rounding direction and overflow to the implementation) and read back
+// exactly (unpack2x16float, subnormals decoded by bits: it may flush them), so the GPU attends
+// over the values the CPU backend caches. Attention streams the keys: no scores buffer, any n_ctx.
+import { F16_DECODE } from './wgsl-quant.js';
+import { F16_ROUND, reduceWgsl, TANH, WG } from './wgsl-ops.js';
+
+/** f32 bits -> f16 bits, as fp32_to_fp16. */
+const F16_ENCODE = /* wgsl */ `
+fn f16_encode(b: u32) -> u32 {
+  let sign = (b >> 16u) & 0x8000u;
+  let a = b & 0x7fffffffu;
+  if (a > 0x7f800000u) { return sign | 0x7e00u; }  // NaN: ggml's quiet NaN
+  let e = a >> 23u;
+  if (e >= 143u) { return sign | 0x7c00u; }  // |x| >= 2^16: inf
+  if (e >= 113u) {  // a normal half: round at bit 13 (a carry may reach inf, correctly), rebias
+    return sign | (((a + 0xfffu + ((a >> 13u) & 1u)) >> 13u) - 0x1c000u);
+  }
+  if (e < 102u) { return sign; }  // |x| < 2^-25: zero (2^-25 itself is a tie to 0)
+  let m = (a & 0x7fffffu) | 0x800000u;  // subnormal: m * 2^(e - 150) in units of 2^-24
+  let shift = 126u - e;  // 14..24
+  let h = m >> shift;
+  let rem = m & ((1u << shift) - 1u);
+  let halfway = 1u << (shift - 1u);
+  return sign | (h + select(0u, 1u, rem > halfway || (rem == halfway && (h & 1u) == 1u)));
+}`;
+
+/** Two cached f16 (one u32) as f32, exactly. */
+const F16_PAIR = /* wgsl */ `
+${F16_DECODE}
+fn f16_pair(w: u32) -> vec2<f32> {
+  let lo = w & 0x7c00u;
+  let hi = w & 0x7c000000u;
+  // Both normal: unpack2x16float is exact (inf and NaN are left to the implementation).
+  if (lo != 0u && lo != 0x7c00u && hi != 0u && hi != 0x7c000000u) { return unpack2x16float(w); }
+  return vec2<f32>(f16bits(w & 0xffffu), f16bits(w >> 16u));
+}`;
+
+/** C[dst + i] = the f16 pair of X[2i], X[2i + 1] for i < pairs: rows of f32 (as bits) into the
+ *  cache. One invocation per pair. */
+export const KV_STORE = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> X: array<u32>;
+@group(0) @binding(1) var<storage, read_write> C: array<u32>;
+struct P { pairs: u32, dst: u32, grid_x: u32, pad: u32 }
+@group(0) @binding(2) var<uniform> p: P;
+${F16_ENCODE}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (i >= p.pairs) { return; }
+  C[p.dst + i] = f16_encode(X[2u * i]) | (f16_encode(X[2u * i + 1u]) << 16u);
+}`;
+
+/** X[2i], X[2i + 1] = the f16 pair C[src + i] for i < pairs: cache rows as f32. */
+export const KV_LOAD = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> C: array<u32>;
+@group(0) @binding(1) var<storage, read_write> X: array<f32>;
+struct P { pairs: u32, src: u32, grid_x: u32, pad: u32 }
+@group(0) @binding(2) var<uniform> p: P;
+${F16_PAIR}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (i >= p.pairs) { return; }
+  let v = f16_pair(C[p.src + i]);
+  X[2u * i] = v.x;
+  X[2u * i + 1u] = v.y;
+}`;
+
+/**
+ * Softmax attention of the new tokens over the cache, grouped-query (query head h reads KV head
+ * h / (n_head / n_kv_head)), without a scores buffer. Q, O: (tokens, n_head, head_dim) f32; K, V:
+ * (rows, n_kv_head * head_dim) as f16 pairs (f16) or f32 bits. Token t (position pos0 + t) sees
+ * rows j0..n - 1: n = pos0 + t + 1 when causal, else pos0 + tokens (every stored row: encoders);
+ * j0 = n - window when window > 0 (sliding-window layers). Scores q.k * scale, soft-capped when
+ * softcap > 0 (gemma2).
+ *
+ * One workgroup per (head, token) streams the keys in tiles of 64 (one key an invocation). Pass 1
+ * keeps each invocation's running max and sum of exp (rescaled when the max grows), combined over
+ * the workgroup at the end; pass 2 recomputes each tile's scores, turns them into probabilities
+ * with the final max and sum, and accumulates V (one pair of dims an invocation, keys in order).
+ * The second pass over K buys the CPU's exact semantics (kernels/ref attend): over an f16 cache q
+ * and the normalized probabilities are rounded to f16 before they meet the cache, and each output
+ * is the in-order sum of p_j * v_j, which a one-pass rescaled accumulation could not reproduce.
+ * nc: pairs of dims per invocation / 64 (head_dim <= 128 * nc).
+ */
+export function attentionWgsl(f16: boolean, nc: number): string {
+  const load = f16
+    ? `${F16_PAIR}
+fn k2(i: u32) -> vec2<f32> { return f16_pair(K[i]); }
+fn v2(i: u32) -> vec2<f32> { return f16_pair(V[i]); }`
+    : `
+fn k2(i: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(K[2u * i]), bitcast<f32>(K[2u * i + 1u])); }
+fn v2(i: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(V[2u * i]), bitcast<f32>(V[2u * i + 1u])); }`;
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> Q: array<f32>;
+@group(0) @binding(1) var<storage, read> K: array<u32>;
+@group(0) @binding(2) var<storage, read> V: array<u32>;
+@group(0) @binding(3) var<storage, read_write> O: array<f32>;
+struct P {
+  n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, scale: f32, window: u32, softcap: f32,
+  causal: u32, pad0: u32, pad1: u32, pad2: u32,
+}
+@group(0) @binding(4) var<uniform> p: P;
+${reduceWgsl('_max')}
+${reduceWgsl('_sum')}
+${TANH}
+${F16_ROUND}
+${load}
+const NC: u32 = ${nc}u;
+var<workgroup> qs: array<f32, ${2 * WG * nc}>;  // this head's query (f16-rounded over an f16 cache)
+var<workgroup> ps: array<f32, ${WG}>;  // one tile's probabilities
+
+// The score of the key whose row starts at pair r (half = head_dim / 2 pairs).
+fn score(r: u32, half: u32) -> f32 {
+  var d = 0.0;
+  for (var e = 0u; e < half; e++) {
+    let k = k2(r + e);
+    d += qs[2u * e] * k.x;
+    d += qs[2u * e + 1u] * k.y;
+  }
+  d *= p.scale;
+  if (p.softcap > 0.0) { d = tanh_acc(d * (1.0 / p.softcap)) * p.softcap; }
+  return d;
+}
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let h = wid.x;
+  let t = wid.y;
+  let n = select(p.pos0 + p.tokens, p.pos0 + t + 1u, p.causal != 0u);
+  let j0 = select(0u, n - min(n, p.window), p.window > 0u);
+  let hd = p.head_dim;
+  let half = hd / 2u;
+  let row = p.n_kv_head * half;  // pairs per cache row
+  let head = (h / (p.n_head / p.n_kv_head)) * half;  // this KV head's first pair in a row
+  let q = (t * p.n_head + h) * hd;
+  for (var e = tid; e < hd; e += ${WG}u) { qs[e] = ${f16 ? 'round_f16(Q[q + e])' : 'Q[q + e]'}; }
+  workgroupBarrier();
+
+  // Pass 1: running max m and sum l of exp(s - m) over this invocation's keys, then combined.
+  var m = -3.402823e38;
+  var l = 0.0;
+  for (var j = j0 + tid; j < n; j += ${WG}u) {
+    let s = score(j * row + head, half);
+    if (s > m) {
+      l = l * exp(m - s) + 1.0;
+      m = s;
+    } else {
+      l += exp(s - m);
+    }
+  }
+  // Two arrays: mx is read after the second reduction starts (wgsl-ops.ts reduceWgsl).
+  let mx = reduce64_max(tid, m, 1u);
+  let inv = 1.0 / reduce64_sum(tid, l * exp(m - mx), 0u);
+
+  // Pass 2: per tile of 64 keys, the probabilities, then o += p_j * v_j in key order.
+  var acc: array<vec2<f32>, NC>;
+  for (var b = j0; b < n; b += ${WG}u) {
+    let j = b + tid;
+    var pj = 0.0;
+    if (j < n) { pj = ${f16 ? 'round_f16(exp(score(j * row + head, half) - mx) * inv)' : 'exp(score(j * row + head, half) - mx) * inv'}; }
+    ps[tid] = pj;
+    workgroupBarrier();
+    let count = min(${WG}u, n - b);
+    for (var c = 0u; c < NC; c++) {
+      let i = tid + ${WG}u * c;
+      if (i < half) {
+        var a = acc[c];
+        for (var jj = 0u; jj < count; jj++) { a += ps[jj] * v2((b + jj) * row + head + i); }
+        acc[c] = a;
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var c = 0u; c < NC; c++) {
+    let i = tid + ${WG}u * c;
+    if (i < half) {
+      O[q + 2u * i] = acc[c].x;
+      O[q + 2u * i + 1u] = acc[c].y;
+    }
+  }
+}`;
+}
