@@ -1,8 +1,9 @@
 // The WebGPU backend (Dawn in Node) behaves as the CPU backend where the GPU holds the state:
 // contextShift (the KV cache's rows moved and keys re-rotated on the GPU) gives the CPU's greedy
 // tokens over several shifts; a long chat on a small context (turns dropped, KV prefix reused)
-// gives the CPU's replies; embeddings (hidden states on the GPU, pooled in C++) match the CPU's,
-// of decoders and of encoders (bert, nomic-bert: a whole sequence in one non-causal pass);
+// gives the CPU's replies (up to near-ties); embeddings (hidden states on the GPU, pooled in C++)
+// match the CPU's, of decoders and of encoders (bert, nomic-bert: a whole sequence in one
+// non-causal pass);
 // contextBytes is the GPU's KV cache. Skipped with a message only when no adapter is found.
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
@@ -96,11 +97,19 @@ test('webgpu: a long chat on a small context gives the CPU backend replies', asy
   let reused = 0;
   for (let turn = 0; turn < 16; ++turn) {
     history.push({ role: 'user', content: `Turn ${turn}: what did Tom do next in the garden?` });
-    const req = { messages: history, max_tokens: 24, temperature: 0, top_k: 1 };
+    const req = { messages: history, max_tokens: 24, temperature: 0, top_k: 1, logprobs: true, top_logprobs: 2 };
     const a = await cpu.chat.completions.create(req);
     const b = await gpu.chat.completions.create(req);
-    assert.equal(b.choices[0].message.content, a.choices[0].message.content, `turn ${turn}`);
-    assert.deepEqual(b.usage, a.usage, `turn ${turn}: same prompt, cached and completion tokens`);
+    // The same reply, up to a near-tie of the CPU's top two (stories260K has exact ties in f16).
+    const [ca, cb] = [a.choices[0].logprobs.content, b.choices[0].logprobs.content];
+    const i = ca.findIndex((x, j) => x.token !== cb[j]?.token);
+    if (i >= 0) {
+      const [p0, p1] = ca[i].top_logprobs.map((x) => Math.exp(x.logprob));
+      assert.ok(p0 - p1 < 0.01, `turn ${turn}: token ${i} differs with a top-2 margin of ${p0 - p1}`);
+      t.diagnostic(`turn ${turn}: a near-tie at token ${i} (${p0} vs ${p1})`);
+    } else assert.equal(b.choices[0].message.content, a.choices[0].message.content, `turn ${turn}`);
+    const usage = (u) => [u.prompt_tokens, u.prompt_tokens_details.cached_tokens, i >= 0 || u.completion_tokens];
+    assert.deepEqual(usage(b.usage), usage(a.usage), `turn ${turn}: same prompt, cached and completion tokens`);
     if (b.usage.prompt_tokens_details.cached_tokens > 20) ++reused;
     history.push({ role: 'assistant', content: b.choices[0].message.content });
   }
