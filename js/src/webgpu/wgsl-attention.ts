@@ -3,7 +3,8 @@
 // CPU's rounding (core/quant/fp16.h fp32_to_fp16: nearest, ties to even, overflow to inf; WGSL's
 // pack2x16float leaves the rounding direction and overflow to the implementation) and read back
 // exactly (unpack2x16float, subnormals decoded by bits: it may flush them), so the GPU attends
-// over the values the CPU backend caches. Attention streams the keys: no scores buffer, any n_ctx.
+// over the values the CPU backend caches. Attention streams the keys: no scores buffer (the
+// context is bounded only by one layer's cache fitting a storage binding).
 import { F16_DECODE } from './wgsl-quant.js';
 import { F16_ROUND, reduceWgsl, TANH, WG } from './wgsl-ops.js';
 
