@@ -1,5 +1,5 @@
 // WebGPU in headless Chromium on its software adapter (SwiftShader), on 127.0.0.1 pages: the shared
-// kernel checks of tests/webgpu/kernel-checks.mjs against the C++ reference in the wasm module, and
+// kernel checks of tests/webgpu/ (kernel-checks.mjs) against the C++ reference in the wasm module, and
 // loadModel({ backend: 'webgpu' }) (forward pass on the GPU inside the package's Worker) generating
 // the CPU backend's greedy text, also past a full context by context shifts, and its embeddings
 // (stories260K), and a synthetic gemma3's greedy text (needs build/native-release/chord-synth, as
@@ -22,7 +22,7 @@ const PAGE = `<!doctype html>
 <script type="module">
 import * as lib from './dist/webgpu/index.js';
 import factory from './dist/wasm/chord.mjs';
-import { runKernelChecks } from './checks.mjs';
+import { runKernelChecks } from './checks/kernel-checks.mjs';
 const out = document.getElementById('out');
 try {
   let gpu;
@@ -50,7 +50,7 @@ test('WebGPU kernels (Chromium, SwiftShader) match the C++ reference on every we
   const dir = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-webgpu-'));
   writeFileSync(join(dir, 'index.html'), PAGE);
   symlinkSync(join(REPO, 'js/dist'), join(dir, 'dist'));
-  symlinkSync(join(REPO, 'tests/webgpu/kernel-checks.mjs'), join(dir, 'checks.mjs'));
+  symlinkSync(join(REPO, 'tests/webgpu'), join(dir, 'checks'));
   const site = await startServer({ port: 0, root: dir, coi: false });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
   t.after(async () => {

@@ -1,0 +1,221 @@
+// The WebGPU checks of the KV cache kernels (part of kernel-checks.mjs's run): f16 rows stored with
+// the CPU's rounding and read back exactly, the context shift of an f16 cache, and attention over
+// f16 and f32 caches against the C++ reference attention. Plain ES module (no Node or DOM APIs).
+import { randomFloats, rng, unwrap } from './check-util.mjs';
+
+/** ctx: { device, lib, ref, k: GpuKernels, run(fn): records and submits, record(name, worst, detail) }. */
+export async function cacheChecks({ device, lib, ref, k, run, record }) {
+  // ---- the f16 KV cache: rows stored with the CPU's rounding and read back exactly ----
+  const F16 = 1; // GGUF type id: core/quant's fp32_to_fp16 / fp16_to_fp32 through refQuantizeRows
+  {
+    const rand = rng(16);
+    for (const [rows, kvDim, row0] of [
+      [1, 2, 0],
+      [3, 64, 5],
+      [70, 130, 1],
+    ]) {
+      const x = randomFloats(rand, rows * kvDim, 3);
+      // Edge values: ties, the largest finite half, overflow to inf, subnormals, tiny, NaN, -0.
+      const edges = [65504, 65519.99, 65520, -70000, 1e-5, -3e-7, 2.9802322e-8, 6.0975552e-5, 1.0004883, 1.0014648, NaN, -0, Infinity];
+      edges.forEach((v, i) => i < x.length && (x[(i * 7) % x.length] = v));
+      const cache = lib.storageBuffer(device, (row0 + rows) * kvDim * 2, 'cache');
+      const xb = lib.f32Buffer(device, x.length, x);
+      const back = lib.f32Buffer(device, x.length);
+      await run((enc) => {
+        k.kvStore(enc, xb, cache, row0, rows, kvDim);
+        k.kvLoad(enc, cache, back, row0, rows, kvDim);
+      });
+      const got = new Uint8Array(await lib.readBytes(device, cache, rows * kvDim * 2, row0 * kvDim * 2));
+      const want = unwrap(ref.refQuantizeRows(F16, x, rows, kvDim));
+      let bad = 0;
+      for (let i = 0; i < got.length; ++i) bad += got[i] === want[i] ? 0 : 1;
+      record(`kv store f16 ${rows}x${kvDim} at row ${row0}`, bad ? 2 : 0, `${bad} bytes differ`);
+      const wantF = unwrap(ref.refDequantizeRows(F16, want, rows, kvDim));
+      const gotF = await lib.readF32(device, back, x.length);
+      let lbad = 0;
+      for (let i = 0; i < gotF.length; ++i)
+        lbad += Object.is(gotF[i], wantF[i]) || (Number.isNaN(gotF[i]) && Number.isNaN(wantF[i])) ? 0 : 1;
+      record(`kv load f16 ${rows}x${kvDim}`, lbad ? 2 : 0, `${lbad} values differ`);
+      for (const b of [cache, xb, back]) b.destroy();
+    }
+  }
+
+  // ---- context shift of an f16 KV cache: rows moved down, keys widened, re-rotated and rounded
+  // again (KvCache::shift on the CPU); NoPE layers and values move as bytes ----
+  {
+    const rand = rng(15);
+    for (const [nKvHead, headDim, nRot, neox, nKeep, nDiscard, nPast, nCtx, layers] of [
+      [1, 8, 8, false, 0, 1, 2, 4, 1],
+      [2, 64, 64, false, 4, 30, 64, 64, 3], // the moved rows overlap their destination; layer 2: NoPE
+      [2, 80, 32, true, 1, 7, 40, 48, 1],
+      [4, 128, 128, true, 5, 2000, 4090, 4096, 1],
+      [2, 16, 16, false, 3, 3, 6, 8, 1], // nothing after the discarded rows moves
+    ]) {
+      const kvDim = nKvHead * headDim;
+      const rowBytes = kvDim * 2;
+      const caches = [];
+      for (let l = 0; l < layers; ++l) {
+        const kc = unwrap(ref.refQuantizeRows(F16, randomFloats(rand, nCtx * kvDim), nCtx, kvDim)); // f16 bytes
+        const vc = unwrap(ref.refQuantizeRows(F16, randomFloats(rand, nCtx * kvDim), nCtx, kvDim));
+        const wantK = kc.slice();
+        const wantV = vc.slice();
+        const base = l === 0 ? 10000 : 500000; // per-layer RoPE parameters (the second layer: another base)
+        const nope = l === 2;
+        for (let p = nKeep + nDiscard; p < nPast; ++p) {
+          const src = kc.subarray(p * rowBytes, (p + 1) * rowBytes);
+          const moved = nope
+            ? src
+            : unwrap(
+                ref.refQuantizeRows(
+                  F16,
+                  unwrap(ref.refRope(unwrap(ref.refDequantizeRows(F16, src, 1, kvDim)), headDim, nRot, -nDiscard, base, 1, neox, [], 1)),
+                  1,
+                  kvDim,
+                ),
+              );
+          wantK.set(moved, (p - nDiscard) * rowBytes);
+          wantV.set(vc.subarray(p * rowBytes, (p + 1) * rowBytes), (p - nDiscard) * rowBytes);
+        }
+        const rope = nope
+          ? undefined
+          : (enc, x, pos, rows) => k.rope(enc, x, pos, rows, nKvHead, headDim, { nRot, base, freqScale: 1, neox });
+        const upload = (bytes) => {
+          const b = lib.storageBuffer(device, bytes.length, 'cache', true);
+          new Uint8Array(b.getMappedRange()).set(bytes);
+          b.unmap();
+          return b;
+        };
+        caches.push({ k: upload(kc), v: upload(vc), rope, wantK, wantV });
+      }
+      let scratch = [];
+      await run((enc) => (scratch = k.kvShift(enc, caches, { nKeep, nDiscard, nPast, kvDim })));
+      for (const b of scratch) b.destroy();
+      // The GPU's RoPE is within a few f32 ulps of the C++ one (2e-6 of |x| + 1, as the rope check):
+      // a key whose rotated value lies that close to the midpoint of two halves rounds the other
+      // way (one f16 step). Every other half equals the CPU's bits.
+      let worst = 0;
+      let steps = 0;
+      let total = 0;
+      const ulp16 = (x) => (Math.abs(x) < 2 ** -14 ? 2 ** -24 : 2 ** (Math.floor(Math.log2(Math.abs(x))) - 10));
+      for (const c of caches) {
+        const gotBytes = new Uint8Array(await lib.readBytes(device, c.k, nCtx * rowBytes));
+        const gotK = unwrap(ref.refDequantizeRows(F16, gotBytes, nCtx, kvDim));
+        const wantK = unwrap(ref.refDequantizeRows(F16, c.wantK, nCtx, kvDim));
+        const gotV = new Uint8Array(await lib.readBytes(device, c.v, nCtx * rowBytes));
+        for (let i = 0; i < gotK.length; ++i) {
+          if (gotK[i] === wantK[i]) continue;
+          ++steps;
+          const step = Math.max(ulp16(wantK[i]), ulp16(gotK[i]));
+          worst = Math.max(worst, Math.abs(gotK[i] - wantK[i]) / (step + 2e-6 * (Math.abs(wantK[i]) + 1)));
+        }
+        total += gotK.length;
+        for (let i = 0; i < gotV.length; ++i) worst = Math.max(worst, gotV[i] === c.wantV[i] ? 0 : 2);
+        c.k.destroy();
+        c.v.destroy();
+      }
+      if (steps > total * 1e-3) worst = Math.max(worst, 2);
+      record(
+        `kv shift f16 ${layers} layers heads ${nKvHead} dim ${headDim} rot ${nRot} keep ${nKeep} drop ${nDiscard} of ${nPast}`,
+        worst,
+        `${steps} of ${total} keys differ (by one f16 step)`,
+      );
+    }
+  }
+
+  // ---- attention over a KV cache: causal (windows, soft-caps) and not, GQA and MHA, decode and
+  // prefill, contexts many tiles long; over an f16 cache (written by kvStore) against the CPU's
+  // f16 attention, over an f32 one against the f32 attention ----
+  {
+    const rand = rng(14);
+    for (const [nHead, nKvHead, headDim, pos0, tokens, nCtx, window = 0, softcap = 0, causal = true] of [
+      [4, 2, 8, 0, 5, 16],
+      [4, 4, 64, 37, 1, 64],
+      [6, 2, 80, 20, 5, 40],
+      [2, 1, 16, 130, 3, 200],
+      [4, 2, 32, 10, 9, 32, 16],
+      [4, 1, 128, 30, 2, 40, 0, 3],
+      [2, 2, 64, 3, 20, 32, 8, 50],
+      [4, 4, 16, 0, 7, 16, 0, 0, false], // non-causal (encoders)
+      [6, 2, 64, 0, 70, 80, 0, 0, false],
+      [2, 1, 32, 5, 4, 16, 0, 0, false],
+      [8, 2, 64, 2000, 2, 2048], // 32 tiles of keys
+      [2, 1, 256, 700, 3, 1024, 0, 30], // head_dim 256: two pairs of dims an invocation
+      [4, 2, 64, 1500, 4, 1600, 300], // a window of ~5 tiles far into the context
+      [4, 4, 32, 0, 7, 8, 0, 0, false], // non-causal (encoders): every token sees all 7 rows
+      [2, 1, 16, 60, 6, 70, 0, 0, false], // non-causal after earlier rows
+      [1, 1, 2, 0, 65, 65], // head_dim 2, a tile and one key
+    ]) {
+      const kvDim = nKvHead * headDim;
+      const kc = randomFloats(rand, nCtx * kvDim);
+      const vc = randomFloats(rand, nCtx * kvDim);
+      const q = randomFloats(rand, tokens * nHead * headDim, 0.7);
+      const scale = 1 / Math.sqrt(headDim);
+      for (const kv of ['f16', 'f32']) {
+        const want = new Float32Array(q.length);
+        const slack = new Float32Array(q.length); // f16: one f16 step (<= 2^-10 p) of the largest p_j |v_j|
+        for (let t = 0; t < tokens; ++t) {
+          const end = causal ? pos0 + t + 1 : pos0 + tokens;
+          const from = window > 0 ? Math.max(0, end - window) : 0;
+          const n = end - from;
+          for (let h = 0; h < nHead; ++h) {
+            const kh = Math.floor(h / (nHead / nKvHead));
+            const kr = new Float32Array(n * headDim);
+            const vr = new Float32Array(n * headDim);
+            for (let j = 0; j < n; ++j) {
+              const r = (from + j) * kvDim + kh * headDim;
+              kr.set(kc.subarray(r, r + headDim), j * headDim);
+              vr.set(vc.subarray(r, r + headDim), j * headDim);
+            }
+            const o = (t * nHead + h) * headDim;
+            const qh = q.subarray(o, o + headDim);
+            const attend = kv === 'f16' ? ref.refAttendF16 : ref.refAttend;
+            want.set(unwrap(attend.call(ref, qh, kr, vr, headDim, n, scale, softcap)), o);
+            if (kv === 'f16') {
+              // The probabilities are rounded to f16 after the softmax: where the GPU's differs from
+              // the CPU's in its last f32 bits, a p_j at a rounding midpoint may round the other way.
+              const s = Array.from({ length: n }, (_, j) => {
+                let d = 0;
+                for (let e = 0; e < headDim; ++e) d += qh[e] * kr[j * headDim + e];
+                d *= scale;
+                return softcap > 0 ? Math.tanh(d / softcap) * softcap : d;
+              });
+              const mx = Math.max(...s);
+              const sum = s.reduce((a, x) => a + Math.exp(x - mx), 0);
+              for (let e = 0; e < headDim; ++e) {
+                let m = 0;
+                for (let j = 0; j < n; ++j) m = Math.max(m, (Math.exp(s[j] - mx) / sum) * Math.abs(vr[j * headDim + e]));
+                slack[o + e] = m * 2 ** -10;
+              }
+            }
+          }
+        }
+        const bufs = { q: lib.f32Buffer(device, q.length, q), out: lib.f32Buffer(device, q.length) };
+        if (kv === 'f16') {
+          bufs.k = lib.storageBuffer(device, nCtx * kvDim * 2, 'k');
+          bufs.v = lib.storageBuffer(device, nCtx * kvDim * 2, 'v');
+          const [kf, vf] = [lib.f32Buffer(device, kc.length, kc), lib.f32Buffer(device, vc.length, vc)];
+          await run((enc) => {
+            k.kvStore(enc, kf, bufs.k, 0, nCtx, kvDim);
+            k.kvStore(enc, vf, bufs.v, 0, nCtx, kvDim);
+          });
+          kf.destroy();
+          vf.destroy();
+        } else {
+          bufs.k = lib.f32Buffer(device, kc.length, kc);
+          bufs.v = lib.f32Buffer(device, vc.length, vc);
+        }
+        device.queue.writeBuffer(bufs.out, 0, new Float32Array(q.length).fill(NaN)); // unwritten: fails
+        await run((enc) => k.attention(enc, bufs, { tokens, pos0, nHead, nKvHead, headDim, scale, window, softcap, causal, kv }));
+        const got = await lib.readF32(device, bufs.out, q.length);
+        let worst = 0;
+        for (let i = 0; i < q.length; ++i) {
+          const err = Math.abs(got[i] - want[i]) / (3e-6 * (Math.abs(want[i]) + 0.1) + slack[i]);
+          worst = Math.max(worst, Number.isNaN(err) ? Infinity : err);
+        }
+        const extra = `${window ? ` window ${window}` : ''}${softcap ? ` softcap ${softcap}` : ''}${causal ? '' : ' non-causal'}`;
+        record(`attention ${kv} heads ${nHead}/${nKvHead} dim ${headDim} pos0 ${pos0} tokens ${tokens}${extra}`, worst);
+        for (const b of Object.values(bufs)) b.destroy();
+      }
+    }
+  }
+}
