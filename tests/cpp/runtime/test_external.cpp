@@ -196,7 +196,9 @@ TEST_CASE("an external context records a non-causal model's whole sequence from 
     if (key != "llama.attention.causal") w.set_value(key, value);
   w.set_bool("llama.attention.causal", false);
   for (const gguf::TensorInfo& t : f->tensors())
-    REQUIRE(w.add_tensor(t.name, t.type, {t.ne.begin(), t.ne.begin() + t.n_dims}, {t.data, t.nbytes}).ok());
+    REQUIRE(
+        w.add_tensor(t.name, t.type, {t.ne.begin(), t.ne.begin() + t.n_dims}, {t.data, static_cast<size_t>(t.nbytes)})
+            .ok());
   auto out = std::make_shared<std::vector<uint8_t>>(w.finish());
   auto loaded = Model::load(ModelBytes{{std::span<const uint8_t>(*out)}, out});
   REQUIRE(loaded.ok());
