@@ -10,7 +10,8 @@
 //        [--backend cpu|webgpu [--browser]]   (our side through loadModel() from js/dist, 1 thread, in
 //        Node or in headless Chromium (--browser alone means webgpu): lib/package-side.mjs; with
 //        webgpu, the greedy continuation must also equal the package's CPU backend's in the same
-//        environment up to a near-tie on both sides)
+//        environment up to a near-tie in either backend's distribution; a divergence from llama.cpp's
+//        greedy is a near-tie in the GPU's or in the CPU backend's distribution)
 //        (--quick: one row per architecture, several weight families, plus I-quants; the full grid is
 //        10 x 13, plus tiny-llama x the 7 grid I-quants and TQ1_0 / TQ2_0)
 //        [--arch tiny-llama,...] [--type Q4_0,...] [--seed 1] [--json out.json] [--threads 2]
@@ -328,13 +329,20 @@ async function checkRow(tools, side, args, arch, type, modelPath = null) {
   if (j < g.gen.length) {
     // Our distribution at the divergence (same prefix on both sides): a near-tie if llama.cpp's
     // token is within the margin of ours.
-    const p = await nextDist(side, model, [...g.prompt, ...g.gen.slice(0, j)]);
+    // With a GPU side, our CPU backend (within ~1e-4 of llama.cpp) also judges: a token pair tied
+    // there is a tie of llama.cpp's too, which the GPU's rounding noise may break either way.
+    const prefix = [...g.prompt, ...g.gen.slice(0, j)];
+    const p = await nextDist(side, model, prefix);
     row.greedyTieMargin = p(mine[j]) - p(g.gen[j]);
+    if (side.reference && row.greedyTieMargin >= BARS.margin) {
+      const pc = await nextDist(side.reference, model, prefix);
+      row.greedyTieMargin = Math.min(row.greedyTieMargin, Math.abs(pc(mine[j]) - pc(g.gen[j])));
+    }
     row.greedyTie = row.greedyTieMargin < BARS.margin;
     if (!row.greedyTie) row.fails.push('greedy');
   }
 
-  // 4. (GPU) the same greedy continuation as our CPU backend, up to a near-tie in both distributions
+  // 4. (GPU) the same greedy continuation as our CPU backend, up to a near-tie in either distribution
   if (side.reference) {
     const cpu = await side.reference.greedy(model, g.prompt, args.greedy);
     const k = firstDiff(mine, cpu);
@@ -344,7 +352,7 @@ async function checkRow(tools, side, args, arch, type, modelPath = null) {
       const prefix = [...g.prompt, ...cpu.slice(0, k)];
       const pc = await nextDist(side.reference, model, prefix);
       const pg = await nextDist(side, model, prefix);
-      row.cpuTieMargin = Math.max(pc(cpu[k]) - pc(mine[k]), pg(mine[k]) - pg(cpu[k]));
+      row.cpuTieMargin = Math.min(pc(cpu[k]) - pc(mine[k]), pg(mine[k]) - pg(cpu[k]));
       row.cpuTie = row.cpuTieMargin < BARS.margin;
       if (!row.cpuTie) row.fails.push('greedy vs CPU');
     }
@@ -452,7 +460,7 @@ async function main() {
       `(here ${counted}/${positions} = ${((100 * counted) / Math.max(1, positions)).toFixed(1)}%); greedy equal up ` +
       `to the first near-tie; same token ids for the prompt and ${TEXTS.length} texts. llama.cpp options: ` +
       `${JSON.stringify(args.llamaOpts)}.` +
-      (vsCpu ? ' Greedy vs our CPU: equal up to a token that is a near-tie in both distributions.' : ''),
+      (vsCpu ? ' Greedy vs our CPU: equal up to a token that is a near-tie in either distribution.' : ''),
   );
   const gpu = side.info?.gpu;
   if (gpu)
