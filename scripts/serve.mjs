@@ -57,11 +57,22 @@ function fileTag(st) {
 /**
  * Starts the server. Options: port (0 = any), host, coi (send COOP/COEP; default true),
  * cors (let pages of any origin use every file, isolated pages included; default false),
- * root (serve only this folder), modelsDir. Resolves to { server, url, stats, close() }.
- * stats.requests lists { method, path, range } of every request (the tests read it).
+ * root (serve only this folder), modelsDir, files ({ '/url/path': '/local/file' }, served as they
+ * are: tests add files this way). Resolves to { server, url, stats, close() }.
+ * stats.requests lists { method, path, range } of every request (the tests read it). Setting
+ * stats.offline to a RegExp drops every request whose path (with its query) matches, as a lost
+ * network would (the socket is closed with no response); such requests are listed with refused: true.
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', coi = true, cors = false, root, modelsDir = findModelsDir() } = {}) {
-  const stats = { requests: [], flakySeen: new Set() };
+export async function startServer({
+  port = 8080,
+  host = '127.0.0.1',
+  coi = true,
+  cors = false,
+  root,
+  modelsDir = findModelsDir(),
+  files = {},
+} = {}) {
+  const stats = { requests: [], flakySeen: new Set(), offline: null };
   const demoDir = join(REPO, 'web-demo');
   const models = modelsDir ? join(modelsDir, 'gguf') : null;
 
@@ -179,7 +190,9 @@ export async function startServer({ port = 8080, host = '127.0.0.1', coi = true,
       return send(res, 400, {}, 'bad request\n');
     }
     const path = decodeURIComponent(url.pathname);
-    stats.requests.push({ method: req.method, path: url.pathname + url.search, range: req.headers.range ?? null });
+    const refused = stats.offline?.test(url.pathname + url.search) ?? false;
+    stats.requests.push({ method: req.method, path: url.pathname + url.search, range: req.headers.range ?? null, refused });
+    if (refused) return req.socket.destroy();
     const headers = {};
     isolationHeaders(req, url, headers);
     corsHeaders(headers);
@@ -193,6 +206,7 @@ export async function startServer({ port = 8080, host = '127.0.0.1', coi = true,
       const p = inside(root, path.endsWith('/') ? path + 'index.html' : path);
       return p ? serveFile(req, res, p, headers) : send(res, 403, headers, 'forbidden\n');
     }
+    if (Object.hasOwn(files, path)) return serveFile(req, res, files[path], headers);
     if (path === '/models/index.json')
       return send(res, 200, { ...headers, 'Content-Type': TYPES['.json'], 'Cache-Control': 'no-cache' }, JSON.stringify(modelIndex()));
     let m;

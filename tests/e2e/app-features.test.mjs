@@ -97,16 +97,14 @@ test('json_schema, tools, logprobs and reasoning in the browser', async (t) => {
 });
 
 test('embeddings in the browser equal the Node package ones (decoder and bert encoder)', async (t) => {
-  const { page, server } = await session(t);
-  await openDemo(page, server);
   const bert = await new ChordTools(join(REPO, 'build/native-release')).model(join(REPO, 'build/synth'), 'tiny-bert', 'Q8_0', 1);
-  await page.route('**/synth/tiny-bert.gguf', (route) => route.fulfill({ path: bert, contentType: 'application/octet-stream' }));
+  const { page, server } = await session(t, { files: { '/synth/tiny-bert.gguf': bert } });
+  await openDemo(page, server);
   const texts = ['Once upon a time there was a cat.', 'The dog ran to the park.', 'Hi', 'A red ball rolled down the hill.'];
   const inBrowser = await page.evaluate(async (texts) => {
     const { loadModel } = await import('wasm-chord');
     const out = {};
-    // stories260K by URL (fetched in the model's Worker); tiny-bert as a Blob fetched here (the
-    // page's own requests are the ones its Playwright route answers).
+    // stories260K by URL (fetched in the model's Worker); tiny-bert as a Blob fetched here.
     const bertBlob = await (await fetch('/synth/tiny-bert.gguf')).blob();
     for (const [name, source] of [
       ['stories', '/models/stories260K.gguf'],

@@ -14,9 +14,9 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const ARTIFACTS = join(REPO, 'test-results', 'e2e');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-/** A server plus a browser profile of its own; close() removes both. */
-export async function session(t) {
-  const server = await startServer({ port: 0 });
+/** A server (startServer's options) plus a browser profile of its own; close() removes both. */
+export async function session(t, serverOptions = {}) {
+  const server = await startServer({ ...serverOptions, port: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'wasm-chord-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
