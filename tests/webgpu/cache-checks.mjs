@@ -1,6 +1,7 @@
 // The WebGPU checks of the KV cache kernels (part of kernel-checks.mjs's run): f16 rows stored with
 // the CPU's rounding and read back exactly, the context shift of an f16 cache, and attention over
-// f16 and f32 caches against the C++ reference attention. Plain ES module (no Node or DOM APIs).
+// f16 and f32 caches against the C++ reference attention, of one sequence and of several packed
+// into one batch (embeddings). Plain ES module (no Node or DOM APIs).
 import { randomFloats, rng, unwrap } from './check-util.mjs';
 
 /** ctx: { device, lib, ref, k: GpuKernels, run(fn): records and submits, record(name, worst, detail) }. */
@@ -123,11 +124,12 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
   }
 
   // ---- attention over a KV cache: causal (windows, soft-caps) and not, GQA and MHA, decode and
-  // prefill, contexts many tiles long; over an f16 cache (written by kvStore) against the CPU's
-  // f16 attention, over an f32 one against the f32 attention ----
+  // prefill, contexts many tiles long, packed sequences (lens: each token sees only its own
+  // sequence's rows, as Context::layout_packed); over an f16 cache (written by kvStore) against the
+  // CPU's f16 attention, over an f32 one against the f32 attention ----
   {
     const rand = rng(14);
-    for (const [nHead, nKvHead, headDim, pos0, tokens, nCtx, window = 0, softcap = 0, causal = true] of [
+    for (const [nHead, nKvHead, headDim, pos0, tokens, nCtx, window = 0, softcap = 0, causal = true, lens] of [
       [4, 2, 8, 0, 5, 16],
       [4, 4, 64, 37, 1, 64],
       [6, 2, 80, 20, 5, 40],
@@ -144,7 +146,22 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
       [4, 4, 32, 0, 7, 8, 0, 0, false], // non-causal (encoders): every token sees all 7 rows
       [2, 1, 16, 60, 6, 70, 0, 0, false], // non-causal after earlier rows
       [1, 1, 2, 0, 65, 65], // head_dim 2, a tile and one key
+      // Packed sequences: causal (decoders) and not (encoders), GQA, one-token ones, a window, a
+      // soft-cap, sequences over several tiles of keys.
+      [4, 2, 16, 0, 9, 16, 0, 0, true, [3, 1, 5]],
+      [4, 4, 32, 0, 13, 16, 0, 0, false, [4, 7, 2]],
+      [6, 2, 64, 0, 64, 64, 0, 0, true, [1, 1, 30, 1, 31]],
+      [2, 1, 64, 0, 150, 160, 0, 0, false, [70, 1, 79]],
+      [2, 1, 32, 0, 27, 32, 8, 0, true, [20, 7]],
+      [4, 2, 64, 0, 140, 140, 0, 30, true, [65, 75]],
     ]) {
+      // The rows each token sees: lo..hi - 1 (packed), else from 0 to itself (causal) or to the end.
+      const spans = new Uint32Array(2 * tokens);
+      if (lens) {
+        let t = 0;
+        for (const len of lens)
+          for (let i = 0, start = t; i < len; ++i, ++t) spans.set([start, causal ? t + 1 : start + len], 2 * t);
+      } else for (let t = 0; t < tokens; ++t) spans.set([0, causal ? pos0 + t + 1 : pos0 + tokens], 2 * t);
       const kvDim = nKvHead * headDim;
       const kc = randomFloats(rand, nCtx * kvDim);
       const vc = randomFloats(rand, nCtx * kvDim);
@@ -154,8 +171,8 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
         const want = new Float32Array(q.length);
         const slack = new Float32Array(q.length); // f16: one f16 step (<= 2^-10 p) of the largest p_j |v_j|
         for (let t = 0; t < tokens; ++t) {
-          const end = causal ? pos0 + t + 1 : pos0 + tokens;
-          const from = window > 0 ? Math.max(0, end - window) : 0;
+          const [lo, end] = [spans[2 * t], spans[2 * t + 1]];
+          const from = window > 0 ? Math.max(lo, end - window) : lo;
           const n = end - from;
           for (let h = 0; h < nHead; ++h) {
             const kh = Math.floor(h / (nHead / nKvHead));
@@ -205,6 +222,7 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
           bufs.v = lib.f32Buffer(device, vc.length, vc);
         }
         device.queue.writeBuffer(bufs.out, 0, new Float32Array(q.length).fill(NaN)); // unwritten: fails
+        if (lens) bufs.spans = lib.u32Buffer(device, spans);
         await run((enc) => k.attention(enc, bufs, { tokens, pos0, nHead, nKvHead, headDim, scale, window, softcap, causal, kv }));
         const got = await lib.readF32(device, bufs.out, q.length);
         let worst = 0;
@@ -212,7 +230,9 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
           const err = Math.abs(got[i] - want[i]) / (3e-6 * (Math.abs(want[i]) + 0.1) + slack[i]);
           worst = Math.max(worst, Number.isNaN(err) ? Infinity : err);
         }
-        const extra = `${window ? ` window ${window}` : ''}${softcap ? ` softcap ${softcap}` : ''}${causal ? '' : ' non-causal'}`;
+        const extra = `${window ? ` window ${window}` : ''}${softcap ? ` softcap ${softcap}` : ''}${causal ? '' : ' non-causal'}${
+          lens ? ` packed ${lens.join('+')}` : ''
+        }`;
         record(`attention ${kv} heads ${nHead}/${nKvHead} dim ${headDim} pos0 ${pos0} tokens ${tokens}${extra}`, worst);
         for (const b of Object.values(bufs)) b.destroy();
       }

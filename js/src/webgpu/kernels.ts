@@ -163,6 +163,14 @@ export class GpuKernels {
   dispose(): void {
     for (const g of this.groups.values()) g.uniform.destroy();
     this.groups.clear();
+    this.spansNone?.destroy();
+    this.spansNone = undefined;
+  }
+
+  // Bound as attention's spans when there are none (the shader reads them only when packed).
+  private spansNone: GPUBuffer | undefined;
+  private noSpans(): GPUBuffer {
+    return (this.spansNone ??= this.device.createBuffer({ label: 'no spans', size: 16, usage: GPUBufferUsage.STORAGE }));
   }
 
   /** y (tokens, w.rows) = x (tokens, w.cols) . W^T. tokens = 1 is the decode matvec; more use the
@@ -445,10 +453,13 @@ export class GpuKernels {
    *  pos0 + tokens - 1 over the cache k, v (rows, nKvHead * headDim; f16 pairs, or f32 with
    *  s.kv 'f32'), whose rows up to pos0 + tokens - 1 are written. Causal (default): token t sees
    *  rows 0..pos0 + t, the last s.window of them when s.window > 0; causal false: every token sees
-   *  rows 0..pos0 + tokens - 1 (encoders). No scratch: the keys are streamed (wgsl-attention.ts). */
+   *  rows 0..pos0 + tokens - 1 (encoders). Packed sequences (a.spans: (tokens, 2) u32, as
+   *  Context::layout_packed): token t sees rows spans[2t] .. spans[2t + 1] - 1 instead (its own
+   *  sequence's: causal or not is in the spans), the window applied as above; every span must lie
+   *  within the rows 0..pos0 + tokens - 1. No scratch: the keys are streamed (wgsl-attention.ts). */
   attention(
     enc: GPUCommandEncoder,
-    a: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; out: GPUBuffer },
+    a: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; out: GPUBuffer; spans?: GPUBuffer },
     s: {
       tokens: number;
       pos0: number;
@@ -475,11 +486,13 @@ export class GpuKernels {
         'invalid_argument',
         `attention: a cache of ${Math.min(a.k.size, a.v.size)} bytes for ${s.pos0 + s.tokens} rows`,
       );
+    if (a.spans && a.spans.size < s.tokens * 8)
+      throw new WasmChordError('invalid_argument', `attention: ${a.spans.size} bytes of spans for ${s.tokens} tokens`);
     const nc = Math.max(1, Math.ceil(s.headDim / (2 * WG)));
     this.dispatch(
       enc,
       this.pipeline(`attention ${f16 ? 'f16' : 'f32'} ${nc}`, () => attentionWgsl(f16, nc)),
-      [a.q, a.k, a.v, a.out],
+      [a.q, a.k, a.v, a.out, a.spans ?? this.noSpans()],
       [
         s.nHead,
         s.nKvHead,
@@ -490,7 +503,7 @@ export class GpuKernels {
         s.window ?? 0,
         { f: s.softcap ?? 0 },
         (s.causal ?? true) ? 1 : 0,
-        0,
+        a.spans ? 1 : 0,
         0,
         0,
       ],

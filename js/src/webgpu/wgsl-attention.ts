@@ -74,8 +74,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * Softmax attention of the new tokens over the cache, grouped-query (query head h reads KV head
  * h / (n_head / n_kv_head)), without a scores buffer. Q, O: (tokens, n_head, head_dim) f32; K, V:
  * (rows, n_kv_head * head_dim) as f16 pairs (f16) or f32 bits. Token t (position pos0 + t) sees
- * rows j0..n - 1: n = pos0 + t + 1 when causal, else pos0 + tokens (every stored row: encoders);
- * j0 = n - window when window > 0 (sliding-window layers). Scores q.k * scale, soft-capped when
+ * rows j0..n - 1: n = pos0 + t + 1 when causal, else pos0 + tokens (every stored row: encoders),
+ * and j0 = 0; packed sequences (packed != 0: several sequences in one batch, as
+ * Context::layout_packed) read n and j0 from S = (lo, hi) per token instead. Then j0 is raised
+ * to n - window when window > 0 (sliding-window layers). Scores q.k * scale, soft-capped when
  * softcap > 0 (gemma2).
  *
  * One workgroup per (head, token) streams the keys in tiles of 64 (one key an invocation). Pass 1
@@ -100,11 +102,12 @@ fn v2(i: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(V[2u * i]), bitcast<f
 @group(0) @binding(1) var<storage, read> K: array<u32>;
 @group(0) @binding(2) var<storage, read> V: array<u32>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
+@group(0) @binding(4) var<storage, read> S: array<u32>;  // (tokens, 2) rows lo, hi (when packed)
 struct P {
   n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, scale: f32, window: u32, softcap: f32,
-  causal: u32, pad0: u32, pad1: u32, pad2: u32,
+  causal: u32, packed: u32, pad1: u32, pad2: u32,
 }
-@group(0) @binding(4) var<uniform> p: P;
+@group(0) @binding(5) var<uniform> p: P;
 ${reduceWgsl('_max')}
 ${reduceWgsl('_sum')}
 ${TANH}
@@ -131,8 +134,13 @@ fn score(r: u32, half: u32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let h = wid.x;
   let t = wid.y;
-  let n = select(p.pos0 + p.tokens, p.pos0 + t + 1u, p.causal != 0u);
-  let j0 = select(0u, n - min(n, p.window), p.window > 0u);
+  var n = select(p.pos0 + p.tokens, p.pos0 + t + 1u, p.causal != 0u);
+  var lo = 0u;
+  if (p.packed != 0u) {
+    lo = S[2u * t];
+    n = S[2u * t + 1u];
+  }
+  let j0 = select(lo, max(lo, n - min(n, p.window)), p.window > 0u);
   let hd = p.head_dim;
   let half = hd / 2u;
   let row = p.n_kv_head * half;  // pairs per cache row
