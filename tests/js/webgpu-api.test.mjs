@@ -3,7 +3,7 @@
 // tokens over several shifts; a long chat on a small context (turns dropped, KV prefix reused)
 // gives the CPU's replies (up to near-ties); embeddings (hidden states on the GPU, pooled in C++)
 // match the CPU's, of decoders and of encoders (bert, nomic-bert: a whole sequence in one
-// non-causal pass);
+// non-causal pass), and texts packed several to a GPU pass give what each gives alone;
 // contextBytes is the GPU's KV cache. Skipped with a message only when no adapter is found.
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
@@ -202,6 +202,52 @@ test('webgpu: encoder embeddings match the CPU backend (tiny-bert, tiny-nomic-be
     assert.ok(cosine(again, (await cpu.embed(texts[0]))[0]) > MIN_COSINE, `${name}: embedding after the errors`);
   }
   t.diagnostic(`worst cosine GPU vs CPU (encoders): ${worst}`);
+});
+
+test('webgpu: packed embedding batches equal one text at a time (decoders and encoders, every pooling)', async (t) => {
+  if (why) return t.skip(`no WebGPU adapter: ${why}`);
+  const tools = new ChordTools(BIN);
+  // Mixed lengths (one-token texts included), more tokens than a batch (several packs), and one
+  // text longer than a decoder's batch of 16 (alone, in several passes) between packed ones.
+  const texts = [
+    'Hi',
+    'Once upon a time, there was a little girl named Lily.',
+    'a',
+    'The cat sat.',
+    'She was happy because the sun was shining and her friends were there to play with her.',
+    'Tom ran home',
+    'x y',
+    'It was a big red ball and it rolled away down the hill.',
+    'Yes',
+    'They all had fun together.',
+  ];
+  let worst = 0;
+  for (const [name, path, opts, poolings] of [
+    ['stories260K', STORIES, { contextLength: 128, batchSize: 16 }, [{}, { pooling: 'last' }, { pooling: 'cls', normalize: false }]],
+    ['tiny-llama Q8_0', await tools.model(join(ROOT, 'build/synth'), 'tiny-llama', 'Q8_0', 1), { contextLength: 64, batchSize: 32 }, [{}]],
+    [
+      'tiny-bert F32',
+      await tools.model(join(ROOT, 'build/synth'), 'tiny-bert', 'F32', 1),
+      { contextLength: 32 },
+      [{ pooling: 'mean' }, { pooling: 'cls' }, { pooling: 'last', normalize: false }],
+    ],
+    ['tiny-nomic-bert Q8_0', await tools.model(join(ROOT, 'build/synth'), 'tiny-nomic-bert', 'Q8_0', 1), { contextLength: 32 }, [{}]],
+  ]) {
+    const { cpu, gpu } = await pair(path, opts);
+    for (const o of poolings) {
+      const packed = await gpu.embed(texts, o);
+      const cpuPacked = await cpu.embed(texts, o);
+      for (let i = 0; i < texts.length; ++i) {
+        const [alone] = await gpu.embed(texts[i], o);
+        const err = packed[i].reduce((m, x, j) => Math.max(m, Math.abs(x - alone[j])), 0) / norm(alone);
+        worst = Math.max(worst, err);
+        assert.ok(err < 1e-5, `${name} ${JSON.stringify(o)} text ${i}: packed differs from alone by ${err} of its norm`);
+        const c = cosine(cpuPacked[i], packed[i]);
+        assert.ok(c > MIN_COSINE, `${name} ${JSON.stringify(o)} text ${i}: cosine ${c} to the CPU's`);
+      }
+    }
+  }
+  t.diagnostic(`worst |packed - alone| / |alone|: ${worst}`);
 });
 
 test('webgpu: contextBytes is the GPU KV cache (the wasm heap holds none)', async (t) => {

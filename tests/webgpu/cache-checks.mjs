@@ -159,8 +159,7 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
       const spans = new Uint32Array(2 * tokens);
       if (lens) {
         let t = 0;
-        for (const len of lens)
-          for (let i = 0, start = t; i < len; ++i, ++t) spans.set([start, causal ? t + 1 : start + len], 2 * t);
+        for (const len of lens) for (let i = 0, start = t; i < len; ++i, ++t) spans.set([start, causal ? t + 1 : start + len], 2 * t);
       } else for (let t = 0; t < tokens; ++t) spans.set([0, causal ? pos0 + t + 1 : pos0 + tokens], 2 * t);
       const kvDim = nKvHead * headDim;
       const kc = randomFloats(rand, nCtx * kvDim);

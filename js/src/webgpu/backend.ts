@@ -3,8 +3,8 @@
 // GGUFs too), and the protocol of an external context: after every Generator step the context
 // shifts it recorded are applied to the GPU KV cache and the tokens it recorded evaluated on the
 // GPU, their logits handed back to the C++ sampler (bindings: Context.takePending,
-// Generator.setLogits); embeddings run each sequence's hidden states on the GPU and pool them in
-// C++ (Context.recordHidden, Context.poolHidden).
+// Generator.setLogits); embeddings run the hidden states of several sequences packed into one
+// pass on the GPU and pool them in C++ (Context.recordHidden, Context.poolHidden).
 import { errorFromRaw, unwrap } from '../errors.js';
 import type { RawContext, RawGenerator, RawModel, RawModule } from '../wasm.js';
 import { DequantTally, moduleDequantizer } from './dequant.js';
@@ -63,10 +63,12 @@ export async function evalPending(model: GpuTransformer, ctx: RawContext, gen: R
   }
 }
 
-/** Each sequence's embedding (as Context.embed on the CPU backend): the context records the
- *  sequence from position 0 (typed errors as on the CPU: vocabulary, context length), the GPU
- *  computes its output-normed hidden states (a non-causal model's whole sequence in one pass:
- *  maxBatch is n_ctx there), C++ pools them. The KV cache is cleared before and after. */
+/** Each sequence's embedding (as Context.embed on the CPU backend, runtime/embed.cpp): the
+ *  context records each sequence from position 0 (typed errors as on the CPU: vocabulary, context
+ *  length); consecutive sequences that fit one batch (model.maxBatch tokens; n_ctx for non-causal
+ *  models) go through the GPU packed in one pass, each attending only to itself, and one longer
+ *  than a batch alone in several; the GPU computes their output-normed hidden states and C++ pools
+ *  each sequence's rows. The KV cache is cleared before and after. */
 export async function gpuEmbed(
   model: GpuTransformer,
   ctx: RawContext,
@@ -75,18 +77,38 @@ export async function gpuEmbed(
   normalize: boolean,
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
+  const recorded = (seq: Int32Array): Int32Array => {
+    ctx.truncate(0);
+    unwrap(ctx.recordHidden(seq));
+    const p = ctx.takePending();
+    ctx.truncate(0);
+    return p.tokens;
+  };
   try {
-    for (const seq of sequences) {
-      ctx.truncate(0);
-      unwrap(ctx.recordHidden(seq));
-      const p = ctx.takePending();
-      const n = p.tokens.length;
-      const parts: Float32Array[] = []; // (batch, n_embd) each
-      for (let off = 0; off < n; off += model.maxBatch)
-        parts.push(await model.forward(Array.from(p.tokens.subarray(off, off + model.maxBatch)), p.pos + off, { hidden: true }));
-      const hidden = new Float32Array(parts.reduce((m, r) => m + r.length, 0)); // (n, n_embd)
-      parts.reduce((at, r) => (hidden.set(r, at), at + r.length), 0);
-      out.push(...unwrap(ctx.poolHidden(hidden, [n], pooling, normalize)));
+    for (let i = 0; i < sequences.length;) {
+      const first = recorded(sequences[i]!);
+      const pack = [first];
+      let total = first.length;
+      for (let j = i + 1; j < sequences.length && total + sequences[j]!.length <= model.maxBatch; ++j) {
+        const seq = recorded(sequences[j]!);
+        pack.push(seq);
+        total += seq.length;
+      }
+      const lens = pack.map((s) => s.length);
+      let hidden: Float32Array; // (total, n_embd)
+      if (pack.length > 1) {
+        const tokens = new Array<number>(total);
+        pack.reduce((at, s) => (s.forEach((t, k) => (tokens[at + k] = t)), at + s.length), 0);
+        hidden = await model.forward(tokens, 0, { hidden: true, lens });
+      } else {
+        const parts: Float32Array[] = []; // (batch, n_embd) each
+        for (let off = 0; off < total; off += model.maxBatch)
+          parts.push(await model.forward(Array.from(first.subarray(off, off + model.maxBatch)), off, { hidden: true }));
+        hidden = new Float32Array(parts.reduce((m, r) => m + r.length, 0));
+        parts.reduce((at, r) => (hidden.set(r, at), at + r.length), 0);
+      }
+      out.push(...unwrap(ctx.poolHidden(hidden, lens, pooling, normalize)));
+      i += pack.length;
     }
   } finally {
     ctx.truncate(0);

@@ -6,8 +6,10 @@
 // rounds, wgsl-attention.ts; encoders: f32, as the CPU), indexed by position (sliding-window
 // layers keep the full length and mask by window), so continuing from any n_past (prefix reuse)
 // is just pos0 = n_past; a non-causal model evaluates a whole sequence in one pass from position
-// 0 (maxBatch = nCtx). Attention streams the cache (no scores buffer: the context is bounded by
-// one layer's cache fitting a storage binding).
+// 0 (maxBatch = nCtx). Embeddings may pack several sequences into one pass (as
+// Context::eval_packed): each at positions from 0, in consecutive cache rows, attending only to
+// its own rows. Attention streams the cache (no scores buffer: the context is bounded by one
+// layer's cache fitting a storage binding).
 import { WasmChordError } from '../errors.js';
 import { f32Buffer, readF32, storageBuffer, u32Buffer, type GpuWeight } from './buffers.js';
 import type { Dequantizer } from './dequant.js';
@@ -101,6 +103,7 @@ export class GpuTransformer {
     this.ids = this.own(u32Buffer(device, new Uint32Array(b), 'ids'));
     this.zero = this.own(u32Buffer(device, new Uint32Array(1), 'token type 0'));
     this.pos = this.own(u32Buffer(device, new Uint32Array(b), 'pos'));
+    this.spans = this.own(u32Buffer(device, new Uint32Array(2 * b), 'spans'));
     this.act = {
       x: buf(b * E, 'x'),
       xn: buf(b * E, 'xn'),
@@ -182,20 +185,23 @@ export class GpuTransformer {
 
   /** Runs `tokens` at positions pos0.. (the cache rows before pos0 are this sequence's) and
    *  returns the logits (n_vocab) after the last one, or with opts.hidden every token's final
-   *  hidden state after the output norm (tokens, n_embd): what embeddings pool. */
-  async forward(tokens: readonly number[], pos0: number, opts: { hidden?: boolean } = {}): Promise<Float32Array> {
+   *  hidden state after the output norm (tokens, n_embd): what embeddings pool.
+   *  opts.lens (with hidden, pos0 0): tokens are consecutive sequences of these lengths, each at
+   *  positions 0.., attending only to itself (causal within it for decoders, whole for encoders):
+   *  as Context::eval_packed. */
+  async forward(tokens: readonly number[], pos0: number, opts: { hidden?: boolean; lens?: readonly number[] } = {}): Promise<Float32Array> {
     const d = this.desc;
     const n = tokens.length;
     const a = this.act;
     const k = this.k;
     if (!opts.hidden && !this.outNorm)
       throw new WasmChordError('unsupported', `${d.arch} is an embedding model (no causal language-model head): use embed`);
-    const enc = this.begin(tokens, pos0);
+    const enc = this.begin(tokens, pos0, opts.lens);
     const device = this.gpu.device;
     device.pushErrorScope('validation');
     let scoped = true;
     try {
-      this.body(enc, n, pos0);
+      this.body(enc, n, pos0, opts.lens !== undefined);
       if (opts.hidden) {
         // Encoders end with their last layer's norm: no output norm.
         if (this.outNorm) this.norm(enc, a.x, this.outNorm, undefined, a.xn, n);
@@ -220,8 +226,9 @@ export class GpuTransformer {
     }
   }
 
-  /** Checks the arguments, writes the token ids and positions and makes the command encoder. */
-  private begin(tokens: readonly number[], pos0: number): GPUCommandEncoder {
+  /** Checks the arguments, writes the token ids, positions (and packed sequences' spans) and makes
+   *  the command encoder. */
+  private begin(tokens: readonly number[], pos0: number, lens: readonly number[] | undefined): GPUCommandEncoder {
     const n = tokens.length;
     if (this.lost !== undefined) throw new WasmChordError('internal', `the WebGPU device was lost (${this.lost}): load the model again`);
     if (n < 1 || n > this.maxBatch)
@@ -232,17 +239,34 @@ export class GpuTransformer {
       throw new WasmChordError('invalid_argument', 'a non-causal model evaluates a whole sequence at once, from position 0');
     if (tokens.some((t) => !(t >= 0 && t < this.desc.nVocab)))
       throw new WasmChordError('invalid_argument', 'forward: token id out of the vocabulary');
+    if (lens && (pos0 !== 0 || lens.some((l) => !(Number.isInteger(l) && l > 0)) || lens.reduce((s, l) => s + l, 0) !== n))
+      throw new WasmChordError('invalid_argument', `forward: packed sequences of ${lens.join(', ')} tokens for ${n} tokens at ${pos0}`);
     // The same id/position buffers every pass (written before this pass's submit), so that the
     // dispatches reading them are the previous step's, bind groups included (kernels.ts).
     const device = this.gpu.device;
     device.queue.writeBuffer(this.ids, 0, new Uint32Array(tokens));
     const pos = Uint32Array.from(tokens, (_, i) => pos0 + i);
+    if (lens) {
+      // Context::layout_packed: positions from 0 per sequence; rows lo..hi - 1 seen by each token.
+      const spans = new Uint32Array(2 * n);
+      let t = 0;
+      for (const len of lens) {
+        const start = t;
+        for (let i = 0; i < len; ++i, ++t) {
+          pos[t] = i;
+          spans[2 * t] = start;
+          spans[2 * t + 1] = this.desc.causal ? t + 1 : start + len;
+        }
+      }
+      device.queue.writeBuffer(this.spans, 0, spans);
+    }
     device.queue.writeBuffer(this.pos, 0, pos);
     return device.createCommandEncoder();
   }
 
   private readonly ids: GPUBuffer; // (max_batch) u32 token ids of the pass being recorded
   private readonly pos: GPUBuffer; // (max_batch) u32 their positions
+  private readonly spans: GPUBuffer; // (max_batch, 2) u32 packed sequences: rows each token sees
   private readonly zero: GPUBuffer; // (1) u32 0: the token type every token has
 
   /** A failed pass as a typed error (a device lost mid-pass rejects its promises). */
@@ -253,9 +277,9 @@ export class GpuTransformer {
     return new WasmChordError('internal', `the WebGPU forward pass failed (${why}): load the model again`, { cause: e });
   }
 
-  /** Embeddings and every layer for n tokens at pos0..: leaves the residual stream in act.x
-   *  (n, n_embd), before the output norm. */
-  private body(enc: GPUCommandEncoder, n: number, pos0: number): void {
+  /** Embeddings and every layer for n tokens at pos0.. (packed: the sequences begin wrote):
+   *  leaves the residual stream in act.x (n, n_embd), before the output norm. */
+  private body(enc: GPUCommandEncoder, n: number, pos0: number, packed: boolean): void {
     const d = this.desc;
     const a = this.act;
     const k = this.k;
@@ -273,7 +297,7 @@ export class GpuTransformer {
     }
     if (this.embdNorm) this.normInPlace(enc, this.embdNorm, this.embdNormB, n);
     for (const l of this.layers) {
-      this.attention(enc, l, n, pos0);
+      this.attention(enc, l, n, pos0, packed);
       this.residual(enc, l.attnPostNorm, l.attnOutNorm, l.attnOutNormB, n);
       this.ffn(enc, l, n);
       this.residual(enc, l.ffnPostNorm, l.layerOutNorm, l.layerOutNormB, n);
@@ -340,8 +364,9 @@ export class GpuTransformer {
   }
 
   // norm -> q, k, v (+ biases) -> q/k norms -> RoPE (not on NoPE layers), q scale -> KV cache ->
-  // attention over the positions each token sees (its window) -> output projection into act.o.
-  private attention(enc: GPUCommandEncoder, l: Layer, n: number, pos0: number): void {
+  // attention over the positions each token sees (its window; packed: within its sequence) ->
+  // output projection into act.o.
+  private attention(enc: GPUCommandEncoder, l: Layer, n: number, pos0: number, packed: boolean): void {
     const d = this.desc;
     const a = this.act;
     const k = this.k;
@@ -375,7 +400,7 @@ export class GpuTransformer {
     }
     k.attention(
       enc,
-      { q: a.q, k: l.k, v: l.v, out: a.att },
+      { q: a.q, k: l.k, v: l.v, out: a.att, spans: packed ? this.spans : undefined },
       {
         tokens: n,
         pos0,
