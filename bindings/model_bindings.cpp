@@ -122,11 +122,10 @@ val ModelHandle::load(HeapParts& parts) {
   return ok_val(val(ModelHandle(std::move(m).value())));
 }
 
-val ModelHandle::info() const {
-  const ModelDesc& d = model_->desc();
-  val o = val::object();
-  o.set("arch", d.arch);
-  o.set("name", d.name);
+namespace {
+
+// ModelDesc's sizes as Model.info and Model.describe both report them (the same keys, in order).
+void set_sizes(val& o, const ModelDesc& d) {
   o.set("nVocab", d.n_vocab);
   o.set("nEmbd", d.n_embd);
   o.set("nLayer", d.n_layer);
@@ -135,6 +134,16 @@ val ModelHandle::info() const {
   o.set("headDim", d.head_dim);
   o.set("nFf", d.n_ff);
   o.set("nCtxTrain", d.n_ctx_train);
+}
+
+}  // namespace
+
+val ModelHandle::info() const {
+  const ModelDesc& d = model_->desc();
+  val o = val::object();
+  o.set("arch", d.arch);
+  o.set("name", d.name);
+  set_sizes(o, d);
   o.set("ropeBase", d.rope_base);
   o.set("tiedEmbeddings", d.tied_embeddings);
   o.set("fileBytes", static_cast<double>(model_->file_bytes()));
@@ -163,14 +172,7 @@ void set_weight(val& o, const char* key, const Weight& w) {
 val desc_val(const ModelDesc& d) {
   val o = val::object();
   o.set("arch", d.arch);
-  o.set("nVocab", d.n_vocab);
-  o.set("nEmbd", d.n_embd);
-  o.set("nLayer", d.n_layer);
-  o.set("nHead", d.n_head);
-  o.set("nHeadKv", d.n_head_kv);
-  o.set("headDim", d.head_dim);
-  o.set("nFf", d.n_ff);
-  o.set("nCtxTrain", d.n_ctx_train);
+  set_sizes(o, d);
   o.set("normEps", d.norm_eps);
   o.set("norm", std::string(d.norm == NormKind::rms ? "rms" : "layer"));
   o.set("encoder", d.encoder);

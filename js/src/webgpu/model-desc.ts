@@ -1,6 +1,7 @@
 // The C++ model description as the GPU forward pass reads it (bindings: Model.describe, a mirror of
 // runtime/model.h's ModelDesc / ModelWeights): one source of truth for architecture differences, so
 // nothing here re-reads GGUF keys. Weights are views into the loaded file's bytes in the wasm heap.
+import type { ModelFileInfo } from '../types.js';
 import type { RawModel } from '../wasm.js';
 
 /** Per-layer differences (runtime/model.h LayerDesc). */
@@ -11,17 +12,11 @@ export interface LayerDescJs {
   ropeFreqScale: number; // positions multiplied by this (1 / linear factor)
 }
 
+/** The fields Model.describe has in common with Model.info: declared once, in ModelFileInfo. */
+type SharedDescKeys = 'arch' | 'nVocab' | 'nEmbd' | 'nLayer' | 'nHead' | 'nHeadKv' | 'headDim' | 'nFf' | 'nCtxTrain' | 'tiedEmbeddings';
+
 /** runtime/model.h ModelDesc, camelCased (see the C++ field comments). */
-export interface ModelDescJs {
-  arch: string;
-  nVocab: number;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  nHeadKv: number;
-  headDim: number;
-  nFf: number;
-  nCtxTrain: number;
+export interface ModelDescJs extends Pick<ModelFileInfo, SharedDescKeys> {
   normEps: number;
   norm: 'rms' | 'layer';
   encoder: boolean;
@@ -45,7 +40,6 @@ export interface ModelDescJs {
   attnSoftcap: number;
   finalSoftcap: number;
   logitScale: number;
-  tiedEmbeddings: boolean;
   layers: LayerDescJs[]; // (n_layer)
 }
 
