@@ -6,7 +6,7 @@
 // over the values the CPU backend caches. Attention streams the keys: no scores buffer (the
 // context is bounded only by one layer's cache fitting a storage binding).
 import { F16_DECODE } from './wgsl-quant.js';
-import { F16_ROUND, reduceWgsl, TANH, WG } from './wgsl-ops.js';
+import { F16_ROUND, kernelHead, perItemWgsl, reduceWgsl, TANH, WG } from './wgsl-ops.js';
 
 /** f32 bits -> f16 bits, as fp32_to_fp16. */
 const F16_ENCODE = /* wgsl */ `
@@ -41,34 +41,24 @@ fn f16_pair(w: u32) -> vec2<f32> {
 
 /** C[dst + i] = the f16 pair of X[2i], X[2i + 1] for i < pairs: rows of f32 (as bits) into the
  *  cache. One invocation per pair. */
-export const KV_STORE = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> X: array<u32>;
-@group(0) @binding(1) var<storage, read_write> C: array<u32>;
-struct P { pairs: u32, dst: u32, grid_x: u32, pad: u32 }
-@group(0) @binding(2) var<uniform> p: P;
-${F16_ENCODE}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (i >= p.pairs) { return; }
-  C[p.dst + i] = f16_encode(X[2u * i]) | (f16_encode(X[2u * i + 1u]) << 16u);
-}`;
+export const KV_STORE = perItemWgsl({
+  buffers: ['read X: array<u32>', 'read_write C: array<u32>'],
+  uniforms: 'pairs: u32, dst: u32, grid_x: u32, pad: u32',
+  fns: F16_ENCODE,
+  count: 'p.pairs',
+  body: 'C[p.dst + i] = f16_encode(X[2u * i]) | (f16_encode(X[2u * i + 1u]) << 16u);',
+});
 
 /** X[2i], X[2i + 1] = the f16 pair C[src + i] for i < pairs: cache rows as f32. */
-export const KV_LOAD = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> C: array<u32>;
-@group(0) @binding(1) var<storage, read_write> X: array<f32>;
-struct P { pairs: u32, src: u32, grid_x: u32, pad: u32 }
-@group(0) @binding(2) var<uniform> p: P;
-${F16_PAIR}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (i >= p.pairs) { return; }
-  let v = f16_pair(C[p.src + i]);
+export const KV_LOAD = perItemWgsl({
+  buffers: ['read C: array<u32>', 'read_write X: array<f32>'],
+  uniforms: 'pairs: u32, src: u32, grid_x: u32, pad: u32',
+  fns: F16_PAIR,
+  count: 'p.pairs',
+  body: /* wgsl */ `let v = f16_pair(C[p.src + i]);
   X[2u * i] = v.x;
-  X[2u * i + 1u] = v.y;
-}`;
+  X[2u * i + 1u] = v.y;`,
+});
 
 /**
  * Softmax attention of the new tokens over the cache, grouped-query (query head h reads KV head
@@ -76,9 +66,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * (rows, n_kv_head * head_dim) as f16 pairs (f16) or f32 bits. Token t (position pos0 + t) sees
  * rows j0..n - 1: n = pos0 + t + 1 when causal, else pos0 + tokens (every stored row: encoders),
  * and j0 = 0; packed sequences (packed != 0: several sequences in one batch, as
- * Context::layout_packed) read n and j0 from S = (lo, hi) per token instead. Then j0 is raised
- * to n - window when window > 0 (sliding-window layers). Scores q.k * scale, soft-capped when
- * softcap > 0 (gemma2).
+ * Context::layout_packed) read n and j0 from S = (lo, hi) per token instead (S: (tokens, 2)
+ * u32). Then j0 is raised to n - window when window > 0 (sliding-window layers). Scores q.k *
+ * scale, soft-capped when softcap > 0 (gemma2).
  *
  * One workgroup per (head, token) streams the keys in tiles of 64 (one key an invocation). Pass 1
  * keeps each invocation's running max and sum of exp (rescaled when the max grows), combined over
@@ -97,18 +87,11 @@ fn v2(i: u32) -> vec2<f32> { return f16_pair(V[i]); }`
     : `
 fn k2(i: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(K[2u * i]), bitcast<f32>(K[2u * i + 1u])); }
 fn v2(i: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(V[2u * i]), bitcast<f32>(V[2u * i + 1u])); }`;
-  return /* wgsl */ `
-@group(0) @binding(0) var<storage, read> Q: array<f32>;
-@group(0) @binding(1) var<storage, read> K: array<u32>;
-@group(0) @binding(2) var<storage, read> V: array<u32>;
-@group(0) @binding(3) var<storage, read_write> O: array<f32>;
-@group(0) @binding(4) var<storage, read> S: array<u32>;  // (tokens, 2) rows lo, hi (when packed)
-struct P {
+  const uniforms = `
   n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, scale: f32, window: u32, softcap: f32,
   causal: u32, packed: u32, pad1: u32, pad2: u32,
-}
-@group(0) @binding(5) var<uniform> p: P;
-${reduceWgsl('_max')}
+`;
+  const fns = /* wgsl */ `${reduceWgsl('_max')}
 ${reduceWgsl('_sum')}
 ${TANH}
 ${F16_ROUND}
@@ -129,9 +112,9 @@ fn score(r: u32, half: u32) -> f32 {
   if (p.softcap > 0.0) { d = tanh_acc(d * (1.0 / p.softcap)) * p.softcap; }
   return d;
 }
-
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+`;
+  const buffers = ['read Q: array<f32>', 'read K: array<u32>', 'read V: array<u32>', 'read_write O: array<f32>', 'read S: array<u32>'];
+  return /* wgsl */ `${kernelHead(buffers, uniforms, fns)}
   let h = wid.x;
   let t = wid.y;
   var n = select(p.pos0 + p.tokens, p.pos0 + t + 1u, p.causal != 0u);

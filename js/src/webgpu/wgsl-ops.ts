@@ -5,6 +5,39 @@
 
 export const WG = 64;
 
+/** The opening every kernel shares: the storage buffers (each 'read X: array<f32>' or
+ *  'read_write Y: …') at bindings 0.., the uniform block p (struct P { uniforms }) after them, then
+ *  `fns` (helper functions, workgroup arrays) and the entry point's first line: 64 invocations,
+ *  workgroup id wid, local index tid. The kernel's body and its closing brace follow. */
+export function kernelHead(buffers: string[], uniforms: string, fns = ''): string {
+  const decls = buffers.map((b, i) => {
+    const space = b.indexOf(' ');
+    return `@group(0) @binding(${i}) var<storage, ${b.slice(0, space)}> ${b.slice(space + 1)};`;
+  });
+  return /* wgsl */ `
+${decls.join('\n')}
+struct P { ${uniforms} }
+@group(0) @binding(${buffers.length}) var<uniform> p: P;
+${fns}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {`;
+}
+
+/** A whole kernel of one invocation per item: kernelHead, then the item's index (default `i`) over
+ *  the 2-D grid, (wid.x + wid.y * p.grid_x) * 64 + tid (the uniforms must have grid_x), invocations
+ *  with index >= count (a WGSL expression) returning at once, then body. */
+export function perItemWgsl(k: { buffers: string[]; uniforms: string; fns?: string; index?: string; count: string; body: string }): string {
+  const i = k.index ?? 'i';
+  return `${kernelHead(k.buffers, k.uniforms, k.fns)}
+  let ${i} = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
+  if (${i} >= ${k.count}) { return; }
+  ${k.body}
+}`;
+}
+
+/** The uniforms of an elementwise kernel with no parameters of its own. */
+const ELEMENTWISE_P = 'n: u32, grid_x: u32, pad0: u32, pad1: u32';
+
 /** fn reduce64<tag>(tid, v, op) over its own workgroup array red<tag>: the workgroup sum (op 0) or
  *  max (op 1) of v; every invocation gets the result. A kernel that reduces twice and needs the
  *  first result after the second starts uses two tags: on llvmpipe an invocation may read the
@@ -93,45 +126,61 @@ function rowSums(subgroups: boolean): string {
  *  Grid: (rows over x/y, token tiles over z). X: (tokens, cols) f32; Y: (tokens, n_out).
  *  subgroups: the row sums reduced with subgroupAdd (the device must have 'subgroups'). */
 export function matmulWgsl(decoder: string, tn: number, subgroups = false): string {
-  return /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-struct P { rows: u32, cols: u32, row_bytes: u32, row0: u32, n_out: u32, tokens: u32, grid_x: u32, pad: u32 }
-@group(0) @binding(3) var<uniform> p: P;
-${decoder}
-const TN: u32 = ${tn}u;
-var<workgroup> part: array<f32, ${WG * tn}>;
-${subgroups ? 'var<workgroup> leaders: array<atomic<u32>, 2>;\n' : ''}@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  return matmulFrame({
+    buffers: ['read W: array<u32>', 'read X: array<vec4<f32>>', 'read_write Y: array<f32>'],
+    fns: decoder,
+    tn,
+    subgroups,
+    units: 'p.cols / 4u',
+    fetch: 'let w = load4(rb + (u / GROUPS) * BLOCK_BYTES, u % GROUPS);',
+    term: 'dot(w, X[(t0 + t) * units + u])',
+  });
+}
+
+/** Both matmul paths (same grid and uniforms): row r of the part over the 2-D grid, the token tile
+ *  t0 = wid.z * TN .. t0 + TN - 1, and units (groups of 4 or 32 elements) u of the row at byte rb
+ *  strided over the workgroup: `fetch` reads unit u of the weight row, acc[t] += `term` for each
+ *  token t0 + t of the tile; then the row sums. */
+function matmulFrame(k: {
+  directives?: string;
+  buffers: string[];
+  fns: string;
+  tn: number;
+  subgroups: boolean;
+  units: string;
+  fetch: string;
+  term: string;
+}): string {
+  const tile = `${k.fns}
+const TN: u32 = ${k.tn}u;
+var<workgroup> part: array<f32, ${WG * k.tn}>;
+${k.subgroups ? 'var<workgroup> leaders: array<atomic<u32>, 2>;' : ''}`;
+  const uniforms = 'rows: u32, cols: u32, row_bytes: u32, row0: u32, n_out: u32, tokens: u32, grid_x: u32, pad: u32';
+  return /* wgsl */ `${k.subgroups ? 'enable subgroups;\n' : ''}${k.directives ?? ''}${kernelHead(k.buffers, uniforms, tile)}
   let r = wid.x + wid.y * p.grid_x;
   if (r >= p.rows) { return; }
   let t0 = wid.z * TN;
-  let g4 = p.cols / 4u;
+  let units = ${k.units};
   let rb = r * p.row_bytes;
-  var acc: array<f32, ${tn}>;
-  for (var g = tid; g < g4; g += ${WG}u) {
-    let w = load4(rb + (g / GROUPS) * BLOCK_BYTES, g % GROUPS);
+  var acc: array<f32, ${k.tn}>;
+  for (var u = tid; u < units; u += ${WG}u) {
+    ${k.fetch}
     for (var t = 0u; t < TN; t++) {
-      if (t0 + t < p.tokens) { acc[t] += dot(w, X[(t0 + t) * g4 + g]); }
+      if (t0 + t < p.tokens) { acc[t] += ${k.term}; }
     }
   }
-${rowSums(subgroups)}
+${rowSums(k.subgroups)}
 }`;
 }
 
 /** Y[i, :] = dequantized row ids[i] of the weight, for the ids inside this part. Grid: (column
  *  groups / 64, n_ids). */
 export function getRowsWgsl(decoder: string): string {
-  return /* wgsl */ `
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
-struct P { rows: u32, cols: u32, row_bytes: u32, row0: u32 }
-@group(0) @binding(3) var<uniform> p: P;
-${decoder}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  return /* wgsl */ `${kernelHead(
+    ['read W: array<u32>', 'read ids: array<u32>', 'read_write Y: array<vec4<f32>>'],
+    'rows: u32, cols: u32, row_bytes: u32, row0: u32',
+    decoder,
+  )}
   let g4 = p.cols / 4u;
   let g = wid.x * ${WG}u + tid;
   let row = ids[wid.y];
@@ -141,15 +190,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 
 /** Y[t, :] = X[t, :] / sqrt(mean(X[t, :]^2) + eps) * w. One workgroup per row. */
-export const RMS_NORM = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-struct P { n: u32, rows: u32, eps: f32, pad: u32 }
-@group(0) @binding(3) var<uniform> p: P;
-${REDUCE}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+export const RMS_NORM = /* wgsl */ `${kernelHead(
+  ['read X: array<f32>', 'read w: array<f32>', 'read_write Y: array<f32>'],
+  'n: u32, rows: u32, eps: f32, pad: u32',
+  REDUCE,
+)}
   let base = wid.x * p.n;
   var s = 0.0;
   for (var i = tid; i < p.n; i += ${WG}u) { let v = X[base + i]; s += v * v; }
@@ -159,17 +204,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
 /** Y[t, :] = (X[t, :] - mean) / sqrt(var + eps) * w (+ b when has_bias), as kernels/ref layer_norm:
  *  the mean first, then the variance of the centered values. One workgroup per row. */
-export const LAYER_NORM = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-struct P { n: u32, rows: u32, eps: f32, has_bias: u32 }
-@group(0) @binding(4) var<uniform> p: P;
-${REDUCE}
-${reduceWgsl('_var')}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+export const LAYER_NORM = /* wgsl */ `${kernelHead(
+  ['read X: array<f32>', 'read w: array<f32>', 'read b: array<f32>', 'read_write Y: array<f32>'],
+  'n: u32, rows: u32, eps: f32, has_bias: u32',
+  `${REDUCE}\n${reduceWgsl('_var')}`,
+)}
   let base = wid.x * p.n;
   var s = 0.0;
   for (var i = tid; i < p.n; i += ${WG}u) { s += X[base + i]; }
@@ -186,25 +225,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 /** In place on X: (tokens, n_head, head_dim); pair i of the first n_rot dims of every head rotated
  *  by pos[t] * freq_scale * theta_scale^i (the angle by repeated multiplication, as
  *  kernels/ref rope_angles) / factors[i] when has_factors (rope_freqs, LongRoPE), cos and sin
- *  times attn_factor (LongRoPE's magnitude correction), normal (2i, 2i+1) or NeoX (i, i + n_rot/2) pairs. One invocation a
- *  pair. cos/sin are computed here, not by the builtins: WGSL only bounds those to 2^-11 on
+ *  times attn_factor (LongRoPE's magnitude correction), normal (2i, 2i+1) or NeoX
+ *  (i, i + n_rot/2) pairs; pos[t] < 0: a context shift's re-rotation. One invocation a pair.
+ *  cos/sin are computed here, not by the builtins: WGSL only bounds those to 2^-11 on
  *  [-pi, pi] (SwiftShader's err by ~1e-4), and RoPE angles reach thousands of radians. The angle
  *  is reduced by multiples of pi/2 (Cody-Waite, pi/2 split in three parts, as Cephes sinf) and
  *  the quarter-wave evaluated with Cephes' minimax polynomials, within a few float ulps. */
-export const ROPE = /* wgsl */ `
-@group(0) @binding(0) var<storage, read_write> X: array<f32>;
-@group(0) @binding(1) var<storage, read> pos: array<i32>;  // negative: a context shift's re-rotation
-@group(0) @binding(2) var<storage, read> factors: array<f32>;
-struct P {
+export const ROPE = perItemWgsl({
+  buffers: ['read_write X: array<f32>', 'read pos: array<i32>', 'read factors: array<f32>'],
+  uniforms: `
   n_head: u32, head_dim: u32, n_rot: u32, tokens: u32, theta_scale: f32, freq_scale: f32, neox: u32, grid_x: u32,
   has_factors: u32, attn_factor: f32, pad0: u32, pad1: u32,
-}
-@group(0) @binding(3) var<uniform> p: P;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let half = p.n_rot / 2u;
-  let k = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (k >= p.tokens * p.n_head * half) { return; }
+`,
+  index: 'k',
+  count: 'p.tokens * p.n_head * (p.n_rot / 2u)',
+  body: /* wgsl */ `let half = p.n_rot / 2u;
   let i = k % half;
   let th = k / half;  // t * n_head + h
   let t = th / p.n_head;
@@ -226,8 +261,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let x0 = X[a];
   let x1 = X[b];
   X[a] = x0 * c - x1 * s;
-  X[b] = x0 * s + x1 * c;
-}`;
+  X[b] = x0 * s + x1 * c;`,
+});
 
 /** G[i] = silu(G[i]) * U[i] (SwiGLU), in place on G. */
 export const SWIGLU = gatedWgsl(`let g = G[i];
@@ -253,59 +288,35 @@ export const GEGLU = gatedWgsl(
 );
 
 /** X[i] = gelu(X[i]) in place (bert's ungated FFN), the GELU of GEGLU. */
-export const GELU = /* wgsl */ `
-@group(0) @binding(0) var<storage, read_write> X: array<f32>;
-struct P { n: u32, grid_x: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(1) var<uniform> p: P;
-${GELU_FN}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (i >= p.n) { return; }
-  X[i] = gelu(X[i]);
-}`;
+export const GELU = perItemWgsl({
+  buffers: ['read_write X: array<f32>'],
+  uniforms: ELEMENTWISE_P,
+  fns: GELU_FN,
+  count: 'p.n',
+  body: 'X[i] = gelu(X[i]);',
+});
 
 function gatedWgsl(body: string, fns = ''): string {
-  return /* wgsl */ `
-@group(0) @binding(0) var<storage, read_write> G: array<f32>;
-@group(0) @binding(1) var<storage, read> U: array<f32>;
-struct P { n: u32, grid_x: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(2) var<uniform> p: P;
-${fns}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (i >= p.n) { return; }
-  ${body}
-}`;
+  return perItemWgsl({ buffers: ['read_write G: array<f32>', 'read U: array<f32>'], uniforms: ELEMENTWISE_P, fns, count: 'p.n', body });
 }
 
 /** Y[i] += scale * X[i % period] (the residual connection; period < n: a bias added to each row). */
-export const ADD = /* wgsl */ `
-@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-struct P { n: u32, grid_x: u32, period: u32, scale: f32 }
-@group(0) @binding(2) var<uniform> p: P;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (i >= p.n) { return; }
-  let x = X[i % p.period];
-  Y[i] += select(p.scale * x, x, p.scale == 1.0);
-}`;
+export const ADD = perItemWgsl({
+  buffers: ['read_write Y: array<f32>', 'read X: array<f32>'],
+  uniforms: 'n: u32, grid_x: u32, period: u32, scale: f32',
+  count: 'p.n',
+  body: /* wgsl */ `let x = X[i % p.period];
+  Y[i] += select(p.scale * x, x, p.scale == 1.0);`,
+});
 
 /** X[i] *= s (op 0), or X[i] = tanh(X[i] / s) * s (op 1: soft-capping), in place. */
-export const SCALE = /* wgsl */ `
-@group(0) @binding(0) var<storage, read_write> X: array<f32>;
-struct P { n: u32, grid_x: u32, s: f32, op: u32 }
-@group(0) @binding(1) var<uniform> p: P;
-${TANH}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let i = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (i >= p.n) { return; }
-  if (p.op == 0u) { X[i] *= p.s; } else { X[i] = tanh_acc(X[i] * (1.0 / p.s)) * p.s; }
-}`;
+export const SCALE = perItemWgsl({
+  buffers: ['read_write X: array<f32>'],
+  uniforms: 'n: u32, grid_x: u32, s: f32, op: u32',
+  fns: TANH,
+  count: 'p.n',
+  body: 'if (p.op == 0u) { X[i] *= p.s; } else { X[i] = tanh_acc(X[i] * (1.0 / p.s)) * p.s; }',
+});
 
 /** Activations for the integer path: each 32 floats of X as int8 quants (XQ, 8 packed u32) and a
  *  scale (XD): d = amax / 127, q = round-half-away(x / d), as core/quant's Q8_0 quantizer but with
@@ -313,17 +324,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  *  little, 0.00036 -> 0.00032 on tiny-llama Q8_0, but the GPU's other noise is larger: it tipped
  *  that model's one true near-tie, 0.0005 on the CPU, to 0.0136 on the GPU.) One invocation per
  *  32 elements. */
-export const QUANTIZE_Q8 = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> XQ: array<u32>;
-@group(0) @binding(2) var<storage, read_write> XD: array<f32>;
-struct P { blocks: u32, grid_x: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(3) var<uniform> p: P;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let a = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (a >= p.blocks) { return; }
-  var amax = 0.0;
+export const QUANTIZE_Q8 = quantizeWgsl(/* wgsl */ `var amax = 0.0;
   for (var i = 0u; i < 32u; i++) { amax = max(amax, abs(X[32u * a + i])); }
   let d = amax / 127.0;
   let id = select(0.0, 1.0 / d, d != 0.0);
@@ -336,24 +337,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     XQ[8u * a + k] = packed;
   }
-  XD[a] = d;
-}`;
+  XD[a] = d;`);
 
 /** Activations for the K-quants' integer path, as llama.cpp's Q8_K (core/quant quantize_row_q8_K):
  *  per 256 floats, max = the element of largest magnitude (sign kept, the first on ties), iscale =
  *  -127 / max, q = min(127, round-half-even(iscale x)), d = 1 / iscale, written to each of the 8
  *  XD entries of the 256 (qdot reads one per 32). One invocation per 256 elements. */
-export const QUANTIZE_Q8_K = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> XQ: array<u32>;
-@group(0) @binding(2) var<storage, read_write> XD: array<f32>;
-struct P { blocks: u32, grid_x: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(3) var<uniform> p: P;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let a = (wid.x + wid.y * p.grid_x) * ${WG}u + tid;
-  if (a >= p.blocks) { return; }
-  var amax = 0.0;
+export const QUANTIZE_Q8_K = quantizeWgsl(/* wgsl */ `var amax = 0.0;
   var mx = 0.0;
   for (var i = 0u; i < 256u; i++) {
     let v = X[256u * a + i];
@@ -369,37 +359,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     XQ[64u * a + k] = packed;
   }
   let d = select(0.0, 1.0 / iscale, amax != 0.0);
-  for (var s = 0u; s < 8u; s++) { XD[8u * a + s] = d; }
-}`;
+  for (var s = 0u; s < 8u; s++) { XD[8u * a + s] = d; }`);
+
+/** An activation quantizer: one invocation per block a < p.blocks of X (f32), its int8 quants
+ *  packed four to a u32 into XQ and its scale into XD. */
+function quantizeWgsl(body: string): string {
+  return perItemWgsl({
+    buffers: ['read X: array<f32>', 'read_write XQ: array<u32>', 'read_write XD: array<f32>'],
+    uniforms: 'blocks: u32, grid_x: u32, pad0: u32, pad1: u32',
+    index: 'a',
+    count: 'p.blocks',
+    body,
+  });
+}
 
 /** y[t, row0 + r] = W[r, :] . x[t, :] with int8 activations (QUANTIZE_Q8) and dot4I8Packed: the
  *  integer twin of matmulWgsl (same grid and uniforms; tn tokens per workgroup). */
 export function matmulQ8Wgsl(qdot: string, tn: number, subgroups = false): string {
-  return /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
-requires packed_4x8_integer_dot_product;
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> XQ: array<u32>;
-@group(0) @binding(2) var<storage, read> XD: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-struct P { rows: u32, cols: u32, row_bytes: u32, row0: u32, n_out: u32, tokens: u32, grid_x: u32, pad: u32 }
-@group(0) @binding(4) var<uniform> p: P;
-${qdot}
-const TN: u32 = ${tn}u;
-var<workgroup> part: array<f32, ${WG * tn}>;
-${subgroups ? 'var<workgroup> leaders: array<atomic<u32>, 2>;\n' : ''}@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let r = wid.x + wid.y * p.grid_x;
-  if (r >= p.rows) { return; }
-  let t0 = wid.z * TN;
-  let units = p.cols / 32u;
-  let rb = r * p.row_bytes;
-  var acc: array<f32, ${tn}>;
-  for (var u = tid; u < units; u += ${WG}u) {
-    let b = rb + (u / SUBS) * BLOCK_BYTES;
-    for (var t = 0u; t < TN; t++) {
-      if (t0 + t < p.tokens) { acc[t] += qdot(b, u % SUBS, (t0 + t) * units + u); }
-    }
-  }
-${rowSums(subgroups)}
-}`;
+  return matmulFrame({
+    directives: 'requires packed_4x8_integer_dot_product;\n',
+    buffers: ['read W: array<u32>', 'read XQ: array<u32>', 'read XD: array<f32>', 'read_write Y: array<f32>'],
+    fns: qdot,
+    tn,
+    subgroups,
+    units: 'p.cols / 32u',
+    fetch: 'let b = rb + (u / SUBS) * BLOCK_BYTES;',
+    term: 'qdot(b, u % SUBS, (t0 + t) * units + u)',
+  });
 }
