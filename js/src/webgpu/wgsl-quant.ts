@@ -120,6 +120,24 @@ fn iq4pack(u: u32) -> u32 {
          (IQ4NL_I8[(u >> 24u) & 0xfu] << 24u);
 }`;
 
+/** load4 of Q4_K (qh undefined) / Q5_K: per 64 elements 32 qs bytes at b + qs, their low nibbles
+ *  sub-block 2c and their high nibbles 2c + 1; x = (d * sc) * q - (dmin * m). Q5_K's 5th bit:
+ *  bit (2c + hi) of the qh byte at b + qh + l. */
+function kNibbleLoad4(qs: number, qh?: number): string {
+  const high = qh === undefined ? '' : `\n  let h = (wu32(b + ${qh}u + l) >> (2u * c + hi)) & 0x01010101u;`;
+  return /* wgsl */ `fn load4(b: u32, j: u32) -> vec4<f32> {
+  let e = 4u * j;
+  let c = e / 64u;
+  let hi = (e / 32u) & 1u;
+  let l = e & 31u;
+  let sm = scale_min_k4(b + 4u, 2u * c + hi);
+  let d1 = wf16(b) * sm.x;
+  let m1 = wf16(b + 2u) * sm.y;
+  let q = (wu32(b + ${qs}u + 32u * c + l) >> (4u * hi)) & 0x0f0f0f0fu;${high}
+  return u8x4(${qh === undefined ? 'q' : 'q | (h << 4u)'}) * d1 - m1;
+}`;
+}
+
 const LOAD4: Record<GpuTypeName, string> = {
   F32: `fn load4(b: u32, j: u32) -> vec4<f32> {
   let i = (b >> 2u) + 4u * j;  // pseudo-block of 4: b is 16-byte aligned
@@ -160,32 +178,8 @@ const LOAD4: Record<GpuTypeName, string> = {
   Q8_0: `fn load4(b: u32, j: u32) -> vec4<f32> {
   return i8x4(wu32(b + 2u + 4u * j)) * wf16(b);
 }`,
-  // Per 64 elements 32 qs bytes: low nibbles are sub-block 2c, high nibbles 2c + 1;
-  // x = (d * sc) * q - (dmin * m).
-  Q4_K: `fn load4(b: u32, j: u32) -> vec4<f32> {
-  let e = 4u * j;
-  let c = e / 64u;
-  let hi = (e / 32u) & 1u;
-  let l = e & 31u;
-  let sm = scale_min_k4(b + 4u, 2u * c + hi);
-  let d1 = wf16(b) * sm.x;
-  let m1 = wf16(b + 2u) * sm.y;
-  let q = (wu32(b + 16u + 32u * c + l) >> (4u * hi)) & 0x0f0f0f0fu;
-  return u8x4(q) * d1 - m1;
-}`,
-  // As Q4_K plus a 5th bit: bit (2c + hi) of qh[l].
-  Q5_K: `fn load4(b: u32, j: u32) -> vec4<f32> {
-  let e = 4u * j;
-  let c = e / 64u;
-  let hi = (e / 32u) & 1u;
-  let l = e & 31u;
-  let sm = scale_min_k4(b + 4u, 2u * c + hi);
-  let d1 = wf16(b) * sm.x;
-  let m1 = wf16(b + 2u) * sm.y;
-  let q = (wu32(b + 48u + 32u * c + l) >> (4u * hi)) & 0x0f0f0f0fu;
-  let h = (wu32(b + 16u + l) >> (2u * c + hi)) & 0x01010101u;
-  return u8x4(q | (h << 4u)) * d1 - m1;
-}`,
+  Q4_K: kNibbleLoad4(16),
+  Q5_K: kNibbleLoad4(48, 16),
   // d * codebook[q], nibbles as Q4_0.
   IQ4_NL: `${IQ4NL}
 fn load4(b: u32, j: u32) -> vec4<f32> {
@@ -221,93 +215,82 @@ fn load4(b: u32, j: u32) -> vec4<f32> {
 // Integer paths (dot4I8Packed): activations quantized per 32 elements to int8 (XQ: 8 u32 of packed
 // quants per 32, XD: the f32 scale). qdot(b, s, a) is the weight block at b's sub-block s (32
 // elements) dotted with activation block a, in float: integer sums scaled once per scale group.
+
+/** qdot of the 32-element blocks whose 16 qs bytes at b + qs hold element l in the low nibble of
+ *  byte l and l + 16 in the high (Q4_0, Q4_1, Q5_0, Q5_1): isum = sum q qa and asum = sum qa over
+ *  activation block a, the 5th bit of each q from the u32 qh at b + qh when qh is given (qh4), then
+ *  `ret`, the f32 result from isum and asum. */
+function nibbleQdot(qs: number, qh: number | undefined, ret: string): string {
+  const bit5 = (k: string) => (qh === undefined ? '' : ` | qh4(qh, ${k})`);
+  const lo = qh === undefined ? 'q & 0x0f0f0f0fu' : `(q & 0x0f0f0f0fu)${bit5('k')}`;
+  const hi = qh === undefined ? '(q >> 4u) & 0x0f0f0f0fu' : `((q >> 4u) & 0x0f0f0f0fu)${bit5('k + 4u')}`;
+  return /* wgsl */ `fn qdot(b: u32, s: u32, a: u32) -> f32 {${qh === undefined ? '' : `\n  let qh = wu32(b + ${qh}u);`}
+  var isum = 0;
+  var asum = 0;
+  for (var k = 0u; k < 4u; k++) {
+    let q = wu32(b + ${qs}u + 4u * k);
+    let lo = XQ[8u * a + k];
+    let hi = XQ[8u * a + 4u + k];
+    isum += dot4I8Packed(${lo}, lo) + dot4I8Packed(${hi}, hi);
+    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
+  }
+  return ${ret};
+}`;
+}
+
+/** d_a (d sum q qa + m sum qa): the blocks with a scale d and a min m (f16 at b, b + 2). */
+const D_M_SUMS = 'XD[a] * (wf16(b) * f32(isum) + wf16(b + 2u) * f32(asum))';
+
+/** qdot of sub-block s of Q4_K (qh undefined) / Q5_K: its 32 nibbles are the low (even s) or high
+ *  (odd s) nibbles of the 32 qs bytes at b + qs + 32 (s / 2); Q5_K's 5th bit is bit s of the qh
+ *  byte at b + qh + l. Scaled by (d sc) and (dmin m) of the sub-block's 6-bit scale and min. */
+function kNibbleQdot(qs: number, qh?: number): string {
+  const nib = `(wu32(b + ${qs}u + 32u * c + 4u * k) >> sh) & 0x0f0f0f0fu`;
+  const high = qh === undefined ? '' : `\n    let h = (wu32(b + ${qh}u + 4u * k) >> s) & 0x01010101u;`;
+  return /* wgsl */ `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  let c = s / 2u;
+  let sh = 4u * (s & 1u);
+  var isum = 0;
+  var asum = 0;
+  for (var k = 0u; k < 8u; k++) {
+    let x = XQ[8u * a + k];${high}
+    isum += dot4I8Packed(${qh === undefined ? nib : `(${nib}) | (h << 4u)`}, x);
+    asum += dot4I8Packed(0x01010101u, x);
+  }
+  let sm = scale_min_k4(b + 4u, s);
+  return XD[a] * (wf16(b) * sm.x * f32(isum) - wf16(b + 2u) * sm.y * f32(asum));
+}`;
+}
+
+/** qdot of the IQ4 codebook types: isum = sum codebook[q] qa over the 16 qs bytes at byte `qs` (a
+ *  WGSL expression; element l in the low nibble of byte l, l + 16 in the high), then `tail`. */
+function iq4Qdot(qs: string, tail: string): string {
+  return /* wgsl */ `fn qdot(b: u32, s: u32, a: u32) -> f32 {
+  var isum = 0;
+  for (var k = 0u; k < 4u; k++) {
+    let q = wu32(${qs} + 4u * k);
+    isum += dot4I8Packed(iq4pack(q), XQ[8u * a + k]) + dot4I8Packed(iq4pack(q >> 4u), XQ[8u * a + 4u + k]);
+  }
+  ${tail}
+}`;
+}
+
 const QDOT: Partial<Record<GpuTypeName, string>> = {
   // d_w d_a (sum q qa - 8 sum qa): the nibbles as unsigned int8, the -8 folded into the sum.
-  Q4_0: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
-  var isum = 0;
-  var asum = 0;
-  for (var k = 0u; k < 4u; k++) {
-    let q = wu32(b + 2u + 4u * k);
-    let lo = XQ[8u * a + k];
-    let hi = XQ[8u * a + 4u + k];
-    isum += dot4I8Packed(q & 0x0f0f0f0fu, lo) + dot4I8Packed((q >> 4u) & 0x0f0f0f0fu, hi);
-    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
-  }
-  return wf16(b) * XD[a] * f32(isum - 8 * asum);
-}`,
+  Q4_0: nibbleQdot(2, undefined, 'wf16(b) * XD[a] * f32(isum - 8 * asum)'),
   // d_a (d sum q qa + m sum qa).
-  Q4_1: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
-  var isum = 0;
-  var asum = 0;
-  for (var k = 0u; k < 4u; k++) {
-    let q = wu32(b + 4u + 4u * k);
-    let lo = XQ[8u * a + k];
-    let hi = XQ[8u * a + 4u + k];
-    isum += dot4I8Packed(q & 0x0f0f0f0fu, lo) + dot4I8Packed((q >> 4u) & 0x0f0f0f0fu, hi);
-    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
-  }
-  return XD[a] * (wf16(b) * f32(isum) + wf16(b + 2u) * f32(asum));
-}`,
+  Q4_1: nibbleQdot(4, undefined, D_M_SUMS),
   // d_w d_a (sum q qa - 16 sum qa), q the 5-bit value (elements 4k.. and 16 + 4k..).
-  Q5_0: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
-  let qh = wu32(b + 2u);
-  var isum = 0;
-  var asum = 0;
-  for (var k = 0u; k < 4u; k++) {
-    let q = wu32(b + 6u + 4u * k);
-    let lo = XQ[8u * a + k];
-    let hi = XQ[8u * a + 4u + k];
-    isum += dot4I8Packed((q & 0x0f0f0f0fu) | qh4(qh, k), lo) + dot4I8Packed(((q >> 4u) & 0x0f0f0f0fu) | qh4(qh, k + 4u), hi);
-    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
-  }
-  return wf16(b) * XD[a] * f32(isum - 16 * asum);
-}`,
-  Q5_1: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
-  let qh = wu32(b + 4u);
-  var isum = 0;
-  var asum = 0;
-  for (var k = 0u; k < 4u; k++) {
-    let q = wu32(b + 8u + 4u * k);
-    let lo = XQ[8u * a + k];
-    let hi = XQ[8u * a + 4u + k];
-    isum += dot4I8Packed((q & 0x0f0f0f0fu) | qh4(qh, k), lo) + dot4I8Packed(((q >> 4u) & 0x0f0f0f0fu) | qh4(qh, k + 4u), hi);
-    asum += dot4I8Packed(0x01010101u, lo) + dot4I8Packed(0x01010101u, hi);
-  }
-  return XD[a] * (wf16(b) * f32(isum) + wf16(b + 2u) * f32(asum));
-}`,
+  Q5_0: nibbleQdot(6, 2, 'wf16(b) * XD[a] * f32(isum - 16 * asum)'),
+  Q5_1: nibbleQdot(8, 4, D_M_SUMS),
   Q8_0: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
   var isum = 0;
   for (var k = 0u; k < 8u; k++) { isum += dot4I8Packed(wu32(b + 2u + 4u * k), XQ[8u * a + k]); }
   return wf16(b) * XD[a] * f32(isum);
 }`,
   // Sub-block s: (d sc) d_a sum q qa - (dmin m) d_a sum qa.
-  Q4_K: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
-  let c = s / 2u;
-  let sh = 4u * (s & 1u);
-  var isum = 0;
-  var asum = 0;
-  for (var k = 0u; k < 8u; k++) {
-    let x = XQ[8u * a + k];
-    isum += dot4I8Packed((wu32(b + 16u + 32u * c + 4u * k) >> sh) & 0x0f0f0f0fu, x);
-    asum += dot4I8Packed(0x01010101u, x);
-  }
-  let sm = scale_min_k4(b + 4u, s);
-  return XD[a] * (wf16(b) * sm.x * f32(isum) - wf16(b + 2u) * sm.y * f32(asum));
-}`,
-  Q5_K: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
-  let c = s / 2u;
-  let sh = 4u * (s & 1u);
-  var isum = 0;
-  var asum = 0;
-  for (var k = 0u; k < 8u; k++) {
-    let x = XQ[8u * a + k];
-    let h = (wu32(b + 16u + 4u * k) >> s) & 0x01010101u;
-    isum += dot4I8Packed(((wu32(b + 48u + 32u * c + 4u * k) >> sh) & 0x0f0f0f0fu) | (h << 4u), x);
-    asum += dot4I8Packed(0x01010101u, x);
-  }
-  let sm = scale_min_k4(b + 4u, s);
-  return XD[a] * (wf16(b) * sm.x * f32(isum) - wf16(b + 2u) * sm.y * f32(asum));
-}`,
+  Q4_K: kNibbleQdot(16),
+  Q5_K: kNibbleQdot(48, 16),
   // Sub-block s = 4h + k covers elements 128h + 32k + l; its two halves of 16 have their own scale.
   Q6_K: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
   let h = s / 4u;
@@ -330,24 +313,13 @@ const QDOT: Partial<Record<GpuTypeName, string>> = {
   return wf16(b + 208u) * XD[a] * r;
 }`,
   // d_w d_a sum codebook[q] qa: the codebook values packed as int8.
-  IQ4_NL: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
-  var isum = 0;
-  for (var k = 0u; k < 4u; k++) {
-    let q = wu32(b + 2u + 4u * k);
-    isum += dot4I8Packed(iq4pack(q), XQ[8u * a + k]) + dot4I8Packed(iq4pack(q >> 4u), XQ[8u * a + 4u + k]);
-  }
-  return wf16(b) * XD[a] * f32(isum);
-}`,
+  IQ4_NL: iq4Qdot('b + 2u', 'return wf16(b) * XD[a] * f32(isum);'),
   // Sub-block s: d (ls - 32) d_a sum codebook[q] qa.
-  IQ4_XS: `fn qdot(b: u32, s: u32, a: u32) -> f32 {
-  var isum = 0;
-  for (var k = 0u; k < 4u; k++) {
-    let q = wu32(b + 8u + 16u * s + 4u * k);
-    isum += dot4I8Packed(iq4pack(q), XQ[8u * a + k]) + dot4I8Packed(iq4pack(q >> 4u), XQ[8u * a + 4u + k]);
-  }
-  let ls = ((wbyte(b + 4u + s / 2u) >> (4u * (s & 1u))) & 0xfu) | (((wu16(b + 2u) >> (2u * s)) & 3u) << 4u);
-  return wf16(b) * (f32(ls) - 32.0) * XD[a] * f32(isum);
-}`,
+  IQ4_XS: iq4Qdot(
+    'b + 8u + 16u * s',
+    `let ls = ((wbyte(b + 4u + s / 2u) >> (4u * (s & 1u))) & 0xfu) | (((wu16(b + 2u) >> (2u * s)) & 3u) << 4u);
+  return wf16(b) * (f32(ls) - 32.0) * XD[a] * f32(isum);`,
+  ),
 };
 
 /** True when the type has an integer (dot4I8Packed) matmul path. */
