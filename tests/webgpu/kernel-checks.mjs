@@ -29,6 +29,72 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
     await kernels.submit(enc);
   }
 
+  // ---- the weight checks' common steps (types with a decoder, and types dequantized at upload) ----
+
+  /** Uploads a weight (rows x cols of GGUF type typeId), split across bindings of `split` rows of
+   *  rowBytes (a forced tiny limit) when split > 0; returns it with its checks' label. */
+  function upload({ typeId, rows, cols, tokens, bytes, split, rowBytes, name, bufferLabel = name, dequantize }) {
+    const limit = split ? split * rowBytes + 4 : maxBinding;
+    const w = lib.uploadWeight(device, typeId, rows, cols, bytes, limit, bufferLabel, dequantize);
+    const label = `${name} ${rows}x${cols} tokens ${tokens}${split ? ` split into ${w.parts.length} parts` : ''}`;
+    if (split && w.parts.length < 2) throw new Error(`${label}: the forced split did not split`);
+    return { w, label };
+  }
+
+  /** Runs fn on kernels vk, which writes n floats of yb (NaN before: an unwritten output fails),
+   *  and reads them back. */
+  async function output(vk, yb, n, fn) {
+    device.queue.writeBuffer(yb, 0, new Float32Array(n).fill(NaN));
+    await run(fn, vk);
+    return lib.readF32(device, yb, n);
+  }
+
+  /** The worst error of y (tokens x rows) against sum_c deq[r, c] * act(t * cols + c) in double,
+   *  over tol * sum |w x| (act: the activation the GPU multiplied, by flat index). */
+  function matmulWorst(y, deq, act, rows, cols, tokens, tol) {
+    let worst = 0;
+    for (let ti = 0; ti < tokens; ++ti)
+      for (let r = 0; r < rows; ++r) {
+        let dot = 0;
+        let mag = 0;
+        for (let c = 0; c < cols; ++c) {
+          const p = deq[r * cols + c] * act(ti * cols + c);
+          dot += p;
+          mag += Math.abs(p);
+        }
+        worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / (tol * mag + 1e-30));
+      }
+    return worst;
+  }
+
+  /** The float matmul of w (reference floats deq) with `tokens` rows of random activations, through
+   *  each kernel variant of vs, recorded with matmulWorst's tol. Returns the activations x, their
+   *  buffer xb and the output buffer yb (the caller destroys both). */
+  async function checkMatmul({ w, deq, rows, cols, tokens, rand, vs, tol, label }) {
+    const x = randomFloats(rand, tokens * cols);
+    const xb = lib.f32Buffer(device, x.length, x);
+    const yb = lib.f32Buffer(device, tokens * rows);
+    for (const [vname, vk] of vs) {
+      const y = await output(vk, yb, tokens * rows, (enc) => vk.matmul(enc, w, xb, yb, tokens));
+      record(
+        `matmul${vname} ${label}`,
+        matmulWorst(y, deq, (i) => x[i], rows, cols, tokens, tol),
+      );
+    }
+    return { x, xb, yb };
+  }
+
+  /** get_rows of ids from w (cols columns): the rows read back. */
+  async function getRows(w, ids, cols) {
+    const idb = lib.u32Buffer(device, ids);
+    const gb = lib.f32Buffer(device, ids.length * cols);
+    await run((enc) => k.getRows(enc, w, idb, ids.length, gb));
+    const g = await lib.readF32(device, gb, ids.length * cols);
+    idb.destroy();
+    gb.destroy();
+    return g;
+  }
+
   // ---- weights: matmul (decode and prefill) and get_rows for every type ----
   const shapes = [
     // [rows, blocks per row, tokens, split rows per part (0: one binding)]
@@ -49,34 +115,10 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       const wf = randomFloats(rand, rows * realCols, 0.5);
       const bytes = unwrap(ref.refQuantizeRows(typeId, wf, rows, realCols));
       const deq = unwrap(ref.refDequantizeRows(typeId, bytes, rows, realCols));
-      const rb = bytes.length / rows;
-      const limit = split ? split * rb + 4 : maxBinding;
-      const w = lib.uploadWeight(device, typeId, rows, realCols, bytes, limit, `${name} w`);
-      const label = `${name} ${rows}x${realCols} tokens ${tokens}${split ? ` split into ${w.parts.length} parts` : ''}`;
-      if (split && w.parts.length < 2) throw new Error(`${label}: the forced split did not split`);
-      const x = randomFloats(rand, tokens * realCols);
-      const xb = lib.f32Buffer(device, x.length, x);
-      const yb = lib.f32Buffer(device, tokens * rows);
-      for (const [vname, vk] of variants) {
-        device.queue.writeBuffer(yb, 0, new Float32Array(tokens * rows).fill(NaN)); // unwritten: fails
-        await run((enc) => vk.matmul(enc, w, xb, yb, tokens), vk);
-        const y = await lib.readF32(device, yb, tokens * rows);
-        let worst = 0;
-        for (let ti = 0; ti < tokens; ++ti)
-          for (let r = 0; r < rows; ++r) {
-            let dot = 0;
-            let mag = 0;
-            for (let c = 0; c < realCols; ++c) {
-              const p = deq[r * realCols + c] * x[ti * realCols + c];
-              dot += p;
-              mag += Math.abs(p);
-            }
-            // f32 accumulation of realCols products: well under 1e-6 of sum |w x| (eps = 6e-8).
-            const bound = 1e-6 * mag + 1e-30;
-            worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / bound);
-          }
-        record(`matmul${vname} ${label}`, worst);
-      }
+      const rowBytes = bytes.length / rows;
+      const { w, label } = upload({ typeId, rows, cols: realCols, tokens, bytes, split, rowBytes, name, bufferLabel: `${name} w` });
+      // f32 accumulation of realCols products: well under 1e-6 of sum |w x| (eps = 6e-8).
+      const { x, xb, yb } = await checkMatmul({ w, deq, rows, cols: realCols, tokens, rand, vs: variants, tol: 1e-6, label });
 
       // The integer path: activations quantized on the GPU as the CPU does for this weight type
       // (checked against the C++ Q8_0 quantizer, or Q8_K's for K-quants), weights dotted with
@@ -108,22 +150,8 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         // off: a quant at a rounding boundary may differ by one, a Q8_K scale by a few ulp.
         record(`quantize_q8${qb === 256 ? '_K' : ''} ${label}`, Math.max(qdiff, ddiff), `max quant difference ${qdiff}`);
         for (const [vname, vk] of variants) {
-          device.queue.writeBuffer(yb, 0, new Float32Array(tokens * rows).fill(NaN));
-          await run((enc) => vk.matmulQ8(enc, w, xq, xd, yb, tokens), vk);
-          const yq = await lib.readF32(device, yb, tokens * rows);
-          let qworst = 0;
-          for (let ti = 0; ti < tokens; ++ti)
-            for (let r = 0; r < rows; ++r) {
-              let dot = 0;
-              let mag = 0;
-              for (let c = 0; c < realCols; ++c) {
-                const i = ti * realCols + c;
-                const p = deq[r * realCols + c] * (d[i >> 5] * q[i]);
-                dot += p;
-                mag += Math.abs(p);
-              }
-              qworst = Math.max(qworst, Math.abs(yq[ti * rows + r] - dot) / (1e-6 * mag + 1e-30));
-            }
+          const yq = await output(vk, yb, tokens * rows, (enc) => vk.matmulQ8(enc, w, xq, xd, yb, tokens));
+          const qworst = matmulWorst(yq, deq, (i) => d[i >> 5] * q[i], rows, realCols, tokens, 1e-6);
           record(`matmul_q8 (dot4I8Packed)${vname} ${label}`, qworst);
         }
         xq.destroy();
@@ -132,10 +160,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
 
       // get_rows: ids in any order, repeats, first and last rows (every part when split).
       const ids = [rows - 1, 0, Math.floor(rows / 2), 0, rows - 1].slice(0, rows === 1 ? 2 : 5);
-      const idb = lib.u32Buffer(device, ids);
-      const gb = lib.f32Buffer(device, ids.length * realCols);
-      await run((enc) => k.getRows(enc, w, idb, ids.length, gb));
-      const g = await lib.readF32(device, gb, ids.length * realCols);
+      const g = await getRows(w, ids, realCols);
       let gworst = 0;
       ids.forEach((id, i) => {
         let amax = 0;
@@ -145,7 +170,7 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         for (let c = 0; c < realCols; ++c) gworst = Math.max(gworst, Math.abs(g[i * realCols + c] - deq[id * realCols + c]) / bound);
       });
       record(`get_rows ${label}`, gworst);
-      for (const b of [xb, yb, idb, gb]) b.destroy();
+      for (const b of [xb, yb]) b.destroy();
       lib.destroyWeight(w);
     }
   }
@@ -184,23 +209,28 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
           }
         }
         const deq = unwrap(ref.refDequantizeRows(typeId, bytes, rows, cols));
-        const limit = split ? split * cols * 2 + 4 : maxBinding;
         // Bytes given as a function (a wasm heap view, asked for again before every chunk).
         let asked = 0;
         const getBytes = () => (++asked, bytes);
-        const w = lib.uploadWeight(device, typeId, rows, cols, split ? getBytes : bytes, limit, g.name, dequantize);
+        const { w, label } = upload({
+          typeId,
+          rows,
+          cols,
+          tokens,
+          bytes: split ? getBytes : bytes,
+          split,
+          rowBytes: cols * 2,
+          name: `dequantized ${g.name}`,
+          bufferLabel: g.name,
+          dequantize,
+        });
         if (split && asked <= w.parts.length)
           throw new Error(`${g.name}: the bytes were asked for ${asked} times for ${w.parts.length} parts`);
-        const label = `dequantized ${g.name} ${rows}x${cols} tokens ${tokens}${split ? ` split into ${w.parts.length} parts` : ''}`;
         if (w.type.name !== 'F16' || w.fileTypeId !== typeId || w.rowBytes !== cols * 2)
           throw new Error(`${label}: uploaded as ${w.type.name}`);
-        if (split && w.parts.length < 2) throw new Error(`${label}: the forced split did not split`);
         // get_rows returns the stored f16 values: exactly the reference's floats rounded to f16.
         const ids = [...new Set([0, rows - 1, Math.floor(rows / 2)])];
-        const idb = lib.u32Buffer(device, ids);
-        const gb = lib.f32Buffer(device, ids.length * cols);
-        await run((enc) => k.getRows(enc, w, idb, ids.length, gb));
-        const got = await lib.readF32(device, gb, ids.length * cols);
+        const got = await getRows(w, ids, cols);
         const h = new Uint16Array(1);
         let mismatches = 0;
         ids.forEach((id, i) => {
@@ -211,27 +241,10 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         });
         record(`get_rows ${label}`, mismatches === 0 ? 0 : 2, `${mismatches} values differ from f16(reference)`);
         // The matvec/matmul against the reference floats in double: f16 storage moves each weight
-        // by at most 2^-11 of itself.
-        const x = randomFloats(rand, tokens * cols);
-        const xb = lib.f32Buffer(device, x.length, x);
-        const yb = lib.f32Buffer(device, tokens * rows);
-        const [vname, vk] = variants[variants.length - 1]; // the forward pass's variant
-        await run((enc) => vk.matmul(enc, w, xb, yb, tokens), vk);
-        const y = await lib.readF32(device, yb, tokens * rows);
-        let worst = 0;
-        for (let ti = 0; ti < tokens; ++ti)
-          for (let r = 0; r < rows; ++r) {
-            let dot = 0;
-            let mag = 0;
-            for (let c = 0; c < cols; ++c) {
-              const p = deq[r * cols + c] * x[ti * cols + c];
-              dot += p;
-              mag += Math.abs(p);
-            }
-            worst = Math.max(worst, Math.abs(y[ti * rows + r] - dot) / ((2 ** -11 + 1e-6) * mag + 1e-30));
-          }
-        record(`matmul${vname} ${label}`, worst);
-        for (const b of [xb, yb, idb, gb]) b.destroy();
+        // by at most 2^-11 of itself. Through the forward pass's variant only.
+        const vs = [variants[variants.length - 1]];
+        const { xb, yb } = await checkMatmul({ w, deq, rows, cols, tokens, rand, vs, tol: 2 ** -11 + 1e-6, label });
+        for (const b of [xb, yb]) b.destroy();
         lib.destroyWeight(w);
       }
     }
