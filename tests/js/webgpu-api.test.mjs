@@ -121,16 +121,34 @@ test('webgpu: a long chat on a small context gives the CPU backend replies', asy
 const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 const cosine = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0) / (norm(a) * norm(b));
 
+const EMBED_TEXTS = [
+  'Once upon a time, there was a little girl named Lily.',
+  'Hi',
+  // Longer than a batch of 16 (the decoder check's): the GPU runs it in several forward passes.
+  'She was happy because the sun was shining and her friends were there to play with her all day long in the park.',
+];
+
+/** EMBED_TEXTS embedded with opts by both backends: every GPU vector within MIN_COSINE of the
+ *  CPU's (and as long, when not normalized). Returns the lowest cosine. */
+async function compareEmbeddings(cpu, gpu, opts, name) {
+  const a = await cpu.embed(EMBED_TEXTS, opts);
+  const b = await gpu.embed(EMBED_TEXTS, opts);
+  assert.equal(b.length, EMBED_TEXTS.length);
+  let worst = 1;
+  b.forEach((v, i) => {
+    assert.equal(v.length, cpu.info.nEmbd);
+    const c = cosine(a[i], v);
+    worst = Math.min(worst, c);
+    assert.ok(c > MIN_COSINE, `${name} ${JSON.stringify(opts)} text ${i}: cosine ${c}`);
+    if (opts.normalize === false) assert.ok(Math.abs(norm(v) / norm(a[i]) - 1) < 1e-3, 'the raw vector keeps its length');
+  });
+  return worst;
+}
+
 test('webgpu: embeddings match the CPU backend (decoders: stories260K, tiny-random F16, synthetic tiny-llama)', async (t) => {
   if (why) return t.skip(`no WebGPU adapter: ${why}`);
   const tools = new ChordTools(BIN);
   const synth = await tools.model(join(ROOT, 'build/synth'), 'tiny-llama', 'Q8_0', 1);
-  const texts = [
-    'Once upon a time, there was a little girl named Lily.',
-    'Hi',
-    // Longer than a batch of 16: the GPU runs it in several forward passes.
-    'She was happy because the sun was shining and her friends were there to play with her all day long in the park.',
-  ];
   let worst = 1;
   for (const [name, path] of [
     ['stories260K', STORIES],
@@ -139,16 +157,7 @@ test('webgpu: embeddings match the CPU backend (decoders: stories260K, tiny-rand
   ]) {
     const { cpu, gpu } = await pair(path, { contextLength: 128, batchSize: 16 });
     for (const opts of [{}, { pooling: 'last' }, { pooling: 'cls' }, { pooling: 'mean', normalize: false }]) {
-      const a = await cpu.embed(texts, opts);
-      const b = await gpu.embed(texts, opts);
-      assert.equal(b.length, texts.length);
-      b.forEach((v, i) => {
-        assert.equal(v.length, cpu.info.nEmbd);
-        const c = cosine(a[i], v);
-        worst = Math.min(worst, c);
-        assert.ok(c > MIN_COSINE, `${name} ${JSON.stringify(opts)} text ${i}: cosine ${c}`);
-        if (opts.normalize === false) assert.ok(Math.abs(norm(v) / norm(a[i]) - 1) < 1e-3, 'the raw vector keeps its length');
-      });
+      worst = Math.min(worst, await compareEmbeddings(cpu, gpu, opts, name));
     }
     // The embedding cleared the cache: generation goes on as on the CPU.
     const g = await gpu.complete('Once upon', { ...GREEDY, maxTokens: 8, topLogprobs: 2 });
@@ -164,11 +173,6 @@ test('webgpu: embeddings match the CPU backend (decoders: stories260K, tiny-rand
 test('webgpu: encoder embeddings match the CPU backend (tiny-bert, tiny-nomic-bert; F32 and Q8_0)', async (t) => {
   if (why) return t.skip(`no WebGPU adapter: ${why}`);
   const tools = new ChordTools(BIN);
-  const texts = [
-    'Once upon a time, there was a little girl named Lily.',
-    'Hi',
-    'She was happy because the sun was shining and her friends were there to play with her all day long in the park.',
-  ];
   let worst = 1;
   // Every pooling on F32 weights; the model's own (<arch>.pooling_type) on Q8_0 (the integer path).
   const all = [{}, { pooling: 'mean' }, { pooling: 'cls' }, { pooling: 'last' }, { pooling: 'mean', normalize: false }];
@@ -181,16 +185,7 @@ test('webgpu: encoder embeddings match the CPU backend (tiny-bert, tiny-nomic-be
     const name = `${preset} ${type}`;
     const { cpu, gpu } = await pair(await tools.model(join(ROOT, 'build/synth'), preset, type, 1), { contextLength: 64 });
     for (const opts of poolings) {
-      const a = await cpu.embed(texts, opts);
-      const b = await gpu.embed(texts, opts);
-      assert.equal(b.length, texts.length);
-      b.forEach((v, i) => {
-        assert.equal(v.length, cpu.info.nEmbd);
-        const c = cosine(a[i], v);
-        worst = Math.min(worst, c);
-        assert.ok(c > MIN_COSINE, `${name} ${JSON.stringify(opts)} text ${i}: cosine ${c}`);
-        if (opts.normalize === false) assert.ok(Math.abs(norm(v) / norm(a[i]) - 1) < 1e-3, 'the raw vector keeps its length');
-      });
+      worst = Math.min(worst, await compareEmbeddings(cpu, gpu, opts, name));
     }
     // As on the CPU: no generation (a typed error), a too long input is context_full, and
     // embedding still works after both.
@@ -198,8 +193,8 @@ test('webgpu: encoder embeddings match the CPU backend (tiny-bert, tiny-nomic-be
       await assert.rejects(m.complete('Hello', { maxTokens: 4 }), (e) => e.code === 'unsupported', `${name} generation`);
       await assert.rejects(m.embed('word '.repeat(200)), (e) => e.code === 'context_full', `${name} too long`);
     }
-    const [again] = await gpu.embed(texts[0]);
-    assert.ok(cosine(again, (await cpu.embed(texts[0]))[0]) > MIN_COSINE, `${name}: embedding after the errors`);
+    const [again] = await gpu.embed(EMBED_TEXTS[0]);
+    assert.ok(cosine(again, (await cpu.embed(EMBED_TEXTS[0]))[0]) > MIN_COSINE, `${name}: embedding after the errors`);
   }
   t.diagnostic(`worst cosine GPU vs CPU (encoders): ${worst}`);
 });
