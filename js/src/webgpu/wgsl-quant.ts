@@ -5,34 +5,9 @@
 //   fn load4(b: u32, j: u32) -> vec4<f32>   // elements 4j..4j+3 of the block at byte offset b
 // and the kernels (kernels.ts) are written once over it. F32/F16 use pseudo-blocks of 4 elements.
 
-/** The weight types with a WGSL decoder (GGUF type ids, core/quant/types.h). */
-export const GPU_TYPES = {
-  F32: 0,
-  F16: 1,
-  BF16: 30,
-  Q4_0: 2,
-  Q4_1: 3,
-  Q5_0: 6,
-  Q5_1: 7,
-  Q8_0: 8,
-  Q4_K: 12,
-  Q5_K: 13,
-  Q6_K: 14,
-  IQ4_NL: 20,
-  IQ4_XS: 23,
-} as const;
-export type GpuTypeName = keyof typeof GPU_TYPES;
-
-export interface GpuTypeInfo {
-  name: GpuTypeName;
-  id: number;
-  /** Elements per (pseudo-)block and its bytes. */
-  block: number;
-  blockBytes: number;
-}
-
-const INFO: Record<number, GpuTypeInfo> = {};
-for (const [name, id, block, blockBytes] of [
+/** The weight types with a WGSL decoder: name, GGUF type id (core/quant/types.h), elements per
+ *  (pseudo-)block and its bytes. */
+const TYPES = [
   ['F32', 0, 4, 16],
   ['F16', 1, 4, 8],
   ['BF16', 30, 4, 8],
@@ -46,8 +21,23 @@ for (const [name, id, block, blockBytes] of [
   ['Q6_K', 14, 256, 210],
   ['IQ4_NL', 20, 32, 18],
   ['IQ4_XS', 23, 256, 136],
-] as const)
-  INFO[id] = { name, id, block, blockBytes };
+] as const;
+type TypeRow = (typeof TYPES)[number];
+
+/** The weight types with a WGSL decoder: their GGUF type ids by name. */
+export const GPU_TYPES = Object.fromEntries(TYPES.map(([name, id]) => [name, id])) as { readonly [R in TypeRow as R[0]]: R[1] };
+export type GpuTypeName = keyof typeof GPU_TYPES;
+
+export interface GpuTypeInfo {
+  name: GpuTypeName;
+  id: number;
+  /** Elements per (pseudo-)block and its bytes. */
+  block: number;
+  blockBytes: number;
+}
+
+const INFO: Record<number, GpuTypeInfo> = {};
+for (const [name, id, block, blockBytes] of TYPES) INFO[id] = { name, id, block, blockBytes };
 
 /** The decoder's geometry for a GGUF type id, or undefined when the GPU has no decoder for it. */
 export function gpuTypeInfo(id: number): GpuTypeInfo | undefined {
