@@ -22,7 +22,7 @@ import type { GenerationRecord } from './options.js';
 import type { EmbedOutput, EmbedRequest } from './embeddings.js';
 import type { Flavor, RawContext, RawModel, RawModule, RawTokenizer, SimdLevel } from './wasm.js';
 import { acquireGpu, type GpuContext } from './webgpu/device.js';
-import { evalPending, gpuEmbed, gpuModel } from './webgpu/backend.js';
+import { evalPending, gpuEmbed, gpuModel, keepPrefix } from './webgpu/backend.js';
 import type { GpuTransformer } from './webgpu/transformer.js';
 
 /** The WebGPU backend's state (backend 'webgpu'). */
@@ -287,6 +287,7 @@ export class Engine {
       try {
         const tokens =
           prompt.kind === 'text' ? this.tok.encode(prompt.text, prompt.addSpecial, prompt.parseSpecial) : Int32Array.from(prompt.tokens);
+        if (this.gpu) keepPrefix(this.gpu.model, this.ctx, tokens);
         return unwrap(this.mod.Generator.start(this.ctx, tokens, JSON.stringify(options)));
       } catch (e) {
         busy.end();

@@ -4,6 +4,8 @@
 // gives the CPU's replies (up to near-ties); embeddings (hidden states on the GPU, pooled in C++)
 // match the CPU's, of decoders and of encoders (bert, nomic-bert: a whole sequence in one
 // non-causal pass), and texts packed several to a GPU pass give what each gives alone;
+// sliding-window models (gemma2/3) keep rings of the window on the GPU, as on the CPU, with the
+// CPU's greedy tokens far past the window and its prefix reuse after rewinds;
 // contextBytes is the GPU's KV cache. Skipped with a message only when no adapter is found.
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
@@ -86,6 +88,54 @@ test('webgpu: contextShift is refused for sliding-window models as on the CPU (t
   const a = await outcome(cpu.complete('Once upon a time', opts));
   assert.equal(a, 'unsupported', 'the CPU cache keeps rings for the sliding-window layers');
   assert.equal(await outcome(gpu.complete('Once upon a time', opts)), a);
+});
+
+// The synth presets' window is 16: with batches of 8 a window layer keeps a ring of 23 rows (as
+// the CPU's KvCache, whose ring also has 15 mirror rows), so the first request (~60 positions)
+// wraps it twice. Each request's prompt is built from that backend's own previous sequence (equal lengths,
+// so equal cached-token counts even where a near-tie made the texts differ).
+test('webgpu: sliding-window rings give the CPU backend tokens and prefix reuse (tiny-gemma2, tiny-gemma3)', async (t) => {
+  if (why) return t.skip(`no WebGPU adapter: ${why}`);
+  const CTX = 256;
+  const BATCH = 8;
+  const RING = 16 + BATCH - 1;
+  const tools = new ChordTools(BIN);
+  for (const [preset, nRing] of [
+    ['tiny-gemma2', 1], // window 16 on even layers
+    ['tiny-gemma3', 5], // 5 local : 1 global
+  ]) {
+    const { cpu, gpu } = await pair(await tools.model(join(ROOT, 'build/synth'), preset, 'Q8_0', 1), {
+      contextLength: CTX,
+      batchSize: BATCH,
+    });
+    const { nLayer, nHeadKv, headDim } = gpu.info;
+    const row = nHeadKv * headDim * 2 * 2; // f16 K and V
+    assert.equal(gpu.info.contextBytes, ((nLayer - nRing) * CTX + nRing * RING) * row, `${preset}: rings of ${RING} rows`);
+    t.diagnostic(`${preset}: contextBytes ${gpu.info.contextBytes} (full-length ${nLayer * CTX * row})`);
+    const opts = { ...GREEDY, ignoreEos: true, topLogprobs: 2 };
+    const prompt = await cpu.tokenize('Once upon a time, there was a little girl named Lily. She loved to play outside.');
+    assert.ok(prompt.length > 2 * BATCH);
+    const seq = { cpu: [], gpu: [] }; // each backend's last prompt + completion
+    const run = async (what, make, maxTokens) => {
+      const [a, b] = [await cpu.complete(make(seq.cpu), { ...opts, maxTokens }), await gpu.complete(make(seq.gpu), { ...opts, maxTokens })];
+      assertSameUpToNearTie(a, b, `${preset} ${what}`);
+      assert.equal(b.usage.cachedTokens, a.usage.cachedTokens, `${preset} ${what}: cached tokens`);
+      assert.equal(b.usage.promptTokens, a.usage.promptTokens, `${preset} ${what}: prompt tokens`);
+      seq.cpu = [...make(seq.cpu), ...a.tokens];
+      seq.gpu = [...make(seq.gpu), ...b.tokens];
+      return a.usage.cachedTokens;
+    };
+    await run('far past the window', () => prompt, 40);
+    // Continuing the whole sequence: everything cached is kept.
+    const cont = await run('continued', (s) => [...s, 306, 263], 6);
+    assert.ok(cont >= prompt.length + 39, `continued: ${cont} cached`);
+    // A rewind by 5 (less than a batch): the ring still holds the window before it.
+    const near = await run('rewound by 5', (s) => [...s.slice(0, -5), 1552], 6);
+    assert.ok(near > 50, `rewound by 5: ${near} cached`);
+    // A rewind far behind the ring: nothing is kept, the prompt is evaluated again.
+    assert.equal(await run('rewound to 40', (s) => [...s.slice(0, 40), 1552], 6), 0);
+    assert.equal(await run('a fresh prompt', () => prompt, 6), 0);
+  }
 });
 
 test('webgpu: a long chat on a small context gives the CPU backend replies', async (t) => {

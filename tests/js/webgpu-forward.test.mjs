@@ -4,8 +4,8 @@
 // of the CPU's top tokens within 2e-2 (the CPU keeps its KV cache in f16); a prompt evaluated as
 // one batch equals it token by token; evaluating again from an earlier position (prefix reuse)
 // reproduces the logits; on gemma2 (window-16 layers, soft-caps) past its window, one batch
-// equals token by token and two batches. Skipped with a message only when no adapter is
-// found.
+// equals token by token and two batches, and its window layer's ring (wrapped) gives the logits
+// of a full-length cache. Skipped with a message only when no adapter is found.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -146,6 +146,55 @@ test('GPU forward pass past a sliding window: one batch = token by token = two b
     }
   } finally {
     g.dispose();
+  }
+});
+
+// The window-16 layer keeps a ring of 16 + maxBatch - 1 rows where the CPU would (ringRows:
+// the ring and its mirror shorter than the context): 8 + 15 = 23 rows at nCtx 64, none at nCtx
+// 38. The same 60 tokens (the ring wrapped twice) give the same logits either way, as batches and
+// token by token; positions the ring has overwritten cannot be continued from (keepable).
+test('GPU forward pass: a sliding-window ring gives the full-length cache logits (tiny-gemma2)', async (t) => {
+  if (!gpu) return t.skip(`no WebGPU adapter: ${why}`);
+  const path = await new ChordTools(BIN).model(join(ROOT, 'build/synth'), 'tiny-gemma2', 'Q8_0', 1);
+  const ringed = await gpuModel(path, { nCtx: 64, maxBatch: 8 });
+  const full = await gpuModel(path, { nCtx: 38, maxBatch: 8 });
+  try {
+    assert.equal(lib.ringRows(16, 8, 64), 23);
+    assert.equal(lib.ringRows(16, 8, 38), 0);
+    assert.equal(lib.ringRows(0, 8, 64), 0);
+    const { nHeadKv, headDim } = ringed.desc;
+    const row = nHeadKv * headDim * 2 * 2; // f16 K and V
+    assert.equal(ringed.kvBytes, (64 + 23) * row, 'layer 0: a ring of 23 rows; layer 1: 64');
+    assert.equal(full.kvBytes, 2 * 38 * row);
+    const tokens = Array.from({ length: 38 }, (_, i) => (i * 7919 + 13) % 30000);
+    let a, b;
+    for (let off = 0; off < tokens.length; off += 8) {
+      a = await ringed.forward(tokens.slice(off, off + 8), off);
+      b = await full.forward(tokens.slice(off, off + 8), off);
+      let d = 0;
+      for (let i = 0; i < a.length; ++i) d = Math.max(d, Math.abs(a[i] - b[i]));
+      assert.ok(d === 0, `batch at ${off}: logits differ by ${d}`);
+    }
+    // On past the full model's context, token by token: the ring wraps again.
+    const next = (p) => (p * 31) % 30000;
+    let at55;
+    for (let p = 38; p < 60; ++p) {
+      a = await ringed.forward([next(p)], p);
+      if (p === 55) at55 = a;
+    }
+    assert.ok(a.every(Number.isFinite));
+    assert.equal(ringed.keepable(60), 60);
+    // The ring holds positions 37..59: continuing at n needs n - 15 .. n - 1.
+    assert.equal(ringed.keepable(55), 55, 'positions 40..54 are still in the ring');
+    assert.equal(ringed.keepable(51), 0, 'position 36 was overwritten');
+    await assert.rejects(ringed.forward([1], 51), { code: 'invalid_argument' });
+    await assert.rejects(ringed.shift(0, 4, 60), { code: 'unsupported' });
+    // Continuing at 55 (a rewind the ring still holds) equals the first pass there.
+    assert.deepEqual(await ringed.forward([next(55)], 55), at55);
+    t.diagnostic(`kvBytes: ring ${ringed.kvBytes}, full-length ${2 * 64 * row} at nCtx 64`);
+  } finally {
+    ringed.dispose();
+    full.dispose();
   }
 });
 

@@ -1,8 +1,67 @@
 // The WebGPU checks of the KV cache kernels (part of kernel-checks.mjs's run): f16 rows stored with
 // the CPU's rounding and read back exactly, the context shift of an f16 cache, and attention over
 // f16 and f32 caches against the C++ reference attention, of one sequence and of several packed
-// into one batch (embeddings). Plain ES module (no Node or DOM APIs).
+// into one batch (embeddings), and over sliding-window rings. Plain ES module (no Node or DOM
+// APIs).
 import { randomFloats, rng, unwrap } from './check-util.mjs';
+
+/** The C++ reference attention (refAttendF16 over an f16 cache, else refAttend) of q (tokens,
+ *  nHead, headDim) over the cache rows kc, vc (positions 0.., kvDim each) that each token sees:
+ *  token t rows spans[2t] .. spans[2t + 1] - 1, the last `window` of them when window > 0; and
+ *  per output the slack for an f16 cache: one f16 step (<= 2^-10 p) of the
+ *  largest p_j |v_j| (the probabilities are rounded to f16 after the softmax: where the GPU's
+ *  differs from the CPU's in its last f32 bits, a p_j at a rounding midpoint may round the other
+ *  way). */
+function attentionRef(ref, kv, q, kc, vc, s) {
+  const { nHead, nKvHead, headDim, scale, window, softcap, spans } = s;
+  const kvDim = nKvHead * headDim;
+  const want = new Float32Array(q.length);
+  const slack = new Float32Array(q.length);
+  for (let t = 0; t < spans.length / 2; ++t) {
+    const [lo, end] = [spans[2 * t], spans[2 * t + 1]];
+    const from = window > 0 ? Math.max(lo, end - window) : lo;
+    const n = end - from;
+    for (let h = 0; h < nHead; ++h) {
+      const kh = Math.floor(h / (nHead / nKvHead));
+      const kr = new Float32Array(n * headDim);
+      const vr = new Float32Array(n * headDim);
+      for (let j = 0; j < n; ++j) {
+        const r = (from + j) * kvDim + kh * headDim;
+        kr.set(kc.subarray(r, r + headDim), j * headDim);
+        vr.set(vc.subarray(r, r + headDim), j * headDim);
+      }
+      const o = (t * nHead + h) * headDim;
+      const qh = q.subarray(o, o + headDim);
+      const attend = kv === 'f16' ? ref.refAttendF16 : ref.refAttend;
+      want.set(unwrap(attend.call(ref, qh, kr, vr, headDim, n, scale, softcap)), o);
+      if (kv !== 'f16') continue;
+      const sc = Array.from({ length: n }, (_, j) => {
+        let d = 0;
+        for (let e = 0; e < headDim; ++e) d += qh[e] * kr[j * headDim + e];
+        d *= scale;
+        return softcap > 0 ? Math.tanh(d / softcap) * softcap : d;
+      });
+      const mx = Math.max(...sc);
+      const sum = sc.reduce((a, x) => a + Math.exp(x - mx), 0);
+      for (let e = 0; e < headDim; ++e) {
+        let m = 0;
+        for (let j = 0; j < n; ++j) m = Math.max(m, (Math.exp(sc[j] - mx) / sum) * Math.abs(vr[j * headDim + e]));
+        slack[o + e] = m * 2 ** -10;
+      }
+    }
+  }
+  return { want, slack };
+}
+
+/** The worst error of got against want, in units of 3e-6 (|want| + 0.1) + slack (NaN: Infinity). */
+function attentionError(got, { want, slack }) {
+  let worst = 0;
+  for (let i = 0; i < got.length; ++i) {
+    const err = Math.abs(got[i] - want[i]) / (3e-6 * (Math.abs(want[i]) + 0.1) + slack[i]);
+    worst = Math.max(worst, Number.isNaN(err) ? Infinity : err);
+  }
+  return worst;
+}
 
 /** ctx: { device, lib, ref, k: GpuKernels, run(fn): records and submits, record(name, worst, detail) }. */
 export async function cacheChecks({ device, lib, ref, k, run, record }) {
@@ -167,44 +226,7 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
       const q = randomFloats(rand, tokens * nHead * headDim, 0.7);
       const scale = 1 / Math.sqrt(headDim);
       for (const kv of ['f16', 'f32']) {
-        const want = new Float32Array(q.length);
-        const slack = new Float32Array(q.length); // f16: one f16 step (<= 2^-10 p) of the largest p_j |v_j|
-        for (let t = 0; t < tokens; ++t) {
-          const [lo, end] = [spans[2 * t], spans[2 * t + 1]];
-          const from = window > 0 ? Math.max(lo, end - window) : lo;
-          const n = end - from;
-          for (let h = 0; h < nHead; ++h) {
-            const kh = Math.floor(h / (nHead / nKvHead));
-            const kr = new Float32Array(n * headDim);
-            const vr = new Float32Array(n * headDim);
-            for (let j = 0; j < n; ++j) {
-              const r = (from + j) * kvDim + kh * headDim;
-              kr.set(kc.subarray(r, r + headDim), j * headDim);
-              vr.set(vc.subarray(r, r + headDim), j * headDim);
-            }
-            const o = (t * nHead + h) * headDim;
-            const qh = q.subarray(o, o + headDim);
-            const attend = kv === 'f16' ? ref.refAttendF16 : ref.refAttend;
-            want.set(unwrap(attend.call(ref, qh, kr, vr, headDim, n, scale, softcap)), o);
-            if (kv === 'f16') {
-              // The probabilities are rounded to f16 after the softmax: where the GPU's differs from
-              // the CPU's in its last f32 bits, a p_j at a rounding midpoint may round the other way.
-              const s = Array.from({ length: n }, (_, j) => {
-                let d = 0;
-                for (let e = 0; e < headDim; ++e) d += qh[e] * kr[j * headDim + e];
-                d *= scale;
-                return softcap > 0 ? Math.tanh(d / softcap) * softcap : d;
-              });
-              const mx = Math.max(...s);
-              const sum = s.reduce((a, x) => a + Math.exp(x - mx), 0);
-              for (let e = 0; e < headDim; ++e) {
-                let m = 0;
-                for (let j = 0; j < n; ++j) m = Math.max(m, (Math.exp(s[j] - mx) / sum) * Math.abs(vr[j * headDim + e]));
-                slack[o + e] = m * 2 ** -10;
-              }
-            }
-          }
-        }
+        const expected = attentionRef(ref, kv, q, kc, vc, { nHead, nKvHead, headDim, scale, window, softcap, spans });
         const bufs = { q: lib.f32Buffer(device, q.length, q), out: lib.f32Buffer(device, q.length) };
         if (kv === 'f16') {
           bufs.k = lib.storageBuffer(device, nCtx * kvDim * 2, 'k');
@@ -223,18 +245,89 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
         device.queue.writeBuffer(bufs.out, 0, new Float32Array(q.length).fill(NaN)); // unwritten: fails
         if (lens) bufs.spans = lib.u32Buffer(device, spans);
         await run((enc) => k.attention(enc, bufs, { tokens, pos0, nHead, nKvHead, headDim, scale, window, softcap, causal, kv }));
-        const got = await lib.readF32(device, bufs.out, q.length);
-        let worst = 0;
-        for (let i = 0; i < q.length; ++i) {
-          const err = Math.abs(got[i] - want[i]) / (3e-6 * (Math.abs(want[i]) + 0.1) + slack[i]);
-          worst = Math.max(worst, Number.isNaN(err) ? Infinity : err);
-        }
+        const worst = attentionError(await lib.readF32(device, bufs.out, q.length), expected);
         const extra = `${window ? ` window ${window}` : ''}${softcap ? ` softcap ${softcap}` : ''}${causal ? '' : ' non-causal'}${
           lens ? ` packed ${lens.join('+')}` : ''
         }`;
         record(`attention ${kv} heads ${nHead}/${nKvHead} dim ${headDim} pos0 ${pos0} tokens ${tokens}${extra}`, worst);
         for (const b of Object.values(bufs)) b.destroy();
       }
+    }
+  }
+
+  // ---- a sliding-window layer's ring (transformer.ts ringRows: window + batch - 1 rows, position
+  // p in row p % ring): positions stored batch by batch through kvStore's ring (runs that wrap),
+  // then attention of the last batch through the ring against the C++ f16 attention over the
+  // positions in order; prefill and decode, rings wrapped many times, a window of many tiles ----
+  {
+    const rand = rng(17);
+    for (const [nHead, nKvHead, headDim, window, batch, pos0, tokens, softcap = 0] of [
+      [4, 2, 32, 8, 4, 41, 4], // the last batch wraps (rows 8..10, then 0)
+      [4, 1, 128, 16, 8, 100, 1], // decode
+      [2, 2, 64, 16, 16, 37, 16, 50], // a whole batch, soft-capped (gemma2)
+      [4, 2, 16, 16, 4, 5, 3], // the ring not yet full
+      [2, 1, 8, 1, 3, 10, 3], // a window of one position
+      [2, 1, 256, 300, 64, 1000, 64, 30], // a window of ~5 tiles, head_dim 256
+    ]) {
+      const kvDim = nKvHead * headDim;
+      const ring = window + batch - 1;
+      const end = pos0 + tokens;
+      const kc = randomFloats(rand, end * kvDim);
+      const vc = randomFloats(rand, end * kvDim);
+      const q = randomFloats(rand, tokens * nHead * headDim, 0.7);
+      const scale = 1 / Math.sqrt(headDim);
+      const bufs = {
+        q: lib.f32Buffer(device, q.length, q),
+        out: lib.f32Buffer(device, q.length),
+        k: lib.storageBuffer(device, ring * kvDim * 2, 'k ring'),
+        v: lib.storageBuffer(device, ring * kvDim * 2, 'v ring'),
+      };
+      // Batches of `batch` positions up to pos0, then the tokens' own.
+      const starts = [];
+      for (let p = 0; p < pos0; p += batch) starts.push([p, Math.min(batch, pos0 - p)]);
+      starts.push([pos0, tokens]);
+      for (const [p, n] of starts) {
+        const rows = (a) => lib.f32Buffer(device, n * kvDim, a.subarray(p * kvDim, (p + n) * kvDim));
+        const [kf, vf] = [rows(kc), rows(vc)];
+        await run((enc) => {
+          k.kvStore(enc, kf, bufs.k, p, n, kvDim, ring);
+          k.kvStore(enc, vf, bufs.v, p, n, kvDim, ring);
+        });
+        kf.destroy();
+        vf.destroy();
+      }
+      // Each row holds the f16 bytes of the last position stored in it.
+      const got = new Uint8Array(await lib.readBytes(device, bufs.k, ring * kvDim * 2));
+      let bad = 0;
+      for (let p = Math.max(0, end - ring); p < end; ++p) {
+        const want = unwrap(ref.refQuantizeRows(F16, kc.subarray(p * kvDim, (p + 1) * kvDim), 1, kvDim));
+        const at = (p % ring) * kvDim * 2;
+        for (let i = 0; i < want.length; ++i) bad += got[at + i] === want[i] ? 0 : 1;
+      }
+      record(`kv store f16 ring ${ring} through position ${end - 1}`, bad ? 2 : 0, `${bad} bytes differ`);
+      const s = { nHead, nKvHead, headDim, pos0, tokens, scale, window, softcap, causal: true };
+      const spans = Uint32Array.from({ length: 2 * tokens }, (_, i) => (i % 2 ? pos0 + (i - 1) / 2 + 1 : 0));
+      const expected = attentionRef(ref, 'f16', q, kc, vc, { ...s, spans });
+      device.queue.writeBuffer(bufs.out, 0, new Float32Array(q.length).fill(NaN)); // unwritten: fails
+      await run((enc) => k.attention(enc, bufs, { ...s, kv: 'f16', ring }));
+      const worst = attentionError(await lib.readF32(device, bufs.out, q.length), expected);
+      record(
+        `attention f16 ring ${ring} heads ${nHead}/${nKvHead} dim ${headDim} window ${window} pos0 ${pos0} tokens ${tokens}${softcap ? ` softcap ${softcap}` : ''}`,
+        worst,
+      );
+      // A ring too short for the batch's earliest window: a typed error, nothing recorded.
+      let code = 'none';
+      try {
+        await run((enc) => k.attention(enc, bufs, { ...s, kv: 'f16', ring: window + tokens - 2 }));
+      } catch (e) {
+        code = e.code;
+      }
+      record(
+        `attention ring of ${window + tokens - 2} rows for window ${window}, ${tokens} tokens: refused`,
+        code === 'invalid_argument' ? 0 : 2,
+        code,
+      );
+      for (const b of Object.values(bufs)) b.destroy();
     }
   }
 }

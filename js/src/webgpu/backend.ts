@@ -4,7 +4,9 @@
 // shifts it recorded are applied to the GPU KV cache and the tokens it recorded evaluated on the
 // GPU, their logits handed back to the C++ sampler (bindings: Context.takePending,
 // Generator.setLogits); embeddings run the hidden states of several sequences packed into one
-// pass on the GPU and pool them in C++ (Context.recordHidden, Context.poolHidden).
+// pass on the GPU and pool them in C++ (Context.recordHidden, Context.poolHidden). The GPU's
+// sliding-window rings decide which cached prefix a generation can keep, as the CPU's own rings
+// do (keepPrefix).
 import { errorFromRaw, unwrap } from '../errors.js';
 import type { RawContext, RawGenerator, RawModel, RawModule } from '../wasm.js';
 import { DequantTally, moduleDequantizer } from './dequant.js';
@@ -35,6 +37,20 @@ export function gpuModel(
   return m;
 }
 
+/** Before Generator.start on the external context: the prefix of the context's history that
+ *  Generator::start keeps (the prompt's common prefix, its last token evaluated again) cut where
+ *  the GPU's rings can no longer continue, as Context::common_prefix / truncate cut it with the
+ *  CPU's KvCache::keepable (an external context has no cache to ask). Generator.start then keeps
+ *  all that is left: the same cached tokens as on the CPU backend. */
+export function keepPrefix(model: GpuTransformer, ctx: RawContext, prompt: Int32Array): void {
+  const n = ctx.nPast();
+  if (!model.hasRings || prompt.length === 0 || n === 0) return;
+  const common = ctx.commonPrefix(prompt); // the matching length (external: all of it)
+  let keep = Math.min(common < n ? model.keepable(common) : common, prompt.length - 1);
+  if (keep < n) keep = model.keepable(keep);
+  if (keep < n) ctx.truncate(keep);
+}
+
 /** Applies the context shifts the external context recorded during the last step to the GPU KV
  *  cache, evaluates the tokens it recorded and gives the generator the logits. On failure the
  *  context forgets what the GPU cache may not hold (its history must only hold positions the GPU
@@ -58,7 +74,7 @@ export async function evalPending(model: GpuTransformer, ctx: RawContext, gen: R
     const r = gen.setLogits(logits!);
     if (r.code !== 'ok') throw errorFromRaw(r);
   } catch (e) {
-    ctx.truncate(p.pos);
+    ctx.truncate(model.keepable(Math.min(p.pos, ctx.nPast())));
     throw e;
   }
 }

@@ -34,5 +34,5 @@ export {
   type ModelWeightViews,
   type WeightView,
 } from './model-desc.js';
-export { GpuTransformer } from './transformer.js';
+export { GpuTransformer, ringRows } from './transformer.js';
 export { GGML_TYPES, ggmlTypeName } from '../gguf/ggml-types.js';

@@ -315,10 +315,17 @@ export class GpuKernels {
     );
   }
 
-  /** Rows row0 .. row0 + rows - 1 of an f16 KV cache (rows, kvDim as f16 pairs) = x (rows, kvDim)
-   *  f32, rounded as the CPU's cache stores them (wgsl-attention.ts). */
-  kvStore(enc: GPUCommandEncoder, x: GPUBuffer, cache: GPUBuffer, row0: number, rows: number, kvDim: number): void {
-    this.kvRows(enc, 'kv_store', KV_STORE, x, cache, row0, rows, kvDim);
+  /** Positions row0 .. row0 + rows - 1 of an f16 KV cache (rows, kvDim as f16 pairs) = x (rows,
+   *  kvDim) f32, rounded as the CPU's cache stores them (wgsl-attention.ts). ring > 0: the cache is
+   *  a ring of `ring` rows, position p in row p % ring (a sliding-window layer's; rows <= ring). */
+  kvStore(enc: GPUCommandEncoder, x: GPUBuffer, cache: GPUBuffer, row0: number, rows: number, kvDim: number, ring = 0): void {
+    if (ring <= 0) return this.kvRows(enc, 'kv_store', KV_STORE, x, cache, row0, rows, kvDim);
+    if (rows > ring) throw new WasmChordError('invalid_argument', `kv_store: ${rows} rows into a ring of ${ring}`);
+    // At most two runs: up to the ring's end, then from its start.
+    const slot = row0 % ring;
+    const first = Math.min(rows, ring - slot);
+    this.kvRows(enc, 'kv_store', KV_STORE, x, cache, slot, first, kvDim);
+    if (first < rows) this.kvRows(enc, 'kv_store', KV_STORE, x, cache, 0, rows - first, kvDim, first);
   }
 
   /** x (rows, kvDim) f32 = rows row0 .. row0 + rows - 1 of an f16 KV cache, exactly. */
@@ -326,6 +333,7 @@ export class GpuKernels {
     this.kvRows(enc, 'kv_load', KV_LOAD, x, cache, row0, rows, kvDim);
   }
 
+  /** Cache rows row0 .. row0 + rows - 1 to or from rows xRow .. of x. */
   private kvRows(
     enc: GPUCommandEncoder,
     key: string,
@@ -335,9 +343,10 @@ export class GpuKernels {
     row0: number,
     rows: number,
     kvDim: number,
+    xRow = 0,
   ): void {
     if (kvDim % 2 !== 0) throw new WasmChordError('invalid_argument', `${key}: a row of ${kvDim} values is not whole f16 pairs`);
-    if (cache.size < (row0 + rows) * kvDim * 2 || x.size < rows * kvDim * 4)
+    if (cache.size < (row0 + rows) * kvDim * 2 || x.size < (xRow + rows) * kvDim * 4)
       throw new WasmChordError('invalid_argument', `${key}: rows ${row0}..${row0 + rows - 1} past a ${cache.size}-byte cache`);
     const pairs = (rows * kvDim) / 2;
     const [gx, gy] = grid(Math.ceil(pairs / WG));
@@ -346,7 +355,7 @@ export class GpuKernels {
       enc,
       this.pipeline(key, () => code),
       buffers,
-      [pairs, (row0 * kvDim) / 2, gx, 0],
+      [pairs, (row0 * kvDim) / 2, gx, (xRow * kvDim) / 2],
       gx,
       gy,
     );
@@ -456,7 +465,9 @@ export class GpuKernels {
    *  rows 0..pos0 + tokens - 1 (encoders). Packed sequences (a.spans: (tokens, 2) u32, as
    *  Context::layout_packed): token t sees rows spans[2t] .. spans[2t + 1] - 1 instead (its own
    *  sequence's: causal or not is in the spans), the window applied as above; every span must lie
-   *  within the rows 0..pos0 + tokens - 1. No scratch: the keys are streamed (wgsl-attention.ts). */
+   *  within the rows 0..pos0 + tokens - 1. s.ring > 0: the cache is a sliding-window layer's ring
+   *  of s.ring rows (>= window + tokens - 1), position p in row p % ring (kvStore's ring). No
+   *  scratch: the keys are streamed (wgsl-attention.ts). */
   attention(
     enc: GPUCommandEncoder,
     a: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; out: GPUBuffer; spans?: GPUBuffer },
@@ -474,20 +485,31 @@ export class GpuKernels {
       causal?: boolean;
       /** the cache's element type (default f16) */
       kv?: 'f16' | 'f32';
+      /** rows of a ring cache (0: row = position) */
+      ring?: number;
     },
   ): void {
     if (s.nHead % s.nKvHead !== 0) throw new WasmChordError('invalid_argument', `attention: ${s.nHead} heads over ${s.nKvHead} KV heads`);
     if (s.headDim % 2 !== 0) throw new WasmChordError('invalid_argument', `attention: head_dim ${s.headDim} is odd`);
     const f16 = (s.kv ?? 'f16') === 'f16';
+    const ring = s.ring ?? 0;
+    const window = s.window ?? 0;
+    if (ring > 0 && (!(s.causal ?? true) || window <= 0 || ring < window + s.tokens - 1))
+      throw new WasmChordError(
+        'invalid_argument',
+        `attention: a ring of ${ring} rows for ${s.tokens} tokens needs a causal window of at most ${ring - s.tokens + 1}`,
+      );
     const rowBytes = s.nKvHead * s.headDim * (f16 ? 2 : 4);
-    const need = (s.pos0 + s.tokens) * rowBytes;
+    const need = (ring > 0 ? ring : s.pos0 + s.tokens) * rowBytes;
     if (a.k.size < need || a.v.size < need)
       throw new WasmChordError(
         'invalid_argument',
-        `attention: a cache of ${Math.min(a.k.size, a.v.size)} bytes for ${s.pos0 + s.tokens} rows`,
+        `attention: a cache of ${Math.min(a.k.size, a.v.size)} bytes for ${need / rowBytes} rows`,
       );
     if (a.spans && a.spans.size < s.tokens * 8)
       throw new WasmChordError('invalid_argument', `attention: ${a.spans.size} bytes of spans for ${s.tokens} tokens`);
+    if (a.spans && ring > 0 && s.pos0 + s.tokens > ring)
+      throw new WasmChordError('invalid_argument', `attention: packed rows past a ring of ${ring}`);
     const nc = Math.max(1, Math.ceil(s.headDim / (2 * WG)));
     this.dispatch(
       enc,
@@ -500,11 +522,11 @@ export class GpuKernels {
         s.pos0,
         s.tokens,
         { f: s.scale },
-        s.window ?? 0,
+        window,
         { f: s.softcap ?? 0 },
         (s.causal ?? true) ? 1 : 0,
         a.spans ? 1 : 0,
-        0,
+        ring,
         0,
       ],
       s.nHead,

@@ -3,10 +3,11 @@
 // driven by the C++ model description (model-desc.ts): the same steps as runtime/context.cpp's
 // forward_batch / embed_tokens / attention_block / ffn_block, in the same order, with the
 // differences read from ModelDesc fields. KV cache: f16 per layer as the CPU's (rounded as it
-// rounds, wgsl-attention.ts; encoders: f32, as the CPU), indexed by position (sliding-window
-// layers keep the full length and mask by window), so continuing from any n_past (prefix reuse)
-// is just pos0 = n_past; a non-causal model evaluates a whole sequence in one pass from position
-// 0 (maxBatch = nCtx). Embeddings may pack several sequences into one pass (as
+// rounds, wgsl-attention.ts; encoders: f32, as the CPU), indexed by position, except that
+// sliding-window layers keep a ring of window + maxBatch - 1 rows wherever the CPU's KvCache keeps
+// one (runtime/kv_cache.cpp ring_of; no mirror rows: attention wraps), with the same keepable()
+// rule for prefix reuse and no context shift; a non-causal model evaluates a whole sequence in one
+// pass from position 0 (maxBatch = nCtx). Embeddings may pack several sequences into one pass (as
 // Context::eval_packed): each at positions from 0, in consecutive cache rows, attending only to
 // its own rows. Attention streams the cache (no scores buffer: the context is bounded by one
 // layer's cache fitting a storage binding).
@@ -20,8 +21,26 @@ import { WeightUploader, type GpuLayerWeights } from './weights.js';
 
 interface Layer extends GpuLayerWeights {
   desc: LayerDescJs;
-  k: GPUBuffer; // KV cache (n_ctx, kv_dim) f16, two a u32 (encoders: f32)
-  v: GPUBuffer; // (n_ctx, kv_dim) the same
+  k: GPUBuffer; // KV cache (n_ctx or ring, kv_dim) f16, two a u32 (encoders: f32)
+  v: GPUBuffer; // (n_ctx or ring, kv_dim) the same
+  ring: Ring | undefined; // sliding-window layers: position p in row p % ring.rows
+}
+
+/** A sliding-window cache of `rows` rows, shared by the layers of one window. */
+interface Ring {
+  rows: number;
+  window: number;
+  pos: Int32Array; // (rows) the position last stored in each row, -1 if none (KvCache slot_pos)
+}
+
+/** Rows of a ring for `window` positions with batches of maxBatch tokens (a batch's earliest query
+ *  still sees its window after the batch's later tokens are stored), or 0 where the layer keeps
+ *  nCtx rows: the CPU's rule (runtime/kv_cache.cpp ring_of: a ring R = W + n_batch - 1 only where
+ *  R plus its W - 1 mirror rows is shorter than the context), so both backends have rings (and
+ *  refuse context shift, Context::can_shift) for the same models and options. */
+export function ringRows(window: number, maxBatch: number, nCtx: number): number {
+  const r = window + maxBatch - 1;
+  return window > 0 && r + window - 1 < nCtx ? r : 0;
 }
 
 type Act = 'x' | 'xn' | 'q' | 'kk' | 'vv' | 'tmp' | 'att' | 'o' | 'g' | 'u' | 'last' | 'logits';
@@ -43,6 +62,7 @@ export class GpuTransformer {
   private readonly output: GpuWeight; // (n_vocab, n_embd): output.weight or the tied embedding
   private readonly ropeFactors: GPUBuffer | undefined; // (n_rot / 2) frequency divisors
   private readonly layers: Layer[] = [];
+  private readonly rings: Ring[] = []; // the sliding-window rings, one per window
   private readonly act: Record<Act, GPUBuffer>;
   private readonly buffers: GPUBuffer[] = [];
   // The integer path (dot4I8Packed adapters): matmul inputs quantized to int8 once and shared by
@@ -87,13 +107,20 @@ export class GpuTransformer {
       this.output = w.output && w.output.ptr !== w.tokenEmbd.ptr ? up.matrix(w.output, 'output') : this.embd;
       this.ropeFactors = up.vector(w.ropeFactors, d.nRot / 2, 'rope_factors');
       const dims = { embd: E, q: Q, kv: KV, ff: d.nFf, headDim: d.headDim, fullQk: d.qkNormFull, gated: d.gatedFfn };
-      for (let i = 0; i < d.nLayer; ++i)
+      for (let i = 0; i < d.nLayer; ++i) {
+        const window = d.causal ? d.layers[i]!.nSwa : 0;
+        const rows = ringRows(window, this.maxBatch, this.nCtx);
+        let ring = this.rings.find((r) => r.rows === rows);
+        if (rows && !ring) this.rings.push((ring = { rows, window, pos: new Int32Array(rows).fill(-1) }));
+        const bytes = (rows || this.nCtx) * KV * (d.causal ? 2 : 4);
         this.layers.push({
           ...up.layer(w.layers[i]!, i, dims),
           desc: d.layers[i]!,
-          k: this.own(storageBuffer(device, this.nCtx * KV * (d.causal ? 2 : 4), `k${i}`)),
-          v: this.own(storageBuffer(device, this.nCtx * KV * (d.causal ? 2 : 4), `v${i}`)),
+          k: this.own(storageBuffer(device, bytes, `k${i}`)),
+          v: this.own(storageBuffer(device, bytes, `v${i}`)),
+          ring,
         });
+      }
     } catch (e) {
       this.dispose();
       throw e;
@@ -149,6 +176,19 @@ export class GpuTransformer {
     return this.layers.reduce((n, l) => n + l.k.size + l.v.size, 0);
   }
 
+  /** Whether sliding-window layers keep rings (then there is no context shift, as on the CPU). */
+  get hasRings(): boolean {
+    return this.rings.length > 0;
+  }
+
+  /** The longest prefix (<= n) of the cached positions that stays usable after dropping the rest,
+   *  as KvCache::keepable: continuing at n needs positions n - W + 1 .. n - 1 of every ring, which
+   *  later positions may have overwritten; then nothing (0). */
+  keepable(n: number): number {
+    for (const r of this.rings) for (let p = Math.max(0, n - r.window + 1); p < n; ++p) if (r.pos[p % r.rows] !== p) return 0;
+    return n;
+  }
+
   /** A context shift (runtime/context.h PendingShift, as Context::shift on the CPU): cache rows
    *  nKeep + nDiscard .. nPast - 1 move down by nDiscard in every layer, their keys re-rotated by
    *  -nDiscard positions with the layer's RoPE (a pure rotation: no attn_factor; none on NoPE
@@ -157,6 +197,7 @@ export class GpuTransformer {
     const d = this.desc;
     if (this.lost !== undefined) throw new WasmChordError('internal', `the WebGPU device was lost (${this.lost}): load the model again`);
     if (nPast > this.nCtx) throw new WasmChordError('invalid_argument', `shift: ${nPast} rows in a context of ${this.nCtx}`);
+    if (this.hasRings) throw new WasmChordError('unsupported', 'context shift is not available for models with sliding-window layers');
     const enc = this.gpu.device.createCommandEncoder();
     const layers = this.layers.map((l) => ({
       k: l.k,
@@ -241,6 +282,12 @@ export class GpuTransformer {
       throw new WasmChordError('invalid_argument', 'forward: token id out of the vocabulary');
     if (lens && (pos0 !== 0 || lens.some((l) => !(Number.isInteger(l) && l > 0)) || lens.reduce((s, l) => s + l, 0) !== n))
       throw new WasmChordError('invalid_argument', `forward: packed sequences of ${lens.join(', ')} tokens for ${n} tokens at ${pos0}`);
+    if (this.keepable(pos0) !== pos0)
+      throw new WasmChordError('invalid_argument', `forward: the sliding-window rings no longer hold the positions before ${pos0}`);
+    // From here on the rows of these positions count as stored (if the pass fails they may be
+    // partly so: keepable() then errs toward keeping less); packed sequences' rows 0..n - 1 (n <=
+    // maxBatch: no wrap) hold no one sequence's positions.
+    for (const r of this.rings) for (let p = pos0; p < pos0 + n; ++p) r.pos[p % r.rows] = lens ? -1 : p;
     // The same id/position buffers every pass (written before this pass's submit), so that the
     // dispatches reading them are the previous step's, bind groups included (kernels.ts).
     const device = this.gpu.device;
@@ -392,8 +439,8 @@ export class GpuTransformer {
     if (d.scaleQ) k.scale(enc, a.q, d.kqScale, n * Q);
     // Encoders keep K and V in f32, as the CPU (and llama.cpp's cache-less encoder graph) does.
     if (d.causal) {
-      k.kvStore(enc, a.kk, l.k, pos0, n, KV);
-      k.kvStore(enc, a.vv, l.v, pos0, n, KV);
+      k.kvStore(enc, a.kk, l.k, pos0, n, KV, l.ring?.rows);
+      k.kvStore(enc, a.vv, l.v, pos0, n, KV, l.ring?.rows);
     } else {
       k.copy(enc, a.kk, 0, l.k, pos0 * KV * 4, n * KV * 4);
       k.copy(enc, a.vv, 0, l.v, pos0 * KV * 4, n * KV * 4);
@@ -412,6 +459,7 @@ export class GpuTransformer {
         softcap: d.attnSoftcap,
         causal: d.causal,
         kv: d.causal ? 'f16' : 'f32',
+        ring: l.ring?.rows,
       },
     );
     this.qSrc = undefined;

@@ -4,7 +4,8 @@
 // pack2x16float leaves the rounding direction and overflow to the implementation) and read back
 // exactly (unpack2x16float, subnormals decoded by bits: it may flush them), so the GPU attends
 // over the values the CPU backend caches. Attention streams the keys: no scores buffer (the
-// context is bounded only by one layer's cache fitting a storage binding).
+// context is bounded only by one layer's cache fitting a storage binding). A sliding-window layer's
+// cache may be a ring: position j in row j % ring (GpuKernels.kvStore and attention's ring).
 import { F16_DECODE } from './wgsl-quant.js';
 import { F16_ROUND, kernelHead, perItemWgsl, reduceWgsl, TANH, WG } from './wgsl-ops.js';
 
@@ -39,25 +40,27 @@ fn f16_pair(w: u32) -> vec2<f32> {
   return vec2<f32>(f16bits(w & 0xffffu), f16bits(w >> 16u));
 }`;
 
-/** C[dst + i] = the f16 pair of X[2i], X[2i + 1] for i < pairs: rows of f32 (as bits) into the
- *  cache. One invocation per pair. */
+/** C[dst + i] = the f16 pair of X[2(x + i)], X[2(x + i) + 1] for i < pairs: rows of f32 (as
+ *  bits) into the cache. One invocation per pair. */
 export const KV_STORE = perItemWgsl({
   buffers: ['read X: array<u32>', 'read_write C: array<u32>'],
-  uniforms: 'pairs: u32, dst: u32, grid_x: u32, pad: u32',
+  uniforms: 'pairs: u32, dst: u32, grid_x: u32, x: u32',
   fns: F16_ENCODE,
   count: 'p.pairs',
-  body: 'C[p.dst + i] = f16_encode(X[2u * i]) | (f16_encode(X[2u * i + 1u]) << 16u);',
+  body: /* wgsl */ `let j = 2u * (p.x + i);
+  C[p.dst + i] = f16_encode(X[j]) | (f16_encode(X[j + 1u]) << 16u);`,
 });
 
-/** X[2i], X[2i + 1] = the f16 pair C[src + i] for i < pairs: cache rows as f32. */
+/** X[2(x + i)], X[2(x + i) + 1] = the f16 pair C[src + i] for i < pairs: cache rows as f32. */
 export const KV_LOAD = perItemWgsl({
   buffers: ['read C: array<u32>', 'read_write X: array<f32>'],
-  uniforms: 'pairs: u32, src: u32, grid_x: u32, pad: u32',
+  uniforms: 'pairs: u32, src: u32, grid_x: u32, x: u32',
   fns: F16_PAIR,
   count: 'p.pairs',
   body: /* wgsl */ `let v = f16_pair(C[p.src + i]);
-  X[2u * i] = v.x;
-  X[2u * i + 1u] = v.y;`,
+  let j = 2u * (p.x + i);
+  X[j] = v.x;
+  X[j + 1u] = v.y;`,
 });
 
 /**
@@ -67,8 +70,10 @@ export const KV_LOAD = perItemWgsl({
  * rows j0..n - 1: n = pos0 + t + 1 when causal, else pos0 + tokens (every stored row: encoders),
  * and j0 = 0; packed sequences (packed != 0: several sequences in one batch, as
  * Context::layout_packed) read n and j0 from S = (lo, hi) per token instead (S: (tokens, 2)
- * u32). Then j0 is raised to n - window when window > 0 (sliding-window layers). Scores q.k *
- * scale, soft-capped when softcap > 0 (gemma2).
+ * u32). Then j0 is raised to n - window when window > 0 (sliding-window layers). Row j holds
+ * position j, or position j' with j' % ring = j when ring > 0 (a sliding-window layer's ring of
+ * ring >= window + tokens - 1 rows: the batch's earliest window is still there after its later
+ * tokens are stored). Scores q.k * scale, soft-capped when softcap > 0 (gemma2).
  *
  * One workgroup per (head, token) streams the keys in tiles of 64 (one key an invocation). Pass 1
  * keeps each invocation's running max and sum of exp (rescaled when the max grows), combined over
@@ -89,7 +94,7 @@ fn k2(i: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(K[2u * i]), bitcast<f
 fn v2(i: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(V[2u * i]), bitcast<f32>(V[2u * i + 1u])); }`;
   const uniforms = `
   n_head: u32, n_kv_head: u32, head_dim: u32, pos0: u32, tokens: u32, scale: f32, window: u32, softcap: f32,
-  causal: u32, packed: u32, pad1: u32, pad2: u32,
+  causal: u32, packed: u32, ring: u32, pad2: u32,
 `;
   const fns = /* wgsl */ `${reduceWgsl('_max')}
 ${reduceWgsl('_sum')}
@@ -99,6 +104,13 @@ ${load}
 const NC: u32 = ${nc}u;
 var<workgroup> qs: array<f32, ${2 * WG * nc}>;  // this head's query (f16-rounded over an f16 cache)
 var<workgroup> ps: array<f32, ${WG}>;  // one tile's probabilities
+var<workgroup> pr: array<u32, ${WG}>;  // and the first pair of each one's V row (this KV head's)
+
+// The cache row of position j.
+fn slot(j: u32) -> u32 {
+  if (p.ring == 0u) { return j; }
+  return j % p.ring;
+}
 
 // The score of the key whose row starts at pair r (half = head_dim / 2 pairs).
 fn score(r: u32, half: u32) -> f32 {
@@ -136,7 +148,7 @@ fn score(r: u32, half: u32) -> f32 {
   var m = -3.402823e38;
   var l = 0.0;
   for (var j = j0 + tid; j < n; j += ${WG}u) {
-    let s = score(j * row + head, half);
+    let s = score(slot(j) * row + head, half);
     if (s > m) {
       l = l * exp(m - s) + 1.0;
       m = s;
@@ -153,15 +165,17 @@ fn score(r: u32, half: u32) -> f32 {
   for (var b = j0; b < n; b += ${WG}u) {
     let j = b + tid;
     var pj = 0.0;
-    if (j < n) { pj = ${f16 ? 'round_f16(exp(score(j * row + head, half) - mx) * inv)' : 'exp(score(j * row + head, half) - mx) * inv'}; }
+    let r = slot(j) * row + head;
+    if (j < n) { pj = ${f16 ? 'round_f16(exp(score(r, half) - mx) * inv)' : 'exp(score(r, half) - mx) * inv'}; }
     ps[tid] = pj;
+    pr[tid] = r;
     workgroupBarrier();
     let count = min(${WG}u, n - b);
     for (var c = 0u; c < NC; c++) {
       let i = tid + ${WG}u * c;
       if (i < half) {
         var a = acc[c];
-        for (var jj = 0u; jj < count; jj++) { a += ps[jj] * v2((b + jj) * row + head + i); }
+        for (var jj = 0u; jj < count; jj++) { a += ps[jj] * v2(pr[jj] + i); }
         acc[c] = a;
       }
     }
