@@ -135,6 +135,12 @@ test('webgpu: sliding-window rings give the CPU backend tokens and prefix reuse 
     // A rewind far behind the ring: nothing is kept, the prompt is evaluated again.
     assert.equal(await run('rewound to 40', (s) => [...s.slice(0, 40), 1552], 6), 0);
     assert.equal(await run('a fresh prompt', () => prompt, 6), 0);
+    // Embeddings over the rings: short texts packed into one pass (rows 0..n - 1 of a ring), a long
+    // one in batches far past the window; then generation starts afresh, as on the CPU.
+    const texts = ['Hi', 'The cat', 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park.'];
+    const [ea, eb] = [await cpu.embed(texts), await gpu.embed(texts)];
+    eb.forEach((v, i) => assert.ok(cosine(ea[i], v) > MIN_COSINE, `${preset} embedding ${i}: cosine ${cosine(ea[i], v)}`));
+    assert.equal(await run('after embeddings', () => prompt, 6), 0);
   }
 });
 
