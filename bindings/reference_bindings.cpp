@@ -1,6 +1,8 @@
 // The C++ reference kernels (core/quant, kernels/ref) exposed to JS so the WebGPU kernels
 // (js/src/webgpu) can be tested against the spec: quantize/dequantize rows of any block format and
-// the scalar row operations of the forward pass. Thin wrappers; every size is checked first.
+// the scalar row operations of the forward pass. Thin wrappers; every size is checked first. The
+// WebGPU backend also computes with two of them: refDequantizeRows (types it has no decoder for)
+// and refRopeAngles (RoPE's cos/sin, the very floats the CPU forward pass rotates with).
 #include <emscripten/bind.h>
 
 #include <cmath>
@@ -87,25 +89,57 @@ val gelu(const val& x) {
   return ok_val(copy_f32(xs));
 }
 
+// cos and sin (n_rot / 2 each) at position pos, times attn_factor: Context::rope_table's row
+// (kernels rope_angles, then LongRoPE's magnitude correction). factors: empty or n_rot / 2 divisors.
+void rope_row(int32_t pos, int32_t n_rot, float base, float freq_scale, const std::vector<float>& factors,
+              float attn_factor, float* cos, float* sin) {
+  const auto half = static_cast<int64_t>(n_rot / 2);
+  kernels::ref::rope_angles(pos, n_rot, base, freq_scale, factors.empty() ? nullptr : factors.data(), cos, sin);
+  if (attn_factor != 1.0f) {
+    kernels::ref::scale(cos, attn_factor, half);
+    kernels::ref::scale(sin, attn_factor, half);
+  }
+}
+
+bool rope_args_ok(int32_t n_rot, const std::vector<float>& factors) {
+  return n_rot > 0 && n_rot % 2 == 0 && n_rot <= 65536 &&
+         (factors.empty() || factors.size() == static_cast<size_t>(n_rot / 2));
+}
+
 // x: (n_head, head_dim) at position pos; the first n_rot dims of each head rotated; factors: the
 // n_rot / 2 frequency divisors, or empty; cos and sin times attn_factor (as Context::rope_table).
 val rope(const val& x, int32_t head_dim, int32_t n_rot, int32_t pos, double base, double freq_scale, bool neox,
          const val& factors, double attn_factor) {
   std::vector<float> xs = floats(x);
   const std::vector<float> fs = floats(factors);
-  if (head_dim <= 0 || n_rot <= 0 || n_rot > head_dim || n_rot % 2 || xs.size() % static_cast<size_t>(head_dim) ||
-      (!fs.empty() && fs.size() != static_cast<size_t>(n_rot / 2)))
+  if (head_dim <= 0 || !rope_args_ok(n_rot, fs) || n_rot > head_dim || xs.size() % static_cast<size_t>(head_dim))
     return error_val(Code::invalid_argument, "refRope: bad head_dim / n_rot / factors");
   std::vector<float> cos(static_cast<size_t>(n_rot / 2)), sin(cos.size());
-  kernels::ref::rope_angles(pos, n_rot, static_cast<float>(base), static_cast<float>(freq_scale),
-                            fs.empty() ? nullptr : fs.data(), cos.data(), sin.data());
-  if (attn_factor != 1.0) {
-    kernels::ref::scale(cos.data(), static_cast<float>(attn_factor), static_cast<int64_t>(cos.size()));
-    kernels::ref::scale(sin.data(), static_cast<float>(attn_factor), static_cast<int64_t>(sin.size()));
-  }
+  rope_row(pos, n_rot, static_cast<float>(base), static_cast<float>(freq_scale), fs, static_cast<float>(attn_factor),
+           cos.data(), sin.data());
   for (size_t h = 0; h < xs.size(); h += static_cast<size_t>(head_dim))
     kernels::ref::rope(xs.data() + h, cos.data(), sin.data(), n_rot, neox);
   return ok_val(copy_f32(xs));
+}
+
+// The RoPE table of positions (n, i32): (n, n_rot / 2) pairs (cos, sin), each row rope_row's.
+val rope_angles(const val& positions, int32_t n_rot, double base, double freq_scale, const val& factors,
+                double attn_factor) {
+  const std::vector<int32_t> pos = emscripten::convertJSArrayToNumberVector<int32_t>(positions);
+  const std::vector<float> fs = floats(factors);
+  if (!rope_args_ok(n_rot, fs) || pos.size() > (1u << 24))
+    return error_val(Code::invalid_argument, "refRopeAngles: bad n_rot / factors / positions");
+  const auto half = static_cast<size_t>(n_rot / 2);
+  std::vector<float> cos(half), sin(half), out(pos.size() * half * 2);
+  for (size_t t = 0; t < pos.size(); ++t) {
+    rope_row(pos[t], n_rot, static_cast<float>(base), static_cast<float>(freq_scale), fs,
+             static_cast<float>(attn_factor), cos.data(), sin.data());
+    for (size_t i = 0; i < half; ++i) {
+      out[(t * half + i) * 2] = cos[i];
+      out[(t * half + i) * 2 + 1] = sin[i];
+    }
+  }
+  return ok_val(copy_f32(out));
 }
 
 // gate * silu(gate) * up elementwise (ref::silu_mul).
@@ -180,6 +214,7 @@ EMSCRIPTEN_BINDINGS(chord_reference) {
   emscripten::function("refLayerNorm", &layer_norm);
   emscripten::function("refGelu", &gelu);
   emscripten::function("refRope", &rope);
+  emscripten::function("refRopeAngles", &rope_angles);
   emscripten::function("refSiluMul", &silu_mul);
   emscripten::function("refAttend", &attend);
   emscripten::function("refAttendF16", &attend_f16);

@@ -162,6 +162,15 @@ export interface RawModule {
   runtimeInfo(): RawRuntimeInfo;
   /** The C++ reference dequantizer (bindings/reference_bindings.cpp): rows of a GGUF type as f32. */
   refDequantizeRows(type: number, bytes: Uint8Array, rows: number, cols: number): RawResult<Float32Array>;
+  /** The C++ RoPE angles (reference_bindings.cpp): (positions, nRot / 2) pairs (cos, sin). */
+  refRopeAngles(
+    positions: Int32Array,
+    nRot: number,
+    base: number,
+    freqScale: number,
+    factors: Float32Array,
+    attnFactor: number,
+  ): RawResult<Float32Array>;
   /** Every generation option's default (runtime/options.h) as a GenerationRecord in JSON. */
   generationDefaults(): string;
   chordTerminateWorkers(): void;

@@ -136,48 +136,42 @@ export async function cacheChecks({ device, lib, ref, k, run, record }) {
           wantK.set(moved, (p - nDiscard) * rowBytes);
           wantV.set(vc.subarray(p * rowBytes, (p + 1) * rowBytes), (p - nDiscard) * rowBytes);
         }
-        const rope = nope
+        // The shift's one table row: the angles of position -nDiscard (the C++ rope_angles').
+        const table = nope
           ? undefined
-          : (enc, x, pos, rows) => k.rope(enc, x, pos, rows, nKvHead, headDim, { nRot, base, freqScale: 1, neox });
+          : lib.f32Buffer(device, nRot, unwrap(ref.refRopeAngles(Int32Array.of(-nDiscard), nRot, base, 1, [], 1)));
+        const rope = table && ((enc, x, rows) => k.rope(enc, x, table, rows, nKvHead, headDim, { nRot, neox, oneRow: true }));
         const upload = (bytes) => {
           const b = lib.storageBuffer(device, bytes.length, 'cache', true);
           new Uint8Array(b.getMappedRange()).set(bytes);
           b.unmap();
           return b;
         };
-        caches.push({ k: upload(kc), v: upload(vc), rope, wantK, wantV });
+        caches.push({ k: upload(kc), v: upload(vc), rope, table, wantK, wantV });
       }
       let scratch = [];
       await run((enc) => (scratch = k.kvShift(enc, caches, { nKeep, nDiscard, nPast, kvDim })));
       for (const b of scratch) b.destroy();
-      // The GPU's RoPE is within a few f32 ulps of the C++ one (2e-6 of |x| + 1, as the rope check):
-      // a key whose rotated value lies that close to the midpoint of two halves rounds the other
-      // way (one f16 step). Every other half equals the CPU's bits.
+      // The GPU rotates by the CPU's own cos/sin with the same float operations (the rope check):
+      // every half of the shifted cache equals the CPU's bits.
       let worst = 0;
       let steps = 0;
       let total = 0;
-      const ulp16 = (x) => (Math.abs(x) < 2 ** -14 ? 2 ** -24 : 2 ** (Math.floor(Math.log2(Math.abs(x))) - 10));
       for (const c of caches) {
         const gotBytes = new Uint8Array(await lib.readBytes(device, c.k, nCtx * rowBytes));
         const gotK = unwrap(ref.refDequantizeRows(F16, gotBytes, nCtx, kvDim));
         const wantK = unwrap(ref.refDequantizeRows(F16, c.wantK, nCtx, kvDim));
         const gotV = new Uint8Array(await lib.readBytes(device, c.v, nCtx * rowBytes));
-        for (let i = 0; i < gotK.length; ++i) {
-          if (gotK[i] === wantK[i]) continue;
-          ++steps;
-          const step = Math.max(ulp16(wantK[i]), ulp16(gotK[i]));
-          worst = Math.max(worst, Math.abs(gotK[i] - wantK[i]) / (step + 2e-6 * (Math.abs(wantK[i]) + 1)));
-        }
+        for (let i = 0; i < gotK.length; ++i) if (!Object.is(gotK[i], wantK[i])) ++steps;
         total += gotK.length;
         for (let i = 0; i < gotV.length; ++i) worst = Math.max(worst, gotV[i] === c.wantV[i] ? 0 : 2);
-        c.k.destroy();
-        c.v.destroy();
+        for (const b of [c.k, c.v, c.table]) b?.destroy();
       }
-      if (steps > total * 1e-3) worst = Math.max(worst, 2);
+      if (steps > 0) worst = Math.max(worst, 2);
       record(
         `kv shift f16 ${layers} layers heads ${nKvHead} dim ${headDim} rot ${nRot} keep ${nKeep} drop ${nDiscard} of ${nPast}`,
         worst,
-        `${steps} of ${total} keys differ (by one f16 step)`,
+        `bit-exact: ${steps} of ${total} keys differ`,
       );
     }
   }

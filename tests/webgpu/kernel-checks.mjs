@@ -5,7 +5,7 @@
 // multiple of the workgroup, weights split across bindings by a forced tiny limit. Plain ES module
 // (no Node or DOM APIs) taking its dependencies as arguments; returns one result per case.
 
-import { randomFloats, rng, unwrap } from './check-util.mjs';
+import { halfValue, maxUlps, randomFloats, rng, unwrap } from './check-util.mjs';
 import { cacheChecks } from './cache-checks.mjs';
 
 /**
@@ -136,19 +136,24 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         const cq = unwrap(ref.refQuantizeRows(cType, x, tokens, realCols));
         const cd = new DataView(cq.buffer, cq.byteOffset);
         let qdiff = 0;
-        let ddiff = 0;
         for (let i = 0; i < q.length; ++i) {
           const c = (cq[cBytes * Math.floor(i / qb) + cOff + (i % qb)] << 24) >> 24;
           qdiff = Math.max(qdiff, Math.abs(c - q[i]));
-          if (qb === 256) {
-            const dc = cd.getFloat32(cBytes * Math.floor(i / qb), true);
-            ddiff = Math.max(ddiff, Math.abs(d[i >> 5] - dc) / (Math.abs(dc) * 1e-6 + 1e-30));
-          }
         }
-        // Q8_0: the GPU keeps d in f32 (the C++ quantizer stores it as f16, dividing by the f32 d).
-        // Both: the same float operations as the C++ quantizer, but WGSL's division may be 2.5 ulp
-        // off: a quant at a rounding boundary may differ by one, a Q8_K scale by a few ulp.
-        record(`quantize_q8${qb === 256 ? '_K' : ''} ${label}`, Math.max(qdiff, ddiff), `max quant difference ${qdiff}`);
+        // The scales as the CPU's dot products read them: Q8_0's f16 d, Q8_K's f32 d (the GPU
+        // writes Q8_K's to each of its 8 XD entries).
+        const blocks = (tokens * realCols) / qb;
+        const cScale = Float32Array.from({ length: blocks }, (_, b) =>
+          qb === 32 ? halfValue(cd.getUint16(cBytes * b, true)) : cd.getFloat32(cBytes * b, true),
+        );
+        const gScale = Float32Array.from({ length: blocks }, (_, b) => d[(b * qb) / 32]);
+        const dUlps = maxUlps(gScale, cScale);
+        // The C++ quantizer's float operations (its division and f16 rounding): the same bytes.
+        record(
+          `quantize_q8${qb === 256 ? '_K' : ''} ${label}`,
+          qdiff + dUlps === 0 ? 0 : 1 + qdiff + dUlps,
+          `bit-exact: max quant difference ${qdiff}, scale ${dUlps} ulp`,
+        );
         for (const [vname, vk] of variants) {
           const yq = await output(vk, yb, tokens * rows, (enc) => vk.matmulQ8(enc, w, xq, xd, yb, tokens));
           const qworst = matmulWorst(yq, deq, (i) => d[i >> 5] * q[i], rows, realCols, tokens, 1e-6);
@@ -358,10 +363,25 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
   }
 
   // ---- rope (normal and NeoX, partial rotary, positions up to 5000; frequency divisors as Llama 3's
-  // rope_freqs and LongRoPE's factors, LongRoPE's attn_factor, linear scaling, other bases) ----
+  // rope_freqs and LongRoPE's factors, LongRoPE's attn_factor, linear scaling, other bases; one
+  // table row for every token, as a context shift's negative position). The table is the C++
+  // rope_angles' (moduleRopeAngles, as the backend builds it): the rotations equal the CPU's bit
+  // for bit. ----
   {
     const rand = rng(12);
-    for (const [nHead, headDim, nRot, neox, positions, base = 10000, freqScale = 1, withFactors = false, attnFactor = 1] of [
+    const angles = lib.moduleRopeAngles(ref);
+    for (const [
+      nHead,
+      headDim,
+      nRot,
+      neox,
+      positions,
+      base = 10000,
+      freqScale = 1,
+      withFactors = false,
+      attnFactor = 1,
+      oneRow = false,
+    ] of [
       [2, 8, 8, false, [0, 1, 2]],
       [3, 64, 64, true, [17]],
       [4, 80, 32, false, [5, 999, 4097]],
@@ -369,6 +389,8 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
       [2, 64, 64, false, [0, 9, 2000], 500000, 1, true],
       [3, 64, 48, true, [1, 130, 4000], 10000, 1, true, 1.3093],
       [2, 128, 128, true, [7, 3333], 1e6, 0.125],
+      [2, 64, 64, false, [-2000, -2000, -2000], 10000, 1, false, 1, true],
+      [4, 128, 96, true, [-31, -31], 1e6, 0.25, true, 1, true],
     ]) {
       const tokens = positions.length;
       const x = randomFloats(rand, tokens * nHead * headDim);
@@ -379,19 +401,20 @@ export async function runKernelChecks({ device, lib, ref, packedDot }) {
         const row = x.subarray(t * span, (t + 1) * span);
         want.set(unwrap(ref.refRope(row, headDim, nRot, p, base, freqScale, neox, factors, attnFactor)), t * span);
       });
+      const table = angles(Int32Array.from(oneRow ? positions.slice(0, 1) : positions), nRot, base, freqScale, factors, attnFactor);
       const xb = lib.f32Buffer(device, x.length, x);
-      const pb = lib.u32Buffer(device, positions);
-      const fb = withFactors ? lib.f32Buffer(device, factors.length, factors) : undefined;
-      await run((enc) => k.rope(enc, xb, pb, tokens, nHead, headDim, { nRot, base, freqScale, neox, factors: fb, attnFactor }));
-      fb?.destroy();
+      const tb = lib.f32Buffer(device, table.length, table);
+      await run((enc) => k.rope(enc, xb, tb, tokens, nHead, headDim, { nRot, neox, oneRow }));
       const got = await lib.readF32(device, xb, x.length);
-      // cos/sin of the same float angle: the GPU's transcendental error, a few 1e-7 of |x|.
-      let worst = 0;
-      for (let i = 0; i < x.length; ++i) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (2e-6 * (Math.abs(want[i]) + 1)));
-      const extra = `${base !== 10000 ? ` base ${base}` : ''}${freqScale !== 1 ? ` scale ${freqScale}` : ''}${withFactors ? ' factors' : ''}${attnFactor !== 1 ? ` attn_factor ${attnFactor}` : ''}`;
-      record(`rope ${neox ? 'neox' : 'normal'} heads ${nHead} dim ${headDim} rot ${nRot} pos ${positions.join(',')}${extra}`, worst);
+      const ulps = maxUlps(got, want);
+      const extra = `${base !== 10000 ? ` base ${base}` : ''}${freqScale !== 1 ? ` scale ${freqScale}` : ''}${withFactors ? ' factors' : ''}${attnFactor !== 1 ? ` attn_factor ${attnFactor}` : ''}${oneRow ? ' one row' : ''}`;
+      record(
+        `rope ${neox ? 'neox' : 'normal'} heads ${nHead} dim ${headDim} rot ${nRot} pos ${positions.join(',')}${extra}`,
+        ulps === 0 ? 0 : 1 + ulps,
+        `bit-exact: max ${ulps} ulp`,
+      );
       xb.destroy();
-      pb.destroy();
+      tb.destroy();
     }
   }
 

@@ -12,6 +12,7 @@ import type { RawContext, RawGenerator, RawModel, RawModule } from '../wasm.js';
 import { DequantTally, moduleDequantizer } from './dequant.js';
 import type { GpuContext } from './device.js';
 import { modelSpec } from './model-desc.js';
+import { moduleRopeAngles } from './rope-table.js';
 import { GpuTransformer } from './transformer.js';
 
 /** Uploads a loaded model to the GPU for a context of nCtx positions and batches of maxBatch.
@@ -27,7 +28,7 @@ export function gpuModel(
   const m = new GpuTransformer(
     gpu,
     modelSpec(model, () => mod.HEAPU8, opts.nCtx),
-    { ...opts, dequantize: tally },
+    { ...opts, dequantize: tally, ropeAngles: moduleRopeAngles(mod) },
   );
   const warning = tally.warning();
   if (warning !== undefined) {

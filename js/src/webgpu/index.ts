@@ -35,4 +35,5 @@ export {
   type WeightView,
 } from './model-desc.js';
 export { GpuTransformer, ringRows } from './transformer.js';
+export { moduleRopeAngles, RopeTables, type RopeAngles } from './rope-table.js';
 export { GGML_TYPES, ggmlTypeName } from '../gguf/ggml-types.js';

@@ -276,40 +276,28 @@ export class GpuKernels {
     );
   }
 
-  /** x (tokens, nHead, headDim) rotated in place at positions pos (i32 buffer, tokens; negative:
-   *  a context shift's re-rotation): the first r.nRot dims of each head, base r.base, positions
-   *  times r.freqScale, angles divided by r.factors (n_rot / 2 f32) when given, cos and sin times
-   *  r.attnFactor (default 1). */
+  /** x (tokens, nHead, headDim) rotated in place: the first r.nRot dims of each head of token t by
+   *  the (cos, sin) pairs of row t of `table` (rows, nRot / 2 vec2 f32: ropeAngles' layout; with
+   *  r.oneRow, row 0 for every token). */
   rope(
     enc: GPUCommandEncoder,
     x: GPUBuffer,
-    pos: GPUBuffer,
+    table: GPUBuffer,
     tokens: number,
     nHead: number,
     headDim: number,
-    r: { nRot: number; base: number; freqScale: number; neox: boolean; factors?: GPUBuffer; attnFactor?: number },
+    r: { nRot: number; neox: boolean; oneRow?: boolean },
   ): void {
     const { nRot } = r;
     if (nRot % 2 !== 0 || nRot > headDim) throw new WasmChordError('invalid_argument', `rope: n_rot ${nRot} for head_dim ${headDim}`);
+    if (table.size < (r.oneRow ? 1 : tokens) * nRot * 4)
+      throw new WasmChordError('invalid_argument', `rope: a ${table.size}-byte table for ${tokens} tokens of ${nRot / 2} pairs`);
     const [gx, gy] = grid(Math.ceil((tokens * nHead * (nRot / 2)) / WG));
-    // theta_scale as rope_angles computes it in float: powf(base, -2 / n_rot).
-    const thetaScale = Math.fround(Math.pow(Math.fround(r.base), Math.fround(-2 / nRot)));
     this.dispatch(
       enc,
       this.pipeline('rope', () => ROPE),
-      [x, pos, r.factors ?? pos], // without factors the binding is unused (has_factors 0)
-      [
-        nHead,
-        headDim,
-        nRot,
-        tokens,
-        { f: thetaScale },
-        { f: r.freqScale },
-        r.neox ? 1 : 0,
-        gx,
-        r.factors ? 1 : 0,
-        { f: r.attnFactor ?? 1 },
-      ],
+      [x, table],
+      [nHead, headDim, nRot, tokens, r.neox ? 1 : 0, gx, r.oneRow ? 0 : nRot / 2, 0],
       gx,
       gy,
     );
@@ -363,8 +351,8 @@ export class GpuKernels {
 
   /** A context shift (runtime/context.h PendingShift; Context::shift on the CPU) over every layer's
    *  f16 cache k, v (n_ctx, kvDim): rows nKeep + nDiscard .. nPast - 1 move down by nDiscard, the
-   *  moved keys widened to f32, re-rotated by -nDiscard positions with `rope(enc, x, pos, rows)`
-   *  — the layer's own RoPE over x (rows, kvDim) at the positions in pos (i32, all -nDiscard) —
+   *  moved keys widened to f32, re-rotated by -nDiscard positions with `rope(enc, x, rows)` —
+   *  the layer's own RoPE over x (rows, kvDim), every row by the angles of position -nDiscard —
    *  and stored as f16 again, as KvCache::shift; on NoPE layers (no rope) the keys move as bytes,
    *  as the values do. The rows pass through a scratch buffer (a copy may not overlap itself):
    *  returns the buffers to destroy once `enc` is submitted. */
@@ -373,7 +361,7 @@ export class GpuKernels {
     layers: ReadonlyArray<{
       k: GPUBuffer;
       v: GPUBuffer;
-      rope?: (enc: GPUCommandEncoder, x: GPUBuffer, pos: GPUBuffer, rows: number) => void;
+      rope?: (enc: GPUCommandEncoder, x: GPUBuffer, rows: number) => void;
     }>,
     s: { nKeep: number; nDiscard: number; nPast: number; kvDim: number },
   ): GPUBuffer[] {
@@ -389,14 +377,6 @@ export class GpuKernels {
       size: rows * s.kvDim * 4,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
-    const pos = this.device.createBuffer({
-      label: 'kv shift pos',
-      size: Math.max(16, rows * 4),
-      usage: GPUBufferUsage.STORAGE,
-      mappedAtCreation: true,
-    });
-    new Int32Array(pos.getMappedRange()).fill(-s.nDiscard);
-    pos.unmap();
     const move = (c: GPUBuffer) => {
       this.copy(enc, c, from * row, tmp, 0, rows * row);
       this.copy(enc, tmp, 0, c, s.nKeep * row, rows * row);
@@ -406,12 +386,12 @@ export class GpuKernels {
         throw new WasmChordError('invalid_argument', `kvShift: a cache of ${l.k.size} bytes holds fewer than ${s.nPast} rows`);
       if (l.rope) {
         this.kvLoad(enc, l.k, tmp, from, rows, s.kvDim);
-        l.rope(enc, tmp, pos, rows);
+        l.rope(enc, tmp, rows);
         this.kvStore(enc, tmp, l.k, s.nKeep, rows, s.kvDim);
       } else move(l.k);
       move(l.v);
     }
-    return [tmp, pos];
+    return [tmp];
   }
 
   /** gate (n) = silu(gate) * up, in place. */

@@ -17,9 +17,11 @@ import type { Dequantizer } from './dequant.js';
 import type { GpuContext } from './device.js';
 import { GpuKernels } from './kernels.js';
 import type { LayerDescJs, ModelDescJs, ModelSpec } from './model-desc.js';
+import { RopeTables, type RopeAngles } from './rope-table.js';
 import { WeightUploader, type GpuLayerWeights } from './weights.js';
 
 interface Layer extends GpuLayerWeights {
+  il: number;
   desc: LayerDescJs;
   k: GPUBuffer; // KV cache (n_ctx or ring, kv_dim) f16, two a u32 (encoders: f32)
   v: GPUBuffer; // (n_ctx or ring, kv_dim) the same
@@ -60,7 +62,7 @@ export class GpuTransformer {
   private readonly embdNormB: GPUBuffer | undefined; // (n_embd)
   private readonly outNorm: GPUBuffer | undefined; // (n_embd); absent in encoders
   private readonly output: GpuWeight; // (n_vocab, n_embd): output.weight or the tied embedding
-  private readonly ropeFactors: GPUBuffer | undefined; // (n_rot / 2) frequency divisors
+  private readonly rope: RopeTables; // the passes' cos/sin (the C++ rope_angles' floats)
   private readonly layers: Layer[] = [];
   private readonly rings: Ring[] = []; // the sliding-window rings, one per window
   private readonly act: Record<Act, GPUBuffer>;
@@ -76,9 +78,14 @@ export class GpuTransformer {
   private lost: string | undefined; // why the device was lost, once it is
 
   /** Uploads the weights of `spec` (a loaded model's description and weight views).
+   *  opts.ropeAngles: RoPE's cos/sin as the CPU computes them (rope-table.ts moduleRopeAngles);
    *  opts.integer: use dot4I8Packed for the types that have it (default: when the adapter can);
    *  opts.dequantize: expands types without a WGSL decoder to f16 (else they are 'unsupported'). */
-  constructor(gpu: GpuContext, spec: ModelSpec, opts: { nCtx: number; maxBatch?: number; integer?: boolean; dequantize?: Dequantizer }) {
+  constructor(
+    gpu: GpuContext,
+    spec: ModelSpec,
+    opts: { nCtx: number; ropeAngles: RopeAngles; maxBatch?: number; integer?: boolean; dequantize?: Dequantizer },
+  ) {
     const d = (this.desc = spec.desc);
     this.gpu = gpu;
     this.nCtx = opts.nCtx;
@@ -105,7 +112,8 @@ export class GpuTransformer {
       this.embdNormB = up.vector(w.embdNormB, E, 'token_embd_norm.bias');
       this.outNorm = up.vector(w.outputNorm, E, 'output_norm') ?? (d.encoder ? undefined : missing('output_norm'));
       this.output = w.output && w.output.ptr !== w.tokenEmbd.ptr ? up.matrix(w.output, 'output') : this.embd;
-      this.ropeFactors = up.vector(w.ropeFactors, d.nRot / 2, 'rope_factors');
+      const factors = up.floats(w.ropeFactors, d.nRot / 2, 'rope_factors') ?? new Float32Array(0);
+      this.rope = new RopeTables(device, d, factors, opts.ropeAngles, this.maxBatch);
       const dims = { embd: E, q: Q, kv: KV, ff: d.nFf, headDim: d.headDim, fullQk: d.qkNormFull, gated: d.gatedFfn };
       for (let i = 0; i < d.nLayer; ++i) {
         const window = d.causal ? d.layers[i]!.nSwa : 0;
@@ -115,6 +123,7 @@ export class GpuTransformer {
         const bytes = (rows || this.nCtx) * KV * (d.causal ? 2 : 4);
         this.layers.push({
           ...up.layer(w.layers[i]!, i, dims),
+          il: i,
           desc: d.layers[i]!,
           k: this.own(storageBuffer(device, bytes, `k${i}`)),
           v: this.own(storageBuffer(device, bytes, `v${i}`)),
@@ -198,21 +207,19 @@ export class GpuTransformer {
     if (this.lost !== undefined) throw new WasmChordError('internal', `the WebGPU device was lost (${this.lost}): load the model again`);
     if (nPast > this.nCtx) throw new WasmChordError('invalid_argument', `shift: ${nPast} rows in a context of ${this.nCtx}`);
     if (this.hasRings) throw new WasmChordError('unsupported', 'context shift is not available for models with sliding-window layers');
+    this.rope.writeShift(nDiscard);
     const enc = this.gpu.device.createCommandEncoder();
-    const layers = this.layers.map((l) => ({
-      k: l.k,
-      v: l.v,
-      rope: l.desc.useRope
-        ? (e: GPUCommandEncoder, x: GPUBuffer, pos: GPUBuffer, rows: number) =>
-            this.k.rope(e, x, pos, rows, d.nHeadKv, d.headDim, {
-              nRot: d.nRot,
-              base: l.desc.ropeBase,
-              freqScale: l.desc.ropeFreqScale,
-              neox: d.ropeNeox,
-              factors: this.ropeFactors,
-            })
-        : undefined,
-    }));
+    const layers = this.layers.map((l) => {
+      const table = this.rope.shift(l.il);
+      return {
+        k: l.k,
+        v: l.v,
+        rope: table
+          ? (e: GPUCommandEncoder, x: GPUBuffer, rows: number) =>
+              this.k.rope(e, x, table, rows, d.nHeadKv, d.headDim, { nRot: d.nRot, neox: d.ropeNeox, oneRow: true })
+          : undefined,
+      };
+    });
     let scratch: GPUBuffer[] = [];
     try {
       scratch = this.k.kvShift(enc, layers, { nKeep, nDiscard, nPast, kvDim: d.nHeadKv * d.headDim });
@@ -308,6 +315,7 @@ export class GpuTransformer {
       device.queue.writeBuffer(this.spans, 0, spans);
     }
     device.queue.writeBuffer(this.pos, 0, pos);
+    this.rope.writeBatch(pos0, n);
     return device.createCommandEncoder();
   }
 
@@ -424,17 +432,11 @@ export class GpuTransformer {
     this.project(enc, l.wq, input, a.q, n, l.bq, l.qNorm, d.qkNormFull ? Q : HD);
     this.project(enc, l.wk, input, a.kk, n, l.bk, l.kNorm, d.qkNormFull ? KV : HD);
     this.project(enc, l.wv, input, a.vv, n, l.bv, undefined, 0);
-    if (l.desc.useRope) {
-      const rope = {
-        nRot: d.nRot,
-        base: l.desc.ropeBase,
-        freqScale: l.desc.ropeFreqScale,
-        neox: d.ropeNeox,
-        factors: this.ropeFactors,
-        attnFactor: d.ropeAttnFactor,
-      };
-      k.rope(enc, a.q, this.pos, n, d.nHead, HD, rope);
-      k.rope(enc, a.kk, this.pos, n, d.nHeadKv, HD, rope);
+    const table = this.rope.batch(l.il);
+    if (table) {
+      const rope = { nRot: d.nRot, neox: d.ropeNeox };
+      k.rope(enc, a.q, table, n, d.nHead, HD, rope);
+      k.rope(enc, a.kk, table, n, d.nHeadKv, HD, rope);
     }
     if (d.scaleQ) k.scale(enc, a.q, d.kqScale, n * Q);
     // Encoders keep K and V in f32, as the CPU (and llama.cpp's cache-less encoder graph) does.
@@ -496,6 +498,7 @@ export class GpuTransformer {
     for (const b of this.buffers) b.destroy();
     this.buffers.length = 0;
     this.weights?.destroy();
+    this.rope?.destroy();
   }
 }
 

@@ -63,13 +63,20 @@ export class WeightUploader {
 
   /** `n` f32 of a vector view from element `first` (a slice of a fused bias), or undefined. */
   vector(v: WeightView | undefined, n: number, label: string, first = 0): GPUBuffer | undefined {
+    const x = this.floats(v, n, label, first);
+    if (!x) return undefined;
+    const b = f32Buffer(this.device, n, x, label);
+    this.vectors.push(b);
+    return b;
+  }
+
+  /** `n` f32 of a vector view from element `first`, copied to the host, or undefined. */
+  floats(v: WeightView | undefined, n: number, label: string, first = 0): Float32Array | undefined {
     if (!v) return undefined;
     if (v.type !== F32 || first + n > v.rows * v.cols)
       throw new WasmChordError('unsupported', `${label}: the WebGPU backend wants ${n} f32 (type ${v.type}, ${v.rows * v.cols} values)`);
     const bytes = this.spec.bytes(v).slice(first * 4, (first + n) * 4); // a copy: aligned for Float32Array
-    const b = f32Buffer(this.device, n, new Float32Array(bytes.buffer), label);
-    this.vectors.push(b);
-    return b;
+    return new Float32Array(bytes.buffer);
   }
 
   /** One layer: fused q/k/v and gate/up split by rows; dims.gated false: an ungated FFN (up only). */

@@ -223,45 +223,26 @@ export const LAYER_NORM = /* wgsl */ `${kernelHead(
 }`;
 
 /** In place on X: (tokens, n_head, head_dim); pair i of the first n_rot dims of every head rotated
- *  by pos[t] * freq_scale * theta_scale^i (the angle by repeated multiplication, as
- *  kernels/ref rope_angles) / factors[i] when has_factors (rope_freqs, LongRoPE), cos and sin
- *  times attn_factor (LongRoPE's magnitude correction), normal (2i, 2i+1) or NeoX
- *  (i, i + n_rot/2) pairs; pos[t] < 0: a context shift's re-rotation. One invocation a pair.
- *  cos/sin are computed here, not by the builtins: WGSL only bounds those to 2^-11 on
- *  [-pi, pi] (SwiftShader's err by ~1e-4), and RoPE angles reach thousands of radians. The angle
- *  is reduced by multiples of pi/2 (Cody-Waite, pi/2 split in three parts, as Cephes sinf) and
- *  the quarter-wave evaluated with Cephes' minimax polynomials, within a few float ulps. */
+ *  by CS[t * row_stride + i] = (cos, sin), normal (2i, 2i+1) or NeoX (i, i + n_rot/2) pairs, as
+ *  kernels/ref rope. The table comes from the host: the C++ rope_angles' floats (musl's cosf/sinf
+ *  of the f32 angle, times LongRoPE's attn_factor), so the GPU rotates by exactly the CPU's values
+ *  (row_stride 0: one row for every token, a context shift's). One invocation a pair. */
 export const ROPE = perItemWgsl({
-  buffers: ['read_write X: array<f32>', 'read pos: array<i32>', 'read factors: array<f32>'],
-  uniforms: `
-  n_head: u32, head_dim: u32, n_rot: u32, tokens: u32, theta_scale: f32, freq_scale: f32, neox: u32, grid_x: u32,
-  has_factors: u32, attn_factor: f32, pad0: u32, pad1: u32,
-`,
+  buffers: ['read_write X: array<f32>', 'read CS: array<vec2<f32>>'],
+  uniforms: 'n_head: u32, head_dim: u32, n_rot: u32, tokens: u32, neox: u32, grid_x: u32, row_stride: u32, pad0: u32',
   index: 'k',
   count: 'p.tokens * p.n_head * (p.n_rot / 2u)',
   body: /* wgsl */ `let half = p.n_rot / 2u;
   let i = k % half;
   let th = k / half;  // t * n_head + h
-  let t = th / p.n_head;
-  var theta = f32(pos[t]) * p.freq_scale;
-  for (var j = 0u; j < i; j++) { theta *= p.theta_scale; }
-  if (p.has_factors != 0u) { theta = theta / factors[i]; }
-  let n = round(theta * 0.6366197723675814);  // 2 / pi
-  let r = ((theta - n * 1.5703125) - n * 4.837512969970703125e-4) - n * 7.54978995489188216e-8;
-  let z = r * r;
-  let sr = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
-  let cr = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
-  let q = u32(i32(n) & 3);
-  let sc = array<vec2<f32>, 4>(vec2<f32>(sr, cr), vec2<f32>(cr, -sr), vec2<f32>(-sr, -cr), vec2<f32>(-cr, sr))[q];
-  let s = sc.x * p.attn_factor;
-  let c = sc.y * p.attn_factor;
+  let cs = CS[(th / p.n_head) * p.row_stride + i];
   let base = th * p.head_dim;
   let a = base + select(2u * i, i, p.neox != 0u);
   let b = base + select(2u * i + 1u, i + half, p.neox != 0u);
   let x0 = X[a];
   let x1 = X[b];
-  X[a] = x0 * c - x1 * s;
-  X[b] = x0 * s + x1 * c;`,
+  X[a] = x0 * cs.x - x1 * cs.y;
+  X[b] = x0 * cs.y + x1 * cs.x;`,
 });
 
 /** G[i] = silu(G[i]) * U[i] (SwiGLU), in place on G. */
@@ -319,12 +300,11 @@ export const SCALE = perItemWgsl({
 });
 
 /** Activations for the integer path: each 32 floats of X as int8 quants (XQ, 8 packed u32) and a
- *  scale (XD): d = amax / 127, q = round-half-away(x / d), as core/quant's Q8_0 quantizer but with
- *  d kept in f32. (Rounded to f16 as the CPU stores it, the mean |dp| against llama.cpp drops a
- *  little, 0.00036 -> 0.00032 on tiny-llama Q8_0, but the GPU's other noise is larger: it tipped
- *  that model's one true near-tie, 0.0005 on the CPU, to 0.0136 on the GPU.) One invocation per
- *  32 elements. */
-export const QUANTIZE_Q8 = quantizeWgsl(/* wgsl */ `var amax = 0.0;
+ *  scale (XD), as core/quant's Q8_0 quantizer: d = amax / 127, q = round-half-away(x * (1 / d))
+ *  with the f32 d, and d stored rounded to f16 (BlockQ8_0.d): the dot products scale by the f16
+ *  d, as the CPU's do. One invocation per 32 elements. */
+export const QUANTIZE_Q8 = quantizeWgsl(
+  /* wgsl */ `var amax = 0.0;
   for (var i = 0u; i < 32u; i++) { amax = max(amax, abs(X[32u * a + i])); }
   let d = amax / 127.0;
   let id = select(0.0, 1.0 / d, d != 0.0);
@@ -332,12 +312,15 @@ export const QUANTIZE_Q8 = quantizeWgsl(/* wgsl */ `var amax = 0.0;
     var packed = 0u;
     for (var j = 0u; j < 4u; j++) {
       let v = X[32u * a + 4u * k + j] * id;
-      let q = i32(sign(v) * floor(abs(v) + 0.5));
+      let t = trunc(v);  // std::round: v - t is exact, so the tie test is too
+      let q = i32(t + select(0.0, sign(v), abs(v - t) >= 0.5));
       packed |= (bitcast<u32>(q) & 0xffu) << (8u * j);
     }
     XQ[8u * a + k] = packed;
   }
-  XD[a] = d;`);
+  XD[a] = round_f16(d);`,
+  F16_ROUND,
+);
 
 /** Activations for the K-quants' integer path, as llama.cpp's Q8_K (core/quant quantize_row_q8_K):
  *  per 256 floats, max = the element of largest magnitude (sign kept, the first on ties), iscale =
@@ -363,10 +346,11 @@ export const QUANTIZE_Q8_K = quantizeWgsl(/* wgsl */ `var amax = 0.0;
 
 /** An activation quantizer: one invocation per block a < p.blocks of X (f32), its int8 quants
  *  packed four to a u32 into XQ and its scale into XD. */
-function quantizeWgsl(body: string): string {
+function quantizeWgsl(body: string, fns = ''): string {
   return perItemWgsl({
     buffers: ['read X: array<f32>', 'read_write XQ: array<u32>', 'read_write XD: array<f32>'],
     uniforms: 'blocks: u32, grid_x: u32, pad0: u32, pad1: u32',
+    fns,
     index: 'a',
     count: 'p.blocks',
     body,

@@ -1,0 +1,113 @@
+// RoPE's cos/sin tables for the GPU, computed on the host by the C++ code the CPU backend rotates
+// with (the wasm module's refRopeAngles: kernels/ref rope_angles, i.e. powf and musl's cosf/sinf
+// of the f32 angles, times LongRoPE's attn_factor as Context::rope_table), so the GPU's rotations
+// are the CPU's bit for bit. WGSL's cos/sin are only bounded on [-pi, pi] and RoPE angles reach
+// thousands of radians; a per-position table for the whole context (n_ctx x n_rot / 2 pairs per
+// base) would grow with the context, so only the rows of the batch being evaluated are written
+// (max_batch x n_rot / 2 pairs per distinct layer base and scale), plus one row for a context
+// shift's re-rotation by -n_discard (a pure rotation: no attn_factor, as Context::shift).
+import { WasmChordError, type RawResult } from '../errors.js';
+import type { ModelDescJs } from './model-desc.js';
+
+/** cos and sin at each of `positions`: (positions, nRot / 2) pairs (cos, sin) as f32, for a RoPE
+ *  of base `base`, positions times freqScale, angles divided by `factors` (empty: none), cos and
+ *  sin times attnFactor. */
+export type RopeAngles = (
+  positions: Int32Array,
+  nRot: number,
+  base: number,
+  freqScale: number,
+  factors: Float32Array,
+  attnFactor: number,
+) => Float32Array<ArrayBuffer>;
+
+/** The wasm module's C++ RoPE angles (bindings/reference_bindings.cpp refRopeAngles). */
+export function moduleRopeAngles(mod: {
+  refRopeAngles(
+    positions: Int32Array,
+    nRot: number,
+    base: number,
+    freqScale: number,
+    factors: Float32Array,
+    attnFactor: number,
+  ): RawResult<Float32Array>;
+}): RopeAngles {
+  return (positions, nRot, base, freqScale, factors, attnFactor) => {
+    const r = mod.refRopeAngles(positions, nRot, base, freqScale, factors, attnFactor);
+    if (r.code !== 'ok') throw new WasmChordError('invalid_argument', `RoPE angles: ${r.message}`);
+    return r.value as Float32Array<ArrayBuffer>; // a copy out of the heap (result.h copy_f32)
+  };
+}
+
+interface RopeConfig {
+  base: number;
+  freqScale: number;
+  batch: GPUBuffer; // (max_batch, n_rot / 2) vec2 f32: the pass's positions
+  shift: GPUBuffer; // (1, n_rot / 2) vec2 f32: position -n_discard
+}
+
+/** The tables of one model: one pair of buffers per distinct (rope base, freq scale) of its RoPE
+ *  layers (gemma2/3's local layers have their own base). */
+export class RopeTables {
+  private readonly configs: RopeConfig[] = [];
+  private readonly byLayer: (RopeConfig | undefined)[];
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly desc: ModelDescJs,
+    private readonly factors: Float32Array,
+    private readonly angles: RopeAngles,
+    private readonly maxBatch: number,
+  ) {
+    const bytes = (rows: number) => Math.max(16, rows * desc.nRot * 4);
+    const buffer = (rows: number, label: string) =>
+      device.createBuffer({ label, size: bytes(rows), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    this.byLayer = desc.layers.map((l) => {
+      if (!l.useRope) return undefined;
+      let c = this.configs.find((x) => x.base === l.ropeBase && x.freqScale === l.ropeFreqScale);
+      if (!c) {
+        const tag = `rope base ${l.ropeBase} scale ${l.ropeFreqScale}`;
+        c = { base: l.ropeBase, freqScale: l.ropeFreqScale, batch: buffer(maxBatch, tag), shift: buffer(1, `${tag} shift`) };
+        this.configs.push(c);
+      }
+      return c;
+    });
+  }
+
+  /** Writes every batch table for positions pos0 .. pos0 + n - 1 (before the pass's submit). */
+  writeBatch(pos0: number, n: number): void {
+    if (n > this.maxBatch) throw new WasmChordError('invalid_argument', `RoPE: ${n} positions in tables of ${this.maxBatch}`);
+    const positions = Int32Array.from({ length: n }, (_, i) => pos0 + i);
+    for (const c of this.configs) this.write(c.batch, positions, c, this.desc.ropeAttnFactor);
+  }
+
+  /** Writes every shift table: the angles of position -nDiscard (no attn_factor). */
+  writeShift(nDiscard: number): void {
+    for (const c of this.configs) this.write(c.shift, Int32Array.of(-nDiscard), c, 1);
+  }
+
+  /** Layer il's batch table (undefined on NoPE layers). */
+  batch(il: number): GPUBuffer | undefined {
+    return this.byLayer[il]?.batch;
+  }
+
+  /** Layer il's shift table (undefined on NoPE layers). */
+  shift(il: number): GPUBuffer | undefined {
+    return this.byLayer[il]?.shift;
+  }
+
+  destroy(): void {
+    for (const c of this.configs) {
+      c.batch.destroy();
+      c.shift.destroy();
+    }
+    this.configs.length = 0;
+  }
+
+  private write(b: GPUBuffer, positions: Int32Array, c: RopeConfig, attnFactor: number): void {
+    const t = this.angles(positions, this.desc.nRot, c.base, c.freqScale, this.factors, attnFactor);
+    if (t.length !== positions.length * this.desc.nRot)
+      throw new WasmChordError('internal', `RoPE: ${t.length} angles for ${positions.length} positions`);
+    this.device.queue.writeBuffer(b, 0, t);
+  }
+}
