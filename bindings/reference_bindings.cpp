@@ -2,7 +2,8 @@
 // (js/src/webgpu) can be tested against the spec: quantize/dequantize rows of any block format and
 // the scalar row operations of the forward pass. Thin wrappers; every size is checked first. The
 // WebGPU backend also computes with two of them: refDequantizeRows (types it has no decoder for)
-// and refRopeAngles (RoPE's cos/sin, the very floats the CPU forward pass rotates with).
+// and refRopeAngles (RoPE's cos/sin, the very floats the CPU forward pass rotates with). kernel*:
+// the CPU backend's own kernels (kernels/nn.h: SIMD where built), for what the GPU matches bit for bit.
 #include <emscripten/bind.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 
 #include "bindings/result.h"
 #include "core/quant/quant.h"
+#include "kernels/nn.h"
 #include "kernels/ref/nn_ref.h"
 
 namespace chord::bind {
@@ -142,14 +144,17 @@ val rope_angles(const val& positions, int32_t n_rot, double base, double freq_sc
   return ok_val(copy_f32(out));
 }
 
-// gate * silu(gate) * up elementwise (ref::silu_mul).
-val silu_mul(const val& gate, const val& up) {
+// gate * silu(gate) * up elementwise (ref::silu_mul; simd: the CPU backend's kernels::silu_mul).
+val silu_mul_with(void (*f)(float*, const float*, int64_t), const val& gate, const val& up) {
   std::vector<float> g = floats(gate);
   const std::vector<float> u = floats(up);
   if (g.size() != u.size()) return error_val(Code::invalid_argument, "refSiluMul: lengths differ");
-  kernels::ref::silu_mul(g.data(), u.data(), static_cast<int64_t>(g.size()));
+  f(g.data(), u.data(), static_cast<int64_t>(g.size()));
   return ok_val(copy_f32(g));
 }
+
+val silu_mul(const val& gate, const val& up) { return silu_mul_with(kernels::ref::silu_mul, gate, up); }
+val kernel_silu_mul(const val& gate, const val& up) { return silu_mul_with(kernels::silu_mul, gate, up); }
 
 // gelu(gate) * up elementwise (ref::gelu_mul: tanh GELU through f16, as ggml's table).
 val gelu_mul(const val& gate, const val& up) {
@@ -216,6 +221,7 @@ EMSCRIPTEN_BINDINGS(chord_reference) {
   emscripten::function("refRope", &rope);
   emscripten::function("refRopeAngles", &rope_angles);
   emscripten::function("refSiluMul", &silu_mul);
+  emscripten::function("kernelSiluMul", &kernel_silu_mul);
   emscripten::function("refAttend", &attend);
   emscripten::function("refAttendF16", &attend_f16);
   emscripten::function("refGeluMul", &gelu_mul);

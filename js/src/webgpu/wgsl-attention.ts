@@ -7,7 +7,7 @@
 // context is bounded only by one layer's cache fitting a storage binding). A sliding-window layer's
 // cache may be a ring: position j in row j % ring (GpuKernels.kvStore and attention's ring).
 import { F16_DECODE } from './wgsl-quant.js';
-import { F16_ROUND, kernelHead, perItemWgsl, reduceWgsl, TANH, WG } from './wgsl-ops.js';
+import { EXP_CPU, F16_ROUND, kernelHead, perItemWgsl, reduceWgsl, TANH, WG } from './wgsl-ops.js';
 
 /** f32 bits -> f16 bits, as fp32_to_fp16. */
 const F16_ENCODE = /* wgsl */ `
@@ -78,7 +78,8 @@ export const KV_LOAD = perItemWgsl({
  * One workgroup per (head, token) streams the keys in tiles of 64 (one key an invocation). Pass 1
  * keeps each invocation's running max and sum of exp (rescaled when the max grows), combined over
  * the workgroup at the end; pass 2 recomputes each tile's scores, turns them into probabilities
- * with the final max and sum, and accumulates V (one pair of dims an invocation, keys in order).
+ * with the final max and sum (e^x as the CPU's exp_f32x4: exp_cpu), and accumulates V (one pair
+ * of dims an invocation, keys in order).
  * The second pass over K buys the CPU's exact semantics (kernels/ref attend): over an f16 cache q
  * and the normalized probabilities are rounded to f16 before they meet the cache, and each output
  * is the in-order sum of p_j * v_j, which a one-pass rescaled accumulation could not reproduce.
@@ -99,6 +100,7 @@ fn v2(i: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(V[2u * i]), bitcast<f
   const fns = /* wgsl */ `${reduceWgsl('_max')}
 ${reduceWgsl('_sum')}
 ${TANH}
+${EXP_CPU}
 ${F16_ROUND}
 ${load}
 const NC: u32 = ${nc}u;
@@ -150,15 +152,15 @@ fn score(r: u32, half: u32) -> f32 {
   for (var j = j0 + tid; j < n; j += ${WG}u) {
     let s = score(slot(j) * row + head, half);
     if (s > m) {
-      l = l * exp(m - s) + 1.0;
+      l = l * exp_cpu(m - s) + 1.0;
       m = s;
     } else {
-      l += exp(s - m);
+      l += exp_cpu(s - m);
     }
   }
   // Two arrays: mx is read after the second reduction starts (wgsl-ops.ts reduceWgsl).
   let mx = reduce64_max(tid, m, 1u);
-  let inv = 1.0 / reduce64_sum(tid, l * exp(m - mx), 0u);
+  let inv = 1.0 / reduce64_sum(tid, l * exp_cpu(m - mx), 0u);
 
   // Pass 2: per tile of 64 keys, the probabilities, then o += p_j * v_j in key order.
   var acc: array<vec2<f32>, NC>;
@@ -166,7 +168,7 @@ fn score(r: u32, half: u32) -> f32 {
     let j = b + tid;
     var pj = 0.0;
     let r = slot(j) * row + head;
-    if (j < n) { pj = ${f16 ? 'round_f16(exp(score(r, half) - mx) * inv)' : 'exp(score(r, half) - mx) * inv'}; }
+    if (j < n) { pj = ${f16 ? 'round_f16(exp_cpu(score(r, half) - mx) * inv)' : 'exp_cpu(score(r, half) - mx) * inv'}; }
     ps[tid] = pj;
     pr[tid] = r;
     workgroupBarrier();

@@ -62,6 +62,34 @@ fn reduce64${tag}(tid: u32, v: f32, op: u32) -> f32 {
 }
 const REDUCE = reduceWgsl();
 
+/** e^x as the CPU backend's SIMD kernels compute it (kernels/simd128 exp_f32x4), operation for
+ *  operation: x clamped to [-104, 89], n = nearest(x log2 e), r = x - n ln2 (ln2 in two parts),
+ *  Taylor to r^7 by Horner, times 2^n as two exact power-of-two factors. The same f32 operations
+ *  give the same floats where the compiler does not fuse a multiply-add (Dawn on llvmpipe and
+ *  SwiftShader here; a GPU that fuses may move the last bit). */
+const f32Lit = (x: number) => {
+  const s = String(Math.fround(x));
+  return /[.e]/.test(s) ? s : `${s}.0`;
+};
+export const EXP_CPU = /* wgsl */ `
+fn exp_cpu(x0: f32) -> f32 {
+  let x = min(max(x0, -104.0), 89.0);
+  let n = round(x * ${f32Lit(1.44269504088896341)});
+  let r = (x - n * 0.693359375) - n * ${f32Lit(-2.1219444e-4)};
+  var p = ${f32Lit(1 / 5040)};
+  p = p * r + ${f32Lit(1 / 720)};
+  p = p * r + ${f32Lit(1 / 120)};
+  p = p * r + ${f32Lit(1 / 24)};
+  p = p * r + ${f32Lit(1 / 6)};
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  let ni = i32(n);
+  let n1 = ni >> 1u;
+  let n2 = ni - n1;
+  return (p * bitcast<f32>(u32(n1 + 127) << 23u)) * bitcast<f32>(u32(n2 + 127) << 23u);
+}`;
+
 /** tanh within a few f32 ulps (WGSL's builtin is loosely bounded and SwiftShader's is coarse): Cephes
  *  tanhf's odd minimax polynomial below 0.625, else 1 - 2 / (e^2|x| + 1) with the sign. */
 export const TANH = /* wgsl */ `
@@ -245,9 +273,12 @@ export const ROPE = perItemWgsl({
   X[b] = x0 * cs.y + x1 * cs.x;`,
 });
 
-/** G[i] = silu(G[i]) * U[i] (SwiGLU), in place on G. */
-export const SWIGLU = gatedWgsl(`let g = G[i];
-  G[i] = g / (1.0 + exp(-g)) * U[i];`);
+/** G[i] = silu(G[i]) * U[i] (SwiGLU), in place on G: the CPU's float operations (simd128 silu_mul). */
+export const SWIGLU = gatedWgsl(
+  `let g = G[i];
+  G[i] = g / (1.0 + exp_cpu(-g)) * U[i];`,
+  EXP_CPU,
+);
 
 /** gelu(x) as kernels/ref gelu_table: tanh GELU of the f16-rounded input, rounded to f16 (ggml's
  *  GELU table), 0 below -10 and x above 10. */

@@ -203,7 +203,7 @@ fn load4(b: u32, j: u32) -> vec4<f32> {
 };
 
 // Integer paths (dot4I8Packed): activations quantized per 32 elements to int8 (XQ: 8 u32 of packed
-// quants per 32, XD: the f32 scale). qdot(b, s, a) is the weight block at b's sub-block s (32
+// quants per 32, XD: the scale as the CPU's dot reads it: Q8_0's f16 d, Q8_K's f32 d). qdot(b, s, a) is the weight block at b's sub-block s (32
 // elements) dotted with activation block a, in float: integer sums scaled once per scale group.
 
 /** qdot of the 32-element blocks whose 16 qs bytes at b + qs hold element l in the low nibble of
