@@ -144,26 +144,21 @@ val rope_angles(const val& positions, int32_t n_rot, double base, double freq_sc
   return ok_val(copy_f32(out));
 }
 
-// gate * silu(gate) * up elementwise (ref::silu_mul; simd: the CPU backend's kernels::silu_mul).
-val silu_mul_with(void (*f)(float*, const float*, int64_t), const val& gate, const val& up) {
+// f(gate, up) on copies: gate = act(gate) * up elementwise (the GLU kernels).
+val gated(void (*f)(float*, const float*, int64_t), const val& gate, const val& up) {
   std::vector<float> g = floats(gate);
   const std::vector<float> u = floats(up);
-  if (g.size() != u.size()) return error_val(Code::invalid_argument, "refSiluMul: lengths differ");
+  if (g.size() != u.size()) return error_val(Code::invalid_argument, "gate and up lengths differ");
   f(g.data(), u.data(), static_cast<int64_t>(g.size()));
   return ok_val(copy_f32(g));
 }
 
-val silu_mul(const val& gate, const val& up) { return silu_mul_with(kernels::ref::silu_mul, gate, up); }
-val kernel_silu_mul(const val& gate, const val& up) { return silu_mul_with(kernels::silu_mul, gate, up); }
-
-// gelu(gate) * up elementwise (ref::gelu_mul: tanh GELU through f16, as ggml's table).
-val gelu_mul(const val& gate, const val& up) {
-  std::vector<float> g = floats(gate);
-  const std::vector<float> u = floats(up);
-  if (g.size() != u.size()) return error_val(Code::invalid_argument, "refGeluMul: lengths differ");
-  kernels::ref::gelu_mul(g.data(), u.data(), static_cast<int64_t>(g.size()));
-  return ok_val(copy_f32(g));
-}
+// silu(gate) * up (ref::silu_mul) and gelu(gate) * up (ref::gelu_mul: tanh GELU through f16, as
+// ggml's table); kernel*: the CPU backend's kernels::silu_mul / gelu_mul (SIMD).
+val silu_mul(const val& gate, const val& up) { return gated(kernels::ref::silu_mul, gate, up); }
+val kernel_silu_mul(const val& gate, const val& up) { return gated(kernels::silu_mul, gate, up); }
+val gelu_mul(const val& gate, const val& up) { return gated(kernels::ref::gelu_mul, gate, up); }
+val kernel_gelu_mul(const val& gate, const val& up) { return gated(kernels::gelu_mul, gate, up); }
 
 // tanh(x / cap) * cap elementwise (ref::softcap).
 val softcap(const val& x, double cap) {
@@ -225,6 +220,7 @@ EMSCRIPTEN_BINDINGS(chord_reference) {
   emscripten::function("refAttend", &attend);
   emscripten::function("refAttendF16", &attend_f16);
   emscripten::function("refGeluMul", &gelu_mul);
+  emscripten::function("kernelGeluMul", &kernel_gelu_mul);
   emscripten::function("refSoftcap", &softcap);
 }
 

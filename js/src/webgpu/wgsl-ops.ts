@@ -292,14 +292,22 @@ fn gelu(x: f32) -> f32 {
   return round_f16(0.5 * h * (1.0 + tanh_acc(0.7978845608028654 * h * (1.0 + 0.044715 * h * h))));
 }`;
 
-/** G[i] = gelu(G[i]) * U[i] (GeGLU) in place. */
+/** G[i] = gelu(G[i]) * U[i] (GeGLU) in place, as the CPU backend's SIMD gelu_mul computes it
+ *  (operation for operation: h = f16(x), 0.5 h (1 + tanh t) as h / (1 + e^-2t) rounded to f16,
+ *  x * up from 10 up, 0 from -10 down). */
 export const GEGLU = gatedWgsl(
-  `let g = gelu(G[i]);
-  G[i] = g * U[i];`,
-  GELU_FN,
+  `let x = G[i];
+  let h = round_f16(x);
+  let t = (${f32Lit(0.79788456080286535587989211986876)} * h) * (1.0 + ${f32Lit(0.044715)} * (h * h));
+  var y = round_f16(h / (1.0 + exp_cpu(-2.0 * t))) * U[i];
+  if (x >= 10.0) { y = x * U[i]; }
+  if (x <= -10.0) { y = 0.0; }
+  G[i] = y;`,
+  `${F16_ROUND}\n${EXP_CPU}`,
 );
 
-/** X[i] = gelu(X[i]) in place (bert's ungated FFN), the GELU of GEGLU. */
+/** X[i] = gelu(X[i]) in place (bert's ungated FFN): kernels/ref gelu_table's value (the CPU has no
+ *  SIMD GELU alone). */
 export const GELU = perItemWgsl({
   buffers: ['read_write X: array<f32>'],
   uniforms: ELEMENTWISE_P,
