@@ -74,10 +74,11 @@ export class RopeTables {
     });
   }
 
-  /** Writes every batch table for positions pos0 .. pos0 + n - 1 (before the pass's submit). */
-  writeBatch(pos0: number, n: number): void {
-    if (n > this.maxBatch) throw new WasmChordError('invalid_argument', `RoPE: ${n} positions in tables of ${this.maxBatch}`);
-    const positions = Int32Array.from({ length: n }, (_, i) => pos0 + i);
+  /** Writes every batch table: row t for the pass's token t at positions[t] (before the pass's
+   *  submit; packed sequences restart at 0). */
+  writeBatch(positions: Int32Array): void {
+    if (positions.length > this.maxBatch)
+      throw new WasmChordError('invalid_argument', `RoPE: ${positions.length} positions in tables of ${this.maxBatch}`);
     for (const c of this.configs) this.write(c.batch, positions, c, this.desc.ropeAttnFactor);
   }
 

@@ -315,7 +315,7 @@ export class GpuTransformer {
       device.queue.writeBuffer(this.spans, 0, spans);
     }
     device.queue.writeBuffer(this.pos, 0, pos);
-    this.rope.writeBatch(pos0, n);
+    this.rope.writeBatch(Int32Array.from(pos));
     return device.createCommandEncoder();
   }
 
