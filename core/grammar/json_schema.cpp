@@ -274,7 +274,8 @@ class Converter {
   bool count(const Value& s, const char* key, const std::string& path, int& out) {
     const Value* v = s.find(key);
     if (!v) return true;
-    if (!v->is_number() || v->is_bool() || v->as_double() < 0 || v->as_double() > 1e9)
+    // Written so that NaN fails too (the JSON reader accepts NaN and Infinity).
+    if (!v->is_number() || v->is_bool() || !(v->as_double() >= 0 && v->as_double() <= 1e9))
       return error(path + "/" + key, std::string(key) + " must be a non-negative integer"), false;
     out = static_cast<int>(v->as_double());
     return true;
@@ -283,7 +284,7 @@ class Converter {
   bool bound(const Value& s, const char* key, int adjust, const std::string& path, int64_t& out) {
     const Value* v = s.find(key);
     if (!v) return false;
-    if (!v->is_number() || v->is_bool() || v->as_double() < -9e15 || v->as_double() > 9e15)
+    if (!v->is_number() || v->is_bool() || !(v->as_double() >= -9e15 && v->as_double() <= 9e15))
       return error(path + "/" + key, std::string(key) + " must be a number within +-9e15"), false;
     out = (v->is_int() ? v->as_int() : static_cast<int64_t>(v->as_double())) + adjust;
     return true;

@@ -151,6 +151,12 @@ TEST_CASE("json schema: errors name where they are", "[grammar]") {
       std::string::npos);
   CHECK(error_of(R"({"type":"integer","minimum":5,"maximum":1})").find("minimum is above maximum") !=
         std::string::npos);
+  // NaN and Infinity (which the JSON reader accepts) are refused as counts and bounds, never cast
+  // (a fuzz_json_schema find).
+  CHECK(error_of(R"({"type":"integer","maximum":NaN})").find("/maximum: maximum must be a number") !=
+        std::string::npos);
+  CHECK(error_of(R"({"type":"integer","minimum":-Infinity})").find("/minimum") != std::string::npos);
+  CHECK(error_of(R"({"type":"string","minLength":NaN})").find("/minLength") != std::string::npos);
   CHECK(error_of("true").find("unrecognized schema") != std::string::npos);
   CHECK(error_of(R"({"enum":[]})").find("/enum") != std::string::npos);
   // Recursive references terminate (the rule refers to itself).
