@@ -3,6 +3,7 @@
 import type { RawResult } from './errors.js';
 import type { ModelFileInfo } from './types.js';
 import type { ModelDescJs, ModelWeightViews } from './webgpu/model-desc.js';
+import type { RopeAngleArgs } from './webgpu/rope-table.js';
 
 /** Which wasm build: single-thread SIMD or pthreads SIMD (needs SharedArrayBuffer). */
 export type Flavor = 'st' | 'mt';
@@ -163,14 +164,7 @@ export interface RawModule {
   /** The C++ reference dequantizer (bindings/reference_bindings.cpp): rows of a GGUF type as f32. */
   refDequantizeRows(type: number, bytes: Uint8Array, rows: number, cols: number): RawResult<Float32Array>;
   /** The C++ RoPE angles (reference_bindings.cpp): (positions, nRot / 2) pairs (cos, sin). */
-  refRopeAngles(
-    positions: Int32Array,
-    nRot: number,
-    base: number,
-    freqScale: number,
-    factors: Float32Array,
-    attnFactor: number,
-  ): RawResult<Float32Array>;
+  refRopeAngles(...args: RopeAngleArgs): RawResult<Float32Array>;
   /** Every generation option's default (runtime/options.h) as a GenerationRecord in JSON. */
   generationDefaults(): string;
   chordTerminateWorkers(): void;

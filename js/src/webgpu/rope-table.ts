@@ -6,34 +6,29 @@
 // base) would grow with the context, so only the rows of the batch being evaluated are written
 // (max_batch x n_rot / 2 pairs per distinct layer base and scale), plus one row for a context
 // shift's re-rotation by -n_discard (a pure rotation: no attn_factor, as Context::shift).
-import { WasmChordError, type RawResult } from '../errors.js';
+import { WasmChordError } from '../errors.js';
+import type { RawModule } from '../wasm.js';
 import type { ModelDescJs } from './model-desc.js';
 
-/** cos and sin at each of `positions`: (positions, nRot / 2) pairs (cos, sin) as f32, for a RoPE
- *  of base `base`, positions times freqScale, angles divided by `factors` (empty: none), cos and
- *  sin times attnFactor. */
-export type RopeAngles = (
+/** The arguments of the C++ rope_angles: cos and sin at each of `positions` for a RoPE of base
+ *  `base`, positions times freqScale, angles divided by `factors` (empty: none), cos and sin times
+ *  attnFactor. */
+export type RopeAngleArgs = [
   positions: Int32Array,
   nRot: number,
   base: number,
   freqScale: number,
   factors: Float32Array,
   attnFactor: number,
-) => Float32Array<ArrayBuffer>;
+];
+
+/** (positions, nRot / 2) pairs (cos, sin) as f32. */
+export type RopeAngles = (...args: RopeAngleArgs) => Float32Array<ArrayBuffer>;
 
 /** The wasm module's C++ RoPE angles (bindings/reference_bindings.cpp refRopeAngles). */
-export function moduleRopeAngles(mod: {
-  refRopeAngles(
-    positions: Int32Array,
-    nRot: number,
-    base: number,
-    freqScale: number,
-    factors: Float32Array,
-    attnFactor: number,
-  ): RawResult<Float32Array>;
-}): RopeAngles {
-  return (positions, nRot, base, freqScale, factors, attnFactor) => {
-    const r = mod.refRopeAngles(positions, nRot, base, freqScale, factors, attnFactor);
+export function moduleRopeAngles(mod: Pick<RawModule, 'refRopeAngles'>): RopeAngles {
+  return (...args) => {
+    const r = mod.refRopeAngles(...args);
     if (r.code !== 'ok') throw new WasmChordError('invalid_argument', `RoPE angles: ${r.message}`);
     return r.value as Float32Array<ArrayBuffer>; // a copy out of the heap (result.h copy_f32)
   };
